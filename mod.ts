@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * kvdb: one program, every role. cac picks the command; each command reads its
+ * options from flags first, then from the environment, then its default.
+ */
+import process from "node:process";
+import { cac } from "cac";
+import { startMaster } from "./src/master/start.ts";
+import { volumeName } from "./src/master/volumes.ts";
+import type { Running } from "./src/running.ts";
+import { SERVER_VOLUMES, startServer } from "./src/server.ts";
+import { startVolume } from "./src/volume/start.ts";
+
+const env = process.env;
+const VERSION = "0.1.0";
+
+/** A usage error: one line on stderr, exit 2, never a stack trace. */
+class UsageError extends Error {}
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  const n = Number(value);
+  if (value === undefined || value === "" || value === true || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
+function text(name: string, ...candidates: unknown[]): string {
+  const v = candidates.find((c) => c !== undefined && c !== "");
+  if (v === undefined) throw new UsageError(`${name} is required`);
+  if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`${name} must be given once, as text`);
+  return String(v);
+}
+
+function flag(value: unknown, envValue: string | undefined): boolean {
+  return value === true || (value === undefined && envValue !== undefined && !/^(0|false|no)?$/i.test(envValue));
+}
+
+/** Keeps a server up until SIGINT/SIGTERM, then closes it gracefully and exits 0. */
+async function serveUntilSignal(start: Promise<Running>): Promise<void> {
+  const running = await start;
+  let closing = false;
+  const stop = async () => {
+    if (closing) return;
+    closing = true;
+    await running.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+const cli = cac("kvdb");
+
+cli
+  .command("master [volumes] [db]", "Serve the public API; the index lives in LevelDB at DB")
+  .option("--volumes <list>", "Volume servers, comma-separated host:port (env KVDB_VOLUMES)")
+  .option("--db <dir>", "Index directory (env KVDB_DB)")
+  .option("--port <port>", "Port (env PORT, default 3000)")
+  .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
+  .option("--replicas <n>", "Copies of each value (env KVDB_REPLICAS, default min(3, volumes))")
+  .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
+  .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
+  .example("kvdb master localhost:3001,localhost:3002 /tmp/cachedb/")
+  .example("kvdb master --volumes 127.0.0.1:3001,127.0.0.1:3002 --db /tmp/idx --port 3000 --replicas 2")
+  .action((volumesArg, dbArg, o) => {
+    const volumes = text("volumes", volumesArg, o.volumes, env.KVDB_VOLUMES)
+      .split(",")
+      .map(volumeName)
+      .filter(Boolean);
+    if (!volumes.length) throw new UsageError("volumes: give at least one host:port");
+    if (new Set(volumes).size !== volumes.length) throw new UsageError("volumes: a volume is listed twice");
+    const bad = volumes.find((v) => !/^[^\s/:]+:\d{1,5}$/.test(v));
+    if (bad) throw new UsageError(`volumes: ${JSON.stringify(bad)} is not host:port`);
+    return serveUntilSignal(
+      startMaster({
+        volumes,
+        db: text("db", dbArg, o.db, env.KVDB_DB),
+        port: integer("port", o.port ?? env.PORT ?? 3000, 0, 65535),
+        hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
+        replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? Math.min(3, volumes.length), 1, volumes.length),
+        proxy: flag(o.proxy, env.KVDB_PROXY),
+        verbose: flag(o.verbose, env.KVDB_VERBOSE),
+      }),
+    );
+  });
+
+cli
+  .command("volume [dir]", "Serve the blobs stored under DIR")
+  .option("--port <port>", "Port (env PORT, default 3001)")
+  .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
+  .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
+  .example("PORT=3002 kvdb volume /tmp/v2")
+  .action((dir, o) =>
+    serveUntilSignal(
+      startVolume({
+        dir: text("dir", dir, env.KVDB_DIR),
+        port: integer("port", o.port ?? env.PORT ?? 3001, 0, 65535),
+        hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
+        verbose: flag(o.verbose, env.KVDB_VERBOSE),
+      }),
+    ),
+  );
+
+cli
+  .command("server [dir]", `All in one: a master and ${SERVER_VOLUMES} volumes in one process, data under DIR`)
+  .option("--port <port>", `Master port; volumes take the next ${SERVER_VOLUMES} (env PORT, default 3000)`)
+  .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
+  .option("--replicas <n>", `Copies of each value (env KVDB_REPLICAS, default ${SERVER_VOLUMES})`)
+  .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
+  .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
+  .action((dir, o) =>
+    serveUntilSignal(
+      startServer({
+        dir: text("dir", dir, env.KVDB_DIR, "./kvdb-data"),
+        port: integer("port", o.port ?? env.PORT ?? 3000, 0, 65535 - SERVER_VOLUMES),
+        hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
+        replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? SERVER_VOLUMES, 1, SERVER_VOLUMES),
+        proxy: flag(o.proxy, env.KVDB_PROXY),
+        verbose: flag(o.verbose, env.KVDB_VERBOSE),
+      }),
+    ),
+  );
+
+cli.help();
+cli.version(VERSION);
+
+function die(message: string, code: number): never {
+  console.error(`kvdb: ${message}`);
+  process.exit(code);
+}
+
+try {
+  cli.parse(process.argv, { run: false });
+  if (!cli.matchedCommand && !cli.options.help && !cli.options.version) {
+    if (cli.args.length) throw new UsageError(`unknown command ${JSON.stringify(cli.args[0])} (see kvdb --help)`);
+    cli.outputHelp();
+  } else {
+    await cli.runMatchedCommand();
+  }
+} catch (e) {
+  const err = e as Error;
+  if (err instanceof UsageError || err.name === "CACError") die(err.message, 2);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE" || code === "EACCES") die(`cannot listen: ${err.message}`, 1);
+  die(err.message, 1);
+}

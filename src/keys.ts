@@ -1,0 +1,48 @@
+/**
+ * Keys: the URL path of a request, percent-decoded, 1–1024 bytes of UTF-8.
+ * Validation is strict because the same key names a file on every volume and a
+ * record in the master's index; a key that could be read two ways is refused.
+ */
+import { createHash } from "node:crypto";
+
+export const MAX_KEY_BYTES = 1024;
+/** Paths under this prefix are the servers' own endpoints, never keys. */
+export const RESERVED_PREFIX = "/_kvdb/";
+
+export type ParsedKey = { key: string } | { error: string };
+
+const encoder = new TextEncoder();
+
+/** Parses a raw (still percent-encoded) request path into a key, or says why it is not one. */
+export function parseKey(rawPath: string): ParsedKey {
+  if (!rawPath.startsWith("/")) return { error: "key must start with /" };
+  let key: string;
+  try {
+    // decodeURIComponent throws on bad escapes and on escapes that are not UTF-8.
+    key = decodeURIComponent(rawPath);
+  } catch {
+    return { error: "invalid percent-encoding or UTF-8 in key" };
+  }
+  if (key === "/") return { error: "empty key" };
+  if (key.includes("\0")) return { error: "NUL byte in key" };
+  if (key.includes("//")) return { error: "empty path segment (//) in key" };
+  if (key.split("/").some((s) => s === "." || s === "..")) return { error: ". or .. segment in key" };
+  if (encoder.encode(key).byteLength > MAX_KEY_BYTES) return { error: `key longer than ${MAX_KEY_BYTES} bytes` };
+  if (key.startsWith(RESERVED_PREFIX)) return { error: `${RESERVED_PREFIX} is reserved` };
+  return { key };
+}
+
+/** The key as a URL path again, each segment percent-encoded. */
+export function keyPath(key: string): string {
+  return key.split("/").map(encodeURIComponent).join("/");
+}
+
+/**
+ * The blob's file path relative to a volume's blob dir. A hash, never the raw key:
+ * no key can name a path outside the data dir, and a 1024-byte key still fits the
+ * 255-byte file-name limit. Two levels of 256 dirs keep each dir small.
+ */
+export function blobPath(key: string): string {
+  const h = createHash("sha256").update(key).digest("hex");
+  return `${h.slice(0, 2)}/${h.slice(2, 4)}/${h}`;
+}

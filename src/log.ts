@@ -1,0 +1,20 @@
+/** The one start line each server prints, and --verbose request lines. */
+import type { MiddlewareHandler } from "hono";
+
+export function announce(role: string, fields: Record<string, string | number>): void {
+  const rest = Object.entries(fields)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  console.log(`kvdb ${role} ${rest}`);
+}
+
+/** One line per request: method, key, status, bytes, ms. */
+export function requestLog(role: string): MiddlewareHandler {
+  return async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    const ms = (performance.now() - t0).toFixed(1);
+    const bytes = c.res.headers.get("content-length") ?? c.req.header("content-length") ?? "-";
+    console.log(`${role} ${c.req.method} ${c.req.path} ${c.res.status} ${bytes} ${ms}ms`);
+  };
+}

@@ -1,0 +1,13 @@
+/** What every master handler works with. */
+import type { Records } from "./records.ts";
+import type { VolumeSet } from "./volumes.ts";
+
+export interface Master {
+  records: Records;
+  volumes: VolumeSet;
+  replicas: number;
+  /** Keys with a write or delete in flight: a second one gets 409 at once. */
+  busy: Set<string>;
+  /** Stream GET bodies through the master instead of redirecting. */
+  proxy: boolean;
+}

@@ -1,0 +1,71 @@
+/**
+ * Streams one request body to every replica at once. Each chunk goes to all
+ * uploads before the next is read, so the slowest replica paces the client and the
+ * master holds a few chunks, never the value. The md5 is computed on the way.
+ */
+import { createHash } from "node:crypto";
+import type { Upload } from "../runtime.ts";
+
+/** The client's body broke off (disconnect, reset). */
+export class ClientAborted extends Error {}
+
+/** A volume failed to take its replica. */
+export class VolumeFailed extends Error {
+  constructor(
+    readonly volume: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(`volume ${volume}: ${message}`);
+  }
+}
+
+export interface Replicated {
+  size: number;
+  md5: string;
+}
+
+export async function replicate(
+  body: AsyncIterable<Uint8Array>,
+  targets: { volume: string; upload: Upload }[],
+): Promise<Replicated> {
+  const hash = createHash("md5");
+  let size = 0;
+  const failed = (volume: string) => (e: unknown) => {
+    throw e instanceof VolumeFailed ? e : new VolumeFailed(volume, 0, (e as Error).message);
+  };
+  const source = body[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await source.next();
+      } catch (e) {
+        throw new ClientAborted(`upload aborted by the client: ${(e as Error).message}`);
+      }
+      if (next.done) break;
+      hash.update(next.value);
+      size += next.value.byteLength;
+      await Promise.all(targets.map((t) => t.upload.write(next.value).catch(failed(t.volume))));
+    }
+  } catch (e) {
+    for (const t of targets) t.upload.abort(e);
+    throw e;
+  }
+  const md5 = hash.digest("hex");
+  // Wait for every answer, good or bad, so no replica is still being written when we clean up.
+  const answers = await Promise.allSettled(targets.map((t) => t.upload.end()));
+  answers.forEach((a, i) => {
+    const { volume } = targets[i];
+    if (a.status === "rejected") failed(volume)(a.reason);
+    else if (a.status === "fulfilled" && a.value.status !== 201) {
+      throw new VolumeFailed(volume, a.value.status, `answered ${a.value.status} ${a.value.body.trim()}`);
+    } else if (a.status === "fulfilled") {
+      const got = JSON.parse(a.value.body) as Replicated;
+      if (got.size !== size || got.md5 !== md5) {
+        throw new VolumeFailed(volume, 0, `stored ${got.size} bytes md5 ${got.md5}, sent ${size} bytes md5 ${md5}`);
+      }
+    }
+  });
+  return { size, md5 };
+}

@@ -1,0 +1,48 @@
+/** Starts a master: opens the index, checks the volumes, recovers, then serves. */
+import { resolve } from "node:path";
+import { announce } from "../log.ts";
+import { runtime } from "../runtime.ts";
+import { urlOf, type Running } from "../running.ts";
+import { masterApp } from "./app.ts";
+import { recover, startJanitor } from "./janitor.ts";
+import type { Master } from "./master.ts";
+import { Records } from "./records.ts";
+import { VolumeSet } from "./volumes.ts";
+
+export interface MasterOptions {
+  volumes: string[];
+  db: string;
+  port: number;
+  hostname: string;
+  replicas: number;
+  proxy: boolean;
+  verbose: boolean;
+}
+
+export async function startMaster(o: MasterOptions): Promise<Running> {
+  const db = resolve(o.db);
+  const records = new Records(db);
+  await records.open();
+  const volumes = new VolumeSet(o.volumes);
+  await volumes.check(); // weights and health known before the first placement
+  volumes.start();
+  const m: Master = { records, volumes, replicas: o.replicas, busy: new Set(), proxy: o.proxy };
+  const recovered = await recover(m);
+  if (recovered) console.log(`kvdb master: cleaned up ${recovered} operation(s) a stop interrupted`);
+  const stopJanitor = startJanitor(m);
+  const listener = await runtime.serve(masterApp(m, o.verbose), o);
+  const url = urlOf(o.hostname, listener.port);
+  announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name });
+  const down = volumes.all.filter((v) => !v.up);
+  if (down.length) console.log(`kvdb master: volumes not answering yet: ${down.map((v) => v.name).join(",")}`);
+  return {
+    url,
+    port: listener.port,
+    async close() {
+      await listener.close();
+      stopJanitor();
+      volumes.stop();
+      await records.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The master's view of its volumes: which answer (background health checks), how
+ * big each is (placement weight), and where a key goes.
+ */
+import { keyPath } from "../keys.ts";
+import { rank } from "../placement.ts";
+
+export interface Volume {
+  name: string;
+  up: boolean;
+  /** Placement weight: the volume's disk size in GiB (≥ 1). Free space changes too often to weigh by. */
+  weight: number;
+  total: number;
+  free: number;
+  count: number;
+  error: string;
+}
+
+const CHECK_TIMEOUT_MS = 1000;
+
+/** "http://h:p/" and "h:p" name the same volume. */
+export function volumeName(s: string): string {
+  return s.trim().replace(/^https?:\/\//, "").replace(/\/+$/, "");
+}
+
+export class VolumeSet {
+  readonly all: Volume[];
+  private byName = new Map<string, Volume>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(names: string[]) {
+    this.all = names.map((name) => ({ name, up: false, weight: 1, total: 0, free: 0, count: 0, error: "not checked yet" }));
+    for (const v of this.all) this.byName.set(v.name, v);
+  }
+
+  url(volume: string, key: string): string {
+    return `http://${volume}${keyPath(key)}`;
+  }
+
+  isUp(volume: string): boolean {
+    return this.byName.get(volume)?.up ?? false;
+  }
+
+  markDown(volume: string, error: string): void {
+    const v = this.byName.get(volume);
+    if (v) Object.assign(v, { up: false, error });
+  }
+
+  /** Every volume in placement order for `key`, up or not. */
+  placement(key: string): string[] {
+    return rank(key, this.all);
+  }
+
+  /** The first `n` healthy volumes in placement order: a down volume's share goes to the next. */
+  pick(key: string, n: number): string[] {
+    return this.placement(key)
+      .filter((v) => this.isUp(v))
+      .slice(0, n);
+  }
+
+  async check(): Promise<void> {
+    await Promise.all(this.all.map((v) => this.checkOne(v)));
+  }
+
+  private async checkOne(v: Volume): Promise<void> {
+    try {
+      const res = await fetch(`http://${v.name}/_kvdb/health`, { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+      if (res.status !== 200) throw new Error(`health answered ${res.status}`);
+      const h = (await res.json()) as { total: number; free: number; count: number };
+      Object.assign(v, { up: true, error: "", total: h.total, free: h.free, count: h.count });
+      v.weight = Math.max(1, Math.round(h.total / 2 ** 30));
+    } catch (e) {
+      Object.assign(v, { up: false, error: (e as Error).message });
+    }
+  }
+
+  /** Checks every `everyMs` in the background, never two rounds at once. */
+  start(everyMs = 1000): void {
+    const loop = () => {
+      this.timer = setTimeout(async () => {
+        await this.check();
+        if (!this.stopped) loop();
+      }, everyMs);
+      this.timer.unref?.();
+    };
+    loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}

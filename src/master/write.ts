@@ -1,0 +1,64 @@
+/**
+ * PUT/POST /key: 201 once every replica has the value fsynced and the index says
+ * live. Any failure removes what was written: a 5xx means nothing was stored.
+ */
+import type { Context } from "hono";
+import { declaredLength } from "../content-length.ts";
+import { fail } from "../fail.ts";
+import { runtime } from "../runtime.ts";
+import type { Master } from "./master.ts";
+import { purge } from "./purge.ts";
+import { ClientAborted, replicate, VolumeFailed } from "./replicate.ts";
+
+export async function write(m: Master, c: Context, key: string): Promise<Response> {
+  // Everything decidable from the headers is decided before a byte of the body is read.
+  const declared = declaredLength(c);
+  if (declared.kind === "invalid") return fail(c, 400, "invalid Content-Length");
+  if (declared.kind === "none" || (declared.kind === "length" && declared.bytes === 0)) {
+    return fail(c, 411, "a non-empty body with Content-Length (or chunked) is required");
+  }
+  if (m.busy.has(key)) return fail(c, 409, "another write or delete of this key is in flight");
+  m.busy.add(key);
+  try {
+    const old = await m.records.get(key);
+    if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
+    // An unlinked key may be written again (as in minikeyvalue); a record left by a
+    // crash is cleaned up first. Either way the old bytes go before the new come.
+    if (old) await purge(m, key, old);
+
+    const volumes = m.volumes.pick(key, m.replicas);
+    if (volumes.length < m.replicas) {
+      return fail(c, 503, `only ${volumes.length} of the ${m.replicas} replicas' volumes are up`);
+    }
+    const record = { state: "writing" as const, volumes, size: 0, md5: "", time: Date.now() };
+    await m.records.begin(key, record);
+
+    const headers: Record<string, string> =
+      declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
+    const targets = volumes.map((volume) => ({ volume, upload: runtime.upload(m.volumes.url(volume, key), headers) }));
+    try {
+      const body = runtime.body(c);
+      if (!body) throw new ClientAborted("no body");
+      const { size, md5 } = await replicate(body, targets);
+      if (declared.kind === "length" && size !== declared.bytes) {
+        throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
+      }
+      if (size === 0) {
+        await purge(m, key, record);
+        return fail(c, 411, "empty body");
+      }
+      await m.records.commit(key, { state: "live", volumes, size, md5, time: Date.now() });
+      return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
+    } catch (e) {
+      await purge(m, key, record);
+      if (e instanceof ClientAborted) return fail(c, 400, e.message);
+      if (e instanceof VolumeFailed) {
+        if (e.status === 0) m.volumes.markDown(e.volume, e.message);
+        return fail(c, e.status === 507 ? 507 : 503, `nothing stored: ${e.message}`);
+      }
+      throw e;
+    }
+  } finally {
+    m.busy.delete(key);
+  }
+}

@@ -1,0 +1,70 @@
+/** Deno: Deno.serve, and Deno's own file streams. */
+import type { Runtime } from "./types.ts";
+import { fetchUpload } from "./fetch-upload.ts";
+import { webBody, webPath } from "./web-body.ts";
+
+interface DenoFile {
+  readable: ReadableStream<Uint8Array>;
+  seek(offset: number, whence: 0): Promise<number>;
+  read(buf: Uint8Array): Promise<number | null>;
+  close(): void;
+}
+declare const Deno: {
+  serve(
+    options: { port: number; hostname: string; onListen?(addr: { port: number }): void },
+    handler: (req: Request, info: unknown) => Response | Promise<Response>,
+  ): { addr: { port: number }; shutdown(): Promise<void>; finished: Promise<void> };
+  open(path: string): Promise<DenoFile>;
+};
+
+const CHUNK = 1 << 20;
+
+/** Bytes [start, end] of a file as a stream; Deno's own readable only reads to EOF. */
+function fileRange(path: string, start: number, end: number): ReadableStream<Uint8Array> {
+  let file: DenoFile | null = null;
+  let left = end - start + 1;
+  return new ReadableStream<Uint8Array>({
+    async start() {
+      file = await Deno.open(path);
+      await file.seek(start, 0);
+    },
+    async pull(ctl) {
+      const buf = new Uint8Array(Math.min(CHUNK, left));
+      const n = await file!.read(buf);
+      if (n === null || n === 0) throw new Error(`${path} ended early`);
+      left -= n;
+      ctl.enqueue(n === buf.length ? buf : buf.subarray(0, n));
+      if (left === 0) {
+        file!.close();
+        ctl.close();
+      }
+    },
+    cancel() {
+      file?.close();
+    },
+  });
+}
+
+export const deno: Runtime = {
+  name: "deno",
+
+  async serve(app, { port, hostname }) {
+    const server = Deno.serve({ port, hostname, onListen() {} }, (req, info) => app.fetch(req, info));
+    return {
+      port: server.addr.port,
+      async close(graceMs = 10_000) {
+        await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, graceMs))]);
+      },
+    };
+  },
+
+  rawPath: webPath,
+  body: webBody,
+
+  sendFile(c, status, headers, slice) {
+    if (!slice || c.req.method === "HEAD") return new Response(null, { status, headers });
+    return new Response(fileRange(slice.path, slice.start, slice.end), { status, headers });
+  },
+
+  upload: fetchUpload,
+};

@@ -1,0 +1,107 @@
+/** Node: @hono/node-server, raw sockets for the big byte paths. */
+import { createReadStream } from "node:fs";
+import { Agent, request, type IncomingMessage, type ServerResponse } from "node:http";
+import { once } from "node:events";
+import { pipeline } from "node:stream/promises";
+import { serve } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import type { Context } from "hono";
+import type { Runtime, Upload } from "./types.ts";
+
+interface NodeEnv {
+  incoming: IncomingMessage;
+  outgoing: ServerResponse;
+}
+const env = (c: Context) => c.env as NodeEnv;
+
+// Keep-alive pool for master → volume uploads: no TCP handshake per PUT.
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+const CHUNK = 1 << 20; // 1 MiB reads: ~2 GB/s against ~0.5 GB/s with the 64 KiB default
+
+function upload(url: string, headers: Record<string, string>): Upload {
+  const req = request(url, { method: "PUT", headers, agent });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on("error", reject);
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d.length < 4096 ? d : ""));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("error", reject);
+    });
+  });
+  answer.catch(() => {}); // observed by write()/end(); never an unhandled rejection
+  const early = answer.then((r) => {
+    throw new Error(`volume answered ${r.status} before the upload ended`);
+  });
+  early.catch(() => {});
+  return {
+    async write(chunk) {
+      if (req.write(chunk)) return;
+      await Promise.race([once(req, "drain"), early]);
+    },
+    end() {
+      req.end();
+      return answer;
+    },
+    abort(reason) {
+      req.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    },
+  };
+}
+
+export const node: Runtime = {
+  name: "node",
+
+  serve(app, { port, hostname }) {
+    return new Promise((resolve, reject) => {
+      const server = serve(
+        {
+          fetch: app.fetch,
+          port,
+          hostname,
+          // A 1 GiB upload over a slow link must not be cut at Node's 300 s default.
+          serverOptions: { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
+        },
+        (info) => resolve({ port: info.port, close }),
+      );
+      server.once("error", reject);
+      function close(graceMs = 10_000): Promise<void> {
+        return new Promise((done) => {
+          const force = setTimeout(() => (server as unknown as { closeAllConnections(): void }).closeAllConnections(), graceMs);
+          force.unref();
+          server.close(() => {
+            clearTimeout(force);
+            done();
+          });
+          (server as unknown as { closeIdleConnections(): void }).closeIdleConnections();
+        });
+      }
+    });
+  },
+
+  rawPath(c) {
+    const url = env(c).incoming.url ?? "/";
+    const q = url.indexOf("?");
+    return q < 0 ? url : url.slice(0, q);
+  },
+
+  body(c) {
+    return env(c).incoming;
+  },
+
+  sendFile(c, status, headers, slice) {
+    const out = env(c).outgoing;
+    out.writeHead(status, headers);
+    if (!slice || c.req.method === "HEAD") {
+      out.end();
+    } else {
+      const file = createReadStream(slice.path, { start: slice.start, end: slice.end, highWaterMark: CHUNK });
+      pipeline(file, out).catch(() => out.destroy()); // client gone or file vanished: drop the socket
+    }
+    return RESPONSE_ALREADY_SENT; // tells @hono/node-server the response is already on the wire
+  },
+
+  upload,
+};

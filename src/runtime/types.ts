@@ -1,0 +1,47 @@
+/**
+ * What kvdb needs from the runtime it runs on. Each of node.ts, bun.ts and deno.ts
+ * implements it with that runtime's fastest primitive (see RUNTIMES.md); the rest of
+ * the code never asks which runtime it is on.
+ */
+import type { Context, Hono } from "hono";
+
+export interface Listener {
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (at most `graceMs`), then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface ServeOptions {
+  port: number;
+  hostname: string;
+}
+
+/** One streamed HTTP request body going out to a volume. */
+export interface Upload {
+  /** Resolves when the receiver can take more: the slowest receiver paces the sender. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the body and waits for the receiver's answer. */
+  end(): Promise<{ status: number; body: string }>;
+  abort(reason: unknown): void;
+}
+
+export interface FileSlice {
+  path: string;
+  /** First and last byte offsets, inclusive. */
+  start: number;
+  end: number;
+}
+
+export interface Runtime {
+  name: "node" | "bun" | "deno";
+  serve(app: Hono, options: ServeOptions): Promise<Listener>;
+  /** The request path exactly as the client sent it (no dot-segment normalising). */
+  rawPath(c: Context): string;
+  /** The request body as chunks, without buffering it. */
+  body(c: Context): AsyncIterable<Uint8Array> | null;
+  /** A response that streams part of a file (zero-copy where the runtime can). */
+  sendFile(c: Context, status: number, headers: Record<string, string>, slice: FileSlice | null): Response;
+  /** Starts a streamed PUT of a body to `url`. */
+  upload(url: string, headers: Record<string, string>): Upload;
+}

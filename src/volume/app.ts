@@ -1,0 +1,119 @@
+/**
+ * The volume server's HTTP API.
+ *   GET|HEAD /key      the bytes (Range, If-None-Match, zero-copy where the runtime can)
+ *   PUT /key           store (from the master), 201 {"size","md5"} once fsynced
+ *   DELETE /key        204, or 404 if absent
+ *   GET /_kvdb/health  {"total","free","count"}
+ *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
+ */
+import { Hono, type Context } from "hono";
+import { declaredLength } from "../content-length.ts";
+import { fail } from "../fail.ts";
+import { parseKey } from "../keys.ts";
+import { requestLog } from "../log.ts";
+import { runtime } from "../runtime.ts";
+import type { Blobs } from "./blobs.ts";
+import type { Catalog } from "./catalog.ts";
+import { matchesEtag, parseRange } from "./range.ts";
+import { stat } from "node:fs/promises";
+
+export interface VolumeDeps {
+  blobs: Blobs;
+  catalog: Catalog;
+  verbose: boolean;
+}
+
+class BadUpload extends Error {}
+
+function keyOf(c: Context): string | Response {
+  const parsed = parseKey(runtime.rawPath(c));
+  return "error" in parsed ? fail(c, 400, parsed.error) : parsed.key;
+}
+
+export function volumeApp({ blobs, catalog, verbose }: VolumeDeps): Hono {
+  const app = new Hono();
+  if (verbose) app.use(requestLog("volume"));
+
+  app.get("/_kvdb/health", async (c) => c.json({ ...(await blobs.space()), count: catalog.count }));
+
+  app.get("/_kvdb/list", (c) => {
+    const lines = catalog.entries()[Symbol.asyncIterator]();
+    const enc = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        const { value, done } = await lines.next();
+        if (done) return ctl.close();
+        const [key, e] = value;
+        ctl.enqueue(enc.encode(JSON.stringify({ key, ...e }) + "\n"));
+      },
+      cancel: () => void lines.return?.(),
+    });
+    return c.body(stream, 200, { "content-type": "application/x-ndjson" });
+  });
+
+  app.get("*", async (c) => {
+    const key = keyOf(c);
+    if (key instanceof Response) return key;
+    const entry = await catalog.get(key);
+    if (!entry) return c.body(null, 404, { "content-length": "0" });
+    const path = blobs.path(key);
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => -1,
+    );
+    if (size < 0) return fail(c, 404, "blob file missing");
+    const etag = `"${entry.md5}"`;
+    const headers: Record<string, string> = {
+      "accept-ranges": "bytes",
+      etag,
+      "content-type": "application/octet-stream",
+      "last-modified": new Date(entry.time).toUTCString(),
+    };
+    if (matchesEtag(c.req.header("if-none-match"), etag)) return runtime.sendFile(c, 304, headers, null);
+    const range = parseRange(c.req.header("range"), size);
+    if (range.kind === "unsatisfiable") {
+      return runtime.sendFile(c, 416, { ...headers, "content-range": `bytes */${size}`, "content-length": "0" }, null);
+    }
+    const [status, start, end] = range.kind === "partial" ? [206, range.start, range.end] : [200, 0, size - 1];
+    headers["content-length"] = String(end - start + 1);
+    if (status === 206) headers["content-range"] = `bytes ${start}-${end}/${size}`;
+    return runtime.sendFile(c, status, headers, { path, start, end });
+  });
+
+  app.put("*", async (c) => {
+    const key = keyOf(c);
+    if (key instanceof Response) return key;
+    const declared = declaredLength(c);
+    if (declared.kind === "invalid") return fail(c, 400, "invalid Content-Length");
+    if (declared.kind === "none") return fail(c, 411, "Content-Length or chunked body required");
+    if (declared.kind === "length" && declared.bytes > (await blobs.space()).free) {
+      return fail(c, 507, "not enough free space on this volume");
+    }
+    const body = runtime.body(c);
+    if (!body) return fail(c, 411, "empty body");
+    try {
+      const written = await blobs.write(key, body, (w) => {
+        if (declared.kind === "length" && w.size !== declared.bytes) {
+          throw new BadUpload(`body ended after ${w.size} of ${declared.bytes} bytes`);
+        }
+      });
+      await catalog.put(key, { ...written, time: Date.now() });
+      return c.json(written, 201);
+    } catch (e) {
+      if (e instanceof BadUpload) return fail(c, 400, e.message);
+      if ((e as NodeJS.ErrnoException).code === "ENOSPC") return fail(c, 507, "volume disk full");
+      return fail(c, 400, `upload failed: ${(e as Error).message}`);
+    }
+  });
+
+  app.delete("*", async (c) => {
+    const key = keyOf(c);
+    if (key instanceof Response) return key;
+    const known = (await catalog.get(key)) !== undefined;
+    if (known) await catalog.del(key);
+    const removed = await blobs.remove(key);
+    return c.body(null, known || removed ? 204 : 404);
+  });
+
+  return app;
+}

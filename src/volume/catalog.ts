@@ -1,0 +1,50 @@
+/**
+ * A volume's own index of what it holds: key → size, md5, time. rebuild and verify
+ * read this instead of walking millions of files.
+ */
+import { ClassicLevel } from "classic-level";
+
+export interface Entry {
+  size: number;
+  md5: string;
+  time: number;
+}
+
+export class Catalog {
+  readonly db: ClassicLevel<string, Entry>;
+  /** How many keys this volume holds; counted once at open, then kept up to date. */
+  count = 0;
+
+  constructor(dir: string) {
+    this.db = new ClassicLevel<string, Entry>(dir, { valueEncoding: "json" });
+  }
+
+  async open(): Promise<void> {
+    await this.db.open();
+    for await (const _ of this.db.keys()) this.count++;
+  }
+
+  get(key: string): Promise<Entry | undefined> {
+    return this.db.get(key);
+  }
+
+  async put(key: string, entry: Entry): Promise<void> {
+    const had = (await this.db.get(key)) !== undefined;
+    await this.db.put(key, entry, { sync: true });
+    if (!had) this.count++;
+  }
+
+  async del(key: string): Promise<void> {
+    await this.db.del(key, { sync: true });
+    this.count--;
+  }
+
+  /** Every entry in key order, streamed. */
+  entries(): AsyncIterable<[string, Entry]> {
+    return this.db.iterator();
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

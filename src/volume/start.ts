@@ -1,0 +1,36 @@
+/** Starts one volume server on a data dir. */
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { announce } from "../log.ts";
+import { runtime } from "../runtime.ts";
+import { urlOf, type Running } from "../running.ts";
+import { volumeApp } from "./app.ts";
+import { Blobs } from "./blobs.ts";
+import { Catalog } from "./catalog.ts";
+
+export interface VolumeOptions {
+  dir: string;
+  port: number;
+  hostname: string;
+  verbose: boolean;
+}
+
+export async function startVolume(o: VolumeOptions): Promise<Running> {
+  const dir = resolve(o.dir);
+  await mkdir(dir, { recursive: true });
+  const blobs = new Blobs(dir);
+  await blobs.open();
+  const catalog = new Catalog(join(dir, "catalog"));
+  await catalog.open();
+  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose }), o);
+  const url = urlOf(o.hostname, listener.port);
+  announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name });
+  return {
+    url,
+    port: listener.port,
+    async close() {
+      await listener.close();
+      await catalog.close();
+    },
+  };
+}
