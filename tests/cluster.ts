@@ -1,0 +1,127 @@
+/**
+ * Test clusters: real masters and volumes on loopback ports, either in this process
+ * (fast) or as child processes (for kill -9). Data lives in a fresh temp dir.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startMaster, type MasterOptions } from "../src/master/start.ts";
+import type { Running } from "../src/running.ts";
+import { startVolume } from "../src/volume/start.ts";
+
+export const HOST = "127.0.0.1";
+/** The compiled entrypoint, as `npx kvdb` runs it. */
+export const KVDB = join(dirname(fileURLToPath(import.meta.url)), "..", "mod.js");
+
+export function tempDir(label = "kvdb"): string {
+  return mkdtempSync(join(tmpdir(), `${label}-`));
+}
+
+export interface Cluster {
+  url: string;
+  master: Running;
+  volumes: (Running & { name: string; dir: string })[];
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** n volumes and a master, all in this process. Quiet: start lines go nowhere. */
+export async function startCluster(
+  o: { volumes?: number; replicas?: number; proxy?: boolean; dir?: string } = {},
+): Promise<Cluster> {
+  const dir = o.dir ?? tempDir();
+  const log = console.log;
+  console.log = () => {};
+  try {
+    const volumes: Cluster["volumes"] = [];
+    for (let i = 0; i < (o.volumes ?? 3); i++) {
+      const vdir = join(dir, `v${i}`);
+      const v = await startVolume({ dir: vdir, port: 0, hostname: HOST, verbose: false });
+      volumes.push({ ...v, name: `${HOST}:${v.port}`, dir: vdir });
+    }
+    const options: MasterOptions = {
+      volumes: volumes.map((v) => v.name),
+      db: join(dir, "master"),
+      port: 0,
+      hostname: HOST,
+      replicas: o.replicas ?? Math.min(3, volumes.length),
+      proxy: o.proxy ?? false,
+      verbose: false,
+    };
+    const master = await startMaster(options);
+    return {
+      url: master.url,
+      master,
+      volumes,
+      dir,
+      async close() {
+        await master.close();
+        await Promise.all(volumes.map((v) => v.close()));
+        if (!o.dir) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } finally {
+    console.log = log;
+  }
+}
+
+export interface Child {
+  proc: ChildProcess;
+  url: string;
+  port: number;
+  output(): string;
+  /** Sends a signal and waits for the process to exit; resolves to its exit code or signal. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/**
+ * Runs `kvdb ...args` under Node and resolves once it printed its start line
+ * ("kvdb <role> url=..."): a readiness check, not a sleep.
+ */
+export function spawnKvdb(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [KVDB, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const exited = new Promise<number | string>((r) => proc.once("exit", (code, sig) => r(code ?? sig ?? -1)));
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`kvdb ${args.join(" ")} did not start in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /kvdb (master|volume) url=http:\/\/[^:]+:(\d+)/.exec(out);
+      const role = args[0] === "server" ? "master" : args[0];
+      if (m && m[1] === role) {
+        clearTimeout(timer);
+        const port = Number(m[2]);
+        resolve({
+          proc,
+          port,
+          url: `http://${HOST}:${port}`,
+          output: () => out,
+          stop(signal = "SIGKILL") {
+            if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    proc.stdout!.on("data", onData);
+    proc.stderr!.on("data", (d) => (out += d));
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kvdb ${args.join(" ")} exited with ${code} before starting:\n${out}`));
+    });
+  });
+}
+
+/** Polls `check` until it holds (a readiness check with a deadline, not a fixed sleep). */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
