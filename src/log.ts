@@ -14,7 +14,9 @@ export function requestLog(role: string): MiddlewareHandler {
     const t0 = performance.now();
     await next();
     const ms = (performance.now() - t0).toFixed(1);
-    const bytes = c.res.headers.get("content-length") ?? c.req.header("content-length") ?? "-";
+    // Bytes of the body that carried the value: the request's for an upload, else the response's.
+    const upload = c.req.method === "PUT" || c.req.method === "POST";
+    const bytes = (upload ? c.req.header("content-length") : c.res.headers.get("content-length")) ?? "-";
     console.log(`${role} ${c.req.method} ${c.req.path} ${c.res.status} ${bytes} ${ms}ms`);
   };
 }

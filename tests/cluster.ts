@@ -14,6 +14,15 @@ import { startVolume } from "../src/volume/start.ts";
 export const HOST = "127.0.0.1";
 /** The compiled entrypoint, as `npx kvdb` runs it. */
 export const KVDB = join(dirname(fileURLToPath(import.meta.url)), "..", "mod.js");
+/** The repository (this file runs from dist/node/tests). */
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** The command that runs `kvdb` under each runtime: compiled JS on Node, the TypeScript source on Deno and Bun. */
+export const RUNTIMES = {
+  node: [process.execPath, KVDB],
+  deno: [join(REPO, "node_modules", ".bin", "deno"), "run", "-A", join(REPO, "mod.ts")],
+  bun: [join(REPO, "node_modules", ".bin", "bun"), join(REPO, "mod.ts")],
+} as const satisfies Record<string, readonly string[]>;
 
 export function tempDir(label = "kvdb"): string {
   return mkdtempSync(join(tmpdir(), `${label}-`));
@@ -77,12 +86,22 @@ export interface Child {
 }
 
 /**
- * Runs `kvdb ...args` under Node and resolves once it printed its start line
- * ("kvdb <role> url=..."): a readiness check, not a sleep.
+ * Runs `kvdb ...args` (under Node unless `command` says otherwise, from the repo root)
+ * and resolves once it printed its start line ("kvdb <role> url=...", the master's
+ * for `server`): a readiness check, not a sleep.
  */
-export function spawnKvdb(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<Child> {
+export function spawnKvdb(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 15_000,
+  command: readonly string[] = RUNTIMES.node,
+): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [KVDB, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(command[0], [...command.slice(1), ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     const exited = new Promise<number | string>((r) => proc.once("exit", (code, sig) => r(code ?? sig ?? -1)));
     const timer = setTimeout(() => {
@@ -91,11 +110,12 @@ export function spawnKvdb(args: string[], env: Record<string, string> = {}, time
     }, timeoutMs);
     const onData = (d: Buffer) => {
       out += d;
-      const m = /kvdb (master|volume) url=http:\/\/[^:]+:(\d+)/.exec(out);
       const role = args[0] === "server" ? "master" : args[0];
-      if (m && m[1] === role) {
+      // `server` prints its volumes' start lines first: look for this role's line.
+      const m = new RegExp(`^kvdb ${role} url=http://[^\\s:]+:(\\d+)`, "m").exec(out);
+      if (m) {
         clearTimeout(timer);
-        const port = Number(m[2]);
+        const port = Number(m[1]);
         resolve({
           proc,
           port,
@@ -108,6 +128,10 @@ export function spawnKvdb(args: string[], env: Record<string, string> = {}, time
         });
       }
     };
+    proc.once("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${command[0]}: ${e.message}`));
+    });
     proc.stdout!.on("data", onData);
     proc.stderr!.on("data", (d) => (out += d));
     proc.once("exit", (code) => {

@@ -43,6 +43,7 @@ export function masterApp(m: Master, verbose: boolean): Hono {
       case "UNLINK":
         return unlink(m, c, key);
       default:
+        c.header("allow", "GET, HEAD, PUT, POST, DELETE, UNLINK"); // a 405 must say what is allowed (RFC 9110)
         return fail(c, 405, `method ${method} not allowed`);
     }
   });

@@ -25,10 +25,12 @@ export interface Replicated {
   md5: string;
 }
 
-export async function replicate(
-  body: AsyncIterable<Uint8Array>,
-  targets: { volume: string; upload: Upload }[],
-): Promise<Replicated> {
+export interface Target {
+  volume: string;
+  upload: Upload;
+}
+
+export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target[]): Promise<Replicated> {
   const hash = createHash("md5");
   let size = 0;
   const failed = (volume: string) => (e: unknown) => {

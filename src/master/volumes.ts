@@ -52,13 +52,6 @@ export class VolumeSet {
     return rank(key, this.all);
   }
 
-  /** The first `n` healthy volumes in placement order: a down volume's share goes to the next. */
-  pick(key: string, n: number): string[] {
-    return this.placement(key)
-      .filter((v) => this.isUp(v))
-      .slice(0, n);
-  }
-
   async check(): Promise<void> {
     await Promise.all(this.all.map((v) => this.checkOne(v)));
   }

@@ -8,7 +8,29 @@ import { fail } from "../fail.ts";
 import { runtime } from "../runtime.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./purge.ts";
-import { ClientAborted, replicate, VolumeFailed } from "./replicate.ts";
+import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
+
+/**
+ * Opens an upload to each of the first `replicas` healthy volumes in placement order.
+ * A volume that refuses the connection is marked down and the next one is tried, so
+ * a volume that died since the last health check costs no failed write.
+ */
+async function connect(m: Master, key: string, headers: Record<string, string>): Promise<Target[]> {
+  const candidates = m.volumes.placement(key).filter((v) => m.volumes.isUp(v));
+  const targets: Target[] = [];
+  while (targets.length < m.replicas && candidates.length) {
+    const batch = candidates
+      .splice(0, m.replicas - targets.length)
+      .map((volume) => ({ volume, upload: runtime.upload(m.volumes.url(volume, key), headers) }));
+    const ready = await Promise.allSettled(batch.map((t) => t.upload.ready()));
+    ready.forEach((r, i) => {
+      if (r.status === "fulfilled") return void targets.push(batch[i]);
+      m.volumes.markDown(batch[i].volume, String(r.reason));
+      batch[i].upload.abort(r.reason);
+    });
+  }
+  return targets;
+}
 
 export async function write(m: Master, c: Context, key: string): Promise<Response> {
   // Everything decidable from the headers is decided before a byte of the body is read.
@@ -26,16 +48,27 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
     // crash is cleaned up first. Either way the old bytes go before the new come.
     if (old) await purge(m, key, old);
 
-    const volumes = m.volumes.pick(key, m.replicas);
-    if (volumes.length < m.replicas) {
-      return fail(c, 503, `only ${volumes.length} of the ${m.replicas} replicas' volumes are up`);
+    const headers: Record<string, string> =
+      declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
+    const targets = await connect(m, key, headers);
+    if (targets.length < m.replicas) {
+      for (const t of targets) t.upload.abort(new Error("not enough volumes"));
+      return fail(c, 503, `only ${targets.length} of the ${m.replicas} replicas' volumes are up`);
+    }
+    const volumes = targets.map((t) => t.volume);
+    // A declared length a chosen volume cannot hold is refused before a byte is read: the
+    // volume would answer 507 at once, but the master would only hear it on a later write.
+    if (declared.kind === "length") {
+      const free = (name: string) => m.volumes.all.find((v) => v.name === name)?.free ?? 0;
+      const full = volumes.filter((v) => declared.bytes > free(v));
+      if (full.length) {
+        for (const t of targets) t.upload.abort(new Error("value does not fit"));
+        return fail(c, 507, `nothing stored: ${declared.bytes} bytes do not fit on ${full.join(",")}`);
+      }
     }
     const record = { state: "writing" as const, volumes, size: 0, md5: "", time: Date.now() };
     await m.records.begin(key, record);
 
-    const headers: Record<string, string> =
-      declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
-    const targets = volumes.map((volume) => ({ volume, upload: runtime.upload(m.volumes.url(volume, key), headers) }));
     try {
       const body = runtime.body(c);
       if (!body) throw new ClientAborted("no body");

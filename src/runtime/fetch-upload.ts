@@ -28,6 +28,8 @@ export function fetchUpload(url: string, headers: Record<string, string>): Uploa
   });
   early.catch(() => {});
   return {
+    // fetch gives no connect event: a dead receiver shows up on the first write.
+    ready: () => Promise.resolve(),
     async write(chunk) {
       controller.enqueue(chunk);
       if ((controller.desiredSize ?? 1) > 0) return;

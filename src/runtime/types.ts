@@ -19,6 +19,8 @@ export interface ServeOptions {
 
 /** One streamed HTTP request body going out to a volume. */
 export interface Upload {
+  /** Resolves once connected to the receiver, before any body byte is needed (where the runtime can tell). */
+  ready(): Promise<void>;
   /** Resolves when the receiver can take more: the slowest receiver paces the sender. */
   write(chunk: Uint8Array): Promise<void>;
   /** Ends the body and waits for the receiver's answer. */

@@ -77,7 +77,8 @@ export function volumeApp({ blobs, catalog, verbose }: VolumeDeps): Hono {
     const [status, start, end] = range.kind === "partial" ? [206, range.start, range.end] : [200, 0, size - 1];
     headers["content-length"] = String(end - start + 1);
     if (status === 206) headers["content-range"] = `bytes ${start}-${end}/${size}`;
-    return runtime.sendFile(c, status, headers, { path, start, end });
+    // A zero-byte blob has no slice to send (start 0, end -1).
+    return runtime.sendFile(c, status, headers, size === 0 ? null : { path, start, end });
   });
 
   app.put("*", async (c) => {

@@ -15,13 +15,15 @@ export function parseRange(header: string | undefined, size: number): RangeAnswe
   if (m[1] === "") {
     const suffix = Number(m[2]);
     if (suffix === 0) return { kind: "unsatisfiable" };
+    // The last n bytes of nothing are nothing: no 206 can say so, the (empty) whole can.
+    if (size === 0) return { kind: "full" };
     return { kind: "partial", start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(m[1]);
-  const end = m[2] === "" ? size - 1 : Number(m[2]);
-  if (end < start) return { kind: "full" };
+  // last-pos < first-pos is an invalid range: ignored. An open end is never invalid.
+  if (m[2] !== "" && Number(m[2]) < start) return { kind: "full" };
   if (start >= size) return { kind: "unsatisfiable" };
-  return { kind: "partial", start, end: Math.min(end, size - 1) };
+  return { kind: "partial", start, end: m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1) };
 }
 
 /** If-None-Match against an entity tag (weak comparison, as for GET). */

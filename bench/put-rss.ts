@@ -1,0 +1,107 @@
+/**
+ * The master's memory during one big PUT: starts 3 volumes and a master as child
+ * processes (node), streams a generated value (default 1 GiB; never held in memory)
+ * with 3 replicas, samples the master's VmRSS from /proc every 100 ms and prints the
+ * value size, time, throughput and the master's peak RSS (sampled and VmHWM).
+ *
+ *   node dist/node/bench/put-rss.js [--size 1GiB] [--replicas 3]
+ *   npm run bench:rss -- --size 256MiB
+ */
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { startProcCluster, streamGet, streamPut, type ProcCluster } from "../tests/streams.ts";
+
+const UNITS: Record<string, number> = { "": 1, b: 1, k: 1e3, kb: 1e3, kib: 2 ** 10, m: 1e6, mb: 1e6, mib: 2 ** 20, g: 1e9, gb: 1e9, gib: 2 ** 30 };
+
+function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(s.trim());
+  const unit = m && UNITS[m[2].toLowerCase()];
+  if (!m || unit === undefined || unit === null) throw new Error(`bad size ${JSON.stringify(s)} (say 1GiB, 512MiB, 100MB, 12345)`);
+  const n = Math.round(Number(m[1]) * unit);
+  if (n < 1) throw new Error(`size must be at least 1 byte`);
+  return n;
+}
+
+function option(name: string, fallback: string): string {
+  const args = process.argv.slice(2);
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return fallback;
+  const v = args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1];
+  if (v === undefined) throw new Error(`--${name} needs a value`);
+  return v;
+}
+
+/** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or 0 if the process is gone. */
+function procKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+async function main(): Promise<number> {
+  let size: number;
+  let replicas: number;
+  try {
+    size = parseSize(option("size", "1GiB"));
+    replicas = Number(option("replicas", "3"));
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 3) throw new Error("--replicas must be 1, 2 or 3");
+  } catch (e) {
+    console.error(`put-rss: ${(e as Error).message}`);
+    return 2;
+  }
+
+  let cluster: ProcCluster | undefined;
+  const interrupted = () => {
+    void cluster?.destroy().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    cluster = await startProcCluster({ volumes: 3, replicas });
+    const pid = cluster.master.child.proc.pid!;
+    const idleKiB = procKiB(pid, "VmRSS");
+    let peakKiB = idleKiB;
+    const samples: number[] = [];
+    const sampler = setInterval(() => {
+      const kib = procKiB(pid, "VmRSS");
+      samples.push(kib);
+      peakKiB = Math.max(peakKiB, kib);
+    }, 100);
+
+    const t0 = performance.now();
+    const put = await streamPut(`${cluster.master.url}/bench/put-rss`, size, { seed: "put-rss", timeoutMs: 30 * 60_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    peakKiB = Math.max(peakKiB, procKiB(pid, "VmRSS"));
+    const hwmKiB = procKiB(pid, "VmHWM");
+
+    if (put.status !== 201 || put.headers["content-md5"] !== put.md5) {
+      console.error(`put-rss: PUT answered ${put.status} ${put.body.trim()} ${put.error?.message ?? ""}`);
+      return 1;
+    }
+    // Check the stored value without holding it: follow the redirect and hash the stream.
+    const loc = await streamGet(`${cluster.master.url}/bench/put-rss`);
+    const got = loc.status === 302 ? await streamGet(String(loc.headers.location)) : undefined;
+    const verified = got?.status === 200 && got.size === size && got.md5 === put.md5;
+
+    const median = samples.length ? [...samples].sort((a, b) => a - b)[samples.length >> 1] : peakKiB;
+    console.log(`value size         ${size} bytes (${mib(size)} MiB), ${replicas} replicas, Content-Length, node`);
+    console.log(`seconds            ${seconds.toFixed(2)}`);
+    console.log(`MB/s               ${(size / 1e6 / seconds).toFixed(0)} (client → master; MB = 10^6 bytes)`);
+    console.log(`master peak RSS    ${(peakKiB / 1024).toFixed(1)} MiB sampled every 100 ms (${samples.length} samples; idle ${(idleKiB / 1024).toFixed(1)} MiB, median ${(median / 1024).toFixed(1)} MiB)`);
+    console.log(`master VmHWM       ${(hwmKiB / 1024).toFixed(1)} MiB`);
+    console.log(`read back          ${verified ? "ok, md5 " + put.md5 : "MISMATCH"}`);
+    return verified ? 0 : 1;
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    await cluster?.destroy();
+  }
+}
+
+process.exitCode = await main();

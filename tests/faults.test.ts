@@ -1,0 +1,372 @@
+/**
+ * Faults, with every server a real child process: volumes and masters killed with
+ * SIGKILL (also in the middle of large uploads) and restarted on the same port and
+ * data, and SIGTERM's clean shutdown.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { ClassicLevel } from "classic-level";
+import { keyPath } from "../src/keys.ts";
+import { rank } from "../src/placement.ts";
+import { connect } from "node:net";
+import { HOST, until } from "./cluster.ts";
+import { patternMd5, startProcCluster, streamGet, streamPut, type ProcCluster } from "./streams.ts";
+
+const MiB = 1 << 20;
+
+async function put(url: string, body: string): Promise<Response> {
+  return fetch(url, { method: "PUT", body });
+}
+
+/** GET through the master without following: status, Location, Key-Volumes. */
+async function locate(c: ProcCluster, key: string): Promise<{ status: number; location: string; volumes: string[] }> {
+  const res = await fetch(`${c.master.url}${keyPath(key)}`, { redirect: "manual" });
+  await res.arrayBuffer();
+  return { status: res.status, location: res.headers.get("location") ?? "", volumes: (res.headers.get("key-volumes") ?? "").split(",").filter(Boolean) };
+}
+
+/** True if a new TCP connection to the port is refused. */
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, HOST);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+async function isUp(c: ProcCluster, name: string): Promise<boolean> {
+  return (await c.health()).find((v) => v.name === name)?.up === true;
+}
+
+/** Where placement puts `key` (the master weighs volumes as /_kvdb/volumes reports). */
+async function placement(c: ProcCluster, key: string): Promise<string[]> {
+  return rank(key, await c.health());
+}
+
+/** Reads the master's index directly (the master must be stopped): the record and whether it is pending. */
+async function indexEntry(db: string, key: string): Promise<{ record: unknown; pending: unknown }> {
+  const level = new ClassicLevel<string, string>(db);
+  await level.open();
+  try {
+    const record = await level.sublevel<string, string>("keys", {}).get(key);
+    const pending = await level.sublevel<string, string>("pending", {}).get(key);
+    return { record, pending };
+  } finally {
+    await level.close();
+  }
+}
+
+test("a volume killed with SIGKILL: marked down, reads go to live replicas, writes avoid it, 503 when no replica is up, back after restart", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  try {
+    const [v0, v1] = c.volumes;
+    // Keys until several have a replica on v0 and one lives on exactly v0 and v1 (bounded).
+    const values = new Map<string, string>();
+    const onV0: string[] = [];
+    let onlyV0V1 = "";
+    for (let i = 0; i < 200 && (onV0.length < 8 || !onlyV0V1); i++) {
+      const key = `/sigkill/k${i}`;
+      const value = `value ${i} `.repeat(i + 1);
+      const res = await put(`${c.master.url}${key}`, value);
+      assert.is(res.status, 201, `PUT ${key}`);
+      const kv = res.headers.get("key-volumes")!.split(",");
+      assert.is(kv.length, 2);
+      values.set(key, value);
+      if (kv.includes(v0.name)) onV0.push(key);
+      if (kv.includes(v0.name) && kv.includes(v1.name)) onlyV0V1 = key;
+    }
+    assert.ok(onV0.length >= 8 && onlyV0V1, "found keys with a replica on the volume to kill");
+
+    assert.is(await v0.child.stop("SIGKILL"), "SIGKILL");
+    const t0 = Date.now();
+    await until("master marks the killed volume down", async () => !(await isUp(c, v0.name)), 3000);
+    assert.ok(Date.now() - t0 <= 3000);
+
+    // Every read of a key with a replica on v0 redirects to its live replica and returns the bytes.
+    for (const key of onV0) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const loc = await locate(c, key);
+        assert.is(loc.status, 302, `GET ${key}`);
+        assert.ok(!loc.location.includes(`//${v0.name}/`), `redirect to the dead volume: ${loc.location}`);
+        const res = await fetch(loc.location);
+        assert.is(res.status, 200);
+        assert.is(await res.text(), values.get(key));
+      }
+    }
+
+    // Writes while v0 is down: 201, never on v0, even for keys whose placement chose v0.
+    let wouldHaveUsedV0 = 0;
+    for (let i = 0; i < 12; i++) {
+      const key = `/sigkill/while-down-${i}`;
+      if ((await placement(c, key)).slice(0, 2).includes(v0.name)) wouldHaveUsedV0++;
+      const res = await put(`${c.master.url}${key}`, `down ${i}`);
+      assert.is(res.status, 201, `PUT ${key} while a volume is down`);
+      const kv = res.headers.get("key-volumes")!.split(",");
+      assert.is(kv.length, 2);
+      assert.not.ok(kv.includes(v0.name), `Key-Volumes ${kv} includes the dead volume`);
+      values.set(key, `down ${i}`);
+      const loc = await locate(c, key);
+      assert.is(loc.status, 302);
+      assert.equal(loc.volumes, kv, "the record says where the bytes really are");
+      assert.is(await (await fetch(loc.location)).text(), `down ${i}`);
+    }
+    assert.ok(wouldHaveUsedV0 > 0, "some of those keys were placed on the dead volume");
+
+    // Both replicas down: 503.
+    assert.is(await v1.child.stop("SIGKILL"), "SIGKILL");
+    await until("master marks the second volume down", async () => !(await isUp(c, v1.name)), 3000);
+    const gone = await fetch(`${c.master.url}${onlyV0V1}`, { redirect: "manual" });
+    await gone.arrayBuffer();
+    assert.is(gone.status, 503);
+    // With 2 replicas and one volume up, a write cannot be placed: 503, nothing stored.
+    const noRoom = await put(`${c.master.url}/sigkill/no-room`, "x");
+    assert.is(noRoom.status, 503);
+    assert.is((await locate(c, "/sigkill/no-room")).status, 404);
+
+    // Restarted on the same ports: up again, and they serve what they held.
+    await Promise.all([v0.restart(), v1.restart()]);
+    await until("both volumes up again", async () => (await c.health()).every((v) => v.up), 5000);
+    const back = await locate(c, onlyV0V1);
+    assert.is(back.status, 302);
+    for (const v of [v0, v1]) {
+      const res = await fetch(`${v.url}${keyPath(onlyV0V1)}`);
+      assert.is(res.status, 200);
+      assert.is(await res.text(), values.get(onlyV0V1));
+    }
+    for (const key of onV0) {
+      const res = await fetch(`${v0.url}${keyPath(key)}`);
+      assert.is(res.status, 200);
+      assert.is(await res.text(), values.get(key));
+    }
+  } finally {
+    await c.destroy();
+  }
+});
+
+test("a volume killed during a large streamed PUT: 5xx or cut, nothing stored anywhere, a retry succeeds", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  try {
+    const key = "/faults/volume-dies-mid-put";
+    // The victim is the first volume placement chooses for the key.
+    const first = (await placement(c, key))[0];
+    const victim = c.volumes.find((v) => v.name === first)!;
+    const others = c.volumes.filter((v) => v !== victim);
+    const size = 96 * MiB;
+    let killed: Promise<number | string> | null = null;
+    const result = await streamPut(`${c.master.url}${key}`, size, {
+      chunk: 256 * 1024,
+      async pause(sent) {
+        // Hold the upload once 8 MiB went out, until the victim is writing its temp file; then kill it.
+        if (killed || sent < 8 * MiB) return;
+        await until("the victim volume is receiving bytes", () => victim.tmpBytes() > 0, 10_000);
+        killed = victim.child.stop("SIGKILL");
+        await killed;
+      },
+    });
+    assert.ok(killed, `the volume was killed mid-upload (${result.error?.message})`);
+    assert.is(await killed!, "SIGKILL");
+    assert.ok(result.sent < size, `the upload was cut short (sent ${result.sent} of ${size})`);
+    if (process.env.KVDB_TEST_DEBUG) console.log("volume killed mid-PUT:", result.status, result.body.trim(), result.error?.message);
+    if (result.status !== 0) assert.ok(result.status >= 500 && result.status < 600, `status ${result.status}: ${result.body}`);
+
+    // Nothing stored: no key, no blob, no temp file on the surviving volumes.
+    assert.is((await locate(c, key)).status, 404);
+    for (const v of others) {
+      await until(`temp files gone on ${v.name}`, () => v.tmpFiles().length === 0, 5000);
+      assert.not.ok(v.hasBlob(key), `blob left on ${v.name}`);
+      const res = await fetch(`${v.url}${keyPath(key)}`);
+      await res.arrayBuffer();
+      assert.is(res.status, 404);
+    }
+    assert.not.ok(victim.hasBlob(key), "blob on the killed volume");
+    const listed = await (await fetch(`${c.master.url}/faults/?list`)).json();
+    assert.equal(listed, { keys: [], next: "" });
+
+    // No index entry: stop the master cleanly and read its index.
+    assert.is(await c.master.child.stop("SIGTERM"), 0);
+    assert.equal(await indexEntry(c.master.db, key), { record: undefined, pending: undefined });
+    await c.master.restart();
+    await until("the master sees the victim down", async () => !(await isUp(c, victim.name)), 3000);
+
+    // A retry with the remaining volumes succeeds.
+    const retry = await streamPut(`${c.master.url}${key}`, 8 * MiB, { seed: "retry" });
+    assert.is(retry.status, 201, retry.body);
+    assert.is(retry.headers["content-md5"], retry.md5);
+    assert.not.ok(String(retry.headers["key-volumes"]).split(",").includes(victim.name));
+    const loc = await locate(c, key);
+    assert.is(loc.status, 302);
+    const got = await streamGet(loc.location);
+    assert.equal([got.status, got.size, got.md5], [200, 8 * MiB, retry.md5]);
+    for (const v of others) assert.ok(v.hasBlob(key), `the retry's replica on ${v.name}`);
+
+    // The victim comes back without the value (its temp file swept at start).
+    await victim.restart();
+    assert.equal(victim.tmpFiles(), []);
+    assert.not.ok(victim.hasBlob(key));
+    await until("the victim is up again", () => isUp(c, victim.name), 5000);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test("the master killed mid-PUT: after restart the key is absent, no blob anywhere, and it can be written again", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 3 });
+  try {
+    const key = "/faults/master-dies-mid-put";
+    const size = 64 * MiB;
+    let killed: Promise<number | string> | null = null;
+    const result = await streamPut(`${c.master.url}${key}`, size, {
+      chunk: 256 * 1024,
+      async pause(sent) {
+        if (killed || sent < 8 * MiB) return;
+        await until("every volume is receiving bytes", () => c.volumes.every((v) => v.tmpBytes() > 0), 10_000);
+        killed = c.master.child.stop("SIGKILL");
+        await killed;
+      },
+    });
+    assert.ok(killed, `the master was killed mid-upload (${result.error?.message})`);
+    assert.is(await killed!, "SIGKILL");
+    assert.is(result.status, 0, "the connection is cut, no answer");
+    assert.ok(result.sent < size);
+
+    // The volumes drop their half-written temp files when the master's uploads break.
+    for (const v of c.volumes) await until(`temp files gone on ${v.name}`, () => v.tmpFiles().length === 0, 5000);
+
+    // Restart on the same port and db: recovery runs before the start line.
+    const port = c.master.port;
+    await c.master.restart();
+    assert.is(c.master.port, port);
+    assert.match(c.master.child.output(), /cleaned up 1 operation/);
+    assert.is((await locate(c, key)).status, 404);
+    const head = await fetch(`${c.master.url}${key}`, { method: "HEAD", redirect: "manual" });
+    assert.is(head.status, 404);
+    for (const v of c.volumes) {
+      assert.not.ok(v.hasBlob(key), `blob on ${v.name}`);
+      const res = await fetch(`${v.url}${keyPath(key)}`);
+      await res.arrayBuffer();
+      assert.is(res.status, 404);
+    }
+
+    const again = await streamPut(`${c.master.url}${key}`, 4 * MiB, { seed: "again" });
+    assert.is(again.status, 201, again.body);
+    assert.is(again.headers["content-md5"], again.md5);
+    const loc = await locate(c, key);
+    assert.is(loc.status, 302);
+    const got = await streamGet(loc.location);
+    assert.equal([got.status, got.size, got.md5], [200, 4 * MiB, patternMd5("again", 4 * MiB)]);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test("DELETE while a replica's volume is down: 202, key gone at once, the janitor removes the orphan when the volume returns", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  try {
+    const key = "/faults/delete-while-down";
+    const res = await put(`${c.master.url}${key}`, "doomed value");
+    assert.is(res.status, 201);
+    const holders = res.headers.get("key-volumes")!.split(",");
+    const victim = c.volumes.find((v) => v.name === holders[0])!;
+    const other = c.volumes.find((v) => v.name === holders[1])!;
+
+    assert.is(await victim.child.stop("SIGKILL"), "SIGKILL");
+    await until("master marks the volume down", async () => !(await isUp(c, victim.name)), 3000);
+
+    const del = await fetch(`${c.master.url}${key}`, { method: "DELETE" });
+    assert.is(del.status, 202, await del.text());
+    assert.is((await locate(c, key)).status, 404);
+    const listed = await (await fetch(`${c.master.url}/faults/?list`)).json();
+    assert.equal(listed.keys, []);
+    assert.not.ok(other.hasBlob(key), "the live replica is deleted at once");
+    assert.ok(victim.hasBlob(key), "the dead volume's replica is still on its disk (owed)");
+    const again = await fetch(`${c.master.url}${key}`, { method: "DELETE" });
+    await again.arrayBuffer();
+    assert.is(again.status, 404);
+
+    await victim.restart();
+    // The orphan is deleted within a few seconds (health check 1 s, janitor sweep 2 s).
+    await until(
+      "the janitor deleted the orphan replica",
+      async () => {
+        const r = await fetch(`${victim.url}${keyPath(key)}`);
+        await r.arrayBuffer();
+        return r.status === 404;
+      },
+      8000,
+    );
+    assert.not.ok(victim.hasBlob(key));
+  } finally {
+    await c.destroy();
+  }
+});
+
+test("SIGTERM: master and volume exit 0, the index closes cleanly, and everything is there after a restart", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 3 });
+  try {
+    const keys = Array.from({ length: 5 }, (_, i) => `/sigterm/k${i}`);
+    for (const key of keys) assert.is((await put(`${c.master.url}${key}`, `v:${key}`)).status, 201);
+    const [v0] = c.volumes;
+
+    assert.is(await c.master.child.stop("SIGTERM"), 0);
+    assert.is(await v0.child.stop("SIGTERM"), 0);
+    // The index is closed (the LevelDB lock released) and holds every key, none pending.
+    for (const key of keys) {
+      const e = await indexEntry(c.master.db, key);
+      assert.ok(e.record, `record for ${key}`);
+      assert.is(e.pending, undefined);
+    }
+
+    await v0.restart();
+    await c.master.restart();
+    await until("all volumes up", async () => (await c.health()).every((v) => v.up), 5000);
+    for (const key of keys) {
+      const loc = await locate(c, key);
+      assert.is(loc.status, 302);
+      assert.is(loc.volumes.length, 3);
+      const res = await fetch(`${v0.url}${keyPath(key)}`);
+      assert.is(res.status, 200);
+      assert.is(await res.text(), `v:${key}`);
+    }
+  } finally {
+    await c.destroy();
+  }
+});
+
+test("SIGTERM during an upload lets it finish (201), then the master exits 0", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 3 });
+  try {
+    const key = "/sigterm/in-flight";
+    const size = 16 * MiB;
+    let exited: Promise<number | string> | null = null;
+    const result = await streamPut(`${c.master.url}${key}`, size, {
+      chunk: 256 * 1024,
+      async pause(sent) {
+        if (exited || sent < 4 * MiB) return;
+        await until("the volumes are receiving", () => c.volumes.every((v) => v.tmpBytes() > 0), 10_000);
+        exited = c.master.child.stop("SIGTERM");
+        // Give the signal a moment to land before the rest of the body goes out (bounded).
+        await until("the master stopped accepting connections", () => refuses(c.master.port), 5000);
+      },
+    });
+    assert.ok(exited, "SIGTERM was sent mid-upload");
+    assert.is(result.status, 201, result.body || result.error?.message);
+    assert.is(result.headers["content-md5"], result.md5);
+    // Once the upload is answered nothing holds the master: it exits promptly (not after the client's keep-alive timeout).
+    const t0 = Date.now();
+    assert.is(await exited!, 0);
+    assert.ok(Date.now() - t0 < 2000, `exited ${Date.now() - t0} ms after the last answer`);
+
+    await c.master.restart();
+    const loc = await locate(c, key);
+    assert.is(loc.status, 302);
+    const got = await streamGet(loc.location);
+    assert.equal([got.status, got.size, got.md5], [200, size, result.md5]);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test.run();

@@ -1,0 +1,174 @@
+/**
+ * Low-level HTTP helpers for tests: exact bytes on the wire (raw sockets), streamed
+ * uploads whose timing the test controls, and looking at a volume's files.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { once } from "node:events";
+import { request, type ClientRequest, type IncomingMessage } from "node:http";
+import { connect } from "node:net";
+import { join, relative } from "node:path";
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Everything after the blank line, as received (not de-chunked). */
+  body: Buffer;
+  raw: Buffer;
+}
+
+/** host:port of a URL like http://127.0.0.1:1234 */
+export function addr(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
+/**
+ * Sends `head` (request line + headers, no trailing blank line) and `body` over a
+ * fresh socket with Connection: close, and reads until the server closes it.
+ * Rejects if the server closes without a complete response head.
+ */
+export async function rawRequest(
+  url: string,
+  head: string,
+  body: Buffer | string = "",
+  timeoutMs = 5000,
+  halfClose = false,
+): Promise<RawResponse> {
+  const { host, port } = addr(url);
+  const sock = connect({ host, port });
+  await once(sock, "connect");
+  const chunks: Buffer[] = [];
+  sock.on("data", (d: Buffer) => chunks.push(d));
+  const closed = new Promise<void>((resolve, reject) => {
+    sock.once("close", () => resolve());
+    sock.once("error", (e: NodeJS.ErrnoException) => (e.code === "ECONNRESET" ? resolve() : reject(e)));
+  });
+  const timer = setTimeout(() => sock.destroy(new Error(`no answer in ${timeoutMs} ms to ${head.split("\r\n")[0]}`)), timeoutMs);
+  sock.write(`${head}\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`);
+  if (body.length) sock.write(body);
+  // Half-close: the server sees the end of the stream right after `body`.
+  if (halfClose) sock.end();
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
+  return parseResponse(Buffer.concat(chunks));
+}
+
+export function parseResponse(raw: Buffer): RawResponse {
+  const sep = raw.indexOf("\r\n\r\n");
+  if (sep < 0) throw new Error(`no complete response head in ${JSON.stringify(raw.toString("latin1"))}`);
+  const lines = raw.subarray(0, sep).toString("latin1").split("\r\n");
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+  if (!m) throw new Error(`bad status line ${JSON.stringify(lines[0])}`);
+  const headers: Record<string, string> = {};
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(":");
+    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  return { status: Number(m[1]), headers, body: raw.subarray(sep + 4), raw };
+}
+
+/** A request through node:http with the path exactly as given (no URL normalising). */
+export function send(
+  url: string,
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
+  const { host, port } = addr(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (d: Buffer) => chunks.push(d));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${path}: no answer in 5 s`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
+ * A PUT whose body the test writes piece by piece (node:http), so it can hold a
+ * write open, race another request against it, then finish or abort it.
+ */
+export interface SlowPut {
+  req: ClientRequest;
+  write(chunk: Buffer | string): Promise<void>;
+  /** Ends the body and resolves with the answer. */
+  finish(last?: Buffer | string): Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }>;
+  /** Drops the connection mid-body. */
+  abort(): void;
+  /** Resolves with the answer whenever it comes (also before the body ends). */
+  response: Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }>;
+}
+
+export function slowPut(url: string, path: string, headers: Record<string, string> = {}, method = "PUT"): SlowPut {
+  const { host, port } = addr(url);
+  const req = request({ host, port, path, method, headers, agent: false });
+  const response = new Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }>((resolve, reject) => {
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+  response.catch(() => {}); // an aborted upload's rejection is expected
+  return {
+    req,
+    response,
+    async write(chunk) {
+      if (!req.write(chunk)) await once(req, "drain");
+    },
+    finish(last) {
+      req.end(last);
+      return response;
+    },
+    abort() {
+      req.destroy();
+    },
+  };
+}
+
+/** Every regular file under `dir`, relative to it ("" entries never; [] if dir is missing). */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 16) throw new Error(`directory tree too deep at ${d}`);
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir, 0);
+  return out.sort();
+}
+
+export const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
+export const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+/** The URL path of a key: each segment percent-encoded. */
+export const enc = (key: string) => key.split("/").map(encodeURIComponent).join("/");
+
+/** Deterministic pseudo-random bytes (no two tests share a value by accident). */
+export function bytes(n: number, seed = 1): Buffer<ArrayBuffer> {
+  const b = Buffer.alloc(n);
+  let x = seed * 2654435761 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}

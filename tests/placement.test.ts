@@ -1,0 +1,277 @@
+/**
+ * Unit tests of placement (weighted rendezvous hashing) and key handling.
+ */
+import { createHash } from "node:crypto";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { blobPath, keyPath, MAX_KEY_BYTES, parseKey, RESERVED_PREFIX } from "../src/keys.ts";
+import { rank, type Candidate } from "../src/placement.ts";
+
+const N = 10_000;
+const KEYS = Array.from({ length: N }, (_, i) => `/bucket/object-${i}.bin`);
+const equal = (names: string[]): Candidate[] => names.map((name) => ({ name, weight: 1 }));
+const FOUR = ["10.0.0.1:3001", "10.0.0.2:3001", "10.0.0.3:3001", "10.0.0.4:3001"];
+
+function primaries(volumes: Candidate[]): Map<string, string> {
+  return new Map(KEYS.map((k) => [k, rank(k, volumes)[0]]));
+}
+
+function shares(placed: Map<string, string>, names: string[]): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const v of placed.values()) out[v]++;
+  for (const n of names) out[n] /= placed.size;
+  return out;
+}
+
+// ---------------------------------------------------------------- rank
+
+test("rank returns every volume exactly once", () => {
+  for (const k of KEYS.slice(0, 200)) {
+    const r = rank(k, equal(FOUR));
+    assert.is(r.length, 4);
+    assert.equal([...r].sort(), [...FOUR].sort());
+  }
+  assert.equal(rank("/k", []), []);
+  assert.equal(rank("/k", equal(["only:1"])), ["only:1"]);
+});
+
+test("rank is deterministic and does not depend on the order volumes are listed in", () => {
+  const reversed = equal([...FOUR].reverse());
+  const shuffled = equal([FOUR[2], FOUR[0], FOUR[3], FOUR[1]]);
+  for (const k of KEYS.slice(0, 1000)) {
+    const r = rank(k, equal(FOUR));
+    assert.equal(rank(k, equal(FOUR)), r, k);
+    assert.equal(rank(k, reversed), r, k);
+    assert.equal(rank(k, shuffled), r, k);
+  }
+  // Known answers pin the hash: changing it would move every stored key.
+  const pinned: [string, string][] = [
+    ["/bucket/object-0.bin", "1234"],
+    ["/bucket/object-1.bin", "3142"],
+    ["/bucket/object-2.bin", "4132"],
+    ["/a", "4312"],
+  ];
+  for (const [k, order] of pinned) {
+    assert.is(rank(k, equal(FOUR)).map((n) => n.slice(7, 8)).join(""), order, k);
+  }
+});
+
+test("different keys get different orders (not one fixed order)", () => {
+  const orders = new Set(KEYS.slice(0, 500).map((k) => rank(k, equal(FOUR)).join(" ")));
+  assert.ok(orders.size >= 20, `only ${orders.size} distinct orders of 24`);
+});
+
+test("10 000 keys over 4 equal volumes: each is primary for 25% ± 3%", () => {
+  const s = shares(primaries(equal(FOUR)), FOUR);
+  console.log(`    primary shares: ${FOUR.map((n) => `${n}=${(s[n] * 100).toFixed(1)}%`).join(" ")}`);
+  for (const n of FOUR) assert.ok(Math.abs(s[n] - 0.25) <= 0.03, `${n}: ${s[n]}`);
+});
+
+test("10 000 keys over 4 equal volumes: every position of the order is balanced too", () => {
+  // Replica 2 and 3 must spread as evenly as the primary, or --replicas skews disk use.
+  for (const pos of [1, 2]) {
+    const count: Record<string, number> = Object.fromEntries(FOUR.map((n) => [n, 0]));
+    for (const k of KEYS) count[rank(k, equal(FOUR))[pos]]++;
+    for (const n of FOUR) assert.ok(Math.abs(count[n] / N - 0.25) <= 0.03, `position ${pos}, ${n}: ${count[n] / N}`);
+  }
+});
+
+test("weights 1:2 → shares ≈ 1/3 : 2/3", () => {
+  const vols = [
+    { name: "small:1", weight: 1 },
+    { name: "big:2", weight: 2 },
+  ];
+  const s = shares(primaries(vols), ["small:1", "big:2"]);
+  console.log(`    weighted shares: small=${(s["small:1"] * 100).toFixed(1)}% big=${(s["big:2"] * 100).toFixed(1)}%`);
+  assert.ok(Math.abs(s["small:1"] - 1 / 3) <= 0.03, `small: ${s["small:1"]}`);
+  assert.ok(Math.abs(s["big:2"] - 2 / 3) <= 0.03, `big: ${s["big:2"]}`);
+});
+
+test("weights 1:1:2 (disk sizes in GiB, say 100:100:200) → ¼ : ¼ : ½", () => {
+  const vols = [
+    { name: "a:1", weight: 100 },
+    { name: "b:1", weight: 100 },
+    { name: "c:1", weight: 200 },
+  ];
+  const s = shares(primaries(vols), ["a:1", "b:1", "c:1"]);
+  assert.ok(Math.abs(s["a:1"] - 0.25) <= 0.03, `a: ${s["a:1"]}`);
+  assert.ok(Math.abs(s["b:1"] - 0.25) <= 0.03, `b: ${s["b:1"]}`);
+  assert.ok(Math.abs(s["c:1"] - 0.5) <= 0.03, `c: ${s["c:1"]}`);
+});
+
+test("adding a 5th volume moves ≈ 1/5 of primaries, all onto the new volume", () => {
+  const FIVE = [...FOUR, "10.0.0.5:3001"];
+  const before = primaries(equal(FOUR));
+  const after = primaries(equal(FIVE));
+  let moved = 0;
+  for (const k of KEYS) {
+    if (before.get(k) === after.get(k)) continue;
+    moved++;
+    assert.is(after.get(k), "10.0.0.5:3001", `${k} moved between two old volumes`);
+  }
+  const fraction = moved / N;
+  console.log(`    adding a 5th volume moved ${moved} of ${N} primaries (${(fraction * 100).toFixed(1)}%)`);
+  assert.ok(fraction >= 0.15 && fraction <= 0.25, `moved fraction ${fraction}`);
+  // Stronger: the old volumes keep their relative order for every key.
+  for (const k of KEYS.slice(0, 2000)) {
+    assert.equal(
+      rank(k, equal(FIVE)).filter((n) => n !== "10.0.0.5:3001"),
+      rank(k, equal(FOUR)),
+      k,
+    );
+  }
+});
+
+test("removing a volume moves only the keys it held", () => {
+  const THREE = FOUR.slice(0, 3);
+  const before = primaries(equal(FOUR));
+  const after = primaries(equal(THREE));
+  let moved = 0;
+  for (const k of KEYS) {
+    if (before.get(k) === FOUR[3]) {
+      moved++;
+      assert.ok(THREE.includes(after.get(k)!));
+    } else {
+      assert.is(after.get(k), before.get(k), `${k} moved though its volume stayed`);
+    }
+  }
+  assert.ok(Math.abs(moved / N - 0.25) <= 0.03, `moved ${moved / N}`);
+});
+
+test("changing one volume's weight moves keys only to or from that volume", () => {
+  const base = equal(FOUR);
+  const heavier = base.map((v, i) => (i === 0 ? { ...v, weight: 2 } : v));
+  const before = primaries(base);
+  const after = primaries(heavier);
+  let gained = 0;
+  for (const k of KEYS) {
+    if (before.get(k) === after.get(k)) continue;
+    assert.is(after.get(k), FOUR[0], `${k} moved between two unchanged volumes`);
+    gained++;
+  }
+  // Weight 2 of 5 total: ≈ 40% of primaries, up from 25%.
+  const s = shares(after, FOUR);
+  assert.ok(Math.abs(s[FOUR[0]] - 0.4) <= 0.03, `heavier volume share ${s[FOUR[0]]}`);
+  assert.ok(gained > 0);
+});
+
+// ---------------------------------------------------------------- parseKey
+
+test("parseKey: valid keys, percent-decoded", () => {
+  const ok: [string, string][] = [
+    ["/a", "/a"],
+    ["/a/b/c.txt", "/a/b/c.txt"],
+    ["/a%20b", "/a b"],
+    ["/a b", "/a b"],
+    ["/%C3%BC", "/ü"],
+    ["/%c3%bc", "/ü"],
+    ["/ü", "/ü"],
+    ["/%F0%9F%98%80", "/😀"],
+    ["/dir/", "/dir/"],
+    ["/.hidden", "/.hidden"],
+    ["/...", "/..."],
+    ["/a..b", "/a..b"],
+    ["/a/.b/..c", "/a/.b/..c"],
+    ["/%2541", "/%41"],
+    ["/a%2Fb", "/a/b"],
+    ["/a+b", "/a+b"],
+    ["/_kvdb", "/_kvdb"],
+    ["/_kvdbx/y", "/_kvdbx/y"],
+    ["/x/_kvdb/y", "/x/_kvdb/y"],
+    ["/a%0Ab", "/a\nb"],
+  ];
+  for (const [raw, key] of ok) assert.equal(parseKey(raw), { key }, raw);
+});
+
+test("parseKey: refused keys say why", () => {
+  const bad: [string, RegExp][] = [
+    ["", /start with \//],
+    ["a", /start with \//],
+    ["http://h/a", /start with \//],
+    ["/", /empty key/],
+    ["//", /\/\//],
+    ["//a", /\/\//],
+    ["/a//b", /\/\//],
+    ["/a//", /\/\//],
+    ["/a%2F%2Fb", /\/\//],
+    ["/.", /\.\./],
+    ["/..", /\.\./],
+    ["/a/..", /\.\./],
+    ["/a/../b", /\.\./],
+    ["/a/./b", /\.\./],
+    ["/%2e%2e", /\.\./],
+    ["/%2E%2e/x", /\.\./],
+    ["/a%2F..%2Fb", /\.\./],
+    ["/a%00", /NUL/],
+    ["/\0", /NUL/],
+    ["/%zz", /percent-encoding/],
+    ["/%", /percent-encoding/],
+    ["/%2", /percent-encoding/],
+    ["/%c3%28", /UTF-8/],
+    ["/%ff", /UTF-8/],
+    ["/%c0%af", /UTF-8/],
+    ["/%ed%a0%80", /UTF-8/],
+    ["/_kvdb/", /reserved/],
+    ["/_kvdb/health", /reserved/],
+    ["/%5Fkvdb/x", /reserved/],
+  ];
+  for (const [raw, why] of bad) {
+    const r = parseKey(raw);
+    assert.ok("error" in r, `${JSON.stringify(raw)} must be refused, got ${JSON.stringify(r)}`);
+    if ("error" in r) {
+      assert.match(r.error, why, raw);
+      assert.not.match(r.error, /\n/);
+    }
+  }
+  assert.is(RESERVED_PREFIX, "/_kvdb/");
+});
+
+test("parseKey: the 1024-byte limit counts UTF-8 bytes, not characters", () => {
+  assert.is(MAX_KEY_BYTES, 1024);
+  const ascii = "/" + "a".repeat(1023);
+  assert.equal(parseKey(ascii), { key: ascii });
+  assert.ok("error" in parseKey(ascii + "a"));
+  const two = "/" + "é".repeat(511) + "a"; // 1 + 1022 + 1
+  assert.equal(parseKey(keyPath(two)), { key: two });
+  const over = "/" + "é".repeat(512); // 1025 bytes, 513 characters
+  const r = parseKey(keyPath(over));
+  assert.ok("error" in r && /1024/.test(r.error), JSON.stringify(r));
+  const four = "/" + "😀".repeat(255) + "abc"; // 1 + 1020 + 3
+  assert.equal(parseKey(keyPath(four)), { key: four });
+  assert.ok("error" in parseKey(keyPath(four + "d")));
+});
+
+test("keyPath: the encoded path parses back to the same key", () => {
+  const keys = ["/a", "/a b/c", "/ü/😀", "/%41", "/a?b#c", "/dir/", "/a+b&c=d", "/tab\there", "/x/.hidden", "/a;b,c"];
+  for (const k of keys) {
+    const p = keyPath(k);
+    assert.match(p, /^[\x21-\x7e]+$/, `${k} → ${p} is plain ASCII with no spaces`);
+    assert.not.match(p, /[?#]/);
+    assert.equal(parseKey(p), { key: k }, k);
+  }
+});
+
+// ---------------------------------------------------------------- blobPath
+
+test("blobPath: aa/bb/<sha256 hex of the key>, 70 characters of [0-9a-f/]", () => {
+  const keys = ["/a", "/b", "/a b", "/ü", "/" + "k".repeat(1023), "/" + "é".repeat(511) + "a", "/../../etc/passwd", "/dir/"];
+  const seen = new Set<string>();
+  for (const k of keys) {
+    const p = blobPath(k);
+    const h = createHash("sha256").update(k, "utf8").digest("hex");
+    assert.is(p, `${h.slice(0, 2)}/${h.slice(2, 4)}/${h}`, k);
+    assert.is(p.length, 70);
+    assert.match(p, /^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/);
+    assert.ok(p.split("/").every((s) => s.length <= 64 && s !== ".." && s !== "."));
+    assert.is(blobPath(k), p, "deterministic");
+    seen.add(p);
+  }
+  assert.is(seen.size, keys.length, "distinct keys, distinct files");
+});
+
+test("blobPath spreads keys over the 256 first-level dirs", () => {
+  const dirs = new Set(KEYS.map((k) => blobPath(k).slice(0, 2)));
+  assert.is(dirs.size, 256);
+});
+
+test.run();

@@ -1,0 +1,95 @@
+/**
+ * The same HTTP smoke test for each runtime kvdb runs under: `kvdb server` started
+ * from the TypeScript source by that runtime (deno.test.ts, bun.test.ts), checked over
+ * real loopback HTTP, then stopped with SIGTERM. Proves the runtime adapter (Deno.serve,
+ * Bun.serve) carries the whole API, including a streamed 64 MiB value.
+ */
+import { rmSync } from "node:fs";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { HOST, RUNTIMES, spawnKvdb, tempDir, type Child } from "./cluster.ts";
+import { md5 } from "./http.ts";
+import { streamGet, streamPut } from "./streams.ts";
+
+const BIG = 64 * 1024 * 1024;
+const SMALL = "hello from kvdb, checked byte for byte";
+
+export function runtimeSmoke(runtime: "deno" | "bun"): void {
+  const dir = tempDir(`kvdb-${runtime}`);
+  let server: Child;
+  const url = (path: string) => `${server.url}${path}`;
+  /** A request to the master that does not follow redirects, with a deadline. */
+  const req = (path: string, init: RequestInit = {}) =>
+    fetch(url(path), { redirect: "manual", signal: AbortSignal.timeout(10_000), ...init });
+
+  test.before(async () => {
+    // No update checks or telemetry: only loopback traffic in tests.
+    const env = { DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1", NO_COLOR: "1" };
+    server = await spawnKvdb(["server", dir, "--port", "0", "--host", HOST], env, 20_000, RUNTIMES[runtime]);
+  });
+
+  test.after(async () => {
+    await server?.stop("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test(`kvdb server runs on ${runtime}`, () => {
+    assert.match(server.output(), new RegExp(`^kvdb master url=\\S+ .*runtime=${runtime}$`, "m"));
+    assert.is(server.output().match(/^kvdb volume url=/gm)?.length, 3);
+  });
+
+  test("PUT is 201, a second PUT of the key 409", async () => {
+    assert.is((await req("/smoke/small", { method: "PUT", body: SMALL })).status, 201);
+    assert.is((await req("/smoke/small", { method: "PUT", body: "other" })).status, 409);
+  });
+
+  let location = "";
+  test("GET is a 302 with Content-Md5 and Location; the redirect gives the exact bytes", async () => {
+    const res = await req("/smoke/small");
+    assert.is(res.status, 302);
+    assert.is(res.headers.get("content-md5"), md5(SMALL));
+    location = res.headers.get("location") ?? "";
+    assert.ok(location.startsWith(`http://${HOST}:`), `Location ${location}`);
+    const body = await fetch(location, { signal: AbortSignal.timeout(10_000) });
+    assert.is(body.status, 200);
+    assert.is(await body.text(), SMALL);
+  });
+
+  test("a Range request on the volume URL is a 206 with that slice", async () => {
+    const res = await fetch(location, { headers: { Range: "bytes=6-9" }, signal: AbortSignal.timeout(10_000) });
+    assert.is(res.status, 206);
+    assert.is(res.headers.get("content-range"), `bytes 6-9/${SMALL.length}`);
+    assert.is(await res.text(), SMALL.slice(6, 10));
+  });
+
+  test("a streamed 64 MiB value round-trips with the same md5", async () => {
+    const put = await streamPut(url("/smoke/big"), BIG, { seed: `${runtime} smoke`, timeoutMs: 60_000 });
+    assert.is(put.status, 201, `PUT answered ${put.status} ${put.body} ${put.error?.message ?? ""}`);
+    const res = await req("/smoke/big");
+    assert.is(res.status, 302);
+    assert.is(res.headers.get("content-md5"), put.md5);
+    const got = await streamGet(res.headers.get("location")!);
+    assert.equal([got.status, got.size, got.md5], [200, BIG, put.md5]);
+  });
+
+  test("?list gives the live keys as JSON", async () => {
+    const res = await req("/smoke/?list");
+    assert.is(res.status, 200);
+    assert.equal(((await res.json()) as { keys: string[] }).keys, ["/smoke/big", "/smoke/small"]);
+  });
+
+  test("UNLINK is 204, then GET 404 and the key leaves the list; DELETE is 204", async () => {
+    assert.is((await req("/smoke/small", { method: "UNLINK" })).status, 204);
+    assert.is((await req("/smoke/small")).status, 404);
+    assert.equal(((await (await req("/smoke/?list")).json()) as { keys: string[] }).keys, ["/smoke/big"]);
+    assert.is((await req("/smoke/small", { method: "DELETE" })).status, 204);
+    assert.is((await req("/smoke/big", { method: "DELETE" })).status, 204);
+    assert.is((await req("/smoke/big")).status, 404);
+  });
+
+  test("SIGTERM stops it cleanly (exit code 0)", async () => {
+    assert.is(await server.stop("SIGTERM"), 0, server.output());
+  });
+
+  test.run();
+}

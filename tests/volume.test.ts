@@ -1,0 +1,351 @@
+/**
+ * The volume server on its own (SPEC §2 "GET on the volume URL", §3): Range,
+ * If-None-Match, HEAD, health, listing, aborted uploads, where files go; and key
+ * length limits end to end through a master.
+ */
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { Running } from "../src/running.ts";
+import { startVolume } from "../src/volume/start.ts";
+import { HOST, startCluster, tempDir, until, type Cluster } from "./cluster.ts";
+import { bytes, enc, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
+
+let root: string;
+let dir: string;
+let vol: Running;
+let cluster: Cluster;
+
+const VALUE = bytes(100, 7);
+const ETAG = `"${md5(VALUE)}"`;
+
+test.before(async () => {
+  root = tempDir("kvdb-vol");
+  dir = join(root, "v");
+  const log = console.log;
+  console.log = () => {};
+  try {
+    vol = await startVolume({ dir, port: 0, hostname: HOST, verbose: false });
+  } finally {
+    console.log = log;
+  }
+  const res = await fetch(vol.url + "/r/value", { method: "PUT", body: VALUE });
+  assert.is(res.status, 201);
+  assert.equal(await res.json(), { size: 100, md5: md5(VALUE) });
+  cluster = await startCluster({ volumes: 1 });
+});
+
+test.after(async () => {
+  await vol?.close();
+  await cluster?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+async function get(path: string, headers: Record<string, string> = {}, method = "GET") {
+  const res = await fetch(vol.url + path, { method, headers });
+  return { res, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+async function health(url = vol.url): Promise<{ total: number; free: number; count: number }> {
+  const res = await fetch(`${url}/_kvdb/health`);
+  assert.is(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+  return (await res.json()) as { total: number; free: number; count: number };
+}
+
+// ---------------------------------------------------------------- GET, Range
+
+test("GET → 200 with the bytes, Content-Length, ETag, Accept-Ranges", async () => {
+  const { res, body } = await get("/r/value");
+  assert.is(res.status, 200);
+  assert.ok(body.equals(VALUE));
+  assert.is(res.headers.get("content-length"), "100");
+  assert.is(res.headers.get("etag"), ETAG);
+  assert.is(res.headers.get("accept-ranges"), "bytes");
+  assert.is(res.headers.get("content-range"), null);
+});
+
+const PARTIAL: [string, number, number][] = [
+  ["bytes=0-0", 0, 0],
+  ["bytes=10-19", 10, 19],
+  ["bytes=0-99", 0, 99],
+  ["bytes=99-99", 99, 99],
+  ["bytes=90-", 90, 99],
+  ["bytes=0-", 0, 99],
+  ["bytes=99-", 99, 99],
+  ["bytes=-10", 90, 99],
+  ["bytes=-1", 99, 99],
+  ["bytes=-100", 0, 99],
+  // Past the end: clipped.
+  ["bytes=95-1000", 95, 99],
+  ["bytes=0-100", 0, 99],
+  ["bytes=-1000", 0, 99],
+  ["bytes=50-99999999999999999999999", 50, 99],
+];
+
+for (const [range, start, end] of PARTIAL) {
+  test(`Range ${range} → 206 bytes ${start}-${end}/100`, async () => {
+    const { res, body } = await get("/r/value", { range });
+    assert.is(res.status, 206);
+    assert.is(res.headers.get("content-range"), `bytes ${start}-${end}/100`);
+    assert.is(res.headers.get("content-length"), String(end - start + 1));
+    assert.is(res.headers.get("etag"), ETAG);
+    assert.is(res.headers.get("accept-ranges"), "bytes");
+    assert.ok(body.equals(VALUE.subarray(start, end + 1)), `body of ${range}`);
+  });
+}
+
+test("unsatisfiable Range (start ≥ size, or -0) → 416 with Content-Range: bytes */size", async () => {
+  for (const range of ["bytes=100-", "bytes=100-100", "bytes=100-200", "bytes=1000-", "bytes=-0", "bytes=99999999999999999999999-"]) {
+    const { res, body } = await get("/r/value", { range });
+    assert.is(res.status, 416, range);
+    assert.is(res.headers.get("content-range"), "bytes */100", range);
+    assert.is(body.length, 0);
+  }
+});
+
+test("malformed or multi-range Range → 200 with the whole value", async () => {
+  const malformed = [
+    "bytes=x-y",
+    "items=0-1",
+    "bytes=0-1,3-4",
+    "bytes=0-1, 5-6",
+    "bytes=-",
+    "bytes=",
+    "bytes",
+    "bytes=5-2",
+    "bytes=1-2-3",
+    "bytes=0x1-0x2",
+    "bytes=--1",
+    "bytes=1.5-2",
+    "0-1",
+  ];
+  for (const range of malformed) {
+    const { res, body } = await get("/r/value", { range });
+    assert.is(res.status, 200, range);
+    assert.is(res.headers.get("content-range"), null, range);
+    assert.is(res.headers.get("content-length"), "100", range);
+    assert.ok(body.equals(VALUE), range);
+  }
+});
+
+test("If-None-Match: the ETag (strong, weak, in a list, *) → 304; another tag → 200", async () => {
+  for (const tag of [ETAG, `W/${ETAG}`, `"nope", ${ETAG}`, "*"]) {
+    const { res, body } = await get("/r/value", { "if-none-match": tag });
+    assert.is(res.status, 304, tag);
+    assert.is(res.headers.get("etag"), ETAG);
+    assert.is(body.length, 0);
+  }
+  // 304 wins over Range.
+  assert.is((await get("/r/value", { "if-none-match": ETAG, range: "bytes=0-1" })).res.status, 304);
+  for (const tag of ['"nope"', md5(VALUE), `"${md5("other")}"`]) {
+    const { res, body } = await get("/r/value", { "if-none-match": tag });
+    assert.is(res.status, 200, tag);
+    assert.ok(body.equals(VALUE));
+  }
+  // Raw: a 304 carries no body bytes.
+  const raw = await rawRequest(vol.url, `GET /r/value HTTP/1.1\r\nIf-None-Match: ${ETAG}`);
+  assert.is(raw.status, 304);
+  assert.is(raw.body.length, 0);
+});
+
+test("HEAD → Content-Length, ETag, Accept-Ranges and no body", async () => {
+  const raw = await rawRequest(vol.url, "HEAD /r/value HTTP/1.1");
+  assert.is(raw.status, 200);
+  assert.is(raw.headers["content-length"], "100");
+  assert.is(raw.headers["etag"], ETAG);
+  assert.is(raw.headers["accept-ranges"], "bytes");
+  assert.is(raw.body.length, 0);
+  const ranged = await rawRequest(vol.url, "HEAD /r/value HTTP/1.1\r\nRange: bytes=10-19");
+  assert.is(ranged.status, 206);
+  assert.is(ranged.headers["content-length"], "10");
+  assert.is(ranged.headers["content-range"], "bytes 10-19/100");
+  assert.is(ranged.body.length, 0);
+  const absent = await rawRequest(vol.url, "HEAD /r/absent HTTP/1.1");
+  assert.is(absent.status, 404);
+  assert.is(absent.body.length, 0);
+  // The connection stays usable after HEADs: a GET on the same keep-alive agent works.
+  const after = await get("/r/value");
+  assert.is(after.res.status, 200);
+});
+
+test("absent key → 404 with Content-Length 0", async () => {
+  const { res, body } = await get("/r/absent");
+  assert.is(res.status, 404);
+  assert.is(res.headers.get("content-length"), "0");
+  assert.is(body.length, 0);
+});
+
+test("a zero-byte blob is served as 200 with Content-Length 0", async () => {
+  const put = await rawRequest(vol.url, "PUT /r/zero HTTP/1.1\r\nContent-Length: 0");
+  assert.is(put.status, 201);
+  const raw = await rawRequest(vol.url, "GET /r/zero HTTP/1.1");
+  assert.is(raw.status, 200);
+  assert.is(raw.headers["content-length"], "0");
+  assert.is(raw.body.length, 0);
+  const suffix = await get("/r/zero", { range: "bytes=-5" });
+  assert.ok(suffix.res.status === 200 || suffix.res.status === 416, `suffix range on empty: ${suffix.res.status}`);
+  assert.is(suffix.body.length, 0);
+  assert.is((await get("/r/zero", { range: "bytes=0-" })).res.status, 416);
+  assert.is((await fetch(vol.url + "/r/zero", { method: "DELETE" })).status, 204);
+});
+
+// ---------------------------------------------------------------- PUT, DELETE, health, list
+
+test("PUT → 201 {size, md5}; DELETE → 204 then 404; health count follows", async () => {
+  const before = await health();
+  const value = bytes(4000, 8);
+  const put = await fetch(vol.url + "/r/counted", { method: "PUT", body: value });
+  assert.is(put.status, 201);
+  assert.equal(await put.json(), { size: 4000, md5: md5(value) });
+  assert.is((await health()).count, before.count + 1);
+  const del = await fetch(vol.url + "/r/counted", { method: "DELETE" });
+  assert.is(del.status, 204);
+  assert.is((await get("/r/counted")).res.status, 404);
+  assert.is((await fetch(vol.url + "/r/counted", { method: "DELETE" })).status, 404);
+  assert.is((await health()).count, before.count);
+});
+
+test("/_kvdb/health → JSON {total, free, count}", async () => {
+  const h = await health();
+  assert.equal(Object.keys(h).sort(), ["count", "free", "total"]);
+  assert.ok(Number.isSafeInteger(h.total) && h.total > 0, `total ${h.total}`);
+  assert.ok(Number.isSafeInteger(h.free) && h.free >= 0 && h.free <= h.total, `free ${h.free}`);
+  assert.ok(Number.isSafeInteger(h.count) && h.count >= 1, `count ${h.count}`);
+  const listed = (await (await fetch(`${vol.url}/_kvdb/list`)).text()).split("\n").filter(Boolean).length;
+  assert.is(h.count, listed, "count = entries listed");
+});
+
+test("/_kvdb/list → NDJSON lines {key, size, md5, time} in key order", async () => {
+  const values: Record<string, Buffer<ArrayBuffer>> = { "/l/b": bytes(10, 1), "/l/a": bytes(20, 2), "/l/c d/é": bytes(30, 3) };
+  const t0 = Date.now();
+  for (const [k, v] of Object.entries(values)) {
+    assert.is((await fetch(vol.url + enc(k), { method: "PUT", body: v })).status, 201);
+  }
+  const res = await fetch(`${vol.url}/_kvdb/list`);
+  assert.is(res.status, 200);
+  assert.is(res.headers.get("content-type"), "application/x-ndjson");
+  const text = await res.text();
+  assert.ok(text.endsWith("\n"));
+  const lines = text.slice(0, -1).split("\n").map((l) => JSON.parse(l) as { key: string; size: number; md5: string; time: number });
+  for (const l of lines) {
+    assert.equal(Object.keys(l).sort(), ["key", "md5", "size", "time"]);
+    assert.ok(l.key.startsWith("/"));
+  }
+  const keys = lines.map((l) => l.key);
+  assert.equal(keys, [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  assert.ok(keys.includes("/r/value"));
+  for (const [k, v] of Object.entries(values)) {
+    const l = lines.find((x) => x.key === k);
+    assert.ok(l, `${k} listed`);
+    assert.is(l!.size, v.length);
+    assert.is(l!.md5, md5(v));
+    assert.ok(l!.time >= t0 - 1000 && l!.time <= Date.now() + 1000, "time is a ms timestamp");
+  }
+  for (const k of Object.keys(values)) assert.is((await fetch(vol.url + enc(k), { method: "DELETE" })).status, 204);
+});
+
+// ---------------------------------------------------------------- aborted upload
+
+test("an upload aborted mid-body leaves no temp file, no catalog entry, and the volume keeps serving", async () => {
+  const key = "/r/aborted";
+  const before = await health();
+  const up = slowPut(vol.url, key, { "content-length": "100000" });
+  await up.write(bytes(1000, 9));
+  await until("the upload's temp file exists", () => filesUnder(join(dir, "tmp")).length === 1);
+  up.abort();
+  await until("the temp file is removed", () => filesUnder(join(dir, "tmp")).length === 0);
+
+  assert.is((await get(key)).res.status, 404);
+  assert.is((await health()).count, before.count);
+  const listing = await (await fetch(`${vol.url}/_kvdb/list`)).text();
+  assert.not.ok(listing.includes(`"${key}"`));
+  const h = sha256(key);
+  assert.not.ok(filesUnder(join(dir, "blobs")).includes(join(h.slice(0, 2), h.slice(2, 4), h)));
+
+  // A body that stops short and half-closes the socket: 400, nothing stored.
+  const short = await rawRequest(vol.url, `PUT ${key} HTTP/1.1\r\nContent-Length: 10`, "12345", 5000, true).catch((e: Error) => e);
+  // The server answers 400 or just closes the socket (the client is gone); it never stores 5 bytes.
+  if (!(short instanceof Error)) assert.is(short.status, 400, "short body");
+  else assert.match(short.message, /no complete response head/);
+  await until("the short upload's temp file is removed", () => filesUnder(join(dir, "tmp")).length === 0);
+  assert.is((await get(key)).res.status, 404);
+
+  // Still serving: the same key can now be written whole, and the old one read.
+  const whole = bytes(100_000, 9);
+  const put = await fetch(vol.url + key, { method: "PUT", body: whole });
+  assert.is(put.status, 201);
+  const back = await get(key);
+  assert.is(back.res.status, 200);
+  assert.ok(back.body.equals(whole));
+  assert.ok((await get("/r/value")).body.equals(VALUE));
+  assert.equal(filesUnder(join(dir, "tmp")), []);
+  assert.is((await fetch(vol.url + key, { method: "DELETE" })).status, 204);
+});
+
+// ---------------------------------------------------------------- where files go
+
+test("blob files live at <dir>/blobs/aa/bb/sha256(key), never outside the dir", async () => {
+  const keys = ["/f/plain", "/f/a b/ü", "/f/" + "x".repeat(500), "/f/dots.../x", "/f/%2e%2e"];
+  for (const k of keys) assert.is((await fetch(vol.url + enc(k), { method: "PUT", body: k })).status, 201, k);
+  // Traversal attempts on the volume's own API are refused.
+  for (const path of ["/../escape", "/f/../../escape", "/%2e%2e/escape", "/f/%2E%2E/%2e%2e/escape", "//escape", "/f%00", "/%zz", "/_kvdb/x"]) {
+    const res = await send(vol.url, "PUT", path, "evil");
+    assert.is(res.status, 400, `PUT ${path}`);
+    assert.is((await send(vol.url, "GET", path)).status, 400, `GET ${path}`);
+    assert.is((await send(vol.url, "DELETE", path)).status, 400, `DELETE ${path}`);
+  }
+  assert.equal(readdirSync(root), ["v"], "nothing written beside the volume dir");
+  assert.equal(readdirSync(dir).sort(), ["blobs", "catalog", "tmp"]);
+  assert.equal(filesUnder(join(dir, "tmp")), []);
+  const blobs = filesUnder(join(dir, "blobs"));
+  for (const f of blobs) assert.match(f, /^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/);
+  for (const f of blobs) assert.is(f.slice(0, 2) + f.slice(3, 5), f.slice(6, 10), `${f}: dirs are the hash's first bytes`);
+  for (const k of keys) {
+    const h = sha256(k);
+    assert.ok(blobs.includes(`${h.slice(0, 2)}/${h.slice(2, 4)}/${h}`), k);
+  }
+  // One blob file per catalog entry.
+  assert.is(blobs.length, (await health()).count);
+  for (const k of keys) assert.is((await fetch(vol.url + enc(k), { method: "DELETE" })).status, 204, k);
+});
+
+// ---------------------------------------------------------------- key length, through the master
+
+test("a 1024-byte key works end to end through the master; its file name stays short", async () => {
+  const v = cluster.volumes[0];
+  const ascii = "/" + "k".repeat(1023);
+  const multi = "/" + "é".repeat(511) + "z"; // 1 + 1022 + 1 bytes
+  for (const key of [ascii, multi]) {
+    assert.is(Buffer.byteLength(key), 1024);
+    const res = await fetch(cluster.url + enc(key), { method: "PUT", body: `long ${key.length}` });
+    assert.is(res.status, 201, `PUT ${Buffer.byteLength(key)}-byte key`);
+    const redirect = await fetch(cluster.url + enc(key), { redirect: "manual" });
+    assert.is(redirect.status, 302);
+    const got = await fetch(redirect.headers.get("location")!);
+    assert.is(got.status, 200);
+    assert.is(await got.text(), `long ${key.length}`);
+    const list = (await (await fetch(`${cluster.url}${enc(key.slice(0, 10))}?list`)).json()) as { keys: string[] };
+    assert.ok(list.keys.includes(key));
+    const h = sha256(key);
+    assert.ok(filesUnder(join(v.dir, "blobs")).includes(`${h.slice(0, 2)}/${h.slice(2, 4)}/${h}`));
+  }
+  for (const f of filesUnder(join(v.dir, "blobs"))) assert.is(f.split("/").pop()!.length, 64);
+  for (const key of [ascii, multi]) assert.is((await fetch(cluster.url + enc(key), { method: "DELETE" })).status, 204);
+});
+
+test("a 1025-byte key → 400 at the master and at the volume", async () => {
+  for (const key of ["/" + "k".repeat(1024), "/" + "é".repeat(512)]) {
+    assert.ok(Buffer.byteLength(key) > 1024);
+    for (const method of ["PUT", "GET", "HEAD", "DELETE", "UNLINK"]) {
+      const res = await send(cluster.url, method, enc(key), method === "PUT" ? "x" : undefined);
+      assert.is(res.status, 400, `${method} at the master`);
+      if (method !== "HEAD") assert.match(res.body.toString(), /^[^\n]+\n$/);
+    }
+    assert.is((await send(cluster.volumes[0].url, "PUT", enc(key), "x")).status, 400, "PUT at the volume");
+  }
+  assert.equal(filesUnder(join(cluster.volumes[0].dir, "blobs")), []);
+});
+
+test.run();
