@@ -60,6 +60,7 @@ cli
   .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
   .option("--replicas <n>", "Copies of each value (env KVDB_REPLICAS, default min(3, volumes))")
   .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
+  .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .example("kvdb master localhost:3001,localhost:3002 /tmp/cachedb/")
   .example("kvdb master --volumes 127.0.0.1:3001,127.0.0.1:3002 --db /tmp/idx --port 3000 --replicas 2")
@@ -81,6 +82,7 @@ cli
         replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? Math.min(3, volumes.length), 1, volumes.length),
         proxy: flag(o.proxy, env.KVDB_PROXY),
         verbose: flag(o.verbose, env.KVDB_VERBOSE),
+        timeoutMs: 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600),
       }),
     );
   });
@@ -108,6 +110,7 @@ cli
   .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
   .option("--replicas <n>", `Copies of each value (env KVDB_REPLICAS, default ${SERVER_VOLUMES})`)
   .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
+  .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .action((dir, o) =>
     serveUntilSignal(
@@ -118,6 +121,7 @@ cli
         replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? SERVER_VOLUMES, 1, SERVER_VOLUMES),
         proxy: flag(o.proxy, env.KVDB_PROXY),
         verbose: flag(o.verbose, env.KVDB_VERBOSE),
+        timeoutMs: 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600),
       }),
     ),
   );

@@ -15,6 +15,7 @@ export interface ServerOptions {
   replicas: number;
   proxy: boolean;
   verbose: boolean;
+  timeoutMs?: number;
 }
 
 export const SERVER_VOLUMES = 3;
@@ -34,6 +35,7 @@ export async function startServer(o: ServerOptions): Promise<Running> {
     replicas: o.replicas,
     proxy: o.proxy,
     verbose: o.verbose,
+    timeoutMs: o.timeoutMs,
   });
   return {
     url: master.url,

@@ -10,4 +10,6 @@ export interface Master {
   busy: Set<string>;
   /** Stream GET bodies through the master instead of redirecting. */
   proxy: boolean;
+  /** How long a volume may stall (no answer, no progress) before a call to it fails. */
+  timeoutMs: number;
 }

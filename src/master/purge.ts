@@ -3,16 +3,15 @@
  * record. A replica whose volume cannot be reached becomes an orphan that the janitor
  * deletes when the volume is back, so a dead volume never blocks the key.
  */
+import { runtime } from "../runtime.ts";
 import type { Master } from "./master.ts";
 import type { KeyRecord } from "./records.ts";
-
-const DELETE_TIMEOUT_MS = 10_000;
 
 /** Deletes one replica; true once the volume no longer has it. */
 export async function deleteReplica(m: Master, volume: string, key: string): Promise<boolean> {
   if (!m.volumes.isUp(volume)) return false;
   try {
-    const res = await fetch(m.volumes.url(volume, key), { method: "DELETE", signal: AbortSignal.timeout(DELETE_TIMEOUT_MS) });
+    const res = await runtime.call(m.volumes.url(volume, key), { method: "DELETE", timeoutMs: m.timeoutMs });
     await res.body?.cancel();
     return res.status === 204 || res.status === 404;
   } catch (e) {

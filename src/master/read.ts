@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { fail } from "../fail.ts";
+import { runtime } from "../runtime.ts";
 import type { Master } from "./master.ts";
 import type { KeyRecord } from "./records.ts";
 
@@ -34,7 +35,7 @@ async function proxy(m: Master, c: Context, key: string, record: KeyRecord, volu
   }
   for (const volume of volumes) {
     try {
-      const res = await fetch(m.volumes.url(volume, key), { method: c.req.method, headers: ask });
+      const res = await runtime.call(m.volumes.url(volume, key), { method: c.req.method, headers: ask, timeoutMs: m.timeoutMs });
       if (res.status >= 500 || res.status === 404) {
         await res.body?.cancel();
         continue;

@@ -17,6 +17,8 @@ export interface MasterOptions {
   replicas: number;
   proxy: boolean;
   verbose: boolean;
+  /** See Master.timeoutMs; default 30 s. */
+  timeoutMs?: number;
 }
 
 export async function startMaster(o: MasterOptions): Promise<Running> {
@@ -26,7 +28,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   const volumes = new VolumeSet(o.volumes);
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
-  const m: Master = { records, volumes, replicas: o.replicas, busy: new Set(), proxy: o.proxy };
+  const m: Master = { records, volumes, replicas: o.replicas, busy: new Set(), proxy: o.proxy, timeoutMs: o.timeoutMs ?? 30_000 };
   const recovered = await recover(m);
   if (recovered) console.log(`kvdb master: cleaned up ${recovered} operation(s) a stop interrupted`);
   const stopJanitor = startJanitor(m);
@@ -40,6 +42,10 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
     port: listener.port,
     async close() {
       await listener.close();
+      // A handler may still be cleaning up after a client that hung up: let it finish.
+      for (const deadline = Date.now() + 10_000; m.busy.size && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       stopJanitor();
       volumes.stop();
       await records.close();

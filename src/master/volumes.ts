@@ -4,6 +4,7 @@
  */
 import { keyPath } from "../keys.ts";
 import { rank } from "../placement.ts";
+import { runtime } from "../runtime.ts";
 
 export interface Volume {
   name: string;
@@ -58,7 +59,7 @@ export class VolumeSet {
 
   private async checkOne(v: Volume): Promise<void> {
     try {
-      const res = await fetch(`http://${v.name}/_kvdb/health`, { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+      const res = await runtime.call(`http://${v.name}/_kvdb/health`, { timeoutMs: CHECK_TIMEOUT_MS });
       if (res.status !== 200) throw new Error(`health answered ${res.status}`);
       const h = (await res.json()) as { total: number; free: number; count: number };
       Object.assign(v, { up: true, error: "", total: h.total, free: h.free, count: h.count });

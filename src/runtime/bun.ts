@@ -1,6 +1,6 @@
 /** Bun: Bun.serve, and Bun.file for sendfile-backed responses. */
 import type { Runtime } from "./types.ts";
-import { fetchUpload } from "./fetch-upload.ts";
+import { fetchCall, fetchUpload } from "./fetch-client.ts";
 import { webBody, webPath } from "./web-body.ts";
 
 interface BunServer {
@@ -57,4 +57,5 @@ export const bun: Runtime = {
   },
 
   upload: fetchUpload,
+  call: fetchCall,
 };

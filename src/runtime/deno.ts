@@ -1,6 +1,6 @@
 /** Deno: Deno.serve, and Deno's own file streams. */
 import type { Runtime } from "./types.ts";
-import { fetchUpload } from "./fetch-upload.ts";
+import { fetchCall, fetchUpload } from "./fetch-client.ts";
 import { webBody, webPath } from "./web-body.ts";
 
 interface DenoFile {
@@ -67,4 +67,5 @@ export const deno: Runtime = {
   },
 
   upload: fetchUpload,
+  call: fetchCall,
 };

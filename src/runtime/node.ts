@@ -2,11 +2,12 @@
 import { createReadStream } from "node:fs";
 import { Agent, request, type IncomingMessage, type ServerResponse } from "node:http";
 import { once } from "node:events";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
-import type { Runtime, Upload } from "./types.ts";
+import type { CallInit, Runtime, Upload } from "./types.ts";
 
 interface NodeEnv {
   incoming: IncomingMessage;
@@ -19,8 +20,10 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 const CHUNK = 1 << 20; // 1 MiB reads: ~2 GB/s against ~0.5 GB/s with the 64 KiB default
 
-function upload(url: string, headers: Record<string, string>): Upload {
+function upload(url: string, headers: Record<string, string>, stallMs: number): Upload {
   const req = request(url, { method: "PUT", headers, agent });
+  // Socket idle time: no byte taken and no answer for stallMs.
+  req.setTimeout(stallMs, () => req.destroy(new Error(`volume stalled for ${stallMs} ms`)));
   const connected = new Promise<void>((resolve, reject) => {
     req.once("error", reject);
     req.once("socket", (s) => (s.connecting ? s.once("connect", () => resolve()) : resolve()));
@@ -55,6 +58,23 @@ function upload(url: string, headers: Record<string, string>): Upload {
       req.destroy(reason instanceof Error ? reason : new Error(String(reason)));
     },
   };
+}
+
+function call(url: string, { method = "GET", headers = {}, timeoutMs }: CallInit): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent }, (res) => {
+      req.setTimeout(0);
+      const status = res.statusCode ?? 0;
+      const bodyless = method === "HEAD" || status === 204 || status === 304;
+      const out = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") out.set(k, v);
+      if (bodyless) res.resume();
+      resolve(new Response(bodyless ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, headers: out }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 export const node: Runtime = {
@@ -115,4 +135,5 @@ export const node: Runtime = {
   },
 
   upload,
+  call,
 };

@@ -28,6 +28,12 @@ export interface Upload {
   abort(reason: unknown): void;
 }
 
+export interface CallInit {
+  method?: string;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+}
+
 export interface FileSlice {
   path: string;
   /** First and last byte offsets, inclusive. */
@@ -44,6 +50,15 @@ export interface Runtime {
   body(c: Context): AsyncIterable<Uint8Array> | null;
   /** A response that streams part of a file (zero-copy where the runtime can). */
   sendFile(c: Context, status: number, headers: Record<string, string>, slice: FileSlice | null): Response;
-  /** Starts a streamed PUT of a body to `url`. */
-  upload(url: string, headers: Record<string, string>): Upload;
+  /**
+   * Starts a streamed PUT of a body to `url`. The upload fails once the receiver has
+   * neither taken bytes nor answered for `stallMs`: a hung volume cannot hang a PUT.
+   */
+  upload(url: string, headers: Record<string, string>, stallMs: number): Upload;
+  /**
+   * A request to another kvdb server (health, delete, proxied reads). It fails if no
+   * answer starts within `timeoutMs`; a body being streamed back is not cut.
+   * Node's own fetch would load a second HTTP client (~12 MiB) just for this.
+   */
+  call(url: string, init: CallInit): Promise<Response>;
 }
