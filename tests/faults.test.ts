@@ -212,6 +212,41 @@ test("a volume killed during a large streamed PUT: 5xx or cut, nothing stored an
   }
 });
 
+test("a volume that hangs (SIGSTOP) mid-PUT: the master gives up after --volume-timeout with 503, nothing stored", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 2, master: ["--volume-timeout", "2"] });
+  try {
+    const key = "/faults/volume-hangs-mid-put";
+    const first = (await placement(c, key))[0];
+    const hung = c.volumes.find((v) => v.name === first)!;
+    let stopped = false;
+    const t0 = Date.now();
+    const result = await streamPut(`${c.master.url}${key}`, 64 * MiB, {
+      chunk: 256 * 1024,
+      timeoutMs: 20_000,
+      async pause(sent) {
+        if (stopped || sent < 4 * MiB) return;
+        await until("the volume is receiving bytes", () => hung.tmpBytes() > 0, 10_000);
+        hung.child.proc.kill("SIGSTOP");
+        stopped = true;
+      },
+    });
+    const seconds = (Date.now() - t0) / 1000;
+    assert.ok(stopped, "the volume was stopped mid-upload");
+    assert.is(result.status, 503, `${result.status} ${result.body} ${result.error?.message ?? ""}`);
+    assert.match(result.body, /stalled/);
+    assert.ok(seconds < 15, `answered after ${seconds} s`);
+    assert.is((await locate(c, key)).status, 404);
+    hung.child.proc.kill("SIGCONT");
+    await until("the hung volume answers again", () => isUp(c, hung.name), 5000);
+    const retry = await streamPut(`${c.master.url}${key}`, 1 * MiB, { seed: "retry" });
+    assert.is(retry.status, 201, retry.body);
+    for (const v of c.volumes) await until(`temp files gone on ${v.name}`, () => v.tmpFiles().length === 0, 5000);
+  } finally {
+    c.volumes.forEach((v) => v.child.proc.kill("SIGCONT"));
+    await c.destroy();
+  }
+});
+
 test("the master killed mid-PUT: after restart the key is absent, no blob anywhere, and it can be written again", async () => {
   const c = await startProcCluster({ volumes: 3, replicas: 3 });
   try {
