@@ -19,7 +19,7 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", ".
 
 /** The command that runs `kvdb` under each runtime: compiled JS on Node, the TypeScript source on Deno and Bun. */
 export const RUNTIMES = {
-  node: [process.execPath, KVDB],
+  node: [KVDB], // through its shebang, as `npx kvdb` runs it
   deno: [join(REPO, "node_modules", ".bin", "deno"), "run", "-A", join(REPO, "mod.ts")],
   bun: [join(REPO, "node_modules", ".bin", "bun"), join(REPO, "mod.ts")],
 } as const satisfies Record<string, readonly string[]>;
