@@ -39,6 +39,15 @@ function flag(value: unknown, envValue: string | undefined): boolean {
   return value === true || (value === undefined && envValue !== undefined && !/^(0|false|no)?$/i.test(envValue));
 }
 
+function secretOf(value: unknown): string | undefined {
+  const s = value ?? env.KVDB_SECRET;
+  if (s === undefined || s === "") return undefined;
+  // cac turns an all-digit value into a number, losing digits: refuse rather than guess.
+  if (typeof s !== "string") throw new UsageError("secret must be text (not only digits), given once");
+  if (s.length < 16) throw new UsageError("secret must be at least 16 characters");
+  return s;
+}
+
 /** Keeps a server up until SIGINT/SIGTERM, then closes it gracefully and exits 0. */
 async function serveUntilSignal(start: Promise<Running>): Promise<void> {
   const running = await start;
@@ -64,6 +73,8 @@ cli
   .option("--replicas <n>", "Copies of each value (env KVDB_REPLICAS, default min(3, volumes))")
   .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
   .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
+  .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)")
+  .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .example("kvdb master localhost:3001,localhost:3002 /tmp/cachedb/")
   .example("kvdb master --volumes 127.0.0.1:3001,127.0.0.1:3002 --db /tmp/idx --port 3000 --replicas 2")
@@ -86,6 +97,8 @@ cli
         proxy: flag(o.proxy, env.KVDB_PROXY),
         verbose: flag(o.verbose, env.KVDB_VERBOSE),
         timeoutMs: 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600),
+        secret: secretOf(o.secret),
+        urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
       }),
     );
   });
@@ -94,18 +107,25 @@ cli
   .command("volume [dir]", "Serve the blobs stored under DIR")
   .option("--port <port>", "Port (env PORT, default 3001)")
   .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
+  .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)")
+  .option("--private", "Refuse unsigned reads too (env KVDB_PRIVATE)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .example("PORT=3002 kvdb volume /tmp/v2")
-  .action((dir, o) =>
-    serveUntilSignal(
+  .action((dir, o) => {
+    const secret = secretOf(o.secret);
+    const isPrivate = flag(o.private, env.KVDB_PRIVATE);
+    if (isPrivate && !secret) throw new UsageError("--private needs --secret (or KVDB_SECRET)");
+    return serveUntilSignal(
       startVolume({
         dir: text("dir", dir, env.KVDB_DIR),
         port: integer("port", o.port ?? env.PORT ?? 3001, 0, 65535),
         hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
         verbose: flag(o.verbose, env.KVDB_VERBOSE),
+        secret,
+        private: isPrivate,
       }),
-    ),
-  );
+    );
+  });
 
 cli
   .command("server [dir]", `All in one: a master and ${SERVER_VOLUMES} volumes in one process, data under DIR`)
@@ -114,6 +134,9 @@ cli
   .option("--replicas <n>", `Copies of each value (env KVDB_REPLICAS, default ${SERVER_VOLUMES})`)
   .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
   .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
+  .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET; default: a fresh random one)")
+  .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
+  .option("--private", "Refuse unsigned reads too (env KVDB_PRIVATE)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .action((dir, o) =>
     serveUntilSignal(
@@ -125,6 +148,9 @@ cli
         proxy: flag(o.proxy, env.KVDB_PROXY),
         verbose: flag(o.verbose, env.KVDB_VERBOSE),
         timeoutMs: 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600),
+        secret: secretOf(o.secret),
+        urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
+        private: flag(o.private, env.KVDB_PRIVATE),
       }),
     ),
   );

@@ -8,6 +8,11 @@ export function announce(role: string, fields: Record<string, string | number>):
   console.log(`kvdb ${role} ${rest}`);
 }
 
+/** Without a secret kvdb still runs (as minikeyvalue does), but says what that means. */
+export function warnNoSecret(role: string): void {
+  console.error(`kvdb ${role}: warning: no --secret (KVDB_SECRET): volumes accept writes and deletes from anyone who can reach them`);
+}
+
 /** One line per request: method, key, status, bytes, ms. */
 export function requestLog(role: string): MiddlewareHandler {
   return async (c, next) => {

@@ -6,6 +6,7 @@
 import { join, resolve } from "node:path";
 import { startMaster } from "./master/start.ts";
 import type { Running } from "./running.ts";
+import { newSecret } from "./signing.ts";
 import { startVolume } from "./volume/start.ts";
 
 export interface ServerOptions {
@@ -16,6 +17,10 @@ export interface ServerOptions {
   proxy: boolean;
   verbose: boolean;
   timeoutMs?: number;
+  /** Default: a fresh random secret shared by the master and its volumes. */
+  secret?: string;
+  private?: boolean;
+  urlTtl?: number;
 }
 
 export const SERVER_VOLUMES = 3;
@@ -23,9 +28,11 @@ export const SERVER_VOLUMES = 3;
 export async function startServer(o: ServerOptions): Promise<Running> {
   const dir = resolve(o.dir);
   const host = o.hostname === "0.0.0.0" ? "127.0.0.1" : o.hostname;
+  const secret = o.secret ?? newSecret();
   const volumes: Running[] = [];
   for (let i = 1; i <= SERVER_VOLUMES; i++) {
-    volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port: o.port === 0 ? 0 : o.port + i, hostname: host, verbose: o.verbose }));
+    const port = o.port === 0 ? 0 : o.port + i;
+    volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port, hostname: host, verbose: o.verbose, secret, private: o.private }));
   }
   const master = await startMaster({
     volumes: volumes.map((v) => `${host}:${v.port}`),
@@ -36,6 +43,8 @@ export async function startServer(o: ServerOptions): Promise<Running> {
     proxy: o.proxy,
     verbose: o.verbose,
     timeoutMs: o.timeoutMs,
+    secret,
+    urlTtl: o.urlTtl,
   });
   return {
     url: master.url,

@@ -11,7 +11,7 @@ import type { KeyRecord } from "./records.ts";
 export async function deleteReplica(m: Master, volume: string, key: string): Promise<boolean> {
   if (!m.volumes.isUp(volume)) return false;
   try {
-    const res = await runtime.call(m.volumes.url(volume, key), { method: "DELETE", timeoutMs: m.timeoutMs });
+    const res = await runtime.call(m.volumes.url(volume, key, "DELETE"), { method: "DELETE", timeoutMs: m.timeoutMs });
     await res.body?.cancel();
     return res.status === 204 || res.status === 404;
   } catch (e) {

@@ -35,7 +35,7 @@ async function proxy(m: Master, c: Context, key: string, record: KeyRecord, volu
   }
   for (const volume of volumes) {
     try {
-      const res = await runtime.call(m.volumes.url(volume, key), { method: c.req.method, headers: ask, timeoutMs: m.timeoutMs });
+      const res = await runtime.call(m.volumes.url(volume, key, c.req.method), { method: c.req.method, headers: ask, timeoutMs: m.timeoutMs });
       if (res.status >= 500 || res.status === 404) {
         await res.body?.cancel();
         continue;

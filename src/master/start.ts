@@ -1,6 +1,6 @@
 /** Starts a master: opens the index, checks the volumes, recovers, then serves. */
 import { resolve } from "node:path";
-import { announce } from "../log.ts";
+import { announce, warnNoSecret } from "../log.ts";
 import { runtime } from "../runtime.ts";
 import { urlOf, type Running } from "../running.ts";
 import { masterApp } from "./app.ts";
@@ -19,13 +19,17 @@ export interface MasterOptions {
   verbose: boolean;
   /** See Master.timeoutMs; default 30 s. */
   timeoutMs?: number;
+  /** Shared with the volumes: signs every volume URL. */
+  secret?: string;
+  /** How long signed URLs (redirects included) stay good, in seconds; default 60. */
+  urlTtl?: number;
 }
 
 export async function startMaster(o: MasterOptions): Promise<Running> {
   const db = resolve(o.db);
   const records = new Records(db);
   await records.open();
-  const volumes = new VolumeSet(o.volumes);
+  const volumes = new VolumeSet(o.volumes, o.secret, o.urlTtl);
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
   const m: Master = { records, volumes, replicas: o.replicas, busy: new Set(), proxy: o.proxy, timeoutMs: o.timeoutMs ?? 30_000 };
@@ -35,6 +39,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   const listener = await runtime.serve(masterApp(m, o.verbose), o);
   const url = urlOf(o.hostname, listener.port);
   announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name });
+  if (!o.secret) warnNoSecret("master");
   const down = volumes.all.filter((v) => !v.up);
   if (down.length) console.log(`kvdb master: volumes not answering yet: ${down.map((v) => v.name).join(",")}`);
   return {

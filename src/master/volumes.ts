@@ -5,6 +5,7 @@
 import { keyPath } from "../keys.ts";
 import { rank } from "../placement.ts";
 import { runtime } from "../runtime.ts";
+import { signUrl } from "../signing.ts";
 
 export interface Volume {
   name: string;
@@ -30,13 +31,27 @@ export class VolumeSet {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
-  constructor(names: string[]) {
+  /**
+   * @param secret signs every URL handed out or called (see signing.ts); none: plain URLs
+   * @param ttlSeconds how long a signed URL stays good (redirects included)
+   */
+  constructor(
+    names: string[],
+    private readonly secret?: string,
+    private readonly ttlSeconds = 60,
+  ) {
     this.all = names.map((name) => ({ name, up: false, weight: 1, total: 0, free: 0, count: 0, error: "not checked yet" }));
     for (const v of this.all) this.byName.set(v.name, v);
   }
 
-  url(volume: string, key: string): string {
-    return `http://${volume}${keyPath(key)}`;
+  /**
+   * The URL of `path` (a key, or an internal /_kvdb/ path) on a volume, good for
+   * `method`; signed when there is a secret.
+   */
+  url(volume: string, path: string, method = "GET", query: Record<string, string> = {}): string {
+    const q = new URLSearchParams(query).toString();
+    const url = `http://${volume}${keyPath(path)}${q ? `?${q}` : ""}`;
+    return this.secret ? signUrl(this.secret, method, url, this.ttlSeconds) : url;
   }
 
   isUp(volume: string): boolean {
@@ -59,7 +74,7 @@ export class VolumeSet {
 
   private async checkOne(v: Volume): Promise<void> {
     try {
-      const res = await runtime.call(`http://${v.name}/_kvdb/health`, { timeoutMs: CHECK_TIMEOUT_MS });
+      const res = await runtime.call(this.url(v.name, "/_kvdb/health"), { timeoutMs: CHECK_TIMEOUT_MS });
       if (res.status !== 200) throw new Error(`health answered ${res.status}`);
       const h = (await res.json()) as { total: number; free: number; count: number };
       Object.assign(v, { up: true, error: "", total: h.total, free: h.free, count: h.count });

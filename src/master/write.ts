@@ -21,7 +21,7 @@ async function connect(m: Master, key: string, headers: Record<string, string>):
   while (targets.length < m.replicas && candidates.length) {
     const batch = candidates
       .splice(0, m.replicas - targets.length)
-      .map((volume) => ({ volume, upload: runtime.upload(m.volumes.url(volume, key), headers, m.timeoutMs) }));
+      .map((volume) => ({ volume, upload: runtime.upload(m.volumes.url(volume, key, "PUT"), headers, m.timeoutMs) }));
     const ready = await Promise.allSettled(batch.map((t) => t.upload.ready()));
     ready.forEach((r, i) => {
       if (r.status === "fulfilled") return void targets.push(batch[i]);

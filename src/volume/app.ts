@@ -12,6 +12,7 @@ import { fail } from "../fail.ts";
 import { parseKey } from "../keys.ts";
 import { requestLog } from "../log.ts";
 import { runtime } from "../runtime.ts";
+import { requireSignature } from "./auth.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
 import { matchesEtag, parseRange } from "./range.ts";
@@ -21,6 +22,10 @@ export interface VolumeDeps {
   blobs: Blobs;
   catalog: Catalog;
   verbose: boolean;
+  /** Shared with the master: without it, anyone who can reach the volume may write. */
+  secret?: string;
+  /** Refuse unsigned reads too. */
+  private?: boolean;
 }
 
 class BadUpload extends Error {}
@@ -30,9 +35,10 @@ function keyOf(c: Context): string | Response {
   return "error" in parsed ? fail(c, 400, parsed.error) : parsed.key;
 }
 
-export function volumeApp({ blobs, catalog, verbose }: VolumeDeps): Hono {
+export function volumeApp({ blobs, catalog, verbose, secret, private: isPrivate = false }: VolumeDeps): Hono {
   const app = new Hono();
   if (verbose) app.use(requestLog("volume"));
+  if (secret) app.use(requireSignature(secret, isPrivate));
 
   app.get("/_kvdb/health", async (c) => c.json({ ...(await blobs.space()), count: catalog.count }));
 

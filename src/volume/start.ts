@@ -1,7 +1,7 @@
 /** Starts one volume server on a data dir. */
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { announce } from "../log.ts";
+import { announce, warnNoSecret } from "../log.ts";
 import { runtime } from "../runtime.ts";
 import { urlOf, type Running } from "../running.ts";
 import { volumeApp } from "./app.ts";
@@ -13,6 +13,8 @@ export interface VolumeOptions {
   port: number;
   hostname: string;
   verbose: boolean;
+  secret?: string;
+  private?: boolean;
 }
 
 export async function startVolume(o: VolumeOptions): Promise<Running> {
@@ -22,9 +24,10 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   await blobs.open();
   const catalog = new Catalog(join(dir, "catalog"));
   await catalog.open();
-  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose }), o);
+  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, private: o.private }), o);
   const url = urlOf(o.hostname, listener.port);
-  announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name });
+  announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name, ...(o.private ? { private: "yes" } : {}) });
+  if (!o.secret) warnNoSecret("volume");
   return {
     url,
     port: listener.port,

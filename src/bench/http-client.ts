@@ -1,0 +1,122 @@
+/**
+ * The bench's HTTP client: node:http with a keep-alive Agent (Node, Bun and Deno all
+ * have it). Not fetch: Node's fetch is several times slower per request and buffers
+ * a streamed request body whole. Never throws: a network error or a stall is an
+ * answer with status 0, so every loop counts it and goes on.
+ */
+import { createHash } from "node:crypto";
+import { Agent, request, type IncomingHttpHeaders } from "node:http";
+import type { Checker, Value } from "./data.ts";
+
+export interface Reply {
+  /** HTTP status, or 0 when no complete answer came (refused, reset, stalled). */
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Body bytes received. */
+  bytes: number;
+  /** The start of the body (at most 300 characters) when it was not checked against a value: for error messages. */
+  text: string;
+  /** Network-level failure, when status is 0 or the body broke off. */
+  error?: string;
+  /** md5 (hex) of what was sent, for a streamed upload. */
+  sentMd5?: string;
+}
+
+export interface Call {
+  method: string;
+  url: URL;
+  /** Upload this value with Content-Length (streamed with backpressure beyond 1 MiB). */
+  body?: Value;
+  /** Compare the response body with this checker (from the expected value). */
+  check?: Checker;
+  /** The request fails after this long without progress. */
+  idleMs: number;
+}
+
+const ONE_WRITE = 1 << 20;
+
+export class HttpClient {
+  private agent: Agent;
+
+  constructor(concurrency: number) {
+    // One socket per worker and host: no request waits for a socket, none is opened twice.
+    this.agent = new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
+  }
+
+  send(call: Call): Promise<Reply> {
+    const { url, body, check } = call;
+    return new Promise<Reply>((resolve) => {
+      let settled = false;
+      let answered = false;
+      let bytes = 0;
+      let text = "";
+      let status = 0;
+      let headers: IncomingHttpHeaders = {};
+      let sentMd5: string | undefined;
+      const finish = (error?: string) => {
+        if (settled) return;
+        settled = true;
+        resolve({ status: error && !answered ? 0 : status, headers, bytes, text, error, sentMd5 });
+      };
+      const req = request({
+        host: url.hostname.replace(/^\[|\]$/g, ""),
+        port: url.port || 80,
+        path: url.pathname + url.search,
+        method: call.method,
+        agent: this.agent,
+        headers: body ? { "content-length": String(body.size) } : undefined,
+      });
+      req.setTimeout(call.idleMs, () => req.destroy(new Error(`no progress for ${call.idleMs} ms`)));
+      req.on("error", (e) => finish(e.message || String(e)));
+      req.on("response", (res) => {
+        answered = true;
+        status = res.statusCode ?? 0;
+        headers = res.headers;
+        res.on("data", (d: Buffer) => {
+          bytes += d.byteLength;
+          if (check) check.update(d);
+          else if (text.length < 300) text += d.toString("utf8", 0, Math.min(d.byteLength, 300));
+        });
+        res.on("end", () => {
+          finish();
+          // An answer before the whole upload went out leaves the connection in an unknown state.
+          if (body && !req.writableFinished) req.destroy();
+        });
+        res.on("error", (e) => finish(e.message));
+        res.on("aborted", () => finish("response aborted"));
+      });
+      if (!body) req.end();
+      else if (body.size <= ONE_WRITE) req.end(body.whole());
+      else {
+        void (async () => {
+          const hash = createHash("md5");
+          for (const chunk of body.chunks()) {
+            if (settled || answered || req.destroyed) return;
+            hash.update(chunk);
+            if (!req.write(chunk)) {
+              await new Promise<void>((wake) => {
+                const go = () => {
+                  req.off("drain", go);
+                  req.off("close", go);
+                  req.off("response", go);
+                  wake();
+                };
+                req.on("drain", go);
+                req.on("close", go);
+                req.on("response", go);
+              });
+            }
+          }
+          sentMd5 = hash.digest("hex");
+          body.knowMd5(sentMd5);
+          req.end();
+        })();
+      }
+    });
+  }
+
+  /** Closes the idle keep-alive sockets so the process can exit. */
+  close(): void {
+    this.agent.destroy();
+  }
+}

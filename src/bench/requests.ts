@@ -1,0 +1,157 @@
+/**
+ * The requests a workload is made of, each timed into its Step and checked against
+ * what the API promises (SPEC §2). A failure is counted with a one-line reason; the
+ * functions never throw.
+ */
+import type { Value } from "./data.ts";
+import type { HttpClient, Reply } from "./http-client.ts";
+import { isLoopbackHost } from "./loopback.ts";
+import type { Step } from "./stats.ts";
+
+export interface Target {
+  http: HttpClient;
+  master: URL;
+  allowRemote: boolean;
+  /** Stall timeout of each request. */
+  idleMs: number;
+}
+
+const header = (r: Reply, name: string) => {
+  const v = r.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+function why(what: string, key: string, r: Reply, expected: string): string {
+  const said = r.error ?? r.text.trim().split("\n")[0].slice(0, 120);
+  return `${what} ${key}: ${r.status ? `answered ${r.status}` : "no answer"}${said ? ` (${said})` : ""}, expected ${expected}`;
+}
+
+/** The value's md5 must match the server's Content-Md5, when it sends one (minikeyvalue's PUT does not). */
+function md5Problem(r: Reply, value: Value): string | undefined {
+  const md5 = header(r, "content-md5");
+  return md5 !== undefined && md5 !== value.md5() ? `Content-Md5 ${md5}, but the value's md5 is ${value.md5()}` : undefined;
+}
+
+/** PUT the value (Content-Length, streamed beyond 1 MiB); 2xx (kvdb: 201) expected. */
+export async function put(t: Target, step: Step, value: Value): Promise<boolean> {
+  const t0 = step.begin();
+  const r = await t.http.send({ method: "PUT", url: new URL(value.key, t.master), body: value, idleMs: t.idleMs });
+  if (r.error || r.status < 200 || r.status > 299) {
+    step.fail(why("PUT", value.key, r, "201"));
+    return false;
+  }
+  const bad = md5Problem(r, value);
+  if (bad) {
+    step.fail(`PUT ${value.key}: ${bad}`);
+    return false;
+  }
+  step.ok(t0, value.size);
+  return true;
+}
+
+/**
+ * GET the key from the master without following: a redirect (kvdb: 302) with a
+ * Location, whose URL is returned. A master that serves the body itself (--proxy)
+ * answers 200: the body is checked here and "served" returned.
+ */
+export async function locate(t: Target, step: Step, value: Value): Promise<URL | "served" | undefined> {
+  const t0 = step.begin();
+  const check = value.checker();
+  const r = await t.http.send({ method: "GET", url: new URL(value.key, t.master), check, idleMs: t.idleMs });
+  const location = header(r, "location");
+  if (r.error || !(r.status === 200 || (r.status >= 301 && r.status <= 308 && location))) {
+    {
+    step.fail(why("GET", value.key, r, "302 with a Location"));
+    return undefined;
+  }
+  }
+  const bad = md5Problem(r, value);
+  if (bad) {
+    step.fail(`GET ${value.key}: ${bad}`);
+    return undefined;
+  }
+  if (r.status === 200) {
+    if (!check.ok) {
+    step.fail(`GET ${value.key}: ${check.problem}`);
+    return undefined;
+  }
+    step.ok(t0, value.size);
+    return "served";
+  }
+  let url: URL;
+  try {
+    url = new URL(location!, t.master);
+  } catch {
+    {
+    step.fail(`GET ${value.key}: Location ${JSON.stringify(location)} is not a URL`);
+    return undefined;
+  }
+  }
+  if (url.protocol !== "http:") {
+    step.fail(`GET ${value.key}: Location ${url.href} is not http://`);
+    return undefined;
+  }
+  if (!t.allowRemote && !isLoopbackHost(url.hostname)) {
+    {
+    step.fail(`GET ${value.key}: redirected off this machine to ${url.host} (--allow-remote to follow)`);
+    return undefined;
+  }
+  }
+  step.ok(t0);
+  return url;
+}
+
+/** GET the redirect's target: 200 and exactly the value's bytes. */
+export async function read(t: Target, step: Step, value: Value, url: URL): Promise<boolean> {
+  const t0 = step.begin();
+  const check = value.checker();
+  const r = await t.http.send({ method: "GET", url, check, idleMs: t.idleMs });
+  if (r.error || r.status !== 200) {
+    step.fail(why("GET", url.href, r, "200"));
+    return false;
+  }
+  if (!check.ok) {
+    step.fail(`GET ${url.href}: ${check.problem}`);
+    return false;
+  }
+  step.ok(t0, r.bytes);
+  return true;
+}
+
+/** GET from the master, following its redirect, and check the bytes: true if both went right. */
+export async function fetchValue(t: Target, get: Step, readStep: Step, value: Value): Promise<boolean> {
+  const url = await locate(t, get, value);
+  if (url === "served") return true;
+  return url !== undefined && (await read(t, readStep, value, url));
+}
+
+/** GET without following: `expected` status (302 for a key, 404 for an absent one). */
+export async function getStatus(t: Target, step: Step, value: Value, expected: number): Promise<boolean> {
+  const t0 = step.begin();
+  const r = await t.http.send({ method: "GET", url: new URL(value.key, t.master), idleMs: t.idleMs });
+  if (r.error || r.status !== expected || (expected === 302 && !header(r, "location"))) {
+    {
+    step.fail(why("GET", value.key, r, expected === 302 ? "302 with a Location" : String(expected)));
+    return false;
+  }
+  }
+  const bad = expected === 302 ? md5Problem(r, value) : undefined;
+  if (bad) {
+    step.fail(`GET ${value.key}: ${bad}`);
+    return false;
+  }
+  step.ok(t0);
+  return true;
+}
+
+/** DELETE the key: 2xx (kvdb: 204; 202 if a volume is down). */
+export async function remove(t: Target, step: Step, key: string): Promise<boolean> {
+  const t0 = step.begin();
+  const r = await t.http.send({ method: "DELETE", url: new URL(key, t.master), idleMs: t.idleMs });
+  if (r.error || r.status < 200 || r.status > 299) {
+    step.fail(why("DELETE", key, r, "204"));
+    return false;
+  }
+  step.ok(t0);
+  return true;
+}

@@ -1,0 +1,103 @@
+/**
+ * What one step of a workload did: successful operations and their latencies, bytes
+ * moved, errors (with the first few messages), and the time during which at least
+ * one of its operations was in flight, the base of its rates: for a step that runs
+ * in every worker at once that is the workload's wall time; for a sequential one
+ * (large) it is the sum of its operations' durations, so MB/s is the stream's rate.
+ */
+const KEPT_MESSAGES = 5;
+
+export class Step {
+  ops = 0;
+  errors = 0;
+  bytes = 0;
+  busyMs = 0;
+  readonly messages: string[] = [];
+  private latencies: number[] = [];
+  private inFlight = 0;
+  private since = 0;
+
+  /**
+   * @param name  what the table calls it ("put", "get 302", …)
+   * @param kind  "step" (one request), "cycle" (several steps: its errors are theirs,
+   *              not counted twice) or "quiet" (setup and cleanup: listed only with errors)
+   */
+  constructor(
+    readonly name: string,
+    readonly kind: StepKind = "step",
+  ) {}
+
+  /** Marks an operation's start; pass the returned time to ok() or fail(). */
+  begin(): number {
+    const now = performance.now();
+    if (this.inFlight++ === 0) this.since = now;
+    return now;
+  }
+
+  private end(): number {
+    const now = performance.now();
+    if (--this.inFlight === 0) this.busyMs += now - this.since;
+    return now;
+  }
+
+  ok(t0: number, bytes = 0): void {
+    this.latencies.push(this.end() - t0);
+    this.ops++;
+    this.bytes += bytes;
+  }
+
+  fail(message: string): void {
+    this.end();
+    this.errors++;
+    if (this.messages.length < KEPT_MESSAGES) this.messages.push(message);
+  }
+
+  /** Closes the busy time of operations still in flight (a workload cut short). */
+  settle(): void {
+    if (this.inFlight > 0) this.busyMs += performance.now() - this.since;
+    this.inFlight = 0;
+  }
+
+  summary(): StepSummary {
+    const sorted = Float64Array.from(this.latencies).sort();
+    const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+    const seconds = this.busyMs / 1000;
+    return {
+      step: this.name,
+      ops: this.ops,
+      opsPerSec: seconds > 0 ? this.ops / seconds : 0,
+      mbPerSec: this.bytes && seconds > 0 ? this.bytes / 1e6 / seconds : null,
+      p50Ms: pct(50),
+      p99Ms: pct(99),
+      errors: this.errors,
+      bytes: this.bytes,
+      seconds,
+      messages: this.messages,
+      kind: this.kind,
+    };
+  }
+}
+
+export interface StepSummary {
+  step: string;
+  ops: number;
+  opsPerSec: number;
+  /** MB (10^6 bytes) per second, null for a step that moves no value bytes. */
+  mbPerSec: number | null;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  bytes: number;
+  seconds: number;
+  messages: string[];
+  kind: StepKind;
+}
+
+export type StepKind = "step" | "cycle" | "quiet";
+
+export interface WorkloadResult {
+  workload: string;
+  /** Wall time of the workload, setup and cleanup excluded. */
+  seconds: number;
+  steps: StepSummary[];
+}

@@ -1,0 +1,53 @@
+/**
+ * Request signing with the shared secret (--secret / KVDB_SECRET), like a presigned
+ * S3 URL: an HMAC-SHA256 over the method, the path, every other query parameter and
+ * an expiry, carried as `expires` and `signature` query parameters. The secret itself
+ * never goes over the wire, and a signed URL is good for one method on one path until
+ * it expires.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** Accepted past `expires`, so that a few seconds of clock skew between machines never break a URL. */
+export const SKEW_SECONDS = 30;
+
+/** HEAD is a GET without the body: one signature serves both. */
+const methodClass = (method: string) => (method === "HEAD" ? "GET" : method);
+
+function canonical(method: string, path: string, params: URLSearchParams): string {
+  const rest = [...params].filter(([k]) => k !== "signature").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${methodClass(method)}\n${path}\n${new URLSearchParams(rest)}`;
+}
+
+function hmac(secret: string, text: string): string {
+  return createHmac("sha256", secret).update(text).digest("base64url");
+}
+
+/**
+ * Signs `url` (absolute, its path still percent-encoded as it will be sent) for
+ * `method`, valid for `ttlSeconds`. Returns the URL with `expires` and `signature` added.
+ */
+export function signUrl(secret: string, method: string, url: string, ttlSeconds: number, now = Date.now()): string {
+  const u = new URL(url);
+  u.searchParams.set("expires", String(Math.floor(now / 1000) + ttlSeconds));
+  u.searchParams.set("signature", hmac(secret, canonical(method, decodeURIComponent(u.pathname), u.searchParams)));
+  return u.href;
+}
+
+export type Verdict = "valid" | "unsigned" | "expired" | "invalid";
+
+/** Checks a request's signature; `path` is the decoded path the request names. */
+export function verifyRequest(secret: string, method: string, path: string, params: URLSearchParams, now = Date.now()): Verdict {
+  const signature = params.get("signature");
+  const expires = Number(params.get("expires"));
+  if (signature === null) return "unsigned";
+  if (!Number.isSafeInteger(expires)) return "invalid";
+  const want = Buffer.from(hmac(secret, canonical(method, path, params)));
+  const got = Buffer.from(signature);
+  if (want.length !== got.length || !timingSafeEqual(want, got)) return "invalid";
+  return expires + SKEW_SECONDS < now / 1000 ? "expired" : "valid";
+}
+
+/** A fresh secret, for `kvdb server`, which runs its own volumes. */
+export function newSecret(): string {
+  return randomBytes(32).toString("base64url");
+}

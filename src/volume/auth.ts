@@ -1,0 +1,27 @@
+/**
+ * A volume with a secret accepts writes, deletes and its internal /_kvdb/ endpoints
+ * only with a valid signature (see signing.ts). Reads of values are open unless the
+ * volume is --private; a read that carries a signature must carry a good one.
+ */
+import type { MiddlewareHandler } from "hono";
+import { fail } from "../fail.ts";
+import { RESERVED_PREFIX } from "../keys.ts";
+import { runtime } from "../runtime.ts";
+import { verifyRequest } from "../signing.ts";
+
+export function requireSignature(secret: string, isPrivate: boolean): MiddlewareHandler {
+  return async (c, next) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(runtime.rawPath(c));
+    } catch {
+      return fail(c, 400, "invalid percent-encoding or UTF-8 in path");
+    }
+    const q = c.req.url.indexOf("?");
+    const params = new URLSearchParams(q < 0 ? "" : c.req.url.slice(q + 1));
+    const verdict = verifyRequest(secret, c.req.method, path, params);
+    const openRead = !isPrivate && (c.req.method === "GET" || c.req.method === "HEAD") && !path.startsWith(RESERVED_PREFIX);
+    if (verdict === "valid" || (verdict === "unsigned" && openRead)) return next();
+    return fail(c, 403, verdict === "unsigned" ? "this request must be signed with the cluster's secret" : `signature ${verdict}`);
+  };
+}
