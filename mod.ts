@@ -8,6 +8,8 @@
  */
 import process from "node:process";
 import { cac } from "cac";
+import { bench } from "./src/bench/bench.ts";
+import { benchOptions, DEFAULTS as BENCH } from "./src/bench/options.ts";
 import { startMaster } from "./src/master/start.ts";
 import { volumeName } from "./src/master/volumes.ts";
 import type { Running } from "./src/running.ts";
@@ -154,6 +156,21 @@ cli
       }),
     ),
   );
+
+cli
+  .command("bench", "Load generator: small-value cycles, redirects, misses, large values; prints a table")
+  .option("--master <url>", `Master to load, loopback only (env KVDB_MASTER, default ${BENCH.master})`)
+  .option("--workload <list>", `Some of thrash,redirect,missing,large (env KVDB_BENCH_WORKLOAD, default all)`)
+  .option("--concurrency <n>", `Concurrent clients (env KVDB_BENCH_CONCURRENCY, default ${BENCH.concurrency})`)
+  .option("--size <size>", `Value size of thrash cycles, e.g. 1KiB, 4MiB (env KVDB_BENCH_SIZE, default ${BENCH.size})`)
+  .option("--count <n>", `At most this many operations per workload (env KVDB_BENCH_COUNT, default ${BENCH.count})`)
+  .option("--seconds <s>", `At most this long per workload (env KVDB_BENCH_SECONDS, default ${BENCH.seconds})`)
+  .option("--large-size <size>", `Value size of the large workload (env KVDB_BENCH_LARGE_SIZE, default ${BENCH.largeSize})`)
+  .option("--allow-remote", "Allow a master that is not on this machine (env KVDB_ALLOW_REMOTE)")
+  .option("--json", "Print the results as JSON instead of a table (env KVDB_BENCH_JSON)")
+  .example("kvdb bench --workload thrash,missing --concurrency 32 --seconds 5")
+  .example("kvdb bench --master http://127.0.0.1:3000 --workload large --large-size 1GiB --count 3")
+  .action(async (o) => process.exit(await bench(benchOptions(o, env, UsageError))));
 
 cli.help();
 cli.version(VERSION);

@@ -38,16 +38,17 @@ export interface Cluster {
 
 /** n volumes and a master, all in this process. Quiet: start lines go nowhere. */
 export async function startCluster(
-  o: { volumes?: number; replicas?: number; proxy?: boolean; dir?: string } = {},
+  o: { volumes?: number; replicas?: number; proxy?: boolean; dir?: string; secret?: string; private?: boolean; urlTtl?: number } = {},
 ): Promise<Cluster> {
   const dir = o.dir ?? tempDir();
   const log = console.log;
-  console.log = () => {};
+  const warn = console.error;
+  console.log = console.error = () => {};
   try {
     const volumes: Cluster["volumes"] = [];
     for (let i = 0; i < (o.volumes ?? 3); i++) {
       const vdir = join(dir, `v${i}`);
-      const v = await startVolume({ dir: vdir, port: 0, hostname: HOST, verbose: false });
+      const v = await startVolume({ dir: vdir, port: 0, hostname: HOST, verbose: false, secret: o.secret, private: o.private });
       volumes.push({ ...v, name: `${HOST}:${v.port}`, dir: vdir });
     }
     const options: MasterOptions = {
@@ -58,6 +59,8 @@ export async function startCluster(
       replicas: o.replicas ?? Math.min(3, volumes.length),
       proxy: o.proxy ?? false,
       verbose: false,
+      secret: o.secret,
+      urlTtl: o.urlTtl,
     };
     const master = await startMaster(options);
     return {
@@ -73,6 +76,7 @@ export async function startCluster(
     };
   } finally {
     console.log = log;
+    console.error = warn;
   }
 }
 

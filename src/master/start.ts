@@ -38,8 +38,8 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   const stopJanitor = startJanitor(m);
   const listener = await runtime.serve(masterApp(m, o.verbose), o);
   const url = urlOf(o.hostname, listener.port);
+  if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for
   announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name });
-  if (!o.secret) warnNoSecret("master");
   const down = volumes.all.filter((v) => !v.up);
   if (down.length) console.log(`kvdb master: volumes not answering yet: ${down.map((v) => v.name).join(",")}`);
   return {

@@ -26,8 +26,8 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   await catalog.open();
   const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, private: o.private }), o);
   const url = urlOf(o.hostname, listener.port);
+  if (!o.secret) warnNoSecret("volume"); // before the start line, which callers wait for
   announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name, ...(o.private ? { private: "yes" } : {}) });
-  if (!o.secret) warnNoSecret("volume");
   return {
     url,
     port: listener.port,

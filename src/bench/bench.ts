@@ -1,0 +1,72 @@
+/**
+ * `kvdb bench`: runs the chosen workloads one after another against a master and
+ * prints a table (or JSON with --json). Returns the exit code: 0 if every operation
+ * went right, 1 if any failed or the master cannot be reached.
+ */
+import { randomBytes } from "node:crypto";
+import process from "node:process";
+import { HttpClient } from "./http-client.ts";
+import type { BenchOptions } from "./options.ts";
+import { Progress } from "./progress.ts";
+import { formatSize } from "./size.ts";
+import type { WorkloadResult } from "./stats.ts";
+import { errorCount, renderTable } from "./table.ts";
+import { workloads, type Run } from "./workloads.ts";
+
+function runtimeName(): string {
+  const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
+  if (g.Bun) return `bun ${g.Bun.version}`;
+  if (g.Deno) return `deno ${g.Deno.version.deno}`;
+  return `node ${process.versions.node}`;
+}
+
+export async function bench(o: BenchOptions): Promise<number> {
+  const http = new HttpClient(o.concurrency);
+  const id = randomBytes(4).toString("hex");
+  const prefix = `/kvdb-bench/${id}`;
+  const progress = new Progress(process.stderr);
+  let stopped = false;
+  // Ctrl-C: stop starting operations, finish the ones in flight, clean up, print what was measured.
+  const stop = () => {
+    if (stopped) process.exit(130);
+    stopped = true;
+    progress.done();
+    process.stderr.write("kvdb bench: stopping (Ctrl-C again to quit at once)\n");
+  };
+  process.on("SIGINT", stop);
+  try {
+    const probe = await http.send({ method: "GET", url: new URL(`${prefix}/probe`, o.master), idleMs: 5000 });
+    if (probe.status === 0) {
+      console.error(`kvdb: cannot reach the master at ${o.master.origin}: ${probe.error}`);
+      return 1;
+    }
+    const head =
+      `kvdb bench master=${o.master.origin} workloads=${o.workloads.join(",")} concurrency=${o.concurrency} ` +
+      `size=${formatSize(o.size)} large-size=${formatSize(o.largeSize)} count=${o.count} seconds=${o.seconds} ` +
+      `client=${runtimeName()} run=${id}`;
+    if (!o.json) console.log(head);
+    const run: Run = { o, http, prefix, stopped: () => stopped, track: (w, step) => progress.show(w, step, o.seconds) };
+    const results: WorkloadResult[] = [];
+    for (const name of o.workloads) {
+      if (stopped) break;
+      results.push(await workloads[name](run));
+      progress.done();
+    }
+    const errors = errorCount(results);
+    if (o.json) {
+      const options = { ...o, master: o.master.origin };
+      console.log(JSON.stringify({ options, client: runtimeName(), run: id, errors, results }, null, 2));
+    } else {
+      process.stdout.write(renderTable(results));
+      console.log(errors ? `${errors} operations failed` : "no errors");
+    }
+    for (const w of results) {
+      for (const s of w.steps) for (const m of s.kind === "cycle" ? [] : s.messages) console.error(`kvdb bench: ${w.workload} ${s.step}: ${m}`);
+    }
+    return errors || stopped ? 1 : 0;
+  } finally {
+    progress.done();
+    process.off("SIGINT", stop);
+    http.close();
+  }
+}
