@@ -110,6 +110,7 @@ cli
   .option("--port <port>", "Port (env PORT, default 3001)")
   .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
   .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)")
+  .option("--previous-secret <s>", "Also accepted, while rotating to a new --secret (env KVDB_PREVIOUS_SECRET)")
   .option("--private", "Refuse unsigned reads too (env KVDB_PRIVATE)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .example("PORT=3002 kvdb volume /tmp/v2")
@@ -117,6 +118,7 @@ cli
     const secret = secretOf(o.secret);
     const isPrivate = flag(o.private, env.KVDB_PRIVATE);
     if (isPrivate && !secret) throw new UsageError("--private needs --secret (or KVDB_SECRET)");
+    if (o.previousSecret && !secret) throw new UsageError("--previous-secret needs --secret (or KVDB_SECRET)");
     return serveUntilSignal(
       startVolume({
         dir: text("dir", dir, env.KVDB_DIR),
@@ -124,6 +126,7 @@ cli
         hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
         verbose: flag(o.verbose, env.KVDB_VERBOSE),
         secret,
+        previousSecret: secretOf(o.previousSecret ?? env.KVDB_PREVIOUS_SECRET ?? ""),
         private: isPrivate,
       }),
     );

@@ -133,6 +133,21 @@ test("no secret: a warning at start; kvdb server makes its own secret", async ()
   }
 });
 
+test("rotation: a volume with --previous-secret accepts both secrets, and no other", async () => {
+  const dir = tempDir();
+  const OLD = "old-secret-0123456789abcdef";
+  const NEW = "new-secret-0123456789abcdef";
+  const v = await spawnKvdb(["volume", `${dir}/v`, "--port", "0", "--host", "127.0.0.1", "--secret", NEW, "--previous-secret", OLD]);
+  try {
+    const put = (secret: string, key: string) => status(signUrl(secret, "PUT", `${v.url}${key}`, 60), { method: "PUT", body: "x" });
+    assert.is(await put(OLD, "/signed-by-old"), 201);
+    assert.is(await put(NEW, "/signed-by-new"), 201);
+    assert.is(await put("some-other-secret-0123456789", "/signed-by-other"), 403);
+  } finally {
+    await v.stop("SIGTERM");
+  }
+});
+
 test("bad secret flags: too short, or --private without a secret → exit 2", async () => {
   for (const args of [
     ["volume", "/tmp/x", "--secret", "short"],

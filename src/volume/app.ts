@@ -24,6 +24,8 @@ export interface VolumeDeps {
   verbose: boolean;
   /** Shared with the master: without it, anyone who can reach the volume may write. */
   secret?: string;
+  /** Still accepted while the cluster moves to a new secret. */
+  previousSecret?: string;
   /** Refuse unsigned reads too. */
   private?: boolean;
 }
@@ -35,10 +37,10 @@ function keyOf(c: Context): string | Response {
   return "error" in parsed ? fail(c, 400, parsed.error) : parsed.key;
 }
 
-export function volumeApp({ blobs, catalog, verbose, secret, private: isPrivate = false }: VolumeDeps): Hono {
+export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, private: isPrivate = false }: VolumeDeps): Hono {
   const app = new Hono();
   if (verbose) app.use(requestLog("volume"));
-  if (secret) app.use(requireSignature(secret, isPrivate));
+  if (secret) app.use(requireSignature(previousSecret ? [secret, previousSecret] : [secret], isPrivate));
 
   app.get("/_kvdb/health", async (c) => c.json({ ...(await blobs.space()), count: catalog.count }));
 

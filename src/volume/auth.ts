@@ -9,7 +9,8 @@ import { RESERVED_PREFIX } from "../keys.ts";
 import { runtime } from "../runtime.ts";
 import { verifyRequest } from "../signing.ts";
 
-export function requireSignature(secret: string, isPrivate: boolean): MiddlewareHandler {
+/** `secrets`: the current one first; a previous one is accepted while a rotation is under way. */
+export function requireSignature(secrets: string[], isPrivate: boolean): MiddlewareHandler {
   return async (c, next) => {
     let path: string;
     try {
@@ -19,7 +20,8 @@ export function requireSignature(secret: string, isPrivate: boolean): Middleware
     }
     const q = c.req.url.indexOf("?");
     const params = new URLSearchParams(q < 0 ? "" : c.req.url.slice(q + 1));
-    const verdict = verifyRequest(secret, c.req.method, path, params);
+    let verdict = verifyRequest(secrets[0], c.req.method, path, params);
+    for (const old of secrets.slice(1)) if (verdict === "invalid") verdict = verifyRequest(old, c.req.method, path, params);
     const openRead = !isPrivate && (c.req.method === "GET" || c.req.method === "HEAD") && !path.startsWith(RESERVED_PREFIX);
     if (verdict === "valid" || (verdict === "unsigned" && openRead)) return next();
     return fail(c, 403, verdict === "unsigned" ? "this request must be signed with the cluster's secret" : `signature ${verdict}`);

@@ -14,6 +14,7 @@ export interface VolumeOptions {
   hostname: string;
   verbose: boolean;
   secret?: string;
+  previousSecret?: string;
   private?: boolean;
 }
 
@@ -24,7 +25,7 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   await blobs.open();
   const catalog = new Catalog(join(dir, "catalog"));
   await catalog.open();
-  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, private: o.private }), o);
+  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private }), o);
   const url = urlOf(o.hostname, listener.port);
   if (!o.secret) warnNoSecret("volume"); // before the start line, which callers wait for
   announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name, ...(o.private ? { private: "yes" } : {}) });
