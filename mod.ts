@@ -10,11 +10,14 @@ import process from "node:process";
 import { cac } from "cac";
 import { bench } from "./src/bench/bench.ts";
 import { benchOptions, DEFAULTS as BENCH } from "./src/bench/options.ts";
+import { parseSize } from "./src/bench/size.ts";
 import { startMaster } from "./src/master/start.ts";
 import { volumeName } from "./src/master/volumes.ts";
 import type { Running } from "./src/running.ts";
 import { SERVER_VOLUMES, startServer } from "./src/server.ts";
 import { startVolume } from "./src/volume/start.ts";
+import { runJob } from "./src/ops/job-client.ts";
+import { rebuild } from "./src/ops/rebuild.ts";
 
 const env = process.env;
 const VERSION = "0.1.0";
@@ -50,6 +53,39 @@ function secretOf(value: unknown): string | undefined {
   return s;
 }
 
+/** --max-size: 1000, 512MiB, 1GiB…; undefined (no limit) when not given. */
+function maxSizeOf(value: unknown): number | undefined {
+  const v = value ?? env.KVDB_MAX_SIZE;
+  if (v === undefined || v === "") return undefined;
+  const n = typeof v === "string" || typeof v === "number" ? parseSize(v) : undefined;
+  if (n === undefined || n < 1) throw new UsageError(`max-size must be a size such as 1000, 512MiB or 1GiB (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+/** --max-bytes (a volume's capacity cap); undefined: the disk's own size. */
+function maxBytesOf(value: unknown): number | undefined {
+  const v = value ?? env.KVDB_MAX_BYTES;
+  if (v === undefined || v === "") return undefined;
+  const n = typeof v === "string" || typeof v === "number" ? parseSize(v) : undefined;
+  if (n === undefined || n < 1) throw new UsageError(`max-bytes must be a size such as 1000, 512MiB or 10GiB (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+/** The master URL of rebalance/verify: --master, KVDB_MASTER, or the local default. */
+function masterOf(value: unknown): string {
+  const m = text("master", value, env.KVDB_MASTER, "http://127.0.0.1:3000");
+  if (!/^(https?:\/\/)?[^\s/:]+:\d{1,5}\/?$/.test(m)) throw new UsageError(`master: ${JSON.stringify(m)} is not a URL such as http://127.0.0.1:3000`);
+  return m;
+}
+
+/** --idle-timeout in ms; it must outlast --volume-timeout, or a PUT paced by a slow volume would be cut. */
+function idleTimeoutOf(value: unknown, volumeTimeoutMs = 0): number {
+  const given = value ?? env.KVDB_IDLE_TIMEOUT;
+  const ms = 1000 * integer("idle-timeout", given ?? Math.max(60, volumeTimeoutMs / 1000 + 30), 1, 3600);
+  if (ms <= volumeTimeoutMs) throw new UsageError("idle-timeout must be longer than volume-timeout");
+  return ms;
+}
+
 /** Keeps a server up until SIGINT/SIGTERM, then closes it gracefully and exits 0. */
 async function serveUntilSignal(start: Promise<Running>): Promise<void> {
   const running = await start;
@@ -77,6 +113,8 @@ cli
   .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
   .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)")
   .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
+  .option("--max-size <bytes>", "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)")
+  .option("--idle-timeout <s>", "Seconds a connection may sit idle (no byte moving) before it is closed; headers must arrive within min(20, this) (env KVDB_IDLE_TIMEOUT, default 60)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .example("kvdb master localhost:3001,localhost:3002 /tmp/cachedb/")
   .example("kvdb master --volumes 127.0.0.1:3001,127.0.0.1:3002 --db /tmp/idx --port 3000 --replicas 2")
@@ -101,6 +139,8 @@ cli
         timeoutMs: 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600),
         secret: secretOf(o.secret),
         urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
+        maxSize: maxSizeOf(o.maxSize),
+        idleTimeoutMs: idleTimeoutOf(o.idleTimeout, 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600)),
       }),
     );
   });
@@ -112,6 +152,9 @@ cli
   .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)")
   .option("--previous-secret <s>", "Also accepted, while rotating to a new --secret (env KVDB_PREVIOUS_SECRET)")
   .option("--private", "Refuse unsigned reads too (env KVDB_PRIVATE)")
+  .option("--max-size <bytes>", "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)")
+  .option("--idle-timeout <s>", "Seconds a connection may sit idle (no byte moving) before it is closed; headers must arrive within min(20, this) (env KVDB_IDLE_TIMEOUT, default 60)")
+  .option("--max-bytes <bytes>", "Capacity cap, e.g. 10GiB: free space reported and accepted is at most this minus what is held; 507 beyond (env KVDB_MAX_BYTES)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .example("PORT=3002 kvdb volume /tmp/v2")
   .action((dir, o) => {
@@ -128,6 +171,9 @@ cli
         secret,
         previousSecret: secretOf(o.previousSecret ?? env.KVDB_PREVIOUS_SECRET ?? ""),
         private: isPrivate,
+        maxSize: maxSizeOf(o.maxSize),
+        idleTimeoutMs: idleTimeoutOf(o.idleTimeout),
+        maxBytes: maxBytesOf(o.maxBytes),
       }),
     );
   });
@@ -142,6 +188,8 @@ cli
   .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET; default: a fresh random one)")
   .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
   .option("--private", "Refuse unsigned reads too (env KVDB_PRIVATE)")
+  .option("--max-size <bytes>", "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)")
+  .option("--idle-timeout <s>", "Seconds a connection may sit idle (no byte moving) before it is closed; headers must arrive within min(20, this) (env KVDB_IDLE_TIMEOUT, default 60)")
   .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
   .action((dir, o) =>
     serveUntilSignal(
@@ -156,6 +204,8 @@ cli
         secret: secretOf(o.secret),
         urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
         private: flag(o.private, env.KVDB_PRIVATE),
+        maxSize: maxSizeOf(o.maxSize),
+        idleTimeoutMs: idleTimeoutOf(o.idleTimeout, 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600)),
       }),
     ),
   );
@@ -174,6 +224,37 @@ cli
   .example("kvdb bench --workload thrash,missing --concurrency 32 --seconds 5")
   .example("kvdb bench --master http://127.0.0.1:3000 --workload large --large-size 1GiB --count 3")
   .action(async (o) => process.exit(await bench(benchOptions(o, env, UsageError))));
+
+cli
+  .command("rebuild", "Reconstruct a lost master index from what the volumes hold (master stopped)")
+  .option("--volumes <list>", "Every volume server, comma-separated host:port (env KVDB_VOLUMES)")
+  .option("--db <dir>", "Index directory to write; its keys are replaced (env KVDB_DB)")
+  .option("--secret <s>", "The cluster's shared secret (env KVDB_SECRET)")
+  .example("kvdb rebuild --volumes localhost:3001,localhost:3002 --db /tmp/idx")
+  .action(async (o) => {
+    const volumes = text("volumes", o.volumes, env.KVDB_VOLUMES).split(",").map(volumeName).filter(Boolean);
+    const bad = volumes.find((v) => !/^[^\s/:]+:\d{1,5}$/.test(v));
+    if (bad || !volumes.length) throw new UsageError(`volumes: ${JSON.stringify(bad ?? "")} is not host:port`);
+    if (new Set(volumes).size !== volumes.length) throw new UsageError("volumes: a volume is listed twice");
+    await rebuild({ volumes, db: text("db", o.db, env.KVDB_DB), secret: secretOf(o.secret) });
+  });
+
+cli
+  .command("rebalance", "Move every key to the volumes placement now chooses, online (after volumes were added or removed)")
+  .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
+  .option("--secret <s>", "The cluster's shared secret (env KVDB_SECRET)")
+  .example("kvdb rebalance --master http://localhost:3000")
+  .action(async (o) => process.exit(await runJob({ master: masterOf(o.master), kind: "rebalance", secret: secretOf(o.secret) })));
+
+cli
+  .command("verify", "Check every key's replicas (present, size, md5 re-hashed on the volume); exit 0 only if all is well")
+  .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
+  .option("--repair", "Re-copy missing or corrupt replicas, finish interrupted deletes, remove abandoned writes (env KVDB_REPAIR)")
+  .option("--secret <s>", "The cluster's shared secret (env KVDB_SECRET)")
+  .example("kvdb verify --master http://localhost:3000 --repair")
+  .action(async (o) =>
+    process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), secret: secretOf(o.secret) })),
+  );
 
 cli.help();
 cli.version(VERSION);

@@ -16,3 +16,34 @@ export function declaredLength(c: Context): DeclaredLength {
   const te = c.req.header("transfer-encoding");
   return te && /chunked/i.test(te) ? { kind: "chunked" } : { kind: "none" };
 }
+
+/** A body longer than --max-size: answered 413, nothing stored. */
+export class TooLarge extends Error {
+  constructor(readonly max: number) {
+    super(`value larger than the ${max}-byte limit (--max-size)`);
+  }
+}
+
+/**
+ * The body, failing with TooLarge as soon as more than `max` bytes came. The failing
+ * next() does not close the body (a for-await only does that on a break), so the
+ * server can still answer 413 on the connection.
+ */
+export function limited(body: AsyncIterable<Uint8Array>, max: number): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = body[Symbol.asyncIterator]();
+      let size = 0;
+      return {
+        async next() {
+          const r = await it.next();
+          if (!r.done && (size += r.value.byteLength) > max) throw new TooLarge(max);
+          return r;
+        },
+        async return(value?: unknown) {
+          return (await it.return?.(value)) ?? { done: true as const, value: undefined };
+        },
+      };
+    },
+  };
+}

@@ -21,6 +21,8 @@ export interface ServerOptions {
   secret?: string;
   private?: boolean;
   urlTtl?: number;
+  maxSize?: number;
+  idleTimeoutMs?: number;
 }
 
 export const SERVER_VOLUMES = 3;
@@ -32,7 +34,7 @@ export async function startServer(o: ServerOptions): Promise<Running> {
   const volumes: Running[] = [];
   for (let i = 1; i <= SERVER_VOLUMES; i++) {
     const port = o.port === 0 ? 0 : o.port + i;
-    volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port, hostname: host, verbose: o.verbose, secret, private: o.private }));
+    volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port, hostname: host, verbose: o.verbose, secret, private: o.private, maxSize: o.maxSize, idleTimeoutMs: o.idleTimeoutMs }));
   }
   const master = await startMaster({
     volumes: volumes.map((v) => `${host}:${v.port}`),
@@ -45,6 +47,8 @@ export async function startServer(o: ServerOptions): Promise<Running> {
     timeoutMs: o.timeoutMs,
     secret,
     urlTtl: o.urlTtl,
+    maxSize: o.maxSize,
+    idleTimeoutMs: o.idleTimeoutMs,
   });
   return {
     url: master.url,

@@ -38,7 +38,20 @@ export interface Cluster {
 
 /** n volumes and a master, all in this process. Quiet: start lines go nowhere. */
 export async function startCluster(
-  o: { volumes?: number; replicas?: number; proxy?: boolean; dir?: string; secret?: string; private?: boolean; urlTtl?: number } = {},
+  o: {
+    volumes?: number;
+    replicas?: number;
+    proxy?: boolean;
+    dir?: string;
+    secret?: string;
+    private?: boolean;
+    urlTtl?: number;
+    maxSize?: number;
+    /** For masters and volumes alike. */
+    idleTimeoutMs?: number;
+    /** The master's volume timeout. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<Cluster> {
   const dir = o.dir ?? tempDir();
   const log = console.log;
@@ -48,7 +61,7 @@ export async function startCluster(
     const volumes: Cluster["volumes"] = [];
     for (let i = 0; i < (o.volumes ?? 3); i++) {
       const vdir = join(dir, `v${i}`);
-      const v = await startVolume({ dir: vdir, port: 0, hostname: HOST, verbose: false, secret: o.secret, private: o.private });
+      const v = await startVolume({ dir: vdir, port: 0, hostname: HOST, verbose: false, secret: o.secret, private: o.private, maxSize: o.maxSize, idleTimeoutMs: o.idleTimeoutMs });
       volumes.push({ ...v, name: `${HOST}:${v.port}`, dir: vdir });
     }
     const options: MasterOptions = {
@@ -61,6 +74,9 @@ export async function startCluster(
       verbose: false,
       secret: o.secret,
       urlTtl: o.urlTtl,
+      maxSize: o.maxSize,
+      idleTimeoutMs: o.idleTimeoutMs,
+      timeoutMs: o.timeoutMs,
     };
     const master = await startMaster(options);
     return {

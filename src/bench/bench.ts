@@ -55,7 +55,9 @@ export async function bench(o: BenchOptions): Promise<number> {
     const errors = errorCount(results);
     if (o.json) {
       const options = { ...o, master: o.master.origin };
-      console.log(JSON.stringify({ options, client: runtimeName(), run: id, errors, results }, null, 2));
+      const cpu = process.cpuUsage();
+      const clientCpuSeconds = (cpu.user + cpu.system) / 1e6;
+      console.log(JSON.stringify({ options, client: runtimeName(), run: id, errors, clientCpuSeconds, results }, null, 2));
     } else {
       process.stdout.write(renderTable(results));
       console.log(errors ? `${errors} operations failed` : "no errors");

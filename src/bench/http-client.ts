@@ -20,6 +20,10 @@ export interface Reply {
   error?: string;
   /** md5 (hex) of what was sent, for a streamed upload. */
   sentMd5?: string;
+  /** performance.now() when the last byte of the request was handed to the OS; the answer came after it. */
+  sentAt?: number;
+  /** performance.now() when the answer's head arrived. */
+  answeredAt?: number;
 }
 
 export interface Call {
@@ -53,10 +57,12 @@ export class HttpClient {
       let status = 0;
       let headers: IncomingHttpHeaders = {};
       let sentMd5: string | undefined;
+      let sentAt: number | undefined;
+      let answeredAt: number | undefined;
       const finish = (error?: string) => {
         if (settled) return;
         settled = true;
-        resolve({ status: error && !answered ? 0 : status, headers, bytes, text, error, sentMd5 });
+        resolve({ status: error && !answered ? 0 : status, headers, bytes, text, error, sentMd5, sentAt, answeredAt });
       };
       const req = request({
         host: url.hostname.replace(/^\[|\]$/g, ""),
@@ -68,8 +74,10 @@ export class HttpClient {
       });
       req.setTimeout(call.idleMs, () => req.destroy(new Error(`no progress for ${call.idleMs} ms`)));
       req.on("error", (e) => finish(e.message || String(e)));
+      if (body) req.once("finish", () => (sentAt = performance.now()));
       req.on("response", (res) => {
         answered = true;
+        answeredAt = performance.now();
         status = res.statusCode ?? 0;
         headers = res.headers;
         res.on("data", (d: Buffer) => {

@@ -45,6 +45,7 @@ export async function put(t: Target, step: Step, value: Value): Promise<boolean>
     step.fail(`PUT ${value.key}: ${bad}`);
     return false;
   }
+  if (r.sentAt !== undefined && r.answeredAt !== undefined && r.answeredAt >= r.sentAt) step.tail(r.answeredAt - r.sentAt);
   step.ok(t0, value.size);
   return true;
 }

@@ -1,9 +1,10 @@
 /**
  * What one step of a workload did: successful operations and their latencies, bytes
  * moved, errors (with the first few messages), and the time during which at least
- * one of its operations was in flight, the base of its rates: for a step that runs
- * in every worker at once that is the workload's wall time; for a sequential one
- * (large) it is the sum of its operations' durations, so MB/s is the stream's rate.
+ * one of its operations was in flight. Rates are per second of the workload's wall
+ * time when its workers run at once; for a workload run one operation at a time
+ * (large) they are per second of the step's own busy time, so the PUT's and the
+ * GET's MB/s are each the rate of that transfer.
  */
 const KEPT_MESSAGES = 5;
 
@@ -14,6 +15,8 @@ export class Step {
   busyMs = 0;
   readonly messages: string[] = [];
   private latencies: number[] = [];
+  /** For uploads: from the last byte sent to the answer (the server's fsyncs and bookkeeping). */
+  private tails: number[] = [];
   private inFlight = 0;
   private since = 0;
 
@@ -46,6 +49,11 @@ export class Step {
     this.bytes += bytes;
   }
 
+  /** Records how long the answer to an upload took after its last byte went out. */
+  tail(ms: number): void {
+    this.tails.push(ms);
+  }
+
   fail(message: string): void {
     this.end();
     this.errors++;
@@ -58,10 +66,14 @@ export class Step {
     this.inFlight = 0;
   }
 
-  summary(): StepSummary {
-    const sorted = Float64Array.from(this.latencies).sort();
-    const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
-    const seconds = this.busyMs / 1000;
+  /** @param wallSeconds the base of the rates; omitted: this step's busy time. */
+  summary(wallSeconds?: number): StepSummary {
+    const pctOf = (xs: number[]) => {
+      const sorted = Float64Array.from(xs).sort();
+      return (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+    };
+    const pct = pctOf(this.latencies);
+    const seconds = wallSeconds ?? this.busyMs / 1000;
     return {
       step: this.name,
       ops: this.ops,
@@ -70,6 +82,7 @@ export class Step {
       p50Ms: pct(50),
       p99Ms: pct(99),
       errors: this.errors,
+      ...(this.tails.length ? { tailP50Ms: pctOf(this.tails)(50) } : {}),
       bytes: this.bytes,
       seconds,
       messages: this.messages,
@@ -87,6 +100,8 @@ export interface StepSummary {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Uploads only: median time from the last byte sent to the answer. */
+  tailP50Ms?: number;
   bytes: number;
   seconds: number;
   messages: string[];

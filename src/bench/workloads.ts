@@ -40,9 +40,11 @@ function bounds(run: Run, concurrency: number, count = run.o.count) {
   return { concurrency, count, deadline: performance.now() + run.o.seconds * 1000, stopped: run.stopped };
 }
 
-function result(workload: string, t0: number, steps: Step[]): WorkloadResult {
+/** Rates per wall second, or per busy second of each step for a one-at-a-time workload. */
+function result(workload: string, t0: number, steps: Step[], oneAtATime = false): WorkloadResult {
+  const seconds = (performance.now() - t0) / 1000;
   for (const s of steps) s.settle();
-  return { workload, seconds: (performance.now() - t0) / 1000, steps: steps.map((s) => s.summary()) };
+  return { workload, seconds, steps: steps.map((s) => s.summary(oneAtATime || s.kind === "quiet" ? undefined : seconds)) };
 }
 
 /** put → get (302) → read (the volume's 200) → delete, per cycle; shared by thrash and large. */
@@ -64,7 +66,7 @@ async function cycles(run: Run, name: string, size: number, concurrency: number,
     if (read && deleted) cycle.ok(c0, size);
     else cycle.fail(`cycle ${i}: ${read ? "delete" : "read"} failed`);
   });
-  return result(name, t0, [cycle, putStep, getStep, readStep, delStep]);
+  return result(name, t0, [cycle, putStep, getStep, readStep, delStep], concurrency === 1);
 }
 
 function thrash(run: Run): Promise<WorkloadResult> {

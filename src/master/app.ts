@@ -5,6 +5,7 @@ import { parseKey } from "../keys.ts";
 import { requestLog } from "../log.ts";
 import { runtime } from "../runtime.ts";
 import { list } from "./list.ts";
+import { jobRoutes } from "./jobs.ts";
 import type { Master } from "./master.ts";
 import { read } from "./read.ts";
 import { remove, unlink } from "./remove.ts";
@@ -15,6 +16,7 @@ export function masterApp(m: Master, verbose: boolean): Hono {
   if (verbose) app.use(requestLog("master"));
 
   app.get("/_kvdb/volumes", (c) => c.json(m.volumes.all));
+  jobRoutes(app, m); // POST /_kvdb/jobs/rebalance|verify, GET /_kvdb/jobs/<id>
 
   app.all("*", async (c) => {
     const method = c.req.method;

@@ -12,4 +12,8 @@ export interface Master {
   proxy: boolean;
   /** How long a volume may stall (no answer, no progress) before a call to it fails. */
   timeoutMs: number;
+  /** Largest value accepted, in bytes (--max-size); undefined: no limit. */
+  maxSize?: number;
+  /** The cluster's shared secret: starting and reading jobs (/_kvdb/jobs) must be signed with it. */
+  secret?: string;
 }

@@ -4,6 +4,7 @@
  * master holds a few chunks, never the value. The md5 is computed on the way.
  */
 import { createHash } from "node:crypto";
+import { TooLarge } from "../content-length.ts";
 import type { Upload } from "../runtime.ts";
 
 /** The client's body broke off (disconnect, reset). */
@@ -43,6 +44,7 @@ export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target
       try {
         next = await source.next();
       } catch (e) {
+        if (e instanceof TooLarge) throw e;
         throw new ClientAborted(`upload aborted by the client: ${(e as Error).message}`);
       }
       if (next.done) break;

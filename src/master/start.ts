@@ -23,6 +23,10 @@ export interface MasterOptions {
   secret?: string;
   /** How long signed URLs (redirects included) stay good, in seconds; default 60. */
   urlTtl?: number;
+  /** Largest value accepted, in bytes: 413 beyond it. Default: no limit. */
+  maxSize?: number;
+  /** See ServeOptions.idleTimeoutMs; default 60 s. */
+  idleTimeoutMs?: number;
 }
 
 export async function startMaster(o: MasterOptions): Promise<Running> {
@@ -32,7 +36,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   const volumes = new VolumeSet(o.volumes, o.secret, o.urlTtl);
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
-  const m: Master = { records, volumes, replicas: o.replicas, busy: new Set(), proxy: o.proxy, timeoutMs: o.timeoutMs ?? 30_000 };
+  const m: Master = { records, volumes, replicas: o.replicas, busy: new Set(), proxy: o.proxy, timeoutMs: o.timeoutMs ?? 30_000, maxSize: o.maxSize, secret: o.secret };
   const recovered = await recover(m);
   if (recovered) console.log(`kvdb master: cleaned up ${recovered} operation(s) a stop interrupted`);
   const stopJanitor = startJanitor(m);

@@ -3,7 +3,7 @@
  * live. Any failure removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
-import { declaredLength } from "../content-length.ts";
+import { declaredLength, limited, TooLarge } from "../content-length.ts";
 import { fail } from "../fail.ts";
 import { runtime } from "../runtime.ts";
 import type { Master } from "./master.ts";
@@ -39,6 +39,9 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
   if (declared.kind === "none" || (declared.kind === "length" && declared.bytes === 0)) {
     return fail(c, 411, "a non-empty body with Content-Length (or chunked) is required");
   }
+  if (m.maxSize !== undefined && declared.kind === "length" && declared.bytes > m.maxSize) {
+    return fail(c, 413, new TooLarge(m.maxSize).message);
+  }
   if (m.busy.has(key)) return fail(c, 409, "another write or delete of this key is in flight");
   m.busy.add(key);
   try {
@@ -72,7 +75,8 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
     try {
       const body = runtime.body(c);
       if (!body) throw new ClientAborted("no body");
-      const { size, md5 } = await replicate(body, targets);
+      // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
+      const { size, md5 } = await replicate(m.maxSize === undefined ? body : limited(body, m.maxSize), targets);
       if (declared.kind === "length" && size !== declared.bytes) {
         throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
       }
@@ -84,6 +88,7 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
       return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
     } catch (e) {
       await purge(m, key, record);
+      if (e instanceof TooLarge) return fail(c, 413, `nothing stored: ${e.message}`);
       if (e instanceof ClientAborted) return fail(c, 400, e.message);
       if (e instanceof VolumeFailed) {
         if (e.status === 0) m.volumes.markDown(e.volume, e.message);

@@ -1,5 +1,5 @@
 /** Bun: Bun.serve, and Bun.file for sendfile-backed responses. */
-import type { Runtime } from "./types.ts";
+import { IDLE_TIMEOUT_MS, type Runtime } from "./types.ts";
 import { fetchCall, fetchUpload } from "./fetch-client.ts";
 import { webBody, webPath } from "./web-body.ts";
 
@@ -25,16 +25,17 @@ declare const Bun: {
 export const bun: Runtime = {
   name: "bun",
 
-  async serve(app, { port, hostname }) {
+  async serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS }) {
+    // Bun's idle timeout (seconds, at most 255; default 10) also covers headers trickled in.
+    // It stays longer than a master's volume timeout: a PUT paced by a slow replica is not idle long.
+    const idleTimeout = Math.max(1, Math.min(255, Math.ceil(idleTimeoutMs / 1000)));
     const server = Bun.serve({
       port,
       hostname,
-      // Defaults are 128 MiB per body and a 10 s idle timeout: too small for 1 GiB values.
+      // The default is 128 MiB per body: too small for 1 GiB values (--max-size limits it).
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      idleTimeout: 255,
+      idleTimeout,
       fetch(req, srv) {
-        // A PUT's body may pause for long while a slow replica catches up.
-        if (req.method === "PUT" || req.method === "POST") srv.timeout(req, 0);
         return app.fetch(req, srv);
       },
     });

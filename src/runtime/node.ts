@@ -2,12 +2,12 @@
 import { createReadStream } from "node:fs";
 import { Agent, request, type IncomingMessage, type ServerResponse } from "node:http";
 import { once } from "node:events";
-import { Readable } from "node:stream";
+import { Readable, type Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
-import type { CallInit, Runtime, Upload } from "./types.ts";
+import { HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime, type Upload } from "./types.ts";
 
 interface NodeEnv {
   incoming: IncomingMessage;
@@ -77,21 +77,55 @@ function call(url: string, { method = "GET", headers = {}, timeoutMs }: CallInit
   });
 }
 
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+};
+
+/**
+ * Node's default answer to bytes it cannot parse, except for bytes that follow a complete
+ * request still being handled (garbage pipelined after a PUT's body): Node would answer
+ * that request 400 while the handler goes on to store it. It gets its own answer instead.
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const res = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (res && res.req?.complete && !res.writableFinished) {
+    res.shouldKeepAlive = false;
+    res.once("close", () => socket.destroy());
+    return;
+  }
+  if (socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0) {
+    socket.write(`HTTP/1.1 ${CLIENT_ERRORS[err.code ?? ""] ?? "400 Bad Request"}\r\nConnection: close\r\n\r\n`);
+  }
+  socket.destroy(err);
+}
+
 export const node: Runtime = {
   name: "node",
 
-  serve(app, { port, hostname }) {
+  serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS }) {
     return new Promise((resolve, reject) => {
+      const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, idleTimeoutMs);
       const server = serve(
         {
           fetch: app.fetch,
           port,
           hostname,
-          // A 1 GiB upload over a slow link must not be cut at Node's 300 s default.
-          serverOptions: { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
+          // A 1 GiB upload over a slow link must not be cut at Node's 300 s default: only a
+          // connection that goes idle is (below). Headers trickled in (slow-loris) get 408;
+          // Node checks that deadline every connectionsCheckingInterval (default 30 s).
+          serverOptions: {
+            requestTimeout: 0,
+            headersTimeout,
+            keepAliveTimeout: 65_000,
+            connectionsCheckingInterval: Math.min(1000, headersTimeout),
+          },
         },
         (info) => resolve({ port: info.port, close }),
       );
+      // Socket idle timeout: no 'timeout' listener, so Node destroys the socket.
+      server.setTimeout(idleTimeoutMs);
+      server.on("clientError", clientError);
       server.once("error", reject);
       function close(graceMs = 10_000): Promise<void> {
         return new Promise((done) => {

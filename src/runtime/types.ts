@@ -15,7 +15,17 @@ export interface Listener {
 export interface ServeOptions {
   port: number;
   hostname: string;
+  /**
+   * A connection on which nothing moves (no byte read or written) this long is closed:
+   * an idle upload or a stalled download. Also bounds how long request headers may take
+   * to arrive (at most 20 s): slow-loris. Default 60 s, longer than a master's volume timeout.
+   */
+  idleTimeoutMs?: number;
 }
+
+export const IDLE_TIMEOUT_MS = 60_000;
+/** Request headers must be complete within this (or the idle timeout if shorter). */
+export const HEADERS_TIMEOUT_MS = 20_000;
 
 /** One streamed HTTP request body going out to a volume. */
 export interface Upload {

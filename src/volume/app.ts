@@ -7,7 +7,7 @@
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
  */
 import { Hono, type Context } from "hono";
-import { declaredLength } from "../content-length.ts";
+import { declaredLength, limited, TooLarge } from "../content-length.ts";
 import { fail } from "../fail.ts";
 import { parseKey } from "../keys.ts";
 import { requestLog } from "../log.ts";
@@ -16,6 +16,7 @@ import { requireSignature } from "./auth.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
 import { matchesEtag, parseRange } from "./range.ts";
+import { copyRoutes } from "./copy.ts";
 import { stat } from "node:fs/promises";
 
 export interface VolumeDeps {
@@ -28,6 +29,8 @@ export interface VolumeDeps {
   previousSecret?: string;
   /** Refuse unsigned reads too. */
   private?: boolean;
+  /** Largest value accepted, in bytes (--max-size, defence in depth behind the master's). */
+  maxSize?: number;
 }
 
 class BadUpload extends Error {}
@@ -37,7 +40,7 @@ function keyOf(c: Context): string | Response {
   return "error" in parsed ? fail(c, 400, parsed.error) : parsed.key;
 }
 
-export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, private: isPrivate = false }: VolumeDeps): Hono {
+export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, private: isPrivate = false, maxSize }: VolumeDeps): Hono {
   const app = new Hono();
   if (verbose) app.use(requestLog("volume"));
   if (secret) app.use(requireSignature(previousSecret ? [secret, previousSecret] : [secret], isPrivate));
@@ -58,6 +61,8 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
     });
     return c.body(stream, 200, { "content-type": "application/x-ndjson" });
   });
+
+  copyRoutes(app, { blobs, catalog, secret }); // POST /_kvdb/pull/<key>, GET /_kvdb/check/<key>
 
   app.get("*", async (c) => {
     const key = keyOf(c);
@@ -95,13 +100,15 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
     const declared = declaredLength(c);
     if (declared.kind === "invalid") return fail(c, 400, "invalid Content-Length");
     if (declared.kind === "none") return fail(c, 411, "Content-Length or chunked body required");
+    if (maxSize !== undefined && declared.kind === "length" && declared.bytes > maxSize) return fail(c, 413, new TooLarge(maxSize).message);
     if (declared.kind === "length" && declared.bytes > (await blobs.space()).free) {
+      c.header("connection", "close"); // the unread body must not hold up the answer or poison a reused connection
       return fail(c, 507, "not enough free space on this volume");
     }
     const body = runtime.body(c);
     if (!body) return fail(c, 411, "empty body");
     try {
-      const written = await blobs.write(key, body, (w) => {
+      const written = await blobs.write(key, maxSize === undefined ? body : limited(body, maxSize), (w) => {
         if (declared.kind === "length" && w.size !== declared.bytes) {
           throw new BadUpload(`body ended after ${w.size} of ${declared.bytes} bytes`);
         }
@@ -110,7 +117,11 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
       return c.json(written, 201);
     } catch (e) {
       if (e instanceof BadUpload) return fail(c, 400, e.message);
-      if ((e as NodeJS.ErrnoException).code === "ENOSPC") return fail(c, 507, "volume disk full");
+      if (e instanceof TooLarge) return fail(c, 413, e.message);
+      if ((e as NodeJS.ErrnoException).code === "ENOSPC") {
+        c.header("connection", "close"); // the rest of the body is not read: never reuse this connection
+        return fail(c, 507, "volume disk full");
+      }
       return fail(c, 400, `upload failed: ${(e as Error).message}`);
     }
   });

@@ -9,9 +9,17 @@ import { dirname, join } from "node:path";
 import { blobPath } from "../keys.ts";
 import { receive, type Written } from "./receive.ts";
 
+/** How much of a body that does not fit is still read (and dropped) before the 507. */
+const DISCARD_MAX = 64 << 20;
+
 export class Blobs {
   readonly root: string;
   readonly tmp: string;
+  /**
+   * A capacity cap (--max-bytes): the volume reports at most `max` bytes of space and
+   * refuses (ENOSPC, before the value is visible) a write that would pass it.
+   */
+  cap?: { max: number; used: () => number };
 
   constructor(dir: string) {
     this.root = join(dir, "blobs");
@@ -35,7 +43,7 @@ export class Blobs {
   async write(key: string, body: AsyncIterable<Uint8Array>, check: (w: Written) => void): Promise<Written> {
     const tmp = join(this.tmp, randomUUID());
     try {
-      const written = await receive(body, tmp);
+      const written = await receive(this.cap ? this.capped(body) : body, tmp);
       check(written);
       const final = this.path(key);
       await mkdir(dirname(final), { recursive: true });
@@ -61,7 +69,25 @@ export class Blobs {
 
   async space(): Promise<{ total: number; free: number }> {
     const s = await statfs(this.root);
-    return { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
+    const disk = { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
+    if (!this.cap) return disk;
+    return { total: Math.min(disk.total, this.cap.max), free: Math.max(0, Math.min(disk.free, this.cap.max - this.cap.used())) };
+  }
+
+  /**
+   * The body, failing with ENOSPC once it passes the space the cap leaves. The rest of
+   * the body (up to 64 MiB) is read and dropped first, so the sender hears a clean 507
+   * at the end of its upload instead of a broken connection.
+   */
+  private async *capped(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const room = (await this.space()).free;
+    let size = 0;
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > room + DISCARD_MAX) break;
+      if (size <= room) yield chunk;
+    }
+    if (size > room) throw Object.assign(new Error("over the volume's --max-bytes capacity"), { code: "ENOSPC" });
   }
 }
 

@@ -14,6 +14,8 @@ export class Catalog {
   readonly db: ClassicLevel<string, Entry>;
   /** How many keys this volume holds; counted once at open, then kept up to date. */
   count = 0;
+  /** Bytes of the values this volume holds; counted once at open, then kept up to date. */
+  bytes = 0;
 
   constructor(dir: string) {
     this.db = new ClassicLevel<string, Entry>(dir, { valueEncoding: "json" });
@@ -21,7 +23,10 @@ export class Catalog {
 
   async open(): Promise<void> {
     await this.db.open();
-    for await (const _ of this.db.keys()) this.count++;
+    for await (const [, e] of this.db.iterator()) {
+      this.count++;
+      this.bytes += e.size;
+    }
   }
 
   get(key: string): Promise<Entry | undefined> {
@@ -29,14 +34,18 @@ export class Catalog {
   }
 
   async put(key: string, entry: Entry): Promise<void> {
-    const had = (await this.db.get(key)) !== undefined;
+    const had = await this.db.get(key);
     await this.db.put(key, entry, { sync: true });
     if (!had) this.count++;
+    this.bytes += entry.size - (had?.size ?? 0);
   }
 
   async del(key: string): Promise<void> {
+    const had = await this.db.get(key);
     await this.db.del(key, { sync: true });
+    if (!had) return;
     this.count--;
+    this.bytes -= had.size;
   }
 
   /** Every entry in key order, streamed. */

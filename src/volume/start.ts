@@ -16,6 +16,12 @@ export interface VolumeOptions {
   secret?: string;
   previousSecret?: string;
   private?: boolean;
+  /** Largest value accepted, in bytes: 413 beyond it. Default: no limit. */
+  maxSize?: number;
+  /** See ServeOptions.idleTimeoutMs; default 60 s. */
+  idleTimeoutMs?: number;
+  /** Capacity cap in bytes (--max-bytes): space reported and accepted is at most this. */
+  maxBytes?: number;
 }
 
 export async function startVolume(o: VolumeOptions): Promise<Running> {
@@ -25,7 +31,8 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   await blobs.open();
   const catalog = new Catalog(join(dir, "catalog"));
   await catalog.open();
-  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private }), o);
+  if (o.maxBytes !== undefined) blobs.cap = { max: o.maxBytes, used: () => catalog.bytes };
+  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize }), o);
   const url = urlOf(o.hostname, listener.port);
   if (!o.secret) warnNoSecret("volume"); // before the start line, which callers wait for
   announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name, ...(o.private ? { private: "yes" } : {}) });

@@ -1,0 +1,116 @@
+/**
+ * The machine's own limits, measured in the same run as kvdb:
+ *   disk     sequential writes with fsync (dd conv=fsync): 1 GiB, and 3× each PUT size
+ *   loopback one 1 GiB file sent over loopback and read by curl -o /dev/null, from
+ *            Bun.file (the fastest server primitive) and from sendfile(2) (what nginx
+ *            does; minikeyvalue's volumes are nginx)
+ *   client   the load generator's ceiling: kvdb bench against a server that does nothing
+ */
+import { closeSync, openSync, rmSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { run, startServer } from "./children.ts";
+import { kvdbBench, stepOf } from "./kvdb-bench.ts";
+import { BIN } from "./machine.ts";
+import { REPO } from "../tests/cluster.ts";
+
+const GiB = 2 ** 30;
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export interface DiskRate {
+  /** MiB written per run. */
+  mib: number;
+  /** MB/s of each run. */
+  runs: number[];
+  median: number;
+}
+
+/**
+ * MB/s of `dd if=/dev/zero bs=1M count=<mib> conv=fsync`, `runs` times. This disk
+ * (a VM's) absorbs a burst of a GiB or so far faster than it sustains, so the size
+ * matters: a PUT of N bytes with 3 replicas writes 3N, and is compared with dd of 3N.
+ */
+export async function diskFsyncMBps(dir: string, mib: number, runs: number): Promise<DiskRate> {
+  const file = join(dir, `dd-${mib}MiB`);
+  const all: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const r = await run("dd", ["if=/dev/zero", `of=${file}`, "bs=1M", `count=${mib}`, "conv=fsync"], 180_000);
+      const seconds = (performance.now() - t0) / 1000;
+      if (r.code !== 0) throw new Error(`dd failed: ${r.stderr.trim()}`);
+      // dd's own figure ("… copied, 2.48 s, 433 MB/s"), or our clock if it cannot be read.
+      const m = /copied, ([\d.]+) s/.exec(r.stderr);
+      all.push((mib * 2 ** 20) / 1e6 / (m ? Number(m[1]) : seconds));
+      rmSync(file, { force: true });
+    }
+  } finally {
+    rmSync(file, { force: true });
+  }
+  return { mib, runs: all, median: median(all) };
+}
+
+export interface SendRates {
+  bunFile: number[];
+  sendfile: number[] | null;
+}
+
+/** curl -o /dev/null of a 1 GiB file from Bun.file and from sendfile(2), MB/s of each run. */
+export async function loopbackSendMBps(dir: string, runs = 3): Promise<SendRates> {
+  const file = join(dir, "send-1GiB");
+  const servers: { stop(): Promise<void> }[] = [];
+  try {
+    const block = randomBytes(1 << 20);
+    const fd = openSync(file, "w");
+    try {
+      for (let i = 0; i < 1024; i++) writeSync(fd, block);
+    } finally {
+      closeSync(fd);
+    }
+    const curl = async (port: number) => {
+      const rates: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const r = await run("curl", ["-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `http://127.0.0.1:${port}/`], 60_000);
+        const [size, speed] = r.stdout.trim().split(" ").map(Number);
+        if (r.code !== 0 || size !== GiB) throw new Error(`curl got ${size} bytes (exit ${r.code}) ${r.stderr}`);
+        rates.push(speed / 1e6);
+      }
+      return rates;
+    };
+    const bun = await startServer(BIN.bun, [join(REPO, "bench", "file-server.ts"), file]);
+    servers.push(bun);
+    const bunFile = await curl(bun.port);
+    await bun.stop();
+    let sendfile: number[] | null = null;
+    try {
+      const py = await startServer("python3", [join(REPO, "bench", "sendfile-server.py"), file]);
+      servers.push(py);
+      sendfile = await curl(py.port);
+      await py.stop();
+    } catch (e) {
+      console.error(`  no sendfile reference (python3 needed): ${(e as Error).message.split("\n")[0]}`);
+    }
+    return { bunFile, sendfile };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(file, { force: true });
+  }
+}
+
+/** 302s/s and 404s/s that kvdb bench reaches against a server doing no work (bench/null-server.ts, Node). */
+export async function clientCeiling(seconds: number): Promise<{ redirect: number; missing: number }> {
+  const server = await startServer(process.execPath, [join(REPO, "dist", "node", "bench", "null-server.js")]);
+  try {
+    const out = await kvdbBench(`http://127.0.0.1:${server.port}`, ["--workload", "redirect,missing", "--seconds", String(seconds)], (2 * seconds + 60) * 1000);
+    return {
+      redirect: stepOf(out, "redirect", "get 302")?.opsPerSec ?? 0,
+      missing: stepOf(out, "missing", "get 404")?.opsPerSec ?? 0,
+    };
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,50 @@
+/** The machine a benchmark ran on: CPU, memory, kernel, disk, runtime versions. */
+import { execFileSync } from "node:child_process";
+import { cpus, release, totalmem } from "node:os";
+import { join } from "node:path";
+import { REPO } from "../tests/cluster.ts";
+
+export const BIN = {
+  deno: join(REPO, "node_modules", ".bin", "deno"),
+  bun: join(REPO, "node_modules", ".bin", "bun"),
+  kvdbBinary: join(REPO, "dist", "kvdb"),
+  kvdbNode: join(REPO, "dist", "node", "mod.js"),
+  modTs: join(REPO, "mod.ts"),
+};
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  kernel: string;
+  disk: string;
+  node: string;
+  deno: string;
+  bun: string;
+  date: string;
+}
+
+function firstLine(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).split("\n")[0].trim();
+  } catch {
+    return "unavailable";
+  }
+}
+
+export function describeMachine(dataDir: string): Machine {
+  const c = cpus();
+  // The filesystem the cluster writes to: device, type and mount options.
+  const df = firstLine("sh", ["-c", `df -T ${JSON.stringify(dataDir)} | tail -1 | awk '{print $1" "$2}'`]);
+  return {
+    cpu: c[0]?.model ?? "unknown",
+    cores: c.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: `Linux ${release()}`,
+    disk: df,
+    node: process.version,
+    deno: firstLine(BIN.deno, ["--version"]),
+    bun: firstLine(BIN.bun, ["--version"]),
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * A CPU profile of the thrash workload: a Node cluster whose master and first volume
+ * run under `node --cpu-prof`, loaded by `kvdb bench --workload thrash`, stopped
+ * cleanly so both write their .cpuprofile, then summarised (profile-summary.ts).
+ * Part of `npm run bench`; alone:
+ *   npm run bench:profile [-- --seconds 10 --out DIR]   (--out keeps the .cpuprofile files)
+ */
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "../tests/cluster.ts";
+import { killAll } from "./children.ts";
+import { measureCpu, type CpuShare } from "./cpu.ts";
+import { kvdbBench, type BenchOutput } from "./kvdb-bench.ts";
+import { BIN } from "./machine.ts";
+import { summarise, type CpuProfile, type Summary } from "./profile-summary.ts";
+import { nodeFlags, startBenchCluster } from "./runtimes.ts";
+
+export interface ThrashProfile {
+  bench: BenchOutput;
+  cpu: CpuShare;
+  master: Summary;
+  volume: Summary;
+}
+
+function readProfile(dir: string): CpuProfile {
+  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+  if (!file) throw new Error(`no .cpuprofile was written under ${dir}`);
+  return JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
+}
+
+export async function profileThrash(dir: string, seconds: number, keep?: string): Promise<ThrashProfile> {
+  const profiles = { master: join(dir, "profile-master"), volume: join(dir, "profile-volume") };
+  mkdirSync(profiles.master, { recursive: true });
+  mkdirSync(profiles.volume, { recursive: true });
+  const prof = (out: string) => [process.execPath, ...nodeFlags(), "--cpu-prof", "--cpu-prof-dir", out, BIN.kvdbNode];
+  const cluster = await startBenchCluster("node", join(dir, "data"), { master: prof(profiles.master), firstVolume: prof(profiles.volume) });
+  let bench: BenchOutput;
+  let cpu: CpuShare;
+  try {
+    const measuring = measureCpu({ master: [cluster.masterPid], volumes: cluster.volumePids });
+    bench = await kvdbBench(cluster.url, ["--workload", "thrash", "--seconds", String(seconds)], (seconds + 60) * 1000);
+    cpu = measuring.stop();
+  } finally {
+    await cluster.stop();
+  }
+  if (keep) cpSync(dir, keep, { recursive: true, filter: (src) => !src.includes(`${join(dir, "data")}`) });
+  return { bench, cpu, master: summarise(readProfile(profiles.master)), volume: summarise(readProfile(profiles.volume)) };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const { summaryMarkdown } = await import("./profile-summary.ts");
+  const dir = tempDir("kvdb-profile");
+  const stop = () => void killAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
+  process.once("SIGINT", stop);
+  try {
+    const p = await profileThrash(dir, Number(arg("seconds") ?? 10), arg("out"));
+    const cycles = p.bench.results[0]?.steps.find((s) => s.step === "cycle");
+    console.log(`thrash: ${cycles?.ops} cycles, ${cycles?.opsPerSec.toFixed(0)}/s, ${p.bench.errors} errors\n`);
+    console.log(`## master\n\n${summaryMarkdown(p.master)}\n## volume\n\n${summaryMarkdown(p.volume)}`);
+  } finally {
+    await killAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

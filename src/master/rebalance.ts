@@ -1,0 +1,106 @@
+/**
+ * Online rebalance: every key is moved to the volumes placement now chooses, while
+ * the master keeps serving. Per key, holding it (m.busy) so no write or delete of it
+ * runs meanwhile:
+ *   1. each wanted volume that lacks the value pulls it from a current replica
+ *      (volume → volume, streamed, size and md5 checked, fsynced);
+ *   2. one synced batch switches the record to the new volumes and records every
+ *      replica no longer wanted as an orphan;
+ *   3. those replicas are deleted (what cannot be, the janitor deletes later).
+ * A crash between any two steps loses nothing: before 2 the old record still holds
+ * (a copy already made is simply made again), after 2 the orphans say what to delete.
+ */
+import { eachKey, holding, problem, count, type Job } from "./jobs.ts";
+import { pull } from "./copy.ts";
+import type { Master } from "./master.ts";
+import { deleteReplica } from "./purge.ts";
+import type { KeyRecord } from "./records.ts";
+import { runtime } from "../runtime.ts";
+
+const orphanId = (volume: string, key: string) => `${volume} ${key}`;
+
+/** Where `key` should live now: its placement, skipping volumes that are down. */
+export function wanted(m: Master, key: string): string[] {
+  return m.volumes
+    .placement(key)
+    .filter((v) => m.volumes.isUp(v))
+    .slice(0, m.replicas);
+}
+
+/**
+ * Switches a settled record to `volumes` (all holding the value, fsynced) in one synced
+ * batch; replicas dropped become orphans, to be deleted after.
+ */
+export async function switchVolumes(m: Master, key: string, record: KeyRecord, volumes: string[], dropped: string[]): Promise<void> {
+  const batch = m.records.db.batch().put(key, { ...record, volumes }, { sublevel: m.records.keys });
+  for (const v of volumes) batch.del(orphanId(v, key), { sublevel: m.records.orphans });
+  // A volume no longer in the master's list (removed) is never checked, so never swept: not an orphan.
+  for (const v of dropped) if (known(m, v)) batch.put(orphanId(v, key), String(Date.now()), { sublevel: m.records.orphans });
+  await batch.write({ sync: true });
+}
+
+/** Whether the master lists (and health-checks) this volume. */
+export const known = (m: Master, volume: string) => m.volumes.all.some((v) => v.name === volume);
+
+/** Deletes replicas recorded as orphans; those that cannot go now stay for the janitor. */
+export async function dropReplicas(m: Master, key: string, volumes: string[]): Promise<void> {
+  for (const v of volumes) {
+    if (known(m, v)) {
+      if (await deleteReplica(m, v, key)) await m.records.forgetOrphan(v, key);
+      continue;
+    }
+    // A removed volume: delete its copy if it still answers (best effort, it is leaving anyway).
+    await runtime
+      .call(m.volumes.url(v, key, "DELETE"), { method: "DELETE", timeoutMs: Math.min(m.timeoutMs, 5000) })
+      .then((r) => r.body?.cancel(), () => {});
+  }
+}
+
+const same = (a: string[], b: string[]) => a.length === b.length && a.every((v) => b.includes(v));
+
+export async function rebalance(m: Master, job: Job): Promise<void> {
+  await eachKey(m, job, 4, async (key) => {
+    const held = await holding(m, key, async () => {
+      const record = await m.records.get(key);
+      if (!record || (record.state !== "live" && record.state !== "unlinked")) return count(job, "skipped");
+      const want = wanted(m, key);
+      if (want.length < m.replicas) {
+        problem(job, `${key}: only ${want.length} of ${m.replicas} volumes up`);
+        return count(job, "not moved");
+      }
+      if (same(want, record.volumes)) return count(job, "unchanged");
+      const missing = want.filter((v) => !record.volumes.includes(v));
+      // Current replicas that answer; one on a volume since removed from the list is tried too.
+      const sources = record.volumes.filter((v) => m.volumes.isUp(v) || !known(m, v));
+      for (const target of missing) {
+        const err = await pull(m, target, key, record, sources);
+        if (!err) count(job, "copies");
+        if (err) {
+          // Copies made so far are not referenced: the old record still stands. Whatever
+          // landed is recorded as an orphan, so the janitor removes it.
+          problem(job, `${key}: ${err}`);
+          await switchVolumes(m, key, record, record.volumes, missing);
+          return count(job, "not moved");
+        }
+      }
+      const dropped = record.volumes.filter((v) => !want.includes(v));
+      await switchVolumes(m, key, record, want, dropped);
+      await dropReplicas(m, key, dropped);
+      count(job, "moved");
+    });
+    if (!held) {
+      problem(job, `${key}: busy (a write or delete kept it), not moved`);
+      count(job, "not moved");
+    }
+  });
+  const moved = job.counts.moved ?? 0;
+  const notMoved = job.counts["not moved"] ?? 0;
+  job.ok = notMoved === 0;
+  const fraction = job.total ? ((100 * moved) / job.total).toFixed(1) : "0.0";
+  const copies = job.counts.copies ?? 0;
+  const replicaFraction = job.total ? ((100 * copies) / (job.total * m.replicas)).toFixed(1) : "0.0";
+  job.summary =
+    `rebalance: ${job.done} keys, ${moved} moved (${fraction}% of keys; ${copies} replicas copied, ${replicaFraction}% of replicas), ` +
+    `${job.counts.unchanged ?? 0} already in place` +
+    (notMoved ? `, ${notMoved} NOT moved (run again once every volume is up)` : "");
+}

@@ -1,0 +1,143 @@
+/**
+ * verify [--repair]: checks every key of the index and every value the volumes hold.
+ *   - each replica of a live or unlinked key: present, and its bytes re-hashed on the
+ *     volume match the record's size and md5 (bit rot shows);
+ *   - a replica found missing or corrupt is taken out of the record at once (when a
+ *     good one remains), so GET never redirects to it again; it becomes an orphan;
+ *   - --repair copies the value from a good replica to volumes in placement order
+ *     until the key has its replicas again;
+ *   - records left "writing"/"deleting" by an interrupted operation: --repair finishes
+ *     them (the write is undone, the delete completed);
+ *   - orphans (replicas owed a delete): --repair deletes those whose volume is up;
+ *   - values a volume holds that no record points to (abandoned writes): --repair
+ *     deletes them.
+ * ok (exit 0) only if nothing is left wrong.
+ */
+import { runtime } from "../runtime.ts";
+import { checkReplica, pull } from "./copy.ts";
+import { count, eachKey, holding, problem, type Job } from "./jobs.ts";
+import { sweepOrphans } from "./janitor.ts";
+import type { Master } from "./master.ts";
+import { deleteReplica, purge } from "./purge.ts";
+import { dropReplicas, switchVolumes } from "./rebalance.ts";
+
+async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
+  const record = await m.records.get(key);
+  if (!record) return;
+  if (record.state === "writing" || record.state === "deleting") {
+    // Not busy (we hold the key), so nothing is finishing it: an interrupted operation.
+    if (!job.repair) return problem(job, `${key}: ${record.state} interrupted (repair finishes it)`);
+    const owed = await purge(m, key, record);
+    count(job, "interrupted finished");
+    if (owed.length) count(job, "orphans left", owed.length);
+    return;
+  }
+  const checks = await Promise.all(record.volumes.map((v) => checkReplica(m, v, key, record)));
+  const good = record.volumes.filter((_, i) => checks[i].health === "good");
+  const bad = record.volumes.filter((_, i) => checks[i].health === "missing" || checks[i].health === "corrupt");
+  const unknown = record.volumes.filter((_, i) => checks[i].health === "unreachable");
+  for (const c of checks) if (c.health !== "good") count(job, c.health);
+  for (const c of checks) if (c.health === "unreachable") problem(job, c.detail);
+  if (!good.length) {
+    if (bad.length) problem(job, `${key}: no good replica left (${checks.map((c) => c.detail).join("; ")})`);
+    return;
+  }
+  let volumes = record.volumes;
+  if (bad.length) {
+    // Known bad: out of the record now, so no GET is sent there; the bad copy is an orphan.
+    volumes = volumes.filter((v) => !bad.includes(v));
+    await switchVolumes(m, key, record, volumes, bad);
+    count(job, "marked bad", bad.length);
+  }
+  if (volumes.length >= m.replicas) {
+    if (bad.length) await dropReplicas(m, key, bad);
+    return;
+  }
+  if (!job.repair) {
+    for (const c of checks) if (c.health === "missing" || c.health === "corrupt") problem(job, c.detail);
+    if (!bad.length) problem(job, `${key}: ${volumes.length} of ${m.replicas} replicas`);
+    return;
+  }
+  // Repair: copy from a good replica onto the next volumes in placement order (a bad
+  // copy's volume included: its file is replaced).
+  const targets = m.volumes
+    .placement(key)
+    .filter((v) => m.volumes.isUp(v) && !volumes.includes(v) && !unknown.includes(v))
+    .slice(0, m.replicas - volumes.length);
+  const copied: string[] = [];
+  for (const t of targets) {
+    const err = await pull(m, t, key, record, good);
+    if (err) problem(job, `${key}: repair failed: ${err}`);
+    else copied.push(t);
+  }
+  const after = [...volumes, ...copied];
+  if (copied.length) await switchVolumes(m, key, record, after, bad.filter((v) => !after.includes(v)));
+  await dropReplicas(m, key, bad.filter((v) => !after.includes(v)));
+  count(job, "repaired", copied.length);
+  if (after.length < m.replicas) problem(job, `${key}: still ${after.length} of ${m.replicas} replicas`);
+}
+
+/** Values on a volume that no record points to there: abandoned writes or lost deletes. */
+async function strays(m: Master, job: Job, volume: string): Promise<void> {
+  const res = await runtime.call(m.volumes.url(volume, "/_kvdb/list"), { timeoutMs: m.timeoutMs });
+  if (res.status !== 200 || !res.body) {
+    await res.body?.cancel();
+    return problem(job, `${volume}: list answered ${res.status}`);
+  }
+  const decoder = new TextDecoder();
+  let rest = "";
+  const reader = res.body.getReader();
+  const handle = async (line: string) => {
+    if (!line.trim()) return;
+    const { key } = JSON.parse(line) as { key: string };
+    const record = await m.records.get(key);
+    if (record?.volumes.includes(volume)) return;
+    if (m.busy.has(key)) return; // a write of it is under way
+    if (!job.repair) return problem(job, `${key} on ${volume}: not in the index (abandoned write)`);
+    await holding(m, key, async () => {
+      const now = await m.records.get(key);
+      if (now?.volumes.includes(volume)) return;
+      if (await deleteReplica(m, volume, key)) count(job, "strays deleted");
+      else problem(job, `${key} on ${volume}: could not delete`);
+    });
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    rest += decoder.decode(value, { stream: true });
+    const lines = rest.split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) await handle(line);
+  }
+  await handle(rest);
+}
+
+export async function verify(m: Master, job: Job): Promise<void> {
+  await eachKey(m, job, 4, async (key) => {
+    const held = await holding(m, key, () => verifyKey(m, job, key));
+    if (!held) count(job, "busy");
+  });
+  for (const v of m.volumes.all) {
+    if (v.up) await strays(m, job, v.name);
+    else problem(job, `${v.name} is down: its values were not checked`);
+  }
+  if (job.repair) await sweepOrphans(m);
+  let orphans = 0;
+  for await (const _ of m.records.orphans.keys()) orphans++;
+  if (orphans) {
+    count(job, "orphans", orphans);
+    if (!job.repair) problem(job, `${orphans} replica(s) still owed a delete (repair or the janitor deletes them)`);
+    else problem(job, `${orphans} replica(s) still owed a delete: their volumes are down`);
+  }
+  const p = job.counts.problems ?? 0;
+  job.ok = p === 0;
+  const c = job.counts;
+  const parts = [
+    `${job.done} keys`,
+    `${c.missing ?? 0} missing`,
+    `${c.corrupt ?? 0} corrupt`,
+    `${c.unreachable ?? 0} unreachable`,
+    ...(job.repair ? [`${c.repaired ?? 0} replicas re-copied`, `${c["strays deleted"] ?? 0} abandoned values deleted`, `${c["interrupted finished"] ?? 0} interrupted operations finished`] : []),
+  ];
+  job.summary = `verify${job.repair ? " --repair" : ""}: ${parts.join(", ")}: ${job.ok ? "all well" : `${p} problem(s) left`}`;
+}

@@ -1,0 +1,114 @@
+/**
+ * Volume-to-volume copy and re-hashing, for rebalance and verify --repair:
+ *   POST /_kvdb/pull/<key>?from=<host:port>[&size=N][&md5=hex]
+ *        this volume GETs the blob from the volume `from` and streams it into its own
+ *        store (tmp → fsync → rename, never through memory); the size and md5 are
+ *        checked before the blob becomes visible. 201 {"size","md5"}; 502 if the source
+ *        fails; 409 if what arrived is not what was asked for (nothing is stored then).
+ *   GET  /_kvdb/check/<key>
+ *        re-hashes the stored file: 200 {"size","md5","catalog":{size,md5}|null}, or
+ *        404 {"catalog":…} when the file is missing. Bit rot shows as an md5 that
+ *        differs from the catalog's (and from the master's record).
+ * Both are internal (/_kvdb/): with a secret they must be signed by the master, and the
+ * pull signs its own GET of the source with the same secret.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { Hono } from "hono";
+import { fail } from "../fail.ts";
+import { keyPath, parseKey } from "../keys.ts";
+import { runtime } from "../runtime.ts";
+import { signUrl } from "../signing.ts";
+import type { Blobs } from "./blobs.ts";
+import type { Catalog } from "./catalog.ts";
+
+/** A source that sends nothing for this long fails the pull. */
+const STALL_MS = 30_000;
+
+class Mismatch extends Error {}
+
+/** Chunks of a web stream, failing if the next chunk takes longer than `stallMs`. */
+async function* watched(body: ReadableStream<Uint8Array>, stallMs: number): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`source stalled for ${stallMs} ms`)), stallMs);
+      });
+      try {
+        const { value, done } = await Promise.race([reader.read(), stalled]);
+        if (done) return;
+        yield value;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+function keyAfter(rawPath: string, prefix: string): { key: string } | { error: string } {
+  return parseKey(rawPath.slice(prefix.length));
+}
+
+export function copyRoutes(app: Hono, { blobs, catalog, secret }: { blobs: Blobs; catalog: Catalog; secret?: string }): void {
+  app.post("/_kvdb/pull/*", async (c) => {
+    const parsed = keyAfter(runtime.rawPath(c), "/_kvdb/pull");
+    if ("error" in parsed) return fail(c, 400, parsed.error);
+    const key = parsed.key;
+    const from = c.req.query("from") ?? "";
+    if (!/^[^\s/:?#@]+:\d{1,5}$/.test(from)) return fail(c, 400, "from must be host:port of the source volume");
+    const wantSize = c.req.query("size") === undefined ? undefined : Number(c.req.query("size"));
+    const wantMd5 = c.req.query("md5");
+    const plain = `http://${from}${keyPath(key)}`;
+    let res: Response;
+    try {
+      res = await runtime.call(secret ? signUrl(secret, "GET", plain, 300) : plain, { timeoutMs: STALL_MS });
+    } catch (e) {
+      return fail(c, 502, `source ${from}: ${(e as Error).message}`);
+    }
+    if (res.status !== 200 || !res.body) {
+      await res.body?.cancel();
+      return fail(c, 502, `source ${from} answered ${res.status}`);
+    }
+    const length = Number(res.headers.get("content-length") ?? NaN);
+    if (Number.isFinite(length) && length > (await blobs.space()).free) {
+      await res.body.cancel();
+      return fail(c, 507, "not enough free space on this volume");
+    }
+    try {
+      const written = await blobs.write(key, watched(res.body, STALL_MS), (w) => {
+        if (wantSize !== undefined && w.size !== wantSize) throw new Mismatch(`copied ${w.size} bytes, expected ${wantSize}`);
+        if (wantMd5 && w.md5 !== wantMd5) throw new Mismatch(`copied md5 ${w.md5}, expected ${wantMd5}`);
+        if (Number.isFinite(length) && w.size !== length) throw new Mismatch(`source sent ${w.size} of ${length} bytes`);
+      });
+      await catalog.put(key, { ...written, time: Date.now() });
+      return c.json(written, 201);
+    } catch (e) {
+      if (e instanceof Mismatch) return fail(c, 409, `nothing stored: ${e.message}`);
+      if ((e as NodeJS.ErrnoException).code === "ENOSPC") return fail(c, 507, "volume disk full");
+      return fail(c, 502, `copy from ${from} failed: ${(e as Error).message}`);
+    }
+  });
+
+  app.get("/_kvdb/check/*", async (c) => {
+    const parsed = keyAfter(runtime.rawPath(c), "/_kvdb/check");
+    if ("error" in parsed) return fail(c, 400, parsed.error);
+    const entry = (await catalog.get(parsed.key)) ?? null;
+    const cat = entry && { size: entry.size, md5: entry.md5 };
+    const hash = createHash("md5");
+    let size = 0;
+    try {
+      for await (const chunk of createReadStream(blobs.path(parsed.key), { highWaterMark: 1 << 20 })) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return c.json({ catalog: cat }, 404);
+      throw e;
+    }
+    return c.json({ size, md5: hash.digest("hex"), catalog: cat });
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * `kvdb bench`, run as a child process against real servers: every workload runs
+ * and prints a table with no errors, --json parses, bad flags give one line and exit
+ * 2, an unreachable master exit 1. No timing is asserted: only counts and errors.
+ */
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { HOST, KVDB, spawnKvdb, startCluster, tempDir, type Cluster } from "./cluster.ts";
+
+interface Ran {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `kvdb bench ...args` under Node with no KVDB_* settings from outside (killed after 60 s). */
+function bench(args: string[]): Promise<Ran> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KVDB_")) env[k] = v;
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [KVDB, "bench", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (d) => (stdout += d));
+    proc.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
+    proc.on("error", reject);
+    proc.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal ?? -1, stdout, stderr });
+    });
+  });
+}
+
+interface Row {
+  workload: string;
+  step: string;
+  ops: number;
+  errors: number;
+}
+
+/** The table's rows: "workload  step  ops  ops/s  MB/s  p50 ms  p99 ms  errors" (a step may have a space). */
+function rows(stdout: string): Row[] {
+  const lines = stdout.split("\n");
+  const head = lines.findIndex((l) => /^workload\s+step\s+ops\s+ops\/s\s+MB\/s\s+p50 ms\s+p99 ms\s+errors$/.test(l));
+  assert.ok(head >= 0, `a table header in:\n${stdout}`);
+  const out: Row[] = [];
+  for (const line of lines.slice(head + 1)) {
+    const m = /^(\S+)\s+(.+?)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\d+)$/.exec(line);
+    if (!m) break;
+    out.push({ workload: m[1], step: m[2], ops: Number(m[3]), errors: Number(m[8]) });
+  }
+  return out;
+}
+
+function assertClean(r: Ran, expected: [string, string][], most: number): void {
+  assert.is(r.code, 0, `exit code; stderr:\n${r.stderr}`);
+  assert.is(r.stderr, "", "nothing on stderr");
+  assert.match(r.stdout, /^kvdb bench master=http:\/\/127\.0\.0\.1:\d+ /);
+  const table = rows(r.stdout);
+  assert.equal(
+    table.map((t) => `${t.workload} ${t.step}`),
+    expected.map(([w, s]) => `${w} ${s}`),
+    "one row per workload step",
+  );
+  for (const t of table) {
+    assert.is(t.errors, 0, `${t.workload} ${t.step}: no errors`);
+    assert.ok(t.ops > 0 && t.ops <= most, `${t.workload} ${t.step}: ${t.ops} ops, at most ${most}`);
+  }
+  assert.match(r.stdout, /\nno errors\n$/);
+}
+
+let cluster: Cluster;
+
+test.before(async () => {
+  cluster = await startCluster();
+});
+
+test.after(async () => {
+  await cluster?.close();
+});
+
+const SMALL_ROWS: [string, string][] = [
+  ["thrash", "cycle"],
+  ["thrash", "put"],
+  ["thrash", "get 302"],
+  ["thrash", "read"],
+  ["thrash", "delete"],
+  ["redirect", "get 302"],
+  ["missing", "get 404"],
+];
+
+test("thrash, missing, redirect: exit 0, a table with every step, no errors", async () => {
+  const r = await bench(["--master", cluster.url, "--workload", "thrash,missing,redirect", "--count", "50", "--seconds", "5", "--concurrency", "4"]);
+  assertClean(r, SMALL_ROWS, 50);
+});
+
+test("large (8 MiB, streamed, checked byte for byte): exit 0, no errors", async () => {
+  const r = await bench(["--master", cluster.url, "--workload", "large", "--large-size", "8MiB", "--count", "2", "--seconds", "5"]);
+  assertClean(
+    r,
+    [
+      ["large", "cycle"],
+      ["large", "put"],
+      ["large", "get 302"],
+      ["large", "read"],
+      ["large", "delete"],
+    ],
+    2,
+  );
+  assert.match(r.stdout, /large-size=8 MiB/);
+});
+
+test("every key the bench stored is gone afterwards", async () => {
+  const res = await fetch(`${cluster.url}/kvdb-bench/?list`);
+  assert.is(res.status, 200);
+  assert.equal(((await res.json()) as { keys: string[] }).keys, []);
+});
+
+test("--json: the same results, machine-readable", async () => {
+  const r = await bench(["--master", cluster.url, "--workload", "missing,thrash", "--count", "10", "--seconds", "5", "--size", "4KiB", "--json"]);
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { errors: number; results: { workload: string; steps: { step: string; ops: number; errors: number }[] }[] };
+  assert.is(out.errors, 0);
+  assert.equal(
+    out.results.map((w) => w.workload),
+    ["thrash", "missing"],
+  );
+  const cycle = out.results[0].steps.find((s) => s.step === "cycle")!;
+  assert.ok(cycle.ops > 0 && cycle.ops <= 10);
+});
+
+test("against `kvdb server` (signed, expiring redirect URLs): exit 0, no errors", async () => {
+  const dir = tempDir("kvdb-bench-server");
+  const server = await spawnKvdb(["server", dir, "--port", "0", "--host", HOST]);
+  try {
+    const r = await bench(["--master", server.url, "--workload", "thrash,redirect,missing", "--count", "20", "--seconds", "5", "--concurrency", "2"]);
+    assertClean(r, SMALL_ROWS, 20);
+  } finally {
+    await server.stop("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const usageErrors: [string, string[], RegExp][] = [
+  ["an unknown workload", ["--workload", "thrash,bogus"], /workload/],
+  ["concurrency 0", ["--concurrency", "0"], /concurrency/],
+  ["a concurrency that is not a number", ["--concurrency", "many"], /concurrency/],
+  ["a size with an unknown unit", ["--size", "12XB"], /size/],
+  ["a zero large size", ["--large-size", "0"], /large-size/],
+  ["a count that is not a number", ["--count", "abc"], /count/],
+  ["negative seconds", ["--seconds=-1"], /seconds/],
+  ["zero seconds", ["--seconds", "0"], /seconds/],
+  ["a master that is not this machine", ["--master", "http://192.0.2.1:3000"], /allow-remote/],
+  ["a master that is not http", ["--master", "ftp://127.0.0.1:3000"], /http/],
+  ["an unknown flag", ["--bogus"], /bogus/],
+];
+
+for (const [what, args, mentions] of usageErrors) {
+  test(`bench with ${what}: exit 2, one "kvdb:" line on stderr`, async () => {
+    const r = await bench(args);
+    assert.is(r.code, 2, `exit code for kvdb bench ${args.join(" ")}: ${r.stderr}`);
+    assert.is(r.stdout, "");
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    assert.is(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+    assert.match(lines[0], /^kvdb: /);
+    assert.match(lines[0], mentions);
+    assert.not.match(r.stderr, /\n\s+at /);
+  });
+}
+
+test("a master nobody listens on: exit 1, one line", async () => {
+  const port = await new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, HOST, () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+  const r = await bench(["--master", `http://${HOST}:${port}`, "--workload", "missing", "--count", "1"]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /^kvdb: cannot reach the master at http:\/\/127\.0\.0\.1:\d+: .+\n$/);
+});
+
+test.run();

@@ -1,0 +1,392 @@
+/**
+ * Operations: `kvdb rebuild` (offline, from the volumes' catalogs), `kvdb rebalance`
+ * (online, after volumes were added or removed) and `kvdb verify [--repair]`, each run
+ * as the real CLI against real servers.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { keyPath } from "../src/keys.ts";
+import { Records, type KeyRecord } from "../src/master/records.ts";
+import { startMaster } from "../src/master/start.ts";
+import { rank } from "../src/placement.ts";
+import type { Running } from "../src/running.ts";
+import { startVolume } from "../src/volume/start.ts";
+import { blobPath } from "../src/keys.ts";
+import { HOST, KVDB, REPO, tempDir, until } from "./cluster.ts";
+
+type Vol = Running & { name: string; dir: string };
+
+async function quiet<T>(fn: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  const warn = console.error;
+  console.log = console.error = () => {};
+  try {
+    return await fn();
+  } finally {
+    console.log = log;
+    console.error = warn;
+  }
+}
+
+async function volume(dir: string, secret?: string): Promise<Vol> {
+  const v = await quiet(() => startVolume({ dir, port: 0, hostname: HOST, verbose: false, secret }));
+  return { ...v, name: `${HOST}:${v.port}`, dir };
+}
+
+/** Volumes started one after the other (quiet() swaps console, which must not interleave). */
+async function volumesIn(dir: string, ids: number[]): Promise<Vol[]> {
+  const out: Vol[] = [];
+  for (const i of ids) out.push(await volume(join(dir, `v${i}`)));
+  return out;
+}
+
+function master(volumes: Vol[], db: string, replicas: number, port = 0, secret?: string): Promise<Running> {
+  return quiet(() => startMaster({ volumes: volumes.map((v) => v.name), db, port, hostname: HOST, replicas, proxy: false, verbose: false, secret }));
+}
+
+/** Runs `kvdb ...args`; resolves to its exit code and output. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [KVDB, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+function value(i: number): Buffer {
+  // Sizes from 1 byte to ~40 KiB, content unique per key.
+  const size = 1 + ((i * 7919) % 40_000);
+  const b = Buffer.alloc(size);
+  for (let o = 0; o < size; o += 16) createHash("md5").update(`v${i}:${o}`).digest().copy(b, o);
+  return b;
+}
+
+const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
+const keyOf = (i: number) => `/ops/k${String(i).padStart(4, "0")}${i % 7 === 0 ? " with space" : ""}`;
+
+async function putAll(url: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 16) {
+    await Promise.all(
+      Array.from({ length: Math.min(16, n - i) }, async (_, j) => {
+        const res = await fetch(`${url}${keyPath(keyOf(i + j))}`, { method: "PUT", body: new Uint8Array(value(i + j)) });
+        assert.is(res.status, 201, `PUT ${keyOf(i + j)}`);
+      }),
+    );
+  }
+}
+
+async function readsOk(url: string, i: number): Promise<boolean> {
+  const res = await fetch(`${url}${keyPath(keyOf(i))}`);
+  const body = Buffer.from(await res.arrayBuffer());
+  return res.status === 200 && md5(body) === md5(value(i));
+}
+
+async function dump(db: string): Promise<Map<string, KeyRecord>> {
+  const r = new Records(db);
+  await r.open();
+  try {
+    return new Map(await r.keys.iterator().all());
+  } finally {
+    await r.close();
+  }
+}
+
+async function volumesView(url: string): Promise<{ name: string; up: boolean; weight: number }[]> {
+  return (await fetch(`${url}/_kvdb/volumes`)).json() as Promise<{ name: string; up: boolean; weight: number }[]>;
+}
+
+const N = 240;
+
+test("rebuild: a deleted index is rebuilt from the volumes, record for record, and serves the same bytes", async () => {
+  const dir = tempDir("kvdb-ops");
+  const vols = await volumesIn(dir, [0, 1, 2]);
+  const db = join(dir, "master");
+  let m = await master(vols, db, 2);
+  try {
+    await putAll(m.url, N);
+    // An unlinked-then-deleted key and a deleted one leave nothing behind on the volumes.
+    assert.is((await fetch(`${m.url}${keyPath(keyOf(0))}`, { method: "DELETE" })).status, 204);
+    await m.close();
+    const before = await dump(db);
+    assert.is(before.size, N - 1);
+    rmSync(db, { recursive: true, force: true });
+
+    const r = await cli(["rebuild", "--volumes", vols.map((v) => v.name).join(","), "--db", db]);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, /rebuild: 239 keys from 478 replicas on 3 volumes .*keys\/s/);
+    const after = await dump(db);
+    assert.is(after.size, before.size);
+    for (const [key, rec] of before) {
+      const got = after.get(key);
+      assert.ok(got, `${key} rebuilt`);
+      assert.equal([...got!.volumes].sort(), [...rec.volumes].sort(), `${key} volumes`);
+      assert.is(got!.size, rec.size);
+      assert.is(got!.md5, rec.md5);
+      assert.is(got!.state, "live");
+    }
+    m = await master(vols, db, 2);
+    for (let i = 1; i < N; i++) assert.ok(await readsOk(m.url, i), `read ${keyOf(i)} after rebuild`);
+    assert.is((await fetch(`${m.url}${keyPath(keyOf(0))}`)).status, 404);
+
+    // Rebuilding while the master runs is refused: the index is the master's alone.
+    const locked = await cli(["rebuild", "--volumes", vols.map((v) => v.name).join(","), "--db", db]);
+    assert.is(locked.code, 1);
+    assert.match(locked.err, /master still running/);
+  } finally {
+    await m.close().catch(() => {});
+    await Promise.all(vols.map((v) => v.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("rebuild: replicas that disagree keep the majority and the odd one is reported", async () => {
+  const dir = tempDir("kvdb-ops");
+  const vols = await volumesIn(dir, [0, 1, 2]);
+  const db = join(dir, "master");
+  const m = await master(vols, db, 3);
+  try {
+    await putAll(m.url, 5);
+    await m.close();
+    // Overwrite one replica of key 1 directly on its volume with other bytes.
+    const res = await fetch(`http://${vols[2].name}${keyPath(keyOf(1))}`, { method: "PUT", body: "something else" });
+    assert.is(res.status, 201);
+    rmSync(db, { recursive: true, force: true });
+    const r = await cli(["rebuild", "--volumes", vols.map((v) => v.name).join(","), "--db", db]);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.err, /disagrees/);
+    assert.match(r.out, /1 disagreeing replica/);
+    const rec = (await dump(db)).get(keyOf(1))!;
+    assert.equal([...rec.volumes].sort(), [vols[0].name, vols[1].name].sort());
+    assert.is(rec.md5, md5(value(1)));
+  } finally {
+    await Promise.all(vols.map((v) => v.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("rebalance: after adding a volume every key ends on its placement, ~1/4 of replicas move, reads never fail; then after removing one", async () => {
+  const dir = tempDir("kvdb-ops");
+  const vols = await volumesIn(dir, [0, 1, 2, 3]);
+  const db = join(dir, "master");
+  let m = await master(vols.slice(0, 3), db, 2);
+  try {
+    await putAll(m.url, N);
+    const port = m.port;
+    await m.close();
+    m = await master(vols, db, 2, port); // a volume was added
+
+    // Reads keep working while keys move.
+    let reading = true;
+    let reads = 0;
+    const failures: string[] = [];
+    const reader = (async () => {
+      for (let i = 0; reading; i = (i + 1) % N) {
+        if (!(await readsOk(m.url, i))) failures.push(keyOf(i));
+        reads++;
+      }
+    })();
+    const r = await cli(["rebalance", "--master", m.url]);
+    reading = false;
+    await reader;
+    assert.is(r.code, 0, r.out + r.err);
+    assert.equal(failures, [], "no read failed during the rebalance");
+    assert.ok(reads > 0);
+    const frac = /(\d+) replicas copied, ([\d.]+)% of replicas/.exec(r.out);
+    assert.ok(frac, r.out);
+    const pct = Number(frac![2]);
+    assert.ok(pct > 15 && pct < 35, `about 1/4 of the replicas moved (${pct}%)`);
+
+    const view = await volumesView(m.url);
+    const records = await fetch(`${m.url}/ops/?list&limit=10000`).then((res) => res.json() as Promise<{ keys: string[] }>);
+    assert.is(records.keys.length, N);
+    for (let i = 0; i < N; i++) {
+      const res = await fetch(`${m.url}${keyPath(keyOf(i))}`, { redirect: "manual" });
+      await res.arrayBuffer();
+      const got = (res.headers.get("key-volumes") ?? "").split(",").sort();
+      assert.equal(got, rank(keyOf(i), view).slice(0, 2).sort(), `${keyOf(i)} on its placement`);
+    }
+    // The old replicas are gone: exactly 2 copies of each key remain.
+    const counts = await Promise.all(vols.map(async (v) => ((await (await fetch(`http://${v.name}/_kvdb/health`)).json()) as { count: number }).count));
+    assert.is(counts.reduce((a, b) => a + b, 0), 2 * N);
+
+    // A second run has nothing to do.
+    const again = await cli(["rebalance", "--master", m.url]);
+    assert.is(again.code, 0);
+    assert.match(again.out, / 0 moved/);
+
+    // Now remove vols[1]: restart the master without it (it keeps running as a source).
+    await m.close();
+    const remaining = vols.filter((_, i) => i !== 1);
+    m = await master(remaining, db, 2, port);
+    const r2 = await cli(["rebalance", "--master", m.url]);
+    assert.is(r2.code, 0, r2.out + r2.err);
+    const view2 = await volumesView(m.url);
+    for (let i = 0; i < N; i++) {
+      const res = await fetch(`${m.url}${keyPath(keyOf(i))}`, { redirect: "manual" });
+      await res.arrayBuffer();
+      const got = (res.headers.get("key-volumes") ?? "").split(",").sort();
+      assert.equal(got, rank(keyOf(i), view2).slice(0, 2).sort(), `${keyOf(i)} off the removed volume`);
+      assert.ok(await readsOk(m.url, i));
+    }
+    const removed = ((await (await fetch(`http://${vols[1].name}/_kvdb/health`)).json()) as { count: number }).count;
+    assert.is(removed, 0, "the removed volume's copies were deleted");
+    const v = await cli(["verify", "--master", m.url]);
+    assert.is(v.code, 0, v.out + v.err);
+  } finally {
+    await m.close().catch(() => {});
+    await Promise.all(vols.map((v) => v.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is never redirected to; --repair fixes both and exits 0", async () => {
+  const dir = tempDir("kvdb-ops");
+  const vols = await volumesIn(dir, [0, 1, 2]);
+  const db = join(dir, "master");
+  const m = await master(vols, db, 2);
+  try {
+    await putAll(m.url, 20);
+    const clean = await cli(["verify", "--master", m.url]);
+    assert.is(clean.code, 0, clean.out + clean.err);
+    assert.match(clean.out, /verify: 20 keys, 0 missing, 0 corrupt.*all well/);
+
+    const where = async (i: number) => {
+      const res = await fetch(`${m.url}${keyPath(keyOf(i))}`, { redirect: "manual" });
+      await res.arrayBuffer();
+      return { volumes: (res.headers.get("key-volumes") ?? "").split(","), location: res.headers.get("location") ?? "" };
+    };
+    // Flip bytes in one replica of key 3 (bit rot) and delete one replica of key 5.
+    const k3 = await where(3);
+    const rotted = vols.find((v) => v.name === k3.volumes[0])!;
+    const file = join(rotted.dir, "blobs", blobPath(keyOf(3)));
+    const bytes = readFileSync(file);
+    bytes[0] ^= 0xff;
+    writeFileSync(file, bytes);
+    const k5 = await where(5);
+    const lost = vols.find((v) => v.name === k5.volumes[1])!;
+    rmSync(join(lost.dir, "blobs", blobPath(keyOf(5))));
+
+    const found = await cli(["verify", "--master", m.url], { KVDB_MASTER: "" });
+    assert.is(found.code, 1, found.out + found.err);
+    assert.match(found.out, /1 missing, 1 corrupt/);
+    assert.match(found.err, /md5/);
+    // Known bad: out of the record, so GET never redirects there.
+    for (let j = 0; j < 20; j++) {
+      const w = await where(3);
+      assert.not.ok(w.volumes.includes(rotted.name));
+      assert.not.ok(w.location.includes(rotted.name));
+    }
+    assert.ok(await readsOk(m.url, 3));
+
+    const fixed = await cli(["verify", "--repair"], { KVDB_MASTER: m.url });
+    assert.is(fixed.code, 0, fixed.out + fixed.err);
+    assert.match(fixed.out, /2 replicas re-copied/);
+    assert.is((await where(3)).volumes.length, 2);
+    assert.is((await where(5)).volumes.length, 2);
+    const after = await cli(["verify", "--master", m.url]);
+    assert.is(after.code, 0, after.out + after.err);
+    for (let i = 0; i < 20; i++) assert.ok(await readsOk(m.url, i));
+    // Every replica's bytes are right again, on disk.
+    for (const i of [3, 5]) {
+      for (const name of (await where(i)).volumes) {
+        const v = vols.find((x) => x.name === name)!;
+        assert.is(md5(readFileSync(join(v.dir, "blobs", blobPath(keyOf(i))))), md5(value(i)));
+      }
+    }
+  } finally {
+    await m.close();
+    await Promise.all(vols.map((v) => v.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("verify --repair removes abandoned values no record points to", async () => {
+  const dir = tempDir("kvdb-ops");
+  const vols = await volumesIn(dir, [0, 1]);
+  const m = await master(vols, join(dir, "master"), 2);
+  try {
+    await putAll(m.url, 3);
+    // A value written straight to a volume, as a write the master never committed leaves.
+    assert.is((await fetch(`http://${vols[0].name}/abandoned`, { method: "PUT", body: "x".repeat(100) })).status, 201);
+    const found = await cli(["verify", "--master", m.url]);
+    assert.is(found.code, 1);
+    assert.match(found.err, /abandoned/);
+    const fixed = await cli(["verify", "--master", m.url, "--repair"]);
+    assert.is(fixed.code, 0, fixed.out + fixed.err);
+    assert.match(fixed.out, /1 abandoned values deleted/);
+    assert.is((await fetch(`http://${vols[0].name}/abandoned`)).status, 404);
+  } finally {
+    await m.close();
+    await Promise.all(vols.map((v) => v.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("with --secret: volumes copy between themselves with signed requests; rebuild, rebalance and verify --repair work", async () => {
+  const secret = "an-ops-test-secret-0123456789";
+  const dir = tempDir("kvdb-ops");
+  const vols: Vol[] = [];
+  for (const i of [0, 1, 2]) vols.push(await volume(join(dir, `v${i}`), secret));
+  const db = join(dir, "master");
+  let m = await master(vols.slice(0, 2), db, 1, 0, secret);
+  try {
+    await putAll(m.url, 40);
+    // Unsigned internal requests are refused: nobody else can make a volume copy or re-hash.
+    assert.is((await fetch(`http://${vols[2].name}/_kvdb/pull/x?from=${vols[0].name}`, { method: "POST" })).status, 403);
+    await m.close();
+    rmSync(db, { recursive: true, force: true });
+    const rb = await cli(["rebuild", "--volumes", vols.slice(0, 2).map((v) => v.name).join(","), "--db", db], { KVDB_SECRET: secret });
+    assert.is(rb.code, 0, rb.err);
+    m = await master(vols, db, 1, 0, secret);
+    assert.is((await fetch(`${m.url}/_kvdb/jobs/rebalance`, { method: "POST" })).status, 403, "unsigned job start refused");
+    assert.is((await fetch(`${m.url}/_kvdb/jobs`)).status, 403);
+    const r = await cli(["rebalance", "--master", m.url], { KVDB_SECRET: secret });
+    assert.is(r.code, 0, r.out + r.err);
+    assert.match(r.out, /rebalance: 40 keys, [1-9]\d* moved/);
+    for (let i = 0; i < 40; i++) rmSync(join(vols[2].dir, "blobs", blobPath(keyOf(i))), { force: true }); // lose a disk's values
+    const v = await cli(["verify", "--master", m.url, "--repair"], { KVDB_SECRET: secret });
+    // With one replica per key, a lost value has no good copy left: repair cannot help, and says so.
+    assert.is(v.code, 1, v.out + v.err);
+    assert.match(v.err, /no good replica left/);
+  } finally {
+    await m.close().catch(() => {});
+    await Promise.all(vols.map((v) => v.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("job progress is visible over HTTP, and bad arguments exit 2", async () => {
+  const bad = await cli(["rebalance", "--master", "not a url"]);
+  assert.is(bad.code, 2);
+  assert.match(bad.err, /^kvdb: master/);
+  const noVolumes = await cli(["rebuild", "--db", "/tmp/x"], { KVDB_VOLUMES: "" });
+  assert.is(noVolumes.code, 2);
+  const dir = tempDir("kvdb-ops");
+  const vols = await volumesIn(dir, [0, 1]);
+  const m = await master(vols, join(dir, "master"), 1);
+  try {
+    await putAll(m.url, 10);
+    const started = await fetch(`${m.url}/_kvdb/jobs/verify`, { method: "POST" });
+    assert.is(started.status, 202);
+    const job = (await started.json()) as { id: string };
+    await until("verify job done", async () => ((await (await fetch(`${m.url}/_kvdb/jobs/${job.id}`)).json()) as { state: string }).state === "done");
+    const view = (await (await fetch(`${m.url}/_kvdb/jobs/${job.id}`)).json()) as { done: number; total: number; ok: boolean; rate: number; eta: number };
+    assert.is(view.done, 10);
+    assert.is(view.total, 10);
+    assert.is(view.ok, true);
+    assert.is((await fetch(`${m.url}/_kvdb/jobs/nope`, { method: "POST" })).status, 404);
+  } finally {
+    await m.close();
+    await Promise.all(vols.map((v) => v.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
