@@ -4,25 +4,16 @@
  * same across restarts, since the index records where each value lives.
  */
 import { join, resolve } from "node:path";
-import { startMaster } from "./master/start.ts";
+import { startMaster, type MasterOptions } from "./master/start.ts";
 import type { Running } from "./running.ts";
 import { newSecret } from "./signing.ts";
 import { startVolume } from "./volume/start.ts";
 
-export interface ServerOptions {
+/** The master's options, less the volumes and the index, which the server makes itself. */
+export interface ServerOptions extends Omit<MasterOptions, "volumes" | "db"> {
   dir: string;
-  port: number;
-  hostname: string;
-  replicas: number;
-  proxy: boolean;
-  verbose: boolean;
-  timeoutMs?: number;
-  /** Default: a fresh random secret shared by the master and its volumes. */
-  secret?: string;
+  /** Volumes refuse unsigned reads. */
   private?: boolean;
-  urlTtl?: number;
-  maxSize?: number;
-  idleTimeoutMs?: number;
 }
 
 export const SERVER_VOLUMES = 3;
@@ -34,22 +25,11 @@ export async function startServer(o: ServerOptions): Promise<Running> {
   const volumes: Running[] = [];
   for (let i = 1; i <= SERVER_VOLUMES; i++) {
     const port = o.port === 0 ? 0 : o.port + i;
-    volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port, hostname: host, verbose: o.verbose, secret, private: o.private, maxSize: o.maxSize, idleTimeoutMs: o.idleTimeoutMs }));
+    const { verbose, maxSize, idleTimeoutMs } = o;
+    volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port, hostname: host, secret, private: o.private, verbose, maxSize, idleTimeoutMs }));
   }
-  const master = await startMaster({
-    volumes: volumes.map((v) => `${host}:${v.port}`),
-    db: join(dir, "master"),
-    port: o.port,
-    hostname: o.hostname,
-    replicas: o.replicas,
-    proxy: o.proxy,
-    verbose: o.verbose,
-    timeoutMs: o.timeoutMs,
-    secret,
-    urlTtl: o.urlTtl,
-    maxSize: o.maxSize,
-    idleTimeoutMs: o.idleTimeoutMs,
-  });
+  const { dir: _, private: __, ...shared } = o;
+  const master = await startMaster({ ...shared, volumes: volumes.map((v) => `${host}:${v.port}`), db: join(dir, "master"), secret });
   return {
     url: master.url,
     port: master.port,

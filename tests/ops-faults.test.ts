@@ -5,28 +5,17 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { keyPath } from "../src/keys.ts";
 import { rank } from "../src/placement.ts";
-import { HOST, KVDB, REPO, spawnKvdb, tempDir, until } from "./cluster.ts";
+import { HOST, spawnKvdb, tempDir, until, runKvdb as cli } from "./cluster.ts";
 import { MasterProc, patternMd5, streamGet, streamPut, VolumeProc } from "./streams.ts";
 
 const KiB = 1 << 10;
 const MiB = 1 << 20;
 
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [KVDB, ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
 
 async function health(url: string): Promise<{ name: string; up: boolean; weight: number; free: number }[]> {
   return (await fetch(`${url}/_kvdb/volumes`)).json() as Promise<{ name: string; up: boolean; weight: number; free: number }[]>;

@@ -5,7 +5,6 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +15,7 @@ import { rank } from "../src/placement.ts";
 import type { Running } from "../src/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { blobPath } from "../src/keys.ts";
-import { HOST, KVDB, REPO, tempDir, until } from "./cluster.ts";
+import { HOST, tempDir, until, runKvdb as cli } from "./cluster.ts";
 
 type Vol = Running & { name: string; dir: string };
 
@@ -48,17 +47,6 @@ function master(volumes: Vol[], db: string, replicas: number, port = 0, secret?:
   return quiet(() => startMaster({ volumes: volumes.map((v) => v.name), db, port, hostname: HOST, replicas, proxy: false, verbose: false, secret }));
 }
 
-/** Runs `kvdb ...args`; resolves to its exit code and output. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [KVDB, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
 
 function value(i: number): Buffer {
   // Sizes from 1 byte to ~40 KiB, content unique per key.

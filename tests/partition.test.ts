@@ -5,11 +5,11 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { keyPath } from "../src/keys.ts";
-import { KVDB, REPO, spawnKvdb, tempDir, until, type Child } from "./cluster.ts";
+import { KVDB, spawnKvdb, tempDir, until, type Child, runKvdb as cli } from "./cluster.ts";
 import { MasterProc } from "./streams.ts";
 
 const tag = String(process.pid % 10000);
@@ -57,16 +57,6 @@ function tearDown(): void {
   }
 }
 
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [KVDB, ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
 
 const why = setUp();
 if (why) console.log(`partition test skipped: ${why} (it needs root and ip netns to put a volume in its own network namespace)`);
