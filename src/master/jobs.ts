@@ -9,7 +9,7 @@
  */
 import type { Hono } from "hono";
 import { fail } from "../fail.ts";
-import { requireSignature } from "../volume/auth.ts";
+import { requireSignature } from "../auth.ts";
 import type { Master } from "./master.ts";
 import { rebalance } from "./rebalance.ts";
 import { verify } from "./verify.ts";

@@ -17,8 +17,6 @@ import { deleteReplica } from "./purge.ts";
 import type { KeyRecord } from "./records.ts";
 import { runtime } from "../runtime.ts";
 
-const orphanId = (volume: string, key: string) => `${volume} ${key}`;
-
 /** Where `key` should live now: its placement, skipping volumes that are down. */
 export function wanted(m: Master, key: string): string[] {
   return m.volumes
@@ -28,15 +26,11 @@ export function wanted(m: Master, key: string): string[] {
 }
 
 /**
- * Switches a settled record to `volumes` (all holding the value, fsynced) in one synced
- * batch; replicas dropped become orphans, to be deleted after.
+ * Switches a settled record to `volumes`; dropped replicas become orphans, except on a
+ * volume no longer in the master's list (never checked, so never swept).
  */
-export async function switchVolumes(m: Master, key: string, record: KeyRecord, volumes: string[], dropped: string[]): Promise<void> {
-  const batch = m.records.db.batch().put(key, { ...record, volumes }, { sublevel: m.records.keys });
-  for (const v of volumes) batch.del(orphanId(v, key), { sublevel: m.records.orphans });
-  // A volume no longer in the master's list (removed) is never checked, so never swept: not an orphan.
-  for (const v of dropped) if (known(m, v)) batch.put(orphanId(v, key), String(Date.now()), { sublevel: m.records.orphans });
-  await batch.write({ sync: true });
+export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes: string[], dropped: string[]): Promise<void> {
+  return m.records.relocate(key, record, volumes, dropped.filter((v) => known(m, v)));
 }
 
 /** Whether the master lists (and health-checks) this volume. */

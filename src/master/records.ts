@@ -66,6 +66,17 @@ export class Records {
     return batch.write({ sync: true });
   }
 
+  /**
+   * Moves a settled record to `volumes` (each holding the value, fsynced) in one synced
+   * batch; the replicas on `owed` volumes become orphans, to be deleted after.
+   */
+  relocate(key: string, record: KeyRecord, volumes: string[], owed: string[]): Promise<void> {
+    const batch = this.db.batch().put(key, { ...record, volumes }, { sublevel: this.keys });
+    for (const v of volumes) batch.del(orphanId(v, key), { sublevel: this.orphans });
+    for (const v of owed) batch.put(orphanId(v, key), String(Date.now()), { sublevel: this.orphans });
+    return batch.write({ sync: true });
+  }
+
   /** Changes the state of a settled record (unlink). */
   set(key: string, record: KeyRecord): Promise<void> {
     return this.db.batch().put(key, record, { sublevel: this.keys }).write({ sync: true });

@@ -12,7 +12,7 @@ import { fail } from "../fail.ts";
 import { parseKey } from "../keys.ts";
 import { requestLog } from "../log.ts";
 import { runtime } from "../runtime.ts";
-import { requireSignature } from "./auth.ts";
+import { requireSignature } from "../auth.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
 import { matchesEtag, parseRange } from "./range.ts";

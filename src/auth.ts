@@ -1,13 +1,14 @@
 /**
- * A volume with a secret accepts writes, deletes and its internal /_kvdb/ endpoints
- * only with a valid signature (see signing.ts). Reads of values are open unless the
- * volume is --private; a read that carries a signature must carry a good one.
+ * The signature check in front of a volume (and of the master's /_kvdb/ job
+ * endpoints). With a secret, writes, deletes and internal /_kvdb/ calls need a valid
+ * signature (see signing.ts). Reads of values are open unless --private; a read that
+ * carries a signature must carry a good one.
  */
 import type { MiddlewareHandler } from "hono";
-import { fail } from "../fail.ts";
-import { RESERVED_PREFIX } from "../keys.ts";
-import { runtime } from "../runtime.ts";
-import { verifyRequest } from "../signing.ts";
+import { fail } from "./fail.ts";
+import { RESERVED_PREFIX } from "./keys.ts";
+import { runtime } from "./runtime.ts";
+import { verifyRequest } from "./signing.ts";
 
 /** `secrets`: the current one first; a previous one is accepted while a rotation is under way. */
 export function requireSignature(secrets: string[], isPrivate: boolean): MiddlewareHandler {
