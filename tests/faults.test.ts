@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { ClassicLevel } from "classic-level";
 import { keyPath } from "../src/keys.ts";
 import { rank } from "../src/placement.ts";
+import { request } from "node:http";
 import { connect } from "node:net";
 import { HOST, until } from "./cluster.ts";
 import { patternMd5, startProcCluster, streamGet, streamPut, type ProcCluster } from "./streams.ts";
@@ -207,6 +208,46 @@ test("a volume killed during a large streamed PUT: 5xx or cut, nothing stored an
     assert.equal(victim.tmpFiles(), []);
     assert.not.ok(victim.hasBlob(key));
     await until("the victim is up again", () => isUp(c, victim.name), 5000);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test("a volume killed during a GET stream: the client sees a cut (never a short 200), the next GET reads another replica", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  try {
+    const key = "/faults/volume-dies-mid-get";
+    const size = 128 * MiB;
+    const put = await streamPut(`${c.master.url}${key}`, size);
+    assert.is(put.status, 201, put.body);
+    const first = await locate(c, key);
+    const victim = c.volumes.find((v) => first.location.startsWith(v.url))!;
+    // Read slowly (paused socket) so the stream is surely mid-flight when the volume dies.
+    const outcome = await new Promise<string>((resolve) => {
+      const req = request(first.location, (res) => {
+        let got = 0;
+        res.on("data", (d: Buffer) => {
+          got += d.length;
+          if (got >= 4 * MiB && victim.alive) {
+            res.pause();
+            void victim.child.stop("SIGKILL").then(() => res.resume());
+          }
+        });
+        res.on("end", () => resolve(got === size ? "complete" : `ended short at ${got}`));
+        res.on("error", (e) => resolve(`cut: ${e.message}`));
+        res.on("aborted", () => resolve("cut: aborted"));
+      });
+      req.on("error", (e) => resolve(`cut: ${e.message}`));
+      req.end();
+    });
+    // Content-Length is sent first, so a cut is visible to the client as an error, not a short value.
+    assert.ok(outcome === "complete" || outcome.startsWith("cut"), outcome);
+    await until("the master sees the victim down", async () => !(await isUp(c, victim.name)), 5000);
+    const again = await locate(c, key);
+    assert.is(again.status, 302);
+    assert.not.ok(again.location.startsWith(victim.url), "redirected to the dead volume");
+    const got = await streamGet(again.location);
+    assert.equal([got.status, got.size, got.md5], [200, size, put.md5]);
   } finally {
     await c.destroy();
   }
