@@ -7,7 +7,7 @@ import { deno } from "./runtime/deno.ts";
 import { node } from "./runtime/node.ts";
 import type { Runtime } from "./runtime/types.ts";
 
-export type { Listener, Runtime, Upload } from "./runtime/types.ts";
+export type { Listener, Runtime } from "./runtime/types.ts";
 
 export const runtime: Runtime =
   "Bun" in globalThis ? bun : "Deno" in globalThis ? deno : node;

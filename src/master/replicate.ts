@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { TooLarge } from "../content-length.ts";
-import type { Upload } from "../runtime.ts";
+import type { Upload } from "../upload.ts";
 
 /** The client's body broke off (disconnect, reset). */
 export class ClientAborted extends Error {}

@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { declaredLength, limited, TooLarge } from "../content-length.ts";
 import { fail } from "../fail.ts";
 import { runtime } from "../runtime.ts";
+import { upload } from "../upload.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./purge.ts";
 import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
@@ -21,7 +22,7 @@ async function connect(m: Master, key: string, headers: Record<string, string>):
   while (targets.length < m.replicas && candidates.length) {
     const batch = candidates
       .splice(0, m.replicas - targets.length)
-      .map((volume) => ({ volume, upload: runtime.upload(m.volumes.url(volume, key, "PUT"), headers, m.timeoutMs) }));
+      .map((volume) => ({ volume, upload: upload(m.volumes.url(volume, key, "PUT"), headers, m.timeoutMs) }));
     const ready = await Promise.allSettled(batch.map((t) => t.upload.ready()));
     ready.forEach((r, i) => {
       if (r.status === "fulfilled") return void targets.push(batch[i]);

@@ -1,6 +1,6 @@
 /** Bun: Bun.serve, and Bun.file for sendfile-backed responses. */
 import { IDLE_TIMEOUT_MS, type Runtime } from "./types.ts";
-import { fetchCall, fetchUpload } from "./fetch-client.ts";
+import { fetchCall } from "./fetch-client.ts";
 import { webBody, webPath } from "./web-body.ts";
 
 interface BunServer {
@@ -57,6 +57,5 @@ export const bun: Runtime = {
     return new Response(body, { status, headers });
   },
 
-  upload: fetchUpload,
   call: fetchCall,
 };

@@ -1,6 +1,6 @@
 /** Deno: Deno.serve, and Deno's own file streams. */
 import type { Runtime } from "./types.ts";
-import { fetchCall, fetchUpload } from "./fetch-client.ts";
+import { fetchCall } from "./fetch-client.ts";
 import { webBody, webPath } from "./web-body.ts";
 
 interface DenoFile {
@@ -66,6 +66,5 @@ export const deno: Runtime = {
     return new Response(fileRange(slice.path, slice.start, slice.end), { status, headers });
   },
 
-  upload: fetchUpload,
   call: fetchCall,
 };

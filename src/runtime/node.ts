@@ -1,13 +1,13 @@
 /** Node: @hono/node-server, raw sockets for the big byte paths. */
 import { createReadStream } from "node:fs";
-import { Agent, request, type IncomingMessage, type ServerResponse } from "node:http";
-import { once } from "node:events";
+import { request, type IncomingMessage, type ServerResponse } from "node:http";
 import { Readable, type Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
-import { HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime, type Upload } from "./types.ts";
+import { keepAlive } from "../upload.ts";
+import { HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
 
 interface NodeEnv {
   incoming: IncomingMessage;
@@ -15,54 +15,11 @@ interface NodeEnv {
 }
 const env = (c: Context) => c.env as NodeEnv;
 
-// Keep-alive pool for master → volume uploads: no TCP handshake per PUT.
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
 const CHUNK = 1 << 20; // 1 MiB reads: ~2 GB/s against ~0.5 GB/s with the 64 KiB default
-
-function upload(url: string, headers: Record<string, string>, stallMs: number): Upload {
-  const req = request(url, { method: "PUT", headers, agent });
-  // Socket idle time: no byte taken and no answer for stallMs.
-  req.setTimeout(stallMs, () => req.destroy(new Error(`volume stalled for ${stallMs} ms`)));
-  const connected = new Promise<void>((resolve, reject) => {
-    req.once("error", reject);
-    req.once("socket", (s) => (s.connecting ? s.once("connect", () => resolve()) : resolve()));
-  });
-  connected.catch(() => {});
-  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    req.on("error", reject);
-    req.on("response", (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d.length < 4096 ? d : ""));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", reject);
-    });
-  });
-  answer.catch(() => {}); // observed by write()/end(); never an unhandled rejection
-  const early = answer.then((r) => {
-    throw new Error(`volume answered ${r.status} before the upload ended`);
-  });
-  early.catch(() => {});
-  return {
-    ready: () => connected,
-    async write(chunk) {
-      if (req.write(chunk)) return;
-      await Promise.race([once(req, "drain"), early]);
-    },
-    end() {
-      req.end();
-      return answer;
-    },
-    abort(reason) {
-      req.destroy(reason instanceof Error ? reason : new Error(String(reason)));
-    },
-  };
-}
 
 function call(url: string, { method = "GET", headers = {}, timeoutMs }: CallInit): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent }, (res) => {
+    const req = request(url, { method, headers, agent: keepAlive }, (res) => {
       req.setTimeout(0);
       const status = res.statusCode ?? 0;
       const bodyless = method === "HEAD" || status === 204 || status === 304;
@@ -168,6 +125,5 @@ export const node: Runtime = {
     return RESPONSE_ALREADY_SENT; // tells @hono/node-server the response is already on the wire
   },
 
-  upload,
   call,
 };

@@ -27,17 +27,6 @@ export const IDLE_TIMEOUT_MS = 60_000;
 /** Request headers must be complete within this (or the idle timeout if shorter). */
 export const HEADERS_TIMEOUT_MS = 20_000;
 
-/** One streamed HTTP request body going out to a volume. */
-export interface Upload {
-  /** Resolves once connected to the receiver, before any body byte is needed (where the runtime can tell). */
-  ready(): Promise<void>;
-  /** Resolves when the receiver can take more: the slowest receiver paces the sender. */
-  write(chunk: Uint8Array): Promise<void>;
-  /** Ends the body and waits for the receiver's answer. */
-  end(): Promise<{ status: number; body: string }>;
-  abort(reason: unknown): void;
-}
-
 export interface CallInit {
   method?: string;
   headers?: Record<string, string>;
@@ -61,14 +50,9 @@ export interface Runtime {
   /** A response that streams part of a file (zero-copy where the runtime can). */
   sendFile(c: Context, status: number, headers: Record<string, string>, slice: FileSlice | null): Response;
   /**
-   * Starts a streamed PUT of a body to `url`. The upload fails once the receiver has
-   * neither taken bytes nor answered for `stallMs`: a hung volume cannot hang a PUT.
-   */
-  upload(url: string, headers: Record<string, string>, stallMs: number): Upload;
-  /**
    * A request to another kvdb server (health, delete, proxied reads). It fails if no
    * answer starts within `timeoutMs`; a body being streamed back is not cut.
-   * Node's own fetch would load a second HTTP client (~12 MiB) just for this.
+   * (On Node through node:http: its fetch would load a second HTTP client, ~12 MiB.)
    */
   call(url: string, init: CallInit): Promise<Response>;
 }

@@ -1,0 +1,67 @@
+/**
+ * A streamed PUT from the master to a volume, through node:http on every runtime:
+ * measured on a 1 GiB PUT with 3 replicas, Bun's fetch pulled the whole body into
+ * memory (1.2 GiB RSS) where node:http kept real backpressure (91 MiB) and was faster;
+ * Node's own fetch buffers streamed bodies too (undici issue 4058).
+ */
+import { once } from "node:events";
+import { Agent, request } from "node:http";
+
+/** One streamed HTTP request body going out to a volume. */
+export interface Upload {
+  /** Resolves once connected to the receiver, before any body byte is needed. */
+  ready(): Promise<void>;
+  /** Resolves when the receiver can take more: the slowest receiver paces the sender. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the body and waits for the receiver's answer. */
+  end(): Promise<{ status: number; body: string }>;
+  abort(reason: unknown): void;
+}
+
+/** Keep-alive pool for calls between servers: no TCP handshake per request. */
+export const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/**
+ * Starts a streamed PUT of a body to `url`. It fails once the receiver has neither
+ * taken bytes nor answered for `stallMs`: a hung volume cannot hang a PUT.
+ */
+export function upload(url: string, headers: Record<string, string>, stallMs: number): Upload {
+  const req = request(url, { method: "PUT", headers, agent: keepAlive });
+  // Socket idle time: no byte taken and no answer for stallMs.
+  req.setTimeout(stallMs, () => req.destroy(new Error(`volume stalled for ${stallMs} ms`)));
+  const connected = new Promise<void>((resolve, reject) => {
+    req.once("error", reject);
+    req.once("socket", (s) => (s.connecting ? s.once("connect", () => resolve()) : resolve()));
+  });
+  connected.catch(() => {});
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on("error", reject);
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d.length < 4096 ? d : ""));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("error", reject);
+    });
+  });
+  answer.catch(() => {}); // observed by write()/end(); never an unhandled rejection
+  const early = answer.then((r) => {
+    throw new Error(`volume answered ${r.status} before the upload ended`);
+  });
+  early.catch(() => {});
+  return {
+    ready: () => connected,
+    async write(chunk) {
+      if (req.write(chunk)) return;
+      await Promise.race([once(req, "drain"), early]);
+    },
+    end() {
+      req.end();
+      return answer;
+    },
+    abort(reason) {
+      req.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    },
+  };
+}
+
