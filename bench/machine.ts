@@ -22,6 +22,8 @@ export interface Machine {
   deno: string;
   bun: string;
   date: string;
+  /** The commit measured, and whether the work tree had changes on top of it. */
+  code: string;
 }
 
 function firstLine(cmd: string, args: string[]): string {
@@ -30,6 +32,12 @@ function firstLine(cmd: string, args: string[]): string {
   } catch {
     return "unavailable";
   }
+}
+
+function codeVersion(): string {
+  const head = firstLine("git", ["-C", REPO, "log", "-1", "--format=%h %s"]);
+  const dirty = firstLine("sh", ["-c", `git -C ${JSON.stringify(REPO)} status --porcelain -- src mod.ts | wc -l`]);
+  return Number(dirty) > 0 ? `${head} (+ uncommitted changes in ${dirty} files of src/ and mod.ts)` : head;
 }
 
 export function describeMachine(dataDir: string): Machine {
@@ -46,5 +54,6 @@ export function describeMachine(dataDir: string): Machine {
     deno: firstLine(BIN.deno, ["--version"]),
     bun: firstLine(BIN.bun, ["--version"]),
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    code: codeVersion(),
   };
 }

@@ -294,7 +294,7 @@ export function generated(rep: Report): string {
   const parts = [
     BEGIN,
     "",
-    `Run on ${m.date}, ${rep.minutes.toFixed(1)} minutes, ${rep.seconds} s per small-value workload.`,
+    `Run on ${m.date}, ${rep.minutes.toFixed(1)} minutes, ${rep.seconds} s per small-value workload; code measured: ${m.code}.`,
     "",
     "### Machine",
     "",

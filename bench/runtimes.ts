@@ -28,13 +28,13 @@ export function nodeFlags(): string[] {
  */
 export const COMMANDS: Record<RuntimeName, string[]> = {
   node: [process.execPath, ...nodeFlags(), BIN.kvdbNode],
-  deno: [BIN.deno, "run", "-A", BIN.modTs],
+  deno: [BIN.deno, "run", "-A", "--v8-flags=--max-semi-space-size=1", BIN.modTs], // as deno.json's task
   bun: [BIN.kvdbBinary],
 };
 
 export const LABELS: Record<RuntimeName, string> = {
   node: `Node (\`${["node", ...nodeFlags(), "dist/node/mod.js"].join(" ")}\`)`,
-  deno: "Deno (`deno run -A mod.ts`)",
+  deno: "Deno (`deno task kvdb`: `deno run -A --v8-flags=--max-semi-space-size=1 mod.ts`)",
   bun: "Bun binary (`dist/kvdb`)",
 };
 

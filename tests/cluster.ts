@@ -20,7 +20,8 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", ".
 /** The command that runs `kvdb` under each runtime: compiled JS on Node, the TypeScript source on Deno and Bun. */
 export const RUNTIMES = {
   node: [KVDB], // through its shebang, as `npx kvdb` runs it
-  deno: [join(REPO, "node_modules", ".bin", "deno"), "run", "-A", join(REPO, "mod.ts")],
+  // As `deno task kvdb` runs it (deno.json).
+  deno: [join(REPO, "node_modules", ".bin", "deno"), "run", "-A", "--v8-flags=--max-semi-space-size=1", join(REPO, "mod.ts")],
   bun: [join(REPO, "node_modules", ".bin", "bun"), join(REPO, "mod.ts")],
 } as const satisfies Record<string, readonly string[]>;
 
