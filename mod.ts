@@ -8,12 +8,12 @@
  */
 import process from "node:process";
 import { cac } from "cac";
+import { UsageError, flag, idleTimeoutOf, integer, masterOf, secretOf, sizeOf, text } from "./src/cli/options.ts";
+import { serveUntilSignal } from "./src/cli/serve.ts";
 import { bench } from "./src/bench/bench.ts";
 import { benchOptions, DEFAULTS as BENCH } from "./src/bench/options.ts";
-import { parseSize } from "./src/bench/size.ts";
 import { startMaster } from "./src/master/start.ts";
 import { volumeName } from "./src/master/volumes.ts";
-import type { Running } from "./src/running.ts";
 import { SERVER_VOLUMES, startServer } from "./src/server.ts";
 import { startVolume } from "./src/volume/start.ts";
 import { runJob } from "./src/ops/job-client.ts";
@@ -21,84 +21,6 @@ import { rebuild } from "./src/ops/rebuild.ts";
 
 const env = process.env;
 const VERSION = "0.1.0";
-
-/** A usage error: one line on stderr, exit 2, never a stack trace. */
-class UsageError extends Error {}
-
-function integer(name: string, value: unknown, min: number, max: number): number {
-  const n = Number(value);
-  if (value === undefined || value === "" || value === true || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
-  }
-  return n;
-}
-
-function text(name: string, ...candidates: unknown[]): string {
-  const v = candidates.find((c) => c !== undefined && c !== "");
-  if (v === undefined) throw new UsageError(`${name} is required`);
-  if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`${name} must be given once, as text`);
-  return String(v);
-}
-
-function flag(value: unknown, envValue: string | undefined): boolean {
-  return value === true || (value === undefined && envValue !== undefined && !/^(0|false|no)?$/i.test(envValue));
-}
-
-function secretOf(value: unknown): string | undefined {
-  const s = value ?? env.KVDB_SECRET;
-  if (s === undefined || s === "") return undefined;
-  // cac turns an all-digit value into a number, losing digits: refuse rather than guess.
-  if (typeof s !== "string") throw new UsageError("secret must be text (not only digits), given once");
-  if (s.length < 16) throw new UsageError("secret must be at least 16 characters");
-  return s;
-}
-
-/** --max-size: 1000, 512MiB, 1GiB…; undefined (no limit) when not given. */
-function maxSizeOf(value: unknown): number | undefined {
-  const v = value ?? env.KVDB_MAX_SIZE;
-  if (v === undefined || v === "") return undefined;
-  const n = typeof v === "string" || typeof v === "number" ? parseSize(v) : undefined;
-  if (n === undefined || n < 1) throw new UsageError(`max-size must be a size such as 1000, 512MiB or 1GiB (got ${JSON.stringify(v)})`);
-  return n;
-}
-
-/** --max-bytes (a volume's capacity cap); undefined: the disk's own size. */
-function maxBytesOf(value: unknown): number | undefined {
-  const v = value ?? env.KVDB_MAX_BYTES;
-  if (v === undefined || v === "") return undefined;
-  const n = typeof v === "string" || typeof v === "number" ? parseSize(v) : undefined;
-  if (n === undefined || n < 1) throw new UsageError(`max-bytes must be a size such as 1000, 512MiB or 10GiB (got ${JSON.stringify(v)})`);
-  return n;
-}
-
-/** The master URL of rebalance/verify: --master, KVDB_MASTER, or the local default. */
-function masterOf(value: unknown): string {
-  const m = text("master", value, env.KVDB_MASTER, "http://127.0.0.1:3000");
-  if (!/^(https?:\/\/)?[^\s/:]+:\d{1,5}\/?$/.test(m)) throw new UsageError(`master: ${JSON.stringify(m)} is not a URL such as http://127.0.0.1:3000`);
-  return m;
-}
-
-/** --idle-timeout in ms; it must outlast --volume-timeout, or a PUT paced by a slow volume would be cut. */
-function idleTimeoutOf(value: unknown, volumeTimeoutMs = 0): number {
-  const given = value ?? env.KVDB_IDLE_TIMEOUT;
-  const ms = 1000 * integer("idle-timeout", given ?? Math.max(60, volumeTimeoutMs / 1000 + 30), 1, 3600);
-  if (ms <= volumeTimeoutMs) throw new UsageError("idle-timeout must be longer than volume-timeout");
-  return ms;
-}
-
-/** Keeps a server up until SIGINT/SIGTERM, then closes it gracefully and exits 0. */
-async function serveUntilSignal(start: Promise<Running>): Promise<void> {
-  const running = await start;
-  let closing = false;
-  const stop = async () => {
-    if (closing) return;
-    closing = true;
-    await running.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-}
 
 const cli = cac("kvdb");
 
@@ -139,7 +61,7 @@ cli
         timeoutMs: 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600),
         secret: secretOf(o.secret),
         urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
-        maxSize: maxSizeOf(o.maxSize),
+        maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
         idleTimeoutMs: idleTimeoutOf(o.idleTimeout, 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600)),
       }),
     );
@@ -171,9 +93,9 @@ cli
         secret,
         previousSecret: secretOf(o.previousSecret ?? env.KVDB_PREVIOUS_SECRET ?? ""),
         private: isPrivate,
-        maxSize: maxSizeOf(o.maxSize),
+        maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
         idleTimeoutMs: idleTimeoutOf(o.idleTimeout),
-        maxBytes: maxBytesOf(o.maxBytes),
+        maxBytes: sizeOf("max-bytes", o.maxBytes, env.KVDB_MAX_BYTES),
       }),
     );
   });
@@ -204,7 +126,7 @@ cli
         secret: secretOf(o.secret),
         urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
         private: flag(o.private, env.KVDB_PRIVATE),
-        maxSize: maxSizeOf(o.maxSize),
+        maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
         idleTimeoutMs: idleTimeoutOf(o.idleTimeout, 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600)),
       }),
     ),

@@ -1,0 +1,64 @@
+/**
+ * Reading command-line options: each from its flag, else its environment variable,
+ * else its default. A bad value is a UsageError: one line on stderr, exit 2.
+ */
+import process from "node:process";
+import { parseSize } from "../bench/size.ts";
+
+const env = process.env;
+
+/** A usage error: one line on stderr, exit 2, never a stack trace. */
+export class UsageError extends Error {}
+
+export function integer(name: string, value: unknown, min: number, max: number): number {
+  const n = Number(value);
+  if (value === undefined || value === "" || value === true || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
+export function text(name: string, ...candidates: unknown[]): string {
+  const v = candidates.find((c) => c !== undefined && c !== "");
+  if (v === undefined) throw new UsageError(`${name} is required`);
+  if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`${name} must be given once, as text`);
+  return String(v);
+}
+
+export function flag(value: unknown, envValue: string | undefined): boolean {
+  return value === true || (value === undefined && envValue !== undefined && !/^(0|false|no)?$/i.test(envValue));
+}
+
+export function secretOf(value: unknown): string | undefined {
+  const s = value ?? env.KVDB_SECRET;
+  if (s === undefined || s === "") return undefined;
+  // cac turns an all-digit value into a number, losing digits: refuse rather than guess.
+  if (typeof s !== "string") throw new UsageError("secret must be text (not only digits), given once");
+  if (s.length < 16) throw new UsageError("secret must be at least 16 characters");
+  return s;
+}
+
+/** A size option (1000, 512MiB, 1GiB…) such as --max-size; undefined when not given. */
+export function sizeOf(name: string, value: unknown, envValue: string | undefined): number | undefined {
+  const v = value ?? envValue;
+  if (v === undefined || v === "") return undefined;
+  const n = typeof v === "string" || typeof v === "number" ? parseSize(v) : undefined;
+  if (n === undefined || n < 1) throw new UsageError(`${name} must be a size such as 1000, 512MiB or 10GiB (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+/** The master URL of rebalance/verify: --master, KVDB_MASTER, or the local default. */
+export function masterOf(value: unknown): string {
+  const m = text("master", value, env.KVDB_MASTER, "http://127.0.0.1:3000");
+  if (!/^(https?:\/\/)?[^\s/:]+:\d{1,5}\/?$/.test(m)) throw new UsageError(`master: ${JSON.stringify(m)} is not a URL such as http://127.0.0.1:3000`);
+  return m;
+}
+
+/** --idle-timeout in ms; it must outlast --volume-timeout, or a PUT paced by a slow volume would be cut. */
+export function idleTimeoutOf(value: unknown, volumeTimeoutMs = 0): number {
+  const given = value ?? env.KVDB_IDLE_TIMEOUT;
+  const ms = 1000 * integer("idle-timeout", given ?? Math.max(60, volumeTimeoutMs / 1000 + 30), 1, 3600);
+  if (ms <= volumeTimeoutMs) throw new UsageError("idle-timeout must be longer than volume-timeout");
+  return ms;
+}
+
