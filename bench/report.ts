@@ -73,6 +73,8 @@ interface Row {
   label: string;
   value: (r: RuntimeResult) => number | undefined;
   unit: string;
+  /** How the figure is printed (default: a whole number). */
+  fmt?: (v: number) => string;
   /** Ratios shown next to the figure: name → denominator. */
   ratios: (r: RuntimeResult) => [string, number][];
   /** The target for this runtime, or undefined if none applies. */
@@ -158,6 +160,7 @@ function rows(l: Limits): Row[] {
       label: "master peak RSS during the 1 GiB PUT (MiB)",
       value: (r) => r.runs.large1g?.rss?.peakMiB,
       unit: " MiB",
+      fmt: (v) => v.toFixed(1),
       ratios: () => [],
       target: () => ({ text: "< 100 MiB", met: (v) => v < 100 }),
     },
@@ -195,7 +198,7 @@ function figuresSection(rep: Report): string {
       const v = row.value(r);
       if (v === undefined) return "–";
       const ratios = row.ratios(r).map(([name, d]) => `${x(v / d)} ${name}`);
-      return `**${int(v)}**${row.unit}${ratios.length ? `<br>${ratios.join("<br>")}` : ""}`;
+      return `**${(row.fmt ?? int)(v)}**${row.unit}${ratios.length ? `<br>${ratios.join("<br>")}` : ""}`;
     });
     lines.push(`| ${row.label} | ${cells.join(" | ")} | ${mkv[i]} |`);
   });
@@ -244,7 +247,7 @@ function targetsSection(rep: Report): string {
       if (v === undefined) return "not measured";
       total++;
       if (target.met(v)) met++;
-      return `${target.met(v) ? "**met**" : "**not met**"} (${int(v)}${row.unit})`;
+      return `${target.met(v) ? "**met**" : "**not met**"} (${(row.fmt ?? int)(v)}${row.unit})`;
     });
     lines.push(`| ${row.label}: ${[...new Set(texts)].join("; ")} | ${cells.join(" | ")} |`);
   }
@@ -352,7 +355,7 @@ const TEMPLATE = `# kvdb performance
 
 How fast kvdb moves values on one small machine, measured against that machine's own
 limits and against minikeyvalue's figures (issue 5). Regenerate with \`npm run bench\`
-(about 5 minutes): it rewrites the generated part below and leaves the rest.
+(3–5 minutes): it rewrites the generated part below and leaves the rest.
 
 `;
 
