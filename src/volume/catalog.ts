@@ -34,14 +34,14 @@ export class Catalog {
   }
 
   async put(key: string, entry: Entry): Promise<void> {
-    const had = await this.db.get(key);
+    const had = this.db.getSync(key); // in LevelDB's cache: cheaper than a trip to the thread pool
     await this.db.put(key, entry, { sync: true });
     if (!had) this.count++;
     this.bytes += entry.size - (had?.size ?? 0);
   }
 
   async del(key: string): Promise<void> {
-    const had = await this.db.get(key);
+    const had = this.db.getSync(key); // in LevelDB's cache: cheaper than a trip to the thread pool
     await this.db.del(key, { sync: true });
     if (!had) return;
     this.count--;
