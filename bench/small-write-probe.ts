@@ -37,6 +37,31 @@ const pathOf = (root: string, key: string) => {
 };
 const entry = JSON.stringify({ size: 1024, md5: "0".repeat(32), time: 0 });
 
+/** The trimmed store sequence; `syncCatalog`: whether the catalog put is synced too. */
+function lean(name: string, syncCatalog: boolean): Variant {
+  return {
+    name,
+    async store(root, db, key, dirFds) {
+      const tmp = join(root, "tmp", randomUUID());
+      const fd = await openFd(tmp, "wx");
+      await writeFd(fd, value);
+      await fdatasyncFd(fd);
+      await closeFd(fd);
+      const final = pathOf(root, key);
+      const dir = dirname(final);
+      let dfd = dirFds.get(dir);
+      if (dfd === undefined) {
+        await mkdir(dir, { recursive: true });
+        dfd = await openFd(dir, "r");
+        dirFds.set(dir, dfd);
+      }
+      await rename(tmp, final);
+      await fsyncFd(dfd);
+      await db.put(key, entry, { sync: syncCatalog });
+    },
+  };
+}
+
 const variants: Variant[] = [
   {
     name: "as src/volume does it: statfs, FileHandle open/writev/sync/close, mkdir -p, rename, open+fsync+close dir, catalog get + put(sync)",
@@ -57,48 +82,8 @@ const variants: Variant[] = [
       await db.put(key, entry, { sync: true });
     },
   },
-  {
-    name: "lean: no statfs, raw fds, fdatasync, known dirs not re-created, dir fds kept open, catalog put(sync) without the get",
-    async store(root, db, key, dirFds) {
-      const tmp = join(root, "tmp", randomUUID());
-      const fd = await openFd(tmp, "wx");
-      await writeFd(fd, value);
-      await fdatasyncFd(fd);
-      await closeFd(fd);
-      const final = pathOf(root, key);
-      const dir = dirname(final);
-      let dfd = dirFds.get(dir);
-      if (dfd === undefined) {
-        await mkdir(dir, { recursive: true });
-        dfd = await openFd(dir, "r");
-        dirFds.set(dir, dfd);
-      }
-      await rename(tmp, final);
-      await fsyncFd(dfd);
-      await db.put(key, entry, { sync: true });
-    },
-  },
-  {
-    name: "lean, catalog put without sync (the blob file and its dir entry are already durable)",
-    async store(root, db, key, dirFds) {
-      const tmp = join(root, "tmp", randomUUID());
-      const fd = await openFd(tmp, "wx");
-      await writeFd(fd, value);
-      await fdatasyncFd(fd);
-      await closeFd(fd);
-      const final = pathOf(root, key);
-      const dir = dirname(final);
-      let dfd = dirFds.get(dir);
-      if (dfd === undefined) {
-        await mkdir(dir, { recursive: true });
-        dfd = await openFd(dir, "r");
-        dirFds.set(dir, dfd);
-      }
-      await rename(tmp, final);
-      await fsyncFd(dfd);
-      await db.put(key, entry);
-    },
-  },
+  lean("lean: no statfs, raw fds, fdatasync, known dirs not re-created, dir fds kept open, catalog put(sync) without the get", true),
+  lean("lean, catalog put without sync (the blob file and its dir entry are already durable)", false),
   {
     name: "small value inline in the catalog: one LevelDB put(sync), no file (LevelDB groups concurrent syncs)",
     async store(_root, db, key) {

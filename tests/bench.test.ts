@@ -3,37 +3,14 @@
  * and prints a table with no errors, --json parses, bad flags give one line and exit
  * 2, an unreachable master exit 1. No timing is asserted: only counts and errors.
  */
-import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, KVDB, spawnKvdb, startCluster, tempDir, type Cluster } from "./cluster.ts";
+import { HOST, spawnKvdb, startCluster, tempDir, type Cluster, type Ran, runKvdb } from "./cluster.ts";
 
-interface Ran {
-  code: number | string;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `kvdb bench ...args` under Node with no KVDB_* settings from outside (killed after 60 s). */
-function bench(args: string[]): Promise<Ran> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KVDB_")) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [KVDB, "bench", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
-    proc.on("error", reject);
-    proc.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? -1, stdout, stderr });
-    });
-  });
-}
+/** `kvdb bench ...args` to completion (killed after 60 s). */
+const bench = (args: string[]) => runKvdb(["bench", ...args]);
 
 interface Row {
   workload: string;

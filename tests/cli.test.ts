@@ -3,37 +3,16 @@
  * positional arguments, environment variables and --verbose, all by running the
  * compiled `kvdb` as a child process.
  */
-import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, KVDB, spawnKvdb, tempDir, until, type Child } from "./cluster.ts";
+import { HOST, spawnKvdb, tempDir, until, type Child, runKvdb } from "./cluster.ts";
 
 /** The environment without any setting kvdb reads, so only what a test passes counts. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KVDB_") && k !== "PORT") env[k] = v;
-  return { ...env, ...extra };
-}
-
 /** Runs `kvdb ...args` to completion (killed after 10 s). */
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [KVDB, ...args], { env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    proc.on("error", reject);
-    proc.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? -1, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}) => runKvdb(args, env, 10_000);
 
 /** A port nobody listens on right now. */
 function freePort(): Promise<number> {

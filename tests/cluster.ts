@@ -171,14 +171,30 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
 }
 
-/** Runs `kvdb ...args` to completion (a command, not a server); resolves to its exit code and output. */
-export function runKvdb(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [KVDB, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout!.on("data", (d) => (out += d));
-    p.stderr!.on("data", (d) => (err += d));
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
+export interface Ran {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `kvdb ...args` to completion (a command, not a server), with the caller's KVDB_*
+ * and PORT variables left out so only `env` sets them; killed after `timeoutMs`.
+ */
+export function runKvdb(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Ran> {
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KVDB_") && k !== "PORT") base[k] = v;
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [KVDB, ...args], { cwd: REPO, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout!.on("data", (d) => (stdout += d));
+    proc.stderr!.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+    proc.on("error", reject);
+    proc.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal ?? -1, stdout, stderr });
+    });
   });
 }

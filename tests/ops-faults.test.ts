@@ -71,7 +71,7 @@ test("a volume killed with SIGKILL during rebalance: nothing is lost, reads keep
     await vols[3].restart();
     await until("volume 3 up again", async () => (await health(master.url)).every((v) => v.up));
     const second = await cli(["rebalance", "--master", master.url]);
-    assert.is(second.code, 0, `first: ${first.summary}\nsecond: ${second.out}${second.err}`);
+    assert.is(second.code, 0, `first: ${first.summary}\nsecond: ${second.stdout}${second.stderr}`);
     const view = await health(master.url);
     for (let i = 0; i < N; i++) {
       const r = await streamGet(`${master.url}${keyPath(key(i))}`);
@@ -81,7 +81,7 @@ test("a volume killed with SIGKILL during rebalance: nothing is lost, reads keep
     }
     // Copies left behind by the interrupted run are cleaned up: verify --repair, then all is well.
     const repair = await cli(["verify", "--master", master.url, "--repair"]);
-    assert.is(repair.code, 0, repair.out + repair.err);
+    assert.is(repair.code, 0, repair.stdout + repair.stderr);
     const counts = await Promise.all(vols.map(async (v) => ((await (await fetch(`${v.url}/_kvdb/health`)).json()) as { count: number }).count));
     assert.is(counts.reduce((a, b) => a + b, 0), 2 * N, `exactly 2 replicas per key (${counts})`);
     for (const v of vols) assert.equal(v.tmpFiles(), [], "no temp file left");
@@ -112,8 +112,8 @@ test("rebalance moves a 256 MiB value volume → volume as a stream: byte-exact,
     active = [vols[1]]; // v0 is retired: its value must move to v1
     await master.restart();
     const r = await cli(["rebalance", "--master", master.url]);
-    assert.is(r.code, 0, r.out + r.err);
-    assert.match(r.out, /1 moved/);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 moved/);
     assert.ok(await readOk(master.url, "/big/one", SIZE));
     assert.ok(vols[1].hasBlob("/big/one"));
     assert.not.ok(vols[0].hasBlob("/big/one"), "the retired volume's copy is deleted");
@@ -199,7 +199,7 @@ test("the master killed with SIGKILL mid-DELETE: after restart the key is gone f
     assert.is((await fetch(`${master.url}/del/me`, { redirect: "manual" })).status, 404);
     await until("every replica deleted", () => vols.every((v) => !v.hasBlob("/del/me")));
     const v = await cli(["verify", "--master", master.url]);
-    assert.is(v.code, 0, v.out + v.err);
+    assert.is(v.code, 0, v.stdout + v.stderr);
   } finally {
     vols[1].child?.proc.kill("SIGCONT");
     await Promise.all([master, ...vols].map((p) => p.child?.stop("SIGKILL")));

@@ -107,8 +107,8 @@ test("rebuild: a deleted index is rebuilt from the volumes, record for record, a
     rmSync(db, { recursive: true, force: true });
 
     const r = await cli(["rebuild", "--volumes", vols.map((v) => v.name).join(","), "--db", db]);
-    assert.is(r.code, 0, r.err);
-    assert.match(r.out, /rebuild: 239 keys from 478 replicas on 3 volumes .*keys\/s/);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /rebuild: 239 keys from 478 replicas on 3 volumes .*keys\/s/);
     const after = await dump(db);
     assert.is(after.size, before.size);
     for (const [key, rec] of before) {
@@ -126,7 +126,7 @@ test("rebuild: a deleted index is rebuilt from the volumes, record for record, a
     // Rebuilding while the master runs is refused: the index is the master's alone.
     const locked = await cli(["rebuild", "--volumes", vols.map((v) => v.name).join(","), "--db", db]);
     assert.is(locked.code, 1);
-    assert.match(locked.err, /master still running/);
+    assert.match(locked.stderr, /master still running/);
   } finally {
     await m.close().catch(() => {});
     await Promise.all(vols.map((v) => v.close()));
@@ -147,9 +147,9 @@ test("rebuild: replicas that disagree keep the majority and the odd one is repor
     assert.is(res.status, 201);
     rmSync(db, { recursive: true, force: true });
     const r = await cli(["rebuild", "--volumes", vols.map((v) => v.name).join(","), "--db", db]);
-    assert.is(r.code, 0, r.err);
-    assert.match(r.err, /disagrees/);
-    assert.match(r.out, /1 disagreeing replica/);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /disagrees/);
+    assert.match(r.stdout, /1 disagreeing replica/);
     const rec = (await dump(db)).get(keyOf(1))!;
     assert.equal([...rec.volumes].sort(), [vols[0].name, vols[1].name].sort());
     assert.is(rec.md5, md5(value(1)));
@@ -183,11 +183,11 @@ test("rebalance: after adding a volume every key ends on its placement, ~1/4 of 
     const r = await cli(["rebalance", "--master", m.url]);
     reading = false;
     await reader;
-    assert.is(r.code, 0, r.out + r.err);
+    assert.is(r.code, 0, r.stdout + r.stderr);
     assert.equal(failures, [], "no read failed during the rebalance");
     assert.ok(reads > 0);
-    const frac = /(\d+) replicas copied, ([\d.]+)% of replicas/.exec(r.out);
-    assert.ok(frac, r.out);
+    const frac = /(\d+) replicas copied, ([\d.]+)% of replicas/.exec(r.stdout);
+    assert.ok(frac, r.stdout);
     const pct = Number(frac![2]);
     assert.ok(pct > 15 && pct < 35, `about 1/4 of the replicas moved (${pct}%)`);
 
@@ -207,14 +207,14 @@ test("rebalance: after adding a volume every key ends on its placement, ~1/4 of 
     // A second run has nothing to do.
     const again = await cli(["rebalance", "--master", m.url]);
     assert.is(again.code, 0);
-    assert.match(again.out, / 0 moved/);
+    assert.match(again.stdout, / 0 moved/);
 
     // Now remove vols[1]: restart the master without it (it keeps running as a source).
     await m.close();
     const remaining = vols.filter((_, i) => i !== 1);
     m = await master(remaining, db, 2, port);
     const r2 = await cli(["rebalance", "--master", m.url]);
-    assert.is(r2.code, 0, r2.out + r2.err);
+    assert.is(r2.code, 0, r2.stdout + r2.stderr);
     const view2 = await volumesView(m.url);
     for (let i = 0; i < N; i++) {
       const res = await fetch(`${m.url}${keyPath(keyOf(i))}`, { redirect: "manual" });
@@ -226,7 +226,7 @@ test("rebalance: after adding a volume every key ends on its placement, ~1/4 of 
     const removed = ((await (await fetch(`http://${vols[1].name}/_kvdb/health`)).json()) as { count: number }).count;
     assert.is(removed, 0, "the removed volume's copies were deleted");
     const v = await cli(["verify", "--master", m.url]);
-    assert.is(v.code, 0, v.out + v.err);
+    assert.is(v.code, 0, v.stdout + v.stderr);
   } finally {
     await m.close().catch(() => {});
     await Promise.all(vols.map((v) => v.close()));
@@ -242,8 +242,8 @@ test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is ne
   try {
     await putAll(m.url, 20);
     const clean = await cli(["verify", "--master", m.url]);
-    assert.is(clean.code, 0, clean.out + clean.err);
-    assert.match(clean.out, /verify: 20 keys, 0 missing, 0 corrupt.*all well/);
+    assert.is(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /verify: 20 keys, 0 missing, 0 corrupt.*all well/);
 
     const where = async (i: number) => {
       const res = await fetch(`${m.url}${keyPath(keyOf(i))}`, { redirect: "manual" });
@@ -262,9 +262,9 @@ test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is ne
     rmSync(join(lost.dir, "blobs", blobPath(keyOf(5))));
 
     const found = await cli(["verify", "--master", m.url], { KVDB_MASTER: "" });
-    assert.is(found.code, 1, found.out + found.err);
-    assert.match(found.out, /1 missing, 1 corrupt/);
-    assert.match(found.err, /md5/);
+    assert.is(found.code, 1, found.stdout + found.stderr);
+    assert.match(found.stdout, /1 missing, 1 corrupt/);
+    assert.match(found.stderr, /md5/);
     // Known bad: out of the record, so GET never redirects there.
     for (let j = 0; j < 20; j++) {
       const w = await where(3);
@@ -274,12 +274,12 @@ test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is ne
     assert.ok(await readsOk(m.url, 3));
 
     const fixed = await cli(["verify", "--repair"], { KVDB_MASTER: m.url });
-    assert.is(fixed.code, 0, fixed.out + fixed.err);
-    assert.match(fixed.out, /2 replicas re-copied/);
+    assert.is(fixed.code, 0, fixed.stdout + fixed.stderr);
+    assert.match(fixed.stdout, /2 replicas re-copied/);
     assert.is((await where(3)).volumes.length, 2);
     assert.is((await where(5)).volumes.length, 2);
     const after = await cli(["verify", "--master", m.url]);
-    assert.is(after.code, 0, after.out + after.err);
+    assert.is(after.code, 0, after.stdout + after.stderr);
     for (let i = 0; i < 20; i++) assert.ok(await readsOk(m.url, i));
     // Every replica's bytes are right again, on disk.
     for (const i of [3, 5]) {
@@ -305,10 +305,10 @@ test("verify --repair removes abandoned values no record points to", async () =>
     assert.is((await fetch(`http://${vols[0].name}/abandoned`, { method: "PUT", body: "x".repeat(100) })).status, 201);
     const found = await cli(["verify", "--master", m.url]);
     assert.is(found.code, 1);
-    assert.match(found.err, /abandoned/);
+    assert.match(found.stderr, /abandoned/);
     const fixed = await cli(["verify", "--master", m.url, "--repair"]);
-    assert.is(fixed.code, 0, fixed.out + fixed.err);
-    assert.match(fixed.out, /1 abandoned values deleted/);
+    assert.is(fixed.code, 0, fixed.stdout + fixed.stderr);
+    assert.match(fixed.stdout, /1 abandoned values deleted/);
     assert.is((await fetch(`http://${vols[0].name}/abandoned`)).status, 404);
   } finally {
     await m.close();
@@ -331,18 +331,18 @@ test("with --secret: volumes copy between themselves with signed requests; rebui
     await m.close();
     rmSync(db, { recursive: true, force: true });
     const rb = await cli(["rebuild", "--volumes", vols.slice(0, 2).map((v) => v.name).join(","), "--db", db], { KVDB_SECRET: secret });
-    assert.is(rb.code, 0, rb.err);
+    assert.is(rb.code, 0, rb.stderr);
     m = await master(vols, db, 1, 0, secret);
     assert.is((await fetch(`${m.url}/_kvdb/jobs/rebalance`, { method: "POST" })).status, 403, "unsigned job start refused");
     assert.is((await fetch(`${m.url}/_kvdb/jobs`)).status, 403);
     const r = await cli(["rebalance", "--master", m.url], { KVDB_SECRET: secret });
-    assert.is(r.code, 0, r.out + r.err);
-    assert.match(r.out, /rebalance: 40 keys, [1-9]\d* moved/);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /rebalance: 40 keys, [1-9]\d* moved/);
     for (let i = 0; i < 40; i++) rmSync(join(vols[2].dir, "blobs", blobPath(keyOf(i))), { force: true }); // lose a disk's values
     const v = await cli(["verify", "--master", m.url, "--repair"], { KVDB_SECRET: secret });
     // With one replica per key, a lost value has no good copy left: repair cannot help, and says so.
-    assert.is(v.code, 1, v.out + v.err);
-    assert.match(v.err, /no good replica left/);
+    assert.is(v.code, 1, v.stdout + v.stderr);
+    assert.match(v.stderr, /no good replica left/);
   } finally {
     await m.close().catch(() => {});
     await Promise.all(vols.map((v) => v.close()));
@@ -353,7 +353,7 @@ test("with --secret: volumes copy between themselves with signed requests; rebui
 test("job progress is visible over HTTP, and bad arguments exit 2", async () => {
   const bad = await cli(["rebalance", "--master", "not a url"]);
   assert.is(bad.code, 2);
-  assert.match(bad.err, /^kvdb: master/);
+  assert.match(bad.stderr, /^kvdb: master/);
   const noVolumes = await cli(["rebuild", "--db", "/tmp/x"], { KVDB_VOLUMES: "" });
   assert.is(noVolumes.code, 2);
   const dir = tempDir("kvdb-ops");

@@ -105,10 +105,10 @@ if (why) console.log(`partition test skipped: ${why} (it needs root and ip netns
     await until("orphan deleted", async () => (await fetch(`http://${NS_IP}:${remote!.port}${victim}`)).status === 404, 10_000);
     // What was written during the partition moves home.
     const r = await cli(["rebalance", "--master", master.url]);
-    assert.is(r.code, 0, r.out + r.err);
-    assert.match(r.out, /[1-9]\d* moved/);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /[1-9]\d* moved/);
     const v = await cli(["verify", "--master", master.url]);
-    assert.is(v.code, 0, v.out + v.err);
+    assert.is(v.code, 0, v.stdout + v.stderr);
     for (let i = 0; i < 10; i++) assert.is(await read(`/p/new${i}`), `new ${i}`);
   } finally {
     await Promise.all([master.child?.stop("SIGKILL"), remote?.stop("SIGKILL"), ...local.map((v) => v.stop("SIGKILL"))]);
