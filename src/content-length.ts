@@ -29,7 +29,8 @@ export class TooLarge extends Error {
  * next() does not close the body (a for-await only does that on a break), so the
  * server can still answer 413 on the connection.
  */
-export function limited(body: AsyncIterable<Uint8Array>, max: number): AsyncIterable<Uint8Array> {
+export function limited(body: AsyncIterable<Uint8Array>, max: number | undefined): AsyncIterable<Uint8Array> {
+  if (max === undefined) return body; // no limit: no wrapper on every chunk
   return {
     [Symbol.asyncIterator]() {
       const it = body[Symbol.asyncIterator]();
@@ -46,4 +47,9 @@ export function limited(body: AsyncIterable<Uint8Array>, max: number): AsyncIter
       };
     },
   };
+}
+
+/** The 413 message when the declared length is over `max` (decided before reading the body). */
+export function overLimit(declared: DeclaredLength, max: number | undefined): string | undefined {
+  return max !== undefined && declared.kind === "length" && declared.bytes > max ? new TooLarge(max).message : undefined;
 }

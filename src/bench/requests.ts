@@ -61,10 +61,8 @@ export async function locate(t: Target, step: Step, value: Value): Promise<URL |
   const r = await t.http.send({ method: "GET", url: new URL(value.key, t.master), check, idleMs: t.idleMs });
   const location = header(r, "location");
   if (r.error || !(r.status === 200 || (r.status >= 301 && r.status <= 308 && location))) {
-    {
     step.fail(why("GET", value.key, r, "302 with a Location"));
     return undefined;
-  }
   }
   const bad = md5Problem(r, value);
   if (bad) {

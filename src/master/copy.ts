@@ -11,7 +11,7 @@ import type { KeyRecord } from "./records.ts";
 export async function pull(m: Master, target: string, key: string, record: KeyRecord, sources: string[]): Promise<string> {
   const why: string[] = [];
   for (const from of sources) {
-    if (!m.volumes.isUp(from) && m.volumes.all.some((v) => v.name === from)) continue; // known and down
+    if (m.volumes.get(from)?.up === false) continue; // listed and down
     const query = { from, size: String(record.size), md5: record.md5 };
     try {
       const res = await runtime.call(m.volumes.url(target, `/_kvdb/pull${key}`, "POST", query), {

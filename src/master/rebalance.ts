@@ -34,7 +34,7 @@ export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes
 }
 
 /** Whether the master lists (and health-checks) this volume. */
-export const known = (m: Master, volume: string) => m.volumes.all.some((v) => v.name === volume);
+export const known = (m: Master, volume: string) => m.volumes.get(volume) !== undefined;
 
 /** Deletes replicas recorded as orphans; those that cannot go now stay for the janitor. */
 export async function dropReplicas(m: Master, key: string, volumes: string[]): Promise<void> {

@@ -20,6 +20,7 @@ import { sweepOrphans } from "./janitor.ts";
 import type { Master } from "./master.ts";
 import { deleteReplica, purge } from "./purge.ts";
 import { dropReplicas, switchVolumes } from "./rebalance.ts";
+import { ndjsonLines } from "../ndjson.ts";
 
 async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
   const record = await m.records.get(key);
@@ -84,32 +85,22 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
     await res.body?.cancel();
     return problem(job, `${volume}: list answered ${res.status}`);
   }
-  const decoder = new TextDecoder();
-  let rest = "";
-  const reader = res.body.getReader();
-  const handle = async (line: string) => {
-    if (!line.trim()) return;
+  for await (const line of ndjsonLines(res.body)) {
     const { key } = JSON.parse(line) as { key: string };
     const record = await m.records.get(key);
-    if (record?.volumes.includes(volume)) return;
-    if (m.busy.has(key)) return; // a write of it is under way
-    if (!job.repair) return problem(job, `${key} on ${volume}: not in the index (abandoned write)`);
+    if (record?.volumes.includes(volume)) continue;
+    if (m.busy.has(key)) continue; // a write of it is under way
+    if (!job.repair) {
+      problem(job, `${key} on ${volume}: not in the index (abandoned write)`);
+      continue;
+    }
     await holding(m, key, async () => {
       const now = await m.records.get(key);
       if (now?.volumes.includes(volume)) return;
       if (await deleteReplica(m, volume, key)) count(job, "strays deleted");
       else problem(job, `${key} on ${volume}: could not delete`);
     });
-  };
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    rest += decoder.decode(value, { stream: true });
-    const lines = rest.split("\n");
-    rest = lines.pop()!;
-    for (const line of lines) await handle(line);
   }
-  await handle(rest);
 }
 
 export async function verify(m: Master, job: Job): Promise<void> {

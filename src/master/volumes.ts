@@ -54,6 +54,11 @@ export class VolumeSet {
     return this.secret ? signUrl(this.secret, method, url, this.ttlSeconds) : url;
   }
 
+  /** A listed volume's state; undefined for a volume not in the master's list. */
+  get(volume: string): Volume | undefined {
+    return this.byName.get(volume);
+  }
+
   isUp(volume: string): boolean {
     return this.byName.get(volume)?.up ?? false;
   }

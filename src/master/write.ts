@@ -3,7 +3,7 @@
  * live. Any failure removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
-import { declaredLength, limited, TooLarge } from "../content-length.ts";
+import { declaredLength, limited, overLimit, TooLarge } from "../content-length.ts";
 import { fail } from "../fail.ts";
 import { runtime } from "../runtime.ts";
 import { upload } from "../upload.ts";
@@ -40,9 +40,8 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
   if (declared.kind === "none" || (declared.kind === "length" && declared.bytes === 0)) {
     return fail(c, 411, "a non-empty body with Content-Length (or chunked) is required");
   }
-  if (m.maxSize !== undefined && declared.kind === "length" && declared.bytes > m.maxSize) {
-    return fail(c, 413, new TooLarge(m.maxSize).message);
-  }
+  const tooLarge = overLimit(declared, m.maxSize);
+  if (tooLarge) return fail(c, 413, tooLarge);
   if (m.busy.has(key)) return fail(c, 409, "another write or delete of this key is in flight");
   m.busy.add(key);
   try {
@@ -63,7 +62,7 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
     // A declared length a chosen volume cannot hold is refused before a byte is read: the
     // volume would answer 507 at once, but the master would only hear it on a later write.
     if (declared.kind === "length") {
-      const free = (name: string) => m.volumes.all.find((v) => v.name === name)?.free ?? 0;
+      const free = (name: string) => m.volumes.get(name)?.free ?? 0;
       const full = volumes.filter((v) => declared.bytes > free(v));
       if (full.length) {
         for (const t of targets) t.upload.abort(new Error("value does not fit"));
@@ -77,7 +76,7 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
       const body = runtime.body(c);
       if (!body) throw new ClientAborted("no body");
       // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
-      const { size, md5 } = await replicate(m.maxSize === undefined ? body : limited(body, m.maxSize), targets);
+      const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
       if (declared.kind === "length" && size !== declared.bytes) {
         throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
       }

@@ -14,6 +14,7 @@ import { Records, type KeyRecord } from "../master/records.ts";
 import { VolumeSet } from "../master/volumes.ts";
 import { runtime } from "../runtime.ts";
 import { barLine, Bar } from "./progress.ts";
+import { ndjsonLines } from "../ndjson.ts";
 
 export interface RebuildOptions {
   volumes: string[];
@@ -31,21 +32,6 @@ interface Listed {
 
 const BATCH = 1000;
 const SEP = "\0"; // never in a key (keys.ts refuses NUL)
-
-async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let rest = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    rest += decoder.decode(value, { stream: true });
-    const parts = rest.split("\n");
-    rest = parts.pop()!;
-    for (const p of parts) if (p.trim()) yield p;
-  }
-  if (rest.trim()) yield rest;
-}
 
 export interface RebuildResult {
   keys: number;
@@ -87,7 +73,7 @@ export async function rebuild(o: RebuildOptions, out: (line: string) => void = c
         throw new Error(`${v.name}: /_kvdb/list answered ${res.status}`);
       }
       let batch = records.db.batch();
-      for await (const line of lines(res.body)) {
+      for await (const line of ndjsonLines(res.body)) {
         const e = JSON.parse(line) as Listed & { key: string };
         batch.put(`${e.key}${SEP}${String(i).padStart(4, "0")}`, { size: e.size, md5: e.md5, time: e.time }, { sublevel: scratch });
         if (batch.length >= BATCH) {

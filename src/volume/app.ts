@@ -7,7 +7,7 @@
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
  */
 import { Hono, type Context } from "hono";
-import { declaredLength, limited, TooLarge } from "../content-length.ts";
+import { declaredLength, limited, overLimit, TooLarge } from "../content-length.ts";
 import { fail } from "../fail.ts";
 import { parseKey } from "../keys.ts";
 import { requestLog } from "../log.ts";
@@ -100,7 +100,8 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
     const declared = declaredLength(c);
     if (declared.kind === "invalid") return fail(c, 400, "invalid Content-Length");
     if (declared.kind === "none") return fail(c, 411, "Content-Length or chunked body required");
-    if (maxSize !== undefined && declared.kind === "length" && declared.bytes > maxSize) return fail(c, 413, new TooLarge(maxSize).message);
+    const tooLarge = overLimit(declared, maxSize);
+    if (tooLarge) return fail(c, 413, tooLarge);
     if (declared.kind === "length" && declared.bytes > (await blobs.space()).free) {
       c.header("connection", "close"); // the unread body must not hold up the answer or poison a reused connection
       return fail(c, 507, "not enough free space on this volume");
@@ -108,7 +109,7 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
     const body = runtime.body(c);
     if (!body) return fail(c, 411, "empty body");
     try {
-      const written = await blobs.write(key, maxSize === undefined ? body : limited(body, maxSize), (w) => {
+      const written = await blobs.write(key, limited(body, maxSize), (w) => {
         if (declared.kind === "length" && w.size !== declared.bytes) {
           throw new BadUpload(`body ended after ${w.size} of ${declared.bytes} bytes`);
         }

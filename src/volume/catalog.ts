@@ -29,8 +29,9 @@ export class Catalog {
     }
   }
 
-  get(key: string): Promise<Entry | undefined> {
-    return this.db.get(key);
+  /** Synchronous: every GET asks, and a cached LevelDB read beats a thread-pool round trip. */
+  get(key: string): Entry | undefined {
+    return this.db.getSync(key);
   }
 
   async put(key: string, entry: Entry): Promise<void> {
