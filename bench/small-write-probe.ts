@@ -8,7 +8,7 @@
  */
 import { ClassicLevel } from "classic-level";
 import { createHash, randomUUID } from "node:crypto";
-import { close, fdatasync, fsync, mkdirSync, open, rmSync, write } from "node:fs";
+import { close, closeSync, fdatasync, fsync, mkdirSync, open, openSync, renameSync, rmSync, write, writeSync } from "node:fs";
 import { mkdir, open as openHandle, rename, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -83,6 +83,28 @@ const variants: Variant[] = [
     },
   },
   lean("lean: no statfs, raw fds, fdatasync, known dirs not re-created, dir fds kept open, catalog put(sync) without the get", true),
+  {
+    name: "metadata calls synchronous on the main thread (open, write, close, rename, mkdir on ENOENT): only the fsyncs and the catalog put go to the thread pool",
+    async store(root, db, key) {
+      const tmp = join(root, "tmp", randomUUID());
+      const fd = openSync(tmp, "wx");
+      writeSync(fd, value);
+      await fsyncFd(fd);
+      closeSync(fd);
+      const final = pathOf(root, key);
+      try {
+        renameSync(tmp, final);
+      } catch {
+        mkdirSync(dirname(final), { recursive: true });
+        renameSync(tmp, final);
+      }
+      const dfd = openSync(dirname(final), "r");
+      await fsyncFd(dfd);
+      closeSync(dfd);
+      db.getSync(key);
+      await db.put(key, entry, { sync: true });
+    },
+  },
   lean("lean, catalog put without sync (the blob file and its dir entry are already durable)", false),
   {
     name: "small value inline in the catalog: one LevelDB put(sync), no file (LevelDB groups concurrent syncs)",

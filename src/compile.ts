@@ -11,7 +11,7 @@
  * Not part of tsconfig (it needs Bun's globals); the few Bun types it uses are declared below.
  */
 import { existsSync, readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
@@ -84,7 +84,7 @@ try {
   if (!result.success) throw new AggregateError(result.logs, "build failed");
   // If classic-level ever stops loading its addon through binding.js, say so rather than ship a binary that fails elsewhere.
   if (!embedded) throw new Error("classic-level/binding.js was not in the bundle: its native addon is not embedded");
-  console.log(`compiled ${OUTFILE} (embeds ${embedded.slice(ROOT.length)})`);
+  console.log(`compiled ${OUTFILE} (embeds ${relative(ROOT, embedded)})`);
 } catch (e) {
   // Bun.build rejects with an AggregateError of build messages (our plugin's error among them).
   const errors = e instanceof AggregateError ? e.errors : [e];

@@ -10,7 +10,7 @@ import { deleteReplica, purge } from "./purge.ts";
 export async function recover(m: Master): Promise<number> {
   let n = 0;
   for (const key of await m.records.inFlight()) {
-    const record = await m.records.get(key);
+    const record = m.records.get(key);
     if (record && (record.state === "writing" || record.state === "deleting")) {
       await purge(m, key, record);
       n++;
@@ -28,7 +28,7 @@ export async function sweepOrphans(m: Master): Promise<void> {
     m.busy.add(key);
     try {
       // The key may have been written again onto this very volume: then the replica is live.
-      const now = await m.records.get(key);
+      const now = m.records.get(key);
       if (now?.volumes.includes(volume) || (await deleteReplica(m, volume, key))) {
         await m.records.forgetOrphan(volume, key);
       }

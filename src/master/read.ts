@@ -12,7 +12,7 @@ const FORWARDED = ["range", "if-none-match", "if-modified-since"];
 const RETURNED = ["content-length", "content-range", "content-type", "accept-ranges", "last-modified"];
 
 export async function read(m: Master, c: Context, key: string): Promise<Response> {
-  const record = m.records.lookup(key);
+  const record = m.records.get(key);
   if (!record || record.state !== "live") return c.body(null, 404, { "content-length": "0" });
   const up = record.volumes.filter((v) => m.volumes.isUp(v));
   if (!up.length) return fail(c, 503, "no replica of this key is on a healthy volume");

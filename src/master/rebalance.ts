@@ -55,7 +55,7 @@ const same = (a: string[], b: string[]) => a.length === b.length && a.every((v) 
 export async function rebalance(m: Master, job: Job): Promise<void> {
   await eachKey(m, job, 4, async (key) => {
     const held = await holding(m, key, async () => {
-      const record = await m.records.get(key);
+      const record = m.records.get(key);
       if (!record || (record.state !== "live" && record.state !== "unlinked")) return count(job, "skipped");
       const want = wanted(m, key);
       if (want.length < m.replicas) {

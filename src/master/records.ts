@@ -41,16 +41,12 @@ export class Records {
     return this.db.close();
   }
 
-  get(key: string): Promise<KeyRecord | undefined> {
-    return this.keys.get(key);
-  }
-
   /**
-   * The same, synchronously, for the GET/HEAD hot path: a lookup served from LevelDB's
-   * cache costs less than the thread-pool round trip of get() (RUNTIMES.md: 21k → 38k
-   * redirects/s on Node).
+   * Synchronous: a lookup served from LevelDB's cache costs less than the thread-pool
+   * round trip of an async get (RUNTIMES.md: 21k → 38k redirects/s on Node), and every
+   * request asks.
    */
-  lookup(key: string): KeyRecord | undefined {
+  get(key: string): KeyRecord | undefined {
     return this.keys.getSync(key);
   }
 

@@ -11,7 +11,7 @@ export async function remove(m: Master, c: Context, key: string): Promise<Respon
   if (m.busy.has(key)) return fail(c, 409, "another write or delete of this key is in flight");
   m.busy.add(key);
   try {
-    const record = await m.records.get(key);
+    const record = m.records.get(key);
     // A record still "writing" belongs to a crashed PUT: to the client it never existed.
     if (!record || record.state === "writing") return c.body(null, 404, { "content-length": "0" });
     const owed = await purge(m, key, record);
@@ -27,7 +27,7 @@ export async function unlink(m: Master, c: Context, key: string): Promise<Respon
   if (m.busy.has(key)) return fail(c, 409, "another write or delete of this key is in flight");
   m.busy.add(key);
   try {
-    const record = await m.records.get(key);
+    const record = m.records.get(key);
     if (!record || record.state !== "live") return c.body(null, 404, { "content-length": "0" });
     await m.records.set(key, { ...record, state: "unlinked" });
     return c.body(null, 204);

@@ -23,7 +23,7 @@ import { dropReplicas, switchVolumes } from "./rebalance.ts";
 import { ndjsonLines } from "../ndjson.ts";
 
 async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
-  const record = await m.records.get(key);
+  const record = m.records.get(key);
   if (!record) return;
   if (record.state === "writing" || record.state === "deleting") {
     // Not busy (we hold the key), so nothing is finishing it: an interrupted operation.
@@ -87,7 +87,7 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
   }
   for await (const line of ndjsonLines(res.body)) {
     const { key } = JSON.parse(line) as { key: string };
-    const record = await m.records.get(key);
+    const record = m.records.get(key);
     if (record?.volumes.includes(volume)) continue;
     if (m.busy.has(key)) continue; // a write of it is under way
     if (!job.repair) {
@@ -95,7 +95,7 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
       continue;
     }
     await holding(m, key, async () => {
-      const now = await m.records.get(key);
+      const now = m.records.get(key);
       if (now?.volumes.includes(volume)) return;
       if (await deleteReplica(m, volume, key)) count(job, "strays deleted");
       else problem(job, `${key} on ${volume}: could not delete`);

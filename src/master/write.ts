@@ -45,7 +45,7 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
   if (m.busy.has(key)) return fail(c, 409, "another write or delete of this key is in flight");
   m.busy.add(key);
   try {
-    const old = await m.records.get(key);
+    const old = m.records.get(key);
     if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
     // An unlinked key may be written again (as in minikeyvalue); a record left by a
     // crash is cleaned up first. Either way the old bytes go before the new come.

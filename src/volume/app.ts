@@ -130,8 +130,7 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
   app.delete("*", async (c) => {
     const key = keyOf(c);
     if (key instanceof Response) return key;
-    const known = (await catalog.get(key)) !== undefined;
-    if (known) await catalog.del(key);
+    const known = await catalog.del(key);
     const removed = await blobs.remove(key);
     return c.body(null, known || removed ? 204 : 404);
   });

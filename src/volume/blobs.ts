@@ -4,9 +4,10 @@
  * half-written value under its real name. Temp files of a crash are swept at start.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm, statfs } from "node:fs/promises";
+import { mkdir, rename, rm, statfs, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { blobPath } from "../keys.ts";
+import { fsyncDir } from "./fsync-dir.ts";
 import { receive, type Written } from "./receive.ts";
 
 /** How much of a body that does not fit is still read (and dropped) before the 507. */
@@ -30,6 +31,7 @@ export class Blobs {
     await rm(this.tmp, { recursive: true, force: true });
     await mkdir(this.tmp, { recursive: true });
     await mkdir(this.root, { recursive: true });
+    await fsyncDir(dirname(this.root)); // blobs/ itself must survive a crash
   }
 
   path(key: string): string {
@@ -49,7 +51,7 @@ export class Blobs {
       // Most PUTs land in an existing aa/bb dir: create it only when the rename says so.
       await rename(tmp, final).catch(async (e: NodeJS.ErrnoException) => {
         if (e.code !== "ENOENT") throw e;
-        await mkdir(dirname(final), { recursive: true });
+        await this.makeDirs(dirname(final));
         await rename(tmp, final);
       });
       await fsyncDir(dirname(final));
@@ -60,10 +62,20 @@ export class Blobs {
     }
   }
 
+  /**
+   * mkdir -p of a blob's aa/bb dir, durably: a new directory's entry in its parent is
+   * only on disk once the parent is fsynced. The parents are synced even when a
+   * concurrent PUT created the dirs, since that PUT may not have synced them yet.
+   */
+  private async makeDirs(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (let d = dir; d !== this.root; d = dirname(d)) await fsyncDir(dirname(d));
+  }
+
   /** Removes a blob; false if there was none. */
   async remove(key: string): Promise<boolean> {
     try {
-      await rm(this.path(key));
+      await unlink(this.path(key));
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
@@ -107,15 +119,5 @@ export class Blobs {
       if (size <= room) yield chunk;
     }
     if (size > room) throw Object.assign(new Error("over the volume's --max-bytes capacity"), { code: "ENOSPC" });
-  }
-}
-
-/** Makes a rename durable: the new directory entry is on disk once this returns. */
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -41,12 +41,14 @@ export class Catalog {
     this.bytes += entry.size - (had?.size ?? 0);
   }
 
-  async del(key: string): Promise<void> {
+  /** Forgets a key; false if it was not here. */
+  async del(key: string): Promise<boolean> {
     const had = this.db.getSync(key); // in LevelDB's cache: cheaper than a trip to the thread pool
+    if (!had) return false;
     await this.db.del(key, { sync: true });
-    if (!had) return;
     this.count--;
     this.bytes -= had.size;
+    return true;
   }
 
   /** Every entry in key order, streamed. */

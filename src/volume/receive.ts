@@ -4,9 +4,17 @@
  * read, so memory stays at two batches whatever the value size.
  */
 import { createHash } from "node:crypto";
-import { open, type FileHandle } from "node:fs/promises";
+import { close, fsync, open, writev } from "node:fs";
+import { promisify } from "node:util";
 
 const BATCH = 1 << 20;
+
+// Plain fds, not FileHandles: a small PUT is mostly these calls, and FileHandle adds
+// an object, a close tracker and a promise layer to each.
+const openFd = promisify(open);
+const writevFd = promisify(writev);
+const fsyncFd = promisify(fsync);
+const closeFd = promisify(close);
 
 export interface Written {
   size: number;
@@ -14,9 +22,9 @@ export interface Written {
 }
 
 /** writev may write less than asked (IOV_MAX, a full disk): write the rest. */
-async function writeAll(fh: FileHandle, chunks: Uint8Array[], bytes: number): Promise<void> {
+async function writeAll(fd: number, chunks: Uint8Array[], bytes: number): Promise<void> {
   while (bytes > 0) {
-    const { bytesWritten } = await fh.writev(chunks);
+    const { bytesWritten } = await writevFd(fd, chunks);
     if (bytesWritten === 0) throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
     bytes -= bytesWritten;
     let skip = bytesWritten;
@@ -26,7 +34,7 @@ async function writeAll(fh: FileHandle, chunks: Uint8Array[], bytes: number): Pr
 }
 
 export async function receive(body: AsyncIterable<Uint8Array>, path: string): Promise<Written> {
-  const fh = await open(path, "wx");
+  const fd = await openFd(path, "wx");
   const hash = createHash("md5");
   let size = 0;
   let batch: Uint8Array[] = [];
@@ -40,18 +48,18 @@ export async function receive(body: AsyncIterable<Uint8Array>, path: string): Pr
       batchBytes += chunk.byteLength;
       if (batchBytes >= BATCH) {
         await writing;
-        writing = writeAll(fh, batch, batchBytes);
+        writing = writeAll(fd, batch, batchBytes);
         writing.catch(() => {}); // awaited below; no unhandled rejection meanwhile
         batch = [];
         batchBytes = 0;
       }
     }
     await writing;
-    await writeAll(fh, batch, batchBytes);
-    await fh.sync();
+    await writeAll(fd, batch, batchBytes);
+    await fsyncFd(fd);
   } finally {
     await writing.catch(() => {});
-    await fh.close();
+    await closeFd(fd);
   }
   return { size, md5: hash.digest("hex") };
 }
