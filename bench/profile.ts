@@ -15,7 +15,7 @@ import { measureCpu, type CpuShare } from "./cpu.ts";
 import { kvdbBench, type BenchOutput } from "./kvdb-bench.ts";
 import { BIN } from "./machine.ts";
 import { summarise, type CpuProfile, type Summary } from "./profile-summary.ts";
-import { nodeFlags, startBenchCluster } from "./runtimes.ts";
+import { makeBlobDirs, nodeFlags, resetVolumes, startBenchCluster } from "./runtimes.ts";
 
 export interface ThrashProfile {
   bench: BenchOutput;
@@ -30,12 +30,13 @@ function readProfile(dir: string): CpuProfile {
   return JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
 }
 
-export async function profileThrash(dir: string, seconds: number, keep?: string): Promise<ThrashProfile> {
+/** `data`: the cluster's dir, its volumes' blob dirs made (makeBlobDirs); reset after. */
+export async function profileThrash(dir: string, data: string, seconds: number, keep?: string): Promise<ThrashProfile> {
   const profiles = { master: join(dir, "profile-master"), volume: join(dir, "profile-volume") };
   mkdirSync(profiles.master, { recursive: true });
   mkdirSync(profiles.volume, { recursive: true });
   const prof = (out: string) => [process.execPath, ...nodeFlags(), "--cpu-prof", "--cpu-prof-dir", out, BIN.kvdbNode];
-  const cluster = await startBenchCluster("node", join(dir, "data"), { master: prof(profiles.master), firstVolume: prof(profiles.volume) });
+  const cluster = await startBenchCluster("node", data, { master: prof(profiles.master), firstVolume: prof(profiles.volume) });
   let bench: BenchOutput;
   let cpu: CpuShare;
   try {
@@ -44,8 +45,9 @@ export async function profileThrash(dir: string, seconds: number, keep?: string)
     cpu = measuring.stop();
   } finally {
     await cluster.stop();
+    resetVolumes(data);
   }
-  if (keep) cpSync(dir, keep, { recursive: true, filter: (src) => !src.includes(`${join(dir, "data")}`) });
+  if (keep) cpSync(dir, keep, { recursive: true, filter: (src) => !src.startsWith(data) });
   return { bench, cpu, master: summarise(readProfile(profiles.master)), volume: summarise(readProfile(profiles.volume)) };
 }
 
@@ -59,7 +61,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const stop = () => void killAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
   process.once("SIGINT", stop);
   try {
-    const p = await profileThrash(dir, Number(arg("seconds") ?? 10), arg("out"));
+    const data = join(dir, "data");
+    console.log("making the volumes' 3 × 65,536 blob directories (as a volume in service has them)…");
+    makeBlobDirs(data);
+    const p = await profileThrash(dir, data, Number(arg("seconds") ?? 10), arg("out"));
     const cycles = p.bench.results[0]?.steps.find((s) => s.step === "cycle");
     console.log(`thrash: ${cycles?.ops} cycles, ${cycles?.opsPerSec.toFixed(0)}/s, ${p.bench.errors} errors\n`);
     console.log(`## master\n\n${summaryMarkdown(p.master)}\n## volume\n\n${summaryMarkdown(p.volume)}`);

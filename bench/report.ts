@@ -305,6 +305,7 @@ export function generated(rep: Report): string {
     `- data dir filesystem: ${m.disk}`,
     `- runtimes: Node ${m.node}, ${m.deno}, Bun ${m.bun}`,
     `- load generator: \`kvdb bench\` under Node, on the **same ${m.cores} cores** as the master and the 3 volumes (each its own process, 3 replicas, loopback). Every figure below is what is left for the servers once the client has taken its share; see the CPU table.`,
+    `- volumes: each starts with its 65,536 blob directories (blobs/aa/bb) already made, as a volume in service has them; a fresh volume also makes one, durably, on nearly every small PUT.`,
     "",
     "### Limits of this machine (same run)",
     "",

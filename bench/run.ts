@@ -19,7 +19,7 @@ import { BIN, describeMachine } from "./machine.ts";
 import { profileThrash } from "./profile.ts";
 import { writeReport, type Limits, type Report, type RuntimeResult, type WorkloadRun } from "./report.ts";
 import { sampleRss } from "./rss.ts";
-import { startBenchCluster, type RuntimeName } from "./runtimes.ts";
+import { makeBlobDirs, resetVolumes, startBenchCluster, type RuntimeName } from "./runtimes.ts";
 import { syncProbe } from "./sync-probe.ts";
 
 const HARD_LIMIT_MS = 12 * 60_000;
@@ -41,6 +41,8 @@ if (!(seconds > 0 && seconds <= 60) || runtimes.some((r) => !["node", "deno", "b
 
 const t0 = performance.now();
 const root = tempDir("kvdb-bench");
+/** One cluster dir for every runtime and the profile: its volumes' blob dirs are made once. */
+const clusterDir = join(root, "cluster");
 const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${s}`);
 
 async function cleanup(): Promise<void> {
@@ -81,7 +83,7 @@ async function ensureBinary(): Promise<void> {
 
 async function benchRuntime(runtime: RuntimeName): Promise<RuntimeResult> {
   const result: RuntimeResult = { runtime, runs: {}, failures: [] };
-  const cluster = await startBenchCluster(runtime, join(root, runtime));
+  const cluster = await startBenchCluster(runtime, clusterDir);
   const groups = { master: [cluster.masterPid], volumes: cluster.volumePids };
   const small = (w: string) => ["--workload", w, "--seconds", String(seconds)];
   // [run, args, kill after (s)]: a large transfer slower than ~10 MB/s is cut, keeping the whole run bounded.
@@ -121,7 +123,7 @@ async function benchRuntime(runtime: RuntimeName): Promise<RuntimeResult> {
     }
   } finally {
     await cluster.stop();
-    rmSync(join(root, runtime), { recursive: true, force: true });
+    resetVolumes(clusterDir);
   }
   return result;
 }
@@ -151,6 +153,9 @@ try {
   log(`  redirect ${ceiling.redirect.toFixed(0)}/s, missing ${ceiling.missing.toFixed(0)}/s`);
   const limits: Limits = { disk, send, sync, ceiling };
 
+  log("volumes: making the 3 × 65,536 blob directories a volume in service has");
+  makeBlobDirs(clusterDir);
+
   const results: RuntimeResult[] = [];
   for (const runtime of runtimes) {
     log(`${runtime}: cluster of master + 3 volumes`);
@@ -170,7 +175,7 @@ try {
   if (!skipProfile) {
     log("profile: thrash against a Node master and volume under --cpu-prof");
     const dir = join(root, "profile");
-    const p = await profileThrash(dir, seconds).catch((e: Error) => {
+    const p = await profileThrash(dir, clusterDir, seconds).catch((e: Error) => {
       log(`  profile failed: ${e.message}`);
       return undefined;
     });
