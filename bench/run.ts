@@ -2,7 +2,7 @@
  * `npm run bench`: measures the machine's limits, then runs `kvdb bench` against a
  * cluster (master + 3 volume processes, 3 replicas, temp dir) under Node, Deno and
  * the Bun binary, runs bench/put-rss and a CPU profile of the thrash workload, and
- * writes docs/PERFORMANCE.md. Bounded (3–5 minutes; killed at 12), and it removes
+ * writes docs/PERFORMANCE.md. Bounded (4–6 minutes; killed at 12), and it removes
  * its processes, temp dirs and 1 GiB files whatever happens.
  *
  *   npm run bench [-- --seconds 10 --runtimes node,deno,bun --out docs/PERFORMANCE.md --skip-profile]
