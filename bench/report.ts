@@ -55,6 +55,8 @@ export interface Limits {
 export interface Report {
   machine: Machine;
   limits: Limits;
+  /** Which `kvdb bench` sent the load (clientLabel()). */
+  client: string;
   runtimes: RuntimeResult[];
   putRss?: string;
   profile?: { cycles?: StepSummary; master: Summary; volume: Summary; cpu: CpuShare };
@@ -183,7 +185,7 @@ function limitsSection(l: Limits): string {
       ? `| loopback send of a 1 GiB file, sendfile(2) (nginx's way; bench/sendfile-server.py) → curl | ${send(l.send.sendfile)} |`
       : "| loopback sendfile(2) reference | not measured (no python3) |",
     ...l.sync.map((s) => `| ${s.what} | p50 ${s.p50Ms.toFixed(2)} ms one at a time; ${int(s.parallelOpsPerSec)}/s 16 at once |`),
-    `| load generator ceiling: \`kvdb bench\` against a do-nothing Node server (bench/null-server.ts) | redirect ${int(l.ceiling.redirect)}/s, missing ${int(l.ceiling.missing)}/s |`,
+    `| load generator ceiling: the same \`kvdb bench\` against a do-nothing Node server (bench/null-server.ts) | redirect ${int(l.ceiling.redirect)}/s, missing ${int(l.ceiling.missing)}/s |`,
   ].join("\n");
 }
 
@@ -304,7 +306,7 @@ export function generated(rep: Report): string {
     `- CPU: ${m.cpu}, **${m.cores} cores**, ${m.memoryGiB} GiB memory, ${m.kernel}`,
     `- data dir filesystem: ${m.disk}`,
     `- runtimes: Node ${m.node}, ${m.deno}, Bun ${m.bun}`,
-    `- load generator: \`kvdb bench\` under Node, on the **same ${m.cores} cores** as the master and the 3 volumes (each its own process, 3 replicas, loopback). Every figure below is what is left for the servers once the client has taken its share; see the CPU table.`,
+    `- load generator: ${rep.client}, on the **same ${m.cores} cores** as the master and the 3 volumes (each its own process, 3 replicas, loopback). Every figure below is what is left for the servers once the client has taken its share; see the CPU table.`,
     `- volumes: each starts with its 65,536 blob directories (blobs/aa/bb) already made, as a volume in service has them; a fresh volume also makes one, durably, on nearly every small PUT.`,
     "",
     "### Limits of this machine (same run)",

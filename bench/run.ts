@@ -5,7 +5,7 @@
  * writes docs/PERFORMANCE.md. Bounded (4–6 minutes; killed at 12), and it removes
  * its processes, temp dirs and 1 GiB files whatever happens.
  *
- *   npm run bench [-- --seconds 10 --runtimes node,deno,bun --out docs/PERFORMANCE.md --skip-profile]
+ *   npm run bench [-- --seconds 10 --runtimes node,deno,bun --client bun|node --out docs/PERFORMANCE.md --skip-profile]
  */
 import { rmSync, statSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -13,7 +13,7 @@ import process from "node:process";
 import { REPO, tempDir } from "../tests/cluster.ts";
 import { killAll, run } from "./children.ts";
 import { measureCpu } from "./cpu.ts";
-import { kvdbBench, stepOf } from "./kvdb-bench.ts";
+import { clientLabel, kvdbBench, stepOf, useClient, type ClientName } from "./kvdb-bench.ts";
 import { clientCeiling, diskFsyncMBps, loopbackSendMBps } from "./limits.ts";
 import { BIN, describeMachine } from "./machine.ts";
 import { profileThrash } from "./profile.ts";
@@ -34,8 +34,9 @@ const seconds = Number(option("seconds", "10"));
 const runtimes = option("runtimes", "node,deno,bun").split(",") as RuntimeName[];
 const out = resolve(REPO, option("out", "docs/PERFORMANCE.md"));
 const skipProfile = process.argv.includes("--skip-profile");
-if (!(seconds > 0 && seconds <= 60) || runtimes.some((r) => !["node", "deno", "bun"].includes(r))) {
-  console.error("bench: --seconds must be in (0, 60], --runtimes a list of node,deno,bun");
+const client = option("client", "bun") as ClientName;
+if (!(seconds > 0 && seconds <= 60) || runtimes.some((r) => !["node", "deno", "bun"].includes(r)) || !["node", "bun"].includes(client)) {
+  console.error("bench: --seconds must be in (0, 60], --runtimes a list of node,deno,bun, --client node or bun");
   process.exit(2);
 }
 
@@ -131,7 +132,9 @@ async function benchRuntime(runtime: RuntimeName): Promise<RuntimeResult> {
 try {
   const machine = describeMachine(root);
   log(`${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, ${machine.deno}, Bun ${machine.bun}`);
-  if (runtimes.includes("bun")) await ensureBinary();
+  if (runtimes.includes("bun") || client === "bun") await ensureBinary();
+  useClient(client);
+  log(`load generator: ${clientLabel()}`);
   const idle = measureCpu({});
   await new Promise((r) => setTimeout(r, 2000));
   const before = idle.stop().machine;
@@ -184,7 +187,7 @@ try {
   }
 
   const minutes = (performance.now() - t0) / 60_000;
-  writeReport(out, { machine, limits, runtimes: results, putRss, profile, seconds, minutes });
+  writeReport(out, { machine, limits, client: clientLabel(), runtimes: results, putRss, profile, seconds, minutes });
   log(`wrote ${out}`);
   const failed = results.filter((r) => r.error).length + results.reduce((n, r) => n + r.failures.length, 0) + results.reduce((n, r) => n + Object.values(r.runs).reduce((m, x) => m + (x?.bench.errors ?? 0), 0), 0);
   process.exitCode = failed ? 1 : 0;
