@@ -13,7 +13,10 @@ const CHUNK = 1 << 20;
 export function sendSlice(res: ServerResponse, path: string, start: number, end: number): void {
   open(path, "r", (err, fd) => {
     if (err) return void res.destroy(err);
-    const buffers = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
+    // A small slice gets small buffers (a 1 KiB value must not cost 2 MiB of allocation),
+    // made when first needed: a slice read in one go never makes the second.
+    const size = Math.min(CHUNK, end - start + 1);
+    const buffers: Buffer[] = [];
     const onWire = [false, false]; // handed to res.write, its callback not yet called
     let turn = 0;
     let pos = start;
@@ -42,8 +45,9 @@ export function sendSlice(res: ServerResponse, path: string, start: number, end:
         parked = step;
         return;
       }
+      const buffer = (buffers[i] ??= Buffer.allocUnsafe(size));
       reading = true;
-      read(fd, buffers[i], 0, Math.min(CHUNK, end - pos + 1), pos, (e, n) => {
+      read(fd, buffer, 0, Math.min(size, end - pos + 1), pos, (e, n) => {
         reading = false;
         if (gone) return closeFd();
         if (e || n === 0) {
@@ -54,7 +58,7 @@ export function sendSlice(res: ServerResponse, path: string, start: number, end:
         pos += n;
         onWire[i] = true;
         turn ^= 1;
-        const more = res.write(n === CHUNK ? buffers[i] : buffers[i].subarray(0, n), () => {
+        const more = res.write(n === size ? buffer : buffer.subarray(0, n), () => {
           onWire[i] = false;
           const resume = parked;
           parked = undefined;
