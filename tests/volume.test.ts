@@ -4,6 +4,7 @@
  * length limits end to end through a master.
  */
 import { readdirSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -95,6 +96,45 @@ for (const [range, start, end] of PARTIAL) {
     assert.ok(body.equals(VALUE.subarray(start, end + 1)), `body of ${range}`);
   });
 }
+
+/** A GET whose reader stalls first, so the server's writes back up behind a full socket. */
+function slowGet(url: string, stallMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      const parts: Buffer[] = [];
+      res.pause();
+      setTimeout(() => res.resume(), stallMs);
+      res.on("data", (d: Buffer) => parts.push(d));
+      res.on("end", () => resolve(Buffer.concat(parts)));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("a value of several 1 MiB send chunks comes back whole, to a fast and a stalled reader, and by ranges across chunks", async () => {
+  const MiB = 1 << 20;
+  const big = bytes(12 * MiB + 12345, 11);
+  assert.is((await fetch(vol.url + "/r/chunks", { method: "PUT", body: big })).status, 201);
+  const whole = await get("/r/chunks");
+  assert.is(whole.res.status, 200);
+  assert.is(md5(whole.body), md5(big));
+  assert.is(md5(await slowGet(vol.url + "/r/chunks", 300)), md5(big), "a buffer was reused while still on its way");
+  for (const [start, end] of [
+    [0, MiB],
+    [MiB - 1, 2 * MiB],
+    [MiB, 2 * MiB - 1],
+    [5, 3 * MiB + 12344],
+    [3 * MiB, 3 * MiB + 12344],
+  ]) {
+    const { res, body } = await get("/r/chunks", { range: `bytes=${start}-${end}` });
+    assert.is(res.status, 206);
+    assert.is(res.headers.get("content-range"), `bytes ${start}-${end}/${big.length}`);
+    assert.ok(body.equals(big.subarray(start, end + 1)), `bytes ${start}-${end}`);
+  }
+  assert.is((await fetch(vol.url + "/r/chunks", { method: "DELETE" })).status, 204);
+});
 
 test("unsatisfiable Range (start ≥ size, or -0) → 416 with Content-Range: bytes */size", async () => {
   for (const range of ["bytes=100-", "bytes=100-100", "bytes=100-200", "bytes=1000-", "bytes=-0", "bytes=99999999999999999999999-"]) {
