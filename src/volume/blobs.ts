@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, statfs, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { blobPath } from "../keys.ts";
-import { fsyncDir } from "./fsync-dir.ts";
+import { fsyncDir } from "./fd.ts";
 import { receive, type Written } from "./receive.ts";
 
 /** How much of a body that does not fit is still read (and dropped) before the 507. */

@@ -4,8 +4,7 @@
  * read, so memory stays at two batches whatever the value size.
  */
 import { createHash } from "node:crypto";
-import { close, fdatasync, fsync, open, writev } from "node:fs";
-import { promisify } from "node:util";
+import { closeFd, fdatasyncFd, fsyncFd, openFd, writevFd } from "./fd.ts";
 
 const BATCH = 1 << 20;
 /**
@@ -15,14 +14,6 @@ const BATCH = 1 << 20;
  * the last byte, 0.6 s for 1 GiB here, while the client waits.
  */
 const FLUSH = 64 << 20;
-
-// Plain fds, not FileHandles: a small PUT is mostly these calls, and FileHandle adds
-// an object, a close tracker and a promise layer to each.
-const openFd = promisify(open);
-const writevFd = promisify(writev);
-const fsyncFd = promisify(fsync);
-const fdatasyncFd = promisify(fdatasync);
-const closeFd = promisify(close);
 
 export interface Written {
   size: number;
@@ -65,18 +56,19 @@ export async function receive(body: AsyncIterable<Uint8Array>, path: string): Pr
         batch = [];
         batchBytes = 0;
         if (unflushed >= FLUSH && flushed) {
-          // Flushes what the writes before this one left; one flush at a time.
-          const start = writing;
+          // Once this write is done, flush all written so far; one flush at a time.
           flushed = false;
-          flushing = start.then(() => fdatasyncFd(fd)).finally(() => (flushed = true));
-          flushing.catch(() => {}); // a failed flush fails the final fsync too
+          flushing = writing.then(() => fdatasyncFd(fd)).finally(() => (flushed = true));
+          flushing.catch(() => {}); // awaited below; no unhandled rejection meanwhile
           unflushed = 0;
         }
       }
     }
     await writing;
     await writeAll(fd, batch, batchBytes);
-    await flushing.catch(() => {});
+    // A failed flush fails the write: Linux reports a writeback error to one fsync
+    // only, so the final fsync could succeed after pages were lost.
+    await flushing;
     await fsyncFd(fd);
   } finally {
     await writing.catch(() => {});

@@ -1,0 +1,22 @@
+/**
+ * File calls on plain fds, as promises. Not FileHandles: a small PUT is mostly these
+ * calls, and a FileHandle adds an object, a close tracker and a promise layer to each.
+ */
+import { close, fdatasync, fsync, open, writev } from "node:fs";
+import { promisify } from "node:util";
+
+export const openFd = promisify(open);
+export const writevFd = promisify(writev);
+export const fsyncFd = promisify(fsync);
+export const fdatasyncFd = promisify(fdatasync);
+export const closeFd = promisify(close);
+
+/** Makes directory entries durable (a rename into it, a new subdirectory): fsync of the directory. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fd = await openFd(dir, "r");
+  try {
+    await fsyncFd(fd);
+  } finally {
+    await closeFd(fd);
+  }
+}
