@@ -1,26 +1,20 @@
 /**
  * The master's memory during one big PUT: starts 3 volumes and a master as child
- * processes (node), streams a generated value (default 1 GiB; never held in memory)
- * with 3 replicas, samples the master's VmRSS from /proc every 100 ms and prints the
- * value size, time, throughput and the master's peak RSS (sampled and VmHWM).
+ * processes under one runtime (as `npm run bench` does), streams a generated value
+ * (default 1 GiB; never held in memory) with 3 replicas, samples the master's VmRSS
+ * from /proc every 100 ms and prints the value size, time, throughput and the master's
+ * peak RSS (sampled and VmHWM). The master is fresh: it has served nothing before.
  *
- *   node dist/node/bench/put-rss.js [--size 1GiB] [--replicas 3]
+ *   node dist/node/bench/put-rss.js [--size 1GiB] [--replicas 3] [--runtime node|deno|bun]
  *   npm run bench:rss -- --size 256MiB
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import process from "node:process";
-import { startProcCluster, streamGet, streamPut, type ProcCluster } from "../tests/streams.ts";
-
-const UNITS: Record<string, number> = { "": 1, b: 1, k: 1e3, kb: 1e3, kib: 2 ** 10, m: 1e6, mb: 1e6, mib: 2 ** 20, g: 1e9, gb: 1e9, gib: 2 ** 30 };
-
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(s.trim());
-  const unit = m && UNITS[m[2].toLowerCase()];
-  if (!m || unit === undefined || unit === null) throw new Error(`bad size ${JSON.stringify(s)} (say 1GiB, 512MiB, 100MB, 12345)`);
-  const n = Math.round(Number(m[1]) * unit);
-  if (n < 1) throw new Error(`size must be at least 1 byte`);
-  return n;
-}
+import { parseSize } from "../src/bench/size.ts";
+import { streamGet, streamPut } from "../tests/streams.ts";
+import { tempDir } from "../tests/cluster.ts";
+import { killAll } from "./children.ts";
+import { startBenchCluster, type BenchCluster, type RuntimeName } from "./runtimes.ts";
 
 function option(name: string, fallback: string): string {
   const args = process.argv.slice(2);
@@ -46,24 +40,30 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 async function main(): Promise<number> {
   let size: number;
   let replicas: number;
+  let runtime: RuntimeName;
   try {
-    size = parseSize(option("size", "1GiB"));
+    const parsed = parseSize(option("size", "1GiB"));
+    if (parsed === undefined || parsed < 1) throw new Error(`bad --size (say 1GiB, 512MiB, 100MB, 12345)`);
+    size = parsed;
     replicas = Number(option("replicas", "3"));
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 3) throw new Error("--replicas must be 1, 2 or 3");
+    runtime = option("runtime", "node") as RuntimeName;
+    if (!["node", "deno", "bun"].includes(runtime)) throw new Error("--runtime must be node, deno or bun");
   } catch (e) {
     console.error(`put-rss: ${(e as Error).message}`);
     return 2;
   }
 
-  let cluster: ProcCluster | undefined;
+  const dir = tempDir("kvdb-put-rss");
+  let cluster: BenchCluster | undefined;
   const interrupted = () => {
-    void cluster?.destroy().finally(() => process.exit(130));
+    void killAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
   };
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
-    cluster = await startProcCluster({ volumes: 3, replicas });
-    const pid = cluster.master.child.proc.pid!;
+    cluster = await startBenchCluster(runtime, dir, { replicas });
+    const pid = cluster.masterPid;
     const idleKiB = procKiB(pid, "VmRSS");
     let peakKiB = idleKiB;
     const samples: number[] = [];
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     }, 100);
 
     const t0 = performance.now();
-    const put = await streamPut(`${cluster.master.url}/bench/put-rss`, size, { seed: "put-rss", timeoutMs: 30 * 60_000 });
+    const put = await streamPut(`${cluster.url}/bench/put-rss`, size, { seed: "put-rss", timeoutMs: 30 * 60_000 });
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     peakKiB = Math.max(peakKiB, procKiB(pid, "VmRSS"));
@@ -85,12 +85,12 @@ async function main(): Promise<number> {
       return 1;
     }
     // Check the stored value without holding it: follow the redirect and hash the stream.
-    const loc = await streamGet(`${cluster.master.url}/bench/put-rss`);
+    const loc = await streamGet(`${cluster.url}/bench/put-rss`);
     const got = loc.status === 302 ? await streamGet(String(loc.headers.location)) : undefined;
     const verified = got?.status === 200 && got.size === size && got.md5 === put.md5;
 
     const median = samples.length ? [...samples].sort((a, b) => a - b)[samples.length >> 1] : peakKiB;
-    console.log(`value size         ${size} bytes (${mib(size)} MiB), ${replicas} replicas, Content-Length, node`);
+    console.log(`value size         ${size} bytes (${mib(size)} MiB), ${replicas} replicas, Content-Length, ${runtime}`);
     console.log(`seconds            ${seconds.toFixed(2)}`);
     console.log(`MB/s               ${(size / 1e6 / seconds).toFixed(0)} (client → master; MB = 10^6 bytes)`);
     console.log(`master peak RSS    ${(peakKiB / 1024).toFixed(1)} MiB sampled every 100 ms (${samples.length} samples; idle ${(idleKiB / 1024).toFixed(1)} MiB, median ${(median / 1024).toFixed(1)} MiB)`);
@@ -100,7 +100,8 @@ async function main(): Promise<number> {
   } finally {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
-    await cluster?.destroy();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -331,7 +331,7 @@ export function generated(rep: Report): string {
     "",
   ];
   if (rep.putRss) {
-    parts.push("### `npm run bench:rss` (bench/put-rss.ts: one 1 GiB PUT, Node cluster)", "", "```", rep.putRss.trim(), "```", "");
+    parts.push("### `npm run bench:rss` (bench/put-rss.ts: one 1 GiB PUT to a fresh cluster, per runtime)", "", "```", rep.putRss.trim(), "```", "");
   }
   if (rep.profile) {
     const p = rep.profile;

@@ -170,9 +170,12 @@ try {
     }
   }
 
-  log("bench/put-rss: 1 GiB PUT, master RSS (Node)");
-  const rss = await run(process.execPath, [join(REPO, "dist", "node", "bench", "put-rss.js"), "--size", "1GiB"], 300_000);
-  const putRss = rss.code === 0 ? rss.stdout : `put-rss exited ${rss.code}:\n${rss.stdout}${rss.stderr}`;
+  let putRss = "";
+  for (const runtime of runtimes) {
+    log(`bench/put-rss: 1 GiB PUT, fresh master's RSS (${runtime})`);
+    const rss = await run(process.execPath, [join(REPO, "dist", "node", "bench", "put-rss.js"), "--size", "1GiB", "--runtime", runtime], 300_000);
+    putRss += (rss.code === 0 ? rss.stdout : `put-rss --runtime ${runtime} exited ${rss.code}:\n${rss.stdout}${rss.stderr}`).trim() + "\n\n";
+  }
 
   let profile: Report["profile"];
   if (!skipProfile) {

@@ -51,6 +51,8 @@ export interface BenchCluster {
 export interface Overrides {
   master?: readonly string[];
   firstVolume?: readonly string[];
+  /** Copies of each value; 3 unless given. */
+  replicas?: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function startBenchCluster(runtime: RuntimeName, dir: string, o: Ov
       VOLUMES.map((v, i) => spawnRemembered(["volume", join(dir, v), "--port", "0", "--host", HOST], (i === 0 && o.firstVolume) || COMMANDS[runtime])),
     );
     const names = volumes.map((v) => `${HOST}:${v.port}`).join(",");
-    children.push(await spawnRemembered(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", "3"], o.master ?? COMMANDS[runtime]), ...volumes);
+    children.push(await spawnRemembered(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", String(o.replicas ?? 3)], o.master ?? COMMANDS[runtime]), ...volumes);
     return { url: children[0].url, masterPid: children[0].proc.pid!, volumePids: volumes.map((v) => v.proc.pid!), stop };
   } catch (e) {
     await Promise.all(children.map((c) => c.stop("SIGKILL")));
