@@ -198,6 +198,7 @@ try {
   const err = e as Error;
   if (err instanceof UsageError || err.name === "CACError") die(err.message, 2);
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE" || code === "EACCES") die(`cannot listen: ${err.message}`, 1);
+  // Bun says "Failed to start server. Is port N in use?": name the code on every runtime.
+  if (code === "EADDRINUSE" || code === "EACCES") die(`cannot listen: ${err.message}${err.message.includes(code) ? "" : ` (${code})`}`, 1);
   die(err.message, 1);
 }

@@ -85,7 +85,7 @@ start_server() {
 }
 started=
 for _ in 1 2 3; do
-  PORT=$((20000 + RANDOM % 40000))
+  PORT=$((20000 + RANDOM % 12000)) # below Linux's ephemeral range (32768+), where outgoing connections take ports
   port_free $PORT && port_free $((PORT + 1)) && port_free $((PORT + 2)) && port_free $((PORT + 3)) || continue
   if start_server $PORT; then started=1; break; fi
   kill -KILL "$SERVER_PID" 2>/dev/null

@@ -180,12 +180,13 @@ export interface Ran {
 /**
  * Runs `kvdb ...args` to completion (a command, not a server), with the caller's KVDB_*
  * and PORT variables left out so only `env` sets them; killed after `timeoutMs`.
+ * `command`: how kvdb is run (RUNTIMES), Node by default.
  */
-export function runKvdb(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Ran> {
+export function runKvdb(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000, command: readonly string[] = [process.execPath, KVDB]): Promise<Ran> {
   const base: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KVDB_") && k !== "PORT") base[k] = v;
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [KVDB, ...args], { cwd: REPO, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(command[0], [...command.slice(1), ...args], { cwd: REPO, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     proc.stdout!.on("data", (d) => (stdout += d));

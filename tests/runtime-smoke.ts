@@ -5,9 +5,10 @@
  * Bun.serve) carries the whole API, including a streamed 64 MiB value.
  */
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, RUNTIMES, spawnKvdb, tempDir, type Child } from "./cluster.ts";
+import { HOST, RUNTIMES, runKvdb, spawnKvdb, tempDir, type Child } from "./cluster.ts";
 import { md5 } from "./http.ts";
 import { streamGet, streamPut } from "./streams.ts";
 
@@ -22,9 +23,10 @@ export function runtimeSmoke(runtime: "deno" | "bun"): void {
   const req = (path: string, init: RequestInit = {}) =>
     fetch(url(path), { redirect: "manual", signal: AbortSignal.timeout(10_000), ...init });
 
+  // No update checks or telemetry: only loopback traffic in tests.
+  const env = { DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1", NO_COLOR: "1" };
+
   test.before(async () => {
-    // No update checks or telemetry: only loopback traffic in tests.
-    const env = { DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1", NO_COLOR: "1" };
     server = await spawnKvdb(["server", dir, "--port", "0", "--host", HOST], env, 20_000, RUNTIMES[runtime]);
   });
 
@@ -85,6 +87,13 @@ export function runtimeSmoke(runtime: "deno" | "bun"): void {
     assert.is((await req("/smoke/small", { method: "DELETE" })).status, 204);
     assert.is((await req("/smoke/big", { method: "DELETE" })).status, 204);
     assert.is((await req("/smoke/big")).status, 404);
+  });
+
+  test("a port already taken: one line naming EADDRINUSE on stderr, exit 1", async () => {
+    const taken = new URL(server.url).port;
+    const r = await runKvdb(["volume", join(dir, "second"), "--port", taken, "--host", HOST], env, 20_000, RUNTIMES[runtime]);
+    assert.is(r.code, 1);
+    assert.match(r.stderr, /^kvdb: cannot listen: .*EADDRINUSE.*\n$/);
   });
 
   test("SIGTERM stops it cleanly (exit code 0)", async () => {
