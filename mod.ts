@@ -7,13 +7,12 @@
  * options from flags first, then from the environment, then its default.
  */
 import process from "node:process";
-import { cac } from "cac";
-import { UsageError, flag, idleTimeoutOf, integer, masterOf, secretOf, sizeOf, text } from "./src/cli/options.ts";
+import { cac, type Command } from "cac";
+import { UsageError, flag, idleTimeoutOf, integer, masterOf, masterSettings, secretOf, sizeOf, text, volumesOf } from "./src/cli/options.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";
 import { bench } from "./src/bench/bench.ts";
 import { benchOptions, DEFAULTS as BENCH } from "./src/bench/options.ts";
 import { startMaster } from "./src/master/start.ts";
-import { volumeName } from "./src/master/volumes.ts";
 import { SERVER_VOLUMES, startServer } from "./src/server.ts";
 import { startVolume } from "./src/volume/start.ts";
 import { runJob } from "./src/ops/job-client.ts";
@@ -22,47 +21,52 @@ import { rebuild } from "./src/ops/rebuild.ts";
 const env = process.env;
 const VERSION = "0.1.0";
 
+/** Help of the options several commands take. */
+const HELP = {
+  host: "Address to listen on (env KVDB_HOST, default 0.0.0.0)",
+  secret: "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)",
+  private: "Refuse unsigned reads too (env KVDB_PRIVATE)",
+  maxSize: "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)",
+  idleTimeout:
+    "Seconds a connection may sit idle (no byte moving) before it is closed; headers must arrive within min(20, this) (env KVDB_IDLE_TIMEOUT, default 60)",
+  verbose: "Log one line per request (env KVDB_VERBOSE)",
+  clusterSecret: "The cluster's shared secret (env KVDB_SECRET)",
+};
+
+/** The options `master` and `server` share (read by masterSettings). */
+function masterOptions(cmd: Command, secretHelp = HELP.secret): Command {
+  return cmd
+    .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
+    .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
+    .option("--secret <s>", secretHelp)
+    .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
+    .option("--max-size <bytes>", HELP.maxSize)
+    .option("--idle-timeout <s>", HELP.idleTimeout)
+    .option("--verbose", HELP.verbose);
+}
+
 const cli = cac("kvdb");
 
-cli
-  .command("master [volumes] [db]", "Serve the public API; the index lives in LevelDB at DB")
-  .option("--volumes <list>", "Volume servers, comma-separated host:port (env KVDB_VOLUMES)")
-  .option("--db <dir>", "Index directory (env KVDB_DB)")
-  .option("--port <port>", "Port (env PORT, default 3000)")
-  .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
-  .option("--replicas <n>", "Copies of each value (env KVDB_REPLICAS, default min(3, volumes))")
-  .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
-  .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
-  .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)")
-  .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
-  .option("--max-size <bytes>", "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)")
-  .option("--idle-timeout <s>", "Seconds a connection may sit idle (no byte moving) before it is closed; headers must arrive within min(20, this) (env KVDB_IDLE_TIMEOUT, default 60)")
-  .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
+masterOptions(
+  cli
+    .command("master [volumes] [db]", "Serve the public API; the index lives in LevelDB at DB")
+    .option("--volumes <list>", "Volume servers, comma-separated host:port (env KVDB_VOLUMES)")
+    .option("--db <dir>", "Index directory (env KVDB_DB)")
+    .option("--port <port>", "Port (env PORT, default 3000)")
+    .option("--host <addr>", HELP.host)
+    .option("--replicas <n>", "Copies of each value (env KVDB_REPLICAS, default min(3, volumes))"),
+)
   .example("kvdb master localhost:3001,localhost:3002 /tmp/cachedb/")
   .example("kvdb master --volumes 127.0.0.1:3001,127.0.0.1:3002 --db /tmp/idx --port 3000 --replicas 2")
   .action((volumesArg, dbArg, o) => {
-    const volumes = text("volumes", volumesArg, o.volumes, env.KVDB_VOLUMES)
-      .split(",")
-      .map(volumeName)
-      .filter(Boolean);
-    if (!volumes.length) throw new UsageError("volumes: give at least one host:port");
-    if (new Set(volumes).size !== volumes.length) throw new UsageError("volumes: a volume is listed twice");
-    const bad = volumes.find((v) => !/^[^\s/:]+:\d{1,5}$/.test(v));
-    if (bad) throw new UsageError(`volumes: ${JSON.stringify(bad)} is not host:port`);
+    const volumes = volumesOf(volumesArg, o.volumes, env.KVDB_VOLUMES);
     return serveUntilSignal(
       startMaster({
+        ...masterSettings(o),
         volumes,
         db: text("db", dbArg, o.db, env.KVDB_DB),
         port: integer("port", o.port ?? env.PORT ?? 3000, 0, 65535),
-        hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
         replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? Math.min(3, volumes.length), 1, volumes.length),
-        proxy: flag(o.proxy, env.KVDB_PROXY),
-        verbose: flag(o.verbose, env.KVDB_VERBOSE),
-        timeoutMs: 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600),
-        secret: secretOf(o.secret),
-        urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
-        maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
-        idleTimeoutMs: idleTimeoutOf(o.idleTimeout, 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600)),
       }),
     );
   });
@@ -70,14 +74,14 @@ cli
 cli
   .command("volume [dir]", "Serve the blobs stored under DIR")
   .option("--port <port>", "Port (env PORT, default 3001)")
-  .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
-  .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)")
+  .option("--host <addr>", HELP.host)
+  .option("--secret <s>", HELP.secret)
   .option("--previous-secret <s>", "Also accepted, while rotating to a new --secret (env KVDB_PREVIOUS_SECRET)")
-  .option("--private", "Refuse unsigned reads too (env KVDB_PRIVATE)")
-  .option("--max-size <bytes>", "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)")
-  .option("--idle-timeout <s>", "Seconds a connection may sit idle (no byte moving) before it is closed; headers must arrive within min(20, this) (env KVDB_IDLE_TIMEOUT, default 60)")
+  .option("--private", HELP.private)
+  .option("--max-size <bytes>", HELP.maxSize)
+  .option("--idle-timeout <s>", HELP.idleTimeout)
   .option("--max-bytes <bytes>", "Capacity cap, e.g. 10GiB: free space reported and accepted is at most this minus what is held; 507 beyond (env KVDB_MAX_BYTES)")
-  .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
+  .option("--verbose", HELP.verbose)
   .example("PORT=3002 kvdb volume /tmp/v2")
   .action((dir, o) => {
     const secret = secretOf(o.secret);
@@ -100,37 +104,25 @@ cli
     );
   });
 
-cli
-  .command("server [dir]", `All in one: a master and ${SERVER_VOLUMES} volumes in one process, data under DIR`)
-  .option("--port <port>", `Master port; volumes take the next ${SERVER_VOLUMES} (env PORT, default 3000)`)
-  .option("--host <addr>", "Address to listen on (env KVDB_HOST, default 0.0.0.0)")
-  .option("--replicas <n>", `Copies of each value (env KVDB_REPLICAS, default ${SERVER_VOLUMES})`)
-  .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
-  .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
-  .option("--secret <s>", "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET; default: a fresh random one)")
-  .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
-  .option("--private", "Refuse unsigned reads too (env KVDB_PRIVATE)")
-  .option("--max-size <bytes>", "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)")
-  .option("--idle-timeout <s>", "Seconds a connection may sit idle (no byte moving) before it is closed; headers must arrive within min(20, this) (env KVDB_IDLE_TIMEOUT, default 60)")
-  .option("--verbose", "Log one line per request (env KVDB_VERBOSE)")
-  .action((dir, o) =>
-    serveUntilSignal(
-      startServer({
-        dir: text("dir", dir, env.KVDB_DIR, "./kvdb-data"),
-        port: integer("port", o.port ?? env.PORT ?? 3000, 0, 65535 - SERVER_VOLUMES),
-        hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
-        replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? SERVER_VOLUMES, 1, SERVER_VOLUMES),
-        proxy: flag(o.proxy, env.KVDB_PROXY),
-        verbose: flag(o.verbose, env.KVDB_VERBOSE),
-        timeoutMs: 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600),
-        secret: secretOf(o.secret),
-        urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
-        private: flag(o.private, env.KVDB_PRIVATE),
-        maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
-        idleTimeoutMs: idleTimeoutOf(o.idleTimeout, 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600)),
-      }),
-    ),
-  );
+masterOptions(
+  cli
+    .command("server [dir]", `All in one: a master and ${SERVER_VOLUMES} volumes in one process, data under DIR`)
+    .option("--port <port>", `Master port; volumes take the next ${SERVER_VOLUMES} (env PORT, default 3000)`)
+    .option("--host <addr>", HELP.host)
+    .option("--replicas <n>", `Copies of each value (env KVDB_REPLICAS, default ${SERVER_VOLUMES})`)
+    .option("--private", HELP.private),
+  `${HELP.secret.slice(0, -1)}; default: a fresh random one)`,
+).action((dir, o) =>
+  serveUntilSignal(
+    startServer({
+      ...masterSettings(o),
+      dir: text("dir", dir, env.KVDB_DIR, "./kvdb-data"),
+      port: integer("port", o.port ?? env.PORT ?? 3000, 0, 65535 - SERVER_VOLUMES),
+      replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? SERVER_VOLUMES, 1, SERVER_VOLUMES),
+      private: flag(o.private, env.KVDB_PRIVATE),
+    }),
+  ),
+);
 
 cli
   .command("bench", "Load generator: small-value cycles, redirects, misses, large values; prints a table")
@@ -151,20 +143,16 @@ cli
   .command("rebuild", "Reconstruct a lost master index from what the volumes hold (master stopped)")
   .option("--volumes <list>", "Every volume server, comma-separated host:port (env KVDB_VOLUMES)")
   .option("--db <dir>", "Index directory to write; its keys are replaced (env KVDB_DB)")
-  .option("--secret <s>", "The cluster's shared secret (env KVDB_SECRET)")
+  .option("--secret <s>", HELP.clusterSecret)
   .example("kvdb rebuild --volumes localhost:3001,localhost:3002 --db /tmp/idx")
   .action(async (o) => {
-    const volumes = text("volumes", o.volumes, env.KVDB_VOLUMES).split(",").map(volumeName).filter(Boolean);
-    const bad = volumes.find((v) => !/^[^\s/:]+:\d{1,5}$/.test(v));
-    if (bad || !volumes.length) throw new UsageError(`volumes: ${JSON.stringify(bad ?? "")} is not host:port`);
-    if (new Set(volumes).size !== volumes.length) throw new UsageError("volumes: a volume is listed twice");
-    await rebuild({ volumes, db: text("db", o.db, env.KVDB_DB), secret: secretOf(o.secret) });
+    await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES), db: text("db", o.db, env.KVDB_DB), secret: secretOf(o.secret) });
   });
 
 cli
   .command("rebalance", "Move every key to the volumes placement now chooses, online (after volumes were added or removed)")
   .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
-  .option("--secret <s>", "The cluster's shared secret (env KVDB_SECRET)")
+  .option("--secret <s>", HELP.clusterSecret)
   .example("kvdb rebalance --master http://localhost:3000")
   .action(async (o) => process.exit(await runJob({ master: masterOf(o.master), kind: "rebalance", secret: secretOf(o.secret) })));
 
@@ -172,7 +160,7 @@ cli
   .command("verify", "Check every key's replicas (present, size, md5 re-hashed on the volume); exit 0 only if all is well")
   .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
   .option("--repair", "Re-copy missing or corrupt replicas, finish interrupted deletes, remove abandoned writes (env KVDB_REPAIR)")
-  .option("--secret <s>", "The cluster's shared secret (env KVDB_SECRET)")
+  .option("--secret <s>", HELP.clusterSecret)
   .example("kvdb verify --master http://localhost:3000 --repair")
   .action(async (o) =>
     process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), secret: secretOf(o.secret) })),

@@ -3,7 +3,7 @@
  * A bad value throws the caller's usage error (mod.ts: one line on stderr, exit 2).
  */
 import { isLoopbackHost } from "./loopback.ts";
-import { formatSize, parseSize } from "./size.ts";
+import { formatSize, parseSize } from "../size.ts";
 
 export const WORKLOADS = ["thrash", "redirect", "missing", "large"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];

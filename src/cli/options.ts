@@ -3,7 +3,8 @@
  * else its default. A bad value is a UsageError: one line on stderr, exit 2.
  */
 import process from "node:process";
-import { parseSize } from "../bench/size.ts";
+import { volumeName } from "../master/volumes.ts";
+import { parseSize } from "../size.ts";
 
 const env = process.env;
 
@@ -62,3 +63,43 @@ export function idleTimeoutOf(value: unknown, volumeTimeoutMs = 0): number {
   return ms;
 }
 
+
+/** A list of volumes (--volumes, KVDB_VOLUMES, an argument): host:port each, none twice. */
+export function volumesOf(...candidates: unknown[]): string[] {
+  const volumes = text("volumes", ...candidates)
+    .split(",")
+    .map(volumeName)
+    .filter(Boolean);
+  if (!volumes.length) throw new UsageError("volumes: give at least one host:port");
+  if (new Set(volumes).size !== volumes.length) throw new UsageError("volumes: a volume is listed twice");
+  const bad = volumes.find((v) => !/^[^\s/:]+:\d{1,5}$/.test(v));
+  if (bad) throw new UsageError(`volumes: ${JSON.stringify(bad)} is not host:port`);
+  return volumes;
+}
+
+/** The cac options of a command that runs a master (`master`, `server`). */
+export interface MasterFlags {
+  host?: unknown;
+  proxy?: unknown;
+  verbose?: unknown;
+  volumeTimeout?: unknown;
+  secret?: unknown;
+  urlTtl?: unknown;
+  maxSize?: unknown;
+  idleTimeout?: unknown;
+}
+
+/** What `master` and `server` read alike: how the master listens and talks to volumes and clients. */
+export function masterSettings(o: MasterFlags) {
+  const timeoutMs = 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600);
+  return {
+    hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
+    proxy: flag(o.proxy, env.KVDB_PROXY),
+    verbose: flag(o.verbose, env.KVDB_VERBOSE),
+    timeoutMs,
+    secret: secretOf(o.secret),
+    urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
+    maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
+    idleTimeoutMs: idleTimeoutOf(o.idleTimeout, timeoutMs),
+  };
+}

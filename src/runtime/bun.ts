@@ -35,9 +35,7 @@ export const bun: Runtime = {
       // The default is 128 MiB per body: too small for 1 GiB values (--max-size limits it).
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout,
-      fetch(req, srv) {
-        return app.fetch(req, srv);
-      },
+      fetch: app.fetch, // hono's fetch gets Bun's server as its env
     });
     return {
       port: server.port,

@@ -67,7 +67,7 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
   app.get("*", async (c) => {
     const key = keyOf(c);
     if (key instanceof Response) return key;
-    const entry = await catalog.get(key);
+    const entry = catalog.get(key);
     if (!entry) return c.body(null, 404, { "content-length": "0" });
     const path = blobs.path(key);
     // Synchronous, like the catalog lookup: an inode the kernel has cached costs less

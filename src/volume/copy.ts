@@ -96,7 +96,7 @@ export function copyRoutes(app: Hono, { blobs, catalog, secret }: { blobs: Blobs
   app.get("/_kvdb/check/*", async (c) => {
     const parsed = keyAfter(runtime.rawPath(c), "/_kvdb/check");
     if ("error" in parsed) return fail(c, 400, parsed.error);
-    const entry = (await catalog.get(parsed.key)) ?? null;
+    const entry = catalog.get(parsed.key) ?? null;
     const cat = entry && { size: entry.size, md5: entry.md5 };
     const hash = createHash("md5");
     let size = 0;
