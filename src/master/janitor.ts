@@ -24,17 +24,15 @@ export async function recover(m: Master): Promise<number> {
 /** One pass over the orphans whose volume is up. */
 export async function sweepOrphans(m: Master): Promise<void> {
   for await (const { volume, key } of m.records.orphanList()) {
-    if (!m.volumes.isUp(volume) || m.busy.has(key)) continue;
-    m.busy.add(key);
-    try {
+    if (!m.volumes.isUp(volume)) continue;
+    // A held key is left for the next pass.
+    await m.locks.hold(key, async () => {
       // The key may have been written again onto this very volume: then the replica is live.
       const now = m.records.get(key);
       if (now?.volumes.includes(volume) || (await deleteReplica(m, volume, key))) {
         await m.records.forgetOrphan(volume, key);
       }
-    } finally {
-      m.busy.delete(key);
-    }
+    });
   }
 }
 

@@ -94,21 +94,6 @@ export function startJob(m: Master, kind: Job["kind"], repair: boolean): Job {
   return job;
 }
 
-/** Waits until `key` is free, then holds it (m.busy) while `fn` runs. False if it stayed busy. */
-export async function holding(m: Master, key: string, fn: () => Promise<void>, waitMs = 5000): Promise<boolean> {
-  for (const deadline = Date.now() + waitMs; m.busy.has(key); ) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  m.busy.add(key);
-  try {
-    await fn();
-  } finally {
-    m.busy.delete(key);
-  }
-  return true;
-}
-
 /**
  * Runs `fn` on every key of the index, `width` at a time, counting job.done. The index
  * is read through one LevelDB iterator (a snapshot), never loaded whole.

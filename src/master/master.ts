@@ -1,4 +1,5 @@
 /** What every master handler works with. */
+import type { KeyLocks } from "./locks.ts";
 import type { Records } from "./records.ts";
 import type { VolumeSet } from "./volumes.ts";
 
@@ -6,8 +7,8 @@ export interface Master {
   records: Records;
   volumes: VolumeSet;
   replicas: number;
-  /** Keys with a write or delete in flight: a second one gets 409 at once. */
-  busy: Set<string>;
+  /** Keys with an operation in flight: a second write or delete gets 409 at once. */
+  locks: KeyLocks;
   /** Stream GET bodies through the master instead of redirecting. */
   proxy: boolean;
   /** How long a volume may stall (no answer, no progress) before a call to it fails. */

@@ -1,6 +1,6 @@
 /**
  * Online rebalance: every key is moved to the volumes placement now chooses, while
- * the master keeps serving. Per key, holding it (m.busy) so no write or delete of it
+ * the master keeps serving. Per key, holding it (m.locks) so no write or delete of it
  * runs meanwhile:
  *   1. each wanted volume that lacks the value pulls it from a current replica
  *      (volume → volume, streamed, size and md5 checked, fsynced);
@@ -10,7 +10,7 @@
  * A crash between any two steps loses nothing: before 2 the old record still holds
  * (a copy already made is simply made again), after 2 the orphans say what to delete.
  */
-import { eachKey, holding, problem, count, type Job } from "./jobs.ts";
+import { eachKey, problem, count, type Job } from "./jobs.ts";
 import { pull } from "./copy.ts";
 import type { Master } from "./master.ts";
 import { deleteReplica } from "./purge.ts";
@@ -54,7 +54,7 @@ const same = (a: string[], b: string[]) => a.length === b.length && a.every((v) 
 
 export async function rebalance(m: Master, job: Job): Promise<void> {
   await eachKey(m, job, 4, async (key) => {
-    const held = await holding(m, key, async () => {
+    const held = await m.locks.holdWhenFree(key, async () => {
       const record = m.records.get(key);
       if (!record || (record.state !== "live" && record.state !== "unlinked")) return count(job, "skipped");
       const want = wanted(m, key);

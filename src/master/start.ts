@@ -4,6 +4,7 @@ import { announce, warnNoSecret } from "../log.ts";
 import { runtime } from "../runtime.ts";
 import { urlOf, type Running } from "../running.ts";
 import { masterApp } from "./app.ts";
+import { KeyLocks } from "./locks.ts";
 import { recover, startJanitor } from "./janitor.ts";
 import type { Master } from "./master.ts";
 import { Records } from "./records.ts";
@@ -36,7 +37,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   const volumes = new VolumeSet(o.volumes, o.secret, o.urlTtl);
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
-  const m: Master = { records, volumes, replicas: o.replicas, busy: new Set(), proxy: o.proxy, timeoutMs: o.timeoutMs ?? 30_000, maxSize: o.maxSize, secret: o.secret };
+  const m: Master = { records, volumes, replicas: o.replicas, locks: new KeyLocks(), proxy: o.proxy, timeoutMs: o.timeoutMs ?? 30_000, maxSize: o.maxSize, secret: o.secret };
   const recovered = await recover(m);
   if (recovered) console.log(`kvdb master: cleaned up ${recovered} operation(s) a stop interrupted`);
   const stopJanitor = startJanitor(m);
@@ -52,9 +53,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
     async close() {
       await listener.close();
       // A handler may still be cleaning up after a client that hung up: let it finish.
-      for (const deadline = Date.now() + 10_000; m.busy.size && Date.now() < deadline; ) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await m.locks.idle(10_000);
       stopJanitor();
       volumes.stop();
       await records.close();

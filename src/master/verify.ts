@@ -15,7 +15,7 @@
  */
 import { runtime } from "../runtime.ts";
 import { checkReplica, pull } from "./copy.ts";
-import { count, eachKey, holding, problem, type Job } from "./jobs.ts";
+import { count, eachKey, problem, type Job } from "./jobs.ts";
 import { sweepOrphans } from "./janitor.ts";
 import type { Master } from "./master.ts";
 import { deleteReplica, purge } from "./purge.ts";
@@ -89,12 +89,12 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
     const { key } = JSON.parse(line) as { key: string };
     const record = m.records.get(key);
     if (record?.volumes.includes(volume)) continue;
-    if (m.busy.has(key)) continue; // a write of it is under way
+    if (m.locks.has(key)) continue; // a write of it is under way
     if (!job.repair) {
       problem(job, `${key} on ${volume}: not in the index (abandoned write)`);
       continue;
     }
-    await holding(m, key, async () => {
+    await m.locks.holdWhenFree(key, async () => {
       const now = m.records.get(key);
       if (now?.volumes.includes(volume)) return;
       if (await deleteReplica(m, volume, key)) count(job, "strays deleted");
@@ -105,7 +105,7 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
 
 export async function verify(m: Master, job: Job): Promise<void> {
   await eachKey(m, job, 4, async (key) => {
-    const held = await holding(m, key, () => verifyKey(m, job, key));
+    const held = await m.locks.holdWhenFree(key, () => verifyKey(m, job, key));
     if (!held) count(job, "busy");
   });
   for (const v of m.volumes.all) {

@@ -3,10 +3,11 @@
  * live. Any failure removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
-import { declaredLength, limited, overLimit, TooLarge } from "../content-length.ts";
+import { declaredLength, limited, overLimit, TooLarge, type DeclaredLength } from "../content-length.ts";
 import { fail } from "../fail.ts";
 import { runtime } from "../runtime.ts";
 import { upload } from "../upload.ts";
+import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./purge.ts";
 import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
@@ -42,61 +43,60 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
   }
   const tooLarge = overLimit(declared, m.maxSize);
   if (tooLarge) return fail(c, 413, tooLarge);
-  if (m.busy.has(key)) return fail(c, 409, "another write or delete of this key is in flight");
-  m.busy.add(key);
+  return m.locks.hold(key, () => store(m, c, key, declared)) ?? fail(c, 409, IN_FLIGHT);
+}
+
+/** The write itself, the key held. */
+async function store(m: Master, c: Context, key: string, declared: DeclaredLength): Promise<Response> {
+  const old = m.records.get(key);
+  if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
+  // An unlinked key may be written again (as in minikeyvalue); a record left by a
+  // crash is cleaned up first. Either way the old bytes go before the new come.
+  if (old) await purge(m, key, old);
+
+  const headers: Record<string, string> =
+    declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
+  const targets = await connect(m, key, headers);
+  if (targets.length < m.replicas) {
+    for (const t of targets) t.upload.abort(new Error("not enough volumes"));
+    return fail(c, 503, `only ${targets.length} of the ${m.replicas} replicas' volumes are up`);
+  }
+  const volumes = targets.map((t) => t.volume);
+  // A declared length a chosen volume cannot hold is refused before a byte is read: the
+  // volume would answer 507 at once, but the master would only hear it on a later write.
+  if (declared.kind === "length") {
+    const free = (name: string) => m.volumes.get(name)?.free ?? 0;
+    const full = volumes.filter((v) => declared.bytes > free(v));
+    if (full.length) {
+      for (const t of targets) t.upload.abort(new Error("value does not fit"));
+      return fail(c, 507, `nothing stored: ${declared.bytes} bytes do not fit on ${full.join(",")}`);
+    }
+  }
+  const record = { state: "writing" as const, volumes, size: 0, md5: "", time: Date.now() };
+  await m.records.begin(key, record);
+
   try {
-    const old = m.records.get(key);
-    if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
-    // An unlinked key may be written again (as in minikeyvalue); a record left by a
-    // crash is cleaned up first. Either way the old bytes go before the new come.
-    if (old) await purge(m, key, old);
-
-    const headers: Record<string, string> =
-      declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
-    const targets = await connect(m, key, headers);
-    if (targets.length < m.replicas) {
-      for (const t of targets) t.upload.abort(new Error("not enough volumes"));
-      return fail(c, 503, `only ${targets.length} of the ${m.replicas} replicas' volumes are up`);
+    const body = runtime.body(c);
+    if (!body) throw new ClientAborted("no body");
+    // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
+    const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
+    if (declared.kind === "length" && size !== declared.bytes) {
+      throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
     }
-    const volumes = targets.map((t) => t.volume);
-    // A declared length a chosen volume cannot hold is refused before a byte is read: the
-    // volume would answer 507 at once, but the master would only hear it on a later write.
-    if (declared.kind === "length") {
-      const free = (name: string) => m.volumes.get(name)?.free ?? 0;
-      const full = volumes.filter((v) => declared.bytes > free(v));
-      if (full.length) {
-        for (const t of targets) t.upload.abort(new Error("value does not fit"));
-        return fail(c, 507, `nothing stored: ${declared.bytes} bytes do not fit on ${full.join(",")}`);
-      }
-    }
-    const record = { state: "writing" as const, volumes, size: 0, md5: "", time: Date.now() };
-    await m.records.begin(key, record);
-
-    try {
-      const body = runtime.body(c);
-      if (!body) throw new ClientAborted("no body");
-      // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
-      const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
-      if (declared.kind === "length" && size !== declared.bytes) {
-        throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
-      }
-      if (size === 0) {
-        await purge(m, key, record);
-        return fail(c, 411, "empty body");
-      }
-      await m.records.commit(key, { state: "live", volumes, size, md5, time: Date.now() });
-      return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
-    } catch (e) {
+    if (size === 0) {
       await purge(m, key, record);
-      if (e instanceof TooLarge) return fail(c, 413, `nothing stored: ${e.message}`);
-      if (e instanceof ClientAborted) return fail(c, 400, e.message);
-      if (e instanceof VolumeFailed) {
-        if (e.status === 0) m.volumes.markDown(e.volume, e.message);
-        return fail(c, e.status === 507 ? 507 : 503, `nothing stored: ${e.message}`);
-      }
-      throw e;
+      return fail(c, 411, "empty body");
     }
-  } finally {
-    m.busy.delete(key);
+    await m.records.commit(key, { state: "live", volumes, size, md5, time: Date.now() });
+    return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
+  } catch (e) {
+    await purge(m, key, record);
+    if (e instanceof TooLarge) return fail(c, 413, `nothing stored: ${e.message}`);
+    if (e instanceof ClientAborted) return fail(c, 400, e.message);
+    if (e instanceof VolumeFailed) {
+      if (e.status === 0) m.volumes.markDown(e.volume, e.message);
+      return fail(c, e.status === 507 ? 507 : 503, `nothing stored: ${e.message}`);
+    }
+    throw e;
   }
 }

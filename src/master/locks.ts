@@ -1,0 +1,58 @@
+/**
+ * The keys with a write, delete, cleanup or job step in flight: one operation per key
+ * at a time. A second PUT or DELETE of a held key gets 409 at once; a job step waits
+ * for the key; a stopping master waits for every key to be let go.
+ */
+/** The 409's message for a key held by another write or delete. */
+export const IN_FLIGHT = "another write or delete of this key is in flight";
+
+export class KeyLocks {
+  private readonly held = new Set<string>();
+  /** Woken at the next release. */
+  private waiting: (() => void)[] = [];
+
+  has(key: string): boolean {
+    return this.held.has(key);
+  }
+
+  /** Runs `fn` holding `key`; undefined, without running it, if the key is held already. */
+  hold<T>(key: string, fn: () => Promise<T>): Promise<T> | undefined {
+    if (this.held.has(key)) return undefined;
+    this.held.add(key);
+    return fn().finally(() => this.release(key));
+  }
+
+  /** Waits up to `waitMs` (default 5 s) for `key` to be let go, then runs `fn` holding it; false if it stayed held. */
+  async holdWhenFree(key: string, fn: () => Promise<void>, waitMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    while (this.held.has(key)) if (!(await this.nextRelease(deadline))) return false;
+    await this.hold(key, fn); // free: nothing ran between the check and the hold
+    return true;
+  }
+
+  /** Waits until no key is held, or `waitMs` has passed. */
+  async idle(waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (this.held.size && (await this.nextRelease(deadline)));
+  }
+
+  private release(key: string): void {
+    this.held.delete(key);
+    const woken = this.waiting;
+    this.waiting = [];
+    for (const wake of woken) wake();
+  }
+
+  /** True at the next release, false at `deadline`. */
+  private nextRelease(deadline: number): Promise<boolean> {
+    const left = deadline - Date.now();
+    if (left <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), left);
+      this.waiting.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
