@@ -8,7 +8,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank } from "../src/placement.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
-import { bytes, enc, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
+import { bytes, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
+import { keyPath } from "../src/keys.ts";
 
 let c: Cluster;
 
@@ -23,19 +24,19 @@ test.after(async () => {
 const HEX32 = /^[0-9a-f]{32}$/;
 
 async function put(key: string, body: string | Buffer, method = "PUT", base = c.url): Promise<Response> {
-  const res = await fetch(base + enc(key), { method, body: body as BodyInit });
+  const res = await fetch(base + keyPath(key), { method, body: body as BodyInit });
   await res.arrayBuffer();
   return res;
 }
 
 /** GET or HEAD without following the redirect; body drained. */
 async function peek(key: string, method = "GET", base = c.url): Promise<{ res: Response; body: Buffer }> {
-  const res = await fetch(base + enc(key), { method, redirect: "manual" });
+  const res = await fetch(base + keyPath(key), { method, redirect: "manual" });
   return { res, body: Buffer.from(await res.arrayBuffer()) };
 }
 
 async function send(key: string, method: string, base = c.url): Promise<Response> {
-  const res = await fetch(base + enc(key), { method });
+  const res = await fetch(base + keyPath(key), { method });
   await res.arrayBuffer();
   return res;
 }
@@ -46,7 +47,7 @@ interface Page {
 }
 
 async function listPage(prefix: string, query = "list", base = c.url): Promise<Page> {
-  const res = await fetch(`${base}${enc(prefix)}?${query}`);
+  const res = await fetch(`${base}${keyPath(prefix)}?${query}`);
   const text = await res.text();
   assert.is(res.status, 200, `list ${prefix}?${query}: ${text}`);
   assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
@@ -113,7 +114,7 @@ test("409 while another write of the same key is in flight; the first then finis
   const key = "/put/inflight";
   const first = bytes(64 * 1024, 3);
   const second = bytes(32 * 1024, 4);
-  const slow = slowPut(c.url, enc(key), { "content-length": String(first.length + second.length) });
+  const slow = slowPut(c.url, keyPath(key), { "content-length": String(first.length + second.length) });
   await slow.write(first);
   // Ready when every replica's temp file exists: the master holds the key and streams.
   await until("the first write reached the volumes", () => c.volumes.every((v) => filesUnder(join(v.dir, "tmp")).length === 1));

@@ -4,10 +4,9 @@
  * 2, an unreachable master exit 1. No timing is asserted: only counts and errors.
  */
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, spawnKvdb, startCluster, tempDir, type Cluster, type Ran, runKvdb } from "./cluster.ts";
+import { freePort, HOST, spawnKvdb, startCluster, tempDir, type Cluster, type Ran, runKvdb } from "./cluster.ts";
 
 /** `kvdb bench ...args` to completion (killed after 60 s). */
 const bench = (args: string[]) => runKvdb(["bench", ...args]);
@@ -150,14 +149,7 @@ for (const [what, args, mentions] of usageErrors) {
 }
 
 test("a master nobody listens on: exit 1, one line", async () => {
-  const port = await new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const r = await bench(["--master", `http://${HOST}:${port}`, "--workload", "missing", "--count", "1"]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /^kvdb: cannot reach the master at http:\/\/127\.0\.0\.1:\d+: .+\n$/);

@@ -8,24 +8,12 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, spawnKvdb, tempDir, until, type Child, runKvdb } from "./cluster.ts";
+import { freePort, HOST, spawnKvdb, tempDir, until, type Child, runKvdb } from "./cluster.ts";
 
-/** The environment without any setting kvdb reads, so only what a test passes counts. */
 /** Runs `kvdb ...args` to completion (killed after 10 s). */
 const run = (args: string[], env: Record<string, string> = {}) => runKvdb(args, env, 10_000);
 
 /** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Runs `fn` with `children` started by it, then kills them all and removes `dirs`. */
 async function withChildren(dirs: string[], fn: (children: Child[]) => Promise<void>): Promise<void> {
   const children: Child[] = [];

@@ -3,6 +3,7 @@
  * (fast) or as child processes (for kill -9). Data lives in a fresh temp dir.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -107,6 +108,28 @@ export interface Child {
 }
 
 /**
+ * A child's environment: this process's, less the KVDB_* and PORT settings a developer
+ * may have exported (they would change every server a test starts), plus `env`.
+ */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KVDB_") && k !== "PORT") base[k] = v;
+  return { ...base, ...env };
+}
+
+/** A loopback port free at the time of asking (something else may take it after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, HOST, () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
  * Runs `kvdb ...args` (under Node unless `command` says otherwise, from the repo root)
  * and resolves once it printed its start line ("kvdb <role> url=...", the master's
  * for `server`): a readiness check, not a sleep.
@@ -120,7 +143,7 @@ export function spawnKvdb(
   return new Promise((resolve, reject) => {
     const proc = spawn(command[0], [...command.slice(1), ...args], {
       cwd: REPO,
-      env: { ...process.env, ...env },
+      env: childEnv(env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -182,11 +205,9 @@ export interface Ran {
  * and PORT variables left out so only `env` sets them; killed after `timeoutMs`.
  * `command`: how kvdb is run (RUNTIMES), Node by default.
  */
-export function runKvdb(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000, command: readonly string[] = [process.execPath, KVDB]): Promise<Ran> {
-  const base: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KVDB_") && k !== "PORT") base[k] = v;
+export function runKvdb(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000, command: readonly string[] = RUNTIMES.node): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(command[0], [...command.slice(1), ...args], { cwd: REPO, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(command[0], [...command.slice(1), ...args], { cwd: REPO, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     proc.stdout!.on("data", (d) => (stdout += d));

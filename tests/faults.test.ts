@@ -11,6 +11,7 @@ import { rank } from "../src/placement.ts";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { HOST, until } from "./cluster.ts";
+import { locate } from "./http.ts";
 import { patternMd5, startProcCluster, streamGet, streamPut, type ProcCluster } from "./streams.ts";
 
 const MiB = 1 << 20;
@@ -20,12 +21,6 @@ async function put(url: string, body: string): Promise<Response> {
 }
 
 /** GET through the master without following: status, Location, Key-Volumes. */
-async function locate(c: ProcCluster, key: string): Promise<{ status: number; location: string; volumes: string[] }> {
-  const res = await fetch(`${c.master.url}${keyPath(key)}`, { redirect: "manual" });
-  await res.arrayBuffer();
-  return { status: res.status, location: res.headers.get("location") ?? "", volumes: (res.headers.get("key-volumes") ?? "").split(",").filter(Boolean) };
-}
-
 /** True if a new TCP connection to the port is refused. */
 function refuses(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -89,7 +84,7 @@ test("a volume killed with SIGKILL: marked down, reads go to live replicas, writ
     // Every read of a key with a replica on v0 redirects to its live replica and returns the bytes.
     for (const key of onV0) {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const loc = await locate(c, key);
+        const loc = await locate(c.master.url, key);
         assert.is(loc.status, 302, `GET ${key}`);
         assert.ok(!loc.location.includes(`//${v0.name}/`), `redirect to the dead volume: ${loc.location}`);
         const res = await fetch(loc.location);
@@ -109,7 +104,7 @@ test("a volume killed with SIGKILL: marked down, reads go to live replicas, writ
       assert.is(kv.length, 2);
       assert.not.ok(kv.includes(v0.name), `Key-Volumes ${kv} includes the dead volume`);
       values.set(key, `down ${i}`);
-      const loc = await locate(c, key);
+      const loc = await locate(c.master.url, key);
       assert.is(loc.status, 302);
       assert.equal(loc.volumes, kv, "the record says where the bytes really are");
       assert.is(await (await fetch(loc.location)).text(), `down ${i}`);
@@ -125,12 +120,12 @@ test("a volume killed with SIGKILL: marked down, reads go to live replicas, writ
     // With 2 replicas and one volume up, a write cannot be placed: 503, nothing stored.
     const noRoom = await put(`${c.master.url}/sigkill/no-room`, "x");
     assert.is(noRoom.status, 503);
-    assert.is((await locate(c, "/sigkill/no-room")).status, 404);
+    assert.is((await locate(c.master.url, "/sigkill/no-room")).status, 404);
 
     // Restarted on the same ports: up again, and they serve what they held.
     await Promise.all([v0.restart(), v1.restart()]);
     await until("both volumes up again", async () => (await c.health()).every((v) => v.up), 5000);
-    const back = await locate(c, onlyV0V1);
+    const back = await locate(c.master.url, onlyV0V1);
     assert.is(back.status, 302);
     for (const v of [v0, v1]) {
       const res = await fetch(`${v.url}${keyPath(onlyV0V1)}`);
@@ -174,7 +169,7 @@ test("a volume killed during a large streamed PUT: 5xx or cut, nothing stored an
     if (result.status !== 0) assert.ok(result.status >= 500 && result.status < 600, `status ${result.status}: ${result.body}`);
 
     // Nothing stored: no key, no blob, no temp file on the surviving volumes.
-    assert.is((await locate(c, key)).status, 404);
+    assert.is((await locate(c.master.url, key)).status, 404);
     for (const v of others) {
       await until(`temp files gone on ${v.name}`, () => v.tmpFiles().length === 0, 5000);
       assert.not.ok(v.hasBlob(key), `blob left on ${v.name}`);
@@ -197,7 +192,7 @@ test("a volume killed during a large streamed PUT: 5xx or cut, nothing stored an
     assert.is(retry.status, 201, retry.body);
     assert.is(retry.headers["content-md5"], retry.md5);
     assert.not.ok(String(retry.headers["key-volumes"]).split(",").includes(victim.name));
-    const loc = await locate(c, key);
+    const loc = await locate(c.master.url, key);
     assert.is(loc.status, 302);
     const got = await streamGet(loc.location);
     assert.equal([got.status, got.size, got.md5], [200, 8 * MiB, retry.md5]);
@@ -220,7 +215,7 @@ test("a volume killed during a GET stream: the client sees a cut (never a short 
     const size = 128 * MiB;
     const put = await streamPut(`${c.master.url}${key}`, size);
     assert.is(put.status, 201, put.body);
-    const first = await locate(c, key);
+    const first = await locate(c.master.url, key);
     const victim = c.volumes.find((v) => first.location.startsWith(v.url))!;
     // Read slowly (paused socket) so the stream is surely mid-flight when the volume dies.
     const outcome = await new Promise<string>((resolve) => {
@@ -243,7 +238,7 @@ test("a volume killed during a GET stream: the client sees a cut (never a short 
     // Content-Length is sent first, so a cut is visible to the client as an error, not a short value.
     assert.ok(outcome === "complete" || outcome.startsWith("cut"), outcome);
     await until("the master sees the victim down", async () => !(await isUp(c, victim.name)), 5000);
-    const again = await locate(c, key);
+    const again = await locate(c.master.url, key);
     assert.is(again.status, 302);
     assert.not.ok(again.location.startsWith(victim.url), "redirected to the dead volume");
     const got = await streamGet(again.location);
@@ -276,7 +271,7 @@ test("a volume that hangs (SIGSTOP) mid-PUT: the master gives up after --volume-
     assert.is(result.status, 503, `${result.status} ${result.body} ${result.error?.message ?? ""}`);
     assert.match(result.body, /stalled/);
     assert.ok(seconds < 15, `answered after ${seconds} s`);
-    assert.is((await locate(c, key)).status, 404);
+    assert.is((await locate(c.master.url, key)).status, 404);
     hung.child.proc.kill("SIGCONT");
     await until("the hung volume answers again", () => isUp(c, hung.name), 5000);
     const retry = await streamPut(`${c.master.url}${key}`, 1 * MiB, { seed: "retry" });
@@ -316,7 +311,7 @@ test("the master killed mid-PUT: after restart the key is absent, no blob anywhe
     await c.master.restart();
     assert.is(c.master.port, port);
     assert.match(c.master.child.output(), /cleaned up 1 operation/);
-    assert.is((await locate(c, key)).status, 404);
+    assert.is((await locate(c.master.url, key)).status, 404);
     const head = await fetch(`${c.master.url}${key}`, { method: "HEAD", redirect: "manual" });
     assert.is(head.status, 404);
     for (const v of c.volumes) {
@@ -329,7 +324,7 @@ test("the master killed mid-PUT: after restart the key is absent, no blob anywhe
     const again = await streamPut(`${c.master.url}${key}`, 4 * MiB, { seed: "again" });
     assert.is(again.status, 201, again.body);
     assert.is(again.headers["content-md5"], again.md5);
-    const loc = await locate(c, key);
+    const loc = await locate(c.master.url, key);
     assert.is(loc.status, 302);
     const got = await streamGet(loc.location);
     assert.equal([got.status, got.size, got.md5], [200, 4 * MiB, patternMd5("again", 4 * MiB)]);
@@ -353,7 +348,7 @@ test("DELETE while a replica's volume is down: 202, key gone at once, the janito
 
     const del = await fetch(`${c.master.url}${key}`, { method: "DELETE" });
     assert.is(del.status, 202, await del.text());
-    assert.is((await locate(c, key)).status, 404);
+    assert.is((await locate(c.master.url, key)).status, 404);
     const listed = await (await fetch(`${c.master.url}/faults/?list`)).json();
     assert.equal(listed.keys, []);
     assert.not.ok(other.hasBlob(key), "the live replica is deleted at once");
@@ -399,7 +394,7 @@ test("SIGTERM: master and volume exit 0, the index closes cleanly, and everythin
     await c.master.restart();
     await until("all volumes up", async () => (await c.health()).every((v) => v.up), 5000);
     for (const key of keys) {
-      const loc = await locate(c, key);
+      const loc = await locate(c.master.url, key);
       assert.is(loc.status, 302);
       assert.is(loc.volumes.length, 3);
       const res = await fetch(`${v0.url}${keyPath(key)}`);
@@ -436,7 +431,7 @@ test("SIGTERM during an upload lets it finish (201), then the master exits 0", a
     assert.ok(Date.now() - t0 < 2000, `exited ${Date.now() - t0} ms after the last answer`);
 
     await c.master.restart();
-    const loc = await locate(c, key);
+    const loc = await locate(c.master.url, key);
     assert.is(loc.status, 302);
     const got = await streamGet(loc.location);
     assert.equal([got.status, got.size, got.md5], [200, size, result.md5]);

@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { request, type ClientRequest, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import { join, relative } from "node:path";
+import { keyPath } from "../src/keys.ts";
 
 export interface RawResponse {
   status: number;
@@ -158,7 +159,6 @@ export const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("h
 export const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
 /** The URL path of a key: each segment percent-encoded. */
-export const enc = (key: string) => key.split("/").map(encodeURIComponent).join("/");
 
 /** Deterministic pseudo-random bytes (no two tests share a value by accident). */
 export function bytes(n: number, seed = 1): Buffer<ArrayBuffer> {
@@ -171,4 +171,11 @@ export function bytes(n: number, seed = 1): Buffer<ArrayBuffer> {
     b[i] = x & 0xff;
   }
   return b;
+}
+
+/** Where the master says `key` lives: its answer (302 or not), Location and Key-Volumes; redirects not followed. */
+export async function locate(master: string, key: string, method = "GET"): Promise<{ status: number; location: string; volumes: string[] }> {
+  const res = await fetch(`${master}${keyPath(key)}`, { method, redirect: "manual" });
+  await res.arrayBuffer();
+  return { status: res.status, location: res.headers.get("location") ?? "", volumes: (res.headers.get("key-volumes") ?? "").split(",").filter(Boolean) };
 }

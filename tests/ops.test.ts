@@ -16,6 +16,7 @@ import type { Running } from "../src/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { blobPath } from "../src/keys.ts";
 import { HOST, tempDir, until, runKvdb as cli } from "./cluster.ts";
+import { locate, md5 } from "./http.ts";
 
 type Vol = Running & { name: string; dir: string };
 
@@ -56,7 +57,6 @@ function value(i: number): Buffer {
   return b;
 }
 
-const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 const keyOf = (i: number) => `/ops/k${String(i).padStart(4, "0")}${i % 7 === 0 ? " with space" : ""}`;
 
 async function putAll(url: string, n: number): Promise<void> {
@@ -245,11 +245,7 @@ test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is ne
     assert.is(clean.code, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, /verify: 20 keys, 0 missing, 0 corrupt.*all well/);
 
-    const where = async (i: number) => {
-      const res = await fetch(`${m.url}${keyPath(keyOf(i))}`, { redirect: "manual" });
-      await res.arrayBuffer();
-      return { volumes: (res.headers.get("key-volumes") ?? "").split(","), location: res.headers.get("location") ?? "" };
-    };
+    const where = (i: number) => locate(m.url, keyOf(i));
     // Flip bytes in one replica of key 3 (bit rot) and delete one replica of key 5.
     const k3 = await where(3);
     const rotted = vols.find((v) => v.name === k3.volumes[0])!;

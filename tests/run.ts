@@ -1,7 +1,9 @@
 /**
  * Runs every tests/*.test.ts file (compiled to dist/node/tests) in its own Node
  * process, two at a time, and ends with one line: "N passed, N failed".
- * A file that crashes or exits early counts as one failure on top of what it reported.
+ * A file that crashes or exits early counts as one failure on top of what it reported;
+ * one still running after FILE_DEADLINE_MS (a server a failed test left open keeps its
+ * process alive) is killed and counts as failed.
  */
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -16,6 +18,7 @@ const files = readdirSync(here)
   .filter((f) => !only.length || only.some((o) => f.includes(o)))
   .sort();
 const PARALLEL = Number(process.env.KVDB_TEST_JOBS ?? 2);
+const FILE_DEADLINE_MS = 5 * 60_000;
 
 interface Outcome {
   file: string;
@@ -31,9 +34,14 @@ function runFile(file: string): Promise<Outcome> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(here, file)], { env: { ...process.env, FORCE_COLOR: "0" } });
     let output = "";
+    const deadline = setTimeout(() => {
+      output += `\nkilled: still running after ${FILE_DEADLINE_MS / 60_000} minutes\n`;
+      child.kill("SIGKILL");
+    }, FILE_DEADLINE_MS);
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
     child.on("close", (code) => {
+      clearTimeout(deadline);
       const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? 0);
       const total = num("Total");
       const passed = num("Passed");

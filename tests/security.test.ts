@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys.ts";
 import { signUrl, SKEW_SECONDS } from "../src/signing.ts";
 import { spawnKvdb, startCluster, tempDir, type Cluster } from "./cluster.ts";
+import { locate } from "./http.ts";
 
 const SECRET = "test-secret-0123456789abcdef";
 
@@ -18,10 +19,9 @@ async function status(url: string, init: RequestInit = {}): Promise<number> {
 }
 
 async function located(c: Cluster, key: string, method = "GET"): Promise<URL> {
-  const res = await fetch(`${c.url}${keyPath(key)}`, { method, redirect: "manual" });
-  await res.arrayBuffer();
-  assert.is(res.status, 302);
-  return new URL(res.headers.get("location")!);
+  const { status, location } = await locate(c.url, key, method);
+  assert.is(status, 302);
+  return new URL(location);
 }
 
 let c: Cluster;

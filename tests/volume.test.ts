@@ -11,7 +11,8 @@ import * as assert from "uvu/assert";
 import type { Running } from "../src/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { HOST, startCluster, tempDir, until, type Cluster } from "./cluster.ts";
-import { bytes, enc, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
+import { bytes, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
+import { keyPath } from "../src/keys.ts";
 
 let root: string;
 let dir: string;
@@ -261,7 +262,7 @@ test("/_kvdb/list → NDJSON lines {key, size, md5, time} in key order", async (
   const values: Record<string, Buffer<ArrayBuffer>> = { "/l/b": bytes(10, 1), "/l/a": bytes(20, 2), "/l/c d/é": bytes(30, 3) };
   const t0 = Date.now();
   for (const [k, v] of Object.entries(values)) {
-    assert.is((await fetch(vol.url + enc(k), { method: "PUT", body: v })).status, 201);
+    assert.is((await fetch(vol.url + keyPath(k), { method: "PUT", body: v })).status, 201);
   }
   const res = await fetch(`${vol.url}/_kvdb/list`);
   assert.is(res.status, 200);
@@ -283,7 +284,7 @@ test("/_kvdb/list → NDJSON lines {key, size, md5, time} in key order", async (
     assert.is(l!.md5, md5(v));
     assert.ok(l!.time >= t0 - 1000 && l!.time <= Date.now() + 1000, "time is a ms timestamp");
   }
-  for (const k of Object.keys(values)) assert.is((await fetch(vol.url + enc(k), { method: "DELETE" })).status, 204);
+  for (const k of Object.keys(values)) assert.is((await fetch(vol.url + keyPath(k), { method: "DELETE" })).status, 204);
 });
 
 // ---------------------------------------------------------------- aborted upload
@@ -328,7 +329,7 @@ test("an upload aborted mid-body leaves no temp file, no catalog entry, and the 
 
 test("blob files live at <dir>/blobs/aa/bb/sha256(key), never outside the dir", async () => {
   const keys = ["/f/plain", "/f/a b/ü", "/f/" + "x".repeat(500), "/f/dots.../x", "/f/%2e%2e"];
-  for (const k of keys) assert.is((await fetch(vol.url + enc(k), { method: "PUT", body: k })).status, 201, k);
+  for (const k of keys) assert.is((await fetch(vol.url + keyPath(k), { method: "PUT", body: k })).status, 201, k);
   // Traversal attempts on the volume's own API are refused.
   for (const path of ["/../escape", "/f/../../escape", "/%2e%2e/escape", "/f/%2E%2E/%2e%2e/escape", "//escape", "/f%00", "/%zz", "/_kvdb/x"]) {
     const res = await send(vol.url, "PUT", path, "evil");
@@ -348,7 +349,7 @@ test("blob files live at <dir>/blobs/aa/bb/sha256(key), never outside the dir", 
   }
   // One blob file per catalog entry.
   assert.is(blobs.length, (await health()).count);
-  for (const k of keys) assert.is((await fetch(vol.url + enc(k), { method: "DELETE" })).status, 204, k);
+  for (const k of keys) assert.is((await fetch(vol.url + keyPath(k), { method: "DELETE" })).status, 204, k);
 });
 
 // ---------------------------------------------------------------- key length, through the master
@@ -359,31 +360,31 @@ test("a 1024-byte key works end to end through the master; its file name stays s
   const multi = "/" + "é".repeat(511) + "z"; // 1 + 1022 + 1 bytes
   for (const key of [ascii, multi]) {
     assert.is(Buffer.byteLength(key), 1024);
-    const res = await fetch(cluster.url + enc(key), { method: "PUT", body: `long ${key.length}` });
+    const res = await fetch(cluster.url + keyPath(key), { method: "PUT", body: `long ${key.length}` });
     assert.is(res.status, 201, `PUT ${Buffer.byteLength(key)}-byte key`);
-    const redirect = await fetch(cluster.url + enc(key), { redirect: "manual" });
+    const redirect = await fetch(cluster.url + keyPath(key), { redirect: "manual" });
     assert.is(redirect.status, 302);
     const got = await fetch(redirect.headers.get("location")!);
     assert.is(got.status, 200);
     assert.is(await got.text(), `long ${key.length}`);
-    const list = (await (await fetch(`${cluster.url}${enc(key.slice(0, 10))}?list`)).json()) as { keys: string[] };
+    const list = (await (await fetch(`${cluster.url}${keyPath(key.slice(0, 10))}?list`)).json()) as { keys: string[] };
     assert.ok(list.keys.includes(key));
     const h = sha256(key);
     assert.ok(filesUnder(join(v.dir, "blobs")).includes(`${h.slice(0, 2)}/${h.slice(2, 4)}/${h}`));
   }
   for (const f of filesUnder(join(v.dir, "blobs"))) assert.is(f.split("/").pop()!.length, 64);
-  for (const key of [ascii, multi]) assert.is((await fetch(cluster.url + enc(key), { method: "DELETE" })).status, 204);
+  for (const key of [ascii, multi]) assert.is((await fetch(cluster.url + keyPath(key), { method: "DELETE" })).status, 204);
 });
 
 test("a 1025-byte key → 400 at the master and at the volume", async () => {
   for (const key of ["/" + "k".repeat(1024), "/" + "é".repeat(512)]) {
     assert.ok(Buffer.byteLength(key) > 1024);
     for (const method of ["PUT", "GET", "HEAD", "DELETE", "UNLINK"]) {
-      const res = await send(cluster.url, method, enc(key), method === "PUT" ? "x" : undefined);
+      const res = await send(cluster.url, method, keyPath(key), method === "PUT" ? "x" : undefined);
       assert.is(res.status, 400, `${method} at the master`);
       if (method !== "HEAD") assert.match(res.body.toString(), /^[^\n]+\n$/);
     }
-    assert.is((await send(cluster.volumes[0].url, "PUT", enc(key), "x")).status, 400, "PUT at the volume");
+    assert.is((await send(cluster.volumes[0].url, "PUT", keyPath(key), "x")).status, 400, "PUT at the volume");
   }
   assert.equal(filesUnder(join(cluster.volumes[0].dir, "blobs")), []);
 });
