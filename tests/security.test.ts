@@ -3,6 +3,7 @@
  * master's redirects are signed, expiring, good for GET/HEAD of one key; --private
  * volumes refuse unsigned reads; a few seconds of clock skew never break a URL.
  */
+import { rmSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys.ts";
@@ -130,6 +131,7 @@ test("no secret: a warning at start; kvdb server makes its own secret", async ()
     assert.is(await status(`${volume.origin}/evil`, { method: "PUT", body: "x" }), 403);
   } finally {
     await s.stop("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -145,6 +147,7 @@ test("rotation: a volume with --previous-secret accepts both secrets, and no oth
     assert.is(await put("some-other-secret-0123456789", "/signed-by-other"), 403);
   } finally {
     await v.stop("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
