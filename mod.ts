@@ -137,7 +137,7 @@ cli
   .option("--json", "Print the results as JSON instead of a table (env KVDB_BENCH_JSON)")
   .example("kvdb bench --workload thrash,missing --concurrency 32 --seconds 5")
   .example("kvdb bench --master http://127.0.0.1:3000 --workload large --large-size 1GiB --count 3")
-  .action(async (o) => process.exit(await bench(benchOptions(o, env, UsageError))));
+  .action(async (o) => process.exit(await bench(benchOptions(o, env))));
 
 cli
   .command("rebuild", "Reconstruct a lost master index from what the volumes hold (master stopped)")

@@ -3,7 +3,7 @@
  * timeout or Ctrl-C kills them all (by pid) before the temp dirs are removed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { REPO } from "../tests/cluster.ts";
+import { childEnv, REPO } from "../tests/cluster.ts";
 
 const live = new Set<ChildProcess>();
 
@@ -12,18 +12,25 @@ export function remember(proc: ChildProcess): void {
   proc.once("exit", () => live.delete(proc));
 }
 
-/** SIGKILLs every child still running and waits until they are gone. */
+/**
+ * Stops a child: SIGTERM, so one that starts children of its own (bench/put-rss) can
+ * stop them and remove its files; SIGKILL if it is still there after `graceMs`.
+ */
+function end(proc: ChildProcess, graceMs = 5000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    const kill = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+    proc.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    proc.kill("SIGTERM");
+  });
+}
+
+/** Stops every child still running and waits until they are gone. */
 export async function killAll(): Promise<void> {
-  await Promise.all(
-    [...live].map(
-      (p) =>
-        new Promise<void>((resolve) => {
-          if (p.exitCode !== null || p.signalCode !== null) return resolve();
-          p.once("exit", () => resolve());
-          p.kill("SIGKILL");
-        }),
-    ),
-  );
+  await Promise.all([...live].map((p) => end(p)));
 }
 
 export interface Server {
@@ -35,7 +42,7 @@ export interface Server {
 /** Starts a server that prints "port=N" when it listens. */
 export function startServer(cmd: string, args: string[], timeoutMs = 15_000): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(cmd, args, { cwd: REPO, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
     remember(proc);
     let out = "";
     const timer = setTimeout(() => {
@@ -71,18 +78,21 @@ export interface Ran {
   stderr: string;
 }
 
-/** Runs a command to completion, killed after `timeoutMs`. */
+/**
+ * Runs a command to completion, stopped after `timeoutMs`. Without the shell's KVDB_*
+ * settings: a KVDB_BENCH_SIZE there must not change what the report says was measured.
+ */
 export function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(cmd, args, { cwd: REPO, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
     remember(proc);
     let stdout = "";
     let stderr = "";
     proc.stdout!.on("data", (d) => (stdout += d));
     proc.stderr!.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => {
-      stderr += `\n(killed after ${timeoutMs} ms)`;
-      proc.kill("SIGKILL");
+      stderr += `\n(stopped after ${timeoutMs} ms)`;
+      void end(proc);
     }, timeoutMs);
     proc.once("error", (e) => {
       clearTimeout(timer);

@@ -18,12 +18,12 @@ function processCpuSeconds(pid: number): number {
   }
 }
 
-/** Busy and total CPU seconds of the whole machine (all cores). */
-function machineCpuSeconds(): { busy: number; total: number } {
+/** Busy CPU seconds of the whole machine (all cores). */
+function machineBusySeconds(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
   const idle = fields[3] + fields[4]; // idle + iowait
-  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+  return (total - idle) / TICKS_PER_SECOND;
 }
 
 export interface CpuShare {
@@ -36,16 +36,16 @@ export interface CpuShare {
 /** Starts measuring; stop() gives the average cores used by each group since. */
 export function measureCpu(groups: Record<string, number[]>): { stop(): CpuShare } {
   const t0 = performance.now();
-  const m0 = machineCpuSeconds();
+  const m0 = machineBusySeconds();
   const sum = (pids: number[]) => pids.reduce((s, p) => s + processCpuSeconds(p), 0);
   const start = Object.fromEntries(Object.entries(groups).map(([g, pids]) => [g, sum(pids)]));
   return {
     stop() {
       const seconds = (performance.now() - t0) / 1000;
-      const m1 = machineCpuSeconds();
+      const m1 = machineBusySeconds();
       const cores: Record<string, number> = {};
       for (const [g, pids] of Object.entries(groups)) cores[g] = (sum(pids) - start[g]) / seconds;
-      return { cores, machine: (m1.busy - m0.busy) / seconds };
+      return { cores, machine: (m1 - m0) / seconds };
     },
   };
 }

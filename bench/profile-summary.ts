@@ -47,8 +47,7 @@ export function moduleOf(f: CallFrame): string {
     if (/^(net|stream|streams|socket|tcp|dns)/.test(p)) return "node:net+streams";
     if (/^(crypto)/.test(p)) return "node:crypto";
     if (/^(fs)/.test(p)) return "node:fs";
-    if (/^(timers|process|async_hooks|event|events|util|url|buffer|errors|validators|webstreams|abort)/.test(p)) return `node:${p.split("/")[0]}`;
-    return `node:${p.split("/")[0]}`;
+    return `node:${p.split("/")[0]}`; // timers, process, events, util, url, buffer, …
   }
   return url.replace(/^file:\/\//, "");
 }

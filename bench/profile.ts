@@ -14,7 +14,7 @@ import { killAll } from "./children.ts";
 import { measureCpu, type CpuShare } from "./cpu.ts";
 import { kvdbBench, type BenchOutput } from "./kvdb-bench.ts";
 import { BIN } from "./machine.ts";
-import { summarise, type CpuProfile, type Summary } from "./profile-summary.ts";
+import { summarise, summaryMarkdown, type CpuProfile, type Summary } from "./profile-summary.ts";
 import { makeBlobDirs, nodeFlags, resetVolumes, startBenchCluster } from "./runtimes.ts";
 
 export interface ThrashProfile {
@@ -56,7 +56,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : undefined;
   };
-  const { summaryMarkdown } = await import("./profile-summary.ts");
   const dir = tempDir("kvdb-profile");
   const stop = () => void killAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
   process.once("SIGINT", stop);

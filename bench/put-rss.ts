@@ -8,12 +8,13 @@
  *   node dist/node/bench/put-rss.js [--size 1GiB] [--replicas 3] [--runtime node|deno|bun]
  *   npm run bench:rss -- --size 256MiB
  */
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import process from "node:process";
 import { parseSize } from "../src/size.ts";
 import { streamGet, streamPut } from "../tests/streams.ts";
 import { tempDir } from "../tests/cluster.ts";
 import { killAll } from "./children.ts";
+import { procKiB, sampleRss } from "./rss.ts";
 import { startBenchCluster, type BenchCluster, type RuntimeName } from "./runtimes.ts";
 
 function option(name: string, fallback: string): string {
@@ -23,16 +24,6 @@ function option(name: string, fallback: string): string {
   const v = args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1];
   if (v === undefined) throw new Error(`--${name} needs a value`);
   return v;
-}
-
-/** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or 0 if the process is gone. */
-function procKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -64,20 +55,12 @@ async function main(): Promise<number> {
   try {
     cluster = await startBenchCluster(runtime, dir, { replicas });
     const pid = cluster.masterPid;
-    const idleKiB = procKiB(pid, "VmRSS");
-    let peakKiB = idleKiB;
-    const samples: number[] = [];
-    const sampler = setInterval(() => {
-      const kib = procKiB(pid, "VmRSS");
-      samples.push(kib);
-      peakKiB = Math.max(peakKiB, kib);
-    }, 100);
+    const sampler = sampleRss(pid);
 
     const t0 = performance.now();
     const put = await streamPut(`${cluster.url}/bench/put-rss`, size, { seed: "put-rss", timeoutMs: 30 * 60_000 });
     const seconds = (performance.now() - t0) / 1000;
-    clearInterval(sampler);
-    peakKiB = Math.max(peakKiB, procKiB(pid, "VmRSS"));
+    const rss = sampler.stop();
     const hwmKiB = procKiB(pid, "VmHWM");
 
     if (put.status !== 201 || put.headers["content-md5"] !== put.md5) {
@@ -89,11 +72,10 @@ async function main(): Promise<number> {
     const got = loc.status === 302 ? await streamGet(String(loc.headers.location)) : undefined;
     const verified = got?.status === 200 && got.size === size && got.md5 === put.md5;
 
-    const median = samples.length ? [...samples].sort((a, b) => a - b)[samples.length >> 1] : peakKiB;
     console.log(`value size         ${size} bytes (${mib(size)} MiB), ${replicas} replicas, Content-Length, ${runtime}`);
     console.log(`seconds            ${seconds.toFixed(2)}`);
     console.log(`MB/s               ${(size / 1e6 / seconds).toFixed(0)} (client → master; MB = 10^6 bytes)`);
-    console.log(`master peak RSS    ${(peakKiB / 1024).toFixed(1)} MiB sampled every 100 ms (${samples.length} samples; idle ${(idleKiB / 1024).toFixed(1)} MiB, median ${(median / 1024).toFixed(1)} MiB)`);
+    console.log(`master peak RSS    ${rss.peakMiB.toFixed(1)} MiB sampled every 100 ms (${rss.samples} samples; idle ${rss.idleMiB.toFixed(1)} MiB, median ${rss.medianMiB.toFixed(1)} MiB)`);
     console.log(`master VmHWM       ${(hwmKiB / 1024).toFixed(1)} MiB`);
     console.log(`read back          ${verified ? "ok, md5 " + put.md5 : "MISMATCH"}`);
     return verified ? 0 : 1;

@@ -11,16 +11,26 @@ export function procKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
-/** Starts sampling; stop() returns the idle (first) and peak RSS in MiB. */
-export function sampleRss(pid: number, everyMs = 100): { stop(): { idleMiB: number; peakMiB: number } } {
+export interface RssSamples {
+  /** At the start, before any load. */
+  idleMiB: number;
+  peakMiB: number;
+  medianMiB: number;
+  samples: number;
+}
+
+/** Starts sampling; stop() returns the idle (first), peak and median RSS in MiB. */
+export function sampleRss(pid: number, everyMs = 100): { stop(): RssSamples } {
   const idle = procKiB(pid, "VmRSS");
-  let peak = idle;
-  const timer = setInterval(() => (peak = Math.max(peak, procKiB(pid, "VmRSS"))), everyMs);
+  const samples: number[] = [];
+  const timer = setInterval(() => samples.push(procKiB(pid, "VmRSS")), everyMs);
   return {
     stop() {
       clearInterval(timer);
-      peak = Math.max(peak, procKiB(pid, "VmRSS"));
-      return { idleMiB: idle / 1024, peakMiB: peak / 1024 };
+      samples.push(procKiB(pid, "VmRSS"));
+      const sorted = [...samples].sort((a, b) => a - b);
+      const mib = (kib: number) => kib / 1024;
+      return { idleMiB: mib(idle), peakMiB: mib(Math.max(idle, ...samples)), medianMiB: mib(sorted[sorted.length >> 1]), samples: samples.length };
     },
   };
 }

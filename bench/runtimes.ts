@@ -99,22 +99,29 @@ async function spawnRemembered(args: string[], command: readonly string[]): Prom
 }
 
 export async function startBenchCluster(runtime: RuntimeName, dir: string, o: Overrides = {}): Promise<BenchCluster> {
-  const children: Child[] = [];
+  // Every process that started, as soon as it has: one that fails must not leave the others running.
+  const volumes: Child[] = [];
+  let master: Child | undefined;
   const stop = async () => {
-    const [master, ...volumes] = children;
     if (master) await stopGently(master);
     await Promise.all(volumes.map(stopGently));
   };
   try {
     mkdirSync(dir, { recursive: true });
-    const volumes = await Promise.all(
-      VOLUMES.map((v, i) => spawnRemembered(["volume", join(dir, v), "--port", "0", "--host", HOST], (i === 0 && o.firstVolume) || COMMANDS[runtime])),
+    const started = await Promise.allSettled(
+      VOLUMES.map(async (v, i) => {
+        const child = await spawnRemembered(["volume", join(dir, v), "--port", "0", "--host", HOST], (i === 0 && o.firstVolume) || COMMANDS[runtime]);
+        volumes.push(child);
+        return child;
+      }),
     );
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
     const names = volumes.map((v) => `${HOST}:${v.port}`).join(",");
-    children.push(await spawnRemembered(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", String(o.replicas ?? 3)], o.master ?? COMMANDS[runtime]), ...volumes);
-    return { url: children[0].url, masterPid: children[0].proc.pid!, volumePids: volumes.map((v) => v.proc.pid!), stop };
+    master = await spawnRemembered(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", String(o.replicas ?? 3)], o.master ?? COMMANDS[runtime]);
+    return { url: master.url, masterPid: master.proc.pid!, volumePids: volumes.map((v) => v.proc.pid!), stop };
   } catch (e) {
-    await Promise.all(children.map((c) => c.stop("SIGKILL")));
+    await Promise.all([master, ...volumes].map((c) => c?.stop("SIGKILL")));
     throw e;
   }
 }

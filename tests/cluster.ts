@@ -111,7 +111,7 @@ export interface Child {
  * A child's environment: this process's, less the KVDB_* and PORT settings a developer
  * may have exported (they would change every server a test starts), plus `env`.
  */
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+export function childEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KVDB_") && k !== "PORT") base[k] = v;
   return { ...base, ...env };

@@ -1,7 +1,8 @@
 /**
  * `kvdb bench` options: each from its flag, else its env var, else its default.
- * A bad value throws the caller's usage error (mod.ts: one line on stderr, exit 2).
+ * A bad value throws a UsageError (mod.ts: one line on stderr, exit 2).
  */
+import { flag, UsageError } from "../cli/options.ts";
 import { isLoopbackHost } from "./loopback.ts";
 import { formatSize, parseSize } from "../size.ts";
 
@@ -47,74 +48,69 @@ export const DEFAULTS = {
   largeSize: "256MiB",
 } as const;
 
-type UsageErrorClass = new (message: string) => Error;
 type Env = Record<string, string | undefined>;
 
 /** The first given value: a flag, then an env var, then the default. Repeated flags are refused. */
-function pick(name: string, flagValue: unknown, envValue: string | undefined, fallback: string | number, Usage: UsageErrorClass): string {
-  if (Array.isArray(flagValue)) throw new Usage(`--${name} must be given once`);
-  if (flagValue === true || flagValue === "") throw new Usage(`--${name} needs a value`);
+function pick(name: string, flagValue: unknown, envValue: string | undefined, fallback: string | number): string {
+  if (Array.isArray(flagValue)) throw new UsageError(`--${name} must be given once`);
+  if (flagValue === true || flagValue === "") throw new UsageError(`--${name} needs a value`);
   if (flagValue !== undefined && flagValue !== false) return String(flagValue);
   if (envValue !== undefined && envValue !== "") return envValue;
   return String(fallback);
 }
 
-function flag(value: unknown, envValue: string | undefined): boolean {
-  return value === true || (value === undefined && envValue !== undefined && !/^(0|false|no)?$/i.test(envValue));
-}
-
-function integer(name: string, s: string, min: number, max: number, Usage: UsageErrorClass): number {
+function integer(name: string, s: string, min: number, max: number): number {
   const n = Number(s);
   if (!/^\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new Usage(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(s)})`);
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(s)})`);
   }
   return n;
 }
 
-function size(name: string, s: string, min: number, max: number, Usage: UsageErrorClass): number {
+function size(name: string, s: string, min: number, max: number): number {
   const n = parseSize(s);
-  if (n === undefined) throw new Usage(`--${name} must be a size like 1KiB, 4MiB or 1GiB (got ${JSON.stringify(s)})`);
-  if (n < min || n > max) throw new Usage(`--${name} must be from ${formatSize(min)} to ${formatSize(max)} (got ${JSON.stringify(s)})`);
+  if (n === undefined) throw new UsageError(`--${name} must be a size like 1KiB, 4MiB or 1GiB (got ${JSON.stringify(s)})`);
+  if (n < min || n > max) throw new UsageError(`--${name} must be from ${formatSize(min)} to ${formatSize(max)} (got ${JSON.stringify(s)})`);
   return n;
 }
 
-export function benchOptions(o: BenchFlags, env: Env, Usage: UsageErrorClass): BenchOptions {
-  const masterText = pick("master", o.master, env.KVDB_MASTER, DEFAULTS.master, Usage);
+export function benchOptions(o: BenchFlags, env: Env): BenchOptions {
+  const masterText = pick("master", o.master, env.KVDB_MASTER, DEFAULTS.master);
   let master: URL;
   try {
     master = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(masterText) ? masterText : `http://${masterText}`);
   } catch {
-    throw new Usage(`--master must be a URL like http://localhost:3000 (got ${JSON.stringify(masterText)})`);
+    throw new UsageError(`--master must be a URL like http://localhost:3000 (got ${JSON.stringify(masterText)})`);
   }
-  if (master.protocol !== "http:") throw new Usage(`--master: only http:// is supported (got ${JSON.stringify(masterText)})`);
+  if (master.protocol !== "http:") throw new UsageError(`--master: only http:// is supported (got ${JSON.stringify(masterText)})`);
   const allowRemote = flag(o.allowRemote, env.KVDB_ALLOW_REMOTE);
   if (!allowRemote && !isLoopbackHost(master.hostname)) {
-    throw new Usage(`--master ${master.host} is not this machine: bench sends heavy load; add --allow-remote if you mean it`);
+    throw new UsageError(`--master ${master.host} is not this machine: bench sends heavy load; add --allow-remote if you mean it`);
   }
 
-  const listed = pick("workload", o.workload, env.KVDB_BENCH_WORKLOAD, DEFAULTS.workload, Usage)
+  const listed = pick("workload", o.workload, env.KVDB_BENCH_WORKLOAD, DEFAULTS.workload)
     .split(",")
     .map((w) => w.trim().toLowerCase())
     .filter(Boolean);
   const unknown = listed.find((w) => w !== "all" && !(WORKLOADS as readonly string[]).includes(w));
   if (unknown !== undefined || !listed.length) {
-    throw new Usage(`--workload must list some of ${WORKLOADS.join(",")} or all (got ${JSON.stringify(unknown ?? "")})`);
+    throw new UsageError(`--workload must list some of ${WORKLOADS.join(",")} or all (got ${JSON.stringify(unknown ?? "")})`);
   }
   const workloads = WORKLOADS.filter((w) => listed.includes(w) || listed.includes("all"));
 
-  const seconds = Number(pick("seconds", o.seconds, env.KVDB_BENCH_SECONDS, DEFAULTS.seconds, Usage));
+  const seconds = Number(pick("seconds", o.seconds, env.KVDB_BENCH_SECONDS, DEFAULTS.seconds));
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw new Usage(`--seconds must be a number of seconds above 0 and at most 3600 (got ${JSON.stringify(o.seconds ?? env.KVDB_BENCH_SECONDS)})`);
+    throw new UsageError(`--seconds must be a number of seconds above 0 and at most 3600 (got ${JSON.stringify(o.seconds ?? env.KVDB_BENCH_SECONDS)})`);
   }
 
   return {
     master,
     workloads,
-    concurrency: integer("concurrency", pick("concurrency", o.concurrency, env.KVDB_BENCH_CONCURRENCY, DEFAULTS.concurrency, Usage), 1, 1024, Usage),
-    size: size("size", pick("size", o.size, env.KVDB_BENCH_SIZE, DEFAULTS.size, Usage), 1, 2 ** 30, Usage),
-    count: integer("count", pick("count", o.count, env.KVDB_BENCH_COUNT, DEFAULTS.count, Usage), 1, 1e9, Usage),
+    concurrency: integer("concurrency", pick("concurrency", o.concurrency, env.KVDB_BENCH_CONCURRENCY, DEFAULTS.concurrency), 1, 1024),
+    size: size("size", pick("size", o.size, env.KVDB_BENCH_SIZE, DEFAULTS.size), 1, 2 ** 30),
+    count: integer("count", pick("count", o.count, env.KVDB_BENCH_COUNT, DEFAULTS.count), 1, 1e9),
     seconds,
-    largeSize: size("large-size", pick("large-size", o.largeSize, env.KVDB_BENCH_LARGE_SIZE, DEFAULTS.largeSize, Usage), 1, 2 ** 40, Usage),
+    largeSize: size("large-size", pick("large-size", o.largeSize, env.KVDB_BENCH_LARGE_SIZE, DEFAULTS.largeSize), 1, 2 ** 40),
     allowRemote,
     json: flag(o.json, env.KVDB_BENCH_JSON),
   };

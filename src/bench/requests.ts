@@ -32,17 +32,20 @@ function md5Problem(r: Reply, value: Value): string | undefined {
   return md5 !== undefined && md5 !== value.md5() ? `Content-Md5 ${md5}, but the value's md5 is ${value.md5()}` : undefined;
 }
 
+/** What is wrong with an answer: not the `expected` one (`accepted` false), or a Content-Md5 that is not `value`'s. */
+function replyProblem(what: string, key: string, r: Reply, accepted: boolean, expected: string, value?: Value): string | undefined {
+  if (r.error || !accepted) return why(what, key, r, expected);
+  const bad = value && md5Problem(r, value);
+  return bad ? `${what} ${key}: ${bad}` : undefined;
+}
+
 /** PUT the value (Content-Length, streamed beyond 1 MiB); 2xx (kvdb: 201) expected. */
 export async function put(t: Target, step: Step, value: Value): Promise<boolean> {
   const t0 = step.begin();
   const r = await t.http.send({ method: "PUT", url: new URL(value.key, t.master), body: value, idleMs: t.idleMs });
-  if (r.error || r.status < 200 || r.status > 299) {
-    step.fail(why("PUT", value.key, r, "201"));
-    return false;
-  }
-  const bad = md5Problem(r, value);
-  if (bad) {
-    step.fail(`PUT ${value.key}: ${bad}`);
+  const problem = replyProblem("PUT", value.key, r, r.status >= 200 && r.status <= 299, "201", value);
+  if (problem) {
+    step.fail(problem);
     return false;
   }
   if (r.sentAt !== undefined && r.answeredAt !== undefined && r.answeredAt >= r.sentAt) step.tail(r.answeredAt - r.sentAt);
@@ -60,41 +63,32 @@ export async function locate(t: Target, step: Step, value: Value): Promise<URL |
   const check = value.checker();
   const r = await t.http.send({ method: "GET", url: new URL(value.key, t.master), check, idleMs: t.idleMs });
   const location = header(r, "location");
-  if (r.error || !(r.status === 200 || (r.status >= 301 && r.status <= 308 && location))) {
-    step.fail(why("GET", value.key, r, "302 with a Location"));
-    return undefined;
-  }
-  const bad = md5Problem(r, value);
-  if (bad) {
-    step.fail(`GET ${value.key}: ${bad}`);
+  const redirected = r.status >= 301 && r.status <= 308 && !!location;
+  const problem = replyProblem("GET", value.key, r, r.status === 200 || redirected, "302 with a Location", value);
+  if (problem) {
+    step.fail(problem);
     return undefined;
   }
   if (r.status === 200) {
     if (!check.ok) {
-    step.fail(`GET ${value.key}: ${check.problem}`);
-    return undefined;
-  }
+      step.fail(`GET ${value.key}: ${check.problem}`);
+      return undefined;
+    }
     step.ok(t0, value.size);
     return "served";
   }
-  let url: URL;
-  try {
-    url = new URL(location!, t.master);
-  } catch {
-    {
-    step.fail(`GET ${value.key}: Location ${JSON.stringify(location)} is not a URL`);
+  const url = URL.canParse(location!, t.master) ? new URL(location!, t.master) : undefined;
+  const wrong =
+    url === undefined
+      ? `Location ${JSON.stringify(location)} is not a URL`
+      : url.protocol !== "http:"
+        ? `Location ${url.href} is not http://`
+        : !t.allowRemote && !isLoopbackHost(url.hostname)
+          ? `redirected off this machine to ${url.host} (--allow-remote to follow)`
+          : undefined;
+  if (wrong) {
+    step.fail(`GET ${value.key}: ${wrong}`);
     return undefined;
-  }
-  }
-  if (url.protocol !== "http:") {
-    step.fail(`GET ${value.key}: Location ${url.href} is not http://`);
-    return undefined;
-  }
-  if (!t.allowRemote && !isLoopbackHost(url.hostname)) {
-    {
-    step.fail(`GET ${value.key}: redirected off this machine to ${url.host} (--allow-remote to follow)`);
-    return undefined;
-  }
   }
   step.ok(t0);
   return url;
@@ -128,15 +122,11 @@ export async function fetchValue(t: Target, get: Step, readStep: Step, value: Va
 export async function getStatus(t: Target, step: Step, value: Value, expected: number): Promise<boolean> {
   const t0 = step.begin();
   const r = await t.http.send({ method: "GET", url: new URL(value.key, t.master), idleMs: t.idleMs });
-  if (r.error || r.status !== expected || (expected === 302 && !header(r, "location"))) {
-    {
-    step.fail(why("GET", value.key, r, expected === 302 ? "302 with a Location" : String(expected)));
-    return false;
-  }
-  }
-  const bad = expected === 302 ? md5Problem(r, value) : undefined;
-  if (bad) {
-    step.fail(`GET ${value.key}: ${bad}`);
+  const redirect = expected === 302;
+  const accepted = r.status === expected && (!redirect || !!header(r, "location"));
+  const problem = replyProblem("GET", value.key, r, accepted, redirect ? "302 with a Location" : String(expected), redirect ? value : undefined);
+  if (problem) {
+    step.fail(problem);
     return false;
   }
   step.ok(t0);
