@@ -1,6 +1,6 @@
 /** Runs `kvdb bench --json` (the load generator) and parses its results. */
 import { existsSync } from "node:fs";
-import type { WorkloadResult } from "../src/bench/stats.ts";
+import type { WorkloadResult } from "../src/loadgen/stats.ts";
 import { run } from "./children.ts";
 import { BIN } from "./machine.ts";
 

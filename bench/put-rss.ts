@@ -10,7 +10,7 @@
  */
 import { rmSync } from "node:fs";
 import process from "node:process";
-import { parseSize } from "../src/size.ts";
+import { parseSize } from "../src/cli/size.ts";
 import { streamGet, streamPut } from "../tests/streams.ts";
 import { tempDir } from "../tests/cluster.ts";
 import { killAll } from "./children.ts";

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { StepSummary } from "../src/bench/stats.ts";
+import type { StepSummary } from "../src/loadgen/stats.ts";
 import type { CpuShare } from "./cpu.ts";
 import { stepOf, type BenchOutput } from "./kvdb-bench.ts";
 import { median, type DiskRate, type SendRates } from "./limits.ts";

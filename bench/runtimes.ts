@@ -56,7 +56,7 @@ export interface Overrides {
 }
 
 /**
- * Makes the 65,536 blob directories (blobs/aa/bb, src/keys.ts blobPath) of the volumes
+ * Makes the 65,536 blob directories (blobs/aa/bb, src/keys/keys.ts blobPath) of the volumes
  * under `dir`, as a volume has them once it has held a few hundred thousand values. A
  * fresh volume makes one, durably (mkdir and two more fsyncs), on nearly every small
  * PUT: 30–40% fewer thrash cycles than a volume that has been running a while, which is

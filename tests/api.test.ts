@@ -6,10 +6,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { rank } from "../src/placement.ts";
+import { rank } from "../src/keys/placement.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
-import { keyPath } from "../src/keys.ts";
+import { keyPath } from "../src/keys/keys.ts";
 
 let c: Cluster;
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startMaster, type MasterOptions } from "../src/master/start.ts";
-import type { Running } from "../src/running.ts";
+import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 
 export const HOST = "127.0.0.1";

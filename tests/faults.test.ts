@@ -6,8 +6,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ClassicLevel } from "classic-level";
-import { keyPath } from "../src/keys.ts";
-import { rank } from "../src/placement.ts";
+import { keyPath } from "../src/keys/keys.ts";
+import { rank } from "../src/keys/placement.ts";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { HOST, until } from "./cluster.ts";

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { blobPath, keyPath } from "../src/keys.ts";
+import { blobPath, keyPath } from "../src/keys/keys.ts";
 import { startCluster, type Cluster } from "./cluster.ts";
 import { addr, bytes, filesUnder, md5, parseResponse, send } from "./http.ts";
 

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { request, type ClientRequest, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import { join, relative } from "node:path";
-import { keyPath } from "../src/keys.ts";
+import { keyPath } from "../src/keys/keys.ts";
 
 export interface RawResponse {
   status: number;

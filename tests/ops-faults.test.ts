@@ -8,8 +8,8 @@ import * as assert from "uvu/assert";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
-import { keyPath } from "../src/keys.ts";
-import { rank } from "../src/placement.ts";
+import { keyPath } from "../src/keys/keys.ts";
+import { rank } from "../src/keys/placement.ts";
 import { HOST, spawnKvdb, tempDir, until, runKvdb as cli } from "./cluster.ts";
 import { MasterProc, patternMd5, streamGet, streamPut, VolumeProc } from "./streams.ts";
 

@@ -8,13 +8,13 @@ import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { keyPath } from "../src/keys.ts";
+import { keyPath } from "../src/keys/keys.ts";
 import { Records, type KeyRecord } from "../src/master/records.ts";
 import { startMaster } from "../src/master/start.ts";
-import { rank } from "../src/placement.ts";
-import type { Running } from "../src/running.ts";
+import { rank } from "../src/keys/placement.ts";
+import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
-import { blobPath } from "../src/keys.ts";
+import { blobPath } from "../src/keys/keys.ts";
 import { HOST, tempDir, until, runKvdb as cli } from "./cluster.ts";
 import { locate, md5 } from "./http.ts";
 

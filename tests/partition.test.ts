@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { keyPath } from "../src/keys.ts";
+import { keyPath } from "../src/keys/keys.ts";
 import { KVDB, spawnKvdb, tempDir, until, type Child, runKvdb as cli } from "./cluster.ts";
 import { MasterProc } from "./streams.ts";
 

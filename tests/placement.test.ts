@@ -4,8 +4,8 @@
 import { createHash } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { blobPath, keyPath, MAX_KEY_BYTES, parseKey, RESERVED_PREFIX } from "../src/keys.ts";
-import { rank, type Candidate } from "../src/placement.ts";
+import { blobPath, keyPath, MAX_KEY_BYTES, parseKey, RESERVED_PREFIX } from "../src/keys/keys.ts";
+import { rank, type Candidate } from "../src/keys/placement.ts";
 
 const N = 10_000;
 const KEYS = Array.from({ length: N }, (_, i) => `/bucket/object-${i}.bin`);

@@ -6,8 +6,8 @@
 import { rmSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { keyPath } from "../src/keys.ts";
-import { signUrl, SKEW_SECONDS } from "../src/signing.ts";
+import { keyPath } from "../src/keys/keys.ts";
+import { signUrl, SKEW_SECONDS } from "../src/http/signing.ts";
 import { spawnKvdb, startCluster, tempDir, type Cluster } from "./cluster.ts";
 import { locate } from "./http.ts";
 

@@ -8,7 +8,7 @@ import { createCipheriv, createHash } from "node:crypto";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
-import { blobPath } from "../src/keys.ts";
+import { blobPath } from "../src/keys/keys.ts";
 import { HOST, spawnKvdb, tempDir, type Child } from "./cluster.ts";
 
 /**

@@ -8,11 +8,11 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Running } from "../src/running.ts";
+import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { HOST, startCluster, tempDir, until, type Cluster } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
-import { keyPath } from "../src/keys.ts";
+import { keyPath } from "../src/keys/keys.ts";
 
 let root: string;
 let dir: string;

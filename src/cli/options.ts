@@ -4,7 +4,7 @@
  */
 import process from "node:process";
 import { volumeName } from "../master/volumes.ts";
-import { parseSize } from "../size.ts";
+import { parseSize } from "./size.ts";
 
 const env = process.env;
 

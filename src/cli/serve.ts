@@ -1,6 +1,6 @@
 /** Running a server until SIGINT/SIGTERM. */
 import process from "node:process";
-import type { Running } from "../running.ts";
+import type { Running } from "../http/running.ts";
 
 /** Keeps a server up until SIGINT/SIGTERM, then closes it gracefully and exits 0. */
 export async function serveUntilSignal(start: Promise<Running>): Promise<void> {

@@ -1,9 +1,9 @@
 /** The master's public HTTP API (SPEC §2), minikeyvalue-compatible. */
 import { Hono } from "hono";
-import { fail } from "../fail.ts";
-import { parseKey } from "../keys.ts";
-import { requestLog } from "../log.ts";
-import { runtime } from "../runtime.ts";
+import { fail } from "../http/fail.ts";
+import { parseKey } from "../keys/keys.ts";
+import { requestLog } from "../http/log.ts";
+import { runtime } from "../runtime/mod.ts";
 import { list } from "./list.ts";
 import { jobRoutes } from "./jobs.ts";
 import type { Master } from "./master.ts";

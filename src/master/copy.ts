@@ -1,5 +1,5 @@
 /** Master-side helpers of rebalance and verify: volume→volume copies and re-hash checks. */
-import { runtime } from "../runtime.ts";
+import { runtime } from "../runtime/mod.ts";
 import type { Master } from "./master.ts";
 import type { KeyRecord } from "./records.ts";
 

@@ -8,11 +8,11 @@
  * One job runs at a time: two would fight over the same keys.
  */
 import type { Hono } from "hono";
-import { fail } from "../fail.ts";
-import { requireSignature } from "../auth.ts";
+import { fail } from "../http/fail.ts";
+import { requireSignature } from "../http/auth.ts";
 import type { Master } from "./master.ts";
-import { rebalance } from "./rebalance.ts";
-import { verify } from "./verify.ts";
+import { rebalance } from "./jobs/rebalance.ts";
+import { verify } from "./jobs/verify.ts";
 
 export interface Job {
   id: string;

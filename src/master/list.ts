@@ -4,7 +4,7 @@
  * streamed, so a listing of millions of keys never sits in memory.
  */
 import type { Context } from "hono";
-import { fail } from "../fail.ts";
+import { fail } from "../http/fail.ts";
 import type { Master } from "./master.ts";
 import type { State } from "./records.ts";
 

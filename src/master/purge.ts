@@ -3,7 +3,7 @@
  * record. A replica whose volume cannot be reached becomes an orphan that the janitor
  * deletes when the volume is back, so a dead volume never blocks the key.
  */
-import { runtime } from "../runtime.ts";
+import { runtime } from "../runtime/mod.ts";
 import type { Master } from "./master.ts";
 import type { KeyRecord } from "./records.ts";
 

@@ -3,8 +3,8 @@
  * contacted on this path). With --proxy, the master streams the body itself.
  */
 import type { Context } from "hono";
-import { fail } from "../fail.ts";
-import { runtime } from "../runtime.ts";
+import { fail } from "../http/fail.ts";
+import { runtime } from "../runtime/mod.ts";
 import type { Master } from "./master.ts";
 import type { KeyRecord } from "./records.ts";
 

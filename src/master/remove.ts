@@ -3,7 +3,7 @@
  * once and leaves the bytes until a DELETE (minikeyvalue's soft delete).
  */
 import type { Context } from "hono";
-import { fail } from "../fail.ts";
+import { fail } from "../http/fail.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./purge.ts";

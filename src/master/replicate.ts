@@ -4,8 +4,8 @@
  * master holds a few chunks, never the value. The md5 is computed on the way.
  */
 import { createHash } from "node:crypto";
-import { TooLarge } from "../content-length.ts";
-import type { Upload } from "../upload.ts";
+import { TooLarge } from "../http/content-length.ts";
+import type { Upload } from "./upload.ts";
 
 /** The client's body broke off (disconnect, reset). */
 export class ClientAborted extends Error {}

@@ -1,8 +1,8 @@
 /** Starts a master: opens the index, checks the volumes, recovers, then serves. */
 import { resolve } from "node:path";
-import { announce, warnNoSecret } from "../log.ts";
-import { runtime } from "../runtime.ts";
-import { urlOf, type Running } from "../running.ts";
+import { announce, warnNoSecret } from "../http/log.ts";
+import { runtime } from "../runtime/mod.ts";
+import { urlOf, type Running } from "../http/running.ts";
 import { masterApp } from "./app.ts";
 import { KeyLocks } from "./locks.ts";
 import { recover, startJanitor } from "./janitor.ts";

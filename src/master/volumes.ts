@@ -2,10 +2,10 @@
  * The master's view of its volumes: which answer (background health checks), how
  * big each is (placement weight), and where a key goes.
  */
-import { keyPath } from "../keys.ts";
-import { rank } from "../placement.ts";
-import { runtime } from "../runtime.ts";
-import { signUrl } from "../signing.ts";
+import { keyPath } from "../keys/keys.ts";
+import { rank } from "../keys/placement.ts";
+import { runtime } from "../runtime/mod.ts";
+import { signUrl } from "../http/signing.ts";
 
 export interface Volume {
   name: string;

@@ -3,10 +3,10 @@
  * live. Any failure removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
-import { declaredLength, limited, overLimit, TooLarge, type DeclaredLength } from "../content-length.ts";
-import { fail } from "../fail.ts";
-import { runtime } from "../runtime.ts";
-import { upload } from "../upload.ts";
+import { declaredLength, limited, overLimit, TooLarge, type DeclaredLength } from "../http/content-length.ts";
+import { fail } from "../http/fail.ts";
+import { runtime } from "../runtime/mod.ts";
+import { upload } from "./upload.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./purge.ts";

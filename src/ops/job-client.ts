@@ -3,8 +3,8 @@
  * index), then poll its progress until it ends. A bar on a TTY, one summary line always;
  * exit 0 only if the job says all is well.
  */
-import { runtime } from "../runtime.ts";
-import { signUrl } from "../signing.ts";
+import { runtime } from "../runtime/mod.ts";
+import { signUrl } from "../http/signing.ts";
 import { barLine, Bar } from "./progress.ts";
 
 interface JobView {

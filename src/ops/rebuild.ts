@@ -12,9 +12,9 @@
  */
 import { Records, type KeyRecord } from "../master/records.ts";
 import { VolumeSet } from "../master/volumes.ts";
-import { runtime } from "../runtime.ts";
+import { runtime } from "../runtime/mod.ts";
 import { barLine, Bar } from "./progress.ts";
-import { ndjsonLines } from "../ndjson.ts";
+import { ndjsonLines } from "../http/ndjson.ts";
 
 export interface RebuildOptions {
   volumes: string[];

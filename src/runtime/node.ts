@@ -4,7 +4,7 @@ import { Readable, type Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
-import { keepAlive } from "../upload.ts";
+import { keepAlive } from "./keep-alive.ts";
 import { sendSlice } from "./node-send.ts";
 import { HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
 

@@ -7,12 +7,12 @@
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
  */
 import { Hono, type Context } from "hono";
-import { declaredLength, limited, overLimit, TooLarge } from "../content-length.ts";
-import { fail } from "../fail.ts";
-import { parseKey } from "../keys.ts";
-import { requestLog } from "../log.ts";
-import { runtime } from "../runtime.ts";
-import { requireSignature } from "../auth.ts";
+import { declaredLength, limited, overLimit, TooLarge } from "../http/content-length.ts";
+import { fail } from "../http/fail.ts";
+import { parseKey } from "../keys/keys.ts";
+import { requestLog } from "../http/log.ts";
+import { runtime } from "../runtime/mod.ts";
+import { requireSignature } from "../http/auth.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
 import { matchesEtag, parseRange } from "./range.ts";

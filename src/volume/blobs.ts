@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, statfs, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { blobPath } from "../keys.ts";
+import { blobPath } from "../keys/keys.ts";
 import { fsyncDir } from "./fd.ts";
 import { receive, type Written } from "./receive.ts";
 

@@ -15,10 +15,10 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Hono } from "hono";
-import { fail } from "../fail.ts";
-import { keyPath, parseKey } from "../keys.ts";
-import { runtime } from "../runtime.ts";
-import { signUrl } from "../signing.ts";
+import { fail } from "../http/fail.ts";
+import { keyPath, parseKey } from "../keys/keys.ts";
+import { runtime } from "../runtime/mod.ts";
+import { signUrl } from "../http/signing.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
 

@@ -1,9 +1,9 @@
 /** Starts one volume server on a data dir. */
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { announce, warnNoSecret } from "../log.ts";
-import { runtime } from "../runtime.ts";
-import { urlOf, type Running } from "../running.ts";
+import { announce, warnNoSecret } from "../http/log.ts";
+import { runtime } from "../runtime/mod.ts";
+import { urlOf, type Running } from "../http/running.ts";
 import { volumeApp } from "./app.ts";
 import { Blobs } from "./blobs.ts";
 import { Catalog } from "./catalog.ts";

@@ -10,12 +10,12 @@
  * A crash between any two steps loses nothing: before 2 the old record still holds
  * (a copy already made is simply made again), after 2 the orphans say what to delete.
  */
-import { eachKey, problem, count, type Job } from "./jobs.ts";
-import { pull } from "./copy.ts";
-import type { Master } from "./master.ts";
-import { deleteReplica } from "./purge.ts";
-import type { KeyRecord } from "./records.ts";
-import { runtime } from "../runtime.ts";
+import { eachKey, problem, count, type Job } from "../jobs.ts";
+import { pull } from "../copy.ts";
+import type { Master } from "../master.ts";
+import { deleteReplica } from "../purge.ts";
+import type { KeyRecord } from "../records.ts";
+import { runtime } from "../../runtime/mod.ts";
 
 /** Where `key` should live now: its placement, skipping volumes that are down. */
 export function wanted(m: Master, key: string): string[] {

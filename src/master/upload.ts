@@ -5,7 +5,8 @@
  * Node's own fetch buffers streamed bodies too (undici issue 4058).
  */
 import { once } from "node:events";
-import { Agent, request } from "node:http";
+import { request } from "node:http";
+import { keepAlive } from "../runtime/keep-alive.ts";
 
 /** One streamed HTTP request body going out to a volume. */
 export interface Upload {
@@ -17,9 +18,6 @@ export interface Upload {
   end(): Promise<{ status: number; body: string }>;
   abort(reason: unknown): void;
 }
-
-/** Keep-alive pool for calls between servers: no TCP handshake per request. */
-export const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
 
 /**
  * Starts a streamed PUT of a body to `url`. It fails once the receiver has neither

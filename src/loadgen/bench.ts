@@ -8,7 +8,7 @@ import process from "node:process";
 import { HttpClient } from "./http-client.ts";
 import type { BenchOptions } from "./options.ts";
 import { Progress } from "./progress.ts";
-import { formatSize } from "../size.ts";
+import { formatSize } from "../cli/size.ts";
 import type { WorkloadResult } from "./stats.ts";
 import { errorCount, renderTable } from "./table.ts";
 import { workloads, type Run } from "./workloads.ts";

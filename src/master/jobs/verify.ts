@@ -13,14 +13,14 @@
  *     deletes them.
  * ok (exit 0) only if nothing is left wrong.
  */
-import { runtime } from "../runtime.ts";
-import { checkReplica, pull } from "./copy.ts";
-import { count, eachKey, problem, type Job } from "./jobs.ts";
-import { sweepOrphans } from "./janitor.ts";
-import type { Master } from "./master.ts";
-import { deleteReplica, purge } from "./purge.ts";
+import { runtime } from "../../runtime/mod.ts";
+import { checkReplica, pull } from "../copy.ts";
+import { count, eachKey, problem, type Job } from "../jobs.ts";
+import { sweepOrphans } from "../janitor.ts";
+import type { Master } from "../master.ts";
+import { deleteReplica, purge } from "../purge.ts";
 import { dropReplicas, switchVolumes } from "./rebalance.ts";
-import { ndjsonLines } from "../ndjson.ts";
+import { ndjsonLines } from "../../http/ndjson.ts";
 
 async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
   const record = m.records.get(key);

@@ -6,8 +6,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { fail } from "./fail.ts";
-import { RESERVED_PREFIX } from "./keys.ts";
-import { runtime } from "./runtime.ts";
+import { RESERVED_PREFIX } from "../keys/keys.ts";
+import { runtime } from "../runtime/mod.ts";
 import { verifyRequest } from "./signing.ts";
 
 /** `secrets`: the current one first; a previous one is accepted while a rotation is under way. */

@@ -4,7 +4,7 @@
  */
 import { flag, UsageError } from "../cli/options.ts";
 import { isLoopbackHost } from "./loopback.ts";
-import { formatSize, parseSize } from "../size.ts";
+import { formatSize, parseSize } from "../cli/size.ts";
 
 export const WORKLOADS = ["thrash", "redirect", "missing", "large"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
