@@ -9,7 +9,8 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keyPath } from "../src/keys/keys.ts";
-import { Records, type KeyRecord } from "../src/master/records.ts";
+import type { KeyRecord } from "../src/master/index/index.ts";
+import { openIndex } from "../src/master/index/open.ts";
 import { startMaster } from "../src/master/start.ts";
 import { rank } from "../src/keys/placement.ts";
 import type { Running } from "../src/http/running.ts";
@@ -77,12 +78,13 @@ async function readsOk(url: string, i: number): Promise<boolean> {
 }
 
 async function dump(db: string): Promise<Map<string, KeyRecord>> {
-  const r = new Records(db);
-  await r.open();
+  const index = await openIndex(db);
   try {
-    return new Map(await r.keys.iterator().all());
+    const records = new Map<string, KeyRecord>();
+    for await (const [key, record] of index.scan()) records.set(key, record);
+    return records;
   } finally {
-    await r.close();
+    await index.close();
   }
 }
 

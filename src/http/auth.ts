@@ -5,9 +5,9 @@
  * carries a signature must carry a good one.
  */
 import type { MiddlewareHandler } from "hono";
-import { fail } from "./fail.ts";
+import { fail } from "./errors.ts";
 import { RESERVED_PREFIX } from "../keys/keys.ts";
-import { runtime } from "../runtime/mod.ts";
+import { rawPath } from "./request.ts";
 import { verifyRequest } from "./signing.ts";
 
 /** `secrets`: the current one first; a previous one is accepted while a rotation is under way. */
@@ -15,7 +15,7 @@ export function requireSignature(secrets: string[], isPrivate: boolean): Middlew
   return async (c, next) => {
     let path: string;
     try {
-      path = decodeURIComponent(runtime.rawPath(c));
+      path = decodeURIComponent(rawPath(c));
     } catch {
       return fail(c, 400, "invalid percent-encoding or UTF-8 in path");
     }

@@ -1,5 +1,6 @@
 /** What a request says about its body's length, read from headers before the body. */
 import type { Context } from "hono";
+import { HttpError } from "./errors.ts";
 
 export type DeclaredLength =
   | { kind: "length"; bytes: number }
@@ -18,9 +19,9 @@ export function declaredLength(c: Context): DeclaredLength {
 }
 
 /** A body longer than --max-size: answered 413, nothing stored. */
-export class TooLarge extends Error {
+export class TooLarge extends HttpError {
   constructor(readonly max: number) {
-    super(`value larger than the ${max}-byte limit (--max-size)`);
+    super(413, `value larger than the ${max}-byte limit (--max-size)`);
   }
 }
 

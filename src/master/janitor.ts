@@ -4,18 +4,20 @@
  * (orphans) are deleted once those volumes answer again.
  */
 import type { Master } from "./master.ts";
-import { deleteReplica, purge } from "./purge.ts";
+import { deleteReplica, purge } from "./replicas.ts";
+
+const SWEEP_EVERY_MS = 2000;
 
 /** Finishes what was in flight when the master stopped. Run before serving. */
 export async function recover(m: Master): Promise<number> {
   let n = 0;
-  for (const key of await m.records.inFlight()) {
-    const record = m.records.get(key);
+  for await (const key of m.index.inFlight()) {
+    const record = await m.index.get(key);
     if (record && (record.state === "writing" || record.state === "deleting")) {
       await purge(m, key, record);
       n++;
     } else {
-      await m.records.pending.del(key);
+      await m.index.settle(key);
     }
   }
   return n;
@@ -23,27 +25,26 @@ export async function recover(m: Master): Promise<number> {
 
 /** One pass over the orphans whose volume is up. */
 export async function sweepOrphans(m: Master): Promise<void> {
-  for await (const { volume, key } of m.records.orphanList()) {
+  for await (const orphan of m.index.orphans()) {
+    const { volume, key } = orphan;
     if (!m.volumes.isUp(volume)) continue;
     // A held key is left for the next pass.
     await m.locks.hold(key, async () => {
       // The key may have been written again onto this very volume: then the replica is live.
-      const now = m.records.get(key);
-      if (now?.volumes.includes(volume) || (await deleteReplica(m, volume, key))) {
-        await m.records.forgetOrphan(volume, key);
-      }
+      const now = await m.index.get(key);
+      if (now?.volumes.includes(volume) || (await deleteReplica(m, volume, key))) await m.index.forgetOrphan(orphan);
     });
   }
 }
 
-export function startJanitor(m: Master, everyMs = 2000): () => void {
+export function startJanitor(m: Master): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout>;
   const loop = () => {
     timer = setTimeout(async () => {
       await sweepOrphans(m).catch((e) => console.error(`janitor: ${(e as Error).message}`));
       if (!stopped) loop();
-    }, everyMs);
+    }, SWEEP_EVERY_MS);
     timer.unref?.();
   };
   loop();

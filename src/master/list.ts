@@ -4,9 +4,9 @@
  * streamed, so a listing of millions of keys never sits in memory.
  */
 import type { Context } from "hono";
-import { fail } from "../http/fail.ts";
+import { fail } from "../http/errors.ts";
 import type { Master } from "./master.ts";
-import type { State } from "./records.ts";
+import type { State } from "./index/index.ts";
 
 export function list(m: Master, c: Context, prefix: string, state: State): Response {
   const limitParam = c.req.query("limit");
@@ -17,7 +17,7 @@ export function list(m: Master, c: Context, prefix: string, state: State): Respo
   const from = start !== undefined && start > prefix ? start : prefix;
 
   const enc = new TextEncoder();
-  const records = m.records.keys.iterator({ gte: from });
+  const records = m.index.scan(from);
   let count = 0;
   let first = true;
   const stream = new ReadableStream<Uint8Array>({
@@ -26,8 +26,8 @@ export function list(m: Master, c: Context, prefix: string, state: State): Respo
       // Emit up to 256 keys per pull: small enough to stream, big enough to be quick.
       for (let i = 0; i < 256; i++) {
         const entry = await records.next();
-        if (!entry || !entry[0].startsWith(prefix)) return end(ctl, "");
-        const [key, record] = entry;
+        if (entry.done || !entry.value[0].startsWith(prefix)) return end(ctl, "");
+        const [key, record] = entry.value;
         if (record.state !== state) continue;
         if (count === limit) return end(ctl, key);
         ctl.enqueue(enc.encode((first ? "" : ",") + JSON.stringify(key)));
@@ -35,10 +35,10 @@ export function list(m: Master, c: Context, prefix: string, state: State): Respo
         count++;
       }
     },
-    cancel: () => void records.close(),
+    cancel: () => void records.return?.(),
   });
   async function end(ctl: ReadableStreamDefaultController<Uint8Array>, next: string) {
-    await records.close();
+    await records.return?.();
     ctl.enqueue(enc.encode(`],"next":${JSON.stringify(next)}}\n`));
     ctl.close();
   }

@@ -1,18 +1,22 @@
 /** What every master handler works with. */
+import type { Index } from "./index/index.ts";
+import type { JobRegistry } from "./jobs/registry.ts";
 import type { KeyLocks } from "./locks.ts";
-import type { Records } from "./records.ts";
+import type { VolumeClient } from "./volume-client.ts";
 import type { VolumeSet } from "./volumes.ts";
 
 export interface Master {
-  records: Records;
+  index: Index;
   volumes: VolumeSet;
+  /** Every call to a volume goes through it. */
+  client: VolumeClient;
   replicas: number;
   /** Keys with an operation in flight: a second write or delete gets 409 at once. */
   locks: KeyLocks;
+  /** Long jobs (rebalance, verify) of this master's life. */
+  jobs: JobRegistry;
   /** Stream GET bodies through the master instead of redirecting. */
   proxy: boolean;
-  /** How long a volume may stall (no answer, no progress) before a call to it fails. */
-  timeoutMs: number;
   /** Largest value accepted, in bytes (--max-size); undefined: no limit. */
   maxSize?: number;
   /** The cluster's shared secret: starting and reading jobs (/_kvdb/jobs) must be signed with it. */

@@ -3,16 +3,15 @@
  * contacted on this path). With --proxy, the master streams the body itself.
  */
 import type { Context } from "hono";
-import { fail } from "../http/fail.ts";
-import { runtime } from "../runtime/mod.ts";
+import { fail } from "../http/errors.ts";
 import type { Master } from "./master.ts";
-import type { KeyRecord } from "./records.ts";
+import type { KeyRecord } from "./index/index.ts";
 
 const FORWARDED = ["range", "if-none-match", "if-modified-since"];
 const RETURNED = ["content-length", "content-range", "content-type", "accept-ranges", "last-modified"];
 
 export async function read(m: Master, c: Context, key: string): Promise<Response> {
-  const record = m.records.get(key);
+  const record = await m.index.get(key);
   if (!record || record.state !== "live") return c.body(null, 404, { "content-length": "0" });
   const up = record.volumes.filter((v) => m.volumes.isUp(v));
   if (!up.length) return fail(c, 503, "no replica of this key is on a healthy volume");
@@ -23,7 +22,7 @@ export async function read(m: Master, c: Context, key: string): Promise<Response
   };
   if (m.proxy) return proxy(m, c, key, record, shuffle(up), headers);
   const volume = up[Math.floor(Math.random() * up.length)];
-  return c.body(null, 302, { ...headers, location: m.volumes.url(volume, key), "content-length": "0" });
+  return c.body(null, 302, { ...headers, location: m.client.readUrl(volume, key), "content-length": "0" });
 }
 
 /** Streams the value from the first replica that answers. */
@@ -35,7 +34,7 @@ async function proxy(m: Master, c: Context, key: string, record: KeyRecord, volu
   }
   for (const volume of volumes) {
     try {
-      const res = await runtime.call(m.volumes.url(volume, key, c.req.method), { method: c.req.method, headers: ask, timeoutMs: m.timeoutMs });
+      const res = await m.client.read(volume, key, c.req.method, ask);
       if (res.status >= 500 || res.status === 404) {
         await res.body?.cancel();
         continue;

@@ -3,14 +3,14 @@
  * once and leaves the bytes until a DELETE (minikeyvalue's soft delete).
  */
 import type { Context } from "hono";
-import { fail } from "../http/fail.ts";
+import { fail } from "../http/errors.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
-import { purge } from "./purge.ts";
+import { purge } from "./replicas.ts";
 
 export function remove(m: Master, c: Context, key: string): Promise<Response> | Response {
   const deleted = m.locks.hold(key, async () => {
-    const record = m.records.get(key);
+    const record = await m.index.get(key);
     // A record still "writing" belongs to a crashed PUT: to the client it never existed.
     if (!record || record.state === "writing") return c.body(null, 404, { "content-length": "0" });
     const owed = await purge(m, key, record);
@@ -23,9 +23,9 @@ export function remove(m: Master, c: Context, key: string): Promise<Response> | 
 
 export function unlink(m: Master, c: Context, key: string): Promise<Response> | Response {
   const unlinked = m.locks.hold(key, async () => {
-    const record = m.records.get(key);
+    const record = await m.index.get(key);
     if (!record || record.state !== "live") return c.body(null, 404, { "content-length": "0" });
-    await m.records.set(key, { ...record, state: "unlinked" });
+    await m.index.setState(key, record, "unlinked");
     return c.body(null, 204);
   });
   return unlinked ?? fail(c, 409, IN_FLIGHT);

@@ -5,19 +5,25 @@
  */
 import { createHash } from "node:crypto";
 import { TooLarge } from "../http/content-length.ts";
+import { HttpError } from "../http/errors.ts";
 import type { Upload } from "./upload.ts";
 
-/** The client's body broke off (disconnect, reset). */
-export class ClientAborted extends Error {}
+/** The client's body broke off (disconnect, reset) or came short. */
+export class ClientAborted extends HttpError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
 
-/** A volume failed to take its replica. */
-export class VolumeFailed extends Error {
+/** A volume failed to take its replica: 507 if it said it is full, else 503. */
+export class VolumeFailed extends HttpError {
   constructor(
     readonly volume: string,
-    readonly status: number,
+    /** The volume's answer; 0: none (unreachable, broke off, or stored the wrong bytes). */
+    readonly answered: number,
     message: string,
   ) {
-    super(`volume ${volume}: ${message}`);
+    super(answered === 507 ? 507 : 503, `volume ${volume}: ${message}`);
   }
 }
 

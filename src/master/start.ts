@@ -7,7 +7,11 @@ import { masterApp } from "./app.ts";
 import { KeyLocks } from "./locks.ts";
 import { recover, startJanitor } from "./janitor.ts";
 import type { Master } from "./master.ts";
-import { Records } from "./records.ts";
+import { openIndex } from "./index/open.ts";
+import { rebalance } from "./jobs/rebalance.ts";
+import { JobRegistry } from "./jobs/registry.ts";
+import { verify } from "./jobs/verify.ts";
+import { VolumeClient } from "./volume-client.ts";
 import { VolumeSet } from "./volumes.ts";
 
 export interface MasterOptions {
@@ -32,12 +36,13 @@ export interface MasterOptions {
 
 export async function startMaster(o: MasterOptions): Promise<Running> {
   const db = resolve(o.db);
-  const records = new Records(db);
-  await records.open();
-  const volumes = new VolumeSet(o.volumes, o.secret, o.urlTtl);
+  const index = await openIndex(db);
+  const client = new VolumeClient(o.secret, o.timeoutMs, o.urlTtl);
+  const volumes = new VolumeSet(o.volumes, client);
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
-  const m: Master = { records, volumes, replicas: o.replicas, locks: new KeyLocks(), proxy: o.proxy, timeoutMs: o.timeoutMs ?? 30_000, maxSize: o.maxSize, secret: o.secret };
+  const jobs = new JobRegistry({ rebalance: (job) => rebalance(m, job), verify: (job) => verify(m, job) });
+  const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret };
   const recovered = await recover(m);
   if (recovered) console.log(`kvdb master: cleaned up ${recovered} operation(s) a stop interrupted`);
   const stopJanitor = startJanitor(m);
@@ -56,7 +61,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
       await m.locks.idle(10_000);
       stopJanitor();
       volumes.stop();
-      await records.close();
+      await index.close();
     },
   };
 }

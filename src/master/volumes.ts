@@ -2,10 +2,8 @@
  * The master's view of its volumes: which answer (background health checks), how
  * big each is (placement weight), and where a key goes.
  */
-import { keyPath } from "../keys/keys.ts";
 import { rank } from "../keys/placement.ts";
-import { runtime } from "../runtime/mod.ts";
-import { signUrl } from "../http/signing.ts";
+import type { VolumeClient } from "./volume-client.ts";
 
 export interface Volume {
   name: string;
@@ -18,12 +16,12 @@ export interface Volume {
   error: string;
 }
 
-const CHECK_TIMEOUT_MS = 1000;
-
 /** "http://h:p/" and "h:p" name the same volume. */
 export function volumeName(s: string): string {
   return s.trim().replace(/^https?:\/\//, "").replace(/\/+$/, "");
 }
+
+const CHECK_EVERY_MS = 1000;
 
 export class VolumeSet {
   readonly all: Volume[];
@@ -31,27 +29,12 @@ export class VolumeSet {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
-  /**
-   * @param secret signs every URL handed out or called (see signing.ts); none: plain URLs
-   * @param ttlSeconds how long a signed URL stays good (redirects included)
-   */
   constructor(
     names: string[],
-    private readonly secret?: string,
-    private readonly ttlSeconds = 60,
+    private readonly client: VolumeClient,
   ) {
     this.all = names.map((name) => ({ name, up: false, weight: 1, total: 0, free: 0, count: 0, error: "not checked yet" }));
     for (const v of this.all) this.byName.set(v.name, v);
-  }
-
-  /**
-   * The URL of `path` (a key, or an internal /_kvdb/ path) on a volume, good for
-   * `method`; signed when there is a secret.
-   */
-  url(volume: string, path: string, method = "GET", query: Record<string, string> = {}): string {
-    const q = new URLSearchParams(query).toString();
-    const url = `http://${volume}${keyPath(path)}${q ? `?${q}` : ""}`;
-    return this.secret ? signUrl(this.secret, method, url, this.ttlSeconds) : url;
   }
 
   /** A listed volume's state; undefined for a volume not in the master's list. */
@@ -79,9 +62,7 @@ export class VolumeSet {
 
   private async checkOne(v: Volume): Promise<void> {
     try {
-      const res = await runtime.call(this.url(v.name, "/_kvdb/health"), { timeoutMs: CHECK_TIMEOUT_MS });
-      if (res.status !== 200) throw new Error(`health answered ${res.status}`);
-      const h = (await res.json()) as { total: number; free: number; count: number };
+      const h = await this.client.health(v.name);
       Object.assign(v, { up: true, error: "", total: h.total, free: h.free, count: h.count });
       v.weight = Math.max(1, Math.round(h.total / 2 ** 30));
     } catch (e) {
@@ -89,13 +70,13 @@ export class VolumeSet {
     }
   }
 
-  /** Checks every `everyMs` in the background, never two rounds at once. */
-  start(everyMs = 1000): void {
+  /** Checks every second in the background, never two rounds at once. */
+  start(): void {
     const loop = () => {
       this.timer = setTimeout(async () => {
         await this.check();
         if (!this.stopped) loop();
-      }, everyMs);
+      }, CHECK_EVERY_MS);
       this.timer.unref?.();
     };
     loop();

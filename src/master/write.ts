@@ -3,13 +3,12 @@
  * live. Any failure removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
-import { declaredLength, limited, overLimit, TooLarge, type DeclaredLength } from "../http/content-length.ts";
-import { fail } from "../http/fail.ts";
-import { runtime } from "../runtime/mod.ts";
-import { upload } from "./upload.ts";
+import { declaredLength, limited, overLimit, type DeclaredLength } from "../http/content-length.ts";
+import { fail, HttpError } from "../http/errors.ts";
+import { requestBody } from "../http/request.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
-import { purge } from "./purge.ts";
+import { purge } from "./replicas.ts";
 import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
 
 /**
@@ -21,9 +20,7 @@ async function connect(m: Master, key: string, headers: Record<string, string>):
   const candidates = m.volumes.placement(key).filter((v) => m.volumes.isUp(v));
   const targets: Target[] = [];
   while (targets.length < m.replicas && candidates.length) {
-    const batch = candidates
-      .splice(0, m.replicas - targets.length)
-      .map((volume) => ({ volume, upload: upload(m.volumes.url(volume, key, "PUT"), headers, m.timeoutMs) }));
+    const batch = candidates.splice(0, m.replicas - targets.length).map((volume) => ({ volume, upload: m.client.upload(volume, key, headers) }));
     const ready = await Promise.allSettled(batch.map((t) => t.upload.ready()));
     ready.forEach((r, i) => {
       if (r.status === "fulfilled") return void targets.push(batch[i]);
@@ -48,7 +45,7 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
 
 /** The write itself, the key held. */
 async function store(m: Master, c: Context, key: string, declared: DeclaredLength): Promise<Response> {
-  const old = m.records.get(key);
+  const old = await m.index.get(key);
   if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
   // An unlinked key may be written again (as in minikeyvalue); a record left by a
   // crash is cleaned up first. Either way the old bytes go before the new come.
@@ -73,10 +70,10 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
     }
   }
   const record = { state: "writing" as const, volumes, size: 0, md5: "", time: Date.now() };
-  await m.records.begin(key, record);
+  await m.index.begin(key, record);
 
   try {
-    const body = runtime.body(c);
+    const body = requestBody(c);
     if (!body) throw new ClientAborted("no body");
     // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
     const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
@@ -87,16 +84,11 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
       await purge(m, key, record);
       return fail(c, 411, "empty body");
     }
-    await m.records.commit(key, { state: "live", volumes, size, md5, time: Date.now() });
+    await m.index.commit(key, { state: "live", volumes, size, md5, time: Date.now() });
     return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
   } catch (e) {
     await purge(m, key, record);
-    if (e instanceof TooLarge) return fail(c, 413, `nothing stored: ${e.message}`);
-    if (e instanceof ClientAborted) return fail(c, 400, e.message);
-    if (e instanceof VolumeFailed) {
-      if (e.status === 0) m.volumes.markDown(e.volume, e.message);
-      return fail(c, e.status === 507 ? 507 : 503, `nothing stored: ${e.message}`);
-    }
-    throw e;
+    if (e instanceof VolumeFailed && e.answered === 0) m.volumes.markDown(e.volume, e.message);
+    throw e instanceof HttpError ? new HttpError(e.status, `nothing stored: ${e.message}`) : e;
   }
 }

@@ -26,8 +26,6 @@ export interface JobClientOptions {
   kind: "rebalance" | "verify";
   repair?: boolean;
   secret?: string;
-  /** Poll period in ms. */
-  everyMs?: number;
 }
 
 function url(o: JobClientOptions, path: string, method: string, query: Record<string, string> = {}): string {
@@ -57,7 +55,7 @@ export async function runJob(o: JobClientOptions): Promise<number> {
   for (;;) {
     bar.update(barLine(label, job.done, job.total, job.rate, job.eta));
     if (job.state !== "running") break;
-    await new Promise((r) => setTimeout(r, o.everyMs ?? (bar.live ? 250 : 500)));
+    await new Promise((r) => setTimeout(r, bar.live ? 250 : 500));
     const res = await runtime.call(url(o, `/_kvdb/jobs/${encodeURIComponent(job.id)}`, "GET"), { timeoutMs: 10_000 });
     if (res.status !== 200) throw new Error(`lost the job: master answered ${res.status} (was it restarted? run again)`);
     job = await json(res);

@@ -1,7 +1,7 @@
 /** Bun: Bun.serve, and Bun.file for sendfile-backed responses. */
-import { IDLE_TIMEOUT_MS, type Runtime } from "./types.ts";
+import { CLOSE_GRACE_MS, IDLE_TIMEOUT_MS, type Runtime } from "./types.ts";
 import { fetchCall } from "./fetch-client.ts";
-import { webBody, webPath } from "./web-body.ts";
+import { rawPath, requestBody } from "../http/request.ts";
 
 interface BunServer {
   port: number;
@@ -39,16 +39,16 @@ export const bun: Runtime = {
     });
     return {
       port: server.port,
-      async close(graceMs = 10_000) {
-        const timer = setTimeout(() => void server.stop(true), graceMs);
+      async close() {
+        const timer = setTimeout(() => void server.stop(true), CLOSE_GRACE_MS);
         await server.stop();
         clearTimeout(timer);
       },
     };
   },
 
-  rawPath: webPath,
-  body: webBody,
+  rawPath,
+  body: requestBody,
 
   sendFile(c, status, headers, slice) {
     const body = slice && c.req.method !== "HEAD" ? Bun.file(slice.path).slice(slice.start, slice.end + 1) : null;

@@ -1,7 +1,7 @@
 /** Deno: Deno.serve, and Deno's own file streams. */
-import type { Runtime } from "./types.ts";
+import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
 import { fetchCall } from "./fetch-client.ts";
-import { webBody, webPath } from "./web-body.ts";
+import { rawPath, requestBody } from "../http/request.ts";
 
 interface DenoFile {
   readable: ReadableStream<Uint8Array>;
@@ -52,14 +52,14 @@ export const deno: Runtime = {
     const server = Deno.serve({ port, hostname, onListen() {} }, (req, info) => app.fetch(req, info));
     return {
       port: server.addr.port,
-      async close(graceMs = 10_000) {
-        await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, graceMs))]);
+      async close() {
+        await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS))]);
       },
     };
   },
 
-  rawPath: webPath,
-  body: webBody,
+  rawPath,
+  body: requestBody,
 
   sendFile(c, status, headers, slice) {
     if (!slice || c.req.method === "HEAD") return new Response(null, { status, headers });

@@ -5,14 +5,21 @@ import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import { keepAlive } from "./keep-alive.ts";
+import { rawPath, requestBody, type RequestFacts } from "../http/request.ts";
 import { sendSlice } from "./node-send.ts";
-import { HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
+import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
 
 interface NodeEnv {
   incoming: IncomingMessage;
   outgoing: ServerResponse;
 }
 const env = (c: Context) => c.env as NodeEnv;
+
+/** The path of a request target as Node read it off the wire. */
+function pathOf(url = "/"): string {
+  const q = url.indexOf("?");
+  return q < 0 ? url : url.slice(0, q);
+}
 
 function call(url: string, { method = "GET", headers = {}, timeoutMs }: CallInit): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -62,7 +69,11 @@ export const node: Runtime = {
       const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, idleTimeoutMs);
       const server = serve(
         {
-          fetch: app.fetch,
+          // The raw path and body go to handlers as request facts (http/request.ts).
+          fetch: (req, bindings) => {
+            const { incoming } = bindings as NodeEnv;
+            return app.fetch(req, { ...bindings, rawPath: pathOf(incoming.url), body: incoming } satisfies RequestFacts);
+          },
           port,
           hostname,
           // A 1 GiB upload over a slow link must not be cut at Node's 300 s default: only a
@@ -81,10 +92,10 @@ export const node: Runtime = {
       server.setTimeout(idleTimeoutMs);
       server.on("clientError", clientError);
       server.once("error", reject);
-      function close(graceMs = 10_000): Promise<void> {
+      function close(): Promise<void> {
         return new Promise((done) => {
           const s = server as unknown as { closeAllConnections(): void; closeIdleConnections(): void };
-          const force = setTimeout(() => s.closeAllConnections(), graceMs);
+          const force = setTimeout(() => s.closeAllConnections(), CLOSE_GRACE_MS);
           force.unref();
           // A keep-alive connection whose request ends after close() stays open until the
           // client drops it (Node's agent: 4-5 s), delaying the exit: close those as they go idle.
@@ -101,15 +112,8 @@ export const node: Runtime = {
     });
   },
 
-  rawPath(c) {
-    const url = env(c).incoming.url ?? "/";
-    const q = url.indexOf("?");
-    return q < 0 ? url : url.slice(0, q);
-  },
-
-  body(c) {
-    return env(c).incoming;
-  },
+  rawPath,
+  body: requestBody,
 
   sendFile(c, status, headers, slice) {
     // No body: an ordinary Response. (Hono answers HEAD by re-wrapping the GET handler's

@@ -8,8 +8,8 @@ import type { Context, Hono } from "hono";
 export interface Listener {
   /** The port actually bound (useful with port 0). */
   port: number;
-  /** Stops accepting, lets in-flight requests finish (at most `graceMs`), then closes. */
-  close(graceMs?: number): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish (at most CLOSE_GRACE_MS), then closes. */
+  close(): Promise<void>;
 }
 
 export interface ServeOptions {
@@ -24,6 +24,8 @@ export interface ServeOptions {
 }
 
 export const IDLE_TIMEOUT_MS = 60_000;
+/** How long a closing server waits for in-flight requests. */
+export const CLOSE_GRACE_MS = 10_000;
 /** Request headers must be complete within this (or the idle timeout if shorter). */
 export const HEADERS_TIMEOUT_MS = 20_000;
 

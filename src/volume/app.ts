@@ -8,7 +8,7 @@
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, limited, overLimit, TooLarge } from "../http/content-length.ts";
-import { fail } from "../http/fail.ts";
+import { fail } from "../http/errors.ts";
 import { parseKey } from "../keys/keys.ts";
 import { requestLog } from "../http/log.ts";
 import { runtime } from "../runtime/mod.ts";

@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Hono } from "hono";
-import { fail } from "../http/fail.ts";
+import { fail } from "../http/errors.ts";
 import { keyPath, parseKey } from "../keys/keys.ts";
 import { runtime } from "../runtime/mod.ts";
 import { signUrl } from "../http/signing.ts";

@@ -10,52 +10,16 @@
  * A crash between any two steps loses nothing: before 2 the old record still holds
  * (a copy already made is simply made again), after 2 the orphans say what to delete.
  */
-import { eachKey, problem, count, type Job } from "../jobs.ts";
-import { pull } from "../copy.ts";
 import type { Master } from "../master.ts";
-import { deleteReplica } from "../purge.ts";
-import type { KeyRecord } from "../records.ts";
-import { runtime } from "../../runtime/mod.ts";
-
-/** Where `key` should live now: its placement, skipping volumes that are down. */
-export function wanted(m: Master, key: string): string[] {
-  return m.volumes
-    .placement(key)
-    .filter((v) => m.volumes.isUp(v))
-    .slice(0, m.replicas);
-}
-
-/**
- * Switches a settled record to `volumes`; dropped replicas become orphans, except on a
- * volume no longer in the master's list (never checked, so never swept).
- */
-export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes: string[], dropped: string[]): Promise<void> {
-  return m.records.relocate(key, record, volumes, dropped.filter((v) => known(m, v)));
-}
-
-/** Whether the master lists (and health-checks) this volume. */
-export const known = (m: Master, volume: string) => m.volumes.get(volume) !== undefined;
-
-/** Deletes replicas recorded as orphans; those that cannot go now stay for the janitor. */
-export async function dropReplicas(m: Master, key: string, volumes: string[]): Promise<void> {
-  for (const v of volumes) {
-    if (known(m, v)) {
-      if (await deleteReplica(m, v, key)) await m.records.forgetOrphan(v, key);
-      continue;
-    }
-    // A removed volume: delete its copy if it still answers (best effort, it is leaving anyway).
-    await runtime
-      .call(m.volumes.url(v, key, "DELETE"), { method: "DELETE", timeoutMs: Math.min(m.timeoutMs, 5000) })
-      .then((r) => r.body?.cancel(), () => {});
-  }
-}
+import { copyTo, dropReplicas, known, switchVolumes, wanted } from "../replicas.ts";
+import { count, eachKey, problem, type Job } from "./job.ts";
 
 const same = (a: string[], b: string[]) => a.length === b.length && a.every((v) => b.includes(v));
 
 export async function rebalance(m: Master, job: Job): Promise<void> {
-  await eachKey(m, job, 4, async (key) => {
+  await eachKey(m.index, job, 4, async (key) => {
     const held = await m.locks.holdWhenFree(key, async () => {
-      const record = m.records.get(key);
+      const record = await m.index.get(key);
       if (!record || (record.state !== "live" && record.state !== "unlinked")) return count(job, "skipped");
       const want = wanted(m, key);
       if (want.length < m.replicas) {
@@ -67,7 +31,7 @@ export async function rebalance(m: Master, job: Job): Promise<void> {
       // Current replicas that answer; one on a volume since removed from the list is tried too.
       const sources = record.volumes.filter((v) => m.volumes.isUp(v) || !known(m, v));
       for (const target of missing) {
-        const err = await pull(m, target, key, record, sources);
+        const err = await copyTo(m, target, key, record, sources);
         if (!err) count(job, "copies");
         if (err) {
           // Copies made so far are not referenced: the old record still stands. Whatever

@@ -13,17 +13,28 @@
  *     deletes them.
  * ok (exit 0) only if nothing is left wrong.
  */
-import { runtime } from "../../runtime/mod.ts";
-import { checkReplica, pull } from "../copy.ts";
-import { count, eachKey, problem, type Job } from "../jobs.ts";
 import { sweepOrphans } from "../janitor.ts";
+import type { KeyRecord } from "../index/index.ts";
 import type { Master } from "../master.ts";
-import { deleteReplica, purge } from "../purge.ts";
-import { dropReplicas, switchVolumes } from "./rebalance.ts";
-import { ndjsonLines } from "../../http/ndjson.ts";
+import { copyTo, deleteReplica, dropReplicas, purge, switchVolumes } from "../replicas.ts";
+import { count, eachKey, problem, type Job } from "./job.ts";
+
+type Health = "good" | "missing" | "corrupt" | "unreachable";
+
+/** Re-hashes one replica on its volume and compares it with the record. */
+async function checkReplica(m: Master, volume: string, key: string, record: KeyRecord): Promise<{ health: Health; detail: string }> {
+  if (!m.volumes.isUp(volume)) return { health: "unreachable", detail: `${volume} is down` };
+  const got = await m.client.check(volume, key, record.size);
+  if (got.kind === "missing") return { health: "missing", detail: `${key} missing on ${volume}` };
+  if (got.kind === "failed") return { health: "unreachable", detail: got.detail };
+  if (got.size !== record.size || got.md5 !== record.md5) {
+    return { health: "corrupt", detail: `${key} on ${volume}: ${got.size} bytes md5 ${got.md5}, expected ${record.size} bytes md5 ${record.md5}` };
+  }
+  return { health: "good", detail: "" };
+}
 
 async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
-  const record = m.records.get(key);
+  const record = await m.index.get(key);
   if (!record) return;
   if (record.state === "writing" || record.state === "deleting") {
     // Not busy (we hold the key), so nothing is finishing it: an interrupted operation.
@@ -67,7 +78,7 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
     .slice(0, m.replicas - volumes.length);
   const copied: string[] = [];
   for (const t of targets) {
-    const err = await pull(m, t, key, record, good);
+    const err = await copyTo(m, t, key, record, good);
     if (err) problem(job, `${key}: repair failed: ${err}`);
     else copied.push(t);
   }
@@ -80,14 +91,8 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
 
 /** Values on a volume that no record points to there: abandoned writes or lost deletes. */
 async function strays(m: Master, job: Job, volume: string): Promise<void> {
-  const res = await runtime.call(m.volumes.url(volume, "/_kvdb/list"), { timeoutMs: m.timeoutMs });
-  if (res.status !== 200 || !res.body) {
-    await res.body?.cancel();
-    return problem(job, `${volume}: list answered ${res.status}`);
-  }
-  for await (const line of ndjsonLines(res.body)) {
-    const { key } = JSON.parse(line) as { key: string };
-    const record = m.records.get(key);
+  for await (const { key } of m.client.list(volume)) {
+    const record = await m.index.get(key);
     if (record?.volumes.includes(volume)) continue;
     if (m.locks.has(key)) continue; // a write of it is under way
     if (!job.repair) {
@@ -95,7 +100,7 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
       continue;
     }
     await m.locks.holdWhenFree(key, async () => {
-      const now = m.records.get(key);
+      const now = await m.index.get(key);
       if (now?.volumes.includes(volume)) return;
       if (await deleteReplica(m, volume, key)) count(job, "strays deleted");
       else problem(job, `${key} on ${volume}: could not delete`);
@@ -104,17 +109,17 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
 }
 
 export async function verify(m: Master, job: Job): Promise<void> {
-  await eachKey(m, job, 4, async (key) => {
+  await eachKey(m.index, job, 4, async (key) => {
     const held = await m.locks.holdWhenFree(key, () => verifyKey(m, job, key));
     if (!held) count(job, "busy");
   });
   for (const v of m.volumes.all) {
-    if (v.up) await strays(m, job, v.name);
+    if (v.up) await strays(m, job, v.name).catch((e) => problem(job, (e as Error).message));
     else problem(job, `${v.name} is down: its values were not checked`);
   }
   if (job.repair) await sweepOrphans(m);
   let orphans = 0;
-  for await (const _ of m.records.orphans.keys()) orphans++;
+  for await (const _ of m.index.orphans()) orphans++;
   if (orphans) {
     count(job, "orphans", orphans);
     if (!job.repair) problem(job, `${orphans} replica(s) still owed a delete (repair or the janitor deletes them)`);

@@ -1,0 +1,23 @@
+/**
+ * What a handler knows of a request beyond the web Request. A runtime adapter that has
+ * better facts passes them in Hono's env (see runtime/node.ts): the path exactly as the
+ * client sent it, and the body as the runtime's own stream. Without them (Bun, Deno,
+ * or app.request() in a test) the web Request's own are used.
+ */
+import type { Context } from "hono";
+
+export interface RequestFacts {
+  /** The request path as sent, still percent-encoded, no dot-segment normalising. */
+  rawPath?: string;
+  /** The request body as chunks, without buffering it. */
+  body?: AsyncIterable<Uint8Array> | null;
+}
+
+export function rawPath(c: Context): string {
+  return (c.env as RequestFacts | undefined)?.rawPath ?? c.req.path;
+}
+
+export function requestBody(c: Context): AsyncIterable<Uint8Array> | null {
+  const facts = c.env as RequestFacts | undefined;
+  return facts?.body !== undefined ? facts.body : (c.req.raw.body as AsyncIterable<Uint8Array> | null);
+}

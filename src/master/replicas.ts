@@ -1,0 +1,74 @@
+/**
+ * A key's replica set: where placement wants it, copying it there, switching the
+ * record, and deleting what is no longer wanted. A replica whose volume cannot be
+ * reached becomes an orphan that the janitor deletes when the volume is back, so a
+ * dead volume never blocks a key.
+ */
+import type { KeyRecord } from "./index/index.ts";
+import type { Master } from "./master.ts";
+
+/** Whether the master lists (and health-checks) this volume. */
+export const known = (m: Master, volume: string) => m.volumes.get(volume) !== undefined;
+
+/** Where `key` should live now: its placement, skipping volumes that are down. */
+export function wanted(m: Master, key: string): string[] {
+  return m.volumes
+    .placement(key)
+    .filter((v) => m.volumes.isUp(v))
+    .slice(0, m.replicas);
+}
+
+/** Deletes one replica; true once the volume no longer has it. */
+export async function deleteReplica(m: Master, volume: string, key: string): Promise<boolean> {
+  if (!m.volumes.isUp(volume)) return false;
+  try {
+    return await m.client.delete(volume, key);
+  } catch (e) {
+    m.volumes.markDown(volume, (e as Error).message);
+    return false;
+  }
+}
+
+/** Removes a key: durably marked deleting, every replica deleted, the record dropped. Returns the volumes still owing a delete (orphans). */
+export async function purge(m: Master, key: string, record: KeyRecord): Promise<string[]> {
+  if (record.state !== "deleting") await m.index.begin(key, { ...record, state: "deleting" });
+  const done = await Promise.all(record.volumes.map((v) => deleteReplica(m, v, key)));
+  const owed = record.volumes.filter((_, i) => !done[i]);
+  await m.index.drop(key, owed);
+  return owed;
+}
+
+/**
+ * Has `target` copy the key's value from the first of `sources` that can give it
+ * (checked against the record, fsynced). "" on success, else why every source failed.
+ */
+export async function copyTo(m: Master, target: string, key: string, record: KeyRecord, sources: string[]): Promise<string> {
+  const why: string[] = [];
+  for (const from of sources) {
+    if (m.volumes.get(from)?.up === false) continue; // listed and down
+    const err = await m.client.pull(target, key, from, record.size, record.md5);
+    if (!err) return "";
+    why.push(err);
+  }
+  return why.join("; ") || `no source of ${key} is up`;
+}
+
+/**
+ * Switches a settled record to `volumes`; dropped replicas become orphans, except on a
+ * volume no longer in the master's list (never checked, so never swept).
+ */
+export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes: string[], dropped: string[]): Promise<void> {
+  return m.index.relocate(key, record, volumes, dropped.filter((v) => known(m, v)));
+}
+
+/** Deletes replicas recorded as orphans; those that cannot go now stay for the janitor. */
+export async function dropReplicas(m: Master, key: string, volumes: string[]): Promise<void> {
+  for (const volume of volumes) {
+    if (known(m, volume)) {
+      if (await deleteReplica(m, volume, key)) await m.index.forgetOrphan({ volume, key });
+      continue;
+    }
+    // A removed volume: delete its copy if it still answers (best effort, it is leaving anyway).
+    await m.client.delete(volume, key, true).catch(() => {});
+  }
+}

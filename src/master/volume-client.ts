@@ -1,0 +1,139 @@
+/**
+ * Every call the master (and `kvdb rebuild`) makes to a volume, in one place: it
+ * signs each URL, sets each call's deadline and lets no answer body dangle.
+ *   PUT    /key                  streamed upload of a replica (upload.ts)
+ *   GET    /key                  proxied reads (--proxy); redirect URLs for clients
+ *   DELETE /key                  204 deleted, 404 absent
+ *   POST   /_kvdb/pull/key       volume → volume copy, checked and fsynced
+ *   GET    /_kvdb/check/key      re-hash of a stored replica
+ *   GET    /_kvdb/list           NDJSON of everything the volume holds
+ *   GET    /_kvdb/health         total, free, count
+ */
+import { keyPath } from "../keys/keys.ts";
+import { ndjsonLines } from "../http/ndjson.ts";
+import { signUrl } from "../http/signing.ts";
+import { runtime } from "../runtime/mod.ts";
+import { upload, type Upload } from "./upload.ts";
+
+export interface Health {
+  total: number;
+  free: number;
+  count: number;
+}
+
+/** One entry of a volume's list. */
+export interface Listed {
+  key: string;
+  size: number;
+  md5: string;
+  time: number;
+}
+
+export type Checked =
+  | { kind: "stored"; size: number; md5: string }
+  | { kind: "missing" }
+  | { kind: "failed"; detail: string };
+
+const HEALTH_TIMEOUT_MS = 1000;
+/** Deleting a replica off a volume leaving the cluster is best effort: never wait long. */
+const LEAVING_TIMEOUT_MS = 5000;
+/** Slowest rates allowed for whole-value work on a volume, in bytes per ms: copying (~20 MB/s) and re-hashing (~50 MB/s). */
+const COPY_RATE = 20_000;
+const HASH_RATE = 50_000;
+
+export class VolumeClient {
+  /**
+   * @param secret signs every URL called or handed out; none: plain URLs
+   * @param timeoutMs how long a volume may stall (no answer, no progress) before a call fails
+   * @param ttlSeconds how long a signed URL stays good (redirects included)
+   */
+  constructor(
+    private readonly secret: string | undefined,
+    readonly timeoutMs = 30_000,
+    private readonly ttlSeconds = 60,
+  ) {}
+
+  /** The URL of `path` (a key or a /_kvdb/ path) on a volume, good for `method`. */
+  private url(volume: string, path: string, method = "GET", query: Record<string, string> = {}): string {
+    const q = new URLSearchParams(query).toString();
+    const url = `http://${volume}${keyPath(path)}${q ? `?${q}` : ""}`;
+    return this.secret ? signUrl(this.secret, method, url, this.ttlSeconds) : url;
+  }
+
+  /** Where a client is redirected to read `key` (GET or HEAD). */
+  readUrl(volume: string, key: string): string {
+    return this.url(volume, key);
+  }
+
+  /** Starts a streamed PUT of a replica; see upload.ts. */
+  upload(volume: string, key: string, headers: Record<string, string>): Upload {
+    return upload(this.url(volume, key, "PUT"), headers, this.timeoutMs);
+  }
+
+  /** GET or HEAD of a value, for --proxy: the volume's answer, body streaming. */
+  read(volume: string, key: string, method: string, headers: Record<string, string>): Promise<Response> {
+    return runtime.call(this.url(volume, key, method), { method, headers, timeoutMs: this.timeoutMs });
+  }
+
+  /** Deletes a replica; true once the volume no longer has it. Throws if the volume cannot be reached. */
+  async delete(volume: string, key: string, leaving = false): Promise<boolean> {
+    const timeoutMs = leaving ? Math.min(this.timeoutMs, LEAVING_TIMEOUT_MS) : this.timeoutMs;
+    const res = await runtime.call(this.url(volume, key, "DELETE"), { method: "DELETE", timeoutMs });
+    await res.body?.cancel();
+    return res.status === 204 || res.status === 404;
+  }
+
+  /**
+   * Has `target` copy the value from `from`, checked against `size` and `md5` and
+   * fsynced before the answer. "" on success, else why not.
+   */
+  async pull(target: string, key: string, from: string, size: number, md5: string): Promise<string> {
+    const query = { from, size: String(size), md5 };
+    try {
+      const res = await runtime.call(this.url(target, `/_kvdb/pull${key}`, "POST", query), {
+        method: "POST",
+        // The answer comes once the whole value is copied and fsynced.
+        timeoutMs: this.timeoutMs + size / COPY_RATE,
+      });
+      const text = await res.text();
+      return res.status === 201 ? "" : `${from}→${target}: ${res.status} ${text.trim()}`;
+    } catch (e) {
+      return `${from}→${target}: ${(e as Error).message}`;
+    }
+  }
+
+  /** Re-hashes the replica on its volume (`size`: what the index expects, for the deadline). */
+  async check(volume: string, key: string, size: number): Promise<Checked> {
+    try {
+      const res = await runtime.call(this.url(volume, `/_kvdb/check${key}`), { timeoutMs: this.timeoutMs + size / HASH_RATE });
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return { kind: "missing" };
+      }
+      if (res.status !== 200) return { kind: "failed", detail: `${volume} answered ${res.status} ${(await res.text()).trim()}` };
+      const got = (await res.json()) as { size: number; md5: string };
+      return { kind: "stored", size: got.size, md5: got.md5 };
+    } catch (e) {
+      return { kind: "failed", detail: `${volume}: ${(e as Error).message}` };
+    }
+  }
+
+  /** Everything the volume holds, streamed from its catalog. */
+  async *list(volume: string): AsyncGenerator<Listed> {
+    const res = await runtime.call(this.url(volume, "/_kvdb/list"), { timeoutMs: this.timeoutMs });
+    if (res.status !== 200 || !res.body) {
+      await res.body?.cancel();
+      throw new Error(`${volume}: /_kvdb/list answered ${res.status}`);
+    }
+    for await (const line of ndjsonLines(res.body)) yield JSON.parse(line) as Listed;
+  }
+
+  async health(volume: string): Promise<Health> {
+    const res = await runtime.call(this.url(volume, "/_kvdb/health"), { timeoutMs: HEALTH_TIMEOUT_MS });
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new Error(`health answered ${res.status}`);
+    }
+    return (await res.json()) as Health;
+  }
+}
