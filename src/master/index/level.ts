@@ -32,8 +32,10 @@ export class LevelIndex implements Index {
     this.orphanIds = this.db.sublevel<string, string>("orphans", {});
   }
 
-  open(): Promise<void> {
-    return this.db.open();
+  async open(): Promise<void> {
+    await this.db.open();
+    // Sublevels finish opening a tick after their parent; getSync refuses until they have.
+    await Promise.all([this.keys.open(), this.pending.open(), this.orphanIds.open()]);
   }
 
   close(): Promise<void> {

@@ -1,0 +1,102 @@
+/**
+ * The master's Hono app driven with app.request(), no server and no volume: what it
+ * answers from the index and the request alone. Proves handlers need nothing from a
+ * runtime adapter (the raw path and body default to the web Request's).
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { masterApp } from "../src/master/app.ts";
+import { openIndex } from "../src/master/index/open.ts";
+import { JobRegistry } from "../src/master/jobs/registry.ts";
+import { KeyLocks } from "../src/master/locks.ts";
+import type { Master } from "../src/master/master.ts";
+import { VolumeClient } from "../src/master/volume-client.ts";
+import { VolumeSet } from "../src/master/volumes.ts";
+import { tempDir } from "./cluster.ts";
+
+async function withMaster(fn: (app: ReturnType<typeof masterApp>, m: Master) => Promise<void>): Promise<void> {
+  const dir = tempDir("kvdb-app");
+  const index = await openIndex(join(dir, "index"));
+  const client = new VolumeClient(undefined);
+  const idle = async () => {};
+  const m: Master = {
+    index,
+    client,
+    volumes: new VolumeSet(["127.0.0.1:1"], client), // never checked: down
+    replicas: 1,
+    locks: new KeyLocks(),
+    jobs: new JobRegistry({ rebalance: idle, verify: idle }),
+    proxy: false,
+  };
+  try {
+    await fn(masterApp(m, false), m);
+  } finally {
+    await index.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a key that is not there is 404 with an empty body; a bad key is 400 with its reason", () =>
+  withMaster(async (app) => {
+    const missing = await app.request("/nothing/here");
+    assert.is(missing.status, 404);
+    assert.is(await missing.text(), "");
+    const bad = await app.request("/a//b");
+    assert.is(bad.status, 400);
+    assert.is(await bad.text(), "empty path segment (//) in key\n");
+    const reserved = await app.request("/_kvdb/nope");
+    assert.is(reserved.status, 400);
+  }));
+
+test("a live record is redirected to its volume with its md5; unlinked is 404; no volume up is 503", () =>
+  withMaster(async (app, m) => {
+    await m.index.commit("/k", { state: "live", volumes: ["127.0.0.1:1"], size: 3, md5: "abc", time: 1 });
+    const down = await app.request("/k");
+    assert.is(down.status, 503);
+    assert.is(await down.text(), "no replica of this key is on a healthy volume\n");
+    m.volumes.get("127.0.0.1:1")!.up = true;
+    const res = await app.request("/k");
+    assert.is(res.status, 302);
+    assert.is(res.headers.get("location"), "http://127.0.0.1:1/k");
+    assert.is(res.headers.get("etag"), '"abc"');
+    assert.is(res.headers.get("key-volumes"), "127.0.0.1:1");
+    await m.index.setState("/k", (await m.index.get("/k"))!, "unlinked");
+    assert.is((await app.request("/k")).status, 404);
+  }));
+
+test("listing streams the live keys under a prefix, paged with next", () =>
+  withMaster(async (app, m) => {
+    for (const k of ["/p/a", "/p/b", "/p/c", "/q/a"]) await m.index.commit(k, { state: "live", volumes: [], size: 1, md5: "x", time: 1 });
+    const page = await app.request("/p/?list&limit=2");
+    assert.is(page.status, 200);
+    assert.equal(await page.json(), { keys: ["/p/a", "/p/b"], next: "/p/c" });
+    const rest = await app.request("/p/?list&start=/p/c");
+    assert.equal(await rest.json(), { keys: ["/p/c"], next: "" });
+    assert.is((await app.request("/p/?list&limit=0")).status, 400);
+  }));
+
+test("a method the API does not have is 405 with Allow; an unknown job is 404 through the jobs sub-app", () =>
+  withMaster(async (app) => {
+    const res = await app.request("/k", { method: "PATCH" });
+    assert.is(res.status, 405);
+    assert.is(res.headers.get("allow"), "GET, HEAD, PUT, POST, DELETE, UNLINK");
+    const job = await app.request("/_kvdb/jobs/nope");
+    assert.is(job.status, 404);
+    assert.is(await job.text(), "no such job\n");
+    const kind = await app.request("/_kvdb/jobs/defrag", { method: "POST" });
+    assert.is(kind.status, 404);
+    assert.is(await kind.text(), "no job named defrag (rebalance, verify)\n");
+    const all = await app.request("/_kvdb/jobs");
+    assert.equal(await all.json(), []);
+  }));
+
+test("a PUT with no length is 411 before anything is stored", () =>
+  withMaster(async (app, m) => {
+    const res = await app.request("/k", { method: "PUT" });
+    assert.is(res.status, 411);
+    assert.is(await m.index.get("/k"), undefined);
+  }));
+
+test.run();
