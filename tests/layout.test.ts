@@ -1,0 +1,61 @@
+/**
+ * The rules the source layout keeps (README, Architecture), checked on the source
+ * itself: no import cycle under src/, master and volume apart, the index's store and
+ * the calls to volumes each behind their one module.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { REPO } from "./cluster.ts";
+
+const SRC = join(REPO, "src");
+
+function sources(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
+}
+
+const files = new Map(sources().map((f) => [relative(REPO, f), readFileSync(f, "utf8")]));
+const IMPORT = /(?:from|import)\s*\(?\s*["']([^"']+)["']/g;
+
+/** What a file imports: repo-relative paths for relative imports, package names otherwise. */
+function importsOf(file: string): string[] {
+  return [...files.get(file)!.matchAll(IMPORT)].map(([, spec]) => (spec.startsWith(".") ? normalize(join(dirname(file), spec)) : spec));
+}
+
+test("there is no import cycle under src/", () => {
+  const state = new Map<string, "open" | "done">();
+  const cycles: string[] = [];
+  const visit = (file: string, path: string[]) => {
+    state.set(file, "open");
+    for (const next of importsOf(file).filter((i) => files.has(i))) {
+      if (state.get(next) === "open") cycles.push([...path.slice(path.indexOf(next)), next].join(" → "));
+      else if (!state.has(next)) visit(next, [...path, next]);
+    }
+    state.set(file, "done");
+  };
+  for (const f of files.keys()) if (!state.has(f)) visit(f, [f]);
+  assert.equal(cycles, []);
+});
+
+test("master and volume never import each other", () => {
+  const crossing = [...files.keys()].filter((f) => {
+    const other = f.startsWith("src/master/") ? "src/volume/" : f.startsWith("src/volume/") ? "src/master/" : undefined;
+    return other && importsOf(f).some((i) => i.startsWith(other));
+  });
+  assert.equal(crossing, []);
+});
+
+test("only the index's own implementation opens LevelDB on the master's side", () => {
+  const users = [...files.keys()].filter((f) => !f.startsWith("src/volume/") && importsOf(f).includes("classic-level"));
+  assert.equal(users, ["src/master/index/level.ts"]);
+});
+
+test("only the volume client calls out from the master (and the CLI's job client, which calls the master)", () => {
+  const callers = [...files.keys()].filter((f) => /runtime\.call\(|(?<![.\w])upload\(|(?<![.\w])request\(/.test(files.get(f)!) && !/^src\/(runtime|volume|loadgen)\//.test(f));
+  assert.equal(callers.sort(), ["src/master/upload.ts", "src/master/volume-client.ts", "src/ops/job-client.ts"]);
+});
+
+test.run();
