@@ -77,6 +77,25 @@ async function assert404(key: string, method = "GET") {
 
 // ---------------------------------------------------------------- PUT / POST
 
+test("PUT with Content-MD5 (base64 or hex): 201 when it matches; a mismatch is 400 and stores nothing; a malformed one is 400 before the body", async () => {
+  const value = "checked end to end";
+  const b64 = Buffer.from(md5(value), "hex").toString("base64");
+  for (const [key, header] of [["/md5/base64", b64], ["/md5/hex", md5(value).toUpperCase()]]) {
+    const res = await fetch(c.url + key, { method: "PUT", body: value, headers: { "content-md5": header } });
+    assert.is(res.status, 201, `${key}: ${await res.text()}`);
+    assert.is(res.headers.get("content-md5"), md5(value));
+  }
+  const wrong = await fetch(c.url + "/md5/wrong", { method: "PUT", body: value, headers: { "content-md5": md5("something else") } });
+  assert.is(wrong.status, 400);
+  assert.is(await wrong.text(), `nothing stored: Content-MD5 mismatch: the body's md5 is ${md5(value)}, Content-MD5 says ${md5("something else")}\n`);
+  await assert404("/md5/wrong");
+  for (const v of c.volumes) assert.is((await send("/md5/wrong", "GET", v.url)).status, 404, `a replica left on ${v.name}`);
+  const bad = await fetch(c.url + "/md5/bad", { method: "PUT", body: value, headers: { "content-md5": "not-an-md5" } });
+  assert.is(bad.status, 400);
+  assert.is(await bad.text(), "invalid Content-MD5 (base64 of 16 bytes, or 32 hex digits)\n");
+  await assert404("/md5/bad");
+});
+
 test("PUT → 201 with Content-Md5 (hex md5), ETag and Key-Volumes", async () => {
   const value = bytes(1000, 11);
   const res = await put("/put/one", value);

@@ -1,9 +1,13 @@
 /**
  * Streams one request body to every replica at once. Each chunk goes to all
  * uploads before the next is read, so the slowest replica paces the client and the
- * master holds a few chunks, never the value. The md5 is computed on the way.
+ * master holds a few chunks, never the value.
+ *
+ * The master hashes nothing: each volume hashes the bytes it wrote (the ones that
+ * matter), every replica must report the size sent and the same md5, and a client's
+ * Content-MD5 is checked against that md5. A second hash in the master would only see
+ * the same bytes the volumes were sent.
  */
-import { createHash } from "node:crypto";
 import { TooLarge } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
 import type { Upload } from "./upload.ts";
@@ -38,7 +42,6 @@ export interface Target {
 }
 
 export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target[]): Promise<Replicated> {
-  const hash = createHash("md5");
   let size = 0;
   const failed = (volume: string) => (e: unknown) => {
     throw e instanceof VolumeFailed ? e : new VolumeFailed(volume, 0, (e as Error).message);
@@ -54,7 +57,6 @@ export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target
         throw new ClientAborted(`upload aborted by the client: ${(e as Error).message}`);
       }
       if (next.done) break;
-      hash.update(next.value);
       size += next.value.byteLength;
       await Promise.all(targets.map((t) => t.upload.write(next.value).catch(failed(t.volume))));
     }
@@ -62,20 +64,18 @@ export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target
     for (const t of targets) t.upload.abort(e);
     throw e;
   }
-  const md5 = hash.digest("hex");
   // Wait for every answer, good or bad, so no replica is still being written when we clean up.
   const answers = await Promise.allSettled(targets.map((t) => t.upload.end()));
-  answers.forEach((a, i) => {
+  const stored = answers.map((a, i) => {
     const { volume } = targets[i];
-    if (a.status === "rejected") failed(volume)(a.reason);
-    else if (a.status === "fulfilled" && a.value.status !== 201) {
-      throw new VolumeFailed(volume, a.value.status, `answered ${a.value.status} ${a.value.body.trim()}`);
-    } else if (a.status === "fulfilled") {
-      const got = JSON.parse(a.value.body) as Replicated;
-      if (got.size !== size || got.md5 !== md5) {
-        throw new VolumeFailed(volume, 0, `stored ${got.size} bytes md5 ${got.md5}, sent ${size} bytes md5 ${md5}`);
-      }
-    }
+    if (a.status === "rejected") return failed(volume)(a.reason);
+    if (a.value.status !== 201) throw new VolumeFailed(volume, a.value.status, `answered ${a.value.status} ${a.value.body.trim()}`);
+    const got = JSON.parse(a.value.body) as Replicated;
+    if (got.size !== size) throw new VolumeFailed(volume, 0, `stored ${got.size} bytes, sent ${size}`);
+    return got.md5;
   });
+  const md5 = stored[0];
+  const odd = stored.findIndex((m) => m !== md5);
+  if (odd >= 0) throw new VolumeFailed(targets[odd].volume, 0, `stored md5 ${stored[odd]}, ${targets[0].volume} stored ${md5}`);
   return { size, md5 };
 }

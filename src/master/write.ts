@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { declaredLength, limited, overLimit, type DeclaredLength } from "../http/content-length.ts";
+import { declaredMd5, type DeclaredMd5 } from "../http/content-md5.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { requestBody } from "../http/request.ts";
 import { IN_FLIGHT } from "./locks.ts";
@@ -40,11 +41,13 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
   }
   const tooLarge = overLimit(declared, m.maxSize);
   if (tooLarge) return fail(c, 413, tooLarge);
-  return m.locks.hold(key, () => store(m, c, key, declared)) ?? fail(c, 409, IN_FLIGHT);
+  const md5 = declaredMd5(c);
+  if (md5.kind === "invalid") return fail(c, 400, "invalid Content-MD5 (base64 of 16 bytes, or 32 hex digits)");
+  return m.locks.hold(key, () => store(m, c, key, declared, md5)) ?? fail(c, 409, IN_FLIGHT);
 }
 
 /** The write itself, the key held. */
-async function store(m: Master, c: Context, key: string, declared: DeclaredLength): Promise<Response> {
+async function store(m: Master, c: Context, key: string, declared: DeclaredLength, declaredMd5: DeclaredMd5): Promise<Response> {
   const old = await m.index.get(key);
   if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
   // An unlinked key may be written again (as in minikeyvalue); a record left by a
@@ -79,6 +82,9 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
     const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
     if (declared.kind === "length" && size !== declared.bytes) {
       throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
+    }
+    if (declaredMd5.kind === "md5" && declaredMd5.hex !== md5) {
+      throw new HttpError(400, `Content-MD5 mismatch: the body's md5 is ${md5}, Content-MD5 says ${declaredMd5.hex}`);
     }
     if (size === 0) {
       await purge(m, key, record);
