@@ -6,7 +6,7 @@ import { flag, UsageError } from "../cli/options.ts";
 import { isLoopbackHost } from "./loopback.ts";
 import { formatSize, parseSize } from "../cli/size.ts";
 
-export const WORKLOADS = ["thrash", "redirect", "missing", "large"] as const;
+const WORKLOADS = ["thrash", "redirect", "missing", "large"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {

@@ -15,7 +15,7 @@ function row(workload: string, s: StepSummary): string[] {
 }
 
 /** Rows shown: every step, except setup/cleanup steps that went well. */
-export function shownSteps(w: WorkloadResult): StepSummary[] {
+function shownSteps(w: WorkloadResult): StepSummary[] {
   return w.steps.filter((s) => s.kind !== "quiet" || s.errors > 0);
 }
 
