@@ -10,7 +10,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
-import { HOST, startCluster, tempDir, until, type Cluster } from "./cluster.ts";
+import { HOST } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { type Cluster, startCluster, until } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 
