@@ -251,7 +251,28 @@ test("keyPath: the encoded path parses back to the same key", () => {
   }
 });
 
+test("keyPath: exact encodings (what the master puts in Location and the tools send)", () => {
+  const paths: Record<string, string> = {
+    "/a": "/a",
+    "/dir/": "/dir/",
+    "/a b/c": "/a%20b/c",
+    "/ü": "/%C3%BC",
+    "/a?b#c": "/a%3Fb%23c",
+    "/%41": "/%2541",
+    "/a+b&c=d": "/a%2Bb%26c%3Dd",
+    "/x/.hidden": "/x/.hidden",
+  };
+  for (const [key, path] of Object.entries(paths)) assert.is(keyPath(key), path, key);
+});
+
 // ---------------------------------------------------------------- blobPath
+
+test("blobPath: known answers (a change would strand every stored blob)", () => {
+  // printf '%s' /a | sha256sum
+  assert.is(blobPath("/a"), "6a/50/6a50dc8584134c7de537c0052ff6d236bf874355e050c90523e0c5ff2a543a28");
+  // printf '%s' /ü | sha256sum (the key's UTF-8 bytes)
+  assert.is(blobPath("/ü"), "80/c0/80c0f51a4ac6bc6b229bc20bdfab2144969ae9c709db866418ce4913b2a79305");
+});
 
 test("blobPath: aa/bb/<sha256 hex of the key>, 70 characters of [0-9a-f/]", () => {
   const keys = ["/a", "/b", "/a b", "/ü", "/" + "k".repeat(1023), "/" + "é".repeat(511) + "a", "/../../etc/passwd", "/dir/"];
