@@ -1,5 +1,5 @@
 /**
- * The volume server on its own (SPEC §2 "GET on the volume URL", §3): Range,
+ * The volume server on its own (the README's "GET on the volume URL" row): Range,
  * If-None-Match, HEAD, health, listing, aborted uploads, where files go; and key
  * length limits end to end through a master.
  */
