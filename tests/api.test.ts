@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank } from "../src/keys/placement.ts";
-import { type Cluster, startCluster, until } from "./cluster.ts";
+import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 

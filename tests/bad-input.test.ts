@@ -8,7 +8,7 @@ import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type Cluster, startCluster, until } from "./cluster.ts";
+import { startCluster, until, type Cluster } from "./cluster.ts";
 import { addr, bytes, filesUnder, md5, rawRequest, send, slowPut } from "./http.ts";
 
 let c: Cluster;

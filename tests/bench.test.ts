@@ -6,10 +6,10 @@
 import { rmSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type Ran } from "../harness/children.ts";
+import type { Ran } from "../harness/children.ts";
 import { freePort, HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
-import { type Cluster, startCluster } from "./cluster.ts";
+import { startCluster, type Cluster } from "./cluster.ts";
 
 /** `kvdb bench ...args` to completion (killed after 60 s). */
 const bench = (args: string[]) => runKvdb(["bench", ...args]);

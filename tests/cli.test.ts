@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { freePort, HOST, type KvdbServer, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
+import { freePort, HOST, runKvdb, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { until } from "./cluster.ts";
 

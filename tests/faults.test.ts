@@ -12,7 +12,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { patternMd5, streamGet, streamPut } from "../harness/data.ts";
 import { HOST } from "../harness/kvdb.ts";
-import { type ProcCluster, startProcCluster } from "../harness/process-cluster.ts";
+import { startProcCluster, type ProcCluster } from "../harness/process-cluster.ts";
 import { until } from "./cluster.ts";
 import { locate } from "./http.ts";
 

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { blobPath, keyPath } from "../src/keys/keys.ts";
-import { type Cluster, startCluster } from "./cluster.ts";
+import { startCluster, type Cluster } from "./cluster.ts";
 import { addr, bytes, filesUnder, md5, parseResponse, send } from "./http.ts";
 
 const SEED = Number(process.env.KVDB_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));

@@ -12,7 +12,7 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type Cluster, startCluster, until } from "./cluster.ts";
+import { startCluster, until, type Cluster } from "./cluster.ts";
 import { addr, bytes, filesUnder, md5, parseResponse, send, slowPut, type RawResponse } from "./http.ts";
 
 const MAX = 1000;

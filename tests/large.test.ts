@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { Pattern, patternMd5, streamGet, streamPut } from "../harness/data.ts";
-import { type ProcCluster, startProcCluster } from "../harness/process-cluster.ts";
+import { startProcCluster, type ProcCluster } from "../harness/process-cluster.ts";
 
 const MiB = 1 << 20;
 

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { keyPath } from "../src/keys/keys.ts";
-import { type KvdbServer, runKvdb as cli, spawnKvdb } from "../harness/kvdb.ts";
+import { runKvdb as cli, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
 import { PATHS, tempDir } from "../harness/paths.ts";
 import { MasterProc } from "../harness/process-cluster.ts";
 import { until } from "./cluster.ts";

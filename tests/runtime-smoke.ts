@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { streamGet, streamPut } from "../harness/data.ts";
-import { HOST, type KvdbServer, runKvdb, RUNTIMES, spawnKvdb } from "../harness/kvdb.ts";
+import { HOST, runKvdb, RUNTIMES, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { md5 } from "./http.ts";
 

@@ -10,7 +10,7 @@ import { keyPath } from "../src/keys/keys.ts";
 import { signUrl, SKEW_SECONDS } from "../src/http/signing.ts";
 import { spawnKvdb } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
-import { type Cluster, startCluster } from "./cluster.ts";
+import { startCluster, type Cluster } from "./cluster.ts";
 import { locate } from "./http.ts";
 
 const SECRET = "test-secret-0123456789abcdef";

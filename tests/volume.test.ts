@@ -12,7 +12,7 @@ import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
-import { type Cluster, startCluster, until } from "./cluster.ts";
+import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 
