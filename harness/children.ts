@@ -45,7 +45,10 @@ function stopProcess(proc: ChildProcess, signal: NodeJS.Signals, graceMs: number
   return exited;
 }
 
-/** Stops every child still running and waits until they are gone. */
+/**
+ * Stops every child still running and waits until they are gone: SIGTERM first, so one
+ * with children of its own (bench/put-rss) can stop them and remove its files.
+ */
 export async function stopAll(graceMs = 5000): Promise<void> {
   await Promise.all([...running.keys()].map((p) => stopProcess(p, "SIGTERM", graceMs)));
 }
