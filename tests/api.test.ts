@@ -1,6 +1,6 @@
 /**
- * The master's public API, row by row of SPEC §2, over real HTTP against real
- * servers (one master, volumes on loopback ports).
+ * The master's public API, row by row of the README's request table, over real HTTP
+ * against real servers (one master, volumes on loopback ports).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";

@@ -14,7 +14,7 @@ import { KeyLocks } from "../src/master/locks.ts";
 import type { Master } from "../src/master/master.ts";
 import { VolumeClient } from "../src/master/volume-client.ts";
 import { VolumeSet } from "../src/master/volumes.ts";
-import { tempDir } from "./cluster.ts";
+import { tempDir } from "../harness/paths.ts";
 
 async function withMaster(fn: (app: ReturnType<typeof masterApp>, m: Master) => Promise<void>): Promise<void> {
   const dir = tempDir("kvdb-app");
