@@ -17,6 +17,13 @@ import type { Written } from "./receive.ts";
 import { takeSmall } from "./small-body.ts";
 import type { Space } from "./space.ts";
 
+/**
+ * The inline threshold measured on this project's machine (docs/VOLUME-STORAGE.md):
+ * what a volume should be started with (VolumeOptions.inlineMax) to keep small values
+ * in its catalog.
+ */
+export const INLINE_MAX = 16 << 10;
+
 export class Store {
   /**
    * `inlineMax`: values of at most this many bytes live in the catalog; -1 for none
