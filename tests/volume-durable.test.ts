@@ -5,7 +5,7 @@
  * directory fsyncs, a catalog entry whose file is gone, a failing catalog batch, and a
  * fresh volume making its blob directories.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { test } from "uvu";
@@ -214,14 +214,16 @@ test("a failing catalog batch rejects every change in it and leaves count and by
 
 // ---------------------------------------------------------------- a fresh volume
 
-test("a fresh volume's first PUTs make their blob dirs, sharing the parents' fsyncs; later PUTs there cost one dir fsync", async () => {
+test("a fresh volume has its 256 aa dirs at start; its first PUTs make their aa/bb dirs, fsyncing aa only; later PUTs there cost one dir fsync", async () => {
   const v = await volume("fresh");
+  assert.is(readdirSync(join(v.dir, "blobs")).length, 256);
+  assert.equal(filesUnder(join(v.dir, "blobs")), []);
   const keys = Array.from({ length: 32 }, (_, i) => `/fresh/${i}`);
   const before = await fsyncs(v);
   assert.equal(await putTogether(v, keys, 800), Array(32).fill(201));
   const made = (await fsyncs(v)).dir.count - before.dir.count;
-  // Unshared, each new aa/bb dir costs 3: its own (the rename), its parent's, blobs/'s.
-  assert.ok(made >= 32 && made < 3 * 32, `${made} directory fsyncs for 32 PUTs into new dirs`);
+  // Per new aa/bb dir: its own fsync (the rename) and aa's; blobs/'s was before the first PUT.
+  assert.ok(made >= 32 && made <= 2 * 32, `${made} directory fsyncs for 32 PUTs into new dirs`);
   assert.equal(filesUnder(join(v.dir, "blobs")), keys.map(blobPath).sort());
   const again = await fsyncs(v);
   assert.equal(await putTogether(v, keys, 900), Array(32).fill(201));

@@ -6,7 +6,7 @@
  * are swept at start.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, rename, rm, unlink } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { blobPath } from "../keys/keys.ts";
 import type { VolumeCounters } from "./counters.ts";
@@ -31,6 +31,21 @@ export class Blobs {
     await mkdir(this.tmp, { recursive: true });
     await mkdir(this.root, { recursive: true });
     await this.dirs.sync(dirname(this.root)); // blobs/ itself must survive a crash
+    await this.makeTopDirs();
+  }
+
+  /**
+   * The 256 aa dirs, made (and blobs/ fsynced) before the first PUT, so that a PUT into
+   * a new aa/bb dir only needs aa fsynced, never blobs/ (docs/VOLUME-STORAGE.md: 20 ms
+   * on a fresh volume, one readdir after). All 65,536 aa/bb dirs would cost seconds and
+   * 256 MiB of directory blocks per volume: those are made as PUTs need them.
+   */
+  private async makeTopDirs(): Promise<void> {
+    const have = new Set(await readdir(this.root));
+    const missing = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0")).filter((aa) => !have.has(aa));
+    if (!missing.length) return;
+    await Promise.all(missing.map((aa) => mkdir(join(this.root, aa), { recursive: true })));
+    await this.dirs.sync(this.root);
   }
 
   path(key: string): string {
@@ -51,7 +66,7 @@ export class Blobs {
       // Most PUTs land in an existing aa/bb dir: create it only when the rename says so.
       await rename(tmp, final).catch(async (e: NodeJS.ErrnoException) => {
         if (e.code !== "ENOENT") throw e;
-        await this.makeDirs(dirname(final));
+        await this.makeDir(dirname(final));
         await rename(tmp, final);
       });
       await this.dirs.sync(dirname(final));
@@ -63,14 +78,14 @@ export class Blobs {
   }
 
   /**
-   * mkdir -p of a blob's aa/bb dir, durably: a new directory's entry in its parent is
-   * only on disk once the parent is fsynced. The parents are synced even when a
-   * concurrent PUT created the dirs, since that PUT may not have synced them yet; the
-   * fsyncs are shared with theirs (dir-syncs.ts).
+   * mkdir of a blob's aa/bb dir, durably: a new directory's entry is only on disk once
+   * its parent (aa, itself durable since open) is fsynced. The parent is synced even
+   * when a concurrent PUT made the dir, since that PUT may not have synced it yet; the
+   * fsync is shared with theirs (dir-syncs.ts).
    */
-  private async makeDirs(dir: string): Promise<void> {
+  private async makeDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    await Promise.all([this.dirs.sync(dirname(dir)), this.dirs.sync(this.root)]);
+    await this.dirs.sync(dirname(dir));
   }
 
   /** Removes a blob file, durably; false if there was none. */

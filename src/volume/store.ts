@@ -22,7 +22,7 @@ import type { Space } from "./space.ts";
  * what a volume should be started with (VolumeOptions.inlineMax) to keep small values
  * in its catalog.
  */
-export const INLINE_MAX = 16 << 10;
+export const INLINE_MAX = 32 << 10;
 
 export class Store {
   /**
