@@ -72,8 +72,8 @@ export class Catalog {
   }
 
   /** Records `key`, durably: inline with `bytes`, else as a file (any inline bytes go). */
-  put(key: string, entry: Entry, bytes?: Uint8Array<ArrayBuffer>): Promise<void> {
-    return this.committer.add(bytes ? { key, entry: { ...entry, inline: true }, bytes } : { key, entry });
+  put(key: string, { size, md5, time }: Omit<Entry, "inline">, bytes?: Uint8Array<ArrayBuffer>): Promise<void> {
+    return this.committer.add(bytes ? { key, entry: { size, md5, time, inline: true }, bytes } : { key, entry: { size, md5, time } });
   }
 
   /** Forgets a key (and its inline bytes), durably. */
