@@ -36,9 +36,9 @@ export class Blobs {
 
   /**
    * The 256 aa dirs, made (and blobs/ fsynced) before the first PUT, so that a PUT into
-   * a new aa/bb dir only needs aa fsynced, never blobs/ (docs/VOLUME-STORAGE.md: 20 ms
-   * on a fresh volume, one readdir after). All 65,536 aa/bb dirs would cost seconds and
-   * 256 MiB of directory blocks per volume: those are made as PUTs need them.
+   * a new aa/bb dir only needs aa fsynced, never blobs/ (docs/VOLUME-STORAGE.md: tens
+   * of ms on a fresh volume, one readdir after). All 65,536 aa/bb dirs would cost
+   * seconds and 257 MiB of directory blocks per volume: those are made as PUTs need them.
    */
   private async makeTopDirs(): Promise<void> {
     const have = new Set(await readdir(this.root));

@@ -29,7 +29,7 @@ export function readValue(c: Context, store: Store, key: string): Response {
     size = statSync(path, { throwIfNoEntry: false })?.size;
     body = (start, end) => ({ path, start, end });
   }
-  if (size === undefined) return fail(c, 404, "blob file missing");
+  if (size === undefined) return fail(c, 404, entry.inline ? "inline bytes missing" : "blob file missing");
   const etag = `"${entry.md5}"`;
   const headers: Record<string, string> = {
     "accept-ranges": "bytes",
