@@ -45,10 +45,6 @@ export interface FileSlice {
 export interface Runtime {
   name: "node" | "bun" | "deno";
   serve(app: Hono, options: ServeOptions): Promise<Listener>;
-  /** The request path exactly as the client sent it (no dot-segment normalising). */
-  rawPath(c: Context): string;
-  /** The request body as chunks, without buffering it. */
-  body(c: Context): AsyncIterable<Uint8Array> | null;
   /** A response that streams part of a file (zero-copy where the runtime can). */
   sendFile(c: Context, status: number, headers: Record<string, string>, slice: FileSlice | null): Response;
   /**
