@@ -44,7 +44,7 @@ function acknowledged(activity: FileActivity, heard: number): Answered[] {
 }
 
 function report(problems: string[], total: number): void {
-  assert.ok(!problems.length, `${problems.length} of ${total} answers not covered by a sync:\n${problems.slice(0, 8).join("\n")}`);
+  assert.ok(!problems.length, `${problems.length} problem(s) in ${total} answers 201:\n${problems.slice(0, 8).join("\n")}`);
 }
 
 const why = straceUnusable();

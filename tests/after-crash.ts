@@ -1,0 +1,69 @@
+/**
+ * What must hold once a crashed cluster is running again, from a burst's ledger:
+ * every acknowledged PUT reads back byte-exact through the master (following its
+ * 302), every acknowledged DELETE stays 404, everything else is absent or exact, and
+ * `kvdb verify --repair` then `kvdb verify` end clean.
+ */
+import { runKvdb } from "./cluster.ts";
+import { locate } from "./http.ts";
+import type { Ledger } from "./burst.ts";
+import { streamGet } from "./streams.ts";
+
+export interface Survival {
+  /** One line per key that broke its promise. */
+  problems: string[];
+  /** Acknowledged PUTs read back exact; acknowledged DELETEs found 404. */
+  kept: number;
+  stayedDeleted: number;
+  /** Of the keys neither acknowledged way: found exact, found absent. */
+  unackedPresent: number;
+  unackedAbsent: number;
+}
+
+/** What a GET through the master finds for `key`: "absent", "exact", or what is wrong. */
+async function find(master: string, key: string, expected: { size: number; md5: string }): Promise<string> {
+  const loc = await locate(master, key);
+  if (loc.status === 404) return "absent";
+  if (loc.status !== 302) return `GET answered ${loc.status}`;
+  const got = await streamGet(loc.location);
+  if (got.status === 200 && got.size === expected.size && got.md5 === expected.md5) return "exact";
+  return `read ${got.status}, ${got.size} bytes md5 ${got.md5}, expected ${expected.size} bytes md5 ${expected.md5}`;
+}
+
+/** Checks every key the burst sent, a few at a time. */
+export async function checkSurvival(master: string, ledger: Ledger): Promise<Survival> {
+  const out: Survival = { problems: [], kept: 0, stayedDeleted: 0, unackedPresent: 0, unackedAbsent: 0 };
+  const keys = [...ledger.sent.keys()];
+  const check = async (key: string) => {
+    const found = await find(master, key, ledger.sent.get(key)!);
+    if (ledger.deleted.has(key)) {
+      if (found === "absent") out.stayedDeleted++;
+      else out.problems.push(`${key}: DELETE got 204, now ${found === "exact" ? "readable again" : found}`);
+    } else if (ledger.created.has(key) && !ledger.deleteSent.has(key)) {
+      if (found === "exact") out.kept++;
+      else out.problems.push(`${key}: PUT got 201 (${ledger.sent.get(key)!.size} bytes), now ${found}`);
+    } else if (found === "exact") out.unackedPresent++;
+    else if (found === "absent") out.unackedAbsent++;
+    else out.problems.push(`${key}: never acknowledged either way, but ${found}`);
+  };
+  for (let next = 0; next < keys.length; ) await Promise.all(keys.slice(next, (next += 16)).map(check));
+  return out;
+}
+
+/** One line of the counts, for the test's output. */
+export function describeSurvival(ledger: Ledger, s: Survival): string {
+  return (
+    `${ledger.sent.size} PUTs sent, ${ledger.created.size} acknowledged (201); ${ledger.deleteSent.size} DELETEs sent, ` +
+    `${ledger.deleted.size} acknowledged (204); ${ledger.inFlightAtCrash} requests in flight at the crash. After restart: ` +
+    `${s.kept} acknowledged values exact, ${s.stayedDeleted} deleted keys 404; keys with no acknowledgement ` +
+    `(PUT or DELETE unanswered): ${s.unackedPresent} exact, ${s.unackedAbsent} absent`
+  );
+}
+
+/** `kvdb verify --repair`, then `kvdb verify`: their exit codes and summaries. */
+export async function verifyAfterRepair(master: string): Promise<{ repair: number | string; verify: number | string; output: string }> {
+  const repair = await runKvdb(["verify", "--repair", "--master", master], {}, 60_000);
+  const verify = await runKvdb(["verify", "--master", master], {}, 60_000);
+  const output = [repair, verify].map((r) => (r.stdout + r.stderr).trim()).join("\n");
+  return { repair: repair.code, verify: verify.code, output };
+}
