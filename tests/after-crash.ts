@@ -50,11 +50,27 @@ export async function checkSurvival(master: string, ledger: Ledger): Promise<Sur
   return out;
 }
 
+const BUCKETS: [number, string][] = [
+  [1, "1 B"],
+  [1 << 10, "≤ 1 KiB"],
+  [100 << 10, "≤ 100 KiB"],
+  [Infinity, "MiBs"],
+];
+
+/** "1 B: 40, ≤ 1 KiB: 38, …": the acknowledged PUTs by size. */
+function bySize(ledger: Ledger): string {
+  const counts = BUCKETS.map(() => 0);
+  for (const key of ledger.created) counts[BUCKETS.findIndex(([max]) => ledger.sent.get(key)!.size <= max)]++;
+  return BUCKETS.map(([, label], i) => `${label}: ${counts[i]}`).join(", ");
+}
+
 /** One line of the counts, for the test's output. */
 export function describeSurvival(ledger: Ledger, s: Survival): string {
   return (
-    `${ledger.sent.size} PUTs sent, ${ledger.created.size} acknowledged (201); ${ledger.deleteSent.size} DELETEs sent, ` +
-    `${ledger.deleted.size} acknowledged (204); ${ledger.inFlightAtCrash} requests in flight at the crash. After restart: ` +
+    `${ledger.sent.size} PUTs sent, ${ledger.created.size} acknowledged (201; ${bySize(ledger)}); ` +
+    `${ledger.deleteSent.size} DELETEs sent, ${ledger.deleted.size} acknowledged (204); ` +
+    `${ledger.inFlightAtCrash} requests in flight at the crash; burst PUT answers before it ` +
+    `${JSON.stringify(ledger.statuses.before)}, after ${JSON.stringify(ledger.statuses.after)}. After restart: ` +
     `${s.kept} acknowledged values exact, ${s.stayedDeleted} deleted keys 404; keys with no acknowledgement ` +
     `(PUT or DELETE unanswered): ${s.unackedPresent} exact, ${s.unackedAbsent} absent`
   );

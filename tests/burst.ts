@@ -1,7 +1,9 @@
 /**
- * A burst of concurrent PUTs against a master, with DELETEs of some keys as soon as
- * their PUT is acknowledged, and a crash (the caller's kill) in the middle of it. The
- * ledger records what the servers acknowledged, which is what must survive the crash.
+ * A burst of concurrent PUTs against a master, with DELETEs of keys stored (and
+ * acknowledged) just before it, and a crash (the caller's kill) in the middle of it.
+ * Some PUTs can be held partway through their body until the crash, so the crash
+ * always finds writes in flight, however the race goes. The ledger records what the
+ * servers acknowledged: what must survive the crash.
  */
 import { keyPath } from "../src/keys/keys.ts";
 import { streamPut } from "./streams.ts";
@@ -9,6 +11,8 @@ import { streamPut } from "./streams.ts";
 export interface Planned {
   key: string;
   size: number;
+  /** Send this many bytes of the body, then wait for the crash before the rest. */
+  holdAt?: number;
 }
 
 export interface Ledger {
@@ -21,32 +25,58 @@ export interface Ledger {
   deleted: Set<string>;
   /** Requests sent and not answered when the crash came. */
   inFlightAtCrash: number;
+  /** How many burst PUTs got each status before and after the crash began (0: no answer). */
+  statuses: { before: Record<number, number>; after: Record<number, number> };
 }
 
 export interface BurstOptions {
-  /** DELETE every n-th key whose PUT got 201 (0: no DELETEs). */
-  deleteEvery: number;
-  /** Asked after each answer: is it time to crash? (The end of the burst always is.) */
+  /** Stored before the burst (each must get 201), then DELETEd during it. */
+  prelude: Planned[];
+  /** Asked after each answer: is it time to crash? (Once only held PUTs are left, it is.) */
   crashWhen: (ledger: Ledger) => boolean;
   /** Kills the servers; resolves once they are dead. */
   crash: () => Promise<void>;
-  /** No request of the burst lasts longer than this. */
+  /** No request lasts longer than this. */
   timeoutMs: number;
 }
 
-/** Every planned PUT at once; resolves after the crash, every request settled. */
+/** Stores the prelude, then sends every planned PUT and every DELETE at once; resolves after the crash, all settled. */
 export async function burst(master: string, plan: Planned[], o: BurstOptions): Promise<Ledger> {
-  const ledger: Ledger = { sent: new Map(), created: new Set(), deleteSent: new Set(), deleted: new Set(), inFlightAtCrash: 0 };
-  let inFlight = 0;
+  const ledger: Ledger = { sent: new Map(), created: new Set(), deleteSent: new Set(), deleted: new Set(), inFlightAtCrash: 0, statuses: { before: {}, after: {} } };
+  const put = async ({ key, size, holdAt }: Planned, hold: Promise<void>) => {
+    const res = await streamPut(`${master}${keyPath(key)}`, size, {
+      seed: key,
+      chunk: holdAt ?? 256 << 10,
+      pause: (sent) => (holdAt && sent >= holdAt ? hold : undefined),
+      timeoutMs: o.timeoutMs,
+    });
+    ledger.sent.set(key, { size, md5: res.md5 });
+    if (res.status === 201) ledger.created.add(key);
+    return res.status;
+  };
+  const stored = await Promise.all(o.prelude.map((p) => put(p, Promise.resolve())));
+  if (stored.some((s) => s !== 201)) throw new Error(`storing the keys to delete: answers ${stored.join(",")}`);
+  ledger.statuses = { before: {}, after: {} };
+
+  // Held PUTs go on once every server is dead: their uploads fail, never complete.
+  let release!: () => void;
+  const dead = new Promise<void>((r) => (release = r));
   let crashed: Promise<void> | undefined;
+  let running = plan.filter((p) => !p.holdAt).length + o.prelude.length; // requests not held
+  if (!running) throw new Error("a burst needs requests that are not held, to race the crash");
   const answered = () => {
-    inFlight--;
-    if (!crashed && o.crashWhen(ledger)) {
-      ledger.inFlightAtCrash = inFlight;
-      crashed = o.crash();
+    running--;
+    if (!crashed && (running === 0 || o.crashWhen(ledger))) {
+      ledger.inFlightAtCrash = running + plan.filter((p) => p.holdAt).length;
+      crashed = o.crash().finally(release);
     }
   };
-  const deletes: Promise<void>[] = [];
+  const putInBurst = async (p: Planned) => {
+    const status = await put(p, dead);
+    const tally = crashed ? ledger.statuses.after : ledger.statuses.before;
+    tally[status] = (tally[status] ?? 0) + 1;
+    if (!p.holdAt) answered();
+  };
   const remove = async (key: string) => {
     ledger.deleteSent.add(key);
     try {
@@ -59,22 +89,7 @@ export async function burst(master: string, plan: Planned[], o: BurstOptions): P
       answered();
     }
   };
-  const put = async ({ key, size }: Planned) => {
-    const res = await streamPut(`${master}${keyPath(key)}`, size, { seed: key, chunk: 256 << 10, timeoutMs: o.timeoutMs });
-    ledger.sent.set(key, { size, md5: res.md5 });
-    if (res.status === 201) {
-      ledger.created.add(key);
-      if (o.deleteEvery && ledger.created.size % o.deleteEvery === 0 && !crashed) {
-        inFlight++;
-        deletes.push(remove(key));
-      }
-    }
-    answered();
-  };
-  inFlight = plan.length;
-  await Promise.all(plan.map(put));
-  await Promise.all(deletes);
-  crashed ??= o.crash();
+  await Promise.all([...plan.map(putInBurst), ...o.prelude.map((p) => remove(p.key))]);
   await crashed;
   return ledger;
 }

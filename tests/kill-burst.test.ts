@@ -11,14 +11,18 @@ import { burst, type Planned } from "./burst.ts";
 import { startProcCluster } from "./streams.ts";
 
 const PUTS = 300;
-const plan: Planned[] = Array.from({ length: PUTS }, (_, i) => ({ key: `/kill-burst/k${String(i).padStart(4, "0")}`, size: 1 + ((i * 37) % 2048) }));
+/** 1 byte to 2 KiB; every 50th PUT is held after half its body until the kill. */
+const plan: Planned[] = Array.from({ length: PUTS }, (_, i) => {
+  const size = 2 + ((i * 37) % 2047);
+  return { key: `/kill-burst/k${String(i).padStart(4, "0")}`, size, holdAt: i % 50 === 0 ? size >> 1 : undefined };
+});
 
 test(`${PUTS} concurrent small PUTs, a volume and the master killed -9 mid-burst: what got 201 survives, verify --repair then verify clean`, async () => {
   const c = await startProcCluster({ volumes: 3, replicas: 3 });
   try {
     const [victim] = c.volumes;
     const ledger = await burst(c.master.url, plan, {
-      deleteEvery: 0,
+      prelude: [],
       crashWhen: (l) => l.created.size >= PUTS * 0.4,
       async crash() {
         await victim.child.stop("SIGKILL");
