@@ -1,7 +1,7 @@
 /**
  * What must hold once a crashed cluster is running again, from a burst's ledger:
  * every acknowledged PUT reads back byte-exact through the master (following its
- * 302), every acknowledged DELETE stays 404, everything else is absent or exact, and
+ * 302), every acknowledged DELETE (204, or 202) stays 404, everything else is absent or exact, and
  * `kvdb verify --repair` then `kvdb verify` end clean.
  */
 import { runKvdb } from "./cluster.ts";
@@ -38,7 +38,7 @@ export async function checkSurvival(master: string, ledger: Ledger): Promise<Sur
     const found = await find(master, key, ledger.sent.get(key)!);
     if (ledger.deleted.has(key)) {
       if (found === "absent") out.stayedDeleted++;
-      else out.problems.push(`${key}: DELETE got 204, now ${found === "exact" ? "readable again" : found}`);
+      else out.problems.push(`${key}: DELETE acknowledged, now ${found === "exact" ? "readable again" : found}`);
     } else if (ledger.created.has(key) && !ledger.deleteSent.has(key)) {
       if (found === "exact") out.kept++;
       else out.problems.push(`${key}: PUT got 201 (${ledger.sent.get(key)!.size} bytes), now ${found}`);
@@ -68,9 +68,10 @@ function bySize(ledger: Ledger): string {
 export function describeSurvival(ledger: Ledger, s: Survival): string {
   return (
     `${ledger.sent.size} PUTs sent, ${ledger.created.size} acknowledged (201; ${bySize(ledger)}); ` +
-    `${ledger.deleteSent.size} DELETEs sent, ${ledger.deleted.size} acknowledged (204); ` +
-    `${ledger.inFlightAtCrash} requests in flight at the crash; burst PUT answers before it ` +
-    `${JSON.stringify(ledger.statuses.before)}, after ${JSON.stringify(ledger.statuses.after)}. After restart: ` +
+    `${ledger.deleteSent.size} DELETEs sent, ${ledger.deleted.size} acknowledged (204/202); ` +
+    `${ledger.inFlightAtCrash} requests in flight at the crash; answers (0: none): burst PUTs before it ` +
+    `${JSON.stringify(ledger.statuses.before)}, after ${JSON.stringify(ledger.statuses.after)}, ` +
+    `DELETEs ${JSON.stringify(ledger.statuses.delete)}. After restart: ` +
     `${s.kept} acknowledged values exact, ${s.stayedDeleted} deleted keys 404; keys with no acknowledgement ` +
     `(PUT or DELETE unanswered): ${s.unackedPresent} exact, ${s.unackedAbsent} absent`
   );

@@ -20,14 +20,19 @@ export interface Ledger {
   sent: Map<string, { size: number; md5: string }>;
   /** Keys whose PUT got 201. */
   created: Set<string>;
-  /** Keys a DELETE was sent for, and those of them that got 204. */
+  /**
+   * Keys a DELETE was sent for, and those it was acknowledged for: 204, or 202 (gone
+   * from the index at once, a down volume's replica deleted later).
+   */
   deleteSent: Set<string>;
   deleted: Set<string>;
   /** Requests sent and not answered when the crash came. */
   inFlightAtCrash: number;
-  /** How many burst PUTs got each status before and after the crash began (0: no answer). */
-  statuses: { before: Record<number, number>; after: Record<number, number> };
+  /** How many burst PUTs got each status before and after the crash began, and DELETEs (0: no answer). */
+  statuses: { before: Record<number, number>; after: Record<number, number>; delete: Record<number, number> };
 }
+
+const count = (tally: Record<number, number>, status: number) => void (tally[status] = (tally[status] ?? 0) + 1);
 
 export interface BurstOptions {
   /** Stored before the burst (each must get 201), then DELETEd during it. */
@@ -42,7 +47,7 @@ export interface BurstOptions {
 
 /** Stores the prelude, then sends every planned PUT and every DELETE at once; resolves after the crash, all settled. */
 export async function burst(master: string, plan: Planned[], o: BurstOptions): Promise<Ledger> {
-  const ledger: Ledger = { sent: new Map(), created: new Set(), deleteSent: new Set(), deleted: new Set(), inFlightAtCrash: 0, statuses: { before: {}, after: {} } };
+  const ledger: Ledger = { sent: new Map(), created: new Set(), deleteSent: new Set(), deleted: new Set(), inFlightAtCrash: 0, statuses: { before: {}, after: {}, delete: {} } };
   const put = async ({ key, size, holdAt }: Planned, hold: Promise<void>) => {
     const res = await streamPut(`${master}${keyPath(key)}`, size, {
       seed: key,
@@ -56,7 +61,6 @@ export async function burst(master: string, plan: Planned[], o: BurstOptions): P
   };
   const stored = await Promise.all(o.prelude.map((p) => put(p, Promise.resolve())));
   if (stored.some((s) => s !== 201)) throw new Error(`storing the keys to delete: answers ${stored.join(",")}`);
-  ledger.statuses = { before: {}, after: {} };
 
   // Held PUTs go on once every server is dead: their uploads fail, never complete.
   let release!: () => void;
@@ -73,21 +77,20 @@ export async function burst(master: string, plan: Planned[], o: BurstOptions): P
   };
   const putInBurst = async (p: Planned) => {
     const status = await put(p, dead);
-    const tally = crashed ? ledger.statuses.after : ledger.statuses.before;
-    tally[status] = (tally[status] ?? 0) + 1;
+    count(crashed ? ledger.statuses.after : ledger.statuses.before, status);
     if (!p.holdAt) answered();
   };
   const remove = async (key: string) => {
     ledger.deleteSent.add(key);
+    let status = 0; // cut by the crash: not acknowledged
     try {
       const res = await fetch(`${master}${keyPath(key)}`, { method: "DELETE", signal: AbortSignal.timeout(o.timeoutMs) });
       await res.arrayBuffer();
-      if (res.status === 204) ledger.deleted.add(key);
-    } catch {
-      // cut by the crash: not acknowledged
-    } finally {
-      answered();
-    }
+      status = res.status;
+    } catch {}
+    if (status === 204 || status === 202) ledger.deleted.add(key);
+    count(ledger.statuses.delete, status);
+    answered();
   };
   await Promise.all([...plan.map(putInBurst), ...o.prelude.map((p) => remove(p.key))]);
   await crashed;
