@@ -16,10 +16,13 @@ import { checkSurvival, describeSurvival, verifyAfterRepair } from "./after-cras
 import { burst, type Ledger, type Planned } from "./burst.ts";
 import { mountLazyFs } from "./lazyfs.ts";
 import { MasterProc, VolumeProc } from "./streams.ts";
+import { watchdog } from "./watchdog.ts";
 
 const KiB = 1 << 10;
 const MiB = 1 << 20;
 const PUTS = 300;
+/** The whole test, cleanup included, ends by then (typically 30-50 s on 2 busy cores). */
+const DEADLINE_MS = 110_000;
 const DELETES = 40;
 const sizes = [1, KiB, 100 * KiB, 1, KiB];
 const key = (name: string, i: number) => `/power-loss/${name}${String(i).padStart(4, "0")}`;
@@ -57,9 +60,15 @@ if (typeof lazy === "string") console.log(`power-loss test skipped: ${lazy}`);
   const volumes = [0, 1, 2].map((i) => new VolumeProc(join(lazy.dir, `v${i}`)));
   const master = new MasterProc(join(lazy.dir, "master"), () => volumes.map((v) => v.name), 3);
   const everyone = () => [master, ...volumes];
+  const deadline = watchdog(DEADLINE_MS, () => {
+    for (const p of everyone()) p.child?.proc.kill("SIGKILL");
+    lazy.remove();
+  });
   try {
+    deadline.step("starting a master and 3 volumes on LazyFS");
     await Promise.all(volumes.map((v) => v.start()));
     await master.start();
+    deadline.step("the burst and the kill");
     const ledger = await burst(master.url, plan, {
       prelude,
       crashWhen: crashPoint(),
@@ -71,18 +80,23 @@ if (typeof lazy === "string") console.log(`power-loss test skipped: ${lazy}`);
     // A write never synced must be gone after the crash: proof this crash dropped something.
     const canary = join(lazy.dir, "canary");
     writeFileSync(canary, "never synced");
+    deadline.step("lazyfs.sh crash");
     lazy.crash();
     assert.is(statSync(canary).size, 0, "LazyFS dropped an unsynced write");
 
+    deadline.step("restarting on the same dirs");
     await Promise.all(volumes.map((v) => v.restart()));
     await master.restart();
+    deadline.step("reading back every key");
     const survival = await checkSurvival(master.url, ledger);
     console.log(`power loss: ${describeSurvival(ledger, survival)}`);
     assert.equal(survival.problems, [], "acknowledged PUTs and DELETEs survive the power loss");
+    deadline.step("verify --repair, verify");
     const verified = await verifyAfterRepair(master.url);
     console.log(verified.output);
     assert.equal([verified.repair, verified.verify], [0, 0], "verify --repair, then verify, exit 0");
   } finally {
+    deadline.stop();
     await Promise.all(everyone().map((p) => p.child?.stop("SIGKILL")));
     lazy.remove();
   }
