@@ -50,25 +50,26 @@ export function mountLazyFs(cache: string): LazyFs | string {
   if (!existsSync("/dev/fuse")) return "no /dev/fuse";
   const root = tempDir("kvdb-lazyfs");
   const dir = join(root, "mnt");
-  try {
-    lazyfs("mount", join(root, "backing"), dir, cache);
-  } catch (e) {
-    rmSync(root, { recursive: true, force: true });
-    const why = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim().split("\n")[0];
-    return `cannot mount LazyFS (FUSE not usable here?): ${why}`;
-  }
   let mounted = true;
   const remove = () => {
     if (mounted) {
       mounted = false;
       try {
-        lazyfs("umount", dir);
+        lazyfs("umount", dir); // also stops a daemon whose mount failed, and removes its state
       } catch {
-        // reported by a mount left in /proc/mounts, which a failed test shows anyway
+        // a mount left in /proc/mounts shows it
       }
     }
     rmSync(root, { recursive: true, force: true });
   };
+  try {
+    lazyfs("mount", join(root, "backing"), dir, cache);
+  } catch (e) {
+    remove();
+    const { stderr, stdout, status } = e as { stderr?: Buffer; stdout?: Buffer; status?: number };
+    const why = `${stderr ?? ""}\n${stdout ?? ""}`.trim().split("\n")[0] || `lazyfs.sh mount exited ${status ?? "abnormally"}`;
+    return `cannot mount LazyFS (FUSE not usable here?): ${why}`;
+  }
   process.once("exit", remove); // also when the test throws before its own cleanup
   return { dir, crash: () => void lazyfs("crash", dir), remove };
 }

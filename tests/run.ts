@@ -1,6 +1,7 @@
 /**
  * Runs every tests/*.test.ts file (compiled to dist/node/tests) in its own Node
- * process, two at a time, and ends with one line: "N passed, N failed".
+ * process, two at a time, and ends with one line: "N passed, N failed" (", N skipped"
+ * if a file skipped tests: their "... skipped: <why>" lines are shown).
  * A file that crashes or exits early counts as one failure on top of what it reported;
  * one still running after FILE_DEADLINE_MS (a server a failed test left open keeps its
  * process alive) is killed and counts as failed.
@@ -46,7 +47,7 @@ function runFile(file: string): Promise<Outcome> {
       const total = num("Total");
       const passed = num("Passed");
       const skipped = num("Skipped");
-      let failed = total - passed - skipped;
+      let failed = total - passed; // uvu's Total counts the tests that ran: skipped ones are not in it
       if (code !== 0 && failed === 0) failed = 1; // crashed, or failed outside a test
       resolve({ file, passed, failed, skipped, output, ms: Date.now() - t0 });
     });
@@ -61,8 +62,11 @@ await Promise.all(
       const o = await runFile(file);
       outcomes.push(o);
       const mark = o.failed ? "FAIL" : "ok";
-      console.log(`${mark.padEnd(4)} ${file} (${o.passed} passed, ${o.failed} failed, ${(o.ms / 1000).toFixed(1)}s)`);
+      const skips = o.skipped ? `, ${o.skipped} skipped` : "";
+      console.log(`${mark.padEnd(4)} ${file} (${o.passed} passed, ${o.failed} failed${skips}, ${(o.ms / 1000).toFixed(1)}s)`);
       if (o.failed) console.log(o.output.replace(/^/gm, "     | "));
+      // A file that skips says why, in a line "<what> skipped: <why>".
+      else if (o.skipped) console.log(o.output.split("\n").filter((l) => / skipped: /.test(l)).map((l) => `     | ${l}`).join("\n"));
     }
   }),
 );
