@@ -6,11 +6,15 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { rmSync } from "node:fs";
 import { checkSurvival, describeSurvival, verifyAfterRepair } from "./after-crash.ts";
 import { burst, type Planned } from "./burst.ts";
 import { startProcCluster } from "./streams.ts";
+import { watchdog } from "./watchdog.ts";
 
 const PUTS = 300;
+/** The whole test, cleanup included, ends by then (typically 15-40 s on 2 busy cores). */
+const DEADLINE_MS = 110_000;
 /** 1 byte to 2 KiB; every 50th PUT is held after half its body until the kill. */
 const plan: Planned[] = Array.from({ length: PUTS }, (_, i) => {
   const size = 2 + ((i * 37) % 2047);
@@ -19,7 +23,12 @@ const plan: Planned[] = Array.from({ length: PUTS }, (_, i) => {
 
 test(`${PUTS} concurrent small PUTs, a volume and the master killed -9 mid-burst: what got 201 survives, verify --repair then verify clean`, async () => {
   const c = await startProcCluster({ volumes: 3, replicas: 3 });
+  const deadline = watchdog(DEADLINE_MS, () => {
+    for (const p of [c.master, ...c.volumes]) p.child.proc.kill("SIGKILL");
+    rmSync(c.dir, { recursive: true, force: true });
+  });
   try {
+    deadline.step("the burst and the kill");
     const [victim] = c.volumes;
     const ledger = await burst(c.master.url, plan, {
       prelude: [],
@@ -32,15 +41,19 @@ test(`${PUTS} concurrent small PUTs, a volume and the master killed -9 mid-burst
     });
     assert.ok(ledger.inFlightAtCrash > 0, "the kill came while PUTs were in flight");
 
+    deadline.step("restarting the volume and the master");
     await victim.restart();
     await c.master.restart();
+    deadline.step("reading back every key");
     const survival = await checkSurvival(c.master.url, ledger);
     console.log(`kill -9 of a volume and the master: ${describeSurvival(ledger, survival)}`);
     assert.equal(survival.problems, [], "acknowledged writes kept, nothing corrupt");
+    deadline.step("verify --repair, verify");
     const verified = await verifyAfterRepair(c.master.url);
     console.log(verified.output);
     assert.equal([verified.repair, verified.verify], [0, 0], "verify --repair, then verify, exit 0");
   } finally {
+    deadline.stop();
     await c.destroy();
   }
 });
