@@ -4,12 +4,13 @@
  * 302), every acknowledged DELETE (204, or 202) stays 404, everything else is absent or exact, and
  * `kvdb verify --repair` then `kvdb verify` end clean.
  */
+import * as assert from "uvu/assert";
 import { runKvdb } from "./cluster.ts";
 import { locate } from "./http.ts";
 import type { Ledger } from "./burst.ts";
 import { streamGet } from "./streams.ts";
 
-export interface Survival {
+interface Survival {
   /** One line per key that broke its promise. */
   problems: string[];
   /** Acknowledged PUTs read back exact; acknowledged DELETEs found 404. */
@@ -31,7 +32,7 @@ async function find(master: string, key: string, expected: { size: number; md5: 
 }
 
 /** Checks every key the burst sent, a few at a time. */
-export async function checkSurvival(master: string, ledger: Ledger): Promise<Survival> {
+async function checkSurvival(master: string, ledger: Ledger): Promise<Survival> {
   const out: Survival = { problems: [], kept: 0, stayedDeleted: 0, unackedPresent: 0, unackedAbsent: 0 };
   const keys = [...ledger.sent.keys()];
   const check = async (key: string) => {
@@ -65,7 +66,7 @@ function bySize(ledger: Ledger): string {
 }
 
 /** One line of the counts, for the test's output. */
-export function describeSurvival(ledger: Ledger, s: Survival): string {
+function describeSurvival(ledger: Ledger, s: Survival): string {
   return (
     `${ledger.sent.size} PUTs sent, ${ledger.created.size} acknowledged (201; ${bySize(ledger)}); ` +
     `${ledger.deleteSent.size} DELETEs sent, ${ledger.deleted.size} acknowledged (204/202); ` +
@@ -78,9 +79,25 @@ export function describeSurvival(ledger: Ledger, s: Survival): string {
 }
 
 /** `kvdb verify --repair`, then `kvdb verify`: their exit codes and summaries. */
-export async function verifyAfterRepair(master: string): Promise<{ repair: number | string; verify: number | string; output: string }> {
+async function verifyAfterRepair(master: string): Promise<{ repair: number | string; verify: number | string; output: string }> {
   const repair = await runKvdb(["verify", "--repair", "--master", master], {}, 60_000);
   const verify = await runKvdb(["verify", "--master", master], {}, 60_000);
   const output = [repair, verify].map((r) => (r.stdout + r.stderr).trim()).join("\n");
   return { repair: repair.code, verify: verify.code, output };
+}
+
+/**
+ * Asserts all of it after a restart: every key read back as its ledger says, then
+ * verify --repair and verify exit 0. Prints the counts after `label`; `step` names
+ * each phase (for a watchdog).
+ */
+export async function assertSurvived(label: string, master: string, ledger: Ledger, step: (name: string) => void): Promise<void> {
+  step("reading back every key");
+  const survival = await checkSurvival(master, ledger);
+  console.log(`${label}: ${describeSurvival(ledger, survival)}`);
+  assert.equal(survival.problems, [], "acknowledged PUTs and DELETEs hold, nothing corrupt");
+  step("verify --repair, verify");
+  const verified = await verifyAfterRepair(master);
+  console.log(verified.output);
+  assert.equal([verified.repair, verified.verify], [0, 0], "verify --repair, then verify, exit 0");
 }

@@ -15,7 +15,7 @@ import { HOST, tempDir } from "./cluster.ts";
 import { answers, type Answered } from "./strace-http.ts";
 import { holdsValue, logPutWrites, putsOf, syncedCarrier, uncovered, valueFileWrites } from "./strace-durability.ts";
 import type { FileActivity } from "./strace-files.ts";
-import { spawnTraced, straceUnusable } from "./strace-run.ts";
+import { spawnTraced, straceUnusable, type Traced } from "./strace-run.ts";
 import { VolumeProc } from "./streams.ts";
 
 const PUTS = 240;
@@ -35,12 +35,18 @@ async function putAll(base: string, all: string[]): Promise<number> {
   return statuses.filter((s) => s === 201).length;
 }
 
-/** The 201s to PUTs in the trace, checked against what the clients heard. */
-function acknowledged(activity: FileActivity, heard: number): Answered[] {
+/**
+ * PUTs every key under `prefix` to the traced server at once (all must get 201), stops
+ * it, and reads the trace: what it did to its files, and the 201s it wrote to PUTs.
+ */
+async function putTraced(traced: Traced, prefix: string): Promise<{ activity: FileActivity; acked: Answered[] }> {
+  const heard = await putAll(traced.child.url, keys(prefix));
+  assert.is(heard, PUTS, "every PUT answered 201");
+  const activity = await traced.finish();
   assert.equal(activity.hidden, [], "file I/O through io_uring is invisible to strace");
   const acked = answers(activity).filter((a) => a.method === "PUT" && a.status === 201);
   assert.is(acked.length, heard, "every 201 the clients heard is in the trace");
-  return acked;
+  return { activity, acked };
 }
 
 function report(problems: string[], total: number): void {
@@ -56,10 +62,7 @@ run(`volume: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync
   const vdir = join(dir, "v");
   const traced = await spawnTraced(["volume", vdir, "--port", "0", "--host", HOST], join(dir, "volume.trace"));
   try {
-    const heard = await putAll(traced.child.url, keys("/strace-volume"));
-    assert.is(heard, PUTS, "every PUT answered 201");
-    const activity = await traced.finish();
-    const acked = acknowledged(activity, heard);
+    const { activity, acked } = await putTraced(traced, "/strace-volume");
     const catalog = logPutWrites(activity, (p) => p.startsWith(`${vdir}/catalog/`) && p.endsWith(".log"));
     const isValueFile = (p: string) => p.startsWith(`${vdir}/tmp/`) || p.startsWith(`${vdir}/blobs/`);
     const problems: string[] = [];
@@ -91,10 +94,7 @@ run(`master: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync
     await Promise.all(volumes.map((v) => v.start()));
     const names = volumes.map((v) => v.name).join(",");
     traced = await spawnTraced(["master", "--volumes", names, "--db", db, "--port", "0", "--host", HOST, "--replicas", "3"], join(dir, "master.trace"));
-    const heard = await putAll(traced.child.url, keys("/strace-master"));
-    assert.is(heard, PUTS, "every PUT answered 201");
-    const activity = await traced.finish();
-    const acked = acknowledged(activity, heard);
+    const { activity, acked } = await putTraced(traced, "/strace-master");
     const index = logPutWrites(activity, (p) => p.startsWith(`${db}/`) && p.endsWith(".log"));
     const problems: string[] = [];
     for (const a of acked) {
