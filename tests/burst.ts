@@ -41,7 +41,7 @@ export interface BurstOptions {
   crashWhen: (ledger: Ledger) => boolean;
   /** Kills the servers; resolves once they are dead. */
   crash: () => Promise<void>;
-  /** No request lasts longer than this. */
+  /** No request lasts longer than this (a held PUT, 3 times this). */
   timeoutMs: number;
 }
 
@@ -53,7 +53,7 @@ export async function burst(master: string, plan: Planned[], o: BurstOptions): P
       seed: key,
       chunk: holdAt ?? 256 << 10,
       pause: (sent) => (holdAt && sent >= holdAt ? hold : undefined),
-      timeoutMs: o.timeoutMs,
+      timeoutMs: holdAt ? 3 * o.timeoutMs : o.timeoutMs, // a held PUT waits for the rest too
     });
     ledger.sent.set(key, { size, md5: res.md5 });
     if (res.status === 201) ledger.created.add(key);
@@ -66,19 +66,21 @@ export async function burst(master: string, plan: Planned[], o: BurstOptions): P
   let release!: () => void;
   const dead = new Promise<void>((r) => (release = r));
   let crashed: Promise<void> | undefined;
-  let running = plan.filter((p) => !p.holdAt).length + o.prelude.length; // requests not held
+  let held = plan.filter((p) => p.holdAt).length;
+  let running = plan.length - held + o.prelude.length;
   if (!running) throw new Error("a burst needs requests that are not held, to race the crash");
   const answered = () => {
     running--;
     if (!crashed && (running === 0 || o.crashWhen(ledger))) {
-      ledger.inFlightAtCrash = running + plan.filter((p) => p.holdAt).length;
+      ledger.inFlightAtCrash = running + held;
       crashed = o.crash().finally(release);
     }
   };
   const putInBurst = async (p: Planned) => {
     const status = await put(p, dead);
     count(crashed ? ledger.statuses.after : ledger.statuses.before, status);
-    if (!p.holdAt) answered();
+    if (p.holdAt) held--;
+    else answered();
   };
   const remove = async (key: string) => {
     ledger.deleteSent.add(key);

@@ -57,12 +57,14 @@ const SYNCS = new Set(["fsync", "fdatasync"]);
 /** The last numeric argument (the offset of pwrite64/pwritev). */
 const lastInt = (args: string) => Number(/(-?\d+)\s*$/.exec(args)?.[1] ?? -1);
 
-/** The bytes a write or read moved: its strings (iovecs joined), cut to the return value. */
+/**
+ * The bytes a write or read moved: its strings (iovecs joined), cut to the return
+ * value; all of them if the process died before the call returned ("= ?").
+ */
 function payload(call: Syscall): { data: Buffer; cut: boolean } {
   const parts = strings(call.args);
-  // openat-like calls have no data; sendmsg's msghdr also holds only iovecs as strings.
-  const data = Buffer.concat(parts.map((p) => p.bytes)).subarray(0, Math.max(0, call.ret ?? 0));
-  return { data, cut: parts.some((p) => p.cut) };
+  const data = Buffer.concat(parts.map((p) => p.bytes));
+  return { data: call.ret === undefined ? data : data.subarray(0, call.ret), cut: parts.some((p) => p.cut) };
 }
 
 export function fileActivity(calls: Syscall[]): FileActivity {
@@ -83,9 +85,16 @@ export function fileActivity(calls: Syscall[]): FileActivity {
       continue;
     }
     const file = atEntry.get(c);
-    const ok = c.ret !== undefined && c.ret >= 0;
     if (c.name.startsWith("io_uring")) out.hidden.push(`${c.name} at line ${c.entry + 1}`);
-    if (!ok) continue;
+    // A write the process was killed in (no return) may have gone out: a client may have its answer.
+    if (file && WRITES.has(c.name) && (c.ret === undefined || c.ret >= 0)) {
+      const positioned = c.name.startsWith("pwrite");
+      const offset = positioned ? lastInt(c.args) : file.pos;
+      const { data, cut } = payload(c);
+      if (!positioned) file.pos += c.ret ?? data.length;
+      out.writes.push({ file, entry: c.entry, exit: c.exit, offset, data, cut, time: c.time });
+    }
+    if (c.ret === undefined || c.ret < 0) continue;
     if (OPENS.has(c.name)) {
       const path = strings(c.args)[0]?.bytes.toString() ?? "?";
       fds.set(c.ret!, { path, socket: false, syncWrites: /O_D?SYNC/.test(c.args), pos: 0 });
@@ -93,12 +102,6 @@ export function fileActivity(calls: Syscall[]): FileActivity {
       fds.set(c.ret!, { path: "socket", socket: true, syncWrites: false, pos: 0 });
     } else if (/^dup[23]?$/.test(c.name) && file) {
       fds.set(c.ret!, file);
-    } else if (file && WRITES.has(c.name)) {
-      const positioned = c.name.startsWith("pwrite");
-      const offset = positioned ? lastInt(c.args) : file.pos;
-      const { data, cut } = payload(c);
-      if (!positioned) file.pos += c.ret!;
-      out.writes.push({ file, entry: c.entry, exit: c.exit, offset, data, cut, time: c.time });
     } else if (file && READS.has(c.name)) {
       out.reads.push({ file, exit: c.exit, data: payload(c).data });
     } else if (file && SYNCS.has(c.name)) {
