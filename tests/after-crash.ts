@@ -1,8 +1,8 @@
 /**
  * What must hold once a crashed cluster is running again, from a burst's ledger:
  * every acknowledged PUT reads back byte-exact through the master (following its
- * 302), every acknowledged DELETE (204, or 202) stays 404, everything else is absent or exact, and
- * `kvdb verify --repair` then `kvdb verify` end clean.
+ * 302), every acknowledged DELETE (204, or 202) stays 404, everything else is absent
+ * or exact, and `kvdb verify --repair` then `kvdb verify` end clean.
  */
 import * as assert from "uvu/assert";
 import { runKvdb } from "./cluster.ts";

@@ -1,9 +1,9 @@
 /**
  * A burst of concurrent PUTs against a master, with DELETEs of keys stored (and
- * acknowledged) just before it, and a crash (the caller's kill) in the middle of it.
- * Some PUTs can be held partway through their body until the crash, so the crash
- * always finds writes in flight, however the race goes. The ledger records what the
- * servers acknowledged: what must survive the crash.
+ * acknowledged) just before it, more PUTs once every DELETE is answered, and a crash
+ * (the caller's kill) in the middle of it. Some PUTs can be held partway through their
+ * body until the crash, so the crash always finds writes in flight, however the race
+ * goes. The ledger records what the servers acknowledged: what must survive the crash.
  */
 import { keyPath } from "../src/keys/keys.ts";
 import { streamPut } from "./streams.ts";
@@ -37,6 +37,11 @@ const count = (tally: Record<number, number>, status: number) => void (tally[sta
 export interface BurstOptions {
   /** Stored before the burst (each must get 201), then DELETEd during it. */
   prelude: Planned[];
+  /**
+   * PUT once every DELETE is answered: the server handles them after the DELETEs'
+   * synced writes, so nothing syncs them but their own writes.
+   */
+  tail: Planned[];
   /** Asked after each answer: is it time to crash? (Once only held PUTs are left, it is.) */
   crashWhen: (ledger: Ledger) => boolean;
   /** Kills the servers; resolves once they are dead. */
@@ -45,7 +50,10 @@ export interface BurstOptions {
   timeoutMs: number;
 }
 
-/** Stores the prelude, then sends every planned PUT and every DELETE at once; resolves after the crash, all settled. */
+/**
+ * Stores the prelude, then sends every planned PUT and every DELETE at once, and the
+ * tail after the DELETEs; resolves after the crash, every request settled.
+ */
 export async function burst(master: string, plan: Planned[], o: BurstOptions): Promise<Ledger> {
   const ledger: Ledger = { sent: new Map(), created: new Set(), deleteSent: new Set(), deleted: new Set(), inFlightAtCrash: 0, statuses: { before: {}, after: {}, delete: {} } };
   const put = async ({ key, size, holdAt }: Planned, hold: Promise<void>) => {
@@ -67,7 +75,7 @@ export async function burst(master: string, plan: Planned[], o: BurstOptions): P
   const dead = new Promise<void>((r) => (release = r));
   let crashed: Promise<void> | undefined;
   let held = plan.filter((p) => p.holdAt).length;
-  let running = plan.length - held + o.prelude.length;
+  let running = plan.length - held + o.prelude.length + o.tail.length;
   if (!running) throw new Error("a burst needs requests that are not held, to race the crash");
   const answered = () => {
     running--;
@@ -94,7 +102,8 @@ export async function burst(master: string, plan: Planned[], o: BurstOptions): P
     count(ledger.statuses.delete, status);
     answered();
   };
-  await Promise.all([...plan.map(putInBurst), ...o.prelude.map((p) => remove(p.key))]);
+  const deletesThenTail = Promise.all(o.prelude.map((p) => remove(p.key))).then(() => Promise.all(o.tail.map(putInBurst)));
+  await Promise.all([...plan.map(putInBurst), deletesThenTail]);
   await crashed;
   return ledger;
 }

@@ -32,6 +32,7 @@ test(`${PUTS} concurrent small PUTs, a volume and the master killed -9 mid-burst
     const [victim] = c.volumes;
     const ledger = await burst(c.master.url, plan, {
       prelude: [],
+      tail: [],
       crashWhen: (l) => l.created.size >= PUTS * 0.4,
       async crash() {
         await victim.child.stop("SIGKILL");

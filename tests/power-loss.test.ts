@@ -23,6 +23,7 @@ const KiB = 1 << 10;
 const MiB = 1 << 20;
 const PUTS = 300;
 const DELETES = 40;
+const TAIL = 40;
 /** The whole test, cleanup included, ends by then (typically 30-60 s on 2 busy cores). */
 const DEADLINE_MS = 110_000;
 const sizes = [1, KiB, 100 * KiB, 1, KiB];
@@ -36,27 +37,23 @@ const plan: Planned[] = Array.from({ length: PUTS }, (_, i) =>
 );
 /** Stored before the burst, deleted during it. */
 const prelude: Planned[] = Array.from({ length: DELETES }, (_, i) => ({ key: key("d", i), size: sizes[i % 5] }));
+/** PUT once every DELETE is answered: no later synced write of a DELETE covers them. */
+const tail: Planned[] = Array.from({ length: TAIL }, (_, i) => ({ key: key("t", i), size: sizes[i % 5] }));
 
-const largeCreated = (l: Ledger) => [...l.created].filter((k) => l.sent.get(k)!.size > MiB).length;
+const tailKeys = new Set(tail.map((t) => t.key));
+/** How many acknowledged PUTs `which` takes. */
+const acknowledged = (l: Ledger, which: (key: string, size: number) => boolean) => [...l.created].filter((k) => which(k, l.sent.get(k)!.size)).length;
 
 /**
- * When to crash: once every DELETE is answered (their synced index writes are done),
- * 30 more PUTs were acknowledged after that, and 2 of the 4 MiB ones. Acknowledged
- * writes with no synced write after them are what a missing fsync loses.
+ * When to crash: once half the tail and 2 of the 4 MiB PUTs are acknowledged.
+ * Acknowledged writes with no synced write after them are what a missing fsync loses.
  */
-function crashPoint(): (l: Ledger) => boolean {
-  let createdWhenDeletesDone: number | undefined;
-  return (l) => {
-    const deletesAnswered = Object.values(l.statuses.delete).reduce((a, b) => a + b, 0);
-    if (deletesAnswered === DELETES) createdWhenDeletesDone ??= l.created.size;
-    return createdWhenDeletesDone !== undefined && l.created.size >= createdWhenDeletesDone + 30 && largeCreated(l) >= 2;
-  };
-}
+const crashPoint = (l: Ledger) => acknowledged(l, (k) => tailKeys.has(k)) >= TAIL / 2 && acknowledged(l, (_, size) => size > MiB) >= 2;
 
 const lazy = mountLazyFs("512mb");
 if (typeof lazy === "string") console.log(`power-loss test skipped: ${lazy}`);
 
-(typeof lazy === "string" ? test.skip : test)(`power loss mid-burst (${PUTS} PUTs, DELETEs, kill -9 of all, LazyFS drops unsynced writes): what was acknowledged holds`, async () => {
+(typeof lazy === "string" ? test.skip : test)(`power loss mid-burst (${PUTS + TAIL} PUTs, ${DELETES} DELETEs, kill -9 of all, LazyFS drops unsynced writes): what was acknowledged holds`, async () => {
   if (typeof lazy === "string") return;
   const volumes = [0, 1, 2].map((i) => new VolumeProc(join(lazy.dir, `v${i}`)));
   const master = new MasterProc(join(lazy.dir, "master"), () => volumes.map((v) => v.name), 3);
@@ -72,7 +69,8 @@ if (typeof lazy === "string") console.log(`power-loss test skipped: ${lazy}`);
     deadline.step("the burst and the kill");
     const ledger = await burst(master.url, plan, {
       prelude,
-      crashWhen: crashPoint(),
+      tail,
+      crashWhen: crashPoint,
       crash: async () => void (await Promise.all(everyone().map((p) => p.child.stop("SIGKILL")))),
       timeoutMs: 30_000,
     });

@@ -26,6 +26,12 @@ export function putsOf(puts: { put: LogPut; write: Write }[], key: string, holds
   return puts.filter((p) => isKey(p.put.key, key) && holds(p.put.value)).map((p) => p.write);
 }
 
+/** The last of `writes` to enter before line `before` (the latest state written), as a list of 0 or 1. */
+export function lastBefore(writes: Write[], before: number): Write[] {
+  const earlier = writes.filter((w) => w.entry < before).sort((a, b) => a.exit - b.exit);
+  return earlier.slice(-1);
+}
+
 /** Whether `stored` holds `value`: as is, or base64- or hex-encoded (as a JSON field might). */
 export function holdsValue(stored: Buffer, value: Buffer): boolean {
   return stored.includes(value) || stored.includes(value.toString("base64")) || stored.includes(value.toString("hex"));
