@@ -5,7 +5,7 @@
  * LAZYFS_BIN (.ci/run builds it) or build.sh's default output; nothing is built here.
  */
 import { execFileSync } from "node:child_process";
-import { accessSync, constants, existsSync, rmSync } from "node:fs";
+import { accessSync, constants, existsSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { REPO, tempDir } from "./cluster.ts";
@@ -21,6 +21,8 @@ export interface LazyFs {
   crash(): void;
   /** Unmounts and removes the backing files (again: a no-op). */
   remove(): void;
+  /** Why the mount no longer works (its daemon died: LazyFS has been seen to segfault), or "". */
+  broken(): string;
 }
 
 function lazyfs(...args: string[]): string {
@@ -71,5 +73,13 @@ export function mountLazyFs(cache: string): LazyFs | string {
     return `cannot mount LazyFS (FUSE not usable here?): ${why}`;
   }
   process.once("exit", remove); // also when the test throws before its own cleanup
-  return { dir, crash: () => void lazyfs("crash", dir), remove };
+  const broken = () => {
+    try {
+      statSync(dir);
+      return "";
+    } catch (e) {
+      return `the LazyFS mount stopped working (${(e as NodeJS.ErrnoException).code}: its daemon is gone, see dmesg); this run says nothing about kvdb`;
+    }
+  };
+  return { dir, crash: () => void lazyfs("crash", dir), remove, broken };
 }

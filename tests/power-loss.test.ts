@@ -87,6 +87,8 @@ if (typeof lazy === "string") console.log(`power-loss test skipped: ${lazy}`);
     await Promise.all(volumes.map((v) => v.restart()));
     await master.restart();
     await assertSurvived("power loss", master.url, ledger, deadline.step);
+  } catch (e) {
+    throw lazy.broken() ? new Error(`${lazy.broken()}. The test stopped on: ${(e as Error).message}`) : e;
   } finally {
     deadline.stop();
     await Promise.all(everyone().map((p) => p.child?.stop("SIGKILL")));

@@ -4,8 +4,9 @@
  * and whether an fsync/fdatasync of that same file started after such a write returned
  * and returned before the answer was written.
  */
+import { dirname } from "node:path";
 import { isKey, logPuts, type LogPut } from "./leveldb-log.ts";
-import { contents, syncAfter, type FileActivity, type Opened, type Write } from "./strace-files.ts";
+import { contents, syncAfter, type FileActivity, type Opened, type Sync, type Write } from "./strace-files.ts";
 import type { Answered } from "./strace-http.ts";
 
 /** Each file opening (not socket) whose path `accept` takes. */
@@ -51,6 +52,19 @@ export function valueFileWrites(activity: FileActivity, isValueFile: (path: stri
 /** The first carrier written for this request that a sync made durable before the answer. */
 export function syncedCarrier(activity: FileActivity, answer: Answered, carriers: Write[]): Write | undefined {
   return carriers.find((w) => w.entry > answer.read && syncAfter(activity, w, answer.answered));
+}
+
+/**
+ * For a value written to a file that was then renamed (temp file → its name): the
+ * sync of the directory it was renamed into, after the rename and before the answer
+ * (without it a power loss can lose the name). Undefined if there was no such sync;
+ * "no rename" if the file kept its name.
+ */
+export function renameSynced(activity: FileActivity, w: Write, answer: Answered): Sync | "no rename" | undefined {
+  const rename = activity.renames.find((r) => r.from === w.file.path && r.exit > w.exit && r.exit < answer.answered);
+  if (!rename) return "no rename";
+  const dir = dirname(rename.to);
+  return activity.syncs.find((s) => s.file.path === dir && s.entry > rename.exit && s.exit < answer.answered);
 }
 
 /** Why an answer was not covered, for a failure message. */

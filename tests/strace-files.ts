@@ -35,6 +35,13 @@ export interface Sync {
   exit: number;
 }
 
+/** A rename that returned (paths as the process gave them). */
+export interface Rename {
+  from: string;
+  to: string;
+  exit: number;
+}
+
 export interface Read {
   file: Opened;
   exit: number;
@@ -45,6 +52,7 @@ export interface FileActivity {
   writes: Write[];
   syncs: Sync[];
   reads: Read[];
+  renames: Rename[];
   /** Syscalls that would hide file I/O from strace (io_uring). */
   hidden: string[];
 }
@@ -76,7 +84,7 @@ export function fileActivity(calls: Syscall[]): FileActivity {
   events.sort((a, b) => a.at - b.at || a.phase - b.phase);
   const fds = new Map<number, Opened>();
   const atEntry = new Map<Syscall, Opened | undefined>();
-  const out: FileActivity = { writes: [], syncs: [], reads: [], hidden: [] };
+  const out: FileActivity = { writes: [], syncs: [], reads: [], renames: [], hidden: [] };
   for (const { phase, c } of events) {
     if (phase === 0) {
       const fd = firstInt(c.args);
@@ -106,6 +114,9 @@ export function fileActivity(calls: Syscall[]): FileActivity {
       out.reads.push({ file, exit: c.exit, data: payload(c).data });
     } else if (file && SYNCS.has(c.name)) {
       out.syncs.push({ file, entry: c.entry, exit: c.exit });
+    } else if (c.name.startsWith("rename")) {
+      const [from, to] = strings(c.args).map((p) => p.bytes.toString());
+      out.renames.push({ from, to, exit: c.exit });
     }
   }
   return out;

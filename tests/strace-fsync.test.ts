@@ -4,7 +4,8 @@
  * "HTTP/1.1 201" written to a socket, an fsync/fdatasync that started after the bytes
  * that make the write durable were written to that same file, and returned before
  * the 201 was written. Volume: the value's bytes (in a value file under tmp/ or
- * blobs/, or inline in a catalog log record) and the key's catalog record. Master: the
+ * blobs/, or inline in a catalog log record), the directory a value file was renamed
+ * into (LazyFS cannot check that one), and the key's catalog record. Master: the
  * key's last record in the index log before the 201 (the "live" one). Skipped where
  * strace cannot trace.
  */
@@ -14,7 +15,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { HOST, tempDir } from "./cluster.ts";
 import { answers, type Answered } from "./strace-http.ts";
-import { holdsValue, lastBefore, logPutWrites, putsOf, syncedCarrier, uncovered, valueFileWrites } from "./strace-durability.ts";
+import { holdsValue, lastBefore, logPutWrites, putsOf, renameSynced, syncedCarrier, uncovered, valueFileWrites } from "./strace-durability.ts";
 import type { FileActivity } from "./strace-files.ts";
 import { spawnTraced, straceUnusable, type Traced } from "./strace-run.ts";
 import { VolumeProc } from "./streams.ts";
@@ -75,11 +76,12 @@ run(`volume: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync
       const synced = syncedCarrier(activity, a, carriers);
       if (!synced) problems.push(uncovered(a, "the value's bytes", carriers));
       else if (inRecord.includes(synced)) inline++;
+      else if (!renameSynced(activity, synced, a)) problems.push(uncovered(a, "the directory its value file was renamed into", [synced]));
       const record = lastBefore(putsOf(catalog, a.key), a.answered);
       if (!syncedCarrier(activity, a, record)) problems.push(uncovered(a, "the key's catalog record", record));
     }
     report(problems, acked.length);
-    console.log(`volume: ${acked.length} answers 201, each after a sync of the value (${acked.length - inline} in value files, ${inline} inline in the catalog log) and of the catalog record`);
+    console.log(`volume: ${acked.length} answers 201, each after a sync of the value (${acked.length - inline} in value files and their renamed-into directories, ${inline} inline in the catalog log) and of the catalog record`);
   } finally {
     await traced.finish().catch(() => {});
     rmSync(dir, { recursive: true, force: true });

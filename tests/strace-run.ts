@@ -10,7 +10,7 @@ import { fileActivity, type FileActivity } from "./strace-files.ts";
 import { parseTrace } from "./strace-parse.ts";
 
 const CALLS = [
-  "open,openat,creat,close,dup,dup2,dup3,accept,accept4",
+  "open,openat,creat,close,dup,dup2,dup3,accept,accept4,rename,renameat,renameat2",
   "read,readv,recvfrom,recvmsg,write,writev,pwrite64,pwritev,pwritev2,sendto,sendmsg",
   "fsync,fdatasync,io_uring_setup,io_uring_enter",
 ].join(",");
