@@ -71,8 +71,11 @@ await Promise.all(
       const o = await runFile(file);
       outcomes.push(o);
       const mark = o.failed ? "FAIL" : "ok";
-      console.log(`${mark.padEnd(4)} ${file} (${o.passed} passed, ${o.failed} failed, ${(o.ms / 1000).toFixed(1)}s)${o.problem ? `: ${o.problem}` : ""}`);
+      const skips = o.skipped ? `, ${o.skipped} skipped` : "";
+      console.log(`${mark.padEnd(4)} ${file} (${o.passed} passed, ${o.failed} failed${skips}, ${(o.ms / 1000).toFixed(1)}s)${o.problem ? `: ${o.problem}` : ""}`);
       if (o.failed) console.log(o.output.replace(/^/gm, "     | "));
+      // A file that skips says why, in a line "<what> skipped: <why>".
+      else if (o.skipped) console.log(o.output.split("\n").filter((l) => / skipped: /.test(l)).map((l) => `     | ${l}`).join("\n"));
     }
   }),
 );
