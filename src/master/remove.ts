@@ -25,8 +25,9 @@ export function remove(m: Master, c: Context, key: string): Promise<Response> | 
 export function unlink(m: Master, c: Context, key: string): Promise<Response> | Response {
   const unlinked = m.locks.hold(key, async () => {
     const record = await m.index.get(key);
+    if (record?.busy) return fail(c, 409, IN_FLIGHT);
     if (!record || record.state !== "live") return c.body(null, 404, { "content-length": "0" });
-    if (record.busy || !(await m.index.setState(key, record, "unlinked"))) return fail(c, 409, IN_FLIGHT);
+    if (!(await m.index.setState(key, record, "unlinked"))) return fail(c, 409, IN_FLIGHT);
     return c.body(null, 204);
   });
   return unlinked ?? fail(c, 409, IN_FLIGHT);
