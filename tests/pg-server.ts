@@ -42,7 +42,8 @@ export interface Postgres {
   close(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<Postgres> {
+/** `durable`: fsync on, as a production server runs (bench/masters.ts); the tests run without. */
+export async function startPostgres(o: { durable?: boolean } = {}): Promise<Postgres> {
   const bin = binDir();
   const who = runAs();
   const dir = tempDir("kvdb-pg");
@@ -53,7 +54,8 @@ export async function startPostgres(): Promise<Postgres> {
   // Trust on loopback only: a throwaway server; fsync off: the tests' commits need not outlive the machine.
   run("initdb", ["-D", data, "-U", "kvdb", "--auth=trust", "-E", "UTF8", "--locale=C"]);
   const port = await freePort();
-  const options = `-c listen_addresses=${HOST} -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c max_connections=200`;
+  const fast = o.durable ? "" : " -c fsync=off -c full_page_writes=off";
+  const options = `-c listen_addresses=${HOST} -p ${port} -k ${dir}${fast} -c max_connections=200`;
   const pg: Postgres = {
     port,
     url: (database = "kvdb") => `postgres://kvdb@${HOST}:${port}/${database}`,
@@ -65,14 +67,20 @@ export async function startPostgres(): Promise<Postgres> {
       run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
     },
     async close() {
-      try {
-        run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
-      } catch {
-        // not running
-      }
-      rmSync(dir, { recursive: true, force: true });
+      process.off("exit", leftover);
+      leftover();
     },
   };
+  // A test file that exits early (a failed hook, process.exit) must not leave its server running.
+  const leftover = () => {
+    try {
+      run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+    } catch {
+      // not running
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", leftover);
   await pg.start();
   pg.psql("CREATE DATABASE kvdb", "postgres");
   return pg;
