@@ -58,6 +58,18 @@ export interface JobRecord {
   finished?: number;
 }
 
+export interface JobStore {
+  /**
+   * Stores `job` as the one running, owned by this master, unless a job runs already
+   * (on any master sharing the index): then that one is returned, as last saved.
+   */
+  start(job: JobRecord): Promise<JobRecord>;
+  /** Saves a job's progress (the running master calls it as it goes, and at the end). */
+  save(job: JobRecord): Promise<void>;
+  /** Jobs as last saved, oldest first; a running job whose master stopped reads as failed. */
+  all(): Promise<JobRecord[]>;
+}
+
 /** A value or a promise of it: an embedded store answers lookups synchronously from its cache. */
 export type Sync<T> = T | Promise<T>;
 
@@ -112,15 +124,8 @@ export interface Index {
   /** How many keys there are (any state). */
   count(): Promise<number>;
 
-  /**
-   * Stores `job` as the one running, owned by this master, unless a job runs already
-   * (on any master sharing the index): then that one is returned, as last saved.
-   */
-  startJob(job: JobRecord): Promise<JobRecord>;
-  /** Saves a job's progress (the running master calls it as it goes, and at the end). */
-  saveJob(job: JobRecord): Promise<void>;
-  /** Jobs as last saved, oldest first; a running job whose master stopped reads as failed. */
-  jobs(): Promise<JobRecord[]>;
+  /** Long jobs (rebalance, verify): one runs at a time across every master sharing the index. */
+  readonly jobs: JobStore;
 
   /** Replaces the whole index from what the volumes hold (kvdb rebuild, kvdb migrate-index; masters stopped). */
   rebuild(): Promise<RebuildWriter>;

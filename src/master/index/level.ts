@@ -10,7 +10,7 @@
  * here keeps the contract the shared store keeps (postgres.ts).
  */
 import { ClassicLevel } from "classic-level";
-import type { Index, JobRecord, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
 import { groupByKey } from "./staging.ts";
 
@@ -33,7 +33,7 @@ export class LevelIndex implements Index {
   private readonly orphanIds;
   /** Versions of keys whose batch is being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
-  private readonly jobList = new MemoryJobs();
+  readonly jobs = new MemoryJobs();
 
   constructor(readonly location: string) {
     this.db = new ClassicLevel<string, string>(location);
@@ -161,18 +161,6 @@ export class LevelIndex implements Index {
     let n = 0;
     for await (const _ of this.keys.keys()) n++;
     return n;
-  }
-
-  startJob(job: JobRecord): Promise<JobRecord> {
-    return this.jobList.start(job);
-  }
-
-  saveJob(job: JobRecord): Promise<void> {
-    return this.jobList.save(job);
-  }
-
-  jobs(): Promise<JobRecord[]> {
-    return this.jobList.all();
   }
 
   async rebuild(): Promise<RebuildWriter> {

@@ -6,7 +6,7 @@
  * touches orphans too is one statement with data-modifying CTEs (atomic, one round
  * trip). Scans page by key (keyset), so no listing holds a connection or a cursor.
  */
-import type { Index, JobRecord, KeyRecord, NewRecord, Orphan, RebuildWriter, State } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State } from "./index.ts";
 import { connect, keyBytes, PAGE, pages, redacted, run, unavailable, type Sql } from "./pg-connection.ts";
 import { PgJobs } from "./pg-jobs.ts";
 import { MasterLease, ownerAlive } from "./pg-lease.ts";
@@ -35,14 +35,14 @@ function recordOf(r: Row): KeyRecord {
 export class PostgresIndex implements Index {
   private readonly sql: Sql;
   private readonly lease: MasterLease;
-  private readonly jobList: PgJobs;
+  readonly jobs: PgJobs;
   readonly location: string;
 
   constructor(url: string, leaseSeconds?: number) {
     this.sql = connect(url);
     this.location = redacted(url);
     this.lease = new MasterLease(this.sql, leaseSeconds);
-    this.jobList = new PgJobs(this.sql, this.lease.id);
+    this.jobs = new PgJobs(this.sql, this.lease.id);
   }
 
   private get me(): string {
@@ -180,18 +180,6 @@ export class PostgresIndex implements Index {
   async count(): Promise<number> {
     const [row] = await run(this.sql<{ n: string }[]>`SELECT count(*) AS n FROM kvdb_keys`);
     return Number(row.n);
-  }
-
-  startJob(job: JobRecord): Promise<JobRecord> {
-    return this.jobList.start(job);
-  }
-
-  saveJob(job: JobRecord): Promise<void> {
-    return this.jobList.save(job);
-  }
-
-  jobs(): Promise<JobRecord[]> {
-    return this.jobList.all();
   }
 
   async rebuild(): Promise<RebuildWriter> {

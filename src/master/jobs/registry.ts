@@ -1,6 +1,6 @@
 /**
  * The jobs, as this master starts and reports them. One job runs at a time across
- * every master sharing the index (the index decides: Index.startJob): starting one
+ * every master sharing the index (the index decides: Index.jobs): starting one
  * while another runs, here or on another master, returns the running one. The job
  * this master runs is saved to the index every second, so any master reports it.
  */
@@ -21,7 +21,7 @@ export class JobRegistry {
 
   /** Every job the index keeps, oldest first. */
   async all(): Promise<Job[]> {
-    const stored = (await this.index.jobs()) as Job[];
+    const stored = (await this.index.jobs.all()) as Job[];
     return stored.map((j) => this.mine.get(j.id) ?? j);
   }
 
@@ -46,7 +46,7 @@ export class JobRegistry {
       ok: false,
       summary: "",
     };
-    const running = (await this.index.startJob(job)) as Job;
+    const running = (await this.index.jobs.start(job)) as Job;
     if (running.id !== job.id) return this.mine.get(running.id) ?? running;
     this.mine.set(job.id, job);
     this.run(job);
@@ -60,7 +60,7 @@ export class JobRegistry {
       if (saving) return;
       saving = true;
       const finished = job.state !== "running";
-      this.index.saveJob(snapshot(job)).then(
+      this.index.jobs.save(snapshot(job)).then(
         () => finished && clearInterval(saver),
         () => {},
       ).finally(() => (saving = false));
