@@ -4,7 +4,7 @@
  * janitor finishing or undoing what it left once its lease ran out; and PostgreSQL
  * itself restarted under load (503s in that window, nothing half-stored, all well after).
  */
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -102,6 +102,39 @@ test("a master killed with SIGKILL mid-DELETE: the key is gone for the other at 
     await until("every replica is deleted", () => c.volumes.every((v) => !v.hasBlob(key)), 10_000);
     assert.is((await call(b.url, key, "PUT", "written again")).status, 201);
     assert.is((await call(b.url, "/killed/", "GET")).status, 404);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test("a master frozen (SIGSTOP) past its lease mid-PUT: the other takes the key over and writes it anew; the woken master's rest of the value never reaches the volumes", async () => {
+  const c = await procCluster();
+  const [a, b] = c.masters;
+  try {
+    const key = "/frozen/put";
+    const part = bytes(256 * 1024, 9);
+    const put = slowPut(a.url, keyPath(key), { "content-length": String(2 * part.length) });
+    await put.write(part);
+    await until("the write is recorded, owned by master A", () => c.sql(stateOf(key)) === "writing");
+    await until("the bytes reach the volumes", () => c.volumes.every((v) => v.tmpFiles().length === 1));
+    a.child.proc.kill("SIGSTOP");
+    try {
+      await until("B's janitor took A's write over", () => c.sql(stateOf(key)) === "absent", 15_000);
+      const anew = await call(b.url, key, "PUT", "written anew by B");
+      assert.is(anew.status, 201);
+    } finally {
+      a.child.proc.kill("SIGCONT");
+    }
+    // A wakes with the rest of the value to send: it must stop, not finish the upload.
+    const answer = await put.finish(bytes(part.length, 10));
+    assert.is(answer.status, 503, answer.body);
+    assert.match(answer.body, /^nothing stored: this master's lease on the index ran out/);
+    for (const base of [a.url, b.url]) {
+      const res = await call(base, key, "GET");
+      assert.is(res.status, 302);
+      assert.is(await (await fetch(res.headers.get("location")!)).text(), "written anew by B");
+    }
+    for (const v of c.volumes) assert.is(md5(readFileSync(join(v.dir, "blobs", blobPath(key)))), md5("written anew by B"), `${v.name} holds B's value`);
   } finally {
     await c.destroy();
   }

@@ -70,6 +70,7 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
     }
   }
   // The database decides between masters writing the same key at once: one create wins.
+  const leaseHeld = m.index.leaseCheck();
   const record = await m.index.create(key, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
   if (!record) {
     for (const t of targets) t.upload.abort(new Error("another write of the key won"));
@@ -80,7 +81,7 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
     const body = requestBody(c);
     if (!body) throw new ClientAborted("no body");
     // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
-    const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
+    const { size, md5 } = await replicate(limited(body, m.maxSize), targets, leaseHeld);
     if (declared.kind === "length" && size !== declared.bytes) {
       throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
     }

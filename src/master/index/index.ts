@@ -79,6 +79,13 @@ export interface Index {
   close(): Promise<void>;
   /** Where the index is, as printed on the start line (no password). */
   readonly location: string;
+  /**
+   * A check that stays true while this master's lease has held without a break since
+   * this call (with a margin). A write checks it before each chunk it sends on: a
+   * master that stalled, or lost the database, past its lease stops writing before
+   * another master can take its key over and write the same key to the same volumes.
+   */
+  leaseCheck(): () => boolean;
 
   /** The key's record, any state. */
   get(key: string): Sync<KeyRecord | undefined>;

@@ -63,6 +63,11 @@ export class LevelIndex implements Index {
     return record;
   }
 
+  /** One master, no lease: nothing can take its keys over. */
+  leaseCheck(): () => boolean {
+    return () => true;
+  }
+
   /** The key's version counting batches still being written; null: no record. */
   private versionNow(key: string): number | null {
     const changing = this.changing.get(key);

@@ -65,6 +65,10 @@ export class PostgresIndex implements Index {
     await this.sql.end({ timeout: 5 });
   }
 
+  leaseCheck(): () => boolean {
+    return this.lease.check();
+  }
+
   async get(key: string): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const [row] = await run(sql<Row[]>`
