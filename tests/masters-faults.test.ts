@@ -47,16 +47,32 @@ async function procCluster() {
 
 const stateOf = (key: string) => `SELECT coalesce((SELECT state FROM kvdb_keys WHERE key = convert_to('${key}', 'UTF8')), 'absent')`;
 
-test("a master killed with SIGKILL mid-PUT: the other serves on; after the lease its janitor undoes the write, and the key can be written again", async () => {
+type Procs = Awaited<ReturnType<typeof procCluster>>;
+
+/** Runs `fn` on a fresh procCluster (masters A and B), destroyed after. */
+async function withProcs(fn: (c: Procs, a: MasterProc, b: MasterProc) => Promise<void>): Promise<void> {
   const c = await procCluster();
-  const [a, b] = c.masters;
   try {
+    await fn(c, c.masters[0], c.masters[1]);
+  } finally {
+    await c.destroy();
+  }
+}
+
+/** A PUT to master A held open after its first `part`: recorded as writing, its bytes on every volume. */
+async function heldPut(c: Procs, key: string, part: Buffer, total: number) {
+  const put = slowPut(c.masters[0].url, keyPath(key), { "content-length": String(total) });
+  await put.write(part);
+  await until("the write is recorded, owned by master A", () => c.sql(stateOf(key)) === "writing");
+  await until("the bytes reach the volumes", () => c.volumes.every((v) => v.tmpFiles().length === 1));
+  return put;
+}
+
+test("a master killed with SIGKILL mid-PUT: the other serves on; after the lease its janitor undoes the write, and the key can be written again", () =>
+  withProcs(async (c, a, b) => {
     const key = "/killed/put";
     const first = bytes(256 * 1024, 7);
-    const put = slowPut(a.url, keyPath(key), { "content-length": String(4 * first.length) });
-    await put.write(first);
-    await until("the write is recorded, owned by master A", () => c.sql(stateOf(key)) === "writing");
-    await until("the bytes reach the volumes", () => c.volumes.every((v) => v.tmpFiles().length === 1));
+    const put = await heldPut(c, key, first, 4 * first.length);
     await a.child.stop("SIGKILL");
     put.abort();
 
@@ -73,15 +89,10 @@ test("a master killed with SIGKILL mid-PUT: the other serves on; after the lease
     const again = await call(b.url, key, "PUT", "written again");
     assert.is(again.status, 201);
     assert.is(again.headers.get("content-md5"), md5("written again"));
-  } finally {
-    await c.destroy();
-  }
-});
+  }));
 
-test("a master killed with SIGKILL mid-DELETE: the key is gone for the other at once; after the lease its janitor deletes every replica", async () => {
-  const c = await procCluster();
-  const [a, b] = c.masters;
-  try {
+test("a master killed with SIGKILL mid-DELETE: the key is gone for the other at once; after the lease its janitor deletes every replica", () =>
+  withProcs(async (c, a, b) => {
     const key = "/killed/delete";
     assert.is((await call(b.url, key, "PUT", "to be deleted")).status, 201);
     // A stopped volume holds the DELETE on A after the record says deleting.
@@ -102,21 +113,13 @@ test("a master killed with SIGKILL mid-DELETE: the key is gone for the other at 
     await until("every replica is deleted", () => c.volumes.every((v) => !v.hasBlob(key)), 10_000);
     assert.is((await call(b.url, key, "PUT", "written again")).status, 201);
     assert.is((await call(b.url, "/killed/", "GET")).status, 404);
-  } finally {
-    await c.destroy();
-  }
-});
+  }));
 
-test("a master frozen (SIGSTOP) past its lease mid-PUT: the other takes the key over and writes it anew; the woken master's rest of the value never reaches the volumes", async () => {
-  const c = await procCluster();
-  const [a, b] = c.masters;
-  try {
+test("a master frozen (SIGSTOP) past its lease mid-PUT: the other takes the key over and writes it anew; the woken master's rest of the value never reaches the volumes", () =>
+  withProcs(async (c, a, b) => {
     const key = "/frozen/put";
     const part = bytes(256 * 1024, 9);
-    const put = slowPut(a.url, keyPath(key), { "content-length": String(2 * part.length) });
-    await put.write(part);
-    await until("the write is recorded, owned by master A", () => c.sql(stateOf(key)) === "writing");
-    await until("the bytes reach the volumes", () => c.volumes.every((v) => v.tmpFiles().length === 1));
+    const put = await heldPut(c, key, part, 2 * part.length);
     a.child.proc.kill("SIGSTOP");
     try {
       await until("B's janitor took A's write over", () => c.sql(stateOf(key)) === "absent", 15_000);
@@ -135,10 +138,7 @@ test("a master frozen (SIGSTOP) past its lease mid-PUT: the other takes the key 
       assert.is(await (await fetch(res.headers.get("location")!)).text(), "written anew by B");
     }
     for (const v of c.volumes) assert.is(md5(readFileSync(join(v.dir, "blobs", blobPath(key)))), md5("written anew by B"), `${v.name} holds B's value`);
-  } finally {
-    await c.destroy();
-  }
-});
+  }));
 
 test("PostgreSQL restarted under load: requests in that window get 503 'index unavailable', none a 404 or an empty list; nothing is half-stored; then all works", async () => {
   const c = await startSharedCluster({ volumes: 3, replicas: 2 });
