@@ -4,16 +4,15 @@
  * janitor finishing or undoing what it left once its lease ran out; and PostgreSQL
  * itself restarted under load (503s in that window, nothing half-stored, all well after).
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { blobPath, keyPath } from "../src/keys/keys.ts";
-import { tempDir, until } from "./cluster.ts";
+import { until } from "./cluster.ts";
 import { bytes, md5, slowPut } from "./http.ts";
-import { freshDatabase, startPostgres } from "./pg-server.ts";
-import { startSharedCluster } from "./shared-cluster.ts";
-import { MasterProc, VolumeProc } from "./streams.ts";
+import { startProcMasters, startSharedCluster, type ProcMasters } from "./shared-cluster.ts";
+import type { MasterProc } from "./streams.ts";
 
 async function call(base: string, key: string, method: string, body?: string | Buffer): Promise<Response> {
   const res = await fetch(base + keyPath(key), { method, body: body as BodyInit, redirect: "manual" });
@@ -21,37 +20,12 @@ async function call(base: string, key: string, method: string, body?: string | B
   return res;
 }
 
-/** Two master processes (lease 2 s) and three volume processes on a fresh PostgreSQL. */
-async function procCluster() {
-  const pg = await startPostgres();
-  const dir = tempDir("kvdb-masters");
-  const db = freshDatabase(pg);
-  const volumes = [0, 1, 2].map((i) => new VolumeProc(join(dir, `v${i}`)));
-  const names = () => volumes.map((v) => v.name);
-  const masters = [0, 1].map(() => new MasterProc(db, names, 3, ["--lease", "2", "--volume-timeout", "20"]));
-  const sql = (statement: string) => pg.psql(statement, new URL(db).pathname.slice(1)).trim();
-  const destroy = async () => {
-    await Promise.all([...masters, ...volumes].map((p) => p.child?.stop("SIGKILL")));
-    await pg.close();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await Promise.all(volumes.map((v) => v.start()));
-    for (const m of masters) await m.start();
-  } catch (e) {
-    await destroy();
-    throw e;
-  }
-  return { volumes, masters, sql, destroy };
-}
 
 const stateOf = (key: string) => `SELECT coalesce((SELECT state FROM kvdb_keys WHERE key = convert_to('${key}', 'UTF8')), 'absent')`;
 
-type Procs = Awaited<ReturnType<typeof procCluster>>;
-
-/** Runs `fn` on a fresh procCluster (masters A and B), destroyed after. */
-async function withProcs(fn: (c: Procs, a: MasterProc, b: MasterProc) => Promise<void>): Promise<void> {
-  const c = await procCluster();
+/** Runs `fn` on two master processes and three volume processes (a 5 s lease: a test checks a dead master's keys are still held right after the kill, even on a slow machine). */
+async function withProcs(fn: (c: ProcMasters, a: MasterProc, b: MasterProc) => Promise<void>): Promise<void> {
+  const c = await startProcMasters(["--lease", "5", "--volume-timeout", "20"]);
   try {
     await fn(c, c.masters[0], c.masters[1]);
   } finally {
@@ -60,7 +34,7 @@ async function withProcs(fn: (c: Procs, a: MasterProc, b: MasterProc) => Promise
 }
 
 /** A PUT to master A held open after its first `part`: recorded as writing, its bytes on every volume. */
-async function heldPut(c: Procs, key: string, part: Buffer, total: number) {
+async function heldPut(c: ProcMasters, key: string, part: Buffer, total: number) {
   const put = slowPut(c.masters[0].url, keyPath(key), { "content-length": String(total) });
   await put.write(part);
   await until("the write is recorded, owned by master A", () => c.sql(stateOf(key)) === "writing");
@@ -82,7 +56,7 @@ test("a master killed with SIGKILL mid-PUT: the other serves on; after the lease
     assert.is((await call(b.url, key, "GET")).status, 404);
     assert.is((await call(b.url, key, "DELETE")).status, 409);
 
-    await until("B's janitor undid A's write", () => c.sql(stateOf(key)) === "absent", 15_000);
+    await until("B's janitor undid A's write", () => c.sql(stateOf(key)) === "absent", 20_000);
     assert.is(c.sql("SELECT count(*) FROM kvdb_keys WHERE owner IS NOT NULL"), "0");
     for (const v of c.volumes) assert.not.ok(v.hasBlob(key), `${v.name} keeps no blob of the killed write`);
     await until("the volumes dropped the broken uploads", () => c.volumes.every((v) => v.tmpFiles().length === 0));
@@ -109,7 +83,7 @@ test("a master killed with SIGKILL mid-DELETE: the key is gone for the other at 
     assert.is((await call(b.url, key, "GET")).status, 404);
     assert.is((await call(b.url, key, "PUT", "too early")).status, 409, "A's delete is not finished yet");
 
-    await until("B's janitor finished A's delete", () => c.sql(stateOf(key)) === "absent", 15_000);
+    await until("B's janitor finished A's delete", () => c.sql(stateOf(key)) === "absent", 20_000);
     await until("every replica is deleted", () => c.volumes.every((v) => !v.hasBlob(key)), 10_000);
     assert.is((await call(b.url, key, "PUT", "written again")).status, 201);
     assert.is((await call(b.url, "/killed/", "GET")).status, 404);
@@ -122,7 +96,7 @@ test("a master frozen (SIGSTOP) past its lease mid-PUT: the other takes the key 
     const put = await heldPut(c, key, part, 2 * part.length);
     a.child.proc.kill("SIGSTOP");
     try {
-      await until("B's janitor took A's write over", () => c.sql(stateOf(key)) === "absent", 15_000);
+      await until("B's janitor took A's write over", () => c.sql(stateOf(key)) === "absent", 20_000);
       const anew = await call(b.url, key, "PUT", "written anew by B");
       assert.is(anew.status, 201);
     } finally {

@@ -2,8 +2,8 @@
  * Several masters on one PostgreSQL index (README, "More than one master"): the database
  * decides between them, every answer is the one a single master would give, long jobs
  * run once cluster-wide, the index moves over from LevelDB, and a database kvdb cannot
- * use is refused clearly. Real PostgreSQL, real masters and volumes on 127.0.0.1; the
- * masters under Deno and Bun are real processes.
+ * use is refused clearly. Real PostgreSQL, real masters and volumes on 127.0.0.1, each
+ * its own process.
  */
 import { rmSync } from "node:fs";
 import { test } from "uvu";
@@ -12,18 +12,18 @@ import { keyPath } from "../src/keys/keys.ts";
 import { HOST, RUNTIMES, runKvdb, spawnKvdb, startCluster, until, type Child } from "./cluster.ts";
 import { md5 } from "./http.ts";
 import { freshDatabase, type Postgres } from "./pg-server.ts";
-import { startSharedCluster, type SharedCluster } from "./shared-cluster.ts";
+import { startProcMasters, type ProcMasters } from "./shared-cluster.ts";
 
-let c: SharedCluster;
+let c: ProcMasters;
 let pg: Postgres;
 
 test.before(async () => {
-  c = await startSharedCluster({ volumes: 3, replicas: 2 });
+  c = await startProcMasters();
   pg = c.pg;
 });
 
 test.after(async () => {
-  await c?.close();
+  await c?.destroy();
 });
 
 const [A, B] = [0, 1].map((i) => () => c.masters[i].url);
@@ -131,7 +131,7 @@ test("a long job runs once cluster-wide: both masters started together get the s
 
 test("masters under Deno and Bun share the index with Node's: a PUT on one is read and deleted on the others", async () => {
   const env = { DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1", NO_COLOR: "1" };
-  const args = ["master", "--volumes", c.volumes.map((v) => v.name).join(","), "--db", c.db, "--port", "0", "--host", HOST, "--replicas", "2"];
+  const args = ["master", "--volumes", c.volumes.map((v) => v.name).join(","), "--db", c.db, "--port", "0", "--host", HOST];
   const others: Child[] = [];
   try {
     for (const runtime of ["deno", "bun"] as const) others.push(await spawnKvdb(args, env, 30_000, RUNTIMES[runtime]));

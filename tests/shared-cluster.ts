@@ -1,13 +1,19 @@
 /**
- * Several masters serving one cluster: a fresh PostgreSQL (pg-server.ts), volumes and
- * the first master from startCluster, and more masters in this process on the same
- * database with the same volumes. `url` names each master in turn, so consecutive
- * requests of a test go to different masters, as behind a round-robin load balancer.
+ * Several masters serving one cluster on a fresh PostgreSQL (pg-server.ts), with the
+ * same volumes:
+ *   startSharedCluster  volumes and masters in this process; `url` names each master in
+ *                       turn, so consecutive requests of a test go to different masters,
+ *                       as behind a round-robin load balancer;
+ *   startProcMasters    every master and volume its own `kvdb` process (to kill, to
+ *                       freeze, or to keep this process's event loop out of their way).
  */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { startMaster } from "../src/master/start.ts";
 import type { Running } from "../src/http/running.ts";
-import { HOST, startCluster, type Cluster } from "./cluster.ts";
+import { HOST, startCluster, tempDir, type Cluster } from "./cluster.ts";
 import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
+import { MasterProc, VolumeProc } from "./streams.ts";
 
 export interface SharedCluster extends Cluster {
   masters: Running[];
@@ -52,4 +58,38 @@ export async function startSharedCluster(o: { volumes?: number; replicas?: numbe
     await pg.close();
     throw e;
   }
+}
+
+export interface ProcMasters {
+  pg: Postgres;
+  db: string;
+  volumes: VolumeProc[];
+  masters: MasterProc[];
+  /** One SQL statement on the index's database (psql); its output, trimmed. */
+  sql(statement: string): string;
+  /** Kills every process (SIGKILL), stops PostgreSQL, removes the data. */
+  destroy(): Promise<void>;
+}
+
+/** Two master processes (with `extra` flags) and three volume processes, 3 replicas. */
+export async function startProcMasters(extra: string[] = []): Promise<ProcMasters> {
+  const pg = await startPostgres();
+  const dir = tempDir("kvdb-masters");
+  const db = freshDatabase(pg);
+  const volumes = [0, 1, 2].map((i) => new VolumeProc(join(dir, `v${i}`)));
+  const names = () => volumes.map((v) => v.name);
+  const masters = [0, 1].map(() => new MasterProc(db, names, 3, extra));
+  const destroy = async () => {
+    await Promise.all([...masters, ...volumes].map((p) => p.child?.stop("SIGKILL")));
+    await pg.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all(volumes.map((v) => v.start()));
+    for (const m of masters) await m.start();
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+  return { pg, db, volumes, masters, sql: (statement) => pg.psql(statement, new URL(db).pathname.slice(1)).trim(), destroy };
 }
