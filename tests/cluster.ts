@@ -33,6 +33,8 @@ export async function startCluster(
     idleTimeoutMs?: number;
     /** The master's volume timeout. */
     timeoutMs?: number;
+    /** The master's index (default: a LevelDB under dir). */
+    db?: string;
   } = {},
 ): Promise<Cluster> {
   const dir = o.dir ?? tempDir();
@@ -48,7 +50,7 @@ export async function startCluster(
     }
     const options: MasterOptions = {
       volumes: volumes.map((v) => v.name),
-      db: join(dir, "master"),
+      db: o.db ?? join(dir, "master"),
       port: 0,
       hostname: HOST,
       replicas: o.replicas ?? Math.min(3, volumes.length),

@@ -1,11 +1,10 @@
 /** Starts a master: opens the index, checks the volumes, recovers, then serves. */
-import { resolve } from "node:path";
 import { announce, warnNoSecret } from "../http/log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
 import { masterApp } from "./app.ts";
 import { KeyLocks } from "./locks.ts";
-import { recover, startJanitor } from "./janitor.ts";
+import { finishAbandoned, startJanitor } from "./janitor.ts";
 import type { Master } from "./master.ts";
 import { openIndex } from "./index/open.ts";
 import { rebalance } from "./jobs/rebalance.ts";
@@ -16,7 +15,10 @@ import { VolumeSet } from "./volumes.ts";
 
 export interface MasterOptions {
   volumes: string[];
+  /** A directory (LevelDB) or postgres://… (shared by several masters). */
   db: string;
+  /** With PostgreSQL: seconds this master's lease lasts unrenewed (pg-lease.ts); default 10. */
+  leaseSeconds?: number;
   port: number;
   hostname: string;
   replicas: number;
@@ -35,21 +37,20 @@ export interface MasterOptions {
 }
 
 export async function startMaster(o: MasterOptions): Promise<Running> {
-  const db = resolve(o.db);
-  const index = await openIndex(db);
+  const index = await openIndex(o.db, { leaseSeconds: o.leaseSeconds });
   const client = new VolumeClient(o.secret, o.timeoutMs, o.urlTtl);
   const volumes = new VolumeSet(o.volumes, client);
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
-  const jobs = new JobRegistry({ rebalance: (job) => rebalance(m, job), verify: (job) => verify(m, job) });
+  const jobs = new JobRegistry(index, { rebalance: (job) => rebalance(m, job), verify: (job) => verify(m, job) });
   const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret };
-  const recovered = await recover(m);
+  const recovered = await finishAbandoned(m);
   if (recovered) console.log(`kvdb master: cleaned up ${recovered} operation(s) a stop interrupted`);
   const stopJanitor = startJanitor(m);
   const listener = await runtime.serve(masterApp(m, o.verbose), o);
   const url = urlOf(o.hostname, listener.port);
   if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for
-  announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name });
+  announce("master", { url, db: index.location, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name });
   const down = volumes.all.filter((v) => !v.up);
   if (down.length) console.log(`kvdb master: volumes not answering yet: ${down.map((v) => v.name).join(",")}`);
   return {

@@ -52,7 +52,7 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
   if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
   // An unlinked key may be written again (as in minikeyvalue); a record left by a
   // crash is cleaned up first. Either way the old bytes go before the new come.
-  if (old) await purge(m, key, old);
+  if (old && (old.busy || !(await purge(m, key, old)))) return fail(c, 409, IN_FLIGHT);
 
   const headers: Record<string, string> =
     declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
@@ -72,14 +72,19 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
       return fail(c, 507, `nothing stored: ${declared.bytes} bytes do not fit on ${full.join(",")}`);
     }
   }
-  const record = { state: "writing" as const, volumes, size: 0, md5: "", time: Date.now() };
-  await m.index.begin(key, record);
+  // The database decides between masters writing the same key at once: one create wins.
+  const leaseHeld = m.index.leaseCheck();
+  const record = await m.index.create(key, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
+  if (!record) {
+    for (const t of targets) t.upload.abort(new Error("another write of the key won"));
+    return fail(c, 409, IN_FLIGHT);
+  }
 
   try {
     const body = requestBody(c);
     if (!body) throw new ClientAborted("no body");
     // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
-    const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
+    const { size, md5 } = await replicate(limited(body, m.maxSize), targets, leaseHeld);
     if (declared.kind === "length" && size !== declared.bytes) {
       throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
     }
@@ -90,10 +95,13 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
       await purge(m, key, record);
       return fail(c, 411, "empty body");
     }
-    await m.index.commit(key, { state: "live", volumes, size, md5, time: Date.now() });
+    if (!(await m.index.commit(key, record, { state: "live", volumes, size, md5, time: Date.now() }))) {
+      throw new HttpError(503, "another master took the key over (this one's lease ran out)");
+    }
     return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
   } catch (e) {
-    await purge(m, key, record);
+    // If the index cannot be reached now, the janitor finishes the cleanup later.
+    await purge(m, key, record).catch(() => {});
     if (e instanceof VolumeFailed && e.answered === 0) m.volumes.markDown(e.volume, e.message);
     throw e instanceof HttpError ? new HttpError(e.status, `nothing stored: ${e.message}`) : e;
   }

@@ -1,13 +1,18 @@
 /**
- * The index in LevelDB (classic-level), the embedded default. Three sublevels:
+ * The index in LevelDB (classic-level), the embedded default: one master owns it.
+ * Three sublevels:
  *   keys     key → KeyRecord
  *   pending  keys whose write or delete is in flight (index.ts: a restart finishes or undoes them)
  *   orphans  "volume key" → time: a replica still to be deleted (its volume was down)
  * A state change that spans sublevels is one atomic batch. The sublevels are private:
- * every change goes through the verbs of Index.
+ * every change goes through the verbs of Index. Compare-and-set is in-process: the
+ * one master's key locks already serialise changes of a key, and the version check
+ * here keeps the contract the shared store keeps (postgres.ts).
  */
 import { ClassicLevel } from "classic-level";
-import type { Index, KeyRecord, Orphan, RebuildWriter, Replica, State } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State } from "./index.ts";
+import { MemoryJobs } from "./memory-jobs.ts";
+import { groupByKey } from "./staging.ts";
 
 /** Volume names never contain a space; keys may, so the volume comes first. */
 const orphanId = ({ volume, key }: Orphan) => `${volume} ${key}`;
@@ -19,14 +24,19 @@ const stagingId = (key: string, volume: number) => `${key}${SEP}${String(volume)
 /** Rebuild writes in batches of this many entries. */
 const BATCH = 1000;
 
+type Batch = ReturnType<ClassicLevel<string, string>["batch"]>;
+
 export class LevelIndex implements Index {
   private readonly db: ClassicLevel<string, string>;
   private readonly keys;
   private readonly pending;
   private readonly orphanIds;
+  /** Versions of keys whose batch is being written (null: being dropped): a check between two writes sees the first. */
+  private readonly changing = new Map<string, number | null>();
+  readonly jobs = new MemoryJobs();
 
-  constructor(dir: string) {
-    this.db = new ClassicLevel<string, string>(dir);
+  constructor(readonly location: string) {
+    this.db = new ClassicLevel<string, string>(location);
     this.keys = this.db.sublevel<string, KeyRecord>("keys", { valueEncoding: "json" });
     this.pending = this.db.sublevel<string, string>("pending", {});
     this.orphanIds = this.db.sublevel<string, string>("orphans", {});
@@ -48,41 +58,83 @@ export class LevelIndex implements Index {
    * every request asks.
    */
   get(key: string): KeyRecord | undefined {
-    return this.keys.getSync(key);
+    const record = this.keys.getSync(key);
+    if (record && record.version === undefined) record.version = 1; // written before records had versions
+    return record;
   }
 
-  begin(key: string, record: KeyRecord): Promise<void> {
-    return this.db
-      .batch()
-      .put(key, record, { sublevel: this.keys })
-      .put(key, record.state, { sublevel: this.pending })
-      .write({ sync: record.state === "deleting" });
+  /** One master, no lease: nothing can take its keys over. */
+  leaseCheck(): () => boolean {
+    return () => true;
   }
 
-  commit(key: string, record: KeyRecord): Promise<void> {
-    const batch = this.db.batch().put(key, record, { sublevel: this.keys }).del(key, { sublevel: this.pending });
-    for (const volume of record.volumes) batch.del(orphanId({ volume, key }), { sublevel: this.orphanIds });
-    return batch.write({ sync: true });
+  /** The key's version counting batches still being written; null: no record. */
+  private versionNow(key: string): number | null {
+    const changing = this.changing.get(key);
+    return changing !== undefined ? changing : (this.get(key)?.version ?? null);
   }
 
-  setState(key: string, record: KeyRecord, state: State): Promise<void> {
-    return this.db.batch().put(key, { ...record, state }, { sublevel: this.keys }).write({ sync: true });
+  /** Writes the batch `build` makes if `key` still has version `expected`; `next` is the version it then has (null: none). */
+  private async cas(key: string, expected: number | null, next: number | null, sync: boolean, build: (b: Batch) => Batch): Promise<boolean> {
+    if (this.versionNow(key) !== expected) return false;
+    this.changing.set(key, next);
+    try {
+      await build(this.db.batch()).write({ sync });
+    } finally {
+      if (this.changing.get(key) === next) this.changing.delete(key);
+    }
+    return true;
   }
 
-  relocate(key: string, record: KeyRecord, volumes: string[], owed: string[]): Promise<void> {
-    const batch = this.db.batch().put(key, { ...record, volumes }, { sublevel: this.keys });
+  private put(batch: Batch, key: string, record: KeyRecord): Batch {
+    batch.put(key, record, { sublevel: this.keys });
+    return record.state === "writing" || record.state === "deleting" ? batch.put(key, record.state, { sublevel: this.pending }) : batch;
+  }
+
+  private owe(batch: Batch, key: string, owed: string[]): Batch {
+    for (const volume of owed) batch.put(orphanId({ volume, key }), String(Date.now()), { sublevel: this.orphanIds });
+    return batch;
+  }
+
+  private forgive(batch: Batch, key: string, volumes: string[]): Batch {
     for (const volume of volumes) batch.del(orphanId({ volume, key }), { sublevel: this.orphanIds });
-    for (const volume of owed) batch.put(orphanId({ volume, key }), String(Date.now()), { sublevel: this.orphanIds });
-    return batch.write({ sync: true });
+    return batch;
   }
 
-  drop(key: string, owed: string[]): Promise<void> {
-    const batch = this.db.batch().del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending });
-    for (const volume of owed) batch.put(orphanId({ volume, key }), String(Date.now()), { sublevel: this.orphanIds });
-    return batch.write({ sync: true });
+  async create(key: string, record: NewRecord): Promise<KeyRecord | undefined> {
+    const created = { ...record, version: 1 };
+    return (await this.cas(key, null, 1, false, (b) => this.put(b, key, created))) ? created : undefined;
   }
 
-  inFlight(): AsyncIterable<string> {
+  async commit(key: string, current: KeyRecord, live: NewRecord): Promise<KeyRecord | undefined> {
+    const next = { ...live, version: current.version + 1 };
+    const ok = await this.cas(key, current.version, next.version, true, (b) =>
+      this.forgive(this.put(b, key, next).del(key, { sublevel: this.pending }), key, next.volumes),
+    );
+    return ok ? next : undefined;
+  }
+
+  async setState(key: string, current: KeyRecord, state: State): Promise<KeyRecord | undefined> {
+    const next = { ...current, state, version: current.version + 1 };
+    return (await this.cas(key, current.version, next.version, true, (b) => this.put(b, key, next))) ? next : undefined;
+  }
+
+  /** The one master's key lock holds the key already: nothing to write. */
+  async claim(key: string, current: KeyRecord): Promise<KeyRecord | undefined> {
+    return this.versionNow(key) === current.version ? current : undefined;
+  }
+
+  async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined> {
+    const next = { ...current, volumes, version: current.version + 1 };
+    const ok = await this.cas(key, current.version, next.version, true, (b) => this.owe(this.forgive(this.put(b, key, next), key, volumes), key, owed));
+    return ok ? next : undefined;
+  }
+
+  drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
+    return this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), key, owed));
+  }
+
+  abandoned(): AsyncIterable<string> {
     return this.pending.keys();
   }
 
@@ -134,19 +186,21 @@ export class LevelIndex implements Index {
       },
       async *staged() {
         await flush(true);
-        let group: { key: string; replicas: { volume: number; replica: Replica }[] } | undefined;
-        for await (const [id, replica] of staging.iterator()) {
-          const sep = id.lastIndexOf(SEP);
-          const key = id.slice(0, sep);
-          if (group && group.key !== key) yield group;
-          if (!group || group.key !== key) group = { key, replicas: [] };
-          group.replicas.push({ volume: Number(id.slice(sep + 1)), replica });
-        }
-        if (group) yield group;
+        yield* groupByKey(
+          (async function* () {
+            for await (const [id, replica] of staging.iterator()) {
+              const sep = id.lastIndexOf(SEP);
+              yield { key: id.slice(0, sep), volume: Number(id.slice(sep + 1)), replica };
+            }
+          })(),
+        );
       },
-      async write(key, record, owed) {
-        batch.put(key, record, { sublevel: keys });
-        for (const volume of owed) batch.put(orphanId({ volume, key }), String(Date.now()), { sublevel: orphanIds });
+      write: async (key, record) => {
+        this.put(batch, key, { ...record, version: 1 });
+        await flush();
+      },
+      async owe(orphan) {
+        batch.put(orphanId(orphan), String(Date.now()), { sublevel: orphanIds });
         await flush();
       },
       async finish() {
