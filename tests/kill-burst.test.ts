@@ -13,7 +13,7 @@ import { startProcCluster } from "../harness/process-cluster.ts";
 import { watchdog } from "./watchdog.ts";
 
 const PUTS = 300;
-/** The whole test, cleanup included, ends by then (typically 15-40 s on 2 busy cores). */
+/** A hard bound for the test, cleanup included: typically 15-40 s on 2 busy cores. */
 const DEADLINE_MS = 110_000;
 /** 1 byte to 2 KiB; every 50th PUT is held after half its body until the kill. */
 const plan: Planned[] = Array.from({ length: PUTS }, (_, i) => {
