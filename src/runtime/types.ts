@@ -1,6 +1,6 @@
 /**
  * What kvdb needs from the runtime it runs on. Each of node.ts, bun.ts and deno.ts
- * implements it with that runtime's fastest primitive (see RUNTIMES.md); the rest of
+ * implements it with that runtime's fastest primitive (docs/RUNTIMES.md says why); the rest of
  * the code never asks which runtime it is on.
  */
 import type { Context, Hono } from "hono";
