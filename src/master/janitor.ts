@@ -3,6 +3,7 @@
  * are undone or finished; while running, replicas left on volumes that were down
  * (orphans) are deleted once those volumes answer again.
  */
+import { logger } from "../http/logger.ts";
 import type { Master } from "./master.ts";
 import { deleteReplica, purge } from "./replicas.ts";
 
@@ -42,7 +43,7 @@ export function startJanitor(m: Master): () => void {
   let timer: ReturnType<typeof setTimeout>;
   const loop = () => {
     timer = setTimeout(async () => {
-      await sweepOrphans(m).catch((e) => console.error(`janitor: ${(e as Error).message}`));
+      await sweepOrphans(m).catch((e) => logger("janitor").error((e as Error).message, { cause: (e as Error).stack }));
       if (!stopped) loop();
     }, SWEEP_EVERY_MS);
     timer.unref?.();

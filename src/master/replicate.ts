@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { TooLarge } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
-import type { Upload } from "./upload.ts";
+import { EarlyAnswer, type Upload } from "./upload.ts";
 
 /** The client's body broke off (disconnect, reset) or came short. */
 export class ClientAborted extends HttpError {
@@ -22,6 +22,8 @@ export class VolumeFailed extends HttpError {
     /** The volume's answer; 0: none (unreachable, broke off, or stored the wrong bytes). */
     readonly answered: number,
     message: string,
+    /** Body bytes sent to it when it failed. */
+    readonly sent = 0,
   ) {
     super(answered === 507 ? 507 : 503, `volume ${volume}: ${message}`);
   }
@@ -41,7 +43,8 @@ export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target
   const hash = createHash("md5");
   let size = 0;
   const failed = (volume: string) => (e: unknown) => {
-    throw e instanceof VolumeFailed ? e : new VolumeFailed(volume, 0, (e as Error).message);
+    if (e instanceof VolumeFailed) throw e;
+    throw new VolumeFailed(volume, e instanceof EarlyAnswer ? e.status : 0, (e as Error).message, size);
   };
   const source = body[Symbol.asyncIterator]();
   try {

@@ -8,6 +8,16 @@ import { once } from "node:events";
 import { request } from "node:http";
 import { keepAlive } from "../runtime/keep-alive.ts";
 
+/** The receiver answered (a 507 for a full disk, say) before the body was all sent. */
+export class EarlyAnswer extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** One streamed HTTP request body going out to a volume. */
 export interface Upload {
   /** Resolves once connected to the receiver, before any body byte is needed. */
@@ -44,7 +54,7 @@ export function upload(url: string, headers: Record<string, string>, stallMs: nu
   });
   answer.catch(() => {}); // observed by write()/end(); never an unhandled rejection
   const early = answer.then((r) => {
-    throw new Error(`volume answered ${r.status} before the upload ended`);
+    throw new EarlyAnswer(r.status, `volume answered ${r.status} before the upload ended: ${r.body.trim()}`);
   });
   early.catch(() => {});
   return {

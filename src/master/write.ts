@@ -12,12 +12,11 @@ import { purge } from "./replicas.ts";
 import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
 
 /**
- * Opens an upload to each of the first `replicas` healthy volumes in placement order.
+ * Opens an upload to each of the first `replicas` of `candidates` (placement order).
  * A volume that refuses the connection is marked down and the next one is tried, so
  * a volume that died since the last health check costs no failed write.
  */
-async function connect(m: Master, key: string, headers: Record<string, string>): Promise<Target[]> {
-  const candidates = m.volumes.placement(key).filter((v) => m.volumes.isUp(v));
+async function connect(m: Master, key: string, headers: Record<string, string>, candidates: string[]): Promise<Target[]> {
   const targets: Target[] = [];
   while (targets.length < m.replicas && candidates.length) {
     const batch = candidates.splice(0, m.replicas - targets.length).map((volume) => ({ volume, upload: m.client.upload(volume, key, headers) }));
@@ -29,6 +28,26 @@ async function connect(m: Master, key: string, headers: Record<string, string>):
     });
   }
   return targets;
+}
+
+/**
+ * The volumes a value of `need` bytes may go to, in placement order, or the answer
+ * when fewer than `replicas` can take it: 503 when too few are up, 507 when too few
+ * of those have room. A full volume is skipped, not taken for down.
+ */
+function candidatesFor(m: Master, c: Context, key: string, need: number): string[] | Response {
+  const up = (v: string) => m.volumes.isUp(v);
+  const free = (v: string) => m.volumes.get(v)?.free ?? 0;
+  const alive = m.volumes.all.filter((v) => v.up).length;
+  if (alive < m.replicas) return fail(c, 503, `only ${alive} of the ${m.replicas} replicas' volumes are up`);
+  const roomy = m.volumes.placement(key, (v) => up(v) && free(v) >= need);
+  if (roomy.length >= m.replicas) return roomy;
+  const most = Math.max(...m.volumes.all.filter((v) => v.up).map((v) => v.free));
+  return fail(
+    c,
+    507,
+    `nothing stored: ${need} bytes fit on ${roomy.length} of the ${m.replicas} volumes needed (the most free on any other is ${most} bytes)`,
+  );
 }
 
 export async function write(m: Master, c: Context, key: string): Promise<Response> {
@@ -53,22 +72,16 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
 
   const headers: Record<string, string> =
     declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
-  const targets = await connect(m, key, headers);
+  // A declared length goes only where it fits, decided before a byte is read; a chunked
+  // body needs some room at least.
+  const candidates = candidatesFor(m, c, key, declared.kind === "length" ? declared.bytes : 1);
+  if (candidates instanceof Response) return candidates;
+  const targets = await connect(m, key, headers, candidates);
   if (targets.length < m.replicas) {
     for (const t of targets) t.upload.abort(new Error("not enough volumes"));
     return fail(c, 503, `only ${targets.length} of the ${m.replicas} replicas' volumes are up`);
   }
   const volumes = targets.map((t) => t.volume);
-  // A declared length a chosen volume cannot hold is refused before a byte is read: the
-  // volume would answer 507 at once, but the master would only hear it on a later write.
-  if (declared.kind === "length") {
-    const free = (name: string) => m.volumes.get(name)?.free ?? 0;
-    const full = volumes.filter((v) => declared.bytes > free(v));
-    if (full.length) {
-      for (const t of targets) t.upload.abort(new Error("value does not fit"));
-      return fail(c, 507, `nothing stored: ${declared.bytes} bytes do not fit on ${full.join(",")}`);
-    }
-  }
   const record = { state: "writing" as const, volumes, size: 0, md5: "", time: Date.now() };
   await m.index.begin(key, record);
 
@@ -88,7 +101,22 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
     return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
   } catch (e) {
     await purge(m, key, record);
-    if (e instanceof VolumeFailed && e.answered === 0) m.volumes.markDown(e.volume, e.message);
+    if (e instanceof VolumeFailed) throw await replicaFailed(m, e, declared.kind === "length" ? declared.bytes : e.sent);
     throw e instanceof HttpError ? new HttpError(e.status, `nothing stored: ${e.message}`) : e;
   }
+}
+
+/**
+ * What a volume's failure answers the client. One that broke off without an answer is
+ * checked at once rather than marked down: a volume that ran out of space mid-body may
+ * cut the connection before its 507 is read, yet it still serves reads and small writes.
+ */
+async function replicaFailed(m: Master, e: VolumeFailed, need: number): Promise<HttpError> {
+  m.stats.replicaWriteFailures.inc({ volume: e.volume });
+  if (e.answered === 0) {
+    await m.volumes.recheck(e.volume);
+    const v = m.volumes.get(e.volume);
+    if (v?.up && v.free < need) return new HttpError(507, `nothing stored: volume ${e.volume} ran out of space (${v.free} bytes free)`);
+  }
+  return new HttpError(e.status, `nothing stored: ${e.message}`);
 }

@@ -3,14 +3,13 @@
  *   GET|HEAD /key      the bytes (Range, If-None-Match, zero-copy where the runtime can)
  *   PUT /key           store (from the master), 201 {"size","md5"} once fsynced
  *   DELETE /key        204, or 404 if absent
- *   GET /_kvdb/health  {"total","free","count"}
+ *   GET /_kvdb/health  {"total","free","count","runtime","version"}
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, limited, overLimit, TooLarge } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
 import { parseKey } from "../keys/keys.ts";
-import { requestLog } from "../http/log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { requireSignature } from "../http/auth.ts";
 import type { Blobs } from "./blobs.ts";
@@ -18,6 +17,7 @@ import type { Catalog } from "./catalog.ts";
 import { matchesEtag, parseRange } from "./range.ts";
 import { copyRoutes } from "./copy.ts";
 import { statSync } from "node:fs";
+import { VERSION } from "../version.ts";
 
 export interface VolumeDeps {
   blobs: Blobs;
@@ -40,12 +40,11 @@ function keyOf(c: Context): string | Response {
   return "error" in parsed ? fail(c, 400, parsed.error) : parsed.key;
 }
 
-export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, private: isPrivate = false, maxSize }: VolumeDeps): Hono {
+export function volumeApp({ blobs, catalog, secret, previousSecret, private: isPrivate = false, maxSize }: VolumeDeps): Hono {
   const app = new Hono();
-  if (verbose) app.use(requestLog("volume"));
   if (secret) app.use(requireSignature(previousSecret ? [secret, previousSecret] : [secret], isPrivate));
 
-  app.get("/_kvdb/health", async (c) => c.json({ ...(await blobs.space()), count: catalog.count }));
+  app.get("/_kvdb/health", async (c) => c.json({ ...(await blobs.space()), count: catalog.count, runtime: runtime.name, version: VERSION }));
 
   app.get("/_kvdb/list", (c) => {
     const lines = catalog.entries()[Symbol.asyncIterator]();

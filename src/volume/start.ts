@@ -4,7 +4,11 @@ import { join, resolve } from "node:path";
 import { announce, warnNoSecret } from "../http/log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
+import { Registry } from "../http/metrics.ts";
+import { requestMetrics } from "../http/request-metrics.ts";
+import { serverApp } from "../http/server-app.ts";
 import { volumeApp } from "./app.ts";
+import { registerVolumeMetrics } from "./metrics.ts";
 import { Blobs } from "./blobs.ts";
 import { Catalog } from "./catalog.ts";
 
@@ -32,7 +36,11 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   const catalog = new Catalog(join(dir, "catalog"));
   await catalog.open();
   if (o.maxBytes !== undefined) blobs.cap = { max: o.maxBytes, used: () => catalog.bytes };
-  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize }), o);
+  const registry = new Registry();
+  registerVolumeMetrics(registry, catalog);
+  const { mount } = serverApp({ role: "volume", verbose: o.verbose, registry, requests: requestMetrics(registry) });
+  const app = mount(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize }));
+  const listener = await runtime.serve(app, o);
   const url = urlOf(o.hostname, listener.port);
   if (!o.secret) warnNoSecret("volume"); // before the start line, which callers wait for
   announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name, ...(o.private ? { private: "yes" } : {}) });

@@ -10,14 +10,17 @@
  *     them (the write is undone, the delete completed);
  *   - orphans (replicas owed a delete): --repair deletes those whose volume is up;
  *   - values a volume holds that no record points to (abandoned writes): --repair
- *     deletes them.
+ *     deletes them;
+ *   - replicas of a key that share a zone while another zone has room (rebalance moves them).
  * ok (exit 0) only if nothing is left wrong.
  */
+import { spreadByZone } from "../../keys/zones.ts";
 import { sweepOrphans } from "../janitor.ts";
 import type { KeyRecord } from "../index/index.ts";
 import type { Master } from "../master.ts";
 import { copyTo, deleteReplica, dropReplicas, purge, switchVolumes } from "../replicas.ts";
 import { count, eachKey, problem, type Job } from "./job.ts";
+import { crowded } from "./zone-check.ts";
 
 type Health = "good" | "missing" | "corrupt" | "unreachable";
 
@@ -63,6 +66,11 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
   }
   if (volumes.length >= m.replicas) {
     if (bad.length) await dropReplicas(m, key, bad);
+    const why = crowded(m, volumes, record.size);
+    if (why) {
+      count(job, "zone shared");
+      problem(job, `${key}: ${why}`);
+    }
     return;
   }
   if (!job.repair) {
@@ -72,9 +80,10 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
   }
   // Repair: copy from a good replica onto the next volumes in placement order (a bad
   // copy's volume included: its file is replaced).
-  const targets = m.volumes
-    .placement(key)
-    .filter((v) => m.volumes.isUp(v) && !volumes.includes(v) && !unknown.includes(v))
+  // The zones the remaining replicas are in go last (keys/zones.ts).
+  const usable = (v: string) => m.volumes.isUp(v) && !volumes.includes(v) && !unknown.includes(v);
+  const targets = spreadByZone([...volumes, ...m.volumes.placement(key, usable)], (v) => m.volumes.zoneOf(v))
+    .filter((v) => !volumes.includes(v))
     .slice(0, m.replicas - volumes.length);
   const copied: string[] = [];
   for (const t of targets) {
@@ -95,6 +104,7 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
     const record = await m.index.get(key);
     if (record?.volumes.includes(volume)) continue;
     if (m.locks.has(key)) continue; // a write of it is under way
+    count(job, "abandoned");
     if (!job.repair) {
       problem(job, `${key} on ${volume}: not in the index (abandoned write)`);
       continue;
