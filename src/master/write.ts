@@ -3,7 +3,7 @@
  * live. Any failure removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
-import { declaredLength, limited, overLimit, type DeclaredLength } from "../http/content-length.ts";
+import { declaredLength, discard, limited, overLimit, type DeclaredLength } from "../http/content-length.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { requestBody } from "../http/request.ts";
 import { IN_FLIGHT } from "./locks.ts";
@@ -42,7 +42,7 @@ function candidatesFor(m: Master, c: Context, key: string, need: number): string
   if (alive < m.replicas) return fail(c, 503, `only ${alive} of the ${m.replicas} replicas' volumes are up`);
   const roomy = m.volumes.placement(key, (v) => up(v) && free(v) >= need);
   if (roomy.length >= m.replicas) return roomy;
-  const most = Math.max(...m.volumes.all.filter((v) => v.up).map((v) => v.free));
+  const most = Math.max(0, ...m.volumes.all.filter((v) => v.up && !roomy.includes(v.name)).map((v) => v.free));
   return fail(
     c,
     507,
@@ -85,8 +85,8 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
   const record = { state: "writing" as const, volumes, size: 0, md5: "", time: Date.now() };
   await m.index.begin(key, record);
 
+  const body = requestBody(c);
   try {
-    const body = requestBody(c);
     if (!body) throw new ClientAborted("no body");
     // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
     const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
@@ -101,7 +101,10 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
     return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
   } catch (e) {
     await purge(m, key, record);
-    if (e instanceof VolumeFailed) throw await replicaFailed(m, e, declared.kind === "length" ? declared.bytes : e.sent);
+    if (e instanceof VolumeFailed) {
+      if (body) await discard(body); // the client may still be sending
+      throw await replicaFailed(m, e, declared.kind === "length" ? declared.bytes : e.sent);
+    }
     throw e instanceof HttpError ? new HttpError(e.status, `nothing stored: ${e.message}`) : e;
   }
 }

@@ -6,12 +6,11 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, statfs, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { DISCARD_MAX } from "../http/content-length.ts";
 import { blobPath } from "../keys/keys.ts";
 import { fsyncDir } from "./fd.ts";
 import { receive, type Written } from "./receive.ts";
 
-/** How much of a body that does not fit is still read (and dropped) before the 507. */
-const DISCARD_MAX = 64 << 20;
 
 export class Blobs {
   readonly root: string;
