@@ -9,7 +9,7 @@
 import process from "node:process";
 import { cac, type Command } from "cac";
 import { UsageError, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, secretOf, sizeOf, text, volumesOf } from "./src/cli/options.ts";
-import { setLogFormat } from "./src/http/logger.ts";
+import { logLine, setLogFormat } from "./src/http/logger.ts";
 import { volumeName } from "./src/master/volumes.ts";
 import { printStatus } from "./src/ops/status.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";
@@ -188,7 +188,7 @@ cli.help();
 cli.version(VERSION);
 
 function die(message: string, code: number): never {
-  console.error(`kvdb: ${message}`);
+  logLine("error", "kvdb", message, {}, `kvdb: ${message}`); // one line, JSON too under --log-format json
   process.exit(code);
 }
 
