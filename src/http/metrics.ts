@@ -32,11 +32,6 @@ abstract class Metric<T> implements Exposed {
     return s;
   }
 
-  /** Forgets every series (a gauge set afresh at each scrape). */
-  reset(): void {
-    this.series.clear();
-  }
-
   abstract lines(): string[];
 }
 
@@ -56,10 +51,6 @@ function num(v: number): string {
 export class Counter extends Metric<number> {
   inc(labels: Labels = {}, n = 1): void {
     this.slot(labels, () => 0).value += n;
-  }
-
-  get(labels: Labels = {}): number {
-    return this.series.get(JSON.stringify(labels))?.value ?? 0;
   }
 
   /** The sum of the series whose labels `match`. */
@@ -104,10 +95,9 @@ export class Histogram extends Metric<HistogramData> {
   }
 
   /** Every series summed: the histogram of all of them. */
-  total(match: (labels: Labels) => boolean = () => true): HistogramData {
+  total(): HistogramData {
     const out: HistogramData = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
-    for (const { labels, value } of this.series.values()) {
-      if (!match(labels)) continue;
+    for (const { value } of this.series.values()) {
       value.counts.forEach((n, i) => (out.counts[i] += n));
       out.sum += value.sum;
       out.count += value.count;

@@ -54,7 +54,7 @@ export function upload(url: string, headers: Record<string, string>, stallMs: nu
   });
   answer.catch(() => {}); // observed by write()/end(); never an unhandled rejection
   const early = answer.then((r) => {
-    throw new EarlyAnswer(r.status, `volume answered ${r.status} before the upload ended: ${r.body.trim()}`);
+    throw new EarlyAnswer(r.status, `answered ${r.status} ${r.body.trim()}`); // before the upload ended
   });
   early.catch(() => {});
   return {

@@ -111,8 +111,10 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
 
 /**
  * What a volume's failure answers the client. One that broke off without an answer is
- * checked at once rather than marked down: a volume that ran out of space mid-body may
- * cut the connection before its 507 is read, yet it still serves reads and small writes.
+ * checked at once: a volume that ran out of space mid-body may cut the connection
+ * before its 507 is read, yet it still serves reads and small writes, so it stays up
+ * and the client gets 507. Otherwise (it stalled, or stored the wrong bytes) it is
+ * marked down until its next health check, so the next writes go elsewhere.
  */
 async function replicaFailed(m: Master, e: VolumeFailed, need: number): Promise<HttpError> {
   m.stats.replicaWriteFailures.inc({ volume: e.volume });
@@ -120,6 +122,7 @@ async function replicaFailed(m: Master, e: VolumeFailed, need: number): Promise<
     await m.volumes.recheck(e.volume);
     const v = m.volumes.get(e.volume);
     if (v?.up && v.free < need) return new HttpError(507, `nothing stored: volume ${e.volume} ran out of space (${v.free} bytes free)`);
+    m.volumes.markDown(e.volume, e.message);
   }
   return new HttpError(e.status, `nothing stored: ${e.message}`);
 }

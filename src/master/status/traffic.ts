@@ -34,12 +34,11 @@ export class TrafficSampler {
   constructor(private readonly m: RequestMetrics) {}
 
   private now(): Sample {
-    const byClass = (match: (cls: string) => boolean) => this.m.requests.sum((l) => l.role === "master" && match(l.status_class));
     return {
       at: Date.now(),
-      requests: byClass(() => true),
-      errors: byClass((cls) => cls === "5xx"),
-      latency: this.m.duration.total((l) => l.role === "master"),
+      requests: this.m.requests.sum(() => true),
+      errors: this.m.requests.sum((l) => l.status_class === "5xx"),
+      latency: this.m.duration.total(),
     };
   }
 
