@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ensureBinary } from "./binary.ts";
@@ -53,6 +54,12 @@ const killGroup = (proc: ChildProcess) => {
 };
 
 test.before(() => ensureBinary((line) => console.log(`    ${line}`)));
+
+test("deno task kvdb with a deno of one's own (here node_modules' binary, called by path): --version", async () => {
+  const r = run([join(REPO, "node_modules", ".bin", "deno"), "task", "kvdb"], ["--version"]);
+  assert.is(await r.exited, 0, r.output());
+  assert.match(r.output(), /(^|\n)kvdb\/0\.1\.0 \S+ deno-v/);
+});
 
 for (const [runtime, way] of Object.entries(WAYS)) {
   test(`${way.join(" ")} --version`, async () => {

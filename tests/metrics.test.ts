@@ -9,6 +9,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { quantile, Registry } from "../src/http/metrics.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
 
 let c: Cluster;
@@ -48,6 +49,20 @@ function sample(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
+
+test("exposition: label values escaped, histogram buckets cumulative, quantiles interpolated as histogram_quantile does", async () => {
+  const r = new Registry();
+  r.counter("kvdb_demo_total", "a demo").inc({ zone: 'rack "1"\\a\nb' }, 2);
+  const h = r.histogram("kvdb_demo_seconds", "a demo", [0.1, 1]);
+  for (const v of [0.05, 0.5, 0.5, 5]) h.observe({}, v);
+  const text = await r.exposition();
+  assert.is(promtool(text), "");
+  assert.ok(text.includes('kvdb_demo_total{zone="rack \\"1\\"\\\\a\\nb"} 2\n'), text);
+  assert.ok(text.includes('kvdb_demo_seconds_bucket{le="0.1"} 1\nkvdb_demo_seconds_bucket{le="1"} 3\nkvdb_demo_seconds_bucket{le="+Inf"} 4\n'), text);
+  assert.is(quantile(h.buckets, h.total(), 0.5), 0.1 + 0.9 * ((2 - 1) / 2)); // rank 2 of 4: halfway into the second bucket
+  assert.is(quantile(h.buckets, h.total(), 0.99), 1); // past the last bound: the last bound
+  assert.ok(Number.isNaN(quantile(h.buckets, { counts: [0, 0], sum: 0, count: 0 }, 0.5)));
+});
 
 test("the master's metrics pass promtool check metrics", async () => {
   assert.is(promtool(await scrape(c.url)), "");
