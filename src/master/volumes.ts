@@ -85,10 +85,19 @@ export class VolumeSet {
     return spreadByZone(rank(key, this.all).filter(usable), (v) => this.zoneOf(v));
   }
 
+  /** Checks in flight for recheck(), one per volume: many failed writes to a volume share one. */
+  private rechecks = new Map<string, Promise<void>>();
+
   /** Checks one volume now (after a failed call to it): up or down, and its free space, fresh. */
   recheck(volume: string): Promise<void> {
     const v = this.byName.get(volume);
-    return v ? this.checkOne(v) : Promise.resolve();
+    if (!v) return Promise.resolve();
+    let check = this.rechecks.get(volume);
+    if (!check) {
+      check = this.checkOne(v).finally(() => this.rechecks.delete(volume));
+      this.rechecks.set(volume, check);
+    }
+    return check;
   }
 
   async check(): Promise<void> {
