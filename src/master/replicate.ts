@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { TooLarge } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
-import { EarlyAnswer, type Upload } from "./upload.ts";
+import { EarlyAnswer, Stalled, type Upload } from "./upload.ts";
 
 /** The client's body broke off (disconnect, reset) or came short. */
 export class ClientAborted extends HttpError {
@@ -24,6 +24,8 @@ export class VolumeFailed extends HttpError {
     message: string,
     /** Body bytes sent to it when it failed. */
     readonly sent = 0,
+    /** It took nothing and said nothing for the volume timeout (a full disk never looks like that). */
+    readonly stalled = false,
   ) {
     super(answered === 507 ? 507 : 503, `volume ${volume}: ${message}`);
   }
@@ -44,7 +46,7 @@ export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target
   let size = 0;
   const failed = (volume: string) => (e: unknown) => {
     if (e instanceof VolumeFailed) throw e;
-    throw new VolumeFailed(volume, e instanceof EarlyAnswer ? e.status : 0, (e as Error).message, size);
+    throw new VolumeFailed(volume, e instanceof EarlyAnswer ? e.status : 0, (e as Error).message, size, e instanceof Stalled);
   };
   const source = body[Symbol.asyncIterator]();
   try {

@@ -18,6 +18,9 @@ export class EarlyAnswer extends Error {
   }
 }
 
+/** The receiver took no byte and gave no answer for the stall time. */
+export class Stalled extends Error {}
+
 /** One streamed HTTP request body going out to a volume. */
 export interface Upload {
   /** Resolves once connected to the receiver, before any body byte is needed. */
@@ -36,7 +39,7 @@ export interface Upload {
 export function upload(url: string, headers: Record<string, string>, stallMs: number): Upload {
   const req = request(url, { method: "PUT", headers, agent: keepAlive });
   // Socket idle time: no byte taken and no answer for stallMs.
-  req.setTimeout(stallMs, () => req.destroy(new Error(`volume stalled for ${stallMs} ms`)));
+  req.setTimeout(stallMs, () => req.destroy(new Stalled(`volume stalled for ${stallMs} ms`)));
   const connected = new Promise<void>((resolve, reject) => {
     req.once("error", reject);
     req.once("socket", (s) => (s.connecting ? s.once("connect", () => resolve()) : resolve()));

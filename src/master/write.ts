@@ -114,15 +114,19 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
  * checked at once: a volume that ran out of space mid-body may cut the connection
  * before its 507 is read, yet it still serves reads and small writes, so it stays up
  * and the client gets 507. Otherwise (it stalled, or stored the wrong bytes) it is
- * marked down until its next health check, so the next writes go elsewhere.
+ * marked down until its next health check, so the next writes go elsewhere; a stall
+ * is not re-checked first (a full disk answers at once, and an overloaded volume
+ * should shed writes without being asked again).
  */
 async function replicaFailed(m: Master, e: VolumeFailed, need: number): Promise<HttpError> {
   m.stats.replicaWriteFailures.inc({ volume: e.volume });
-  if (e.answered === 0) {
+  const failed = new HttpError(e.status, `nothing stored: ${e.message}`);
+  if (e.answered !== 0) return failed;
+  if (!e.stalled) {
     await m.volumes.recheck(e.volume);
     const v = m.volumes.get(e.volume);
     if (v?.up && v.free < need) return new HttpError(507, `nothing stored: volume ${e.volume} ran out of space (${v.free} bytes free)`);
-    m.volumes.markDown(e.volume, e.message);
   }
-  return new HttpError(e.status, `nothing stored: ${e.message}`);
+  m.volumes.markDown(e.volume, e.message);
+  return failed;
 }
