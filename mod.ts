@@ -8,7 +8,10 @@
  */
 import process from "node:process";
 import { cac, type Command } from "cac";
-import { UsageError, dbOf, flag, idleTimeoutOf, integer, masterOf, masterSettings, secretOf, sizeOf, text, volumesOf } from "./src/cli/options.ts";
+import { UsageError, dbOf, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, secretOf, sizeOf, text, volumesOf } from "./src/cli/options.ts";
+import { logLine, setLogFormat } from "./src/http/logger.ts";
+import { volumeName } from "./src/master/volumes.ts";
+import { printStatus } from "./src/ops/status.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";
 import { bench } from "./src/loadgen/bench.ts";
 import { benchOptions, DEFAULTS as BENCH } from "./src/loadgen/options.ts";
@@ -18,9 +21,9 @@ import { startVolume } from "./src/volume/start.ts";
 import { runJob } from "./src/ops/job-client.ts";
 import { migrateIndex } from "./src/ops/migrate-index.ts";
 import { rebuild } from "./src/ops/rebuild.ts";
+import { VERSION } from "./src/version.ts";
 
 const env = process.env;
-const VERSION = "0.1.0";
 
 /** Help of the options several commands take. */
 const HELP = {
@@ -31,6 +34,7 @@ const HELP = {
   idleTimeout:
     "Seconds a connection may sit idle (no byte moving) before it is closed; headers must arrive within min(20, this) (env KVDB_IDLE_TIMEOUT, default 60)",
   verbose: "Log one line per request (env KVDB_VERBOSE)",
+  logFormat: "Log lines as text (default) or json, one object per line (env KVDB_LOG_FORMAT)",
   clusterSecret: "The cluster's shared secret (env KVDB_SECRET)",
 };
 
@@ -43,7 +47,8 @@ function masterOptions(cmd: Command, secretHelp = HELP.secret): Command {
     .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
     .option("--max-size <bytes>", HELP.maxSize)
     .option("--idle-timeout <s>", HELP.idleTimeout)
-    .option("--verbose", HELP.verbose);
+    .option("--verbose", HELP.verbose)
+    .option("--log-format <format>", HELP.logFormat);
 }
 
 const cli = cac("kvdb");
@@ -51,7 +56,7 @@ const cli = cac("kvdb");
 masterOptions(
   cli
     .command("master [volumes] [db]", "Serve the public API; the index lives in LevelDB at DB, or in PostgreSQL (several masters)")
-    .option("--volumes <list>", "Volume servers, comma-separated host:port (env KVDB_VOLUMES)")
+    .option("--volumes <list>", "Volume servers, comma-separated host:port or host:port=zone; a volume's zone is its host by default (env KVDB_VOLUMES)")
     .option("--db <dir|url>", "Index directory, or postgres://user@host:port/dbname shared by several masters (env KVDB_DB)")
     .option("--lease <s>", "PostgreSQL: seconds before another master finishes what this one left in flight, if it stops renewing (env KVDB_LEASE, default 10)")
     .option("--port <port>", "Port (env PORT, default 3000)")
@@ -60,8 +65,10 @@ masterOptions(
 )
   .example("kvdb master localhost:3001,localhost:3002 /tmp/cachedb/")
   .example("kvdb master --volumes 127.0.0.1:3001,127.0.0.1:3002 --db /tmp/idx --port 3000 --replicas 2")
+  .example("kvdb master --volumes 10.0.0.1:3001=rack1,10.0.0.2:3001=rack1,10.0.0.3:3001=rack2 --db /var/lib/kvdb/index")
   .example("kvdb master --volumes 10.0.0.1:3001,10.0.0.2:3001 --db postgres://kvdb@db.internal:5432/kvdb")
   .action((volumesArg, dbArg, o) => {
+    setLogFormat(logFormatOf(o.logFormat));
     const volumes = volumesOf(volumesArg, o.volumes, env.KVDB_VOLUMES);
     return serveUntilSignal(
       startMaster({
@@ -86,8 +93,10 @@ cli
   .option("--idle-timeout <s>", HELP.idleTimeout)
   .option("--max-bytes <bytes>", "Capacity cap, e.g. 10GiB: free space reported and accepted is at most this minus what is held; 507 beyond (env KVDB_MAX_BYTES)")
   .option("--verbose", HELP.verbose)
+  .option("--log-format <format>", HELP.logFormat)
   .example("PORT=3002 kvdb volume /tmp/v2")
   .action((dir, o) => {
+    setLogFormat(logFormatOf(o.logFormat));
     const secret = secretOf(o.secret);
     const isPrivate = flag(o.private, env.KVDB_PRIVATE);
     if (isPrivate && !secret) throw new UsageError("--private needs --secret (or KVDB_SECRET)");
@@ -116,8 +125,9 @@ masterOptions(
     .option("--replicas <n>", `Copies of each value (env KVDB_REPLICAS, default ${SERVER_VOLUMES})`)
     .option("--private", HELP.private),
   `${HELP.secret.slice(0, -1)}; default: a fresh random one)`,
-).action((dir, o) =>
-  serveUntilSignal(
+).action((dir, o) => {
+  setLogFormat(logFormatOf(o.logFormat));
+  return serveUntilSignal(
     startServer({
       ...masterSettings(o),
       dir: text("dir", dir, env.KVDB_DIR, "./kvdb-data"),
@@ -125,8 +135,8 @@ masterOptions(
       replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? SERVER_VOLUMES, 1, SERVER_VOLUMES),
       private: flag(o.private, env.KVDB_PRIVATE),
     }),
-  ),
-);
+  );
+});
 
 cli
   .command("bench", "Load generator: small-value cycles, redirects, misses, large values; prints a table")
@@ -150,7 +160,7 @@ cli
   .option("--secret <s>", HELP.clusterSecret)
   .example("kvdb rebuild --volumes localhost:3001,localhost:3002 --db /tmp/idx")
   .action(async (o) => {
-    await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES), db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret) });
+    await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES).map(volumeName), db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret) });
   });
 
 cli
@@ -179,11 +189,18 @@ cli
     process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), secret: secretOf(o.secret) })),
   );
 
+cli
+  .command("status", "Print the master's status: health, volumes, capacity, replication, traffic, jobs")
+  .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
+  .option("--json", "Print the status as JSON, as GET /_kvdb/status.json gives it")
+  .example("kvdb status --master http://localhost:3000")
+  .action(async (o) => process.exit(await printStatus(masterOf(o.master), flag(o.json, undefined))));
+
 cli.help();
 cli.version(VERSION);
 
 function die(message: string, code: number): never {
-  console.error(`kvdb: ${message}`);
+  logLine("error", "kvdb", message, {}, `kvdb: ${message}`); // one line, JSON too under --log-format json
   process.exit(code);
 }
 

@@ -7,11 +7,12 @@
  *
  *   npm run bench [-- --seconds 10 --runtimes node,deno,bun --client bun|node --out docs/PERFORMANCE.md --skip-profile]
  */
-import { rmSync, statSync, readdirSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
+import { ensureBinary } from "../harness/binary.ts";
 import { runChild, stopAll } from "../harness/children.ts";
-import { PATHS, REPO, tempDir } from "../harness/paths.ts";
+import { REPO, tempDir } from "../harness/paths.ts";
 import { measureCpu } from "./cpu.ts";
 import { clientLabel, kvdbBench, stepOf, useClient, type ClientName } from "./kvdb-bench.ts";
 import { clientCeiling, diskFsyncMBps, loopbackSendMBps } from "./limits.ts";
@@ -57,30 +58,6 @@ const abort = (why: string, code: number) => {
 process.once("SIGINT", () => abort("interrupted", 130));
 process.once("SIGTERM", () => abort("terminated", 143));
 setTimeout(() => abort(`still running after ${HARD_LIMIT_MS / 60_000} minutes`, 1), HARD_LIMIT_MS).unref();
-
-/** The newest mtime under `dir` (.ts files). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith(".ts")) t = Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs);
-  }
-  return t;
-}
-
-/** dist/kvdb, built (npm run compile) if missing or older than the source. */
-async function ensureBinary(): Promise<void> {
-  let built = 0;
-  try {
-    built = statSync(PATHS.kvdbBinary).mtimeMs;
-  } catch {
-    // missing
-  }
-  const source = Math.max(newest(join(REPO, "src")), statSync(PATHS.modTs).mtimeMs);
-  if (built >= source) return;
-  log(built ? "dist/kvdb is older than the source: npm run compile" : "dist/kvdb missing: npm run compile");
-  const r = await runChild([PATHS.bun, join(REPO, "src", "compile.ts")], { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`npm run compile failed:\n${r.stderr || r.stdout}`);
-}
 
 async function benchRuntime(runtime: RuntimeName): Promise<RuntimeResult> {
   const result: RuntimeResult = { runtime, runs: {}, failures: [] };
@@ -132,7 +109,7 @@ async function benchRuntime(runtime: RuntimeName): Promise<RuntimeResult> {
 try {
   const machine = describeMachine(root);
   log(`${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, ${machine.deno}, Bun ${machine.bun}`);
-  if (runtimes.includes("bun") || client === "bun") await ensureBinary();
+  if (runtimes.includes("bun") || client === "bun") await ensureBinary(log);
   useClient(client);
   log(`load generator: ${clientLabel()}`);
   const idle = measureCpu({});

@@ -14,6 +14,7 @@ import { JobRegistry } from "../src/master/jobs/registry.ts";
 import { KeyLocks } from "../src/master/locks.ts";
 import type { Master } from "../src/master/master.ts";
 import { VolumeClient } from "../src/master/volume-client.ts";
+import { newMasterStats } from "../src/master/status/stats.ts";
 import { VolumeSet } from "../src/master/volumes.ts";
 import { tempDir } from "../harness/paths.ts";
 
@@ -30,6 +31,7 @@ async function withMaster(fn: (app: ReturnType<typeof masterApp>, m: Master) => 
     locks: new KeyLocks(),
     jobs: new JobRegistry(index, { rebalance: idle, verify: idle }),
     proxy: false,
+    stats: newMasterStats(index),
   };
   try {
     await fn(masterApp(m, false), m);

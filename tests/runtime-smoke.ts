@@ -90,6 +90,15 @@ export function runtimeSmoke(runtime: "deno" | "bun"): void {
     assert.is((await req("/smoke/big")).status, 404);
   });
 
+  test(`metrics and status on ${runtime}: the exposition names the runtime; status.json says OK`, async () => {
+    const metrics = await req("/_kvdb/metrics");
+    assert.is(metrics.status, 200);
+    assert.match(await metrics.text(), new RegExp(`^kvdb_build_info\\{version="0\\.1\\.0",runtime="${runtime}"\\} 1$`, "m"));
+    const status = (await (await req("/_kvdb/status.json")).json()) as { health: { state: string }; volumes: { runtime: string }[] };
+    assert.is(status.health.state, "ok");
+    assert.equal(status.volumes.map((v) => v.runtime), [runtime, runtime, runtime]);
+  });
+
   test("a port already taken: one line naming EADDRINUSE on stderr, exit 1", async () => {
     const taken = new URL(server.url).port;
     const r = await runKvdb(["volume", join(dir, "second"), "--port", taken, "--host", HOST], env, 20_000, RUNTIMES[runtime]);

@@ -51,7 +51,7 @@ async function get(path: string, headers: Record<string, string> = {}, method = 
   return { res, body: Buffer.from(await res.arrayBuffer()) };
 }
 
-async function health(url = vol.url): Promise<{ total: number; free: number; count: number }> {
+async function health(url = vol.url): Promise<{ total: number; free: number; count: number; runtime?: string; version?: string }> {
   const res = await fetch(`${url}/_kvdb/health`);
   assert.is(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
@@ -250,9 +250,10 @@ test("PUT → 201 {size, md5}; DELETE → 204 then 404; health count follows", a
   assert.is((await health()).count, before.count);
 });
 
-test("/_kvdb/health → JSON {total, free, count}", async () => {
+test("/_kvdb/health → JSON {total, free, count, runtime, version}", async () => {
   const h = await health();
-  assert.equal(Object.keys(h).sort(), ["count", "free", "total"]);
+  assert.equal(Object.keys(h).sort(), ["count", "free", "runtime", "total", "version"]);
+  assert.equal([h.runtime, h.version], ["node", "0.1.0"]);
   assert.ok(Number.isSafeInteger(h.total) && h.total > 0, `total ${h.total}`);
   assert.ok(Number.isSafeInteger(h.free) && h.free >= 0 && h.free <= h.total, `free ${h.free}`);
   assert.ok(Number.isSafeInteger(h.count) && h.count >= 1, `count ${h.count}`);

@@ -3,8 +3,9 @@
  * else its default. A bad value is a UsageError: one line on stderr, exit 2.
  */
 import process from "node:process";
+import { LOG_FORMATS, type LogFormat } from "../http/logger.ts";
+import { parseVolumeSpec } from "../keys/zones.ts";
 import { indexKind } from "../master/index/open.ts";
-import { volumeName } from "../master/volumes.ts";
 import { parseSize } from "./size.ts";
 
 const env = process.env;
@@ -76,17 +77,30 @@ export function dbOf(...candidates: unknown[]): string {
   return db;
 }
 
-/** A list of volumes (--volumes, KVDB_VOLUMES, an argument): host:port each, none twice. */
+/**
+ * A list of volumes (--volumes, KVDB_VOLUMES, an argument): host:port each, or
+ * host:port=zone (keys/zones.ts), none twice. Returned as given, less http:// and
+ * trailing slashes.
+ */
 export function volumesOf(...candidates: unknown[]): string[] {
-  const volumes = text("volumes", ...candidates)
+  const specs = text("volumes", ...candidates)
     .split(",")
-    .map(volumeName)
-    .filter(Boolean);
-  if (!volumes.length) throw new UsageError("volumes: give at least one host:port");
-  if (new Set(volumes).size !== volumes.length) throw new UsageError("volumes: a volume is listed twice");
-  const bad = volumes.find((v) => !/^[^\s/:]+:\d{1,5}$/.test(v));
-  if (bad) throw new UsageError(`volumes: ${JSON.stringify(bad)} is not host:port`);
-  return volumes;
+    .filter((s) => s.trim())
+    .map((s) => ({ given: s.trim(), ...parseVolumeSpec(s) }));
+  if (!specs.length) throw new UsageError("volumes: give at least one host:port");
+  if (new Set(specs.map((v) => v.name)).size !== specs.length) throw new UsageError("volumes: a volume is listed twice");
+  const bad = specs.find((v) => !/^[^\s/:=]+:\d{1,5}$/.test(v.name));
+  if (bad) throw new UsageError(`volumes: ${JSON.stringify(bad.given)} is not host:port or host:port=zone`);
+  const badZone = specs.find((v) => !/^[\w.:-]+$/.test(v.zone));
+  if (badZone) throw new UsageError(`volumes: zone of ${JSON.stringify(badZone.given)} must be letters, digits, . : _ or -`);
+  return specs.map((v) => (v.given.includes("=") ? `${v.name}=${v.zone}` : v.name));
+}
+
+/** --log-format (KVDB_LOG_FORMAT): text or json. */
+export function logFormatOf(value: unknown): LogFormat {
+  const f = text("log-format", value, env.KVDB_LOG_FORMAT, "text");
+  if (!(LOG_FORMATS as readonly string[]).includes(f)) throw new UsageError(`log-format must be ${LOG_FORMATS.join(" or ")} (got ${JSON.stringify(f)})`);
+  return f as LogFormat;
 }
 
 /** The cac options of a command that runs a master (`master`, `server`). */

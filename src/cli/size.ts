@@ -28,3 +28,11 @@ export function formatSize(bytes: number): string {
   }
   return `${bytes} B`;
 }
+
+/** 186497568 KiB → "177.9 GiB": one decimal, for tables of disk space. */
+export function humanSize(bytes: number): string {
+  for (const [unit, n] of [["TiB", 2 ** 40], ["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]] as const) {
+    if (bytes >= n) return `${(bytes / n).toFixed(1)} ${unit}`;
+  }
+  return `${bytes} B`;
+}

@@ -54,3 +54,19 @@ export function limited(body: AsyncIterable<Uint8Array>, max: number | undefined
 export function overLimit(declared: DeclaredLength, max: number | undefined): string | undefined {
   return max !== undefined && declared.kind === "length" && declared.bytes > max ? new TooLarge(max).message : undefined;
 }
+
+/** How much of a refused body is still read (and dropped) so the client hears the answer. */
+export const DISCARD_MAX = 64 << 20;
+
+/**
+ * Reads and drops what is left of a body, up to `max` bytes: a client still sending
+ * when the answer comes would otherwise see its connection reset instead of the answer.
+ */
+export async function discard(body: AsyncIterable<Uint8Array>, max = DISCARD_MAX): Promise<void> {
+  let n = 0;
+  try {
+    for await (const chunk of body) if ((n += chunk.byteLength) > max) break;
+  } catch {
+    // the client went away: nothing to answer
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * Error answers: a status and one plain-text line saying what went wrong. A handler
  * returns fail(…) or throws an HttpError (or a subclass carrying its status); the
- * app's onError renders it. Anything else is a 500, logged with its stack.
+ * app's onError renders it. Anything else is a 500 whose stack is kept as its cause.
+ * What a failed answer said is remembered with it, for the error log (log.ts).
  */
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -15,15 +16,27 @@ export class HttpError extends Error {
   }
 }
 
-export function fail(c: Context, status: ContentfulStatusCode, message: string): Response {
-  return c.text(`${message}\n`, status);
+export interface Failure {
+  message: string;
+  /** The stack of an unexpected error. */
+  cause?: string;
 }
 
-/** The onError of each role's app. */
-export function renderError(role: string): ErrorHandler {
-  return (e, c) => {
-    if (e instanceof HttpError) return fail(c, e.status, e.message);
-    console.error(`${role}: ${c.req.method} ${c.req.path}: ${e.stack ?? e.message}`);
-    return fail(c, 500, `internal error: ${e.message}`);
-  };
+const failures = new WeakMap<Response, Failure>();
+
+/** What a failed answer said, if fail() made it. */
+export function failureOf(res: Response): Failure | undefined {
+  return failures.get(res);
 }
+
+export function fail(c: Context, status: ContentfulStatusCode, message: string, cause?: string): Response {
+  const res = c.text(`${message}\n`, status);
+  failures.set(res, { message, cause });
+  return res;
+}
+
+/** The onError of each app. */
+export const renderError: ErrorHandler = (e, c) => {
+  if (e instanceof HttpError) return fail(c, e.status, e.message);
+  return fail(c, 500, `internal error: ${e.message}`, e.stack);
+};

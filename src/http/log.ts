@@ -1,16 +1,19 @@
-/** The one start line each server prints, and --verbose request lines. */
+/** The lines every server prints: its start line, warnings, --verbose request lines, 5xx answers. */
 import type { MiddlewareHandler } from "hono";
+import { failureOf } from "./errors.ts";
+import { logLine } from "./logger.ts";
 
+/** The start line, "kvdb <role> url=… …", which scripts and tests wait for. */
 export function announce(role: string, fields: Record<string, string | number>): void {
   const rest = Object.entries(fields)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
-  console.log(`kvdb ${role} ${rest}`);
+  logLine("info", role, "started", fields, `kvdb ${role} ${rest}`);
 }
 
 /** Without a secret kvdb still runs (as minikeyvalue does), but says what that means. */
 export function warnNoSecret(role: string): void {
-  console.error(`kvdb ${role}: warning: no --secret (KVDB_SECRET): volumes accept writes and deletes from anyone who can reach them`);
+  logLine("warn", role, "no --secret (KVDB_SECRET): volumes accept writes and deletes from anyone who can reach them");
 }
 
 /** One line per request: method, key, status, bytes, ms. */
@@ -18,10 +21,23 @@ export function requestLog(role: string): MiddlewareHandler {
   return async (c, next) => {
     const t0 = performance.now();
     await next();
-    const ms = (performance.now() - t0).toFixed(1);
+    const ms = Number((performance.now() - t0).toFixed(1));
     // Bytes of the body that carried the value: the request's for an upload, else the response's.
     const upload = c.req.method === "PUT" || c.req.method === "POST";
     const bytes = (upload ? c.req.header("content-length") : c.res.headers.get("content-length")) ?? "-";
-    console.log(`${role} ${c.req.method} ${c.req.path} ${c.res.status} ${bytes} ${ms}ms`);
+    const { method, path } = c.req;
+    const status = c.res.status;
+    logLine("info", role, "request", { method, path, status, bytes, ms }, `${role} ${method} ${path} ${status} ${bytes} ${ms}ms`);
+  };
+}
+
+/** Every answer of 500 or more is logged with its cause, --verbose or not. */
+export function serverErrors(role: string): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    if (c.res.status < 500) return;
+    const failure = failureOf(c.res);
+    const { method, path } = c.req;
+    logLine("error", role, failure?.message ?? `answered ${c.res.status}`, { method, path, status: c.res.status, cause: failure?.cause });
   };
 }

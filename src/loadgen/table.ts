@@ -1,4 +1,5 @@
 /** The result table: one row per workload step, aligned columns. */
+import { alignTable } from "../cli/table.ts";
 import type { StepSummary, WorkloadResult } from "./stats.ts";
 
 const COLUMNS = ["workload", "step", "ops", "ops/s", "MB/s", "p50 ms", "p99 ms", "errors"] as const;
@@ -21,11 +22,8 @@ function shownSteps(w: WorkloadResult): StepSummary[] {
 
 export function renderTable(results: WorkloadResult[]): string {
   const rows = results.flatMap((w) => shownSteps(w).map((s) => row(w.workload, s)));
-  const all = [[...COLUMNS], ...rows];
-  const widths = COLUMNS.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   // Text columns to the left, numbers to the right.
-  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
-  return all.map(line).join("\n") + "\n";
+  return alignTable(COLUMNS, rows, (i) => i >= 2);
 }
 
 /** Failed operations, not counting a cycle's failure on top of its step's. */

@@ -4,6 +4,7 @@
  * finished, at start and then on every sweep; replicas left on volumes that were down
  * (orphans) are deleted once those volumes answer again.
  */
+import { logger } from "../http/logger.ts";
 import type { Master } from "./master.ts";
 import { deleteReplica, purge } from "./replicas.ts";
 
@@ -41,7 +42,7 @@ export async function sweepOrphans(m: Master): Promise<void> {
   }
 }
 
-const report = (e: unknown) => void console.error(`janitor: ${(e as Error).message}`);
+const report = (e: unknown) => void logger("janitor").error((e as Error).message, { cause: (e as Error).stack });
 
 export function startJanitor(m: Master): () => void {
   let stopped = false;
@@ -49,7 +50,7 @@ export function startJanitor(m: Master): () => void {
   const loop = () => {
     timer = setTimeout(async () => {
       const finished = await finishAbandoned(m).catch(report);
-      if (finished) console.log(`kvdb master: cleaned up ${finished} operation(s) a stopped master left in flight`);
+      if (finished) logger("master").info(`cleaned up ${finished} operation(s) a stopped master left in flight`);
       await sweepOrphans(m).catch(report);
       if (!stopped) loop();
     }, SWEEP_EVERY_MS);

@@ -3,6 +3,7 @@ import type { Index } from "./index/index.ts";
 import type { JobRegistry } from "./jobs/registry.ts";
 import type { KeyLocks } from "./locks.ts";
 import type { VolumeClient } from "./volume-client.ts";
+import type { MasterStats } from "./status/stats.ts";
 import type { VolumeSet } from "./volumes.ts";
 
 export interface Master {
@@ -21,4 +22,6 @@ export interface Master {
   maxSize?: number;
   /** The cluster's shared secret: starting and reading jobs (/_kvdb/jobs) must be signed with it. */
   secret?: string;
+  /** Metrics and what the status page shows. */
+  stats: MasterStats;
 }

@@ -10,12 +10,9 @@ import type { Master } from "./master.ts";
 /** Whether the master lists (and health-checks) this volume. */
 export const known = (m: Master, volume: string) => m.volumes.get(volume) !== undefined;
 
-/** Where `key` should live now: its placement, skipping volumes that are down. */
+/** Where `key` should live now: its placement (distinct zones first), skipping volumes that are down. */
 export function wanted(m: Master, key: string): string[] {
-  return m.volumes
-    .placement(key)
-    .filter((v) => m.volumes.isUp(v))
-    .slice(0, m.replicas);
+  return m.volumes.placement(key, (v) => m.volumes.isUp(v)).slice(0, m.replicas);
 }
 
 /** Deletes one replica; true once the volume no longer has it. */

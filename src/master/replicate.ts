@@ -10,7 +10,7 @@
  */
 import { TooLarge } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
-import type { Upload } from "./upload.ts";
+import { EarlyAnswer, Stalled, type Upload } from "./upload.ts";
 
 /** The client's body broke off (disconnect, reset) or came short. */
 export class ClientAborted extends HttpError {
@@ -26,6 +26,10 @@ export class VolumeFailed extends HttpError {
     /** The volume's answer; 0: none (unreachable, broke off, or stored the wrong bytes). */
     readonly answered: number,
     message: string,
+    /** Body bytes sent to it when it failed. */
+    readonly sent = 0,
+    /** It took nothing and said nothing for the volume timeout (a full disk never looks like that). */
+    readonly stalled = false,
   ) {
     super(answered === 507 ? 507 : 503, `volume ${volume}: ${message}`);
   }
@@ -52,7 +56,8 @@ export class LeaseLost extends HttpError {
 export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target[], leaseHeld: () => boolean = () => true): Promise<Replicated> {
   let size = 0;
   const failed = (volume: string) => (e: unknown) => {
-    throw e instanceof VolumeFailed ? e : new VolumeFailed(volume, 0, (e as Error).message);
+    if (e instanceof VolumeFailed) throw e;
+    throw new VolumeFailed(volume, e instanceof EarlyAnswer ? e.status : 0, (e as Error).message, size, e instanceof Stalled);
   };
   const source = body[Symbol.asyncIterator]();
   try {

@@ -1,5 +1,6 @@
 /** Starts a master: opens the index, checks the volumes, recovers, then serves. */
 import { announce, warnNoSecret } from "../http/log.ts";
+import { logger } from "../http/logger.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
 import { masterApp } from "./app.ts";
@@ -8,9 +9,12 @@ import { finishAbandoned, startJanitor } from "./janitor.ts";
 import type { Master } from "./master.ts";
 import { openIndex } from "./index/open.ts";
 import { rebalance } from "./jobs/rebalance.ts";
+import { logged } from "./jobs/job-log.ts";
 import { JobRegistry } from "./jobs/registry.ts";
 import { verify } from "./jobs/verify.ts";
 import { VolumeClient } from "./volume-client.ts";
+import { registerMasterMetrics } from "./status/metrics.ts";
+import { newMasterStats } from "./status/stats.ts";
 import { VolumeSet } from "./volumes.ts";
 
 export interface MasterOptions {
@@ -36,23 +40,28 @@ export interface MasterOptions {
   idleTimeoutMs?: number;
 }
 
+const log = logger("master");
+
 export async function startMaster(o: MasterOptions): Promise<Running> {
   const index = await openIndex(o.db, { leaseSeconds: o.leaseSeconds });
   const client = new VolumeClient(o.secret, o.timeoutMs, o.urlTtl);
   const volumes = new VolumeSet(o.volumes, client);
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
-  const jobs = new JobRegistry(index, { rebalance: (job) => rebalance(m, job), verify: (job) => verify(m, job) });
-  const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret };
+  const jobs = new JobRegistry(index, { rebalance: logged((job) => rebalance(m, job)), verify: logged((job) => verify(m, job)) });
+  const stats = newMasterStats(index);
+  const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret, stats };
+  registerMasterMetrics(m);
   const recovered = await finishAbandoned(m);
-  if (recovered) console.log(`kvdb master: cleaned up ${recovered} operation(s) a stop interrupted`);
+  if (recovered) log.info(`cleaned up ${recovered} operation(s) a stop interrupted`, { operations: recovered });
   const stopJanitor = startJanitor(m);
+  stats.traffic.start();
   const listener = await runtime.serve(masterApp(m, o.verbose), o);
   const url = urlOf(o.hostname, listener.port);
   if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for
   announce("master", { url, db: index.location, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name });
-  const down = volumes.all.filter((v) => !v.up);
-  if (down.length) console.log(`kvdb master: volumes not answering yet: ${down.map((v) => v.name).join(",")}`);
+  const down = volumes.all.filter((v) => !v.up).map((v) => v.name);
+  if (down.length) log.warn(`volumes not answering yet: ${down.join(",")}`, { volumes: down.join(",") });
   return {
     url,
     port: listener.port,
@@ -61,6 +70,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
       // A handler may still be cleaning up after a client that hung up: let it finish.
       await m.locks.idle(10_000);
       stopJanitor();
+      stats.traffic.stop();
       volumes.stop();
       await index.close();
     },

@@ -8,6 +8,19 @@ import { once } from "node:events";
 import { request } from "node:http";
 import { keepAlive } from "../runtime/keep-alive.ts";
 
+/** The receiver answered (a 507 for a full disk, say) before the body was all sent. */
+export class EarlyAnswer extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The receiver took no byte and gave no answer for the stall time. */
+export class Stalled extends Error {}
+
 /** One streamed HTTP request body going out to a volume. */
 export interface Upload {
   /** Resolves once connected to the receiver, before any body byte is needed. */
@@ -26,7 +39,7 @@ export interface Upload {
 export function upload(url: string, headers: Record<string, string>, stallMs: number): Upload {
   const req = request(url, { method: "PUT", headers, agent: keepAlive });
   // Socket idle time: no byte taken and no answer for stallMs.
-  req.setTimeout(stallMs, () => req.destroy(new Error(`volume stalled for ${stallMs} ms`)));
+  req.setTimeout(stallMs, () => req.destroy(new Stalled(`volume stalled for ${stallMs} ms`)));
   const connected = new Promise<void>((resolve, reject) => {
     req.once("error", reject);
     req.once("socket", (s) => (s.connecting ? s.once("connect", () => resolve()) : resolve()));
@@ -44,7 +57,7 @@ export function upload(url: string, headers: Record<string, string>, stallMs: nu
   });
   answer.catch(() => {}); // observed by write()/end(); never an unhandled rejection
   const early = answer.then((r) => {
-    throw new Error(`volume answered ${r.status} before the upload ended`);
+    throw new EarlyAnswer(r.status, `answered ${r.status} ${r.body.trim()}`); // before the upload ended
   });
   early.catch(() => {});
   return {

@@ -19,6 +19,9 @@ export interface Health {
   total: number;
   free: number;
   count: number;
+  /** Where the volume runs (absent from volumes older than this field). */
+  runtime?: string;
+  version?: string;
 }
 
 /** One entry of a volume's list. */

@@ -3,10 +3,13 @@
  * big each is (placement weight), and where a key goes.
  */
 import { rank } from "../keys/placement.ts";
-import type { VolumeClient } from "./volume-client.ts";
+import { parseVolumeSpec, spreadByZone } from "../keys/zones.ts";
+import type { Health, VolumeClient } from "./volume-client.ts";
 
 export interface Volume {
   name: string;
+  /** Its failure domain (keys/zones.ts): replicas of a key go to distinct zones first. */
+  zone: string;
   up: boolean;
   /** Placement weight: the volume's disk size in GiB (≥ 1). Free space changes too often to weigh by. */
   weight: number;
@@ -14,11 +17,17 @@ export interface Volume {
   free: number;
   count: number;
   error: string;
+  /** When it last answered a health check (ms since the epoch; 0: never), and how fast. */
+  lastAnswer: number;
+  latencyMs: number;
+  /** What its health check says of it: runtime and version (empty until it answers). */
+  runtime: string;
+  version: string;
 }
 
-/** "http://h:p/" and "h:p" name the same volume. */
+/** "http://h:p/", "h:p" and "h:p=zone" name the same volume. */
 export function volumeName(s: string): string {
-  return s.trim().replace(/^https?:\/\//, "").replace(/\/+$/, "");
+  return parseVolumeSpec(s).name;
 }
 
 const CHECK_EVERY_MS = 1000;
@@ -39,11 +48,24 @@ export class VolumeSet {
   /** Health checks failed in a row, per volume. */
   private readonly misses = new Map<string, number>();
 
+  /** @param listed each "host:port" or "host:port=zone" */
   constructor(
-    names: string[],
+    listed: string[],
     private readonly client: VolumeClient,
   ) {
-    this.all = names.map((name) => ({ name, up: false, weight: 1, total: 0, free: 0, count: 0, error: "not checked yet" }));
+    this.all = listed.map((s) => ({
+      ...parseVolumeSpec(s),
+      up: false,
+      weight: 1,
+      total: 0,
+      free: 0,
+      count: 0,
+      error: "not checked yet",
+      lastAnswer: 0,
+      latencyMs: 0,
+      runtime: "",
+      version: "",
+    }));
     for (const v of this.all) this.byName.set(v.name, v);
   }
 
@@ -61,9 +83,31 @@ export class VolumeSet {
     if (v) Object.assign(v, { up: false, error });
   }
 
-  /** Every volume in placement order for `key`, up or not. */
-  placement(key: string): string[] {
-    return rank(key, this.all);
+  zoneOf(volume: string): string {
+    return this.byName.get(volume)?.zone ?? volume;
+  }
+
+  /**
+   * The volumes in placement order for `key` (of those `usable`, default all): rendezvous
+   * order, one volume per zone first.
+   */
+  placement(key: string, usable: (volume: string) => boolean = () => true): string[] {
+    return spreadByZone(rank(key, this.all).filter(usable), (v) => this.zoneOf(v));
+  }
+
+  /** Checks in flight for recheck(), one per volume: many failed writes to a volume share one. */
+  private rechecks = new Map<string, Promise<void>>();
+
+  /** Checks one volume now (after a failed call to it): up or down, and its free space, fresh. */
+  recheck(volume: string): Promise<void> {
+    const v = this.byName.get(volume);
+    if (!v) return Promise.resolve();
+    let check = this.rechecks.get(volume);
+    if (!check) {
+      check = this.checkOne(v).finally(() => this.rechecks.delete(volume));
+      this.rechecks.set(volume, check);
+    }
+    return check;
   }
 
   async check(): Promise<void> {
@@ -71,9 +115,12 @@ export class VolumeSet {
   }
 
   private async checkOne(v: Volume): Promise<void> {
+    const t0 = performance.now();
     try {
-      const h = await this.client.health(v.name);
-      Object.assign(v, { up: true, error: "", total: h.total, free: h.free, count: h.count });
+      const h: Health = await this.client.health(v.name);
+      const latencyMs = Math.round((performance.now() - t0) * 10) / 10;
+      Object.assign(v, { up: true, error: "", total: h.total, free: h.free, count: h.count, lastAnswer: Date.now(), latencyMs });
+      Object.assign(v, { runtime: h.runtime ?? "", version: h.version ?? "" });
       v.weight = Math.max(1, Math.round(h.total / 2 ** 30));
       this.misses.delete(v.name);
     } catch (e) {

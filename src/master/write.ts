@@ -3,7 +3,7 @@
  * live. Any failure removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
-import { declaredLength, limited, overLimit, type DeclaredLength } from "../http/content-length.ts";
+import { declaredLength, discard, limited, overLimit, type DeclaredLength } from "../http/content-length.ts";
 import { declaredMd5, type DeclaredMd5 } from "../http/content-md5.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { requestBody } from "../http/request.ts";
@@ -13,12 +13,11 @@ import { purge } from "./replicas.ts";
 import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
 
 /**
- * Opens an upload to each of the first `replicas` healthy volumes in placement order.
+ * Opens an upload to each of the first `replicas` of `candidates` (placement order).
  * A volume that refuses the connection is marked down and the next one is tried, so
  * a volume that died since the last health check costs no failed write.
  */
-async function connect(m: Master, key: string, headers: Record<string, string>): Promise<Target[]> {
-  const candidates = m.volumes.placement(key).filter((v) => m.volumes.isUp(v));
+async function connect(m: Master, key: string, headers: Record<string, string>, candidates: string[]): Promise<Target[]> {
   const targets: Target[] = [];
   while (targets.length < m.replicas && candidates.length) {
     const batch = candidates.splice(0, m.replicas - targets.length).map((volume) => ({ volume, upload: m.client.upload(volume, key, headers) }));
@@ -30,6 +29,26 @@ async function connect(m: Master, key: string, headers: Record<string, string>):
     });
   }
   return targets;
+}
+
+/**
+ * The volumes a value of `need` bytes may go to, in placement order, or the answer
+ * when fewer than `replicas` can take it: 503 when too few are up, 507 when too few
+ * of those have room. A full volume is skipped, not taken for down.
+ */
+function candidatesFor(m: Master, c: Context, key: string, need: number): string[] | Response {
+  const up = (v: string) => m.volumes.isUp(v);
+  const free = (v: string) => m.volumes.get(v)?.free ?? 0;
+  const alive = m.volumes.all.filter((v) => v.up).length;
+  if (alive < m.replicas) return fail(c, 503, `only ${alive} of the ${m.replicas} replicas' volumes are up`);
+  const roomy = m.volumes.placement(key, (v) => up(v) && free(v) >= need);
+  if (roomy.length >= m.replicas) return roomy;
+  const most = Math.max(0, ...m.volumes.all.filter((v) => v.up && !roomy.includes(v.name)).map((v) => v.free));
+  return fail(
+    c,
+    507,
+    `nothing stored: ${need} bytes fit on ${roomy.length} of the ${m.replicas} volumes needed (the most free on any other is ${most} bytes)`,
+  );
 }
 
 export async function write(m: Master, c: Context, key: string): Promise<Response> {
@@ -56,22 +75,16 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
 
   const headers: Record<string, string> =
     declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
-  const targets = await connect(m, key, headers);
+  // A declared length goes only where it fits, decided before a byte is read; a chunked
+  // body needs some room at least.
+  const candidates = candidatesFor(m, c, key, declared.kind === "length" ? declared.bytes : 1);
+  if (candidates instanceof Response) return candidates;
+  const targets = await connect(m, key, headers, candidates);
   if (targets.length < m.replicas) {
     for (const t of targets) t.upload.abort(new Error("not enough volumes"));
     return fail(c, 503, `only ${targets.length} of the ${m.replicas} replicas' volumes are up`);
   }
   const volumes = targets.map((t) => t.volume);
-  // A declared length a chosen volume cannot hold is refused before a byte is read: the
-  // volume would answer 507 at once, but the master would only hear it on a later write.
-  if (declared.kind === "length") {
-    const free = (name: string) => m.volumes.get(name)?.free ?? 0;
-    const full = volumes.filter((v) => declared.bytes > free(v));
-    if (full.length) {
-      for (const t of targets) t.upload.abort(new Error("value does not fit"));
-      return fail(c, 507, `nothing stored: ${declared.bytes} bytes do not fit on ${full.join(",")}`);
-    }
-  }
   // The database decides between masters writing the same key at once: one create wins.
   const leaseHeld = m.index.leaseCheck();
   const record = await m.index.create(key, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
@@ -80,8 +93,8 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
     return fail(c, 409, IN_FLIGHT);
   }
 
+  const body = requestBody(c);
   try {
-    const body = requestBody(c);
     if (!body) throw new ClientAborted("no body");
     // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
     const { size, md5 } = await replicate(limited(body, m.maxSize), targets, leaseHeld);
@@ -102,7 +115,32 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
   } catch (e) {
     // If the index cannot be reached now, the janitor finishes the cleanup later.
     await purge(m, key, record).catch(() => {});
-    if (e instanceof VolumeFailed && e.answered === 0) m.volumes.markDown(e.volume, e.message);
+    if (e instanceof VolumeFailed) {
+      if (body) await discard(body); // the client may still be sending
+      throw await replicaFailed(m, e, declared.kind === "length" ? declared.bytes : e.sent);
+    }
     throw e instanceof HttpError ? new HttpError(e.status, `nothing stored: ${e.message}`) : e;
   }
+}
+
+/**
+ * What a volume's failure answers the client. One that broke off without an answer is
+ * checked at once: a volume that ran out of space mid-body may cut the connection
+ * before its 507 is read, yet it still serves reads and small writes, so it stays up
+ * and the client gets 507. Otherwise (it stalled, or stored the wrong bytes) it is
+ * marked down until its next health check, so the next writes go elsewhere; a stall
+ * is not re-checked first (a full disk answers at once, and an overloaded volume
+ * should shed writes without being asked again).
+ */
+async function replicaFailed(m: Master, e: VolumeFailed, need: number): Promise<HttpError> {
+  m.stats.replicaWriteFailures.inc({ volume: e.volume });
+  const failed = new HttpError(e.status, `nothing stored: ${e.message}`);
+  if (e.answered !== 0) return failed;
+  if (!e.stalled) {
+    await m.volumes.recheck(e.volume);
+    const v = m.volumes.get(e.volume);
+    if (v?.up && v.free < need) return new HttpError(507, `nothing stored: volume ${e.volume} ran out of space (${v.free} bytes free)`);
+  }
+  m.volumes.markDown(e.volume, e.message);
+  return failed;
 }

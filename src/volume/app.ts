@@ -3,20 +3,21 @@
  *   GET|HEAD /key      the bytes (Range, If-None-Match, zero-copy where the runtime can)
  *   PUT /key           store (from the master), 201 {"size","md5"} once fsynced
  *   DELETE /key        204, or 404 if absent
- *   GET /_kvdb/health  {"total","free","count"}; with ?counters also {"fsyncs","held"} (counters.ts)
+ *   GET /_kvdb/health  {"total","free","count","runtime","version"}; with ?counters also {"fsyncs","held"} (counters.ts)
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, limited, overLimit, TooLarge } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
 import { parseKey } from "../keys/keys.ts";
-import { requestLog } from "../http/log.ts";
 import { rawPath, requestBody } from "../http/request.ts";
+import { runtime } from "../runtime/mod.ts";
 import { requireSignature } from "../http/auth.ts";
 import type { VolumeCounters } from "./counters.ts";
 import type { Store } from "./store.ts";
 import { readValue } from "./read.ts";
 import { copyRoutes } from "./copy.ts";
+import { VERSION } from "../version.ts";
 
 export interface VolumeDeps {
   store: Store;
@@ -39,13 +40,12 @@ function keyOf(c: Context): string | Response {
   return "error" in parsed ? fail(c, 400, parsed.error) : parsed.key;
 }
 
-export function volumeApp({ store, counters, verbose, secret, previousSecret, private: isPrivate = false, maxSize }: VolumeDeps): Hono {
+export function volumeApp({ store, counters, secret, previousSecret, private: isPrivate = false, maxSize }: VolumeDeps): Hono {
   const app = new Hono();
-  if (verbose) app.use(requestLog("volume"));
   if (secret) app.use(requireSignature(previousSecret ? [secret, previousSecret] : [secret], isPrivate));
 
   app.get("/_kvdb/health", async (c) => {
-    const health = { ...(await store.space.room()), count: store.catalog.count };
+    const health = { ...(await store.space.room()), count: store.catalog.count, runtime: runtime.name, version: VERSION };
     return c.json(c.req.query("counters") === undefined ? health : { ...health, ...counters.toJSON() });
   });
 

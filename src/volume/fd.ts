@@ -4,11 +4,12 @@
  */
 import { close, fdatasync, fsync, open, writev } from "node:fs";
 import { promisify } from "node:util";
+import { timed } from "./fsync-stats.ts";
 
 export const openFd = promisify(open);
 export const writevFd = promisify(writev);
-export const fsyncFd = promisify(fsync);
-export const fdatasyncFd = promisify(fdatasync);
+export const fsyncFd = timed(promisify(fsync));
+export const fdatasyncFd = timed(promisify(fdatasync));
 export const closeFd = promisify(close);
 
 /** Makes directory entries durable (a rename into it, a new subdirectory): fsync of the directory. */

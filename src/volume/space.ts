@@ -3,9 +3,10 @@
  * (--max-bytes), where free = cap − bytes held (inline and file values alike).
  */
 import { statfs } from "node:fs/promises";
+import { DISCARD_MAX } from "../http/content-length.ts";
 
 /** How much of a body that does not fit is still read (and dropped) before the 507. */
-const DISCARD_MAX = 64 << 20;
+
 
 export interface Room {
   total: number;

@@ -4,7 +4,11 @@ import { join, resolve } from "node:path";
 import { announce, warnNoSecret } from "../http/log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
+import { Registry } from "../http/metrics.ts";
+import { requestMetrics } from "../http/request-metrics.ts";
+import { serverApp } from "../http/server-app.ts";
 import { volumeApp } from "./app.ts";
+import { registerVolumeMetrics } from "./metrics.ts";
 import { Blobs } from "./blobs.ts";
 import { Catalog } from "./catalog.ts";
 import { VolumeCounters } from "./counters.ts";
@@ -43,7 +47,10 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   await catalog.open();
   const cap = o.maxBytes === undefined ? undefined : { max: o.maxBytes, used: () => catalog.bytes };
   const store = new Store(catalog, blobs, new Space(blobs.root, cap), o.inlineMax ?? -1);
-  const app = volumeApp({ store, counters, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize });
+  const registry = new Registry();
+  registerVolumeMetrics(registry, catalog);
+  const { mount } = serverApp({ role: "volume", verbose: o.verbose, registry, requests: requestMetrics(registry) });
+  const app = mount(volumeApp({ store, counters, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize }));
   const listener = await runtime.serve(app, o);
   const url = urlOf(o.hostname, listener.port);
   if (!o.secret) warnNoSecret("volume"); // before the start line, which callers wait for

@@ -75,8 +75,7 @@ export class JobRegistry {
         job.ok = false;
         job.state = "failed";
         job.finished = Date.now();
-        job.summary = `${job.kind} failed: ${(e as Error).message}`;
-        console.error(`kvdb master: ${job.summary}`);
+        job.summary = `${job.kind} failed: ${(e as Error).message}`; // logged by job-log.ts
       },
     );
   }

@@ -10,14 +10,17 @@
  *     them (the write is undone, the delete completed);
  *   - orphans (replicas owed a delete): --repair deletes those whose volume is up;
  *   - values a volume holds that no record points to (abandoned writes): --repair
- *     deletes them.
+ *     deletes them;
+ *   - replicas of a key that share a zone while another zone has room (rebalance moves them).
  * ok (exit 0) only if nothing is left wrong.
  */
+import { spreadByZone } from "../../keys/zones.ts";
 import { sweepOrphans } from "../janitor.ts";
 import type { KeyRecord } from "../index/index.ts";
 import type { Master } from "../master.ts";
 import { copyTo, deleteReplica, dropReplicas, purge, switchVolumes } from "../replicas.ts";
 import { count, eachKey, problem, type Job } from "./job.ts";
+import { crowded } from "./zone-check.ts";
 
 type Health = "good" | "missing" | "corrupt" | "unreachable";
 
@@ -31,6 +34,14 @@ async function checkReplica(m: Master, volume: string, key: string, record: KeyR
     return { health: "corrupt", detail: `${key} on ${volume}: ${got.size} bytes md5 ${got.md5}, expected ${record.size} bytes md5 ${record.md5}` };
   }
   return { health: "good", detail: "" };
+}
+
+/** Replicas that share a zone while another zone has room: a problem rebalance fixes. */
+function reportCrowded(m: Master, job: Job, key: string, volumes: string[], size: number): void {
+  const why = crowded(m, volumes, size);
+  if (!why) return;
+  count(job, "zone shared");
+  problem(job, `${key}: ${why}`);
 }
 
 async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
@@ -59,6 +70,7 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
   const short = record.volumes.length - bad.length < m.replicas;
   if (!bad.length && !(short && job.repair)) {
     if (short) problem(job, `${key}: ${record.volumes.length} of ${m.replicas} replicas`);
+    else reportCrowded(m, job, key, record.volumes, record.size);
     return;
   }
   // A change is due: claimed, so no other master writes or deletes the key meanwhile.
@@ -72,7 +84,10 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
     if (!current) return count(job, "busy");
     count(job, "marked bad", bad.length);
   }
-  if (volumes.length >= m.replicas) return dropReplicas(m, key, bad);
+  if (volumes.length >= m.replicas) {
+    if (bad.length) await dropReplicas(m, key, bad);
+    return reportCrowded(m, job, key, volumes, record.size);
+  }
   if (!job.repair) {
     for (const c of checks) if (c.health === "missing" || c.health === "corrupt") problem(job, c.detail);
     return;
@@ -81,9 +96,10 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
   if (!current) return count(job, "busy");
   // Repair: copy from a good replica onto the next volumes in placement order (a bad
   // copy's volume included: its file is replaced).
-  const targets = m.volumes
-    .placement(key)
-    .filter((v) => m.volumes.isUp(v) && !volumes.includes(v) && !unknown.includes(v))
+  // The zones the remaining replicas are in go last (keys/zones.ts).
+  const usable = (v: string) => m.volumes.isUp(v) && !volumes.includes(v) && !unknown.includes(v);
+  const targets = spreadByZone([...volumes, ...m.volumes.placement(key, usable)], (v) => m.volumes.zoneOf(v))
+    .filter((v) => !volumes.includes(v))
     .slice(0, m.replicas - volumes.length);
   const copied: string[] = [];
   for (const t of targets) {
@@ -105,6 +121,7 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
     const record = await m.index.get(key);
     if (record?.volumes.includes(volume)) continue;
     if (m.locks.has(key)) continue; // a write of it is under way
+    count(job, "abandoned");
     if (!job.repair) {
       problem(job, `${key} on ${volume}: not in the index (abandoned write)`);
       continue;

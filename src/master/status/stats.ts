@@ -1,0 +1,30 @@
+/** What a master keeps for its metrics and status page. */
+import { Registry, type Counter } from "../../http/metrics.ts";
+import { requestMetrics, type RequestMetrics } from "../../http/request-metrics.ts";
+import type { Index } from "../index/index.ts";
+import { Census } from "./census.ts";
+import { TrafficSampler } from "./traffic.ts";
+
+export interface MasterStats {
+  registry: Registry;
+  requests: RequestMetrics;
+  /** Replica uploads that failed, by volume. */
+  replicaWriteFailures: Counter;
+  census: Census;
+  traffic: TrafficSampler;
+  /** When the master started, ms since the epoch. */
+  started: number;
+}
+
+export function newMasterStats(index: Index): MasterStats {
+  const registry = new Registry();
+  const requests = requestMetrics(registry);
+  return {
+    registry,
+    requests,
+    replicaWriteFailures: registry.counter("kvdb_replica_write_failures_total", "Replica uploads to a volume that failed (nothing was stored for that PUT)"),
+    census: new Census(index),
+    traffic: new TrafficSampler(requests),
+    started: Date.now(),
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * A volume's own metrics, beside the request metrics every server has: what it holds
+ * (from its catalog) and its fsyncs (fsync-stats.ts).
+ */
+import type { Registry } from "../http/metrics.ts";
+import { fsyncSeconds, fsyncs } from "./fsync-stats.ts";
+
+/** What the volume holds; read at each scrape. */
+export interface Held {
+  count: number;
+  bytes: number;
+}
+
+export function registerVolumeMetrics(registry: Registry, held: Held): void {
+  const blobs = registry.gauge("kvdb_stored_blobs", "Values this volume holds");
+  const bytes = registry.gauge("kvdb_stored_bytes", "Bytes of the values this volume holds");
+  registry.add(fsyncs);
+  registry.add(fsyncSeconds);
+  registry.onCollect(() => {
+    blobs.set({}, held.count);
+    bytes.set({}, held.bytes);
+  });
+}

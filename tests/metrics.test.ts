@@ -1,0 +1,150 @@
+/**
+ * GET /_kvdb/metrics on the master and on every volume: Prometheus text format 0.0.4,
+ * accepted by `promtool check metrics` (Debian package prometheus, installed by
+ * .ci/run), with the figures the requests made.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { quantile, Registry } from "../src/http/metrics.ts";
+import { startCluster, until, type Cluster } from "./cluster.ts";
+
+let c: Cluster;
+
+test.before(async () => {
+  c = await startCluster({ volumes: 3, replicas: 2 });
+  assert.is((await fetch(`${c.url}/m/one`, { method: "PUT", body: "12345" })).status, 201);
+  assert.is((await fetch(`${c.url}/m/two`, { method: "PUT", body: "678" })).status, 201);
+  assert.is((await fetch(`${c.url}/m/one`, { method: "PUT", body: "again" })).status, 409);
+  assert.is((await fetch(`${c.url}/m/gone`, { method: "HEAD" })).status, 404);
+  assert.is((await fetch(`${c.url}/m/two`, { method: "UNLINK" })).status, 204);
+});
+
+test.after(() => c.close());
+
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(`${url}/_kvdb/metrics`);
+  assert.is(res.status, 200);
+  assert.is(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  return res.text();
+}
+
+/** promtool's verdict: "" if the exposition is valid and follows its naming lint, else what it said. */
+function promtool(text: string): string {
+  try {
+    execFileSync("promtool", ["check", "metrics"], { input: text, stdio: ["pipe", "pipe", "pipe"] });
+    return "";
+  } catch (e) {
+    const err = e as { code?: string; stdout?: Buffer; stderr?: Buffer };
+    if (err.code === "ENOENT") return "promtool is not installed (Debian: apt-get install prometheus)";
+    return `${err.stdout}${err.stderr}`;
+  }
+}
+
+/** The value of the one sample whose name and labels are exactly `series`. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test("exposition: label values escaped, histogram buckets cumulative, quantiles interpolated as histogram_quantile does", async () => {
+  const r = new Registry();
+  r.counter("kvdb_demo_total", "a demo").inc({ zone: 'rack "1"\\a\nb' }, 2);
+  const h = r.histogram("kvdb_demo_seconds", "a demo", [0.1, 1]);
+  for (const v of [0.05, 0.5, 0.5, 5]) h.observe({}, v);
+  const text = await r.exposition();
+  assert.is(promtool(text), "");
+  assert.ok(text.includes('kvdb_demo_total{zone="rack \\"1\\"\\\\a\\nb"} 2\n'), text);
+  assert.ok(text.includes('kvdb_demo_seconds_bucket{le="0.1"} 1\nkvdb_demo_seconds_bucket{le="1"} 3\nkvdb_demo_seconds_bucket{le="+Inf"} 4\n'), text);
+  assert.is(quantile(h.buckets, h.total(), 0.5), 0.1 + 0.9 * ((2 - 1) / 2)); // rank 2 of 4: halfway into the second bucket
+  assert.is(quantile(h.buckets, h.total(), 0.99), 1); // past the last bound: the last bound
+  assert.ok(Number.isNaN(quantile(h.buckets, { counts: [0, 0], sum: 0, count: 0 }, 0.5)));
+});
+
+test("the master's metrics pass promtool check metrics", async () => {
+  assert.is(promtool(await scrape(c.url)), "");
+});
+
+test("every volume's metrics pass promtool check metrics", async () => {
+  for (const v of c.volumes) assert.is(promtool(await scrape(v.url)), "", v.name);
+});
+
+test("master: requests by method and status class, bytes received, build info, no key in any label", async () => {
+  const text = await scrape(c.url);
+  assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="PUT",status_class="2xx"}'), 2);
+  assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="PUT",status_class="4xx"}'), 1);
+  assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="HEAD",status_class="4xx"}'), 1);
+  assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="UNLINK",status_class="2xx"}'), 1);
+  assert.is(sample(text, 'kvdb_http_request_duration_seconds_count{role="master",method="PUT",status_class="2xx"}'), 2);
+  assert.is(sample(text, 'kvdb_http_request_duration_seconds_bucket{role="master",method="PUT",status_class="2xx",le="+Inf"}'), 2);
+  assert.is(sample(text, 'kvdb_http_received_bytes_total{role="master"}'), 5 + 3 + 5);
+  assert.is(sample(text, 'kvdb_http_requests_in_flight{role="master"}'), 1); // this scrape
+  assert.is(sample(text, 'kvdb_build_info{version="0.1.0",runtime="node"}'), 1);
+  assert.not.match(text, /\/m\//);
+});
+
+test("master: keys by state, each volume up with its space, no replica owed a delete", async () => {
+  // A health check slower than 1 s on a loaded machine marks a volume down until the next one.
+  const views = async () => (await (await fetch(`${c.url}/_kvdb/volumes`)).json()) as { up: boolean; error: string }[];
+  await until("every volume up", async () => (await views()).every((v) => v.up));
+  const text = await scrape(c.url);
+  assert.is(sample(text, 'kvdb_keys{state="live"}'), 1);
+  assert.is(sample(text, 'kvdb_keys{state="unlinked"}'), 1);
+  assert.is(sample(text, 'kvdb_keys{state="writing"}'), 0);
+  assert.is(sample(text, "kvdb_replicas_owed_delete"), 0);
+  for (const v of c.volumes) {
+    const labels = `{volume="${v.name}",zone="127.0.0.1"}`;
+    assert.is(sample(text, `kvdb_volume_up${labels}`), 1, v.name);
+    assert.ok(sample(text, `kvdb_volume_total_bytes${labels}`)! > 0, v.name);
+    assert.ok(sample(text, `kvdb_volume_free_bytes${labels}`)! > 0, v.name);
+  }
+});
+
+test("volumes: blobs and bytes held add up to the replicas written; fsyncs counted and timed", async () => {
+  let blobs = 0;
+  let bytes = 0;
+  for (const v of c.volumes) {
+    const text = await scrape(v.url);
+    blobs += sample(text, "kvdb_stored_blobs")!;
+    bytes += sample(text, "kvdb_stored_bytes")!;
+    assert.ok(sample(text, "kvdb_fsyncs_total")! > 0, v.name);
+    assert.is(sample(text, "kvdb_fsync_duration_seconds_count"), sample(text, "kvdb_fsyncs_total"));
+    assert.ok(sample(text, 'kvdb_http_requests_total{role="volume",method="GET",status_class="2xx"}')! > 0, "health checks");
+  }
+  assert.is(blobs, 2 * 2); // two keys, two replicas each (an unlinked value stays on its volumes)
+  assert.is(bytes, 2 * (5 + 3));
+});
+
+test("a replica write failure is counted for its volume, and the 503 is logged with its cause", async () => {
+  // The volume's temp dir becomes a file: its uploads fail (ENOTDIR) while it stays up.
+  const broken = c.volumes[0];
+  const tmp = join(broken.dir, "tmp");
+  rmSync(tmp, { recursive: true });
+  writeFileSync(tmp, "not a dir");
+  const errors: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => (errors.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${c.url}/m/fail-${i}`, { method: "PUT", body: "x" });
+      const body = await res.text();
+      if (res.status === 201) continue; // placed elsewhere
+      assert.is(res.status, 503, body);
+      break;
+    }
+  } finally {
+    process.stderr.write = write;
+    rmSync(tmp);
+    mkdirSync(tmp);
+  }
+  const text = await scrape(c.url);
+  assert.is(sample(text, `kvdb_replica_write_failures_total{volume="${broken.name}"}`), 1);
+  const logged = errors.filter((l) => l.startsWith("kvdb master: nothing stored: volume "));
+  assert.is(logged.length, 1, errors.join(""));
+  assert.match(logged[0], new RegExp(`^kvdb master: nothing stored: volume ${broken.name}: answered 400 upload failed: ENOTDIR.* method=PUT path=/m/fail-\\d+ status=503\n$`));
+});
+
+test.run();
