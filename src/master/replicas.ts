@@ -4,6 +4,7 @@
  * reached becomes an orphan that the janitor deletes when the volume is back, so a
  * dead volume never blocks a key.
  */
+import { storedName } from "../keys/names.ts";
 import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
 
@@ -18,11 +19,11 @@ export function wanted(m: Master, key: string): string[] {
     .slice(0, m.replicas);
 }
 
-/** Deletes one replica; true once the volume no longer has it. */
-export async function deleteReplica(m: Master, volume: string, key: string): Promise<boolean> {
+/** Deletes one replica (`name`: its name on the volume); true once the volume no longer has it. */
+export async function deleteReplica(m: Master, volume: string, name: string): Promise<boolean> {
   if (!m.volumes.isUp(volume)) return false;
   try {
-    return await m.client.delete(volume, key);
+    return await m.client.delete(volume, name);
   } catch (e) {
     m.volumes.markDown(volume, (e as Error).message);
     return false;
@@ -32,9 +33,10 @@ export async function deleteReplica(m: Master, volume: string, key: string): Pro
 /** Removes a key: durably marked deleting, every replica deleted, the record dropped. Returns the volumes still owing a delete (orphans). */
 export async function purge(m: Master, key: string, record: KeyRecord): Promise<string[]> {
   if (record.state !== "deleting") await m.index.begin(key, { ...record, state: "deleting" });
-  const done = await Promise.all(record.volumes.map((v) => deleteReplica(m, v, key)));
+  const name = storedName(key, record);
+  const done = await Promise.all(record.volumes.map((v) => deleteReplica(m, v, name)));
   const owed = record.volumes.filter((_, i) => !done[i]);
-  await m.index.drop(key, owed);
+  await m.index.drop(key, owed, name);
   return owed;
 }
 
@@ -46,7 +48,7 @@ export async function copyTo(m: Master, target: string, key: string, record: Key
   const why: string[] = [];
   for (const from of sources) {
     if (m.volumes.get(from)?.up === false) continue; // listed and down
-    const err = await m.client.pull(target, key, from, record.size, record.md5);
+    const err = await m.client.pull(target, storedName(key, record), from, record.size, record.md5);
     if (!err) return "";
     why.push(err);
   }
@@ -61,14 +63,14 @@ export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes
   return m.index.relocate(key, record, volumes, dropped.filter((v) => known(m, v)));
 }
 
-/** Deletes replicas recorded as orphans; those that cannot go now stay for the janitor. */
-export async function dropReplicas(m: Master, key: string, volumes: string[]): Promise<void> {
+/** Deletes replicas recorded as orphans (`name`: their name on the volumes); those that cannot go now stay for the janitor. */
+export async function dropReplicas(m: Master, name: string, volumes: string[]): Promise<void> {
   for (const volume of volumes) {
     if (known(m, volume)) {
-      if (await deleteReplica(m, volume, key)) await m.index.forgetOrphan({ volume, key });
+      if (await deleteReplica(m, volume, name)) await m.index.forgetOrphan({ volume, key: name });
       continue;
     }
     // A removed volume: delete its copy if it still answers (best effort, it is leaving anyway).
-    await m.client.delete(volume, key, true).catch(() => {});
+    await m.client.delete(volume, name, true).catch(() => {});
   }
 }

@@ -60,9 +60,12 @@ export class VolumeClient {
     return this.secret ? signUrl(this.secret, method, url, this.ttlSeconds) : url;
   }
 
-  /** Where a client is redirected to read `key` (GET or HEAD). */
-  readUrl(volume: string, key: string): string {
-    return this.url(volume, key);
+  /**
+   * Where a client is redirected to read the value stored as `name` (GET or HEAD);
+   * `type`: the Content-Type the volume is to answer with (S3 clients set one).
+   */
+  readUrl(volume: string, name: string, type?: string): string {
+    return this.url(volume, name, "GET", type ? { "response-content-type": type } : {});
   }
 
   /** Starts a streamed PUT of a replica; see upload.ts. */

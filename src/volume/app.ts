@@ -9,7 +9,7 @@
 import { Hono, type Context } from "hono";
 import { declaredLength, limited, overLimit, TooLarge } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
-import { parseKey } from "../keys/keys.ts";
+import { parseStoredName } from "../keys/names.ts";
 import { requestLog } from "../http/log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { requireSignature } from "../http/auth.ts";
@@ -35,8 +35,10 @@ export interface VolumeDeps {
 
 class BadUpload extends Error {}
 
+const NO_BYTES: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
+
 function keyOf(c: Context): string | Response {
-  const parsed = parseKey(runtime.rawPath(c));
+  const parsed = parseStoredName(runtime.rawPath(c));
   return "error" in parsed ? fail(c, 400, parsed.error) : parsed.key;
 }
 
@@ -78,7 +80,8 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
     const headers: Record<string, string> = {
       "accept-ranges": "bytes",
       etag,
-      "content-type": "application/octet-stream",
+      // The master names the value's Content-Type in the URLs it hands out (S3 clients set one).
+      "content-type": c.req.query("response-content-type") ?? "application/octet-stream",
       "last-modified": new Date(entry.time).toUTCString(),
     };
     if (matchesEtag(c.req.header("if-none-match"), etag)) return runtime.sendFile(c, 304, headers, null);
@@ -105,7 +108,8 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
       c.header("connection", "close"); // the unread body must not hold up the answer or poison a reused connection
       return fail(c, 507, "not enough free space on this volume");
     }
-    const body = runtime.body(c);
+    // A runtime may give no body for Content-Length: 0 (an empty S3 object).
+    const body = runtime.body(c) ?? (declared.kind === "length" && declared.bytes === 0 ? NO_BYTES : null);
     if (!body) return fail(c, 411, "empty body");
     try {
       const written = await blobs.write(key, limited(body, maxSize), (w) => {

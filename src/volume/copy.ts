@@ -16,7 +16,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Hono } from "hono";
 import { fail } from "../http/errors.ts";
-import { keyPath, parseKey } from "../keys/keys.ts";
+import { keyPath } from "../keys/keys.ts";
+import { parseStoredName } from "../keys/names.ts";
 import { runtime } from "../runtime/mod.ts";
 import { signUrl } from "../http/signing.ts";
 import type { Blobs } from "./blobs.ts";
@@ -50,7 +51,7 @@ async function* watched(body: ReadableStream<Uint8Array>, stallMs: number): Asyn
 }
 
 function keyAfter(rawPath: string, prefix: string): { key: string } | { error: string } {
-  return parseKey(rawPath.slice(prefix.length));
+  return parseStoredName(rawPath.slice(prefix.length));
 }
 
 export function copyRoutes(app: Hono, { blobs, catalog, secret }: { blobs: Blobs; catalog: Catalog; secret?: string }): void {

@@ -23,13 +23,25 @@ export interface KeyRecord {
   md5: string;
   /** When the value was written, ms since the epoch. */
   time: number;
+  /** The name of the replicas on the volumes when it is not the key: an S3 write's version name (keys/names.ts). */
+  blob?: string;
+  /** Content-Type, as an S3 client gave it. */
+  type?: string;
+  /** S3 user metadata (x-amz-meta-*): names lower-case, without the prefix. */
+  meta?: Record<string, string>;
+  /** The S3 ETag when it is not the md5: a multipart upload's (md5 of the parts' md5s, "-N"). */
+  etag?: string;
 }
 
 /** A replica owed a delete. */
 export interface Orphan {
   volume: string;
+  /** The replica's name on that volume: its record's `blob`, else its key. */
   key: string;
 }
+
+/** Small documents kept beside the records, each table keyed by its own ids: S3's buckets and multipart uploads. */
+export type Table = "buckets" | "uploads";
 
 /** A value or a promise of it: an embedded store answers lookups synchronously from its cache. */
 export type Sync<T> = T | Promise<T>;
@@ -52,8 +64,23 @@ export interface Index {
   setState(key: string, record: KeyRecord, state: State): Promise<void>;
   /** Moves a settled record to `volumes` (each holding the value durably); the replicas on `owed` become orphans. */
   relocate(key: string, record: KeyRecord, volumes: string[], owed: string[]): Promise<void>;
-  /** The key is gone; replicas on `owed` volumes become orphans. */
-  drop(key: string, owed: string[]): Promise<void>;
+  /** The key is gone; replicas on `owed` volumes (named `blob`, default the key) become orphans. */
+  drop(key: string, owed: string[], blob?: string): Promise<void>;
+  /**
+   * One durable step: `record` (live, its replicas written under the in-flight record
+   * `staged`, see begin) becomes the key's record whatever it was, `staged`'s record and
+   * in-flight mark go, and the `owed` replicas (the value replaced) become orphans.
+   */
+  replace(key: string, record: KeyRecord, staged: string, owed: Orphan[]): Promise<void>;
+
+  /** An entry of a table. */
+  entry<T>(table: Table, id: string): Sync<T | undefined>;
+  /** Writes an entry, durably. */
+  putEntry(table: Table, id: string, value: object): Promise<void>;
+  /** Deletes an entry, durably (nothing if absent). */
+  deleteEntry(table: Table, id: string): Promise<void>;
+  /** Entries in id order from `gte`, streamed; close the iterator to stop early. */
+  entries<T>(table: Table, gte?: string): AsyncIterableIterator<[string, T]>;
 
   /** Keys whose operation was in flight when the master stopped. */
   inFlight(): AsyncIterable<string>;
