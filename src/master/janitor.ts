@@ -49,13 +49,18 @@ export async function sweepOrphans(m: Master): Promise<void> {
 }
 
 export function startJanitor(m: Master): () => void {
+  return repeat("janitor", SWEEP_EVERY_MS, () => sweepOrphans(m));
+}
+
+/** Runs `pass` every `ms` (the next one `ms` after the last ends; a failure is logged) until the returned function is called. */
+export function repeat(label: string, ms: number, pass: () => Promise<void>): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout>;
   const loop = () => {
     timer = setTimeout(async () => {
-      await sweepOrphans(m).catch((e) => console.error(`janitor: ${(e as Error).message}`));
+      await pass().catch((e) => console.error(`${label}: ${(e as Error).message}`));
       if (!stopped) loop();
-    }, SWEEP_EVERY_MS);
+    }, ms);
     timer.unref?.();
   };
   loop();

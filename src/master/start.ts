@@ -13,6 +13,7 @@ import { JobRegistry } from "./jobs/registry.ts";
 import { verify } from "./jobs/verify.ts";
 import { VolumeClient } from "./volume-client.ts";
 import { VolumeSet } from "./volumes.ts";
+import { startS3 } from "../s3/start.ts";
 
 export interface MasterOptions {
   volumes: string[];
@@ -32,6 +33,8 @@ export interface MasterOptions {
   maxSize?: number;
   /** See ServeOptions.idleTimeoutMs; default 60 s. */
   idleTimeoutMs?: number;
+  /** Serve the S3 API too (src/s3/), on its own port; `show`: print the secret key on the start line (it was generated). */
+  s3?: { port: number; accessKey: string; secretKey: string; uploadTtlMs?: number; show?: boolean };
 }
 
 export async function startMaster(o: MasterOptions): Promise<Running> {
@@ -48,14 +51,17 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   const stopJanitor = startJanitor(m);
   const listener = await runtime.serve(masterApp(m, o.verbose), o);
   const url = urlOf(o.hostname, listener.port);
+  const s3 = o.s3 && (await startS3(m, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
   if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for
-  announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name });
+  const s3Fields = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey, ...(o.s3!.show ? { "s3-secret-key": o.s3!.secretKey } : {}) } : {};
+  announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name, ...s3Fields });
   const down = volumes.all.filter((v) => !v.up);
   if (down.length) console.log(`kvdb master: volumes not answering yet: ${down.map((v) => v.name).join(",")}`);
   return {
     url,
     port: listener.port,
     async close() {
+      await s3?.close();
       await listener.close();
       // A handler may still be cleaning up after a client that hung up: let it finish.
       await m.locks.idle(10_000);

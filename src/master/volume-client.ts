@@ -105,6 +105,20 @@ export class VolumeClient {
     }
   }
 
+  /**
+   * Has `volume` store under `name` the values `parts` one after the other, each read
+   * from its own copy or pulled from one of the part's volumes (volume/assemble.ts).
+   * The volume's answer: 201 with {"size","md5"}, else why not.
+   */
+  assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[]): Promise<{ status: number; body: string }> {
+    const body = Buffer.from(JSON.stringify({ parts }));
+    const bytes = parts.reduce((n, p) => n + p.size, 0);
+    const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
+    // The answer comes once the whole value is written and fsynced.
+    const call = upload(this.url(volume, `/_kvdb/assemble${name}`, "PUT"), headers, this.timeoutMs + bytes / COPY_RATE);
+    return call.write(body).then(() => call.end());
+  }
+
   /** Re-hashes the replica on its volume (`size`: what the index expects, for the deadline). */
   async check(volume: string, key: string, size: number): Promise<Checked> {
     try {

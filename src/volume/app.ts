@@ -5,6 +5,7 @@
  *   DELETE /key        204, or 404 if absent
  *   GET /_kvdb/health  {"total","free","count"}
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
+ *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble)
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, limited, overLimit, TooLarge } from "../http/content-length.ts";
@@ -16,6 +17,7 @@ import { requireSignature } from "../http/auth.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
 import { matchesEtag, parseRange } from "./range.ts";
+import { assembleRoutes } from "./assemble.ts";
 import { copyRoutes } from "./copy.ts";
 import { statSync } from "node:fs";
 
@@ -65,6 +67,7 @@ export function volumeApp({ blobs, catalog, verbose, secret, previousSecret, pri
   });
 
   copyRoutes(app, { blobs, catalog, secret }); // POST /_kvdb/pull/<key>, GET /_kvdb/check/<key>
+  assembleRoutes(app, { blobs, catalog, secret }); // PUT /_kvdb/assemble/<name>
 
   app.get("*", async (c) => {
     const key = keyOf(c);

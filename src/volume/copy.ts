@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { fail } from "../http/errors.ts";
 import { keyPath } from "../keys/keys.ts";
 import { parseStoredName } from "../keys/names.ts";
@@ -22,14 +22,15 @@ import { runtime } from "../runtime/mod.ts";
 import { signUrl } from "../http/signing.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
+import type { Written } from "./receive.ts";
 
 /** A source that sends nothing for this long fails the pull. */
-const STALL_MS = 30_000;
+export const STALL_MS = 30_000;
 
-class Mismatch extends Error {}
+export class Mismatch extends Error {}
 
 /** Chunks of a web stream, failing if the next chunk takes longer than `stallMs`. */
-async function* watched(body: ReadableStream<Uint8Array>, stallMs: number): AsyncGenerator<Uint8Array> {
+export async function* watched(body: ReadableStream<Uint8Array>, stallMs: number): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
     for (;;) {
@@ -50,7 +51,38 @@ async function* watched(body: ReadableStream<Uint8Array>, stallMs: number): Asyn
   }
 }
 
-function keyAfter(rawPath: string, prefix: string): { key: string } | { error: string } {
+/** GET of a value from another volume, signed with the cluster's secret: the answer, its body streaming. */
+export function getFrom(from: string, name: string, secret: string | undefined): Promise<Response> {
+  const plain = `http://${from}${keyPath(name)}`;
+  return runtime.call(secret ? signUrl(secret, "GET", plain, 300) : plain, { timeoutMs: STALL_MS });
+}
+
+/**
+ * Stores bytes that came from other volumes under `name` and answers as a PUT does:
+ * 201 {"size","md5"}; 409 if `check` found them not what was asked for, 507 if the
+ * disk is full, 502 if reading them failed (`what`: where they came from). Nothing is
+ * stored on any failure.
+ */
+export async function keep(
+  c: Context,
+  { blobs, catalog }: { blobs: Blobs; catalog: Catalog },
+  name: string,
+  body: AsyncIterable<Uint8Array>,
+  what: string,
+  check: (w: Written) => void,
+): Promise<Response> {
+  try {
+    const written = await blobs.write(name, body, check);
+    await catalog.put(name, { ...written, time: Date.now() });
+    return c.json(written, 201);
+  } catch (e) {
+    if (e instanceof Mismatch) return fail(c, 409, `nothing stored: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === "ENOSPC") return fail(c, 507, "volume disk full");
+    return fail(c, 502, `${what} failed: ${(e as Error).message}`);
+  }
+}
+
+export function keyAfter(rawPath: string, prefix: string): { key: string } | { error: string } {
   return parseStoredName(rawPath.slice(prefix.length));
 }
 
@@ -63,10 +95,9 @@ export function copyRoutes(app: Hono, { blobs, catalog, secret }: { blobs: Blobs
     if (!/^[^\s/:?#@]+:\d{1,5}$/.test(from)) return fail(c, 400, "from must be host:port of the source volume");
     const wantSize = c.req.query("size") === undefined ? undefined : Number(c.req.query("size"));
     const wantMd5 = c.req.query("md5");
-    const plain = `http://${from}${keyPath(key)}`;
     let res: Response;
     try {
-      res = await runtime.call(secret ? signUrl(secret, "GET", plain, 300) : plain, { timeoutMs: STALL_MS });
+      res = await getFrom(from, key, secret);
     } catch (e) {
       return fail(c, 502, `source ${from}: ${(e as Error).message}`);
     }
@@ -79,19 +110,11 @@ export function copyRoutes(app: Hono, { blobs, catalog, secret }: { blobs: Blobs
       await res.body.cancel();
       return fail(c, 507, "not enough free space on this volume");
     }
-    try {
-      const written = await blobs.write(key, watched(res.body, STALL_MS), (w) => {
-        if (wantSize !== undefined && w.size !== wantSize) throw new Mismatch(`copied ${w.size} bytes, expected ${wantSize}`);
-        if (wantMd5 && w.md5 !== wantMd5) throw new Mismatch(`copied md5 ${w.md5}, expected ${wantMd5}`);
-        if (Number.isFinite(length) && w.size !== length) throw new Mismatch(`source sent ${w.size} of ${length} bytes`);
-      });
-      await catalog.put(key, { ...written, time: Date.now() });
-      return c.json(written, 201);
-    } catch (e) {
-      if (e instanceof Mismatch) return fail(c, 409, `nothing stored: ${e.message}`);
-      if ((e as NodeJS.ErrnoException).code === "ENOSPC") return fail(c, 507, "volume disk full");
-      return fail(c, 502, `copy from ${from} failed: ${(e as Error).message}`);
-    }
+    return keep(c, { blobs, catalog }, key, watched(res.body, STALL_MS), `copy from ${from}`, (w) => {
+      if (wantSize !== undefined && w.size !== wantSize) throw new Mismatch(`copied ${w.size} bytes, expected ${wantSize}`);
+      if (wantMd5 && w.md5 !== wantMd5) throw new Mismatch(`copied md5 ${w.md5}, expected ${wantMd5}`);
+      if (Number.isFinite(length) && w.size !== length) throw new Mismatch(`source sent ${w.size} of ${length} bytes`);
+    });
   });
 
   app.get("/_kvdb/check/*", async (c) => {
