@@ -60,6 +60,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   return {
     url,
     port: listener.port,
+    s3: s3?.url,
     async close() {
       await s3?.close();
       await listener.close();
