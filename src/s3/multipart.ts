@@ -82,11 +82,13 @@ async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: { 
     etag: (textOf(p, "ETag") ?? "").trim().replace(/^"|"$/g, ""),
   }));
   if (!listed.length) throw new S3Error("MalformedXML", "a CompleteMultipartUpload names at least one <Part>");
+  for (const [i, { n }] of listed.entries()) {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidPart", `part number ${n} is not valid`);
+    if (i > 0 && n <= listed[i - 1].n) throw new S3Error("InvalidPartOrder");
+  }
   const md5s: Buffer[] = [];
   const pieces = [];
   for (const [i, { n, etag }] of listed.entries()) {
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidPart", `part number ${n} is not valid`);
-    if (i > 0 && n <= listed[i - 1].n) throw new S3Error("InvalidPartOrder");
     const key = partKey(id, n);
     const record = await s.m.index.get(key);
     if (!record || record.state !== "live" || record.md5 !== etag) throw new S3Error("InvalidPart", `part ${n} with ETag ${JSON.stringify(etag)} was not uploaded`);
