@@ -12,11 +12,13 @@ import { integer, UsageError } from "./options.ts";
 
 const env = process.env;
 
-export interface S3Flags {
-  s3Port?: unknown;
-  s3AccessKey?: unknown;
-  s3SecretKey?: unknown;
-  s3UploadTtl?: unknown;
+/** cac's parsed options; it names --s3-access-key "s3-accessKey" (no camel case after a digit). */
+export type S3Flags = Record<string, unknown>;
+
+/** The value of --`name` however cac spelled it. */
+function flagOf(o: S3Flags, name: string): unknown {
+  const bare = name.replace(/-/g, "").toLowerCase();
+  return Object.entries(o).find(([k]) => k.replace(/-/g, "").toLowerCase() === bare)?.[1];
 }
 
 export const S3_HELP = {
@@ -40,12 +42,12 @@ function key(name: string, value: unknown, envValue: string | undefined): string
  * (S3 is always on there, and missing keys are made up).
  */
 export function s3Settings(o: S3Flags, serverPort?: number): MasterOptions["s3"] {
-  const given = o.s3Port ?? env.KVDB_S3_PORT;
+  const given = flagOf(o, "s3-port") ?? env.KVDB_S3_PORT;
   if ((given === undefined || given === "") && serverPort === undefined) return undefined;
   const port = integer("s3-port", given ?? serverPort, 0, 65535);
-  let accessKey = key("s3-access-key", o.s3AccessKey, env.KVDB_S3_ACCESS_KEY);
-  let secretKey = key("s3-secret-key", o.s3SecretKey, env.KVDB_S3_SECRET_KEY);
-  const uploadTtlMs = 1000 * integer("s3-upload-ttl", o.s3UploadTtl ?? env.KVDB_S3_UPLOAD_TTL ?? 86400, 1, 365 * 86400);
+  let accessKey = key("s3-access-key", flagOf(o, "s3-access-key"), env.KVDB_S3_ACCESS_KEY);
+  let secretKey = key("s3-secret-key", flagOf(o, "s3-secret-key"), env.KVDB_S3_SECRET_KEY);
+  const uploadTtlMs = 1000 * integer("s3-upload-ttl", flagOf(o, "s3-upload-ttl") ?? env.KVDB_S3_UPLOAD_TTL ?? 86400, 1, 365 * 86400);
   if (serverPort === undefined && (!accessKey || !secretKey)) {
     throw new UsageError("--s3-port needs --s3-access-key and --s3-secret-key (or KVDB_S3_ACCESS_KEY, KVDB_S3_SECRET_KEY): S3 has no anonymous access");
   }
