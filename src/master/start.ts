@@ -54,7 +54,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   const s3 = o.s3 && (await startS3(m, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
   if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for
   const s3Fields = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey, ...(o.s3!.show ? { "s3-secret-key": o.s3!.secretKey } : {}) } : {};
-  announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name, ...s3Fields });
+  announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, runtime: runtime.name });
   const down = volumes.all.filter((v) => !v.up);
   if (down.length) console.log(`kvdb master: volumes not answering yet: ${down.map((v) => v.name).join(",")}`);
   return {

@@ -7,9 +7,7 @@ import { isoTime } from "./metadata.ts";
 import { bucketOf, bucketPrefix, checkBucketName, requireBucket, type Bucket } from "./names.ts";
 import type { Req, S3 } from "./s3.ts";
 import { rootOf, textOf } from "./xml-read.ts";
-import { el, escapeXml, xmlDoc } from "./xml.ts";
-
-const xml = (r: Req, root: string, body: string) => r.c.body(xmlDoc(root, body), 200, { "content-type": "application/xml" });
+import { el, escapeXml, xmlAnswer } from "./xml.ts";
 
 /** Buckets are created and deleted one at a time under this lock (keys never start with a space). */
 const BUCKETS_LOCK = " buckets";
@@ -17,7 +15,7 @@ const BUCKETS_LOCK = " buckets";
 export async function listBuckets(s: S3, r: Req): Promise<Response> {
   let body = "";
   for await (const [name, b] of s.m.index.entries<Bucket>("buckets")) body += `<Bucket>${el("Name", name)}${el("CreationDate", isoTime(b.created))}</Bucket>`;
-  return xml(r, "ListAllMyBucketsResult", `${OWNER}<Buckets>${body}</Buckets>`);
+  return xmlAnswer(r.c, "ListAllMyBucketsResult", `${OWNER}<Buckets>${body}</Buckets>`);
 }
 
 /** Runs `fn` holding the buckets' lock (waiting for it a little). */
@@ -43,7 +41,7 @@ export async function headBucket(s: S3, r: Req): Promise<Response> {
 
 export async function getBucketLocation(s: S3, r: Req): Promise<Response> {
   const bucket = await requireBucket(s.m, r.bucket);
-  return xml(r, "LocationConstraint", escapeXml(bucket.region));
+  return xmlAnswer(r.c, "LocationConstraint", escapeXml(bucket.region));
 }
 
 /** Whether any key is stored under the bucket (live or not: an unlinked key still holds bytes). */

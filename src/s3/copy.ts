@@ -12,7 +12,7 @@ import { etagOf, fieldsOf, isoTime } from "./metadata.ts";
 import { keyOf, requireBucket } from "./names.ts";
 import { liveRecord } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
-import { el, xmlDoc } from "./xml.ts";
+import { el, xmlAnswer } from "./xml.ts";
 
 /** x-amz-copy-source: "/bucket/key" or "bucket/key", percent-encoded, perhaps with ?versionId=. */
 function sourceOf(header: string): { bucket: string; object: string } {
@@ -46,5 +46,5 @@ export async function copyObject(s: S3, r: Req): Promise<Response> {
   const piece = { name: storedName(source.key, record), size: record.size, volumes: record.volumes };
   const copy = await assembleVersion(s.m, key, [piece], fields);
   const body = el("LastModified", isoTime(copy.time)) + el("ETag", etagOf(copy));
-  return c.body(xmlDoc("CopyObjectResult", body), 200, { "content-type": "application/xml" });
+  return xmlAnswer(c, "CopyObjectResult", body);
 }

@@ -6,7 +6,7 @@ import { keyOf, requireBucket } from "./names.ts";
 import { deleteKey } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
 import { elements, rootOf, textOf } from "./xml-read.ts";
-import { el, xmlDoc } from "./xml.ts";
+import { el, xmlAnswer } from "./xml.ts";
 
 const MAX_KEYS = 1000;
 
@@ -28,5 +28,5 @@ export async function deleteObjects(s: S3, r: Req): Promise<Response> {
       body += `<Error>${el("Key", object)}${el("Code", code)}${el("Message", e.message)}</Error>`;
     }
   }
-  return r.c.body(xmlDoc("DeleteResult", body), 200, { "content-type": "application/xml" });
+  return xmlAnswer(r.c, "DeleteResult", body);
 }

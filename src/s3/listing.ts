@@ -11,7 +11,7 @@ import { etagOf, isoTime } from "./metadata.ts";
 import { bucketPrefix, requireBucket } from "./names.ts";
 import type { Req, S3 } from "./s3.ts";
 import { uriEncode } from "./sigv4.ts";
-import { el, xmlDoc } from "./xml.ts";
+import { el, xmlAnswer } from "./xml.ts";
 
 const MAX_KEYS = 1000;
 export const OWNER = `<Owner>${el("ID", "kvdb")}${el("DisplayName", "kvdb")}</Owner>`;
@@ -96,17 +96,17 @@ function encoder(r: Req): (s: string) => string {
   return (s) => uriEncode(s, true);
 }
 
-const xml = (r: Req, root: string, body: string) => r.c.body(xmlDoc(root, body), 200, { "content-type": "application/xml" });
+/** What every listing asks: the prefix, the delimiter, how many (`maxName`), and how names are to be encoded. */
+export async function listingAsked(s: S3, r: Req, maxName: string) {
+  await requireBucket(s.m, r.bucket);
+  return { prefix: r.params.get("prefix") ?? "", delimiter: r.params.get("delimiter") ?? "", max: maxOf(r, maxName), encode: encoder(r) };
+}
 
 export async function listObjectsV2(s: S3, r: Req): Promise<Response> {
-  await requireBucket(s.m, r.bucket);
-  const prefix = r.params.get("prefix") ?? "";
-  const delimiter = r.params.get("delimiter") ?? "";
+  const { prefix, delimiter, max, encode } = await listingAsked(s, r, "max-keys");
   const startAfter = r.params.get("start-after") ?? "";
   const token = r.params.get("continuation-token");
   const after = token === undefined ? startAfter : Buffer.from(token, "base64url").toString("utf8");
-  const max = maxOf(r, "max-keys");
-  const encode = encoder(r);
   const page = await listPage(s.m, r.bucket, prefix, delimiter, after, max);
   const body =
     el("Name", r.bucket) +
@@ -120,16 +120,12 @@ export async function listObjectsV2(s: S3, r: Req): Promise<Response> {
     (startAfter ? el("StartAfter", encode(startAfter)) : "") +
     (r.params.has("encoding-type") ? el("EncodingType", "url") : "") +
     contents(page, encode, r.params.get("fetch-owner") === "true");
-  return xml(r, "ListBucketResult", body);
+  return xmlAnswer(r.c, "ListBucketResult", body);
 }
 
 export async function listObjectsV1(s: S3, r: Req): Promise<Response> {
-  await requireBucket(s.m, r.bucket);
-  const prefix = r.params.get("prefix") ?? "";
-  const delimiter = r.params.get("delimiter") ?? "";
+  const { prefix, delimiter, max, encode } = await listingAsked(s, r, "max-keys");
   const marker = r.params.get("marker") ?? "";
-  const max = maxOf(r, "max-keys");
-  const encode = encoder(r);
   const page = await listPage(s.m, r.bucket, prefix, delimiter, marker, max);
   const body =
     el("Name", r.bucket) +
@@ -142,5 +138,5 @@ export async function listObjectsV1(s: S3, r: Req): Promise<Response> {
     (page.truncated && delimiter ? el("NextMarker", encode(page.last!)) : "") +
     (r.params.has("encoding-type") ? el("EncodingType", "url") : "") +
     contents(page, encode, true);
-  return xml(r, "ListBucketResult", body);
+  return xmlAnswer(r.c, "ListBucketResult", body);
 }

@@ -1,14 +1,11 @@
 /** ListParts (GET ?uploadId=) and ListMultipartUploads (GET /bucket?uploads). */
 import { S3Error } from "./errors.ts";
-import { pastPrefix, maxOf, OWNER } from "./listing.ts";
+import { listingAsked, maxOf, OWNER, pastPrefix } from "./listing.ts";
 import { etagOf, isoTime } from "./metadata.ts";
 import { partsOf, uploadOf, type Upload } from "./multipart.ts";
-import { requireBucket } from "./names.ts";
 import type { Req, S3 } from "./s3.ts";
-import { uriEncode } from "./sigv4.ts";
-import { el, xmlDoc } from "./xml.ts";
+import { el, xmlAnswer } from "./xml.ts";
 
-const xml = (r: Req, root: string, body: string) => r.c.body(xmlDoc(root, body), 200, { "content-type": "application/xml" });
 const PEOPLE = `<Initiator>${el("ID", "kvdb")}${el("DisplayName", "kvdb")}</Initiator>${OWNER}`;
 
 export async function listParts(s: S3, r: Req): Promise<Response> {
@@ -40,17 +37,13 @@ export async function listParts(s: S3, r: Req): Promise<Response> {
     parts +
     PEOPLE +
     el("StorageClass", "STANDARD");
-  return xml(r, "ListPartsResult", body);
+  return xmlAnswer(r.c, "ListPartsResult", body);
 }
 
 export async function listUploads(s: S3, r: Req): Promise<Response> {
-  await requireBucket(s.m, r.bucket);
-  const prefix = r.params.get("prefix") ?? "";
-  const delimiter = r.params.get("delimiter") ?? "";
+  const { prefix, delimiter, max, encode } = await listingAsked(s, r, "max-uploads");
   const keyMarker = r.params.get("key-marker") ?? "";
   const idMarker = r.params.get("upload-id-marker") ?? "";
-  const max = maxOf(r, "max-uploads");
-  const encode = r.params.get("encoding-type") === "url" ? (v: string) => uriEncode(v, true) : (v: string) => v;
   // In progress uploads are few: gathered, then sorted by key and age as S3 lists them.
   const all: [string, Upload][] = [];
   for await (const [id, u] of s.m.index.entries<Upload>("uploads")) if (u.bucket === r.bucket && u.object.startsWith(prefix)) all.push([id, u]);
@@ -89,5 +82,5 @@ export async function listUploads(s: S3, r: Req): Promise<Response> {
     el("IsTruncated", truncated) +
     uploads +
     prefixes.map((p) => `<CommonPrefixes>${el("Prefix", encode(p))}</CommonPrefixes>`).join("");
-  return xml(r, "ListMultipartUploadsResult", body);
+  return xmlAnswer(r.c, "ListMultipartUploadsResult", body);
 }

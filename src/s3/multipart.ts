@@ -21,7 +21,7 @@ import { keyOf, requireBucket } from "./names.ts";
 import { storeBody } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
 import { elements, rootOf, textOf } from "./xml-read.ts";
-import { el, xmlDoc } from "./xml.ts";
+import { el, xmlAnswer } from "./xml.ts";
 
 export interface Upload extends Fields {
   bucket: string;
@@ -39,8 +39,6 @@ const MIN_PART_SIZE = 5 << 20;
 export const partKey = (id: string, n: number) => `${PART_PREFIX}${id}/${String(n).padStart(5, "0")}`;
 /** The lock an upload is held by while it completes or aborts (keys never start with a space). */
 export const uploadLock = (id: string) => ` upload ${id}`;
-
-const xml = (r: Req, root: string, body: string) => r.c.body(xmlDoc(root, body), 200, { "content-type": "application/xml" });
 
 /** The upload named by ?uploadId=, which must be of this bucket and object; NoSuchUpload otherwise. */
 export async function uploadOf(s: S3, r: Req): Promise<{ id: string; upload: Upload }> {
@@ -65,7 +63,7 @@ export async function createUpload(s: S3, r: Req): Promise<Response> {
   keyOf(r.bucket, r.object); // a name kvdb cannot store is refused now, not at the end
   const id = randomBytes(18).toString("base64url");
   await s.m.index.putEntry("uploads", id, { bucket: r.bucket, object: r.object, initiated: Date.now(), ...fieldsOf(r.c) } satisfies Upload);
-  return xml(r, "InitiateMultipartUploadResult", el("Bucket", r.bucket) + el("Key", r.object) + el("UploadId", id));
+  return xmlAnswer(r.c, "InitiateMultipartUploadResult", el("Bucket", r.bucket) + el("Key", r.object) + el("UploadId", id));
 }
 
 export async function uploadPart(s: S3, r: Req): Promise<Response> {
@@ -113,7 +111,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
   await held;
   const location = `http://${r.c.req.header("host") ?? "localhost"}/${r.bucket}/${r.object}`;
-  return xml(r, "CompleteMultipartUploadResult", el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etagOf(result!)));
+  return xmlAnswer(r.c, "CompleteMultipartUploadResult", el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etagOf(result!)));
 }
 
 /** Forgets an upload and deletes its parts. */
