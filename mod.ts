@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import { cac, type Command } from "cac";
-import { UsageError, flag, idleTimeoutOf, integer, masterOf, masterSettings, secretOf, sizeOf, text, volumesOf } from "./src/cli/options.ts";
+import { UsageError, dbOf, flag, idleTimeoutOf, integer, masterOf, masterSettings, secretOf, sizeOf, text, volumesOf } from "./src/cli/options.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";
 import { s3Settings, S3_HELP } from "./src/cli/s3-options.ts";
 import { bench } from "./src/loadgen/bench.ts";
@@ -17,6 +17,7 @@ import { startMaster } from "./src/master/start.ts";
 import { SERVER_VOLUMES, startServer } from "./src/server.ts";
 import { startVolume } from "./src/volume/start.ts";
 import { runJob } from "./src/ops/job-client.ts";
+import { migrateIndex } from "./src/ops/migrate-index.ts";
 import { rebuild } from "./src/ops/rebuild.ts";
 
 const env = process.env;
@@ -54,15 +55,17 @@ const cli = cac("kvdb");
 
 masterOptions(
   cli
-    .command("master [volumes] [db]", "Serve the public API; the index lives in LevelDB at DB")
+    .command("master [volumes] [db]", "Serve the public API; the index lives in LevelDB at DB, or in PostgreSQL (several masters)")
     .option("--volumes <list>", "Volume servers, comma-separated host:port (env KVDB_VOLUMES)")
-    .option("--db <dir>", "Index directory (env KVDB_DB)")
+    .option("--db <dir|url>", "Index directory, or postgres://user@host:port/dbname shared by several masters (env KVDB_DB)")
+    .option("--lease <s>", "PostgreSQL: seconds before another master finishes what this one left in flight, if it stops renewing (env KVDB_LEASE, default 10)")
     .option("--port <port>", "Port (env PORT, default 3000)")
     .option("--host <addr>", HELP.host)
     .option("--replicas <n>", "Copies of each value (env KVDB_REPLICAS, default min(3, volumes))"),
 )
   .example("kvdb master localhost:3001,localhost:3002 /tmp/cachedb/")
   .example("kvdb master --volumes 127.0.0.1:3001,127.0.0.1:3002 --db /tmp/idx --port 3000 --replicas 2")
+  .example("kvdb master --volumes 10.0.0.1:3001,10.0.0.2:3001 --db postgres://kvdb@db.internal:5432/kvdb")
   .action((volumesArg, dbArg, o) => {
     const volumes = volumesOf(volumesArg, o.volumes, env.KVDB_VOLUMES);
     return serveUntilSignal(
@@ -70,7 +73,8 @@ masterOptions(
         ...masterSettings(o),
         s3: s3Settings(o),
         volumes,
-        db: text("db", dbArg, o.db, env.KVDB_DB),
+        db: dbOf(dbArg, o.db, env.KVDB_DB),
+        leaseSeconds: integer("lease", o.lease ?? env.KVDB_LEASE ?? 10, 1, 3600),
         port: integer("port", o.port ?? env.PORT ?? 3000, 0, 65535),
         replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? Math.min(3, volumes.length), 1, volumes.length),
       }),
@@ -151,11 +155,20 @@ cli
 cli
   .command("rebuild", "Reconstruct a lost master index from what the volumes hold (master stopped)")
   .option("--volumes <list>", "Every volume server, comma-separated host:port (env KVDB_VOLUMES)")
-  .option("--db <dir>", "Index directory to write; its keys are replaced (env KVDB_DB)")
+  .option("--db <dir|url>", "Index to write, a directory or postgres://…; its keys are replaced (env KVDB_DB)")
   .option("--secret <s>", HELP.clusterSecret)
   .example("kvdb rebuild --volumes localhost:3001,localhost:3002 --db /tmp/idx")
   .action(async (o) => {
-    await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES), db: text("db", o.db, env.KVDB_DB), secret: secretOf(o.secret) });
+    await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES), db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret) });
+  });
+
+cli
+  .command("migrate-index", "Copy a LevelDB index into PostgreSQL and check it key for key (master stopped)")
+  .option("--from <dir>", "The LevelDB index directory (env KVDB_DB)")
+  .option("--to <url>", "postgres://user@host:port/dbname; its keys are replaced (env KVDB_TO)")
+  .example("kvdb migrate-index --from /var/lib/kvdb/master --to postgres://kvdb@db.internal:5432/kvdb")
+  .action(async (o) => {
+    await migrateIndex({ from: dbOf(o.from, env.KVDB_DB), to: dbOf(o.to, env.KVDB_TO) });
   });
 
 cli

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the standalone executable (npm run compile) and proves it works on its own:
 # it is copied to an empty dir and run while the repo's node_modules is unreachable,
-# so a classic-level addon that was not embedded (RUNTIMES.md, trap 1) fails here.
+# so a classic-level addon that was not embedded (docs/RUNTIMES.md, trap 1) fails here.
 # Prints one line per check and ends with "N passed, N failed"; exits 1 on any failure.
 set -uo pipefail
 

@@ -1,6 +1,6 @@
 /**
  * Run by Bun: serves one file at every path with `new Response(Bun.file(path))`, the
- * fastest way this machine has to send a file over loopback (RUNTIMES.md). Prints
+ * fastest way this machine has to send a file over loopback (docs/RUNTIMES.md). Prints
  * "port=N" once listening; exits on SIGTERM.
  *   bun bench/file-server.ts <file>
  */

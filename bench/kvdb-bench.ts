@@ -1,14 +1,14 @@
 /** Runs `kvdb bench --json` (the load generator) and parses its results. */
 import { existsSync } from "node:fs";
 import type { WorkloadResult } from "../src/loadgen/stats.ts";
-import { run } from "./children.ts";
-import { BIN } from "./machine.ts";
+import { runChild } from "../harness/children.ts";
+import { PATHS } from "../harness/paths.ts";
 
 export type ClientName = "node" | "bun";
 
 const CLIENTS: Record<ClientName, { command: string[]; label: string }> = {
-  node: { command: [process.execPath, BIN.kvdbNode], label: "`kvdb bench` under Node (dist/node/mod.js)" },
-  bun: { command: [BIN.kvdbBinary], label: "`kvdb bench` of the Bun binary (dist/kvdb)" },
+  node: { command: [process.execPath, PATHS.kvdbNode], label: "`kvdb bench` under Node (dist/node/mod.js)" },
+  bun: { command: [PATHS.kvdbBinary], label: "`kvdb bench` of the Bun binary (dist/kvdb)" },
 };
 
 /**
@@ -16,7 +16,7 @@ const CLIENTS: Record<ClientName, { command: string[]; label: string }> = {
  * code has the higher ceiling there (57–63k requests/s against bench/null-server on
  * this 2-core box, against 42–51k under Node), and a figure cannot show more than that.
  */
-let client: ClientName = existsSync(BIN.kvdbBinary) ? "bun" : "node";
+let client: ClientName = existsSync(PATHS.kvdbBinary) ? "bun" : "node";
 
 export function useClient(name: ClientName): void {
   client = name;
@@ -37,8 +37,7 @@ export interface BenchOutput {
 
 export async function kvdbBench(master: string, args: string[], timeoutMs: number): Promise<BenchOutput> {
   const t0 = performance.now();
-  const [command, ...pre] = CLIENTS[client].command;
-  const r = await run(command, [...pre, "bench", "--json", "--master", master, ...args], timeoutMs);
+  const r = await runChild([...CLIENTS[client].command, "bench", "--json", "--master", master, ...args], { timeoutMs });
   let out: BenchOutput;
   try {
     out = { ...(JSON.parse(r.stdout) as BenchOutput), wallSeconds: (performance.now() - t0) / 1000 };

@@ -9,10 +9,9 @@
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { run, startServer } from "./children.ts";
+import { runChild, startChild, type Child } from "../harness/children.ts";
+import { PATHS, REPO } from "../harness/paths.ts";
 import { kvdbBench, stepOf } from "./kvdb-bench.ts";
-import { BIN } from "./machine.ts";
-import { REPO } from "../tests/cluster.ts";
 
 const GiB = 2 ** 30;
 
@@ -40,7 +39,7 @@ export async function diskFsyncMBps(dir: string, mib: number, runs: number): Pro
   try {
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
-      const r = await run("dd", ["if=/dev/zero", `of=${file}`, "bs=1M", `count=${mib}`, "conv=fsync"], 180_000);
+      const r = await runChild(["dd", "if=/dev/zero", `of=${file}`, "bs=1M", `count=${mib}`, "conv=fsync"], { timeoutMs: 180_000 });
       const seconds = (performance.now() - t0) / 1000;
       if (r.code !== 0) throw new Error(`dd failed: ${r.stderr.trim()}`);
       // dd's own figure ("… copied, 2.48 s, 433 MB/s"), or our clock if it cannot be read.
@@ -54,6 +53,12 @@ export async function diskFsyncMBps(dir: string, mib: number, runs: number): Pro
   return { mib, runs: all, median: median(all) };
 }
 
+/** A reference server (bench/file-server.ts, sendfile-server.py, null-server.ts): it prints "port=N" once listening. */
+async function startServer(command: string[]): Promise<Child & { port: number }> {
+  const { child, match } = await startChild(command, /port=(\d+)/);
+  return { ...child, port: Number(match[1]) };
+}
+
 export interface SendRates {
   bunFile: number[];
   sendfile: number[] | null;
@@ -62,7 +67,7 @@ export interface SendRates {
 /** curl -o /dev/null of a 1 GiB file from Bun.file and from sendfile(2), MB/s of each run. */
 export async function loopbackSendMBps(dir: string, runs = 3): Promise<SendRates> {
   const file = join(dir, "send-1GiB");
-  const servers: { stop(): Promise<void> }[] = [];
+  const servers: Child[] = [];
   try {
     const block = randomBytes(1 << 20);
     const fd = openSync(file, "w");
@@ -74,20 +79,20 @@ export async function loopbackSendMBps(dir: string, runs = 3): Promise<SendRates
     const curl = async (port: number) => {
       const rates: number[] = [];
       for (let i = 0; i < runs; i++) {
-        const r = await run("curl", ["-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `http://127.0.0.1:${port}/`], 60_000);
+        const r = await runChild(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `http://127.0.0.1:${port}/`], { timeoutMs: 60_000 });
         const [size, speed] = r.stdout.trim().split(" ").map(Number);
         if (r.code !== 0 || size !== GiB) throw new Error(`curl got ${size} bytes (exit ${r.code}) ${r.stderr}`);
         rates.push(speed / 1e6);
       }
       return rates;
     };
-    const bun = await startServer(BIN.bun, [join(REPO, "bench", "file-server.ts"), file]);
+    const bun = await startServer([PATHS.bun, join(REPO, "bench", "file-server.ts"), file]);
     servers.push(bun);
     const bunFile = await curl(bun.port);
     await bun.stop();
     let sendfile: number[] | null = null;
     try {
-      const py = await startServer("python3", [join(REPO, "bench", "sendfile-server.py"), file]);
+      const py = await startServer(["python3", join(REPO, "bench", "sendfile-server.py"), file]);
       servers.push(py);
       sendfile = await curl(py.port);
       await py.stop();
@@ -103,7 +108,7 @@ export async function loopbackSendMBps(dir: string, runs = 3): Promise<SendRates
 
 /** 302s/s and 404s/s that kvdb bench reaches against a server doing no work (bench/null-server.ts, Node). */
 export async function clientCeiling(seconds: number): Promise<{ redirect: number; missing: number }> {
-  const server = await startServer(process.execPath, [join(REPO, "dist", "node", "bench", "null-server.js")]);
+  const server = await startServer([process.execPath, join(REPO, "dist", "node", "bench", "null-server.js")]);
   try {
     const out = await kvdbBench(`http://127.0.0.1:${server.port}`, ["--workload", "redirect,missing", "--seconds", String(seconds)], (2 * seconds + 60) * 1000);
     return {

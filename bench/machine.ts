@@ -1,16 +1,7 @@
 /** The machine a benchmark ran on: CPU, memory, kernel, disk, runtime versions. */
 import { execFileSync } from "node:child_process";
 import { cpus, release, totalmem } from "node:os";
-import { join } from "node:path";
-import { REPO } from "../tests/cluster.ts";
-
-export const BIN = {
-  deno: join(REPO, "node_modules", ".bin", "deno"),
-  bun: join(REPO, "node_modules", ".bin", "bun"),
-  kvdbBinary: join(REPO, "dist", "kvdb"),
-  kvdbNode: join(REPO, "dist", "node", "mod.js"),
-  modTs: join(REPO, "mod.ts"),
-};
+import { PATHS, REPO } from "../harness/paths.ts";
 
 export interface Machine {
   cpu: string;
@@ -51,8 +42,8 @@ export function describeMachine(dataDir: string): Machine {
     kernel: `Linux ${release()}`,
     disk: df,
     node: process.version,
-    deno: firstLine(BIN.deno, ["--version"]),
-    bun: firstLine(BIN.bun, ["--version"]),
+    deno: firstLine(PATHS.deno, ["--version"]),
+    bun: firstLine(PATHS.bun, ["--version"]),
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     code: codeVersion(),
   };

@@ -9,11 +9,10 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "../tests/cluster.ts";
-import { killAll } from "./children.ts";
+import { stopAll } from "../harness/children.ts";
+import { PATHS, tempDir } from "../harness/paths.ts";
 import { measureCpu, type CpuShare } from "./cpu.ts";
 import { kvdbBench, type BenchOutput } from "./kvdb-bench.ts";
-import { BIN } from "./machine.ts";
 import { summarise, summaryMarkdown, type CpuProfile, type Summary } from "./profile-summary.ts";
 import { makeBlobDirs, nodeFlags, resetVolumes, startBenchCluster } from "./runtimes.ts";
 
@@ -35,7 +34,7 @@ export async function profileThrash(dir: string, data: string, seconds: number, 
   const profiles = { master: join(dir, "profile-master"), volume: join(dir, "profile-volume") };
   mkdirSync(profiles.master, { recursive: true });
   mkdirSync(profiles.volume, { recursive: true });
-  const prof = (out: string) => [process.execPath, ...nodeFlags(), "--cpu-prof", "--cpu-prof-dir", out, BIN.kvdbNode];
+  const prof = (out: string) => [process.execPath, ...nodeFlags(), "--cpu-prof", "--cpu-prof-dir", out, PATHS.kvdbNode];
   const cluster = await startBenchCluster("node", data, { master: prof(profiles.master), firstVolume: prof(profiles.volume) });
   let bench: BenchOutput;
   let cpu: CpuShare;
@@ -57,7 +56,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     return i > 0 ? process.argv[i + 1] : undefined;
   };
   const dir = tempDir("kvdb-profile");
-  const stop = () => void killAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
+  const stop = () => void stopAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
   process.once("SIGINT", stop);
   try {
     const data = join(dir, "data");
@@ -68,7 +67,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(`thrash: ${cycles?.ops} cycles, ${cycles?.opsPerSec.toFixed(0)}/s, ${p.bench.errors} errors\n`);
     console.log(`## master\n\n${summaryMarkdown(p.master)}\n## volume\n\n${summaryMarkdown(p.volume)}`);
   } finally {
-    await killAll();
+    await stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,9 +11,9 @@
 import { rmSync } from "node:fs";
 import process from "node:process";
 import { parseSize } from "../src/cli/size.ts";
-import { streamGet, streamPut } from "../tests/streams.ts";
-import { tempDir } from "../tests/cluster.ts";
-import { killAll } from "./children.ts";
+import { stopAll } from "../harness/children.ts";
+import { streamGet, streamPut } from "../harness/data.ts";
+import { tempDir } from "../harness/paths.ts";
 import { procKiB, sampleRss } from "./rss.ts";
 import { startBenchCluster, type BenchCluster, type RuntimeName } from "./runtimes.ts";
 
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
   const dir = tempDir("kvdb-put-rss");
   let cluster: BenchCluster | undefined;
   const interrupted = () => {
-    void killAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
+    void stopAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
   };
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);

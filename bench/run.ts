@@ -10,12 +10,12 @@
 import { rmSync, statSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { REPO, tempDir } from "../tests/cluster.ts";
-import { killAll, run } from "./children.ts";
+import { runChild, stopAll } from "../harness/children.ts";
+import { PATHS, REPO, tempDir } from "../harness/paths.ts";
 import { measureCpu } from "./cpu.ts";
 import { clientLabel, kvdbBench, stepOf, useClient, type ClientName } from "./kvdb-bench.ts";
 import { clientCeiling, diskFsyncMBps, loopbackSendMBps } from "./limits.ts";
-import { BIN, describeMachine } from "./machine.ts";
+import { describeMachine } from "./machine.ts";
 import { profileThrash } from "./profile.ts";
 import { writeReport, type Limits, type Report, type RuntimeResult, type WorkloadRun } from "./report.ts";
 import { sampleRss } from "./rss.ts";
@@ -47,7 +47,7 @@ const clusterDir = join(root, "cluster");
 const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${s}`);
 
 async function cleanup(): Promise<void> {
-  await killAll();
+  await stopAll();
   rmSync(root, { recursive: true, force: true });
 }
 const abort = (why: string, code: number) => {
@@ -71,14 +71,14 @@ function newest(dir: string): number {
 async function ensureBinary(): Promise<void> {
   let built = 0;
   try {
-    built = statSync(BIN.kvdbBinary).mtimeMs;
+    built = statSync(PATHS.kvdbBinary).mtimeMs;
   } catch {
     // missing
   }
-  const source = Math.max(newest(join(REPO, "src")), statSync(BIN.modTs).mtimeMs);
+  const source = Math.max(newest(join(REPO, "src")), statSync(PATHS.modTs).mtimeMs);
   if (built >= source) return;
   log(built ? "dist/kvdb is older than the source: npm run compile" : "dist/kvdb missing: npm run compile");
-  const r = await run(BIN.bun, [join(REPO, "src", "compile.ts")], 300_000);
+  const r = await runChild([PATHS.bun, join(REPO, "src", "compile.ts")], { timeoutMs: 300_000 });
   if (r.code !== 0) throw new Error(`npm run compile failed:\n${r.stderr || r.stdout}`);
 }
 
@@ -173,7 +173,7 @@ try {
   let putRss = "";
   for (const runtime of runtimes) {
     log(`bench/put-rss: 1 GiB PUT, fresh master's RSS (${runtime})`);
-    const rss = await run(process.execPath, [join(REPO, "dist", "node", "bench", "put-rss.js"), "--size", "1GiB", "--runtime", runtime], 300_000);
+    const rss = await runChild([process.execPath, join(REPO, "dist", "node", "bench", "put-rss.js"), "--size", "1GiB", "--runtime", runtime], { timeoutMs: 300_000 });
     putRss += (rss.code === 0 ? rss.stdout : `put-rss --runtime ${runtime} exited ${rss.code}:\n${rss.stdout}${rss.stderr}`).trim() + "\n\n";
   }
 

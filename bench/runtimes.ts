@@ -5,16 +5,15 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { HOST, spawnKvdb, type Child } from "../tests/cluster.ts";
-import { remember } from "./children.ts";
-import { BIN } from "./machine.ts";
+import { HOST, RUNTIMES, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { PATHS } from "../harness/paths.ts";
 
 export type RuntimeName = "node" | "deno" | "bun";
 
 /** The node flags in dist/node/mod.js's shebang (`#!/usr/bin/env -S node --flag …`). */
 export function nodeFlags(): string[] {
   try {
-    const first = readFileSync(BIN.kvdbNode, "utf8").split("\n", 1)[0];
+    const first = readFileSync(PATHS.kvdbNode, "utf8").split("\n", 1)[0];
     const m = /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(first);
     return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
   } catch {
@@ -28,9 +27,9 @@ export function nodeFlags(): string[] {
  * on Deno, the single binary for Bun.
  */
 export const COMMANDS: Record<RuntimeName, string[]> = {
-  node: [process.execPath, ...nodeFlags(), BIN.kvdbNode],
-  deno: [BIN.deno, "run", "-A", "--v8-flags=--max-semi-space-size=1", BIN.modTs], // as deno.json's task
-  bun: [BIN.kvdbBinary],
+  node: [process.execPath, ...nodeFlags(), PATHS.kvdbNode],
+  deno: [...RUNTIMES.deno],
+  bun: [PATHS.kvdbBinary],
 };
 
 export const LABELS: Record<RuntimeName, string> = {
@@ -90,22 +89,13 @@ export function resetVolumes(dir: string): void {
 
 const VOLUMES = ["v1", "v2", "v3"];
 
-async function stopGently(child: Child): Promise<void> {
-  const late = setTimeout(() => void child.stop("SIGKILL"), 15_000);
-  await child.stop("SIGINT");
-  clearTimeout(late);
-}
-
-async function spawnRemembered(args: string[], command: readonly string[]): Promise<Child> {
-  const child = await spawnKvdb(args, {}, 60_000, command);
-  remember(child.proc);
-  return child;
-}
+/** SIGINT, a clean stop (--cpu-prof profiles get written); SIGKILL after 15 s. */
+const stopGently = (child: KvdbServer) => child.stop("SIGINT", 15_000);
 
 export async function startBenchCluster(runtime: RuntimeName, dir: string, o: Overrides = {}): Promise<BenchCluster> {
   // Every process that started, as soon as it has: one that fails must not leave the others running.
-  const volumes: Child[] = [];
-  let master: Child | undefined;
+  const volumes: KvdbServer[] = [];
+  let master: KvdbServer | undefined;
   const stop = async () => {
     if (master) await stopGently(master);
     await Promise.all(volumes.map(stopGently));
@@ -114,7 +104,7 @@ export async function startBenchCluster(runtime: RuntimeName, dir: string, o: Ov
     mkdirSync(dir, { recursive: true });
     const started = await Promise.allSettled(
       VOLUMES.map(async (v, i) => {
-        const child = await spawnRemembered(["volume", join(dir, v), "--port", "0", "--host", HOST], (i === 0 && o.firstVolume) || COMMANDS[runtime]);
+        const child = await spawnKvdb(["volume", join(dir, v), "--port", "0", "--host", HOST], {}, 60_000, (i === 0 && o.firstVolume) || COMMANDS[runtime]);
         volumes.push(child);
         return child;
       }),
@@ -122,7 +112,7 @@ export async function startBenchCluster(runtime: RuntimeName, dir: string, o: Ov
     const failed = started.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
     const names = volumes.map((v) => `${HOST}:${v.port}`).join(",");
-    master = await spawnRemembered(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", String(o.replicas ?? 3), ...(o.masterArgs ?? [])], o.master ?? COMMANDS[runtime]);
+    master = await spawnKvdb(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", String(o.replicas ?? 3), ...(o.masterArgs ?? [])], {}, 60_000, o.master ?? COMMANDS[runtime]);
     return { url: master.url, masterPid: master.proc.pid!, volumePids: volumes.map((v) => v.proc.pid!), masterOutput: master.output, stop };
   } catch (e) {
     await Promise.all([master, ...volumes].map((c) => c?.stop("SIGKILL")));

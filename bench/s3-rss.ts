@@ -10,7 +10,8 @@ import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUpl
 import { rmSync } from "node:fs";
 import process from "node:process";
 import { parseSize } from "../src/cli/size.ts";
-import { HOST, tempDir } from "../tests/cluster.ts";
+import { HOST } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
 import { bytes } from "../tests/http.ts";
 import { procKiB, sampleRss } from "./rss.ts";
 import { startBenchCluster } from "./runtimes.ts";

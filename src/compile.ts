@@ -4,7 +4,7 @@
  * Why a plugin: classic-level's binding.js is `require('node-gyp-build')(__dirname)`,
  * which looks for the native addon on disk at run time. `bun build --compile` cannot
  * see through that, so the executable would load the addon from this machine's
- * node_modules by absolute path and fail anywhere else (RUNTIMES.md, trap 1).
+ * node_modules by absolute path and fail anywhere else (docs/RUNTIMES.md, trap 1).
  * The plugin replaces binding.js by a static `require()` of the prebuild for this
  * platform; Bun then embeds that .node file and unpacks it to a temp dir at run time.
  *

@@ -1,6 +1,6 @@
 /**
- * The master's public API, row by row of SPEC §2, over real HTTP against real
- * servers (one master, volumes on loopback ports).
+ * The master's public API, row by row of the README's request table, over real HTTP
+ * against real servers (one master, volumes on loopback ports).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -8,13 +8,15 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank } from "../src/keys/placement.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
+import { startSharedCluster } from "./shared-cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 
 let c: Cluster;
 
 test.before(async () => {
-  c = await startCluster({ volumes: 3 });
+  // api-two-masters.test.ts: the same tests, each request to one of two masters in turn.
+  c = await (process.env.KVDB_TEST_TWO_MASTERS ? startSharedCluster : startCluster)({ volumes: 3 });
 });
 
 test.after(async () => {

@@ -1,7 +1,7 @@
 /**
- * Bad input (SPEC §5) through the master, sent raw so nothing normalises it first:
- * dot segments, //, NUL, broken percent-encoding and UTF-8, over-long and reserved
- * keys, broken lengths, clients that vanish mid-upload, unknown methods, broken Range.
+ * Bad input (the README's key rules) through the master, sent raw so nothing normalises
+ * it first: dot segments, //, NUL, broken percent-encoding and UTF-8, over-long and
+ * reserved keys, broken lengths, clients that vanish mid-upload, unknown methods, broken Range.
  */
 import { readdirSync } from "node:fs";
 import { Agent, request } from "node:http";

@@ -6,7 +6,10 @@
 import { rmSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { freePort, HOST, spawnKvdb, startCluster, tempDir, type Cluster, type Ran, runKvdb } from "./cluster.ts";
+import type { Ran } from "../harness/children.ts";
+import { freePort, HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { startCluster, type Cluster } from "./cluster.ts";
 
 /** `kvdb bench ...args` to completion (killed after 60 s). */
 const bench = (args: string[]) => runKvdb(["bench", ...args]);

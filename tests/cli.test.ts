@@ -8,15 +8,17 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { freePort, HOST, spawnKvdb, tempDir, until, type Child, runKvdb } from "./cluster.ts";
+import { freePort, HOST, runKvdb, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { until } from "./cluster.ts";
 
 /** Runs `kvdb ...args` to completion (killed after 10 s). */
 const run = (args: string[], env: Record<string, string> = {}) => runKvdb(args, env, 10_000);
 
 /** A port nobody listens on right now. */
 /** Runs `fn` with `children` started by it, then kills them all and removes `dirs`. */
-async function withChildren(dirs: string[], fn: (children: Child[]) => Promise<void>): Promise<void> {
-  const children: Child[] = [];
+async function withChildren(dirs: string[], fn: (children: KvdbServer[]) => Promise<void>): Promise<void> {
+  const children: KvdbServer[] = [];
   try {
     await fn(children);
   } finally {

@@ -10,9 +10,11 @@ import { keyPath } from "../src/keys/keys.ts";
 import { rank } from "../src/keys/placement.ts";
 import { request } from "node:http";
 import { connect } from "node:net";
-import { HOST, until } from "./cluster.ts";
+import { patternMd5, streamGet, streamPut } from "../harness/data.ts";
+import { HOST } from "../harness/kvdb.ts";
+import { startProcCluster, type ProcCluster } from "../harness/process-cluster.ts";
+import { until } from "./cluster.ts";
 import { locate } from "./http.ts";
-import { patternMd5, startProcCluster, streamGet, streamPut, type ProcCluster } from "./streams.ts";
 
 const MiB = 1 << 20;
 

@@ -1,5 +1,5 @@
 /**
- * A bounded, seeded fuzz of the HTTP surface (SPEC §5) against a real cluster (a master
+ * A bounded, seeded fuzz of the HTTP surface against a real cluster (a master
  * and three volumes with a secret): random methods (odd ones too), paths (random bytes,
  * valid and broken percent-encodings, dot segments, //, long ones, reserved endpoints),
  * headers (Range, If-None-Match, Content-Length that lies, chunked framing) and bodies,

@@ -1,5 +1,5 @@
 /**
- * Hostile clients (SPEC §5): --max-size (413 from Content-Length before the body, and
+ * Hostile clients: --max-size (413 from Content-Length before the body, and
  * a chunked body cut as soon as it passes the limit), headers trickled in (slow-loris)
  * and uploads that stop mid-body are cut by the idle/headers timeouts while other
  * clients keep being served, hundreds of concurrent sockets, and 200 aborted uploads

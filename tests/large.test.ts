@@ -6,7 +6,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
-import { Pattern, patternMd5, startProcCluster, streamGet, streamPut, type ProcCluster } from "./streams.ts";
+import { Pattern, patternMd5, streamGet, streamPut } from "../harness/data.ts";
+import { startProcCluster, type ProcCluster } from "../harness/process-cluster.ts";
 
 const MiB = 1 << 20;
 

@@ -8,13 +8,14 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { masterApp } from "../src/master/app.ts";
+import type { NewRecord } from "../src/master/index/index.ts";
 import { openIndex } from "../src/master/index/open.ts";
 import { JobRegistry } from "../src/master/jobs/registry.ts";
 import { KeyLocks } from "../src/master/locks.ts";
 import type { Master } from "../src/master/master.ts";
 import { VolumeClient } from "../src/master/volume-client.ts";
 import { VolumeSet } from "../src/master/volumes.ts";
-import { tempDir } from "./cluster.ts";
+import { tempDir } from "../harness/paths.ts";
 
 async function withMaster(fn: (app: ReturnType<typeof masterApp>, m: Master) => Promise<void>): Promise<void> {
   const dir = tempDir("kvdb-app");
@@ -27,7 +28,7 @@ async function withMaster(fn: (app: ReturnType<typeof masterApp>, m: Master) => 
     volumes: new VolumeSet(["127.0.0.1:1"], client), // never checked: down
     replicas: 1,
     locks: new KeyLocks(),
-    jobs: new JobRegistry({ rebalance: idle, verify: idle }),
+    jobs: new JobRegistry(index, { rebalance: idle, verify: idle }),
     proxy: false,
   };
   try {
@@ -36,6 +37,12 @@ async function withMaster(fn: (app: ReturnType<typeof masterApp>, m: Master) => 
     await index.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Stores a live record as a PUT would: created writing, then committed. */
+async function seed(m: Master, key: string, live: NewRecord): Promise<void> {
+  const writing = await m.index.create(key, { ...live, state: "writing" });
+  assert.ok(await m.index.commit(key, writing!, live), `${key} committed`);
 }
 
 test("a key that is not there is 404 with an empty body; a bad key is 400 with its reason", () =>
@@ -52,7 +59,7 @@ test("a key that is not there is 404 with an empty body; a bad key is 400 with i
 
 test("a live record is redirected to its volume with its md5; unlinked is 404; no volume up is 503", () =>
   withMaster(async (app, m) => {
-    await m.index.commit("/k", { state: "live", volumes: ["127.0.0.1:1"], size: 3, md5: "abc", time: 1 });
+    await seed(m, "/k", { state: "live", volumes: ["127.0.0.1:1"], size: 3, md5: "abc", time: 1 });
     const down = await app.request("/k");
     assert.is(down.status, 503);
     assert.is(await down.text(), "no replica of this key is on a healthy volume\n");
@@ -68,7 +75,7 @@ test("a live record is redirected to its volume with its md5; unlinked is 404; n
 
 test("listing streams the live keys under a prefix, paged with next", () =>
   withMaster(async (app, m) => {
-    for (const k of ["/p/a", "/p/b", "/p/c", "/q/a"]) await m.index.commit(k, { state: "live", volumes: [], size: 1, md5: "x", time: 1 });
+    for (const k of ["/p/a", "/p/b", "/p/c", "/q/a"]) await seed(m, k, { state: "live", volumes: [], size: 1, md5: "x", time: 1 });
     const page = await app.request("/p/?list&limit=2");
     assert.is(page.status, 200);
     assert.equal(await page.json(), { keys: ["/p/a", "/p/b"], next: "/p/c" });

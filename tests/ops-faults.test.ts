@@ -10,8 +10,11 @@ import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { keyPath } from "../src/keys/keys.ts";
 import { rank } from "../src/keys/placement.ts";
-import { HOST, spawnKvdb, tempDir, until, runKvdb as cli } from "./cluster.ts";
-import { MasterProc, patternMd5, streamGet, streamPut, VolumeProc } from "./streams.ts";
+import { patternMd5, streamGet, streamPut } from "../harness/data.ts";
+import { HOST, runKvdb as cli, spawnKvdb } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { MasterProc, VolumeProc } from "../harness/process-cluster.ts";
+import { until } from "./cluster.ts";
 
 const KiB = 1 << 10;
 const MiB = 1 << 20;

@@ -16,7 +16,9 @@ import { rank } from "../src/keys/placement.ts";
 import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { blobPath } from "../src/keys/keys.ts";
-import { HOST, tempDir, until, runKvdb as cli } from "./cluster.ts";
+import { HOST, runKvdb as cli } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { until } from "./cluster.ts";
 import { locate, md5 } from "./http.ts";
 
 type Vol = Running & { name: string; dir: string };

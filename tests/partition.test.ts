@@ -9,8 +9,10 @@ import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { keyPath } from "../src/keys/keys.ts";
-import { KVDB, spawnKvdb, tempDir, until, type Child, runKvdb as cli } from "./cluster.ts";
-import { MasterProc } from "./streams.ts";
+import { runKvdb as cli, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { PATHS, tempDir } from "../harness/paths.ts";
+import { MasterProc } from "../harness/process-cluster.ts";
+import { until } from "./cluster.ts";
 
 const tag = String(process.pid % 10000);
 const NS = `kvdbp${tag}`;
@@ -65,8 +67,8 @@ if (why) console.log(`partition test skipped: ${why} (it needs root and ip netns
   const dir = tempDir("kvdb-part");
   // Volume names must be reachable from every other volume too (they copy between
   // themselves), so the volumes on this side listen on the veth address, not loopback.
-  const local: Child[] = [];
-  let remote: Child | undefined;
+  const local: KvdbServer[] = [];
+  let remote: KvdbServer | undefined;
   const remoteName = () => `${NS_IP}:${remote!.port}`;
   const master = new MasterProc(join(dir, "master"), () => [...local.map((v) => `${HOST_IP}:${v.port}`), remoteName()], 2, ["--volume-timeout", "3"]);
   const health = async () => (await (await fetch(`${master.url}/_kvdb/volumes`)).json()) as { name: string; up: boolean }[];
@@ -77,7 +79,7 @@ if (why) console.log(`partition test skipped: ${why} (it needs root and ip netns
   };
   try {
     for (const i of [0, 1]) local.push(await spawnKvdb(["volume", join(dir, `v${i}`), "--port", "0", "--host", HOST_IP]));
-    remote = await spawnKvdb(["volume", join(dir, "remote"), "--port", "0", "--host", NS_IP], {}, 15_000, ["ip", "netns", "exec", NS, process.execPath, KVDB]);
+    remote = await spawnKvdb(["volume", join(dir, "remote"), "--port", "0", "--host", NS_IP], {}, 15_000, ["ip", "netns", "exec", NS, process.execPath, PATHS.kvdbNode]);
     await master.start();
     await until("remote volume up", remoteUp);
     for (let i = 0; i < 20; i++) assert.is((await fetch(`${master.url}/p/${i}`, { method: "PUT", body: `value ${i}` })).status, 201);

@@ -8,16 +8,17 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, RUNTIMES, runKvdb, spawnKvdb, tempDir, type Child } from "./cluster.ts";
+import { streamGet, streamPut } from "../harness/data.ts";
+import { HOST, runKvdb, RUNTIMES, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
 import { md5 } from "./http.ts";
-import { streamGet, streamPut } from "./streams.ts";
 
 const BIG = 64 * 1024 * 1024;
 const SMALL = "hello from kvdb, checked byte for byte";
 
 export function runtimeSmoke(runtime: "deno" | "bun"): void {
   const dir = tempDir(`kvdb-${runtime}`);
-  let server: Child;
+  let server: KvdbServer;
   const url = (path: string) => `${server.url}${path}`;
   /** A request to the master that does not follow redirects, with a deadline. */
   const req = (path: string, init: RequestInit = {}) =>

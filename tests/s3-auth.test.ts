@@ -8,7 +8,8 @@ import { createHash, createHmac } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { crc32c, crc64nvme } from "../src/s3/crc.ts";
-import { runKvdb, S3_KEYS, startCluster, type Cluster } from "./cluster.ts";
+import { runKvdb } from "../harness/kvdb.ts";
+import { S3_KEYS, startCluster, type Cluster } from "./cluster.ts";
 
 let c: Cluster;
 const B = "wire";

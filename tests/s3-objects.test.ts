@@ -1,7 +1,9 @@
 /**
  * The S3 API through @aws-sdk/client-s3: buckets, objects, conditions, ranges, copy,
  * listing — once with the SDK's default settings (CRC32 checksums, in aws-chunked
- * trailers for streamed bodies) and once with requestChecksumCalculation WHEN_REQUIRED.
+ * trailers for streamed bodies) and once with requestChecksumCalculation WHEN_REQUIRED,
+ * on a LevelDB index; then the default settings again on a PostgreSQL index (a real
+ * server: pg-server.ts).
  * Tests are named after the ceph s3-tests cases they cover.
  */
 import {
@@ -26,17 +28,26 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { startCluster, type Cluster } from "./cluster.ts";
 import { bytes, md5 } from "./http.ts";
+import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
 import { rejects, sdk, text, type ChecksumMode, type Sdk } from "./s3-client.ts";
 
-for (const mode of ["WHEN_SUPPORTED", "WHEN_REQUIRED"] as ChecksumMode[]) {
-  const test = suite(`S3 objects, requestChecksumCalculation ${mode}`);
+const RUNS: [ChecksumMode, "LevelDB" | "PostgreSQL"][] = [
+  ["WHEN_SUPPORTED", "LevelDB"],
+  ["WHEN_REQUIRED", "LevelDB"],
+  ["WHEN_SUPPORTED", "PostgreSQL"],
+];
+
+for (const [mode, db] of RUNS) {
+  const test = suite(`S3 objects, requestChecksumCalculation ${mode}, index in ${db}`);
+  let pg: Postgres | undefined;
   let c: Cluster;
   let s: Sdk;
   let s3: S3Client;
   const B = "objects";
 
   test.before(async () => {
-    c = await startCluster({ s3: true });
+    if (db === "PostgreSQL") pg = await startPostgres();
+    c = await startCluster({ s3: true, db: pg && freshDatabase(pg) });
     s = sdk(c.s3!, mode);
     s3 = s.client;
     await s3.send(new CreateBucketCommand({ Bucket: B }));
@@ -44,6 +55,7 @@ for (const mode of ["WHEN_SUPPORTED", "WHEN_REQUIRED"] as ChecksumMode[]) {
   test.after(async () => {
     s3?.destroy();
     await c?.close();
+    await pg?.close();
   });
 
   const put = (Key: string, Body: string | Buffer | Readable, extra: Record<string, unknown> = {}) => s3.send(new PutObjectCommand({ Bucket: B, Key, Body, ...extra }));

@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join, relative } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, spawnKvdb, tempDir, type Child } from "./cluster.ts";
+import { HOST, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
 import { bytes, md5 } from "./http.ts";
 
 const MiB = 1 << 20;
@@ -18,7 +19,7 @@ const AWS = "/usr/bin/aws";
 const PYTHON = "/usr/bin/python3";
 const RCLONE = "/usr/bin/rclone";
 
-let server: Child;
+let server: KvdbServer;
 let endpoint: string;
 let dir: string;
 

@@ -8,7 +8,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys/keys.ts";
 import { signUrl, SKEW_SECONDS } from "../src/http/signing.ts";
-import { spawnKvdb, startCluster, tempDir, type Cluster } from "./cluster.ts";
+import { spawnKvdb } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { startCluster, type Cluster } from "./cluster.ts";
 import { locate } from "./http.ts";
 
 const SECRET = "test-secret-0123456789abcdef";

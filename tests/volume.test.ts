@@ -1,5 +1,5 @@
 /**
- * The volume server on its own (SPEC §2 "GET on the volume URL", §3): Range,
+ * The volume server on its own (the README's "GET on the volume URL" row): Range,
  * If-None-Match, HEAD, health, listing, aborted uploads, where files go; and key
  * length limits end to end through a master.
  */
@@ -10,7 +10,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
-import { HOST, startCluster, tempDir, until, type Cluster } from "./cluster.ts";
+import { HOST } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 

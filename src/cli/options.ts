@@ -3,6 +3,7 @@
  * else its default. A bad value is a UsageError: one line on stderr, exit 2.
  */
 import process from "node:process";
+import { indexKind } from "../master/index/open.ts";
 import { volumeName } from "../master/volumes.ts";
 import { parseSize } from "./size.ts";
 
@@ -63,6 +64,17 @@ export function idleTimeoutOf(value: unknown, volumeTimeoutMs = 0): number {
   return ms;
 }
 
+
+/** Where the index is (--db, KVDB_DB, an argument): a directory, or postgres://…; any other URL is refused. */
+export function dbOf(...candidates: unknown[]): string {
+  const db = text("db", ...candidates);
+  try {
+    indexKind(db);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return db;
+}
 
 /** A list of volumes (--volumes, KVDB_VOLUMES, an argument): host:port each, none twice. */
 export function volumesOf(...candidates: unknown[]): string[] {

@@ -1,6 +1,6 @@
 /**
  * The requests a workload is made of, each timed into its Step and checked against
- * what the API promises (SPEC §2). A failure is counted with a one-line reason; the
+ * what the API promises (the README's request table). A failure is counted with a one-line reason; the
  * functions never throw.
  */
 import type { Value } from "./data.ts";

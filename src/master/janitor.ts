@@ -1,6 +1,7 @@
 /**
- * Cleaning up after failures: at start, the writes and deletes a crash interrupted
- * are undone or finished; while running, replicas left on volumes that were down
+ * Cleaning up after failures: the writes and deletes a stopped master left in flight
+ * (this one before a crash, or another whose lease ran out: index.ts) are undone or
+ * finished, at start and then on every sweep; replicas left on volumes that were down
  * (orphans) are deleted once those volumes answer again.
  */
 import { ownerOf, storedName } from "../keys/names.ts";
@@ -9,17 +10,20 @@ import { deleteReplica, purge } from "./replicas.ts";
 
 const SWEEP_EVERY_MS = 2000;
 
-/** Finishes what was in flight when the master stopped. Run before serving. */
-export async function recover(m: Master): Promise<number> {
+/** Undoes abandoned writes, finishes abandoned deletes, lets go of abandoned job claims; how many it undid or finished. */
+export async function finishAbandoned(m: Master): Promise<number> {
   let n = 0;
-  for await (const key of m.index.inFlight()) {
-    const record = await m.index.get(key);
-    if (record && (record.state === "writing" || record.state === "deleting")) {
-      await purge(m, key, record);
-      n++;
-    } else {
-      await m.index.settle(key);
-    }
+  for await (const key of m.index.abandoned()) {
+    // A key this master holds is not abandoned: its operation is still running here.
+    await m.locks.hold(key, async () => {
+      const record = await m.index.get(key);
+      if (!record || record.busy) return; // gone, or taken over by another master meanwhile
+      if (record.state === "writing" || record.state === "deleting") {
+        if (await purge(m, key, record)) n++;
+      } else {
+        await m.index.settle(key, record);
+      }
+    });
   }
   return n;
 }
@@ -48,8 +52,14 @@ export async function sweepOrphans(m: Master): Promise<void> {
   }
 }
 
+const report = (e: unknown) => void console.error(`janitor: ${(e as Error).message}`);
+
 export function startJanitor(m: Master): () => void {
-  return repeat("janitor", SWEEP_EVERY_MS, () => sweepOrphans(m));
+  return repeat("janitor", SWEEP_EVERY_MS, async () => {
+    const finished = await finishAbandoned(m).catch(report);
+    if (finished) console.log(`kvdb master: cleaned up ${finished} operation(s) a stopped master left in flight`);
+    await sweepOrphans(m).catch(report);
+  });
 }
 
 /** Runs `pass` every `ms` (the next one `ms` after the last ends; a failure is logged) until the returned function is called. */

@@ -7,9 +7,9 @@ import type { Context } from "hono";
 import { fail } from "../http/errors.ts";
 import { RESERVED_PREFIX } from "../keys/keys.ts";
 import type { Master } from "./master.ts";
-import type { State } from "./index/index.ts";
+import type { KeyRecord, State } from "./index/index.ts";
 
-export function list(m: Master, c: Context, prefix: string, state: State): Response {
+export async function list(m: Master, c: Context, prefix: string, state: State): Promise<Response> {
   const limitParam = c.req.query("limit");
   const limit = limitParam === undefined ? Infinity : Number(limitParam);
   if (!Number.isSafeInteger(limit) && limit !== Infinity) return fail(c, 400, "limit must be a positive integer");
@@ -19,6 +19,9 @@ export function list(m: Master, c: Context, prefix: string, state: State): Respo
 
   const enc = new TextEncoder();
   const records = m.index.scan(from);
+  // The first record is read before the answer starts: an index that cannot be read
+  // is a 503, never a 200 with an empty or broken list.
+  let ahead: IteratorResult<[string, KeyRecord]> | undefined = await records.next();
   let count = 0;
   let first = true;
   const stream = new ReadableStream<Uint8Array>({
@@ -26,7 +29,8 @@ export function list(m: Master, c: Context, prefix: string, state: State): Respo
     async pull(ctl) {
       // Emit up to 256 keys per pull: small enough to stream, big enough to be quick.
       for (let i = 0; i < 256; i++) {
-        const entry = await records.next();
+        const entry = ahead ?? (await records.next());
+        ahead = undefined;
         if (entry.done || !entry.value[0].startsWith(prefix)) return end(ctl, "");
         const [key, record] = entry.value;
         // Keys the servers keep for themselves (S3 parts) are no client's.

@@ -11,9 +11,10 @@ import { purge } from "./replicas.ts";
 export function remove(m: Master, c: Context, key: string): Promise<Response> | Response {
   const deleted = m.locks.hold(key, async () => {
     const record = await m.index.get(key);
-    // A record still "writing" belongs to a crashed PUT: to the client it never existed.
-    if (!record || record.state === "writing") return c.body(null, 404, { "content-length": "0" });
-    const owed = await purge(m, key, record);
+    // A record still "writing" belongs to a crashed PUT (or one another master has in flight).
+    if (!record || (record.state === "writing" && !record.busy)) return c.body(null, 404, { "content-length": "0" });
+    const owed = record.busy ? undefined : await purge(m, key, record);
+    if (!owed) return fail(c, 409, IN_FLIGHT);
     if (!owed.length) return c.body(null, 204);
     // The key is gone; the bytes on down volumes are deleted when they return.
     return c.text(`deleted; replicas on ${owed.join(",")} will be removed when those volumes are back\n`, 202);
@@ -24,8 +25,9 @@ export function remove(m: Master, c: Context, key: string): Promise<Response> | 
 export function unlink(m: Master, c: Context, key: string): Promise<Response> | Response {
   const unlinked = m.locks.hold(key, async () => {
     const record = await m.index.get(key);
+    if (record?.busy) return fail(c, 409, IN_FLIGHT);
     if (!record || record.state !== "live") return c.body(null, 404, { "content-length": "0" });
-    await m.index.setState(key, record, "unlinked");
+    if (!(await m.index.setState(key, record, "unlinked"))) return fail(c, 409, IN_FLIGHT);
     return c.body(null, 204);
   });
   return unlinked ?? fail(c, 409, IN_FLIGHT);

@@ -30,14 +30,21 @@ export async function deleteReplica(m: Master, volume: string, name: string): Pr
   }
 }
 
-/** Removes a key: durably marked deleting, every replica deleted, the record dropped. Returns the volumes still owing a delete (orphans). */
-export async function purge(m: Master, key: string, record: KeyRecord): Promise<string[]> {
-  if (record.state !== "deleting") await m.index.begin(key, { ...record, state: "deleting" });
+/**
+ * Removes a key: the record claimed as deleting (durably, before any replica goes; a
+ * record already deleting, abandoned by a stopped master, is taken over the same way),
+ * every replica deleted, the record dropped. Returns the volumes still owing a delete
+ * (orphans, under the record's stored name), or undefined if the record had changed
+ * (another operation won: nothing done).
+ */
+export async function purge(m: Master, key: string, record: KeyRecord): Promise<string[] | undefined> {
+  const deleting = await m.index.setState(key, record, "deleting");
+  if (!deleting) return undefined;
   const name = storedName(key, record);
   const done = await Promise.all(record.volumes.map((v) => deleteReplica(m, v, name)));
   const owed = record.volumes.filter((_, i) => !done[i]);
-  await m.index.drop(key, owed, name);
-  return owed;
+  // Only another master's janitor, finding this master's lease run out, can have taken it since.
+  return (await m.index.drop(key, deleting, owed)) ? owed : undefined;
 }
 
 /**
@@ -56,10 +63,11 @@ export async function copyTo(m: Master, target: string, key: string, record: Key
 }
 
 /**
- * Switches a settled record to `volumes`; dropped replicas become orphans, except on a
- * volume no longer in the master's list (never checked, so never swept).
+ * Switches a settled record to `volumes` (compare-and-set: undefined if it changed
+ * meanwhile); dropped replicas become orphans, except on a volume no longer in the
+ * master's list (never checked, so never swept).
  */
-export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes: string[], dropped: string[]): Promise<void> {
+export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes: string[], dropped: string[]): Promise<KeyRecord | undefined> {
   return m.index.relocate(key, record, volumes, dropped.filter((v) => known(m, v)));
 }
 

@@ -40,7 +40,15 @@ export interface Target {
   upload: Upload;
 }
 
-export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target[]): Promise<Replicated> {
+/** The master lost the key it writes (its lease ran out): the rest of the value must not reach the volumes. */
+export class LeaseLost extends HttpError {
+  constructor() {
+    super(503, "this master's lease on the index ran out while it wrote (it stalled or lost the database); the key may be another master's now");
+  }
+}
+
+/** `leaseHeld`: checked before each chunk goes on (Index.leaseCheck). */
+export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target[], leaseHeld: () => boolean = () => true): Promise<Replicated> {
   let size = 0;
   const failed = (volume: string) => (e: unknown) => {
     throw e instanceof VolumeFailed ? e : new VolumeFailed(volume, 0, (e as Error).message);
@@ -57,6 +65,7 @@ export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target
         throw new ClientAborted(`upload aborted by the client: ${(e as Error).message}`);
       }
       if (next.done) break;
+      if (!leaseHeld()) throw new LeaseLost();
       size += next.value.byteLength;
       await Promise.all(targets.map((t) => t.upload.write(next.value).catch(failed(t.volume))));
     }

@@ -1,11 +1,10 @@
 /** Starts a master: opens the index, checks the volumes, recovers, then serves. */
-import { resolve } from "node:path";
 import { announce, warnNoSecret } from "../http/log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
 import { masterApp } from "./app.ts";
 import { KeyLocks } from "./locks.ts";
-import { recover, startJanitor } from "./janitor.ts";
+import { finishAbandoned, startJanitor } from "./janitor.ts";
 import type { Master } from "./master.ts";
 import { openIndex } from "./index/open.ts";
 import { rebalance } from "./jobs/rebalance.ts";
@@ -17,7 +16,10 @@ import { startS3 } from "../s3/start.ts";
 
 export interface MasterOptions {
   volumes: string[];
+  /** A directory (LevelDB) or postgres://… (shared by several masters). */
   db: string;
+  /** With PostgreSQL: seconds this master's lease lasts unrenewed (pg-lease.ts); default 10. */
+  leaseSeconds?: number;
   port: number;
   hostname: string;
   replicas: number;
@@ -38,15 +40,14 @@ export interface MasterOptions {
 }
 
 export async function startMaster(o: MasterOptions): Promise<Running> {
-  const db = resolve(o.db);
-  const index = await openIndex(db);
+  const index = await openIndex(o.db, { leaseSeconds: o.leaseSeconds });
   const client = new VolumeClient(o.secret, o.timeoutMs, o.urlTtl);
   const volumes = new VolumeSet(o.volumes, client);
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
-  const jobs = new JobRegistry({ rebalance: (job) => rebalance(m, job), verify: (job) => verify(m, job) });
+  const jobs = new JobRegistry(index, { rebalance: (job) => rebalance(m, job), verify: (job) => verify(m, job) });
   const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret };
-  const recovered = await recover(m);
+  const recovered = await finishAbandoned(m);
   if (recovered) console.log(`kvdb master: cleaned up ${recovered} operation(s) a stop interrupted`);
   const stopJanitor = startJanitor(m);
   const listener = await runtime.serve(masterApp(m, o.verbose), o);
@@ -54,7 +55,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   const s3 = o.s3 && (await startS3(m, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
   if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for
   const s3Fields = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey, ...(o.s3!.show ? { "s3-secret-key": o.s3!.secretKey } : {}) } : {};
-  announce("master", { url, db, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, runtime: runtime.name });
+  announce("master", { url, db: index.location, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, runtime: runtime.name });
   const down = volumes.all.filter((v) => !v.up);
   if (down.length) console.log(`kvdb master: volumes not answering yet: ${down.map((v) => v.name).join(",")}`);
   return {

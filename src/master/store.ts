@@ -8,12 +8,13 @@ import type { DeclaredLength } from "../http/content-length.ts";
 import { limited } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
 import type { KeyRecord } from "./index/index.ts";
+import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
 import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
 
 export interface Written {
-  /** The record, still `writing`: the caller commits it. */
+  /** The record of `name`, still `writing`: the caller commits or replaces with it. */
   record: KeyRecord;
   size: number;
   md5: string;
@@ -75,20 +76,26 @@ export async function writeReplicas(
       throw new HttpError(507, `nothing stored: ${declared.bytes} bytes do not fit on ${full.join(",")}`);
     }
   }
-  const record: KeyRecord = { state: "writing", volumes, size: 0, md5: "", time: Date.now() };
-  await m.index.begin(name, record);
+  // The database decides between masters writing the same name at once: one create wins.
+  const leaseHeld = m.index.leaseCheck();
+  const record = await m.index.create(name, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
+  if (!record) {
+    abort("another write of the key won");
+    throw new HttpError(409, IN_FLIGHT);
+  }
 
   try {
     if (!body) throw new ClientAborted("no body");
     // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
-    const { size, md5 } = await replicate(limited(body, m.maxSize), targets);
+    const { size, md5 } = await replicate(limited(body, m.maxSize), targets, leaseHeld);
     if (declared.kind === "length" && size !== declared.bytes) {
       throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
     }
     check({ size, md5 });
     return { record, size, md5 };
   } catch (e) {
-    await purge(m, name, record);
+    // If the index cannot be reached now, the janitor finishes the cleanup later.
+    await purge(m, name, record).catch(() => {});
     if (e instanceof VolumeFailed && e.answered === 0) m.volumes.markDown(e.volume, e.message);
     if (e instanceof HttpError) throw Object.assign(e, { message: `nothing stored: ${e.message}` });
     throw e;

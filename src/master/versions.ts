@@ -10,7 +10,8 @@
 import type { DeclaredLength } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
 import { storedName, versionName } from "../keys/names.ts";
-import type { KeyRecord } from "./index/index.ts";
+import type { KeyRecord, NewRecord } from "./index/index.ts";
+import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { dropReplicas, purge, wanted } from "./replicas.ts";
 import { VolumeFailed } from "./replicate.ts";
@@ -29,6 +30,9 @@ export interface Piece {
 /** How long a replacing write waits for another operation on the key (a curl PUT may stream for minutes). */
 const SWITCH_WAIT_MS = 10 * 60_000;
 
+/** How many times a switch is tried while other masters keep changing the key. */
+const SWITCH_TRIES = 5;
+
 /**
  * Stores `body` as the key's new value, replacing any current one. `check` may refuse
  * what arrived (a checksum) before it becomes visible; nothing is stored then.
@@ -44,7 +48,7 @@ export async function putVersion(
   const name = versionName(key);
   return (await m.locks.hold(name, async () => {
     const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check);
-    return switchIn(m, key, name, record, { ...record, state: "live", size, md5, time: Date.now(), blob: name, ...fields });
+    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...fields });
   }))!;
 }
 
@@ -59,8 +63,8 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
   const name = versionName(key);
   const size = pieces.reduce((n, p) => n + p.size, 0);
   return (await m.locks.hold(name, async () => {
-    const staged: KeyRecord = { state: "writing", volumes, size: 0, md5: "", time: Date.now() };
-    await m.index.begin(name, staged);
+    const staged = await m.index.create(name, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
+    if (!staged) throw new HttpError(409, IN_FLIGHT);
     let md5: string;
     try {
       const answers = await Promise.all(volumes.map((v) => m.client.assemble(v, name, pieces).catch((e: Error) => ({ status: 0, body: e.message }))));
@@ -71,7 +75,7 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
       if (odd >= 0) throw new VolumeFailed(volumes[odd], 0, `assembled ${made[odd].size} bytes md5 ${made[odd].md5}; expected ${size} bytes md5 ${made[0].md5}`);
       md5 = made[0].md5;
     } catch (e) {
-      await purge(m, name, staged);
+      await purge(m, name, staged).catch(() => {});
       throw e;
     }
     return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...fields });
@@ -79,30 +83,40 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
 }
 
 /**
- * Makes `record` (whose replicas were written under the in-flight record `name`, still
- * `staged`) the key's value in one index step, then deletes the old value's replicas.
+ * Makes `live` (whose replicas were written under the in-flight record `name`, still
+ * `staged`) the key's value in one index step (a compare-and-set on both records:
+ * Index.replace), then deletes the old value's replicas.
  */
-async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, record: KeyRecord): Promise<KeyRecord> {
+async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, live: NewRecord): Promise<KeyRecord> {
+  const refuse = async (why: string): Promise<never> => {
+    // If the index cannot be reached now, the janitor finishes the cleanup later.
+    await purge(m, name, staged).catch(() => {});
+    throw new HttpError(409, `${why}; nothing stored`);
+  };
+  let record: KeyRecord | undefined;
   const switched = await m.locks.holdWhenFree(
     key,
     async () => {
-      const old = await m.index.get(key);
-      const oldName = old && storedName(key, old);
-      const owed = old ? old.volumes.map((volume) => ({ volume, key: oldName! })) : [];
-      try {
-        await m.index.replace(key, record, name, owed);
-      } catch (e) {
-        await purge(m, name, staged);
-        throw e;
+      // Another master may switch the key in between our read and our step (the
+      // compare-and-set then changes nothing): the value read again, the step is retried.
+      for (let attempt = 0; attempt < SWITCH_TRIES && !record; attempt++) {
+        const old = await m.index.get(key);
+        // Another master is writing or deleting the key (index.ts: busy).
+        if (old?.busy) return refuse("another master is changing this key");
+        const oldName = old && storedName(key, old);
+        const owed = old ? old.volumes.map((volume) => ({ volume, key: oldName! })) : [];
+        try {
+          record = await m.index.replace(key, old, live, { key: name, record: staged }, owed);
+        } catch (e) {
+          await purge(m, name, staged).catch(() => {});
+          throw e;
+        }
+        // Still holding the key: no new value can take the old one's name meanwhile.
+        if (record && old) await dropReplicas(m, oldName!, old.volumes);
       }
-      // Still holding the key: no new value can take the old one's name meanwhile.
-      if (old) await dropReplicas(m, oldName!, old.volumes);
+      if (!record) return refuse("the key kept changing (other masters)");
     },
     SWITCH_WAIT_MS,
   );
-  if (!switched) {
-    await purge(m, name, staged);
-    throw new HttpError(409, "another write or delete of this key held it too long; nothing stored");
-  }
-  return record;
+  return switched && record ? record : refuse("another write or delete of this key held it too long");
 }

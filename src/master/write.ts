@@ -32,7 +32,7 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
   if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
   // An unlinked key may be written again (as in minikeyvalue); a record left by a
   // crash is cleaned up first. Either way the old bytes go before the new come.
-  if (old) await purge(m, key, old);
+  if (old && (old.busy || !(await purge(m, key, old)))) return fail(c, 409, IN_FLIGHT);
 
   const { record, size, md5 } = await writeReplicas(m, key, key, declared, requestBody(c), (w) => {
     if (declaredMd5.kind === "md5" && declaredMd5.hex !== w.md5) {
@@ -40,6 +40,10 @@ async function store(m: Master, c: Context, key: string, declared: DeclaredLengt
     }
     if (w.size === 0) throw new HttpError(411, "empty body");
   });
-  await m.index.commit(key, { ...record, state: "live", size, md5, time: Date.now() });
+  if (!(await m.index.commit(key, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now() }))) {
+    // If the index cannot be reached now, the janitor finishes the cleanup later.
+    await purge(m, key, record).catch(() => {});
+    throw new HttpError(503, "nothing stored: another master took the key over (this one's lease ran out)");
+  }
   return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": record.volumes.join(",") });
 }

@@ -1,6 +1,7 @@
 /**
  * `kvdb rebuild`: reconstructs a lost master index from what the volumes hold, offline
- * (the master stopped: only one process can open its LevelDB).
+ * (the masters stopped: only one process can open a LevelDB, and PostgreSQL refuses
+ * while a master's lease holds).
  *   1. every volume streams its own catalog (/_kvdb/list: key, size, md5, time); each
  *      entry is staged in the index itself, a key's replicas side by side — nothing
  *      is held in memory;
@@ -10,8 +11,8 @@
  *      an orphan, which the master's janitor deletes once it runs.
  * The index's keys, pending operations and orphans are replaced.
  */
-import type { Index, KeyRecord, RebuildWriter, Replica } from "../master/index/index.ts";
-import { openIndex } from "../master/index/open.ts";
+import type { Index, NewRecord, RebuildWriter, Replica } from "../master/index/index.ts";
+import { indexKind, openIndex } from "../master/index/open.ts";
 import { VolumeClient } from "../master/volume-client.ts";
 import { VolumeSet } from "../master/volumes.ts";
 import { barLine, Bar } from "./progress.ts";
@@ -37,6 +38,7 @@ async function open(db: string): Promise<Index> {
     return await openIndex(db);
   } catch (e) {
     const cause = (e as { cause?: Error }).cause?.message ?? "";
+    if (indexKind(db) === "postgres") throw e; // it says what is wrong itself
     throw new Error(`cannot open the index at ${db} (is the master still running? stop it first): ${(e as Error).message} ${cause}`.trim());
   }
 }
@@ -101,7 +103,7 @@ async function merge(writer: RebuildWriter, set: VolumeSet, key: string, replica
   const order = set.placement(key);
   const volumes = best.map((r) => r.volume).sort((a, b) => order.indexOf(a) - order.indexOf(b));
   const { size, md5 } = best[0].replica;
-  const record: KeyRecord = { state: "live", volumes, size, md5, time: Math.max(...best.map((r) => r.replica.time)) };
+  const record: NewRecord = { state: "live", volumes, size, md5, time: Math.max(...best.map((r) => r.replica.time)) };
   const others = replicas.filter((r) => !best.includes(r));
   for (const r of others) {
     console.error(
@@ -109,6 +111,7 @@ async function merge(writer: RebuildWriter, set: VolumeSet, key: string, replica
         `(${size} bytes md5 ${md5}); kept the majority, the other copy will be deleted`,
     );
   }
-  await writer.write(key, record, others.map((r) => r.volume));
+  await writer.write(key, record);
+  for (const r of others) await writer.owe({ volume: r.volume, key });
   return others.length;
 }

@@ -1,7 +1,6 @@
 /** Bun: Bun.serve, and Bun.file for sendfile-backed responses. */
 import { CLOSE_GRACE_MS, IDLE_TIMEOUT_MS, type Runtime } from "./types.ts";
 import { fetchCall } from "./fetch-client.ts";
-import { rawPath, requestBody } from "../http/request.ts";
 
 interface BunServer {
   port: number;
@@ -46,9 +45,6 @@ export const bun: Runtime = {
       },
     };
   },
-
-  rawPath,
-  body: requestBody,
 
   sendFile(c, status, headers, slice) {
     const body = slice && c.req.method !== "HEAD" ? Bun.file(slice.path).slice(slice.start, slice.end + 1) : null;

@@ -1,7 +1,6 @@
 /** Deno: Deno.serve, and Deno's own file streams. */
 import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
 import { fetchCall } from "./fetch-client.ts";
-import { rawPath, requestBody } from "../http/request.ts";
 
 interface DenoFile {
   readable: ReadableStream<Uint8Array>;
@@ -57,9 +56,6 @@ export const deno: Runtime = {
       },
     };
   },
-
-  rawPath,
-  body: requestBody,
 
   sendFile(c, status, headers, slice) {
     if (!slice || c.req.method === "HEAD") return new Response(null, { status, headers });

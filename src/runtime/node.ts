@@ -5,7 +5,7 @@ import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import { keepAlive } from "./keep-alive.ts";
-import { rawPath, requestBody, type RequestFacts } from "../http/request.ts";
+import type { RequestFacts } from "../http/request.ts";
 import { sendSlice } from "./node-send.ts";
 import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
 
@@ -111,9 +111,6 @@ export const node: Runtime = {
       }
     });
   },
-
-  rawPath,
-  body: requestBody,
 
   sendFile(c, status, headers, slice) {
     // No body: an ordinary Response. (Hono answers HEAD by re-wrapping the GET handler's

@@ -1,6 +1,6 @@
 /**
  * What kvdb needs from the runtime it runs on. Each of node.ts, bun.ts and deno.ts
- * implements it with that runtime's fastest primitive (see RUNTIMES.md); the rest of
+ * implements it with that runtime's fastest primitive (docs/RUNTIMES.md says why); the rest of
  * the code never asks which runtime it is on.
  */
 import type { Context, Hono } from "hono";
@@ -45,10 +45,6 @@ export interface FileSlice {
 export interface Runtime {
   name: "node" | "bun" | "deno";
   serve(app: Hono, options: ServeOptions): Promise<Listener>;
-  /** The request path exactly as the client sent it (no dot-segment normalising). */
-  rawPath(c: Context): string;
-  /** The request body as chunks, without buffering it. */
-  body(c: Context): AsyncIterable<Uint8Array> | null;
   /** A response that streams part of a file (zero-copy where the runtime can). */
   sendFile(c: Context, status: number, headers: Record<string, string>, slice: FileSlice | null): Response;
   /**

@@ -94,16 +94,22 @@ function headAnswer(record: KeyRecord, headers: Record<string, string>, range: s
 /** Deletes an object (its record and every replica); true if there was one. */
 export async function deleteKey(m: Master, key: string): Promise<boolean> {
   let existed = false;
+  let busy = false;
   const done = await m.locks.holdWhenFree(
     key,
     async () => {
       const record = await m.index.get(key);
-      if (!record || record.state === "writing") return;
+      if (!record || (record.state === "writing" && !record.busy)) return;
+      // Another master is changing the key (index.ts: busy), or changed it since the get.
+      if (record.busy || !(await purge(m, key, record))) {
+        busy = true;
+        return;
+      }
       existed = record.state === "live";
-      await purge(m, key, record);
     },
     DELETE_WAIT_MS,
   );
+  if (busy) throw new S3Error("OperationAborted", "another master is writing or deleting this key");
   if (!done) throw new S3Error("OperationAborted", "another write or delete of this key kept it too long");
   return existed;
 }

@@ -8,13 +8,11 @@
  *   PUT: 201 {"size","md5"}; 409 (nothing stored) if a part is not what was announced.
  * Internal (/_kvdb/): with a secret, only the master may ask.
  */
-import { createReadStream } from "node:fs";
 import type { Hono } from "hono";
 import { fail } from "../http/errors.ts";
-import { runtime } from "../runtime/mod.ts";
-import type { Blobs } from "./blobs.ts";
-import type { Catalog } from "./catalog.ts";
-import { getFrom, keep, keyAfter, Mismatch, STALL_MS, watched } from "./copy.ts";
+import { rawPath } from "../http/request.ts";
+import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched } from "./copy.ts";
+import type { Store } from "./store.ts";
 
 interface Part {
   name: string;
@@ -26,13 +24,15 @@ const isPart = (p: Partial<Part>): p is Part =>
   typeof p?.name === "string" && Number.isSafeInteger(p.size) && Array.isArray(p.volumes) && p.volumes.every((v) => typeof v === "string");
 
 /** One part's bytes: this volume's own file if it has one, else the first of its volumes that answers. */
-async function* partBytes({ blobs, catalog, secret }: Deps, part: Part): AsyncGenerator<Uint8Array> {
-  if (catalog.get(part.name)) {
+async function* partBytes({ store, secret }: Deps, part: Part): AsyncGenerator<Uint8Array> {
+  const entry = store.catalog.get(part.name);
+  if (entry) {
     try {
-      for await (const chunk of createReadStream(blobs.path(part.name), { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+      // Its inline bytes, or its file (store.ts).
+      for await (const chunk of stored(store, part.name, entry)) yield chunk as Uint8Array;
       return;
     } catch (e) {
-      // The catalog knew it but the file is gone: another volume's copy will do.
+      // The catalog knew it but the bytes are gone: another volume's copy will do.
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
   }
@@ -64,14 +64,13 @@ async function* concatenated(deps: Deps, parts: Part[]): AsyncGenerator<Uint8Arr
 }
 
 interface Deps {
-  blobs: Blobs;
-  catalog: Catalog;
+  store: Store;
   secret?: string;
 }
 
 export function assembleRoutes(app: Hono, deps: Deps): void {
   app.put("/_kvdb/assemble/*", async (c) => {
-    const parsed = keyAfter(runtime.rawPath(c), "/_kvdb/assemble");
+    const parsed = keyAfter(rawPath(c), "/_kvdb/assemble");
     if ("error" in parsed) return fail(c, 400, parsed.error);
     let parts: Part[];
     try {
@@ -81,7 +80,7 @@ export function assembleRoutes(app: Hono, deps: Deps): void {
       return fail(c, 400, 'the body must be {"parts":[{"name","size","volumes"},…]}');
     }
     const total = parts.reduce((n, p) => n + p.size, 0);
-    if (total > (await deps.blobs.space()).free) return fail(c, 507, "not enough free space on this volume");
-    return keep(c, deps, parsed.key, concatenated(deps, parts), "assembling", () => {});
+    if (total > (await deps.store.space.room()).free) return fail(c, 507, "not enough free space on this volume");
+    return keep(c, deps.store, parsed.key, concatenated(deps, parts), total, "assembling", () => {});
   });
 }

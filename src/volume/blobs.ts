@@ -1,28 +1,27 @@
 /**
  * The blob files of one volume: DIR/blobs/aa/bb/<sha256(key)>, written as
- * DIR/tmp/<random> → fsync → rename → fsync(dir), so a crash never leaves a
- * half-written value under its real name. Temp files of a crash are swept at start.
+ * DIR/tmp/<random> → fsync → recorded in the catalog → rename → fsync(dir), so a crash
+ * never leaves a half-written value under its real name, nor a file the catalog does
+ * not list (verify and rebuild see only what the catalog lists). Temp files of a crash
+ * are swept at start.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, rename, rm, statfs, unlink } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { blobPath } from "../keys/keys.ts";
-import { fsyncDir } from "./fd.ts";
+import type { VolumeCounters } from "./counters.ts";
+import type { DirSyncs } from "./dir-syncs.ts";
 import { receive, type Written } from "./receive.ts";
-
-/** How much of a body that does not fit is still read (and dropped) before the 507. */
-const DISCARD_MAX = 64 << 20;
 
 export class Blobs {
   readonly root: string;
   readonly tmp: string;
-  /**
-   * A capacity cap (--max-bytes): the volume reports at most `max` bytes of space and
-   * refuses (ENOSPC, before the value is visible) a write that would pass it.
-   */
-  cap?: { max: number; used: () => number };
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly dirs: DirSyncs,
+    private readonly counters: VolumeCounters,
+  ) {
     this.root = join(dir, "blobs");
     this.tmp = join(dir, "tmp");
   }
@@ -31,7 +30,22 @@ export class Blobs {
     await rm(this.tmp, { recursive: true, force: true });
     await mkdir(this.tmp, { recursive: true });
     await mkdir(this.root, { recursive: true });
-    await fsyncDir(dirname(this.root)); // blobs/ itself must survive a crash
+    await this.dirs.sync(dirname(this.root)); // blobs/ itself must survive a crash
+    await this.makeTopDirs();
+  }
+
+  /**
+   * The 256 aa dirs, made (and blobs/ fsynced) before the first PUT, so that a PUT into
+   * a new aa/bb dir only needs aa fsynced, never blobs/ (docs/VOLUME-STORAGE.md: tens
+   * of ms on a fresh volume, one readdir after). All 65,536 aa/bb dirs would cost
+   * seconds and 257 MiB of directory blocks per volume: those are made as PUTs need them.
+   */
+  private async makeTopDirs(): Promise<void> {
+    const have = new Set(await readdir(this.root));
+    const missing = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0")).filter((aa) => !have.has(aa));
+    if (!missing.length) return;
+    await Promise.all(missing.map((aa) => mkdir(join(this.root, aa), { recursive: true })));
+    await this.dirs.sync(this.root);
   }
 
   path(key: string): string {
@@ -39,22 +53,23 @@ export class Blobs {
   }
 
   /**
-   * Stores a body under `key` once it is complete and durable. `check` may reject
-   * what arrived (say, fewer bytes than declared) before it becomes visible.
+   * Streams `body` into a temp file and fsyncs it; `record` may refuse what arrived (by
+   * throwing) or records it durably; only then is the file renamed into place and its
+   * directory fsynced. If `body` or `record` fails, nothing is visible.
    */
-  async write(key: string, body: AsyncIterable<Uint8Array>, check: (w: Written) => void): Promise<Written> {
+  async write(key: string, body: AsyncIterable<Uint8Array>, record: (w: Written) => Promise<void>): Promise<Written> {
     const tmp = join(this.tmp, randomUUID());
     try {
-      const written = await receive(this.cap ? this.capped(body) : body, tmp);
-      check(written);
+      const written = await receive(body, tmp, this.counters);
+      await record(written);
       const final = this.path(key);
       // Most PUTs land in an existing aa/bb dir: create it only when the rename says so.
       await rename(tmp, final).catch(async (e: NodeJS.ErrnoException) => {
         if (e.code !== "ENOENT") throw e;
-        await this.makeDirs(dirname(final));
+        await this.makeDir(dirname(final));
         await rename(tmp, final);
       });
-      await fsyncDir(dirname(final));
+      await this.dirs.sync(dirname(final));
       return written;
     } catch (e) {
       await rm(tmp, { force: true });
@@ -63,61 +78,26 @@ export class Blobs {
   }
 
   /**
-   * mkdir -p of a blob's aa/bb dir, durably: a new directory's entry in its parent is
-   * only on disk once the parent is fsynced. The parents are synced even when a
-   * concurrent PUT created the dirs, since that PUT may not have synced them yet.
+   * mkdir of a blob's aa/bb dir, durably: a new directory's entry is only on disk once
+   * its parent (aa, itself durable since open) is fsynced. The parent is synced even
+   * when a concurrent PUT made the dir, since that PUT may not have synced it yet; the
+   * fsync is shared with theirs (dir-syncs.ts).
    */
-  private async makeDirs(dir: string): Promise<void> {
+  private async makeDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    for (let d = dir; d !== this.root; d = dirname(d)) await fsyncDir(dirname(d));
+    await this.dirs.sync(dirname(dir));
   }
 
-  /** Removes a blob; false if there was none. */
+  /** Removes a blob file, durably; false if there was none. */
   async remove(key: string): Promise<boolean> {
+    const path = this.path(key);
     try {
-      await unlink(this.path(key));
-      return true;
+      await unlink(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
       throw e;
     }
-  }
-
-  private disk?: { at: number; space: Promise<{ total: number; free: number }> };
-
-  /**
-   * The disk's size and free space, read at most once a second: every PUT asks, and
-   * a statfs per PUT showed in profiles. A write that outruns the figure still fails
-   * cleanly (ENOSPC → 507, temp file removed).
-   */
-  private diskSpace(): Promise<{ total: number; free: number }> {
-    if (!this.disk || Date.now() - this.disk.at > 1000) {
-      const space = statfs(this.root).then((s) => ({ total: s.blocks * s.bsize, free: s.bavail * s.bsize }));
-      space.catch(() => {});
-      this.disk = { at: Date.now(), space };
-    }
-    return this.disk.space;
-  }
-
-  async space(): Promise<{ total: number; free: number }> {
-    const disk = await this.diskSpace();
-    if (!this.cap) return disk;
-    return { total: Math.min(disk.total, this.cap.max), free: Math.max(0, Math.min(disk.free, this.cap.max - this.cap.used())) };
-  }
-
-  /**
-   * The body, failing with ENOSPC once it passes the space the cap leaves. The rest of
-   * the body (up to 64 MiB) is read and dropped first, so the sender hears a clean 507
-   * at the end of its upload instead of a broken connection.
-   */
-  private async *capped(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    const room = (await this.space()).free;
-    let size = 0;
-    for await (const chunk of body) {
-      size += chunk.byteLength;
-      if (size > room + DISCARD_MAX) break;
-      if (size <= room) yield chunk;
-    }
-    if (size > room) throw Object.assign(new Error("over the volume's --max-bytes capacity"), { code: "ENOSPC" });
+    await this.dirs.sync(dirname(path));
+    return true;
   }
 }

@@ -1,32 +1,64 @@
 /**
  * A volume's own index of what it holds: key → size, md5, time. rebuild and verify
- * read this instead of walking millions of files.
+ * read this (through /_kvdb/list) instead of walking millions of files. Small values
+ * live here too: their bytes sit in the `inline` sublevel, written in the same batch
+ * as their entry.
+ *
+ * Every change is durable before its promise resolves, and concurrent changes share one
+ * synced batch (group-commit.ts): while one batch syncs, the next one gathers.
  */
 import { ClassicLevel } from "classic-level";
+import type { AbstractBatchOperation } from "abstract-level";
+import { GroupCommit } from "./group-commit.ts";
+import { Held, type VolumeCounters } from "./counters.ts";
 
 export interface Entry {
   size: number;
   md5: string;
   time: number;
+  /** The bytes are in the catalog, not in a file (absent on file entries, as before inline values). */
+  inline?: true;
 }
+
+/** A new entry (with its bytes if inline), or `entry: null` to forget the key. */
+interface Change {
+  key: string;
+  entry: Entry | null;
+  bytes?: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Keys all begin with "/" (keys.ts), so entries are the range ["/", "0"); the inline
+ * sublevel's prefix "!inline!" sorts before it.
+ */
+const ENTRIES = { gte: "/", lt: "0" };
 
 export class Catalog {
   readonly db: ClassicLevel<string, Entry>;
-  /** How many keys this volume holds; counted once at open, then kept up to date. */
-  count = 0;
-  /** Bytes of the values this volume holds; counted once at open, then kept up to date. */
-  bytes = 0;
+  private readonly inline;
+  private readonly committer = new GroupCommit<Change>((changes) => this.commit(changes));
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly counters: VolumeCounters,
+  ) {
     this.db = new ClassicLevel<string, Entry>(dir, { valueEncoding: "json" });
+    this.inline = this.db.sublevel<string, Uint8Array<ArrayBuffer>>("inline", { valueEncoding: "view" });
   }
 
   async open(): Promise<void> {
     await this.db.open();
-    for await (const [, e] of this.db.iterator()) {
-      this.count++;
-      this.bytes += e.size;
-    }
+    for await (const e of this.db.values(ENTRIES)) this.counters.held.count(e, 1);
+  }
+
+  /** How many keys this volume holds. */
+  get count(): number {
+    return this.counters.held.blobs;
+  }
+
+  /** Bytes of the values this volume holds. */
+  get bytes(): number {
+    return this.counters.held.bytes;
   }
 
   /** Synchronous: every GET asks, and a cached LevelDB read beats a thread-pool round trip. */
@@ -34,29 +66,52 @@ export class Catalog {
     return this.db.getSync(key);
   }
 
-  async put(key: string, entry: Entry): Promise<void> {
-    const had = this.db.getSync(key); // in LevelDB's cache: cheaper than a trip to the thread pool
-    await this.db.put(key, entry, { sync: true });
-    if (!had) this.count++;
-    this.bytes += entry.size - (had?.size ?? 0);
+  /** The bytes of an inline value. */
+  bytesOf(key: string): Uint8Array<ArrayBuffer> | undefined {
+    return this.inline.getSync(key);
   }
 
-  /** Forgets a key; false if it was not here. */
-  async del(key: string): Promise<boolean> {
-    const had = this.db.getSync(key); // in LevelDB's cache: cheaper than a trip to the thread pool
-    if (!had) return false;
-    await this.db.del(key, { sync: true });
-    this.count--;
-    this.bytes -= had.size;
-    return true;
+  /** Records `key`, durably: inline with `bytes`, else as a file (any inline bytes go). */
+  put(key: string, { size, md5, time }: Omit<Entry, "inline">, bytes?: Uint8Array<ArrayBuffer>): Promise<void> {
+    return this.committer.add(bytes ? { key, entry: { size, md5, time, inline: true }, bytes } : { key, entry: { size, md5, time } });
+  }
+
+  /** Forgets a key (and its inline bytes), durably. */
+  del(key: string): Promise<void> {
+    return this.committer.add({ key, entry: null });
   }
 
   /** Every entry in key order, streamed. */
   entries(): AsyncIterable<[string, Entry]> {
-    return this.db.iterator();
+    return this.db.iterator(ENTRIES);
   }
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /**
+   * One synced batch for a group of changes, applied in order (a key may change twice).
+   * The counts move only once the batch is durable: a failed batch leaves them right.
+   */
+  private async commit(changes: Change[]): Promise<void> {
+    const ops: AbstractBatchOperation<typeof this.db, string, Entry | Uint8Array>[] = [];
+    const seen = new Map<string, Entry | null>();
+    const delta = new Held();
+    for (const { key, entry, bytes } of changes) {
+      const old = seen.has(key) ? seen.get(key)! : (this.db.getSync(key) ?? null);
+      seen.set(key, entry);
+      if (old) delta.count(old, -1);
+      if (entry) {
+        delta.count(entry, 1);
+        ops.push({ type: "put", key, value: entry });
+      } else if (old) {
+        ops.push({ type: "del", key });
+      }
+      if (bytes) ops.push({ type: "put", key, value: bytes, sublevel: this.inline });
+      else if (old?.inline) ops.push({ type: "del", key, sublevel: this.inline });
+    }
+    if (ops.length) await this.counters.timed("catalog", () => this.db.batch(ops, { sync: true }));
+    this.counters.held.add(delta);
   }
 }

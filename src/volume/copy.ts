@@ -1,13 +1,13 @@
 /**
  * Volume-to-volume copy and re-hashing, for rebalance and verify --repair:
  *   POST /_kvdb/pull/<key>?from=<host:port>[&size=N][&md5=hex]
- *        this volume GETs the blob from the volume `from` and streams it into its own
- *        store (tmp → fsync → rename, never through memory); the size and md5 are
- *        checked before the blob becomes visible. 201 {"size","md5"}; 502 if the source
+ *        this volume GETs the blob from the volume `from` and stores it as a PUT would
+ *        (store.ts: inline if small, else tmp → fsync → rename, never whole in memory);
+ *        the size and md5 are checked before the blob becomes visible. 201 {"size","md5"}; 502 if the source
  *        fails; 409 if what arrived is not what was asked for (nothing is stored then).
  *   GET  /_kvdb/check/<key>
- *        re-hashes the stored file: 200 {"size","md5","catalog":{size,md5}|null}, or
- *        404 {"catalog":…} when the file is missing. Bit rot shows as an md5 that
+ *        re-hashes the stored value (file or inline bytes): 200 {"size","md5",
+ *        "catalog":{size,md5}|null}, or 404 {"catalog":…} when it is missing. Bit rot shows as an md5 that
  *        differs from the catalog's (and from the master's record).
  * Both are internal (/_kvdb/): with a secret they must be signed by the master, and the
  * pull signs its own GET of the source with the same secret.
@@ -19,10 +19,11 @@ import { fail } from "../http/errors.ts";
 import { keyPath } from "../keys/keys.ts";
 import { parseStoredName } from "../keys/names.ts";
 import { runtime } from "../runtime/mod.ts";
+import { rawPath } from "../http/request.ts";
 import { signUrl } from "../http/signing.ts";
-import type { Blobs } from "./blobs.ts";
-import type { Catalog } from "./catalog.ts";
+import type { Entry } from "./catalog.ts";
 import type { Written } from "./receive.ts";
+import type { Store } from "./store.ts";
 
 /** A source that sends nothing for this long fails the pull. */
 export const STALL_MS = 30_000;
@@ -58,22 +59,23 @@ export function getFrom(from: string, name: string, secret: string | undefined):
 }
 
 /**
- * Stores bytes that came from other volumes under `name` and answers as a PUT does:
+ * Stores bytes that came from other volumes under `name` (`length` bytes, if known;
+ * store.ts: inline or a file) and answers as a PUT does:
  * 201 {"size","md5"}; 409 if `check` found them not what was asked for, 507 if the
  * disk is full, 502 if reading them failed (`what`: where they came from). Nothing is
  * stored on any failure.
  */
 export async function keep(
   c: Context,
-  { blobs, catalog }: { blobs: Blobs; catalog: Catalog },
+  store: Store,
   name: string,
   body: AsyncIterable<Uint8Array>,
+  length: number | undefined,
   what: string,
   check: (w: Written) => void,
 ): Promise<Response> {
   try {
-    const written = await blobs.write(name, body, check);
-    await catalog.put(name, { ...written, time: Date.now() });
+    const written = await store.put(name, body, length, check);
     return c.json(written, 201);
   } catch (e) {
     if (e instanceof Mismatch) return fail(c, 409, `nothing stored: ${e.message}`);
@@ -86,9 +88,17 @@ export function keyAfter(rawPath: string, prefix: string): { key: string } | { e
   return parseStoredName(rawPath.slice(prefix.length));
 }
 
-export function copyRoutes(app: Hono, { blobs, catalog, secret }: { blobs: Blobs; catalog: Catalog; secret?: string }): void {
+/** A value's bytes as stored, to re-hash: its inline bytes, or its file in 1 MiB reads. ENOENT if missing. */
+export function stored(store: Store, key: string, entry: Entry | null): Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
+  if (!entry?.inline) return createReadStream(store.blobs.path(key), { highWaterMark: 1 << 20 });
+  const bytes = store.catalog.bytesOf(key);
+  if (!bytes) throw Object.assign(new Error("inline bytes missing"), { code: "ENOENT" });
+  return [bytes];
+}
+
+export function copyRoutes(app: Hono, { store, secret }: { store: Store; secret?: string }): void {
   app.post("/_kvdb/pull/*", async (c) => {
-    const parsed = keyAfter(runtime.rawPath(c), "/_kvdb/pull");
+    const parsed = keyAfter(rawPath(c), "/_kvdb/pull");
     if ("error" in parsed) return fail(c, 400, parsed.error);
     const key = parsed.key;
     const from = c.req.query("from") ?? "";
@@ -106,11 +116,11 @@ export function copyRoutes(app: Hono, { blobs, catalog, secret }: { blobs: Blobs
       return fail(c, 502, `source ${from} answered ${res.status}`);
     }
     const length = Number(res.headers.get("content-length") ?? NaN);
-    if (Number.isFinite(length) && length > (await blobs.space()).free) {
+    if (Number.isFinite(length) && length > (await store.space.room()).free) {
       await res.body.cancel();
       return fail(c, 507, "not enough free space on this volume");
     }
-    return keep(c, { blobs, catalog }, key, watched(res.body, STALL_MS), `copy from ${from}`, (w) => {
+    return keep(c, store, key, watched(res.body, STALL_MS), Number.isFinite(length) ? length : undefined, `copy from ${from}`, (w) => {
       if (wantSize !== undefined && w.size !== wantSize) throw new Mismatch(`copied ${w.size} bytes, expected ${wantSize}`);
       if (wantMd5 && w.md5 !== wantMd5) throw new Mismatch(`copied md5 ${w.md5}, expected ${wantMd5}`);
       if (Number.isFinite(length) && w.size !== length) throw new Mismatch(`source sent ${w.size} of ${length} bytes`);
@@ -118,16 +128,16 @@ export function copyRoutes(app: Hono, { blobs, catalog, secret }: { blobs: Blobs
   });
 
   app.get("/_kvdb/check/*", async (c) => {
-    const parsed = keyAfter(runtime.rawPath(c), "/_kvdb/check");
+    const parsed = keyAfter(rawPath(c), "/_kvdb/check");
     if ("error" in parsed) return fail(c, 400, parsed.error);
-    const entry = catalog.get(parsed.key) ?? null;
+    const entry = store.catalog.get(parsed.key) ?? null;
     const cat = entry && { size: entry.size, md5: entry.md5 };
     const hash = createHash("md5");
     let size = 0;
     try {
-      for await (const chunk of createReadStream(blobs.path(parsed.key), { highWaterMark: 1 << 20 })) {
-        hash.update(chunk as Buffer);
-        size += (chunk as Buffer).length;
+      for await (const chunk of stored(store, parsed.key, entry)) {
+        hash.update(chunk);
+        size += chunk.byteLength;
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return c.json({ catalog: cat }, 404);

@@ -1,9 +1,12 @@
 /**
- * Streams a request body into a file, hashing it on the way, and fsyncs it.
+ * Streams a request body into a file, hashing it on the way, and fsyncs it: each file
+ * needs its own fsync (no call syncs many files' data at once), unlike directory entries
+ * (dir-syncs.ts) and catalog records (catalog.ts), whose fsyncs are shared.
  * Reads and disk writes overlap: one batch (≤ 1 MiB) is written while the next is
  * read, so memory stays at two batches whatever the value size.
  */
 import { createHash } from "node:crypto";
+import type { VolumeCounters } from "./counters.ts";
 import { closeFd, fdatasyncFd, fsyncFd, openFd, writevFd } from "./fd.ts";
 
 const BATCH = 1 << 20;
@@ -32,7 +35,7 @@ async function writeAll(fd: number, chunks: Uint8Array[], bytes: number): Promis
   }
 }
 
-export async function receive(body: AsyncIterable<Uint8Array>, path: string): Promise<Written> {
+export async function receive(body: AsyncIterable<Uint8Array>, path: string, counters: VolumeCounters): Promise<Written> {
   const fd = await openFd(path, "wx");
   const hash = createHash("md5");
   let size = 0;
@@ -58,7 +61,7 @@ export async function receive(body: AsyncIterable<Uint8Array>, path: string): Pr
         if (unflushed >= FLUSH && flushed) {
           // Once this write is done, flush all written so far; one flush at a time.
           flushed = false;
-          flushing = writing.then(() => fdatasyncFd(fd)).finally(() => (flushed = true));
+          flushing = writing.then(() => counters.timed("file", () => fdatasyncFd(fd))).finally(() => (flushed = true));
           flushing.catch(() => {}); // awaited below; no unhandled rejection meanwhile
           unflushed = 0;
         }
@@ -69,7 +72,7 @@ export async function receive(body: AsyncIterable<Uint8Array>, path: string): Pr
     // A failed flush fails the write: Linux reports a writeback error to one fsync
     // only, so the final fsync could succeed after pages were lost.
     await flushing;
-    await fsyncFd(fd);
+    await counters.timed("file", () => fsyncFd(fd));
   } finally {
     await writing.catch(() => {});
     await flushing.catch(() => {});

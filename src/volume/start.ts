@@ -7,6 +7,10 @@ import { urlOf, type Running } from "../http/running.ts";
 import { volumeApp } from "./app.ts";
 import { Blobs } from "./blobs.ts";
 import { Catalog } from "./catalog.ts";
+import { VolumeCounters } from "./counters.ts";
+import { DirSyncs } from "./dir-syncs.ts";
+import { Space } from "./space.ts";
+import { Store } from "./store.ts";
 
 export interface VolumeOptions {
   dir: string;
@@ -22,17 +26,25 @@ export interface VolumeOptions {
   idleTimeoutMs?: number;
   /** Capacity cap in bytes (--max-bytes): space reported and accepted is at most this. */
   maxBytes?: number;
+  /**
+   * Values of at most this many bytes are kept in the catalog instead of a file
+   * (docs/VOLUME-STORAGE.md; INLINE_MAX is the measured choice). Default: none.
+   */
+  inlineMax?: number;
 }
 
 export async function startVolume(o: VolumeOptions): Promise<Running> {
   const dir = resolve(o.dir);
   await mkdir(dir, { recursive: true });
-  const blobs = new Blobs(dir);
+  const counters = new VolumeCounters();
+  const blobs = new Blobs(dir, new DirSyncs(counters), counters);
   await blobs.open();
-  const catalog = new Catalog(join(dir, "catalog"));
+  const catalog = new Catalog(join(dir, "catalog"), counters);
   await catalog.open();
-  if (o.maxBytes !== undefined) blobs.cap = { max: o.maxBytes, used: () => catalog.bytes };
-  const listener = await runtime.serve(volumeApp({ blobs, catalog, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize }), o);
+  const cap = o.maxBytes === undefined ? undefined : { max: o.maxBytes, used: () => catalog.bytes };
+  const store = new Store(catalog, blobs, new Space(blobs.root, cap), o.inlineMax ?? -1);
+  const app = volumeApp({ store, counters, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize });
+  const listener = await runtime.serve(app, o);
   const url = urlOf(o.hostname, listener.port);
   if (!o.secret) warnNoSecret("volume"); // before the start line, which callers wait for
   announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name, ...(o.private ? { private: "yes" } : {}) });

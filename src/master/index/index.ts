@@ -1,16 +1,23 @@
 /**
  * The master's index: what the master may ask of whatever stores it. The record state
  * machine lives behind this interface, in one implementation per store (level.ts:
- * LevelDB, the embedded default); nothing else in the master touches the store.
+ * LevelDB, the embedded default, one master; postgres.ts: PostgreSQL, shared by any
+ * number of masters); nothing else in the master touches the store.
  *
- *   writing ──commit──▶ live ──setState──▶ unlinked
- *      │                 │ ╲                  │
- *      └──begin(deleting)┴──╲─────────────────┘──▶ deleting ──drop──▶ (gone)
- *                            relocate (replicas moved, state kept)
+ *   (absent) ──create──▶ writing ──commit──▶ live ──setState──▶ unlinked
+ *                           │                 │ ╲                  │
+ *                           └──setState(deleting)──╲───────────────┘──▶ deleting ──drop──▶ (absent)
+ *                                                   relocate (replicas moved, state kept)
  *
- * A record in `writing` or `deleting` is also listed as in flight (a restart finishes
- * or undoes it); replicas that still have to be deleted on a volume that was down are
- * orphans until the janitor deletes them.
+ * Every record carries a version, bumped by every change, and every change is a
+ * compare-and-set on it: it applies only if the stored record still has the version
+ * the caller read, and otherwise changes nothing and resolves to undefined (false for
+ * drop). So a master that stalled and wakes up late can never commit over a newer
+ * state: the store, not a lock in one process, decides which change wins.
+ *
+ * A record in `writing` or `deleting`, or claimed by a job step, has an owner: the
+ * master doing it. A record whose owner has stopped (its lease ran out) is abandoned,
+ * and any master's janitor finishes or undoes it (janitor.ts).
  */
 export type State = "writing" | "live" | "unlinked" | "deleting";
 
@@ -31,7 +38,18 @@ export interface KeyRecord {
   meta?: Record<string, string>;
   /** The S3 ETag when it is not the md5: a multipart upload's (md5 of the parts' md5s, "-N"). */
   etag?: string;
+  /** Bumped by every change; the compare-and-set token of the verbs below. */
+  version: number;
+  /**
+   * Another master still alive is changing this record (a write, a delete or a job
+   * step in flight there): a write or delete of it here is refused with 409. Never set
+   * by a store only one master uses (its key locks say the same).
+   */
+  busy?: boolean;
 }
+
+/** A record as a verb writes it: the store assigns the version. */
+export type NewRecord = Omit<KeyRecord, "version" | "busy">;
 
 /** A replica owed a delete. */
 export interface Orphan {
@@ -43,35 +61,78 @@ export interface Orphan {
 /** Small documents kept beside the records, each table keyed by its own ids: S3's buckets and multipart uploads. */
 export type Table = "buckets" | "uploads";
 
+/** A long job as every master sharing the index sees it (jobs/job.ts has the whole of it). */
+export interface JobRecord {
+  id: string;
+  kind: string;
+  state: "running" | "done" | "failed";
+  summary: string;
+  finished?: number;
+}
+
+export interface JobStore {
+  /**
+   * Stores `job` as the one running, owned by this master, unless a job runs already
+   * (on any master sharing the index): then that one is returned, as last saved.
+   */
+  start(job: JobRecord): Promise<JobRecord>;
+  /** Saves a job's progress (the running master calls it as it goes, and at the end). */
+  save(job: JobRecord): Promise<void>;
+  /** Jobs as last saved, oldest first; a running job whose master stopped reads as failed. */
+  all(): Promise<JobRecord[]>;
+}
+
 /** A value or a promise of it: an embedded store answers lookups synchronously from its cache. */
 export type Sync<T> = T | Promise<T>;
 
 export interface Index {
+  /** Opens the store; a shared store also starts this master's lease (see abandoned()). */
   open(): Promise<void>;
   close(): Promise<void>;
+  /** Where the index is, as printed on the start line (no password). */
+  readonly location: string;
+  /**
+   * A check that stays true while this master's lease has held without a break since
+   * this call (with a margin). A write checks it before each chunk it sends on: a
+   * master that stalled, or lost the database, past its lease stops writing before
+   * another master can take its key over and write the same key to the same volumes.
+   */
+  leaseCheck(): () => boolean;
 
   /** The key's record, any state. */
   get(key: string): Sync<KeyRecord | undefined>;
   /**
-   * Records an operation in flight (`writing` or `deleting`). A delete's intent is
-   * durable before any replica goes; a write's need not be (if it is lost, the client
-   * never got its 201, and verify finds the unreferenced bytes).
+   * Records a write in flight (`writing`), owned by this master, if the key has no
+   * record: the one conditional create that decides between concurrent PUTs. A write's
+   * intent need not be durable (if it is lost, the client never got its 201, and verify
+   * finds the unreferenced bytes).
    */
-  begin(key: string, record: KeyRecord): Promise<void>;
-  /** The write is complete: live, durably (before the client hears 201); old orphans of the key on its volumes are forgotten. */
-  commit(key: string, record: KeyRecord): Promise<void>;
-  /** Changes the state of a settled record (unlink), durably. */
-  setState(key: string, record: KeyRecord, state: State): Promise<void>;
-  /** Moves a settled record to `volumes` (each holding the value durably); the replicas on `owed` become orphans. */
-  relocate(key: string, record: KeyRecord, volumes: string[], owed: string[]): Promise<void>;
-  /** The key is gone; replicas on `owed` volumes (named `blob`, default the key) become orphans. */
-  drop(key: string, owed: string[], blob?: string): Promise<void>;
+  create(key: string, record: NewRecord): Promise<KeyRecord | undefined>;
+  /** writing → live, durably (before the client hears 201); old orphans of the key on its volumes are forgotten. */
+  commit(key: string, current: KeyRecord, live: NewRecord): Promise<KeyRecord | undefined>;
   /**
-   * One durable step: `record` (live, its replicas written under the in-flight record
-   * `staged`, see begin) becomes the key's record whatever it was, `staged`'s record and
-   * in-flight mark go, and the `owed` replicas (the value replaced) become orphans.
+   * Changes the state (live ⇄ unlinked, or → deleting), durably. `deleting` is owned by
+   * this master and is how a delete (or a janitor taking an abandoned record over)
+   * claims the record before any replica goes.
    */
-  replace(key: string, record: KeyRecord, staged: string, owed: Orphan[]): Promise<void>;
+  setState(key: string, current: KeyRecord, state: State): Promise<KeyRecord | undefined>;
+  /**
+   * Marks a settled record as owned by this master for a job step (a move, a repair),
+   * so that no other master writes or deletes it meanwhile; relocate or settle lets go.
+   */
+  claim(key: string, current: KeyRecord): Promise<KeyRecord | undefined>;
+  /** Moves a settled record to `volumes` (each holding the value durably); the replicas on `owed` become orphans. */
+  relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined>;
+  /** The key is gone; replicas on `owed` volumes (named as the record names them: its `blob`, else the key) become orphans. */
+  drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean>;
+  /**
+   * One durable step, a compare-and-set on two records: `live` (its replicas written
+   * under the in-flight record `staged.key`, created by create) becomes the key's record
+   * if the key still has `current` (undefined: no record) and the staged record still
+   * has `staged.record`'s version; the staged record goes, and the `owed` replicas (the
+   * value replaced) become orphans. Otherwise nothing changes and it resolves to undefined.
+   */
+  replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined>;
 
   /** An entry of a table. */
   entry<T>(table: Table, id: string): Sync<T | undefined>;
@@ -79,24 +140,30 @@ export interface Index {
   putEntry(table: Table, id: string, value: object): Promise<void>;
   /** Deletes an entry, durably (nothing if absent). */
   deleteEntry(table: Table, id: string): Promise<void>;
-  /** Entries in id order from `gte`, streamed; close the iterator to stop early. */
+  /** Entries in id order (bytes of the UTF-8 id) from `gte`, streamed; close the iterator to stop early. */
   entries<T>(table: Table, gte?: string): AsyncIterableIterator<[string, T]>;
 
-  /** Keys whose operation was in flight when the master stopped. */
-  inFlight(): AsyncIterable<string>;
-  /** Forgets an in-flight mark whose record has settled (the janitor's step for a mark left behind). */
-  settle(key: string): Promise<void>;
+  /**
+   * Keys whose operation may have been abandoned: owned by a master that stopped, or
+   * by this one (a key this master does not hold is a leftover of a failed cleanup).
+   */
+  abandoned(): AsyncIterable<string>;
+  /** Lets go of a settled record's owner mark (the janitor's step for a mark left behind). */
+  settle(key: string, current: KeyRecord): Promise<void>;
 
   /** Every orphan, streamed. */
   orphans(): AsyncIterable<Orphan>;
   forgetOrphan(orphan: Orphan): Promise<void>;
 
-  /** Records in key order from `gte`, streamed; close the iterator (return()) to stop early. */
+  /** Records in key order (bytes of the UTF-8 key) from `gte`, streamed; close the iterator (return()) to stop early. */
   scan(gte?: string): AsyncIterableIterator<[string, KeyRecord]>;
   /** How many keys there are (any state). */
   count(): Promise<number>;
 
-  /** Replaces the whole index from what the volumes hold (kvdb rebuild; the master stopped). */
+  /** Long jobs (rebalance, verify): one runs at a time across every master sharing the index. */
+  readonly jobs: JobStore;
+
+  /** Replaces the whole index from what the volumes hold (kvdb rebuild, kvdb migrate-index; masters stopped). */
   rebuild(): Promise<RebuildWriter>;
 }
 
@@ -116,8 +183,10 @@ export interface RebuildWriter {
   stage(key: string, volume: number, replica: Replica): Promise<void>;
   /** Every staged replica, in key order, a key's replicas together (call after staging). */
   staged(): AsyncIterable<{ key: string; replicas: { volume: number; replica: Replica }[] }>;
-  /** Writes a key's record; replicas on `owed` volumes become orphans. */
-  write(key: string, record: KeyRecord, owed: string[]): Promise<void>;
+  /** Writes a key's record (one left in flight is finished or undone by the masters' janitors). */
+  write(key: string, record: NewRecord): Promise<void>;
+  /** Records a replica owed a delete. */
+  owe(orphan: Orphan): Promise<void>;
   /** Makes all of it durable and drops what was staged. */
   finish(): Promise<void>;
 }

@@ -1,19 +1,24 @@
 /**
- * The index in LevelDB (classic-level), the embedded default. Three sublevels:
+ * The index in LevelDB (classic-level), the embedded default: one master owns it.
+ * Three sublevels:
  *   keys     key → KeyRecord
  *   pending  keys whose write or delete is in flight (index.ts: a restart finishes or undoes them)
  *   orphans  "volume name" → time: a replica still to be deleted (its volume was down)
  * and one sublevel per Table (buckets, uploads): id → JSON.
  * A state change that spans sublevels is one atomic batch. The sublevels are private:
- * every change goes through the verbs of Index.
+ * every change goes through the verbs of Index. Compare-and-set is in-process: the
+ * one master's key locks already serialise changes of a key, and the version check
+ * here keeps the contract the shared store keeps (postgres.ts).
  */
 import { ClassicLevel } from "classic-level";
-import type { Index, KeyRecord, Orphan, RebuildWriter, Replica, State, Table } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State, Table } from "./index.ts";
+import { MemoryJobs } from "./memory-jobs.ts";
+import { groupByKey } from "./staging.ts";
 
 /** Volume names never contain a space; keys may, so the volume comes first. */
 const orphanId = ({ volume, key }: Orphan) => `${volume} ${key}`;
 /** The name of a record's replicas on the volumes. */
-const nameOf = (key: string, record: KeyRecord) => record.blob ?? key;
+const nameOf = (key: string, record: Pick<KeyRecord, "blob">) => record.blob ?? key;
 
 /** Rebuild's staging ids: "key \0 volume#" sorts a key's replicas together (keys never hold NUL). */
 const SEP = "\0";
@@ -21,6 +26,8 @@ const stagingId = (key: string, volume: number) => `${key}${SEP}${String(volume)
 
 /** Rebuild writes in batches of this many entries. */
 const BATCH = 1000;
+
+type Batch = ReturnType<ClassicLevel<string, string>["batch"]>;
 
 interface Sublevel<V> {
   iterator(o: { gte: string }): { next(): Promise<[string, V] | undefined>; close(): Promise<void> };
@@ -42,9 +49,12 @@ export class LevelIndex implements Index {
   private readonly pending;
   private readonly orphanIds;
   private readonly tables;
+  /** Versions of keys whose batch is being written (null: being dropped): a check between two writes sees the first. */
+  private readonly changing = new Map<string, number | null>();
+  readonly jobs = new MemoryJobs();
 
-  constructor(dir: string) {
-    this.db = new ClassicLevel<string, string>(dir);
+  constructor(readonly location: string) {
+    this.db = new ClassicLevel<string, string>(location);
     this.keys = this.db.sublevel<string, KeyRecord>("keys", { valueEncoding: "json" });
     this.pending = this.db.sublevel<string, string>("pending", {});
     this.orphanIds = this.db.sublevel<string, string>("orphans", {});
@@ -68,46 +78,99 @@ export class LevelIndex implements Index {
    * every request asks.
    */
   get(key: string): KeyRecord | undefined {
-    return this.keys.getSync(key);
+    const record = this.keys.getSync(key);
+    if (record && record.version === undefined) record.version = 1; // written before records had versions
+    return record;
   }
 
-  begin(key: string, record: KeyRecord): Promise<void> {
-    return this.db
-      .batch()
-      .put(key, record, { sublevel: this.keys })
-      .put(key, record.state, { sublevel: this.pending })
-      .write({ sync: record.state === "deleting" });
+  /** One master, no lease: nothing can take its keys over. */
+  leaseCheck(): () => boolean {
+    return () => true;
   }
 
-  commit(key: string, record: KeyRecord): Promise<void> {
-    const batch = this.db.batch().put(key, record, { sublevel: this.keys }).del(key, { sublevel: this.pending });
-    for (const volume of record.volumes) batch.del(orphanId({ volume, key: nameOf(key, record) }), { sublevel: this.orphanIds });
-    return batch.write({ sync: true });
+  /** The key's version counting batches still being written; null: no record. */
+  private versionNow(key: string): number | null {
+    const changing = this.changing.get(key);
+    return changing !== undefined ? changing : (this.get(key)?.version ?? null);
   }
 
-  replace(key: string, record: KeyRecord, staged: string, owed: Orphan[]): Promise<void> {
-    const batch = this.db.batch().put(key, record, { sublevel: this.keys }).del(key, { sublevel: this.pending });
-    batch.del(staged, { sublevel: this.keys }).del(staged, { sublevel: this.pending });
-    for (const orphan of owed) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
-    return batch.write({ sync: true });
+  /** Writes the batch `build` makes if `key` still has version `expected`; `next` is the version it then has (null: none). */
+  private async cas(key: string, expected: number | null, next: number | null, sync: boolean, build: (b: Batch) => Batch): Promise<boolean> {
+    if (this.versionNow(key) !== expected) return false;
+    this.changing.set(key, next);
+    try {
+      await build(this.db.batch()).write({ sync });
+    } finally {
+      if (this.changing.get(key) === next) this.changing.delete(key);
+    }
+    return true;
   }
 
-  setState(key: string, record: KeyRecord, state: State): Promise<void> {
-    return this.db.batch().put(key, { ...record, state }, { sublevel: this.keys }).write({ sync: true });
+  private put(batch: Batch, key: string, record: KeyRecord): Batch {
+    batch.put(key, record, { sublevel: this.keys });
+    return record.state === "writing" || record.state === "deleting" ? batch.put(key, record.state, { sublevel: this.pending }) : batch;
   }
 
-  relocate(key: string, record: KeyRecord, volumes: string[], owed: string[]): Promise<void> {
-    const batch = this.db.batch().put(key, { ...record, volumes }, { sublevel: this.keys });
-    const name = nameOf(key, record);
-    for (const volume of volumes) batch.del(orphanId({ volume, key: name }), { sublevel: this.orphanIds });
-    for (const volume of owed) batch.put(orphanId({ volume, key: name }), String(Date.now()), { sublevel: this.orphanIds });
-    return batch.write({ sync: true });
+  private owe(batch: Batch, key: string, owed: string[]): Batch {
+    for (const volume of owed) batch.put(orphanId({ volume, key }), String(Date.now()), { sublevel: this.orphanIds });
+    return batch;
   }
 
-  drop(key: string, owed: string[], blob = key): Promise<void> {
-    const batch = this.db.batch().del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending });
-    for (const volume of owed) batch.put(orphanId({ volume, key: blob }), String(Date.now()), { sublevel: this.orphanIds });
-    return batch.write({ sync: true });
+  private forgive(batch: Batch, key: string, volumes: string[]): Batch {
+    for (const volume of volumes) batch.del(orphanId({ volume, key }), { sublevel: this.orphanIds });
+    return batch;
+  }
+
+  async create(key: string, record: NewRecord): Promise<KeyRecord | undefined> {
+    const created = { ...record, version: 1 };
+    return (await this.cas(key, null, 1, false, (b) => this.put(b, key, created))) ? created : undefined;
+  }
+
+  async commit(key: string, current: KeyRecord, live: NewRecord): Promise<KeyRecord | undefined> {
+    const next = { ...live, version: current.version + 1 };
+    const ok = await this.cas(key, current.version, next.version, true, (b) =>
+      this.forgive(this.put(b, key, next).del(key, { sublevel: this.pending }), nameOf(key, next), next.volumes),
+    );
+    return ok ? next : undefined;
+  }
+
+  async setState(key: string, current: KeyRecord, state: State): Promise<KeyRecord | undefined> {
+    const next = { ...current, state, version: current.version + 1 };
+    return (await this.cas(key, current.version, next.version, true, (b) => this.put(b, key, next))) ? next : undefined;
+  }
+
+  /** The one master's key lock holds the key already: nothing to write. */
+  async claim(key: string, current: KeyRecord): Promise<KeyRecord | undefined> {
+    return this.versionNow(key) === current.version ? current : undefined;
+  }
+
+  async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined> {
+    const next = { ...current, volumes, version: current.version + 1 };
+    const ok = await this.cas(key, current.version, next.version, true, (b) => this.owe(this.forgive(this.put(b, key, next), nameOf(key, next), volumes), nameOf(key, next), owed));
+    return ok ? next : undefined;
+  }
+
+  drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
+    return this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), nameOf(key, current), owed));
+  }
+
+  async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined> {
+    const expected = current?.version ?? null;
+    if (this.versionNow(key) !== expected || this.versionNow(staged.key) !== staged.record.version) return undefined;
+    const next = { ...live, version: (current?.version ?? 0) + 1 };
+    this.changing.set(key, next.version);
+    this.changing.set(staged.key, null);
+    try {
+      const batch = this.put(this.db.batch(), key, next).del(key, { sublevel: this.pending });
+      batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
+      this.forgive(batch, nameOf(key, next), next.volumes);
+      for (const orphan of owed) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
+      await batch.write({ sync: true });
+    } finally {
+      if (this.changing.get(key) === next.version) this.changing.delete(key);
+      if (this.changing.get(staged.key) === null) this.changing.delete(staged.key);
+    }
+    return next;
   }
 
   entry<T>(table: Table, id: string): T | undefined {
@@ -126,7 +189,7 @@ export class LevelIndex implements Index {
     return iterate(this.tables[table] as unknown as Sublevel<T>, gte);
   }
 
-  inFlight(): AsyncIterable<string> {
+  abandoned(): AsyncIterable<string> {
     return this.pending.keys();
   }
 
@@ -173,19 +236,21 @@ export class LevelIndex implements Index {
       },
       async *staged() {
         await flush(true);
-        let group: { key: string; replicas: { volume: number; replica: Replica }[] } | undefined;
-        for await (const [id, replica] of staging.iterator()) {
-          const sep = id.lastIndexOf(SEP);
-          const key = id.slice(0, sep);
-          if (group && group.key !== key) yield group;
-          if (!group || group.key !== key) group = { key, replicas: [] };
-          group.replicas.push({ volume: Number(id.slice(sep + 1)), replica });
-        }
-        if (group) yield group;
+        yield* groupByKey(
+          (async function* () {
+            for await (const [id, replica] of staging.iterator()) {
+              const sep = id.lastIndexOf(SEP);
+              yield { key: id.slice(0, sep), volume: Number(id.slice(sep + 1)), replica };
+            }
+          })(),
+        );
       },
-      async write(key, record, owed) {
-        batch.put(key, record, { sublevel: keys });
-        for (const volume of owed) batch.put(orphanId({ volume, key }), String(Date.now()), { sublevel: orphanIds });
+      write: async (key, record) => {
+        this.put(batch, key, { ...record, version: 1 });
+        await flush();
+      },
+      async owe(orphan) {
+        batch.put(orphanId(orphan), String(Date.now()), { sublevel: orphanIds });
         await flush();
       },
       async finish() {

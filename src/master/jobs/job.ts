@@ -1,6 +1,7 @@
 /**
- * A long operation that runs inside the master (it alone owns its index): its progress,
- * its tallies and problems, and the per-key worker pool that drives it.
+ * A long operation that runs inside one master (one at a time across the masters
+ * sharing an index): its progress, its tallies and problems, and the per-key worker
+ * pool that drives it.
  */
 import type { Index } from "../index/index.ts";
 

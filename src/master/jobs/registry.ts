@@ -1,27 +1,36 @@
 /**
- * The jobs of one master's life. One job runs at a time: two would fight over the same
- * keys, so starting another kind while one runs returns the running one.
+ * The jobs, as this master starts and reports them. One job runs at a time across
+ * every master sharing the index (the index decides: Index.jobs): starting one
+ * while another runs, here or on another master, returns the running one. The job
+ * this master runs is saved to the index every second, so any master reports it.
  */
-import type { Job, JobBody, JobKind } from "./job.ts";
+import type { Index } from "../index/index.ts";
+import { snapshot, type Job, type JobBody, type JobKind } from "./job.ts";
+
+const SAVE_EVERY_MS = 1000;
 
 export class JobRegistry {
-  private readonly jobs: Job[] = [];
+  /** The jobs this master ran, by id: fresher than what was last saved. */
+  private readonly mine = new Map<string, Job>();
   private serial = 0;
 
-  constructor(private readonly bodies: Record<JobKind, JobBody>) {}
+  constructor(
+    private readonly index: Index,
+    private readonly bodies: Record<JobKind, JobBody>,
+  ) {}
 
-  all(): readonly Job[] {
-    return this.jobs;
+  /** Every job the index keeps, oldest first. */
+  async all(): Promise<Job[]> {
+    const stored = (await this.index.jobs.all()) as Job[];
+    return stored.map((j) => this.mine.get(j.id) ?? j);
   }
 
-  get(id: string): Job | undefined {
-    return this.jobs.find((j) => j.id === id);
+  async get(id: string): Promise<Job | undefined> {
+    return this.mine.get(id) ?? (await this.all()).find((j) => j.id === id);
   }
 
-  /** Starts a job, or returns the one running (of whatever kind). */
-  start(kind: JobKind, repair: boolean): Job {
-    const running = this.jobs.find((j) => j.state === "running");
-    if (running) return running;
+  /** Starts a job, or returns the one running (of whatever kind, on whichever master). */
+  async start(kind: JobKind, repair: boolean): Promise<Job> {
     const job: Job = {
       id: `${kind}-${Date.now().toString(36)}-${++this.serial}`,
       kind,
@@ -37,8 +46,27 @@ export class JobRegistry {
       ok: false,
       summary: "",
     };
-    this.jobs.push(job);
-    this.bodies[kind](job).then(
+    const running = (await this.index.jobs.start(job)) as Job;
+    if (running.id !== job.id) return this.mine.get(running.id) ?? running;
+    this.mine.set(job.id, job);
+    this.run(job);
+    return job;
+  }
+
+  private run(job: Job): void {
+    // Saved as it goes; once finished, until a save gets through (the index may be down just then).
+    let saving = false;
+    const saver = setInterval(() => {
+      if (saving) return;
+      saving = true;
+      const finished = job.state !== "running";
+      this.index.jobs.save(snapshot(job)).then(
+        () => finished && clearInterval(saver),
+        () => {},
+      ).finally(() => (saving = false));
+    }, SAVE_EVERY_MS);
+    saver.unref?.();
+    this.bodies[job.kind](job).then(
       () => {
         job.state = "done";
         job.finished = Date.now();
@@ -47,10 +75,9 @@ export class JobRegistry {
         job.ok = false;
         job.state = "failed";
         job.finished = Date.now();
-        job.summary = `${kind} failed: ${(e as Error).message}`;
+        job.summary = `${job.kind} failed: ${(e as Error).message}`;
         console.error(`kvdb master: ${job.summary}`);
       },
     );
-    return job;
   }
 }

@@ -3,7 +3,8 @@
  *   POST /_kvdb/jobs/rebalance           start (or join the one running): 202 {job}
  *   POST /_kvdb/jobs/verify[?repair=1]
  *   GET  /_kvdb/jobs/<id>                progress: {done,total,rate,eta,state,ok,summary,counts,problems}
- *   GET  /_kvdb/jobs                     every job of this master's life
+ *   GET  /_kvdb/jobs                     every job the index keeps (with LevelDB: of this master's life)
+ * Any master answers for a job another master sharing the index runs.
  */
 import { Hono } from "hono";
 import { requireSignature } from "../../http/auth.ts";
@@ -15,17 +16,17 @@ import { snapshot } from "./job.ts";
 export function jobsApp(jobs: JobRegistry, secret: string | undefined): Hono {
   const app = new Hono();
   if (secret) app.use(requireSignature([secret], true));
-  app.post("/:kind", (c) => {
+  app.post("/:kind", async (c) => {
     const kind = c.req.param("kind");
     if (kind !== "rebalance" && kind !== "verify") throw new HttpError(404, `no job named ${kind} (rebalance, verify)`);
     const repair = /^(1|true|yes)?$/i.test(c.req.query("repair") ?? "no");
-    const job = jobs.start(kind, repair);
+    const job = await jobs.start(kind, repair);
     if (job.kind !== kind || job.repair !== repair) return c.json({ error: `a ${job.kind} job is running`, ...snapshot(job) }, 409);
     return c.json(snapshot(job), 202);
   });
-  app.get("/", (c) => c.json(jobs.all().map(snapshot)));
-  app.get("/:id", (c) => {
-    const job = jobs.get(c.req.param("id"));
+  app.get("/", async (c) => c.json((await jobs.all()).map(snapshot)));
+  app.get("/:id", async (c) => {
+    const job = await jobs.get(c.req.param("id"));
     if (!job) throw new HttpError(404, "no such job");
     return c.json(snapshot(job));
   });

@@ -37,10 +37,12 @@ async function checkReplica(m: Master, volume: string, key: string, record: KeyR
 async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
   const record = await m.index.get(key);
   if (!record) return;
+  if (record.busy) return count(job, "busy"); // another master is writing, deleting or moving it
   if (record.state === "writing" || record.state === "deleting") {
     // Not busy (we hold the key), so nothing is finishing it: an interrupted operation.
     if (!job.repair) return problem(job, `${key}: ${record.state} interrupted (repair finishes it)`);
     const owed = await purge(m, key, record);
+    if (!owed) return count(job, "busy");
     count(job, "interrupted finished");
     if (owed.length) count(job, "orphans left", owed.length);
     return;
@@ -55,22 +57,29 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
     if (bad.length) problem(job, `${key}: no good replica left (${checks.map((c) => c.detail).join("; ")})`);
     return;
   }
+  const short = record.volumes.length - bad.length < m.replicas;
+  if (!bad.length && !(short && job.repair)) {
+    if (short) problem(job, `${key}: ${record.volumes.length} of ${m.replicas} replicas`);
+    return;
+  }
+  // A change is due: claimed, so no other master writes or deletes the key meanwhile.
+  let current = await m.index.claim(key, record);
+  if (!current) return count(job, "busy");
   let volumes = record.volumes;
   if (bad.length) {
     // Known bad: out of the record now, so no GET is sent there; the bad copy is an orphan.
     volumes = volumes.filter((v) => !bad.includes(v));
-    await switchVolumes(m, key, record, volumes, bad);
+    current = await switchVolumes(m, key, current, volumes, bad);
+    if (!current) return count(job, "busy");
     count(job, "marked bad", bad.length);
   }
-  if (volumes.length >= m.replicas) {
-    if (bad.length) await dropReplicas(m, storedName(key, record), bad);
-    return;
-  }
+  if (volumes.length >= m.replicas) return dropReplicas(m, storedName(key, record), bad);
   if (!job.repair) {
     for (const c of checks) if (c.health === "missing" || c.health === "corrupt") problem(job, c.detail);
-    if (!bad.length) problem(job, `${key}: ${volumes.length} of ${m.replicas} replicas`);
     return;
   }
+  if (bad.length) current = await m.index.claim(key, current); // the switch above let go of it
+  if (!current) return count(job, "busy");
   // Repair: copy from a good replica onto the next volumes in placement order (a bad
   // copy's volume included: its file is replaced).
   const targets = m.volumes
@@ -84,7 +93,8 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
     else copied.push(t);
   }
   const after = [...volumes, ...copied];
-  if (copied.length) await switchVolumes(m, key, record, after, bad.filter((v) => !after.includes(v)));
+  // Switched even with nothing copied: that lets go of the claim.
+  if (!(await switchVolumes(m, key, current, after, bad.filter((v) => !after.includes(v))))) return count(job, "busy");
   await dropReplicas(m, storedName(key, record), bad.filter((v) => !after.includes(v)));
   count(job, "repaired", copied.length);
   if (after.length < m.replicas) problem(job, `${key}: still ${after.length} of ${m.replicas} replicas`);

@@ -1,0 +1,51 @@
+/**
+ * Group commit: what is asked while one commit runs is committed together by the next,
+ * so N concurrent callers cost one commit per window instead of N. Used for the
+ * catalog's synced batches (catalog.ts) and for directory fsyncs (dir-syncs.ts).
+ */
+
+interface Waiter<T> {
+  item: T;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class GroupCommit<T> {
+  private queued: Waiter<T>[] = [];
+  private running = false;
+
+  /** `commit` makes every item of one group durable, or throws for the whole group. */
+  constructor(private readonly commit: (items: T[]) => Promise<void>) {}
+
+  /**
+   * Resolves once a commit that started after this call, and holds `item`, succeeded;
+   * rejects with that commit's error.
+   */
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ item, resolve, reject });
+      if (this.running) return;
+      this.running = true;
+      queueMicrotask(() => void this.drain()); // items added in the same tick share the first commit
+    });
+  }
+
+  /** Nothing queued, nothing committing. */
+  get idle(): boolean {
+    return !this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queued.length) {
+      const group = this.queued;
+      this.queued = [];
+      try {
+        await this.commit(group.map((w) => w.item));
+        for (const w of group) w.resolve();
+      } catch (e) {
+        for (const w of group) w.reject(e);
+      }
+    }
+    this.running = false;
+  }
+}

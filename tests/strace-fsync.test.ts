@@ -1,0 +1,117 @@
+/**
+ * fsync before 201, from the syscalls themselves: a volume, then a master, runs under
+ * `strace -f` while ≥ 200 concurrent PUTs hit it, and the trace must show, for every
+ * "HTTP/1.1 201" written to a socket, an fsync/fdatasync that started after the bytes
+ * that make the write durable were written to that same file, and returned before
+ * the 201 was written. Volume: the value's bytes (in a value file under tmp/ or
+ * blobs/, or inline in a catalog log record), the directory a value file was renamed
+ * into (LazyFS cannot check that one), and the key's catalog record. Master: the
+ * key's last record in the index log before the 201 (the "live" one). Skipped where
+ * strace cannot trace.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { HOST } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { answers, type Answered } from "./strace-http.ts";
+import { holdsValue, lastBefore, logPutWrites, putsOf, renameSynced, syncedCarrier, uncovered, valueFileWrites } from "./strace-durability.ts";
+import type { FileActivity } from "./strace-files.ts";
+import { spawnTraced, straceUnusable, type Traced } from "./strace-run.ts";
+import { VolumeProc } from "../harness/process-cluster.ts";
+
+const PUTS = 240;
+const keys = (prefix: string) => Array.from({ length: PUTS }, (_, i) => `${prefix}/k${String(i).padStart(4, "0")}`);
+/** A small value that names its key (so each one is found in the trace by its bytes). */
+const valueOf = (key: string) => Buffer.from(`value of ${key}; `.repeat(3));
+
+/** PUTs every key at once; resolves to how many got 201. */
+async function putAll(base: string, all: string[]): Promise<number> {
+  const statuses = await Promise.all(
+    all.map(async (key) => {
+      const res = await fetch(`${base}${key}`, { method: "PUT", body: valueOf(key), signal: AbortSignal.timeout(60_000) });
+      await res.arrayBuffer();
+      return res.status;
+    }),
+  );
+  return statuses.filter((s) => s === 201).length;
+}
+
+/**
+ * PUTs every key under `prefix` to the traced server at once (all must get 201), stops
+ * it, and reads the trace: what it did to its files, and the 201s it wrote to PUTs.
+ */
+async function putTraced(traced: Traced, prefix: string): Promise<{ activity: FileActivity; acked: Answered[] }> {
+  const heard = await putAll(traced.child.url, keys(prefix));
+  assert.is(heard, PUTS, "every PUT answered 201");
+  const activity = await traced.finish();
+  assert.equal(activity.hidden, [], "file I/O through io_uring is invisible to strace");
+  const acked = answers(activity).filter((a) => a.method === "PUT" && a.status === 201);
+  assert.is(acked.length, heard, "every 201 the clients heard is in the trace");
+  return { activity, acked };
+}
+
+function report(problems: string[], total: number): void {
+  assert.ok(!problems.length, `${problems.length} problem(s) in ${total} answers 201:\n${problems.slice(0, 8).join("\n")}`);
+}
+
+const why = straceUnusable();
+if (why) console.log(`strace fsync tests skipped: ${why}`);
+const run = why ? test.skip : test;
+
+run(`volume: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync covered its value and its catalog record`, async () => {
+  const dir = tempDir("kvdb-strace");
+  const vdir = join(dir, "v");
+  const traced = await spawnTraced(["volume", vdir, "--port", "0", "--host", HOST], join(dir, "volume.trace"));
+  try {
+    const { activity, acked } = await putTraced(traced, "/strace-volume");
+    const catalog = logPutWrites(activity, (p) => p.startsWith(`${vdir}/catalog/`) && p.endsWith(".log"));
+    const isValueFile = (p: string) => p.startsWith(`${vdir}/tmp/`) || p.startsWith(`${vdir}/blobs/`);
+    const problems: string[] = [];
+    let inline = 0;
+    for (const a of acked) {
+      const value = valueOf(a.key);
+      const inRecord = putsOf(catalog, a.key, (stored) => holdsValue(stored, value));
+      const carriers = [...inRecord, ...valueFileWrites(activity, isValueFile, value)];
+      const synced = syncedCarrier(activity, a, carriers);
+      if (!synced) problems.push(uncovered(a, "the value's bytes", carriers));
+      else if (inRecord.includes(synced)) inline++;
+      else if (!renameSynced(activity, synced, a)) problems.push(uncovered(a, "the directory its value file was renamed into", [synced]));
+      const record = lastBefore(putsOf(catalog, a.key), a.answered);
+      if (!syncedCarrier(activity, a, record)) problems.push(uncovered(a, "the key's catalog record", record));
+    }
+    report(problems, acked.length);
+    console.log(`volume: ${acked.length} answers 201, each after a sync of the value (${acked.length - inline} in value files and their renamed-into directories, ${inline} inline in the catalog log) and of the catalog record`);
+  } finally {
+    await traced.finish().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+run(`master: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync of the index log covered the key's last record`, async () => {
+  const dir = tempDir("kvdb-strace");
+  const db = join(dir, "master");
+  const volumes = Array.from({ length: 3 }, (_, i) => new VolumeProc(join(dir, `v${i}`)));
+  let traced;
+  try {
+    await Promise.all(volumes.map((v) => v.start()));
+    const names = volumes.map((v) => v.name).join(",");
+    traced = await spawnTraced(["master", "--volumes", names, "--db", db, "--port", "0", "--host", HOST, "--replicas", "3"], join(dir, "master.trace"));
+    const { activity, acked } = await putTraced(traced, "/strace-master");
+    const index = logPutWrites(activity, (p) => p.startsWith(`${db}/`) && p.endsWith(".log"));
+    const problems: string[] = [];
+    for (const a of acked) {
+      const record = lastBefore(putsOf(index, a.key), a.answered); // the live one, written last
+      if (!syncedCarrier(activity, a, record)) problems.push(uncovered(a, "the key's index record", record));
+    }
+    report(problems, acked.length);
+    console.log(`master: ${acked.length} answers 201, each after a sync of the index log holding the key's last record`);
+  } finally {
+    await traced?.finish().catch(() => {});
+    await Promise.all(volumes.map((v) => v.child?.stop("SIGKILL")));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

@@ -1,0 +1,47 @@
+/**
+ * HTTP/1.1 exchanges seen in a syscall trace, per accepted socket: the request lines
+ * read on it, and the answers written on it, paired in order (HTTP/1.1 without
+ * pipelining answers one request before the next is sent on the same connection).
+ */
+import type { FileActivity, Opened } from "./strace-files.ts";
+
+export interface Answered {
+  method: string;
+  key: string;
+  status: number;
+  /** Line where the read holding the request line returned. */
+  read: number;
+  /** Line where the write of the status line entered. */
+  answered: number;
+  /** Its -tt time, for messages. */
+  time: string;
+}
+
+const REQUEST_LINE = /(GET|HEAD|PUT|POST|DELETE|UNLINK) (\S+) HTTP\/1\.[01]\r\n/g;
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3}) /;
+
+/** Every answer written on an accepted socket, with the request it answered. */
+export function answers(activity: FileActivity): Answered[] {
+  type Event = { file: Opened; line: number; read?: Buffer; written?: Buffer; time?: string };
+  const events: Event[] = [
+    ...activity.reads.filter((r) => r.file.socket).map((r) => ({ file: r.file, line: r.exit, read: r.data })),
+    ...activity.writes.filter((w) => w.file.socket).map((w) => ({ file: w.file, line: w.entry, written: w.data, time: w.time })),
+  ].sort((a, b) => a.line - b.line);
+  const waiting = new Map<Opened, { method: string; path: string; line: number }[]>();
+  const out: Answered[] = [];
+  for (const e of events) {
+    const queue = waiting.get(e.file) ?? [];
+    waiting.set(e.file, queue);
+    if (e.read) {
+      for (const m of e.read.toString("latin1").matchAll(REQUEST_LINE)) queue.push({ method: m[1], path: m[2], line: e.line });
+      continue;
+    }
+    const status = Number(STATUS_LINE.exec(e.written!.toString("latin1"))?.[1] ?? 0);
+    if (!status || status === 100) continue; // a body part, or an interim answer
+    const request = queue.shift();
+    if (!request) continue;
+    const key = decodeURIComponent(request.path.split("?")[0]);
+    out.push({ method: request.method, key, status, read: request.line, answered: e.line, time: e.time! });
+  }
+  return out;
+}
