@@ -22,12 +22,22 @@ export function volumeName(s: string): string {
 }
 
 const CHECK_EVERY_MS = 1000;
+/** Health checks that may fail in a row (without a refused connection) before a volume is marked down. */
+const MISSES = 2;
+
+/** Whether a call failed because nothing listens there (node:http's error or fetch's cause). */
+function refused(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return (err.code ?? err.cause?.code) === "ECONNREFUSED";
+}
 
 export class VolumeSet {
   readonly all: Volume[];
   private byName = new Map<string, Volume>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /** Health checks failed in a row, per volume. */
+  private readonly misses = new Map<string, number>();
 
   constructor(
     names: string[],
@@ -65,8 +75,13 @@ export class VolumeSet {
       const h = await this.client.health(v.name);
       Object.assign(v, { up: true, error: "", total: h.total, free: h.free, count: h.count });
       v.weight = Math.max(1, Math.round(h.total / 2 ** 30));
+      this.misses.delete(v.name);
     } catch (e) {
-      Object.assign(v, { up: false, error: (e as Error).message });
+      // A refused connection is a dead volume; one slow answer is a busy one (a disk
+      // under load can hold statfs past the deadline): down after MISSES in a row.
+      const misses = (this.misses.get(v.name) ?? 0) + 1;
+      this.misses.set(v.name, misses);
+      if (misses >= MISSES || refused(e) || !v.up) Object.assign(v, { up: false, error: (e as Error).message });
     }
   }
 
