@@ -9,6 +9,11 @@
  *                           └──setState(deleting)──╲───────────────┘──▶ deleting ──drop──▶ (absent)
  *                                                   relocate (replicas moved, state kept)
  *
+ * An S3 write (src/master/versions.ts) creates a record under a version name of the key
+ * (keys/names.ts), and replace then makes it the key's live record in one step: the
+ * version's record goes, the key's record is set (whatever state it had), with `blob`
+ * naming the replicas.
+ *
  * Every record carries a version, bumped by every change, and every change is a
  * compare-and-set on it: it applies only if the stored record still has the version
  * the caller read, and otherwise changes nothing and resolves to undefined (false for
