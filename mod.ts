@@ -13,6 +13,7 @@ import { logLine, setLogFormat } from "./src/http/logger.ts";
 import { volumeName } from "./src/master/volumes.ts";
 import { printStatus } from "./src/ops/status.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";
+import { s3Settings, S3_HELP } from "./src/cli/s3-options.ts";
 import { bench } from "./src/loadgen/bench.ts";
 import { benchOptions, DEFAULTS as BENCH } from "./src/loadgen/options.ts";
 import { startMaster } from "./src/master/start.ts";
@@ -38,9 +39,13 @@ const HELP = {
   clusterSecret: "The cluster's shared secret (env KVDB_SECRET)",
 };
 
-/** The options `master` and `server` share (read by masterSettings). */
-function masterOptions(cmd: Command, secretHelp = HELP.secret): Command {
+/** The options `master` and `server` share (read by masterSettings and s3Settings). */
+function masterOptions(cmd: Command, secretHelp = HELP.secret, s3PortHelp = S3_HELP.port): Command {
   return cmd
+    .option("--s3-port <port>", s3PortHelp)
+    .option("--s3-access-key <key>", S3_HELP.accessKey)
+    .option("--s3-secret-key <key>", S3_HELP.secretKey)
+    .option("--s3-upload-ttl <s>", S3_HELP.uploadTtl)
     .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
     .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
     .option("--secret <s>", secretHelp)
@@ -73,6 +78,7 @@ masterOptions(
     return serveUntilSignal(
       startMaster({
         ...masterSettings(o),
+        s3: s3Settings(o),
         volumes,
         db: dbOf(dbArg, o.db, env.KVDB_DB),
         leaseSeconds: integer("lease", o.lease ?? env.KVDB_LEASE ?? 10, 1, 3600),
@@ -125,13 +131,16 @@ masterOptions(
     .option("--replicas <n>", `Copies of each value (env KVDB_REPLICAS, default ${SERVER_VOLUMES})`)
     .option("--private", HELP.private),
   `${HELP.secret.slice(0, -1)}; default: a fresh random one)`,
+  S3_HELP.serverPort,
 ).action((dir, o) => {
   setLogFormat(logFormatOf(o.logFormat));
+  const port = integer("port", o.port ?? env.PORT ?? 3000, 0, 65535 - SERVER_VOLUMES);
   return serveUntilSignal(
     startServer({
       ...masterSettings(o),
+      s3: s3Settings(o, port === 0 ? 0 : 9000),
       dir: text("dir", dir, env.KVDB_DIR, "./kvdb-data"),
-      port: integer("port", o.port ?? env.PORT ?? 3000, 0, 65535 - SERVER_VOLUMES),
+      port,
       replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? SERVER_VOLUMES, 1, SERVER_VOLUMES),
       private: flag(o.private, env.KVDB_PRIVATE),
     }),

@@ -74,7 +74,8 @@ echo "== server"
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_server() {
   local port=$1
-  ${HIDE[@]+"${HIDE[@]}"} ./kvdb server "$WORK/data" --port "$port" >"$WORK/server.log" 2>&1 &
+  # The S3 port beside the others (its default, 9000, may be taken on a shared machine).
+  ${HIDE[@]+"${HIDE[@]}"} ./kvdb server "$WORK/data" --port "$port" --s3-port $((port + 4)) >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 200); do # 20 s
     grep -q "^kvdb master url=" "$WORK/server.log" && return 0

@@ -42,6 +42,8 @@ export interface BenchCluster {
   url: string;
   masterPid: number;
   volumePids: number[];
+  /** What the master printed so far (its start line). */
+  masterOutput(): string;
   /** SIGINT to the master, then to the volumes (a clean stop: --cpu-prof profiles get written); SIGKILL after 15 s. */
   stop(): Promise<void>;
 }
@@ -52,6 +54,8 @@ export interface Overrides {
   firstVolume?: readonly string[];
   /** Copies of each value; 3 unless given. */
   replicas?: number;
+  /** More options for the master (say, --s3-port). */
+  masterArgs?: string[];
 }
 
 /**
@@ -108,8 +112,8 @@ export async function startBenchCluster(runtime: RuntimeName, dir: string, o: Ov
     const failed = started.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
     const names = volumes.map((v) => `${HOST}:${v.port}`).join(",");
-    master = await spawnKvdb(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", String(o.replicas ?? 3)], {}, 60_000, o.master ?? COMMANDS[runtime]);
-    return { url: master.url, masterPid: master.proc.pid!, volumePids: volumes.map((v) => v.proc.pid!), stop };
+    master = await spawnKvdb(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", String(o.replicas ?? 3), ...(o.masterArgs ?? [])], {}, 60_000, o.master ?? COMMANDS[runtime]);
+    return { url: master.url, masterPid: master.proc.pid!, volumePids: volumes.map((v) => v.proc.pid!), masterOutput: master.output, stop };
   } catch (e) {
     await Promise.all([master, ...volumes].map((c) => c?.stop("SIGKILL")));
     throw e;

@@ -10,8 +10,13 @@ import { startMaster, type MasterOptions } from "../src/master/start.ts";
 import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 
+/** The S3 credentials of test clusters. */
+export const S3_KEYS = { accessKey: "KVDBTESTACCESSKEY", secretKey: "kvdb-test-secret-key/with+signs" };
+
 export interface Cluster {
   url: string;
+  /** The S3 endpoint, when started with s3. */
+  s3?: string;
   master: Running;
   volumes: (Running & { name: string; dir: string })[];
   dir: string;
@@ -33,6 +38,10 @@ export async function startCluster(
     idleTimeoutMs?: number;
     /** The master's volume timeout. */
     timeoutMs?: number;
+    /** Serve S3 too (on a free port, with S3_KEYS); its URL is Cluster.s3. */
+    s3?: boolean;
+    /** See MasterOptions.s3.uploadTtlMs. */
+    s3UploadTtlMs?: number;
     /** The master's index (default: a LevelDB under dir). */
     db?: string;
   } = {},
@@ -61,10 +70,12 @@ export async function startCluster(
       maxSize: o.maxSize,
       idleTimeoutMs: o.idleTimeoutMs,
       timeoutMs: o.timeoutMs,
+      s3: o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs } : undefined,
     };
     const master = await startMaster(options);
     return {
       url: master.url,
+      s3: master.s3,
       master,
       volumes,
       dir,

@@ -2,6 +2,8 @@
 export interface Running {
   url: string;
   port: number;
+  /** A master's S3 endpoint, when it serves one. */
+  s3?: string;
   close(): Promise<void>;
 }
 

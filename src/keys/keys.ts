@@ -23,13 +23,23 @@ export function parseKey(rawPath: string): ParsedKey {
   } catch {
     return { error: "invalid percent-encoding or UTF-8 in key" };
   }
-  if (key === "/") return { error: "empty key" };
-  if (key.includes("\0")) return { error: "NUL byte in key" };
-  if (key.includes("//")) return { error: "empty path segment (//) in key" };
-  if (key.split("/").some((s) => s === "." || s === "..")) return { error: ". or .. segment in key" };
-  if (encoder.encode(key).byteLength > MAX_KEY_BYTES) return { error: `key longer than ${MAX_KEY_BYTES} bytes` };
-  if (key.startsWith(RESERVED_PREFIX)) return { error: `${RESERVED_PREFIX} is reserved` };
-  return { key };
+  const error = keyError(key);
+  return error ? { error } : { key };
+}
+
+/**
+ * Why a decoded key cannot be a key, or undefined if it can. `internal`: a key the
+ * servers make for themselves (under /_kvdb/, such as an S3 upload's part) is allowed.
+ */
+export function keyError(key: string, internal = false): string | undefined {
+  if (!key.startsWith("/")) return "key must start with /";
+  if (key === "/") return "empty key";
+  if (key.includes("\0")) return "NUL byte in key";
+  if (key.includes("//")) return "empty path segment (//) in key";
+  if (key.split("/").some((s) => s === "." || s === "..")) return ". or .. segment in key";
+  if (encoder.encode(key).byteLength > MAX_KEY_BYTES) return `key longer than ${MAX_KEY_BYTES} bytes`;
+  if (!internal && key.startsWith(RESERVED_PREFIX)) return `${RESERVED_PREFIX} is reserved`;
+  return undefined;
 }
 
 /** The key as a URL path again, each segment percent-encoded. */

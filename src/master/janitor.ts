@@ -5,6 +5,7 @@
  * (orphans) are deleted once those volumes answer again.
  */
 import { logger } from "../http/logger.ts";
+import { ownerOf, storedName } from "../keys/names.ts";
 import type { Master } from "./master.ts";
 import { deleteReplica, purge } from "./replicas.ts";
 
@@ -28,16 +29,26 @@ export async function finishAbandoned(m: Master): Promise<number> {
   return n;
 }
 
+/**
+ * Whether the index points at the replica named `name` on `volume`: the live value of
+ * the key the name belongs to, or a value being written under that name.
+ */
+export async function holds(m: Master, name: string, volume: string): Promise<boolean> {
+  const key = ownerOf(name);
+  const record = await m.index.get(key);
+  if (record && storedName(key, record) === name && record.volumes.includes(volume)) return true;
+  return name !== key && ((await m.index.get(name))?.volumes.includes(volume) ?? false);
+}
+
 /** One pass over the orphans whose volume is up. */
 export async function sweepOrphans(m: Master): Promise<void> {
   for await (const orphan of m.index.orphans()) {
-    const { volume, key } = orphan;
+    const { volume, key: name } = orphan;
     if (!m.volumes.isUp(volume)) continue;
     // A held key is left for the next pass.
-    await m.locks.hold(key, async () => {
+    await m.locks.hold(ownerOf(name), async () => {
       // The key may have been written again onto this very volume: then the replica is live.
-      const now = await m.index.get(key);
-      if (now?.volumes.includes(volume) || (await deleteReplica(m, volume, key))) await m.index.forgetOrphan(orphan);
+      if ((await holds(m, name, volume)) || (await deleteReplica(m, volume, name))) await m.index.forgetOrphan(orphan);
     });
   }
 }
@@ -45,15 +56,22 @@ export async function sweepOrphans(m: Master): Promise<void> {
 const report = (e: unknown) => void logger("janitor").error((e as Error).message, { cause: (e as Error).stack });
 
 export function startJanitor(m: Master): () => void {
+  return repeat("janitor", SWEEP_EVERY_MS, async () => {
+    const finished = await finishAbandoned(m).catch(report);
+    if (finished) logger("master").info(`cleaned up ${finished} operation(s) a stopped master left in flight`);
+    await sweepOrphans(m).catch(report);
+  });
+}
+
+/** Runs `pass` every `ms` (the next one `ms` after the last ends; a failure is logged) until the returned function is called. */
+export function repeat(label: string, ms: number, pass: () => Promise<void>): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout>;
   const loop = () => {
     timer = setTimeout(async () => {
-      const finished = await finishAbandoned(m).catch(report);
-      if (finished) logger("master").info(`cleaned up ${finished} operation(s) a stopped master left in flight`);
-      await sweepOrphans(m).catch(report);
+      await pass().catch((e) => logger(label).error((e as Error).message, { cause: (e as Error).stack }));
       if (!stopped) loop();
-    }, SWEEP_EVERY_MS);
+    }, ms);
     timer.unref?.();
   };
   loop();

@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import { fail } from "../http/errors.ts";
+import { RESERVED_PREFIX } from "../keys/keys.ts";
 import type { Master } from "./master.ts";
 import type { KeyRecord, State } from "./index/index.ts";
 
@@ -32,7 +33,8 @@ export async function list(m: Master, c: Context, prefix: string, state: State):
         ahead = undefined;
         if (entry.done || !entry.value[0].startsWith(prefix)) return end(ctl, "");
         const [key, record] = entry.value;
-        if (record.state !== state) continue;
+        // Keys the servers keep for themselves (S3 parts) are no client's.
+        if (record.state !== state || key.startsWith(RESERVED_PREFIX)) continue;
         if (count === limit) return end(ctl, key);
         ctl.enqueue(enc.encode((first ? "" : ",") + JSON.stringify(key)));
         first = false;

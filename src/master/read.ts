@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { fail } from "../http/errors.ts";
+import { storedName } from "../keys/names.ts";
 import type { Master } from "./master.ts";
 import type { KeyRecord } from "./index/index.ts";
 
@@ -20,36 +21,44 @@ export async function read(m: Master, c: Context, key: string): Promise<Response
     etag: `"${record.md5}"`,
     "key-volumes": record.volumes.join(","),
   };
-  if (m.proxy) return proxy(m, c, key, record, shuffle(up), headers);
+  if (m.proxy) return proxy(m, c, key, record, headers);
   const volume = up[Math.floor(Math.random() * up.length)];
-  return c.body(null, 302, { ...headers, location: m.client.readUrl(volume, key), "content-length": "0" });
+  return c.body(null, 302, { ...headers, location: m.client.readUrl(volume, storedName(key, record), record.type), "content-length": "0" });
 }
 
 /** Streams the value from the first replica that answers. */
-async function proxy(m: Master, c: Context, key: string, record: KeyRecord, volumes: string[], headers: Record<string, string>) {
+async function proxy(m: Master, c: Context, key: string, record: KeyRecord, headers: Record<string, string>) {
   const ask: Record<string, string> = {};
   for (const h of FORWARDED) {
     const v = c.req.header(h);
     if (v) ask[h] = v;
   }
-  for (const volume of volumes) {
+  const res = await readReplica(m, key, record, c.req.method, ask);
+  if (!res) return fail(c, 503, `no replica of this key answered (${record.volumes.join(",")})`);
+  const out: Record<string, string> = { ...headers };
+  for (const h of RETURNED) {
+    const v = res.headers.get(h);
+    if (v) out[h] = v;
+  }
+  return new Response(res.body, { status: res.status, headers: out });
+}
+
+/**
+ * The answer of the first healthy replica, tried in random order, to a GET or HEAD of
+ * the value (`ask`: Range and the like), its body streaming; undefined if none answered.
+ */
+export async function readReplica(m: Master, key: string, record: KeyRecord, method: string, ask: Record<string, string>): Promise<Response | undefined> {
+  const name = storedName(key, record);
+  for (const volume of shuffle(record.volumes.filter((v) => m.volumes.isUp(v)))) {
     try {
-      const res = await m.client.read(volume, key, c.req.method, ask);
-      if (res.status >= 500 || res.status === 404) {
-        await res.body?.cancel();
-        continue;
-      }
-      const out: Record<string, string> = { ...headers };
-      for (const h of RETURNED) {
-        const v = res.headers.get(h);
-        if (v) out[h] = v;
-      }
-      return new Response(res.body, { status: res.status, headers: out });
+      const res = await m.client.read(volume, name, method, ask);
+      if (res.status < 500 && res.status !== 404) return res;
+      await res.body?.cancel();
     } catch (e) {
       m.volumes.markDown(volume, (e as Error).message);
     }
   }
-  return fail(c, 503, `no replica of this key answered (${record.volumes.join(",")})`);
+  return undefined;
 }
 
 function shuffle<T>(a: T[]): T[] {

@@ -4,6 +4,7 @@
  * reached becomes an orphan that the janitor deletes when the volume is back, so a
  * dead volume never blocks a key.
  */
+import { storedName } from "../keys/names.ts";
 import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
 
@@ -15,11 +16,11 @@ export function wanted(m: Master, key: string): string[] {
   return m.volumes.placement(key, (v) => m.volumes.isUp(v)).slice(0, m.replicas);
 }
 
-/** Deletes one replica; true once the volume no longer has it. */
-export async function deleteReplica(m: Master, volume: string, key: string): Promise<boolean> {
+/** Deletes one replica (`name`: its name on the volume); true once the volume no longer has it. */
+export async function deleteReplica(m: Master, volume: string, name: string): Promise<boolean> {
   if (!m.volumes.isUp(volume)) return false;
   try {
-    return await m.client.delete(volume, key);
+    return await m.client.delete(volume, name);
   } catch (e) {
     m.volumes.markDown(volume, (e as Error).message);
     return false;
@@ -30,12 +31,14 @@ export async function deleteReplica(m: Master, volume: string, key: string): Pro
  * Removes a key: the record claimed as deleting (durably, before any replica goes; a
  * record already deleting, abandoned by a stopped master, is taken over the same way),
  * every replica deleted, the record dropped. Returns the volumes still owing a delete
- * (orphans), or undefined if the record had changed (another operation won: nothing done).
+ * (orphans, under the record's stored name), or undefined if the record had changed
+ * (another operation won: nothing done).
  */
 export async function purge(m: Master, key: string, record: KeyRecord): Promise<string[] | undefined> {
   const deleting = await m.index.setState(key, record, "deleting");
   if (!deleting) return undefined;
-  const done = await Promise.all(record.volumes.map((v) => deleteReplica(m, v, key)));
+  const name = storedName(key, record);
+  const done = await Promise.all(record.volumes.map((v) => deleteReplica(m, v, name)));
   const owed = record.volumes.filter((_, i) => !done[i]);
   // Only another master's janitor, finding this master's lease run out, can have taken it since.
   return (await m.index.drop(key, deleting, owed)) ? owed : undefined;
@@ -49,7 +52,7 @@ export async function copyTo(m: Master, target: string, key: string, record: Key
   const why: string[] = [];
   for (const from of sources) {
     if (m.volumes.get(from)?.up === false) continue; // listed and down
-    const err = await m.client.pull(target, key, from, record.size, record.md5);
+    const err = await m.client.pull(target, storedName(key, record), from, record.size, record.md5);
     if (!err) return "";
     why.push(err);
   }
@@ -65,14 +68,14 @@ export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes
   return m.index.relocate(key, record, volumes, dropped.filter((v) => known(m, v)));
 }
 
-/** Deletes replicas recorded as orphans; those that cannot go now stay for the janitor. */
-export async function dropReplicas(m: Master, key: string, volumes: string[]): Promise<void> {
+/** Deletes replicas recorded as orphans (`name`: their name on the volumes); those that cannot go now stay for the janitor. */
+export async function dropReplicas(m: Master, name: string, volumes: string[]): Promise<void> {
   for (const volume of volumes) {
     if (known(m, volume)) {
-      if (await deleteReplica(m, volume, key)) await m.index.forgetOrphan({ volume, key });
+      if (await deleteReplica(m, volume, name)) await m.index.forgetOrphan({ volume, key: name });
       continue;
     }
     // A removed volume: delete its copy if it still answers (best effort, it is leaving anyway).
-    await m.client.delete(volume, key, true).catch(() => {});
+    await m.client.delete(volume, name, true).catch(() => {});
   }
 }

@@ -8,7 +8,6 @@
  * Content-MD5 is checked against that md5. A second hash in the master would only see
  * the same bytes the volumes were sent.
  */
-import { TooLarge } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
 import { EarlyAnswer, Stalled, type Upload } from "./upload.ts";
 
@@ -66,7 +65,8 @@ export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target
       try {
         next = await source.next();
       } catch (e) {
-        if (e instanceof TooLarge) throw e;
+        // TooLarge, or what the S3 layer found wrong with the body (a bad chunk signature, checksum…).
+        if (e instanceof HttpError) throw e;
         throw new ClientAborted(`upload aborted by the client: ${(e as Error).message}`);
       }
       if (next.done) break;

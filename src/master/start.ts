@@ -16,6 +16,7 @@ import { VolumeClient } from "./volume-client.ts";
 import { registerMasterMetrics } from "./status/metrics.ts";
 import { newMasterStats } from "./status/stats.ts";
 import { VolumeSet } from "./volumes.ts";
+import { startS3 } from "../s3/start.ts";
 
 export interface MasterOptions {
   volumes: string[];
@@ -38,6 +39,8 @@ export interface MasterOptions {
   maxSize?: number;
   /** See ServeOptions.idleTimeoutMs; default 60 s. */
   idleTimeoutMs?: number;
+  /** Serve the S3 API too (src/s3/), on its own port; `show`: print the secret key on the start line (it was generated). */
+  s3?: { port: number; accessKey: string; secretKey: string; uploadTtlMs?: number; show?: boolean };
 }
 
 const log = logger("master");
@@ -58,14 +61,18 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   stats.traffic.start();
   const listener = await runtime.serve(masterApp(m, o.verbose), o);
   const url = urlOf(o.hostname, listener.port);
+  const s3 = o.s3 && (await startS3(m, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
   if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for
-  announce("master", { url, db: index.location, volumes: o.volumes.join(","), replicas: o.replicas, runtime: runtime.name });
+  const s3Fields = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey, ...(o.s3!.show ? { "s3-secret-key": o.s3!.secretKey } : {}) } : {};
+  announce("master", { url, db: index.location, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, runtime: runtime.name });
   const down = volumes.all.filter((v) => !v.up).map((v) => v.name);
   if (down.length) log.warn(`volumes not answering yet: ${down.join(",")}`, { volumes: down.join(",") });
   return {
     url,
     port: listener.port,
+    s3: s3?.url,
     async close() {
+      await s3?.close();
       await listener.close();
       // A handler may still be cleaning up after a client that hung up: let it finish.
       await m.locks.idle(10_000);

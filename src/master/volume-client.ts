@@ -63,9 +63,12 @@ export class VolumeClient {
     return this.secret ? signUrl(this.secret, method, url, this.ttlSeconds) : url;
   }
 
-  /** Where a client is redirected to read `key` (GET or HEAD). */
-  readUrl(volume: string, key: string): string {
-    return this.url(volume, key);
+  /**
+   * Where a client is redirected to read the value stored as `name` (GET or HEAD);
+   * `type`: the Content-Type the volume is to answer with (S3 clients set one).
+   */
+  readUrl(volume: string, name: string, type?: string): string {
+    return this.url(volume, name, "GET", type ? { "response-content-type": type } : {});
   }
 
   /** Starts a streamed PUT of a replica; see upload.ts. */
@@ -103,6 +106,20 @@ export class VolumeClient {
     } catch (e) {
       return `${from}→${target}: ${(e as Error).message}`;
     }
+  }
+
+  /**
+   * Has `volume` store under `name` the values `parts` one after the other, each read
+   * from its own copy or pulled from one of the part's volumes (volume/assemble.ts).
+   * The volume's answer: 201 with {"size","md5"}, else why not.
+   */
+  assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[]): Promise<{ status: number; body: string }> {
+    const body = Buffer.from(JSON.stringify({ parts }));
+    const bytes = parts.reduce((n, p) => n + p.size, 0);
+    const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
+    // The answer comes once the whole value is written and fsynced.
+    const call = upload(this.url(volume, `/_kvdb/assemble${name}`, "PUT"), headers, this.timeoutMs + bytes / COPY_RATE);
+    return call.write(body).then(() => call.end());
   }
 
   /** Re-hashes the replica on its volume (`size`: what the index expects, for the deadline). */

@@ -3,9 +3,10 @@
  * PostgreSQL, offline (the master stopped: its LevelDB has one owner, and the target
  * must have no master running). Every record and every orphan is copied as it is
  * (writes or deletes a crash left in flight too: the masters' janitors finish them),
- * then both indexes are read again side by side and compared key for key.
+ * then both indexes are read again side by side and compared key for key. The small
+ * tables (S3's buckets and uploads) are copied entry by entry and compared too.
  */
-import type { Index, KeyRecord, Orphan } from "../master/index/index.ts";
+import type { Index, KeyRecord, Orphan, Table } from "../master/index/index.ts";
 import { indexKind, openIndex } from "../master/index/open.ts";
 import { barLine, Bar } from "./progress.ts";
 
@@ -19,7 +20,20 @@ const SHOW_EVERY = 500;
 
 /** What must be the same on both sides (the version restarts at 1). */
 const same = (a: KeyRecord, b: KeyRecord) =>
-  a.state === b.state && a.size === b.size && a.md5 === b.md5 && a.time === b.time && a.volumes.join(",") === b.volumes.join(",");
+  a.state === b.state &&
+  a.size === b.size &&
+  a.md5 === b.md5 &&
+  a.time === b.time &&
+  a.volumes.join(",") === b.volumes.join(",") &&
+  a.blob === b.blob &&
+  a.type === b.type &&
+  a.etag === b.etag &&
+  JSON.stringify(a.meta ?? null) === JSON.stringify(b.meta ?? null);
+
+const TABLES: Table[] = ["buckets", "uploads"];
+
+/** A table entry as text to compare: jsonb does not keep the order of an object's names, so they are sorted on both sides. */
+const entryText = ([id, value]: [string, unknown]) => `${id} ${JSON.stringify(value, (_, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v))}`;
 
 /** Walks two ordered streams in step; the first difference, or "" if they hold the same. */
 async function compare<T>(a: AsyncIterable<T>, b: AsyncIterable<T>, equal: (x: T, y: T) => boolean, name: (x: T) => string): Promise<string> {
@@ -59,12 +73,23 @@ export async function migrateIndex(o: { from: string; to: string }, out: (line: 
       orphans++;
     }
     await writer.finish();
+    let entries = 0;
+    for (const table of TABLES) {
+      for await (const [id, value] of from.entries<object>(table)) {
+        await to.putEntry(table, id, value);
+        entries++;
+      }
+    }
     bar.clear();
     const records = await compare(from.scan(), to.scan(), ([ka, a], [kb, b]) => ka === kb && same(a, b), ([k, r]) => `${k} ${JSON.stringify(r)}`);
     const owed = await compare<Orphan>(from.orphans(), to.orphans(), (a, b) => a.volume === b.volume && a.key === b.key, (x) => `orphan ${x.key} on ${x.volume}`);
-    if (records || owed) throw new Error(`migrate-index: the copy does not match: ${records || owed}`);
+    let tables = "";
+    for (const table of TABLES) {
+      tables ||= await compare(from.entries<unknown>(table), to.entries<unknown>(table), (a, b) => entryText(a) === entryText(b), (x) => `${table} ${entryText(x)}`);
+    }
+    if (records || owed || tables) throw new Error(`migrate-index: the copy does not match: ${records || owed || tables}`);
     const seconds = (performance.now() - t0) / 1000;
-    out(`migrate-index: ${keys} keys and ${orphans} orphans copied from ${o.from} to ${to.location} and checked key for key in ${seconds.toFixed(1)} s`);
+    out(`migrate-index: ${keys} keys and ${orphans} orphans${entries ? ` (and ${entries} S3 bucket and upload entries)` : ""} copied from ${o.from} to ${to.location} and checked key for key in ${seconds.toFixed(1)} s`);
     return { keys, orphans, seconds };
   } finally {
     bar.clear();

@@ -5,17 +5,19 @@
  *   DELETE /key        204, or 404 if absent
  *   GET /_kvdb/health  {"total","free","count","runtime","version"}; with ?counters also {"fsyncs","held"} (counters.ts)
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
+ *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble)
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, limited, overLimit, TooLarge } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
-import { parseKey } from "../keys/keys.ts";
+import { parseStoredName } from "../keys/names.ts";
 import { rawPath, requestBody } from "../http/request.ts";
 import { runtime } from "../runtime/mod.ts";
 import { requireSignature } from "../http/auth.ts";
 import type { VolumeCounters } from "./counters.ts";
 import type { Store } from "./store.ts";
 import { readValue } from "./read.ts";
+import { assembleRoutes } from "./assemble.ts";
 import { copyRoutes } from "./copy.ts";
 import { VERSION } from "../version.ts";
 
@@ -35,8 +37,10 @@ export interface VolumeDeps {
 
 class BadUpload extends Error {}
 
+const NO_BYTES: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
+
 function keyOf(c: Context): string | Response {
-  const parsed = parseKey(rawPath(c));
+  const parsed = parseStoredName(rawPath(c));
   return "error" in parsed ? fail(c, 400, parsed.error) : parsed.key;
 }
 
@@ -65,6 +69,7 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
   });
 
   copyRoutes(app, { store, secret }); // POST /_kvdb/pull/<key>, GET /_kvdb/check/<key>
+  assembleRoutes(app, { store, secret }); // PUT /_kvdb/assemble/<name>
 
   app.get("*", (c) => {
     const key = keyOf(c);
@@ -83,7 +88,8 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
       c.header("connection", "close"); // the unread body must not hold up the answer or poison a reused connection
       return fail(c, 507, "not enough free space on this volume");
     }
-    const body = requestBody(c);
+    // A runtime may give no body for Content-Length: 0 (an empty S3 object).
+    const body = requestBody(c) ?? (declared.kind === "length" && declared.bytes === 0 ? NO_BYTES : null);
     if (!body) return fail(c, 411, "empty body");
     const length = declared.kind === "length" ? declared.bytes : undefined;
     try {

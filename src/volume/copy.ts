@@ -14,22 +14,24 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { fail } from "../http/errors.ts";
-import { keyPath, parseKey } from "../keys/keys.ts";
+import { keyPath } from "../keys/keys.ts";
+import { parseStoredName } from "../keys/names.ts";
 import { runtime } from "../runtime/mod.ts";
 import { rawPath } from "../http/request.ts";
 import { signUrl } from "../http/signing.ts";
 import type { Entry } from "./catalog.ts";
+import type { Written } from "./receive.ts";
 import type { Store } from "./store.ts";
 
 /** A source that sends nothing for this long fails the pull. */
-const STALL_MS = 30_000;
+export const STALL_MS = 30_000;
 
-class Mismatch extends Error {}
+export class Mismatch extends Error {}
 
 /** Chunks of a web stream, failing if the next chunk takes longer than `stallMs`. */
-async function* watched(body: ReadableStream<Uint8Array>, stallMs: number): AsyncGenerator<Uint8Array> {
+export async function* watched(body: ReadableStream<Uint8Array>, stallMs: number): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
     for (;;) {
@@ -50,12 +52,44 @@ async function* watched(body: ReadableStream<Uint8Array>, stallMs: number): Asyn
   }
 }
 
-function keyAfter(rawPath: string, prefix: string): { key: string } | { error: string } {
-  return parseKey(rawPath.slice(prefix.length));
+/** GET of a value from another volume, signed with the cluster's secret: the answer, its body streaming. */
+export function getFrom(from: string, name: string, secret: string | undefined): Promise<Response> {
+  const plain = `http://${from}${keyPath(name)}`;
+  return runtime.call(secret ? signUrl(secret, "GET", plain, 300) : plain, { timeoutMs: STALL_MS });
+}
+
+/**
+ * Stores bytes that came from other volumes under `name` (`length` bytes, if known;
+ * store.ts: inline or a file) and answers as a PUT does:
+ * 201 {"size","md5"}; 409 if `check` found them not what was asked for, 507 if the
+ * disk is full, 502 if reading them failed (`what`: where they came from). Nothing is
+ * stored on any failure.
+ */
+export async function keep(
+  c: Context,
+  store: Store,
+  name: string,
+  body: AsyncIterable<Uint8Array>,
+  length: number | undefined,
+  what: string,
+  check: (w: Written) => void,
+): Promise<Response> {
+  try {
+    const written = await store.put(name, body, length, check);
+    return c.json(written, 201);
+  } catch (e) {
+    if (e instanceof Mismatch) return fail(c, 409, `nothing stored: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === "ENOSPC") return fail(c, 507, "volume disk full");
+    return fail(c, 502, `${what} failed: ${(e as Error).message}`);
+  }
+}
+
+export function keyAfter(rawPath: string, prefix: string): { key: string } | { error: string } {
+  return parseStoredName(rawPath.slice(prefix.length));
 }
 
 /** A value's bytes as stored, to re-hash: its inline bytes, or its file in 1 MiB reads. ENOENT if missing. */
-function stored(store: Store, key: string, entry: Entry | null): Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
+export function stored(store: Store, key: string, entry: Entry | null): Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
   if (!entry?.inline) return createReadStream(store.blobs.path(key), { highWaterMark: 1 << 20 });
   const bytes = store.catalog.bytesOf(key);
   if (!bytes) throw Object.assign(new Error("inline bytes missing"), { code: "ENOENT" });
@@ -71,10 +105,9 @@ export function copyRoutes(app: Hono, { store, secret }: { store: Store; secret?
     if (!/^[^\s/:?#@]+:\d{1,5}$/.test(from)) return fail(c, 400, "from must be host:port of the source volume");
     const wantSize = c.req.query("size") === undefined ? undefined : Number(c.req.query("size"));
     const wantMd5 = c.req.query("md5");
-    const plain = `http://${from}${keyPath(key)}`;
     let res: Response;
     try {
-      res = await runtime.call(secret ? signUrl(secret, "GET", plain, 300) : plain, { timeoutMs: STALL_MS });
+      res = await getFrom(from, key, secret);
     } catch (e) {
       return fail(c, 502, `source ${from}: ${(e as Error).message}`);
     }
@@ -87,18 +120,11 @@ export function copyRoutes(app: Hono, { store, secret }: { store: Store; secret?
       await res.body.cancel();
       return fail(c, 507, "not enough free space on this volume");
     }
-    try {
-      const written = await store.put(key, watched(res.body, STALL_MS), Number.isFinite(length) ? length : undefined, (w) => {
-        if (wantSize !== undefined && w.size !== wantSize) throw new Mismatch(`copied ${w.size} bytes, expected ${wantSize}`);
-        if (wantMd5 && w.md5 !== wantMd5) throw new Mismatch(`copied md5 ${w.md5}, expected ${wantMd5}`);
-        if (Number.isFinite(length) && w.size !== length) throw new Mismatch(`source sent ${w.size} of ${length} bytes`);
-      });
-      return c.json(written, 201);
-    } catch (e) {
-      if (e instanceof Mismatch) return fail(c, 409, `nothing stored: ${e.message}`);
-      if ((e as NodeJS.ErrnoException).code === "ENOSPC") return fail(c, 507, "volume disk full");
-      return fail(c, 502, `copy from ${from} failed: ${(e as Error).message}`);
-    }
+    return keep(c, store, key, watched(res.body, STALL_MS), Number.isFinite(length) ? length : undefined, `copy from ${from}`, (w) => {
+      if (wantSize !== undefined && w.size !== wantSize) throw new Mismatch(`copied ${w.size} bytes, expected ${wantSize}`);
+      if (wantMd5 && w.md5 !== wantMd5) throw new Mismatch(`copied md5 ${w.md5}, expected ${wantMd5}`);
+      if (Number.isFinite(length) && w.size !== length) throw new Mismatch(`source sent ${w.size} of ${length} bytes`);
+    });
   });
 
   app.get("/_kvdb/check/*", async (c) => {

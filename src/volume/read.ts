@@ -34,7 +34,8 @@ export function readValue(c: Context, store: Store, key: string): Response {
   const headers: Record<string, string> = {
     "accept-ranges": "bytes",
     etag,
-    "content-type": "application/octet-stream",
+    // The master names the value's Content-Type in the URLs it hands out (S3 clients set one).
+    "content-type": c.req.query("response-content-type") ?? "application/octet-stream",
     "last-modified": new Date(entry.time).toUTCString(),
   };
   if (matchesEtag(c.req.header("if-none-match"), etag)) return send(c, 304, headers, null);

@@ -9,6 +9,11 @@
  *                           └──setState(deleting)──╲───────────────┘──▶ deleting ──drop──▶ (absent)
  *                                                   relocate (replicas moved, state kept)
  *
+ * An S3 write (src/master/versions.ts) creates a record under a version name of the key
+ * (keys/names.ts), and replace then makes it the key's live record in one step: the
+ * version's record goes, the key's record is set (whatever state it had), with `blob`
+ * naming the replicas.
+ *
  * Every record carries a version, bumped by every change, and every change is a
  * compare-and-set on it: it applies only if the stored record still has the version
  * the caller read, and otherwise changes nothing and resolves to undefined (false for
@@ -30,6 +35,14 @@ export interface KeyRecord {
   md5: string;
   /** When the value was written, ms since the epoch. */
   time: number;
+  /** The name of the replicas on the volumes when it is not the key: an S3 write's version name (keys/names.ts). */
+  blob?: string;
+  /** Content-Type, as an S3 client gave it. */
+  type?: string;
+  /** S3 user metadata (x-amz-meta-*): names lower-case, without the prefix. */
+  meta?: Record<string, string>;
+  /** The S3 ETag when it is not the md5: a multipart upload's (md5 of the parts' md5s, "-N"). */
+  etag?: string;
   /** Bumped by every change; the compare-and-set token of the verbs below. */
   version: number;
   /**
@@ -46,8 +59,12 @@ export type NewRecord = Omit<KeyRecord, "version" | "busy">;
 /** A replica owed a delete. */
 export interface Orphan {
   volume: string;
+  /** The replica's name on that volume: its record's `blob`, else its key. */
   key: string;
 }
+
+/** Small documents kept beside the records, each table keyed by its own ids: S3's buckets and multipart uploads. */
+export type Table = "buckets" | "uploads";
 
 /** A long job as every master sharing the index sees it (jobs/job.ts has the whole of it). */
 export interface JobRecord {
@@ -111,8 +128,25 @@ export interface Index {
   claim(key: string, current: KeyRecord): Promise<KeyRecord | undefined>;
   /** Moves a settled record to `volumes` (each holding the value durably); the replicas on `owed` become orphans. */
   relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined>;
-  /** The key is gone; replicas on `owed` volumes become orphans. */
+  /** The key is gone; replicas on `owed` volumes (named as the record names them: its `blob`, else the key) become orphans. */
   drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean>;
+  /**
+   * One durable step, a compare-and-set on two records: `live` (its replicas written
+   * under the in-flight record `staged.key`, created by create) becomes the key's record
+   * if the key still has `current` (undefined: no record) and the staged record still
+   * has `staged.record`'s version; the staged record goes, and the `owed` replicas (the
+   * value replaced) become orphans. Otherwise nothing changes and it resolves to undefined.
+   */
+  replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined>;
+
+  /** An entry of a table. */
+  entry<T>(table: Table, id: string): Sync<T | undefined>;
+  /** Writes an entry, durably. */
+  putEntry(table: Table, id: string, value: object): Promise<void>;
+  /** Deletes an entry, durably (nothing if absent). */
+  deleteEntry(table: Table, id: string): Promise<void>;
+  /** Entries in id order (bytes of the UTF-8 id) from `gte`, streamed; close the iterator to stop early. */
+  entries<T>(table: Table, gte?: string): AsyncIterableIterator<[string, T]>;
 
   /**
    * Keys whose operation may have been abandoned: owned by a master that stopped, or

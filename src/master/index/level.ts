@@ -3,19 +3,22 @@
  * Three sublevels:
  *   keys     key → KeyRecord
  *   pending  keys whose write or delete is in flight (index.ts: a restart finishes or undoes them)
- *   orphans  "volume key" → time: a replica still to be deleted (its volume was down)
+ *   orphans  "volume name" → time: a replica still to be deleted (its volume was down)
+ * and one sublevel per Table (buckets, uploads): id → JSON.
  * A state change that spans sublevels is one atomic batch. The sublevels are private:
  * every change goes through the verbs of Index. Compare-and-set is in-process: the
  * one master's key locks already serialise changes of a key, and the version check
  * here keeps the contract the shared store keeps (postgres.ts).
  */
 import { ClassicLevel } from "classic-level";
-import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State, Table } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
 import { groupByKey } from "./staging.ts";
 
 /** Volume names never contain a space; keys may, so the volume comes first. */
 const orphanId = ({ volume, key }: Orphan) => `${volume} ${key}`;
+/** The name of a record's replicas on the volumes. */
+const nameOf = (key: string, record: Pick<KeyRecord, "blob">) => record.blob ?? key;
 
 /** Rebuild's staging ids: "key \0 volume#" sorts a key's replicas together (keys never hold NUL). */
 const SEP = "\0";
@@ -26,11 +29,26 @@ const BATCH = 1000;
 
 type Batch = ReturnType<ClassicLevel<string, string>["batch"]>;
 
+interface Sublevel<V> {
+  iterator(o: { gte: string }): { next(): Promise<[string, V] | undefined>; close(): Promise<void> };
+}
+
+/** A sublevel's entries in key order from `gte`, the iterator closed however the loop ends. */
+async function* iterate<V>(sublevel: Sublevel<V>, gte: string): AsyncGenerator<[string, V]> {
+  const it = sublevel.iterator({ gte });
+  try {
+    for (let entry = await it.next(); entry; entry = await it.next()) yield entry;
+  } finally {
+    await it.close();
+  }
+}
+
 export class LevelIndex implements Index {
   private readonly db: ClassicLevel<string, string>;
   private readonly keys;
   private readonly pending;
   private readonly orphanIds;
+  private readonly tables;
   /** Versions of keys whose batch is being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
   readonly jobs = new MemoryJobs();
@@ -40,12 +58,14 @@ export class LevelIndex implements Index {
     this.keys = this.db.sublevel<string, KeyRecord>("keys", { valueEncoding: "json" });
     this.pending = this.db.sublevel<string, string>("pending", {});
     this.orphanIds = this.db.sublevel<string, string>("orphans", {});
+    const table = (name: Table) => this.db.sublevel<string, object>(name, { valueEncoding: "json" });
+    this.tables = { buckets: table("buckets"), uploads: table("uploads") };
   }
 
   async open(): Promise<void> {
     await this.db.open();
     // Sublevels finish opening a tick after their parent; getSync refuses until they have.
-    await Promise.all([this.keys.open(), this.pending.open(), this.orphanIds.open()]);
+    await Promise.all([this.keys, this.pending, this.orphanIds, ...Object.values(this.tables)].map((s) => s.open()));
   }
 
   close(): Promise<void> {
@@ -109,7 +129,7 @@ export class LevelIndex implements Index {
   async commit(key: string, current: KeyRecord, live: NewRecord): Promise<KeyRecord | undefined> {
     const next = { ...live, version: current.version + 1 };
     const ok = await this.cas(key, current.version, next.version, true, (b) =>
-      this.forgive(this.put(b, key, next).del(key, { sublevel: this.pending }), key, next.volumes),
+      this.forgive(this.put(b, key, next).del(key, { sublevel: this.pending }), nameOf(key, next), next.volumes),
     );
     return ok ? next : undefined;
   }
@@ -126,12 +146,47 @@ export class LevelIndex implements Index {
 
   async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined> {
     const next = { ...current, volumes, version: current.version + 1 };
-    const ok = await this.cas(key, current.version, next.version, true, (b) => this.owe(this.forgive(this.put(b, key, next), key, volumes), key, owed));
+    const ok = await this.cas(key, current.version, next.version, true, (b) => this.owe(this.forgive(this.put(b, key, next), nameOf(key, next), volumes), nameOf(key, next), owed));
     return ok ? next : undefined;
   }
 
   drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
-    return this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), key, owed));
+    return this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), nameOf(key, current), owed));
+  }
+
+  async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined> {
+    const expected = current?.version ?? null;
+    if (this.versionNow(key) !== expected || this.versionNow(staged.key) !== staged.record.version) return undefined;
+    const next = { ...live, version: (current?.version ?? 0) + 1 };
+    this.changing.set(key, next.version);
+    this.changing.set(staged.key, null);
+    try {
+      const batch = this.put(this.db.batch(), key, next).del(key, { sublevel: this.pending });
+      batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
+      this.forgive(batch, nameOf(key, next), next.volumes);
+      for (const orphan of owed) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
+      await batch.write({ sync: true });
+    } finally {
+      if (this.changing.get(key) === next.version) this.changing.delete(key);
+      if (this.changing.get(staged.key) === null) this.changing.delete(staged.key);
+    }
+    return next;
+  }
+
+  entry<T>(table: Table, id: string): T | undefined {
+    return this.tables[table].getSync(id) as T | undefined;
+  }
+
+  putEntry(table: Table, id: string, value: object): Promise<void> {
+    return this.db.batch().put(id, value, { sublevel: this.tables[table] }).write({ sync: true });
+  }
+
+  deleteEntry(table: Table, id: string): Promise<void> {
+    return this.db.batch().del(id, { sublevel: this.tables[table] }).write({ sync: true });
+  }
+
+  entries<T>(table: Table, gte = ""): AsyncGenerator<[string, T]> {
+    return iterate(this.tables[table] as unknown as Sublevel<T>, gte);
   }
 
   abandoned(): AsyncIterable<string> {
@@ -153,13 +208,8 @@ export class LevelIndex implements Index {
     return this.orphanIds.del(orphanId(orphan));
   }
 
-  async *scan(gte = ""): AsyncGenerator<[string, KeyRecord]> {
-    const it = this.keys.iterator({ gte });
-    try {
-      for (let entry = await it.next(); entry; entry = await it.next()) yield entry;
-    } finally {
-      await it.close();
-    }
+  scan(gte = ""): AsyncGenerator<[string, KeyRecord]> {
+    return iterate<KeyRecord>(this.keys, gte);
   }
 
   async count(): Promise<number> {

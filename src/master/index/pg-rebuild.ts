@@ -61,6 +61,11 @@ export async function pgRebuild(sql: Sql, owner: string): Promise<RebuildWriter>
         written: r.time,
         version: 1,
         owner: r.state === "writing" || r.state === "deleting" ? owner : null,
+        // The S3 fields (index.ts), null when absent: every row has the same columns.
+        blob: r.blob === undefined ? null : keyBytes(r.blob),
+        type: r.type ?? null,
+        meta: r.meta ? JSON.stringify(r.meta) : null, // text, cast to jsonb by the server
+        etag: r.etag ?? null,
       }),
     owe: ({ volume, key }: Orphan) => orphanRow({ volume, key: keyBytes(key), since: Date.now() }),
     async finish() {

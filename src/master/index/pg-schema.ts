@@ -11,7 +11,7 @@
 import type { Sql } from "./pg-connection.ts";
 
 /** The version this kvdb writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: Record<number, string[]> = {
   1: [
@@ -34,13 +34,19 @@ const MIGRATIONS: Record<number, string[]> = {
     `CREATE UNIQUE INDEX kvdb_jobs_one_running ON kvdb_jobs (state) WHERE state = 'running'`,
     `CREATE TABLE kvdb_rebuild (key bytea NOT NULL, volume int NOT NULL, size bigint NOT NULL, md5 text NOT NULL, written bigint NOT NULL, PRIMARY KEY (key, volume))`,
   ],
+  // S3 (index.ts): a record's replica name, Content-Type, user metadata and ETag; the
+  // small tables (buckets, uploads) as JSON documents, ids as bytea for byte order.
+  2: [
+    `ALTER TABLE kvdb_keys ADD COLUMN blob bytea, ADD COLUMN type text, ADD COLUMN meta jsonb, ADD COLUMN etag text`,
+    `CREATE TABLE kvdb_entries (tbl text NOT NULL, id bytea NOT NULL, body jsonb NOT NULL, PRIMARY KEY (tbl, id))`,
+  ],
 };
 
 /** A database written by a newer kvdb. */
 export class NewerSchema extends Error {}
 
-/** Creates or migrates the schema; refuses a newer one. */
-export async function migrate(sql: Sql, where: string): Promise<void> {
+/** Creates or migrates the schema (to `target`: an older version only in tests of a migration); refuses a newer one. */
+export async function migrate(sql: Sql, where: string, target = SCHEMA_VERSION): Promise<void> {
   await sql.begin(async (tx) => {
     // Masters starting together would race to create the same tables.
     await tx`SELECT pg_advisory_xact_lock(7240917)`;
@@ -52,9 +58,9 @@ export async function migrate(sql: Sql, where: string): Promise<void> {
         `the index at ${where} has schema version ${found}, newer than this kvdb's (${SCHEMA_VERSION}): upgrade kvdb, or point it at another database`,
       );
     }
-    for (let v = found + 1; v <= SCHEMA_VERSION; v++) for (const statement of MIGRATIONS[v]) await tx.unsafe(statement);
-    if (found < SCHEMA_VERSION) {
-      await tx`INSERT INTO kvdb_meta (name, value) VALUES ('schema', ${String(SCHEMA_VERSION)})
+    for (let v = found + 1; v <= target; v++) for (const statement of MIGRATIONS[v]) await tx.unsafe(statement);
+    if (found < target) {
+      await tx`INSERT INTO kvdb_meta (name, value) VALUES ('schema', ${String(target)})
                ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
     }
   });

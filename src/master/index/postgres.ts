@@ -4,14 +4,17 @@
  * DELETE … WHERE key = $1 AND version = $2, and a create is INSERT … ON CONFLICT DO
  * NOTHING, so the database decides which of two masters' changes wins. A change that
  * touches orphans too is one statement with data-modifying CTEs (atomic, one round
- * trip). Scans page by key (keyset), so no listing holds a connection or a cursor.
+ * trip); replace, a compare-and-set on two records, is one transaction. Scans page by
+ * key (keyset), so no listing holds a connection or a cursor. The small tables are in
+ * pg-tables.ts.
  */
-import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State, Table } from "./index.ts";
 import { connect, keyBytes, PAGE, pages, redacted, run, unavailable, type Sql } from "./pg-connection.ts";
 import { PgJobs } from "./pg-jobs.ts";
 import { MasterLease, ownerAlive } from "./pg-lease.ts";
 import { pgRebuild } from "./pg-rebuild.ts";
 import { migrate, NewerSchema } from "./pg-schema.ts";
+import { PgTables } from "./pg-tables.ts";
 
 const inFlight = (state: State) => state === "writing" || state === "deleting";
 
@@ -23,11 +26,22 @@ interface Row {
   md5: string;
   written: string;
   version: string;
+  blob: Buffer | null;
+  type: string | null;
+  meta: Record<string, string> | null;
+  etag: string | null;
   busy?: boolean;
 }
 
+/** The name of a record's replicas on the volumes. */
+const nameOf = (key: string, record: Pick<KeyRecord, "blob">) => record.blob ?? key;
+
 function recordOf(r: Row): KeyRecord {
   const record: KeyRecord = { state: r.state, volumes: r.volumes, size: Number(r.size), md5: r.md5, time: Number(r.written), version: Number(r.version) };
+  if (r.blob) record.blob = r.blob.toString("utf8");
+  if (r.type !== null && r.type !== undefined) record.type = r.type;
+  if (r.meta) record.meta = r.meta;
+  if (r.etag) record.etag = r.etag;
   if (r.busy) record.busy = true;
   return record;
 }
@@ -35,6 +49,7 @@ function recordOf(r: Row): KeyRecord {
 export class PostgresIndex implements Index {
   private readonly sql: Sql;
   private readonly lease: MasterLease;
+  private readonly tables: PgTables;
   readonly jobs: PgJobs;
   readonly location: string;
 
@@ -43,6 +58,17 @@ export class PostgresIndex implements Index {
     this.location = redacted(url);
     this.lease = new MasterLease(this.sql, leaseSeconds);
     this.jobs = new PgJobs(this.sql, this.lease.id);
+    this.tables = new PgTables(this.sql);
+  }
+
+  /** The S3 columns of a record as query parameters. */
+  private s3Fields(r: NewRecord) {
+    return {
+      blob: r.blob === undefined ? null : keyBytes(r.blob),
+      type: r.type ?? null,
+      meta: r.meta ? this.sql.json(r.meta) : null,
+      etag: r.etag ?? null,
+    };
   }
 
   private get me(): string {
@@ -72,16 +98,18 @@ export class PostgresIndex implements Index {
   async get(key: string): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const [row] = await run(sql<Row[]>`
-      SELECT state, volumes, size, md5, written, version,
+      SELECT state, volumes, size, md5, written, version, blob, type, meta, etag,
              (k.owner IS NOT NULL AND k.owner <> ${this.me} AND ${ownerAlive(sql)}) AS busy
       FROM kvdb_keys k WHERE key = ${keyBytes(key)}`);
     return row && recordOf(row);
   }
 
   async create(key: string, r: NewRecord): Promise<KeyRecord | undefined> {
+    const f = this.s3Fields(r);
     const [row] = await run(this.sql`
-      INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner)
-      VALUES (${keyBytes(key)}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, ${inFlight(r.state) ? this.me : null})
+      INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag)
+      VALUES (${keyBytes(key)}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, ${inFlight(r.state) ? this.me : null},
+              ${f.blob}, ${f.type}, ${f.meta}, ${f.etag})
       ON CONFLICT (key) DO NOTHING RETURNING version`);
     return row ? { ...r, version: 1 } : undefined;
   }
@@ -89,12 +117,14 @@ export class PostgresIndex implements Index {
   async commit(key: string, current: KeyRecord, r: NewRecord): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const k = keyBytes(key);
+    const f = this.s3Fields(r);
     const [row] = await run(sql`
       WITH k AS (
         UPDATE kvdb_keys SET state = ${r.state}, volumes = ${r.volumes}::text[], size = ${r.size}, md5 = ${r.md5},
-                             written = ${r.time}, version = version + 1, owner = NULL
+                             written = ${r.time}, version = version + 1, owner = NULL,
+                             blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}
         WHERE key = ${k} AND version = ${current.version} RETURNING version),
-      forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${k} AND volume = ANY(${r.volumes}::text[]) AND EXISTS (SELECT 1 FROM k))
+      forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${keyBytes(nameOf(key, r))} AND volume = ANY(${r.volumes}::text[]) AND EXISTS (SELECT 1 FROM k))
       SELECT version FROM k`);
     return row ? { ...r, version: Number(row.version) } : undefined;
   }
@@ -116,14 +146,15 @@ export class PostgresIndex implements Index {
   async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const k = keyBytes(key);
+    const name = keyBytes(nameOf(key, current));
     const [row] = await run(sql`
       WITH k AS (
         UPDATE kvdb_keys SET volumes = ${volumes}::text[], version = version + 1, owner = NULL
         WHERE key = ${k} AND version = ${current.version} RETURNING version),
-      forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${k} AND volume = ANY(${volumes}::text[]) AND EXISTS (SELECT 1 FROM k)),
+      forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${name} AND volume = ANY(${volumes}::text[]) AND EXISTS (SELECT 1 FROM k)),
       owing AS (
         INSERT INTO kvdb_orphans (volume, key, since)
-        SELECT v, ${k}, ${Date.now()} FROM unnest(${owed}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
+        SELECT v, ${name}, ${Date.now()} FROM unnest(${owed}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
         ON CONFLICT DO NOTHING)
       SELECT version FROM k`);
     return row ? { ...current, busy: undefined, volumes, version: Number(row.version) } : undefined;
@@ -136,10 +167,64 @@ export class PostgresIndex implements Index {
       WITH k AS (DELETE FROM kvdb_keys WHERE key = ${k} AND version = ${current.version} RETURNING 1),
       owing AS (
         INSERT INTO kvdb_orphans (volume, key, since)
-        SELECT v, ${k}, ${Date.now()} FROM unnest(${owed}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
+        SELECT v, ${keyBytes(nameOf(key, current))}, ${Date.now()} FROM unnest(${owed}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
         ON CONFLICT DO NOTHING)
       SELECT count(*)::int AS n FROM k`);
     return row.n === 1;
+  }
+
+  async replace(key: string, current: KeyRecord | undefined, r: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined> {
+    const k = keyBytes(key);
+    const f = this.s3Fields(r);
+    let lost = false;
+    try {
+      const version = await run(
+        this.sql.begin(async (tx) => {
+          const [gone] = await tx`DELETE FROM kvdb_keys WHERE key = ${keyBytes(staged.key)} AND version = ${staged.record.version} RETURNING 1`;
+          const [row] = !gone
+            ? []
+            : current
+              ? await tx`
+                  UPDATE kvdb_keys SET state = ${r.state}, volumes = ${r.volumes}::text[], size = ${r.size}, md5 = ${r.md5},
+                                       written = ${r.time}, version = version + 1, owner = NULL,
+                                       blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}
+                  WHERE key = ${k} AND version = ${current.version} RETURNING version`
+              : await tx`
+                  INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag)
+                  VALUES (${k}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, NULL, ${f.blob}, ${f.type}, ${f.meta}, ${f.etag})
+                  ON CONFLICT (key) DO NOTHING RETURNING version`;
+          if (!row) {
+            lost = true;
+            throw new Error("replace lost its compare-and-set"); // rolls the staged record's delete back
+          }
+          await tx`DELETE FROM kvdb_orphans WHERE key = ${keyBytes(nameOf(key, r))} AND volume = ANY(${r.volumes}::text[])`;
+          for (const o of owed) {
+            await tx`INSERT INTO kvdb_orphans (volume, key, since) VALUES (${o.volume}, ${keyBytes(o.key)}, ${Date.now()}) ON CONFLICT DO NOTHING`;
+          }
+          return Number(row.version);
+        }),
+      );
+      return { ...r, version };
+    } catch (e) {
+      if (lost) return undefined;
+      throw e;
+    }
+  }
+
+  entry<T>(table: Table, id: string): Promise<T | undefined> {
+    return this.tables.entry<T>(table, id);
+  }
+
+  putEntry(table: Table, id: string, value: object): Promise<void> {
+    return this.tables.putEntry(table, id, value);
+  }
+
+  deleteEntry(table: Table, id: string): Promise<void> {
+    return this.tables.deleteEntry(table, id);
+  }
+
+  entries<T>(table: Table, gte?: string): AsyncGenerator<[string, T]> {
+    return this.tables.entries<T>(table, gte);
   }
 
   async *abandoned(): AsyncGenerator<string> {
@@ -175,7 +260,7 @@ export class PostgresIndex implements Index {
     const { sql } = this;
     const rows = pages<Row>((last) =>
       run(sql`
-        SELECT key, state, volumes, size, md5, written, version FROM kvdb_keys
+        SELECT key, state, volumes, size, md5, written, version, blob, type, meta, etag FROM kvdb_keys
         WHERE ${last ? sql`key > ${last.key}` : sql`key >= ${keyBytes(gte)}`} ORDER BY key LIMIT ${PAGE}`),
     );
     for await (const r of rows) yield [r.key.toString("utf8"), recordOf(r)];

@@ -10,6 +10,7 @@
  * A crash between any two steps loses nothing: before 2 the old record still holds
  * (a copy already made is simply made again), after 2 the orphans say what to delete.
  */
+import { storedName } from "../../keys/names.ts";
 import type { Master } from "../master.ts";
 import { copyTo, dropReplicas, known, switchVolumes, wanted } from "../replicas.ts";
 import { count, eachKey, problem, type Job } from "./job.ts";
@@ -52,7 +53,7 @@ export async function rebalance(m: Master, job: Job): Promise<void> {
       const dropped = record.volumes.filter((v) => !want.includes(v));
       // Lost only if this master's lease ran out and another took the key over: the copies are then strays (verify).
       if (!(await switchVolumes(m, key, claimed, want, dropped))) return busy(job, key);
-      await dropReplicas(m, key, dropped);
+      await dropReplicas(m, storedName(key, record), dropped);
       count(job, "moved");
     });
     if (!held) busy(job, key);

@@ -14,8 +14,9 @@
  *   - replicas of a key that share a zone while another zone has room (rebalance moves them).
  * ok (exit 0) only if nothing is left wrong.
  */
+import { ownerOf, storedName } from "../../keys/names.ts";
 import { spreadByZone } from "../../keys/zones.ts";
-import { sweepOrphans } from "../janitor.ts";
+import { holds, sweepOrphans } from "../janitor.ts";
 import type { KeyRecord } from "../index/index.ts";
 import type { Master } from "../master.ts";
 import { copyTo, deleteReplica, dropReplicas, purge, switchVolumes } from "../replicas.ts";
@@ -27,7 +28,7 @@ type Health = "good" | "missing" | "corrupt" | "unreachable";
 /** Re-hashes one replica on its volume and compares it with the record. */
 async function checkReplica(m: Master, volume: string, key: string, record: KeyRecord): Promise<{ health: Health; detail: string }> {
   if (!m.volumes.isUp(volume)) return { health: "unreachable", detail: `${volume} is down` };
-  const got = await m.client.check(volume, key, record.size);
+  const got = await m.client.check(volume, storedName(key, record), record.size);
   if (got.kind === "missing") return { health: "missing", detail: `${key} missing on ${volume}` };
   if (got.kind === "failed") return { health: "unreachable", detail: got.detail };
   if (got.size !== record.size || got.md5 !== record.md5) {
@@ -85,7 +86,7 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
     count(job, "marked bad", bad.length);
   }
   if (volumes.length >= m.replicas) {
-    if (bad.length) await dropReplicas(m, key, bad);
+    if (bad.length) await dropReplicas(m, storedName(key, record), bad);
     return reportCrowded(m, job, key, volumes, record.size);
   }
   if (!job.repair) {
@@ -110,27 +111,26 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
   const after = [...volumes, ...copied];
   // Switched even with nothing copied: that lets go of the claim.
   if (!(await switchVolumes(m, key, current, after, bad.filter((v) => !after.includes(v))))) return count(job, "busy");
-  await dropReplicas(m, key, bad.filter((v) => !after.includes(v)));
+  await dropReplicas(m, storedName(key, record), bad.filter((v) => !after.includes(v)));
   count(job, "repaired", copied.length);
   if (after.length < m.replicas) problem(job, `${key}: still ${after.length} of ${m.replicas} replicas`);
 }
 
 /** Values on a volume that no record points to there: abandoned writes or lost deletes. */
 async function strays(m: Master, job: Job, volume: string): Promise<void> {
-  for await (const { key } of m.client.list(volume)) {
-    const record = await m.index.get(key);
-    if (record?.volumes.includes(volume)) continue;
-    if (m.locks.has(key)) continue; // a write of it is under way
+  for await (const { key: name } of m.client.list(volume)) {
+    if (await holds(m, name, volume)) continue;
+    // A write of it (under its key, or under a version name being written) is under way.
+    if (m.locks.has(name) || m.locks.has(ownerOf(name))) continue;
     count(job, "abandoned");
     if (!job.repair) {
-      problem(job, `${key} on ${volume}: not in the index (abandoned write)`);
+      problem(job, `${name} on ${volume}: not in the index (abandoned write)`);
       continue;
     }
-    await m.locks.holdWhenFree(key, async () => {
-      const now = await m.index.get(key);
-      if (now?.volumes.includes(volume)) return;
-      if (await deleteReplica(m, volume, key)) count(job, "strays deleted");
-      else problem(job, `${key} on ${volume}: could not delete`);
+    await m.locks.holdWhenFree(ownerOf(name), async () => {
+      if (await holds(m, name, volume)) return;
+      if (await deleteReplica(m, volume, name)) count(job, "strays deleted");
+      else problem(job, `${name} on ${volume}: could not delete`);
     });
   }
 }

@@ -1,0 +1,136 @@
+/**
+ * Writing a value's replicas: the part of a write that the curl API (write.ts) and the
+ * S3 API (versions.ts) share. The body is streamed to every replica at once
+ * (replicate.ts); the value is recorded `writing` first, so a restart undoes a write
+ * that was cut short (janitor.ts), and any failure deletes what was written.
+ */
+import type { DeclaredLength } from "../http/content-length.ts";
+import { discard, limited } from "../http/content-length.ts";
+import { HttpError } from "../http/errors.ts";
+import type { KeyRecord } from "./index/index.ts";
+import { IN_FLIGHT } from "./locks.ts";
+import type { Master } from "./master.ts";
+import { purge } from "./replicas.ts";
+import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
+
+export interface Written {
+  /** The record of `name`, still `writing`: the caller commits or replaces with it. */
+  record: KeyRecord;
+  size: number;
+  md5: string;
+}
+
+/**
+ * The volumes a value of `need` bytes may go to, in the placement order of `key`;
+ * throws when fewer than `replicas` can take it: 503 when too few are up, 507 when too
+ * few of those have room. A full volume is skipped, not taken for down.
+ */
+function candidatesFor(m: Master, key: string, need: number): string[] {
+  const up = (v: string) => m.volumes.isUp(v);
+  const free = (v: string) => m.volumes.get(v)?.free ?? 0;
+  const alive = m.volumes.all.filter((v) => v.up).length;
+  if (alive < m.replicas) throw new HttpError(503, `only ${alive} of the ${m.replicas} replicas' volumes are up`);
+  const roomy = m.volumes.placement(key, (v) => up(v) && free(v) >= need);
+  if (roomy.length >= m.replicas) return roomy;
+  const most = Math.max(0, ...m.volumes.all.filter((v) => v.up && !roomy.includes(v.name)).map((v) => v.free));
+  throw new HttpError(507, `nothing stored: ${need} bytes fit on ${roomy.length} of the ${m.replicas} volumes needed (the most free on any other is ${most} bytes)`);
+}
+
+/**
+ * Opens an upload of `name` to each of the first `replicas` of `candidates`. A volume
+ * that refuses the connection is marked down and the next one is tried, so a volume
+ * that died since the last health check costs no failed write.
+ */
+async function connect(m: Master, name: string, headers: Record<string, string>, candidates: string[]): Promise<Target[]> {
+  const targets: Target[] = [];
+  while (targets.length < m.replicas && candidates.length) {
+    const batch = candidates.splice(0, m.replicas - targets.length).map((volume) => ({ volume, upload: m.client.upload(volume, name, headers) }));
+    const ready = await Promise.allSettled(batch.map((t) => t.upload.ready()));
+    ready.forEach((r, i) => {
+      if (r.status === "fulfilled") return void targets.push(batch[i]);
+      m.volumes.markDown(batch[i].volume, String(r.reason));
+      batch[i].upload.abort(r.reason);
+    });
+  }
+  return targets;
+}
+
+/**
+ * Streams `body` to new replicas of the value stored as `name`, on the volumes where
+ * placement puts `key` (`name` is `key`, or a version name of it: keys/names.ts).
+ * Resolves once every replica holds the bytes fsynced and they agree on size and md5,
+ * and `check` (the caller's own tests of what arrived) passed. Throws an HttpError
+ * otherwise, having deleted whatever was written.
+ */
+export async function writeReplicas(
+  m: Master,
+  key: string,
+  name: string,
+  declared: DeclaredLength,
+  body: AsyncIterable<Uint8Array> | null,
+  check: (w: { size: number; md5: string }) => void = () => {},
+): Promise<Written> {
+  const headers: Record<string, string> =
+    declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
+  // A declared length goes only where it fits, decided before a byte is read; a chunked
+  // body needs some room at least.
+  const candidates = candidatesFor(m, key, declared.kind === "length" ? declared.bytes : 1);
+  const targets = await connect(m, name, headers, candidates);
+  const abort = (why: string) => {
+    for (const t of targets) t.upload.abort(new Error(why));
+  };
+  if (targets.length < m.replicas) {
+    abort("not enough volumes");
+    throw new HttpError(503, `only ${targets.length} of the ${m.replicas} replicas' volumes are up`);
+  }
+  const volumes = targets.map((t) => t.volume);
+  // The database decides between masters writing the same name at once: one create wins.
+  const leaseHeld = m.index.leaseCheck();
+  const record = await m.index.create(name, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
+  if (!record) {
+    abort("another write of the key won");
+    throw new HttpError(409, IN_FLIGHT);
+  }
+
+  try {
+    if (!body) throw new ClientAborted("no body");
+    // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
+    const { size, md5 } = await replicate(limited(body, m.maxSize), targets, leaseHeld);
+    if (declared.kind === "length" && size !== declared.bytes) {
+      throw new ClientAborted(`body ended after ${size} of ${declared.bytes} bytes`);
+    }
+    check({ size, md5 });
+    return { record, size, md5 };
+  } catch (e) {
+    // If the index cannot be reached now, the janitor finishes the cleanup later.
+    await purge(m, name, record).catch(() => {});
+    if (e instanceof VolumeFailed) {
+      if (body) await discard(body); // the client may still be sending
+      throw await replicaFailed(m, e, declared.kind === "length" ? declared.bytes : e.sent);
+    }
+    if (e instanceof HttpError) throw Object.assign(e, { message: `nothing stored: ${e.message}` });
+    throw e;
+  }
+}
+
+/**
+ * What a volume's failure answers the client. One that broke off without an answer is
+ * checked at once: a volume that ran out of space mid-body may cut the connection
+ * before its 507 is read, yet it still serves reads and small writes, so it stays up
+ * and the client gets 507. Otherwise (it stalled, or stored the wrong bytes) it is
+ * marked down until its next health check, so the next writes go elsewhere; a stall
+ * is not re-checked first (a full disk answers at once, and an overloaded volume
+ * should shed writes without being asked again).
+ */
+async function replicaFailed(m: Master, e: VolumeFailed, need: number): Promise<HttpError> {
+  m.stats.replicaWriteFailures.inc({ volume: e.volume });
+  const failed = new HttpError(e.status, `nothing stored: ${e.message}`);
+  if (e.answered !== 0) return failed;
+  if (!e.stalled) {
+    await m.volumes.recheck(e.volume);
+    const v = m.volumes.get(e.volume);
+    if (v?.up && v.free < need) return new HttpError(507, `nothing stored: volume ${e.volume} ran out of space (${v.free} bytes free)`);
+  }
+  m.volumes.markDown(e.volume, e.message);
+  return failed;
+}

@@ -1,0 +1,122 @@
+/**
+ * Values that replace others atomically (S3's PutObject, CopyObject and multipart
+ * completion). The new value is written under a fresh version name (keys/names.ts)
+ * beside the current one, then one index step (Index.replace) makes it the key's value,
+ * then the old replicas are deleted. A reader never sees a mix: a GET already streaming
+ * keeps reading the old file, the next one is sent to the new. A crash before the switch
+ * leaves the old value (the half-made version is `writing`, and the janitor deletes it);
+ * a crash after it leaves the new one (the old replicas are orphans the janitor deletes).
+ */
+import type { DeclaredLength } from "../http/content-length.ts";
+import { HttpError } from "../http/errors.ts";
+import { storedName, versionName } from "../keys/names.ts";
+import type { KeyRecord, NewRecord } from "./index/index.ts";
+import { IN_FLIGHT } from "./locks.ts";
+import type { Master } from "./master.ts";
+import { dropReplicas, purge, wanted } from "./replicas.ts";
+import { VolumeFailed } from "./replicate.ts";
+import { writeReplicas } from "./store.ts";
+
+/** What an S3 client stores with a value besides its bytes. */
+export type Fields = Pick<KeyRecord, "type" | "meta" | "etag">;
+
+/** A value the new one is made of, as the volumes hold it. */
+export interface Piece {
+  name: string;
+  size: number;
+  volumes: string[];
+}
+
+/** How long a replacing write waits for another operation on the key (a curl PUT may stream for minutes). */
+const SWITCH_WAIT_MS = 10 * 60_000;
+
+/** How many times a switch is tried while other masters keep changing the key. */
+const SWITCH_TRIES = 5;
+
+/**
+ * Stores `body` as the key's new value, replacing any current one. `check` may refuse
+ * what arrived (a checksum) before it becomes visible; nothing is stored then.
+ */
+export async function putVersion(
+  m: Master,
+  key: string,
+  declared: DeclaredLength,
+  body: AsyncIterable<Uint8Array> | null,
+  fields: Fields,
+  check?: (w: { size: number; md5: string }) => void,
+): Promise<KeyRecord> {
+  const name = versionName(key);
+  return (await m.locks.hold(name, async () => {
+    const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check);
+    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...fields });
+  }))!;
+}
+
+/**
+ * Makes the key's new value on the volumes themselves from `pieces`, one after the other
+ * (each target volume reads its own copies or pulls them: volume/assemble.ts; the
+ * master sends no byte), then switches it in as putVersion does.
+ */
+export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: Fields): Promise<KeyRecord> {
+  const volumes = wanted(m, key);
+  if (volumes.length < m.replicas) throw new HttpError(503, `only ${volumes.length} of the ${m.replicas} replicas' volumes are up`);
+  const name = versionName(key);
+  const size = pieces.reduce((n, p) => n + p.size, 0);
+  return (await m.locks.hold(name, async () => {
+    const staged = await m.index.create(name, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
+    if (!staged) throw new HttpError(409, IN_FLIGHT);
+    let md5: string;
+    try {
+      const answers = await Promise.all(volumes.map((v) => m.client.assemble(v, name, pieces).catch((e: Error) => ({ status: 0, body: e.message }))));
+      const bad = answers.findIndex((a) => a.status !== 201);
+      if (bad >= 0) throw new VolumeFailed(volumes[bad], answers[bad].status, `assembling answered ${answers[bad].status} ${answers[bad].body.trim()}`);
+      const made = answers.map((a) => JSON.parse(a.body) as { size: number; md5: string });
+      const odd = made.findIndex((w) => w.size !== size || w.md5 !== made[0].md5);
+      if (odd >= 0) throw new VolumeFailed(volumes[odd], 0, `assembled ${made[odd].size} bytes md5 ${made[odd].md5}; expected ${size} bytes md5 ${made[0].md5}`);
+      md5 = made[0].md5;
+    } catch (e) {
+      await purge(m, name, staged).catch(() => {});
+      throw e;
+    }
+    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...fields });
+  }))!;
+}
+
+/**
+ * Makes `live` (whose replicas were written under the in-flight record `name`, still
+ * `staged`) the key's value in one index step (a compare-and-set on both records:
+ * Index.replace), then deletes the old value's replicas.
+ */
+async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, live: NewRecord): Promise<KeyRecord> {
+  const refuse = async (why: string): Promise<never> => {
+    // If the index cannot be reached now, the janitor finishes the cleanup later.
+    await purge(m, name, staged).catch(() => {});
+    throw new HttpError(409, `${why}; nothing stored`);
+  };
+  let record: KeyRecord | undefined;
+  const switched = await m.locks.holdWhenFree(
+    key,
+    async () => {
+      // Another master may switch the key in between our read and our step (the
+      // compare-and-set then changes nothing): the value read again, the step is retried.
+      for (let attempt = 0; attempt < SWITCH_TRIES && !record; attempt++) {
+        const old = await m.index.get(key);
+        // Another master is writing or deleting the key (index.ts: busy).
+        if (old?.busy) return refuse("another master is changing this key");
+        const oldName = old && storedName(key, old);
+        const owed = old ? old.volumes.map((volume) => ({ volume, key: oldName! })) : [];
+        try {
+          record = await m.index.replace(key, old, live, { key: name, record: staged }, owed);
+        } catch (e) {
+          await purge(m, name, staged).catch(() => {});
+          throw e;
+        }
+        // Still holding the key: no new value can take the old one's name meanwhile.
+        if (record && old) await dropReplicas(m, oldName!, old.volumes);
+      }
+      if (!record) return refuse("the key kept changing (other masters)");
+    },
+    SWITCH_WAIT_MS,
+  );
+  return switched && record ? record : refuse("another write or delete of this key held it too long");
+}

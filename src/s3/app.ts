@@ -1,0 +1,108 @@
+/**
+ * The S3 API's Hono app, served on its own port (--s3-port), path-style:
+ * http://host:port/bucket/key. Every request is authenticated (auth.ts), then routed by
+ * method, path and subresource to one operation. What S3 has and kvdb does not
+ * (versioning, ACLs, policies, tagging, encryption…) answers NotImplemented.
+ */
+import { randomBytes } from "node:crypto";
+import { Hono } from "hono";
+import { requestLog } from "../http/log.ts";
+import { authenticate, target } from "./auth.ts";
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
+import { copyObject } from "./copy.ts";
+import { deleteObjects } from "./delete-objects.ts";
+import { renderS3Error, S3Error } from "./errors.ts";
+import { listObjectsV1, listObjectsV2 } from "./listing.ts";
+import { listParts, listUploads } from "./multipart-list.ts";
+import { abortUpload, completeUpload, createUpload, uploadPart } from "./multipart.ts";
+import { deleteObject, getObject, putObject } from "./objects.ts";
+import type { Req, S3 } from "./s3.ts";
+import { queryPairs } from "./sigv4.ts";
+
+type Operation = (s: S3, r: Req) => Promise<Response>;
+
+/** Subresources of S3 that kvdb does not have. */
+const UNSUPPORTED = new Set(
+  (
+    "acl policy policyStatus versioning versions tagging cors lifecycle encryption replication website logging notification " +
+    "object-lock publicAccessBlock ownershipControls accelerate requestPayment analytics metrics inventory intelligent-tiering " +
+    "retention legal-hold torrent restore select attributes"
+  ).split(" "),
+);
+
+/** Request headers that ask for what kvdb does not have. */
+function unsupportedHeader(header: (name: string) => string | undefined, names: string[]): string | undefined {
+  const acl = header("x-amz-acl");
+  if (acl !== undefined && acl !== "private") return "x-amz-acl";
+  return names.find((n) => /^x-amz-(server-side-encryption|grant-|object-lock-|tagging$|website-redirect-location$)/.test(n));
+}
+
+function bucketOperation(method: string, params: Map<string, string>): Operation | undefined {
+  switch (method) {
+    case "GET":
+      if (params.has("location")) return getBucketLocation;
+      if (params.has("uploads")) return listUploads;
+      return params.get("list-type") === "2" ? listObjectsV2 : listObjectsV1;
+    case "HEAD":
+      return headBucket;
+    case "PUT":
+      return createBucket;
+    case "DELETE":
+      return deleteBucket;
+    case "POST":
+      return params.has("delete") ? deleteObjects : undefined;
+  }
+}
+
+function objectOperation(method: string, params: Map<string, string>, copy: boolean): Operation | undefined {
+  switch (method) {
+    case "GET":
+      return params.has("uploadId") ? listParts : getObject;
+    case "HEAD":
+      return getObject;
+    case "PUT":
+      if (params.has("uploadId")) return copy ? undefined : uploadPart; // UploadPartCopy: not implemented
+      return copy ? copyObject : putObject;
+    case "DELETE":
+      return params.has("uploadId") ? abortUpload : deleteObject;
+    case "POST":
+      if (params.has("uploads")) return createUpload;
+      return params.has("uploadId") ? completeUpload : undefined;
+  }
+}
+
+/** The request's bucket and object key from its path, decoded. */
+function namesOf(path: string): { bucket: string; object: string } {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw new S3Error("InvalidArgument", "invalid percent-encoding or UTF-8 in the path");
+  }
+  const slash = decoded.indexOf("/", 1);
+  return slash < 0 ? { bucket: decoded.slice(1), object: "" } : { bucket: decoded.slice(1, slash), object: decoded.slice(slash + 1) };
+}
+
+export function s3App(s: S3, verbose: boolean): Hono {
+  const app = new Hono();
+  if (verbose) app.use(requestLog("s3"));
+  app.all("*", async (c) => {
+    c.header("x-amz-request-id", randomBytes(8).toString("hex").toUpperCase());
+    const payload = authenticate(c, s.creds);
+    const { bucket, object } = namesOf(target(c).path);
+    const params = new Map<string, string>();
+    for (const [name, value] of queryPairs(target(c).query).reverse()) params.set(name, value);
+    const r: Req = { c, payload, bucket, object, params };
+    const method = c.req.method;
+    const sub = [...params.keys()].find((p) => UNSUPPORTED.has(p));
+    if (sub) throw new S3Error("NotImplemented", `?${sub} is not supported by kvdb`);
+    const header = unsupportedHeader((n) => c.req.header(n), Object.keys(c.req.header()));
+    if (header && (method === "PUT" || method === "POST")) throw new S3Error("NotImplemented", `${header} is not supported by kvdb`);
+    const copy = c.req.header("x-amz-copy-source") !== undefined;
+    const operation = !bucket ? (method === "GET" ? listBuckets : undefined) : !object ? bucketOperation(method, params) : objectOperation(method, params, copy);
+    if (!operation) throw new S3Error(method === "PUT" && copy ? "NotImplemented" : "MethodNotAllowed", `${method} is not supported here`);
+    return operation(s, r);
+  });
+  app.onError(renderS3Error);
+  return app;
+}

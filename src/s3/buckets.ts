@@ -1,0 +1,61 @@
+/** ListBuckets, CreateBucket, HeadBucket, DeleteBucket (only when empty), GetBucketLocation. */
+import { abortUploadsOf } from "./multipart.ts";
+import { smallBody } from "./body.ts";
+import { S3Error } from "./errors.ts";
+import { OWNER } from "./listing.ts";
+import { isoTime } from "./metadata.ts";
+import { bucketOf, bucketPrefix, checkBucketName, requireBucket, type Bucket } from "./names.ts";
+import type { Req, S3 } from "./s3.ts";
+import { rootOf, textOf } from "./xml-read.ts";
+import { el, escapeXml, xmlAnswer } from "./xml.ts";
+
+/** Buckets are created and deleted one at a time under this lock (keys never start with a space). */
+const BUCKETS_LOCK = " buckets";
+
+export async function listBuckets(s: S3, r: Req): Promise<Response> {
+  let body = "";
+  for await (const [name, b] of s.m.index.entries<Bucket>("buckets")) body += `<Bucket>${el("Name", name)}${el("CreationDate", isoTime(b.created))}</Bucket>`;
+  return xmlAnswer(r.c, "ListAllMyBucketsResult", `${OWNER}<Buckets>${body}</Buckets>`);
+}
+
+/** Runs `fn` holding the buckets' lock (waiting for it a little). */
+async function holdingBuckets(s: S3, fn: () => Promise<void>): Promise<void> {
+  if (!(await s.m.locks.holdWhenFree(BUCKETS_LOCK, fn))) throw new S3Error("OperationAborted");
+}
+
+export async function createBucket(s: S3, r: Req): Promise<Response> {
+  checkBucketName(r.bucket);
+  const body = await smallBody(r.c, r.payload);
+  const region = body.trim() ? (textOf(rootOf(body, "CreateBucketConfiguration"), "LocationConstraint") ?? "") : "";
+  await holdingBuckets(s, async () => {
+    if (await bucketOf(s.m, r.bucket)) throw new S3Error("BucketAlreadyOwnedByYou");
+    await s.m.index.putEntry("buckets", r.bucket, { created: Date.now(), region } satisfies Bucket);
+  });
+  return r.c.body(null, 200, { location: `/${r.bucket}`, "content-length": "0" });
+}
+
+export async function headBucket(s: S3, r: Req): Promise<Response> {
+  const bucket = await requireBucket(s.m, r.bucket);
+  return r.c.body(null, 200, { "x-amz-bucket-region": bucket.region || "us-east-1" });
+}
+
+export async function getBucketLocation(s: S3, r: Req): Promise<Response> {
+  const bucket = await requireBucket(s.m, r.bucket);
+  return xmlAnswer(r.c, "LocationConstraint", escapeXml(bucket.region));
+}
+
+/** Whether any key is stored under the bucket (live or not: an unlinked key still holds bytes). */
+async function holdsKeys(s: S3, bucket: string): Promise<boolean> {
+  for await (const [key] of s.m.index.scan(bucketPrefix(bucket))) return key.startsWith(bucketPrefix(bucket));
+  return false;
+}
+
+export async function deleteBucket(s: S3, r: Req): Promise<Response> {
+  await holdingBuckets(s, async () => {
+    await requireBucket(s.m, r.bucket);
+    if (await holdsKeys(s, r.bucket)) throw new S3Error("BucketNotEmpty");
+    await abortUploadsOf(s, r.bucket);
+    await s.m.index.deleteEntry("buckets", r.bucket);
+  });
+  return r.c.body(null, 204);
+}

@@ -1,0 +1,50 @@
+/**
+ * CopyObject (PUT with x-amz-copy-source): the copy is made on the volumes, each new
+ * replica read from a replica of the source (master/versions.ts assembleVersion with
+ * one piece); no byte goes through the master. The x-amz-copy-source-if-* conditions
+ * are checked first; metadata is the source's (COPY) or the request's (REPLACE).
+ */
+import { storedName } from "../keys/names.ts";
+import { assembleVersion } from "../master/versions.ts";
+import { evaluate } from "./conditions.ts";
+import { S3Error } from "./errors.ts";
+import { etagOf, fieldsOf, isoTime } from "./metadata.ts";
+import { keyOf, requireBucket } from "./names.ts";
+import { liveRecord } from "./objects.ts";
+import type { Req, S3 } from "./s3.ts";
+import { el, xmlAnswer } from "./xml.ts";
+
+/** x-amz-copy-source: "/bucket/key" or "bucket/key", percent-encoded, perhaps with ?versionId=. */
+function sourceOf(header: string): { bucket: string; object: string } {
+  const q = header.indexOf("?");
+  if (q >= 0 && !/^versionId=(null)?$/.test(header.slice(q + 1))) throw new S3Error("NotImplemented", "versions are not supported");
+  let path: string;
+  try {
+    path = decodeURIComponent(q < 0 ? header : header.slice(0, q)).replace(/^\//, "");
+  } catch {
+    throw new S3Error("InvalidArgument", "x-amz-copy-source is not validly percent-encoded");
+  }
+  const slash = path.indexOf("/");
+  if (slash < 1 || slash === path.length - 1) throw new S3Error("InvalidArgument", "x-amz-copy-source must be bucket/key");
+  return { bucket: path.slice(0, slash), object: path.slice(slash + 1) };
+}
+
+export async function copyObject(s: S3, r: Req): Promise<Response> {
+  const { c } = r;
+  const from = sourceOf(c.req.header("x-amz-copy-source")!);
+  await requireBucket(s.m, r.bucket);
+  const key = keyOf(r.bucket, r.object);
+  const source = await liveRecord(s.m, from.bucket, from.object);
+  if (evaluate(source.record, (name) => c.req.header(`x-amz-copy-source-${name}`)) !== "ok") throw new S3Error("PreconditionFailed");
+  const directive = (c.req.header("x-amz-metadata-directive") ?? "COPY").toUpperCase();
+  if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "x-amz-metadata-directive must be COPY or REPLACE");
+  if (source.key === key && directive === "COPY") {
+    throw new S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata");
+  }
+  const { record } = source;
+  const fields = directive === "COPY" ? { type: record.type, meta: record.meta } : fieldsOf(c);
+  const piece = { name: storedName(source.key, record), size: record.size, volumes: record.volumes };
+  const copy = await assembleVersion(s.m, key, [piece], fields);
+  const body = el("LastModified", isoTime(copy.time)) + el("ETag", etagOf(copy));
+  return xmlAnswer(c, "CopyObjectResult", body);
+}

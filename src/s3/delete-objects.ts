@@ -1,0 +1,32 @@
+/** DeleteObjects (POST /bucket?delete): up to 1000 keys, each deleted on its own, each answered in the XML DeleteResult. */
+import { HttpError } from "../http/errors.ts";
+import { smallBody } from "./body.ts";
+import { S3Error } from "./errors.ts";
+import { keyOf, requireBucket } from "./names.ts";
+import { deleteKey } from "./objects.ts";
+import type { Req, S3 } from "./s3.ts";
+import { elements, rootOf, textOf } from "./xml-read.ts";
+import { el, xmlAnswer } from "./xml.ts";
+
+const MAX_KEYS = 1000;
+
+export async function deleteObjects(s: S3, r: Req): Promise<Response> {
+  await requireBucket(s.m, r.bucket);
+  const doc = rootOf(await smallBody(r.c, r.payload), "Delete");
+  const quiet = textOf(doc, "Quiet")?.trim().toLowerCase() === "true";
+  const objects = elements(doc, "Object").map((o) => textOf(o, "Key"));
+  if (!objects.length || objects.length > MAX_KEYS) throw new S3Error("MalformedXML", `from 1 to ${MAX_KEYS} <Object>s, each with a <Key>`);
+  let body = "";
+  for (const object of objects) {
+    if (object === undefined) throw new S3Error("MalformedXML", "an <Object> without a <Key>");
+    try {
+      await deleteKey(s.m, keyOf(r.bucket, object));
+      if (!quiet) body += `<Deleted>${el("Key", object)}</Deleted>`;
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      const code = e instanceof S3Error ? e.code : "InternalError";
+      body += `<Error>${el("Key", object)}${el("Code", code)}${el("Message", e.message)}</Error>`;
+    }
+  }
+  return xmlAnswer(r.c, "DeleteResult", body);
+}

@@ -1,0 +1,86 @@
+/**
+ * S3's errors: a code, a status and a message, answered as S3's XML
+ * (<Error><Code>NoSuchKey</Code>…</Error>), without a body for HEAD. Errors from the
+ * master's write path (HttpError: a volume down, a body cut short, too large) get the
+ * S3 code that says the same.
+ */
+import type { Context, ErrorHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { HttpError } from "../http/errors.ts";
+import { ClientAborted } from "../master/replicate.ts";
+import { TooLarge } from "../http/content-length.ts";
+import { el, xmlDoc } from "./xml.ts";
+
+const CODES = {
+  AccessDenied: [403, "Access Denied"],
+  AuthorizationQueryParametersError: [400, "The presigned URL's X-Amz-* parameters are not valid"],
+  BadDigest: [400, "The Content-MD5 or checksum you specified did not match what we received"],
+  BucketAlreadyOwnedByYou: [409, "Your previous request to create the named bucket succeeded and you already own it"],
+  BucketNotEmpty: [409, "The bucket you tried to delete is not empty"],
+  EntityTooLarge: [400, "Your proposed upload exceeds the maximum allowed object size"],
+  EntityTooSmall: [400, "Your proposed upload is smaller than the minimum allowed object size"],
+  IncompleteBody: [400, "You did not provide the number of bytes specified by the Content-Length HTTP header"],
+  InsufficientStorage: [507, "Not enough free space on the volumes"],
+  InternalError: [500, "We encountered an internal error. Please try again"],
+  InvalidAccessKeyId: [403, "The AWS Access Key Id you provided does not exist in our records"],
+  InvalidArgument: [400, "Invalid Argument"],
+  InvalidBucketName: [400, "The specified bucket is not valid"],
+  InvalidDigest: [400, "The Content-MD5 or checksum you specified is not valid"],
+  InvalidPart: [400, "One or more of the specified parts could not be found, or its entity tag did not match"],
+  InvalidPartOrder: [400, "The list of parts was not in ascending order"],
+  InvalidRange: [416, "The requested range is not satisfiable"],
+  InvalidRequest: [400, "Invalid Request"],
+  MalformedXML: [400, "The XML you provided was not well-formed or did not validate against our published schema"],
+  MethodNotAllowed: [405, "The specified method is not allowed against this resource"],
+  MissingContentLength: [411, "You must provide the Content-Length HTTP header"],
+  NoSuchBucket: [404, "The specified bucket does not exist"],
+  NoSuchKey: [404, "The specified key does not exist"],
+  NoSuchUpload: [404, "The specified multipart upload does not exist"],
+  NotImplemented: [501, "A header or query you provided implies functionality that is not implemented"],
+  OperationAborted: [409, "A conflicting operation is currently in progress against this resource. Please try again"],
+  PreconditionFailed: [412, "At least one of the preconditions you specified did not hold"],
+  RequestTimeTooSkewed: [403, "The difference between the request time and the current time is too large"],
+  ServiceUnavailable: [503, "Please reduce your request rate"],
+  SignatureDoesNotMatch: [403, "The request signature we calculated does not match the signature you provided"],
+  XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed"],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type S3Code = keyof typeof CODES;
+
+export class S3Error extends HttpError {
+  constructor(
+    readonly code: S3Code,
+    message: string = CODES[code][1],
+  ) {
+    super(CODES[code][0] as ContentfulStatusCode, message);
+  }
+}
+
+/** The S3 code for an error of the master's write path. */
+function codeOf(e: HttpError): S3Code {
+  if (e instanceof TooLarge) return "EntityTooLarge";
+  if (e instanceof ClientAborted) return "IncompleteBody";
+  if (e.status === 409) return "OperationAborted";
+  if (e.status === 503) return "ServiceUnavailable";
+  if (e.status === 507) return "InsufficientStorage";
+  return e.status < 500 ? "InvalidRequest" : "InternalError";
+}
+
+/** The XML error answer; `resource`: the path asked for. */
+export function errorResponse(c: Context, e: HttpError, resource: string): Response {
+  const code = e instanceof S3Error ? e.code : codeOf(e);
+  const status = e instanceof S3Error ? e.status : CODES[code][0];
+  const headers: Record<string, string> = { "content-type": "application/xml" };
+  // A 405 must say what is allowed (RFC 9110).
+  if (status === 405) headers.allow = "GET, HEAD, PUT, POST, DELETE";
+  if (c.req.method === "HEAD") return new Response(null, { status, headers });
+  const body = el("Code", code) + el("Message", e.message) + el("Resource", resource) + el("RequestId", c.res.headers.get("x-amz-request-id") ?? "");
+  return new Response(xmlDoc("Error", body, false), { status, headers });
+}
+
+/** The S3 app's onError: S3's XML for every error; anything unexpected is a logged 500. */
+export const renderS3Error: ErrorHandler = (e, c) => {
+  if (e instanceof HttpError) return errorResponse(c, e, c.req.path);
+  console.error(`s3: ${c.req.method} ${c.req.path}: ${e.stack ?? e.message}`);
+  return errorResponse(c, new S3Error("InternalError", `internal error: ${e.message}`), c.req.path);
+};

@@ -1,0 +1,138 @@
+/**
+ * Multipart uploads. An upload is an entry of the index's "uploads" table; each part
+ * is a value of its own under the internal key /_kvdb/part/<upload id>/<number>,
+ * replicated like any value (a part sent again replaces the first). Completing
+ * assembles the parts on the volumes into one plain file per replica — never in the
+ * master — which replaces the object like any S3 write (master/versions.ts); then the
+ * parts are deleted. Uploads neither completed nor aborted are removed after
+ * --s3-upload-ttl (expiry.ts).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { RESERVED_PREFIX } from "../keys/keys.ts";
+import { storedName } from "../keys/names.ts";
+import type { KeyRecord } from "../master/index/index.ts";
+import type { Master } from "../master/master.ts";
+import { purge } from "../master/replicas.ts";
+import { assembleVersion, type Fields } from "../master/versions.ts";
+import { smallBody } from "./body.ts";
+import { S3Error } from "./errors.ts";
+import { etagOf, fieldsOf } from "./metadata.ts";
+import { keyOf, requireBucket } from "./names.ts";
+import { storeBody } from "./objects.ts";
+import type { Req, S3 } from "./s3.ts";
+import { elements, rootOf, textOf } from "./xml-read.ts";
+import { el, xmlAnswer } from "./xml.ts";
+
+export interface Upload extends Fields {
+  bucket: string;
+  object: string;
+  /** ms since the epoch */
+  initiated: number;
+}
+
+export const PART_PREFIX = `${RESERVED_PREFIX}part/`;
+const MAX_PART_NUMBER = 10_000;
+/** Every part but the last must be at least this long (S3's rule). */
+const MIN_PART_SIZE = 5 << 20;
+
+/** The internal key of part `n` of an upload; numbers padded so that parts sort in order. */
+export const partKey = (id: string, n: number) => `${PART_PREFIX}${id}/${String(n).padStart(5, "0")}`;
+/** The lock an upload is held by while it completes or aborts (keys never start with a space). */
+export const uploadLock = (id: string) => ` upload ${id}`;
+
+/** The upload named by ?uploadId=, which must be of this bucket and object; NoSuchUpload otherwise. */
+export async function uploadOf(s: S3, r: Req): Promise<{ id: string; upload: Upload }> {
+  await requireBucket(s.m, r.bucket);
+  const id = r.params.get("uploadId") ?? "";
+  const upload = /^[\w-]{1,64}$/.test(id) ? await s.m.index.entry<Upload>("uploads", id) : undefined;
+  if (!upload || upload.bucket !== r.bucket || upload.object !== r.object) throw new S3Error("NoSuchUpload");
+  return { id, upload };
+}
+
+/** Every part of an upload, in order. */
+export async function* partsOf(m: Master, id: string, after = 0): AsyncGenerator<[number, KeyRecord]> {
+  const prefix = `${PART_PREFIX}${id}/`;
+  for await (const [key, record] of m.index.scan(partKey(id, after + 1))) {
+    if (!key.startsWith(prefix)) return;
+    if (record.state === "live") yield [Number(key.slice(prefix.length)), record];
+  }
+}
+
+export async function createUpload(s: S3, r: Req): Promise<Response> {
+  await requireBucket(s.m, r.bucket);
+  keyOf(r.bucket, r.object); // a name kvdb cannot store is refused now, not at the end
+  const id = randomBytes(18).toString("base64url");
+  await s.m.index.putEntry("uploads", id, { bucket: r.bucket, object: r.object, initiated: Date.now(), ...fieldsOf(r.c) } satisfies Upload);
+  return xmlAnswer(r.c, "InitiateMultipartUploadResult", el("Bucket", r.bucket) + el("Key", r.object) + el("UploadId", id));
+}
+
+export async function uploadPart(s: S3, r: Req): Promise<Response> {
+  const n = Number(r.params.get("partNumber"));
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidArgument", `partNumber must be from 1 to ${MAX_PART_NUMBER}`);
+  const { id } = await uploadOf(s, r);
+  return storeBody(s, r, partKey(id, n), {});
+}
+
+/** The parts a CompleteMultipartUpload names, as the volumes hold them; S3's errors if they are not what is stored. */
+async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: { name: string; size: number; volumes: string[] }[]; etag: string }> {
+  const listed = elements(rootOf(doc, "CompleteMultipartUpload"), "Part").map((p) => ({
+    n: Number(textOf(p, "PartNumber")),
+    etag: (textOf(p, "ETag") ?? "").trim().replace(/^"|"$/g, ""),
+  }));
+  if (!listed.length) throw new S3Error("MalformedXML", "a CompleteMultipartUpload names at least one <Part>");
+  for (const [i, { n }] of listed.entries()) {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidPart", `part number ${n} is not valid`);
+    if (i > 0 && n <= listed[i - 1].n) throw new S3Error("InvalidPartOrder");
+  }
+  const md5s: Buffer[] = [];
+  const pieces = [];
+  for (const [i, { n, etag }] of listed.entries()) {
+    const key = partKey(id, n);
+    const record = await s.m.index.get(key);
+    if (!record || record.state !== "live" || record.md5 !== etag) throw new S3Error("InvalidPart", `part ${n} with ETag ${JSON.stringify(etag)} was not uploaded`);
+    if (i < listed.length - 1 && record.size < MIN_PART_SIZE) throw new S3Error("EntityTooSmall", `part ${n} has ${record.size} bytes; every part but the last needs ${MIN_PART_SIZE}`);
+    md5s.push(Buffer.from(record.md5, "hex"));
+    pieces.push({ name: storedName(key, record), size: record.size, volumes: record.volumes });
+  }
+  return { pieces, etag: `${createHash("md5").update(Buffer.concat(md5s)).digest("hex")}-${listed.length}` };
+}
+
+export async function completeUpload(s: S3, r: Req): Promise<Response> {
+  const { id, upload } = await uploadOf(s, r);
+  const key = keyOf(r.bucket, r.object);
+  const doc = await smallBody(r.c, r.payload, 4 << 20);
+  let result: KeyRecord | undefined;
+  const held = s.m.locks.hold(uploadLock(id), async () => {
+    if (!(await s.m.index.entry("uploads", id))) throw new S3Error("NoSuchUpload");
+    const { pieces, etag } = await chosenParts(s, id, doc);
+    result = await assembleVersion(s.m, key, pieces, { type: upload.type, meta: upload.meta, etag });
+    await dropUpload(s.m, id);
+  });
+  if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
+  await held;
+  const location = `http://${r.c.req.header("host") ?? "localhost"}/${r.bucket}/${r.object}`;
+  return xmlAnswer(r.c, "CompleteMultipartUploadResult", el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etagOf(result!)));
+}
+
+/** Forgets an upload and deletes its parts. */
+export async function dropUpload(m: Master, id: string): Promise<void> {
+  await m.index.deleteEntry("uploads", id);
+  const parts: [number, KeyRecord][] = [];
+  for await (const part of partsOf(m, id)) parts.push(part);
+  for (const [n, record] of parts) await m.locks.holdWhenFree(partKey(id, n), () => purge(m, partKey(id, n), record).then(() => {}));
+}
+
+export async function abortUpload(s: S3, r: Req): Promise<Response> {
+  const { id } = await uploadOf(s, r);
+  const held = s.m.locks.hold(uploadLock(id), () => dropUpload(s.m, id));
+  if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
+  await held;
+  return r.c.body(null, 204);
+}
+
+/** Aborts every upload into a bucket (it is being deleted). */
+export async function abortUploadsOf(s: S3, bucket: string): Promise<void> {
+  const ids: string[] = [];
+  for await (const [id, u] of s.m.index.entries<Upload>("uploads")) if (u.bucket === bucket) ids.push(id);
+  for (const id of ids) await s.m.locks.hold(uploadLock(id), () => dropUpload(s.m, id));
+}

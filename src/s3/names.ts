@@ -1,0 +1,47 @@
+/**
+ * S3 names in kvdb: object k of bucket b is the kvdb key /b/k, so a value stored with
+ * curl under /photos/cat.jpg is s3://photos/cat.jpg once bucket photos exists, and the
+ * other way round. Buckets are recorded in the index (table "buckets").
+ */
+import { keyError } from "../keys/keys.ts";
+import type { Sync } from "../master/index/index.ts";
+import type { Master } from "../master/master.ts";
+import { S3Error } from "./errors.ts";
+
+export interface Bucket {
+  /** ms since the epoch */
+  created: number;
+  /** The LocationConstraint it was created with ("" for none). */
+  region: string;
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** Throws InvalidBucketName unless `name` is a bucket name S3 allows. */
+export function checkBucketName(name: string): void {
+  if (!BUCKET.test(name) || name.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(name)) {
+    throw new S3Error("InvalidBucketName", `${JSON.stringify(name)} is not a valid bucket name`);
+  }
+}
+
+export function bucketOf(m: Master, name: string): Sync<Bucket | undefined> {
+  return m.index.entry<Bucket>("buckets", name);
+}
+
+/** The bucket's record; NoSuchBucket if there is none. */
+export async function requireBucket(m: Master, name: string): Promise<Bucket> {
+  const bucket = await bucketOf(m, name);
+  if (!bucket) throw new S3Error("NoSuchBucket", `bucket ${JSON.stringify(name)} does not exist`);
+  return bucket;
+}
+
+/** The prefix of every kvdb key in the bucket. */
+export const bucketPrefix = (bucket: string) => `/${bucket}/`;
+
+/** The kvdb key of an object; InvalidArgument (or KeyTooLong's 400) if kvdb cannot store that name. */
+export function keyOf(bucket: string, object: string): string {
+  const key = `${bucketPrefix(bucket)}${object}`;
+  const error = object === "" ? "empty object key" : keyError(key);
+  if (error) throw new S3Error("InvalidArgument", `object key ${JSON.stringify(object)} cannot be stored: ${error}`);
+  return key;
+}

@@ -1,0 +1,122 @@
+/**
+ * PutObject, GetObject, HeadObject, DeleteObject. The bytes are streamed both ways:
+ * a PUT goes to every replica at once as the curl API's does, and may replace a value
+ * (atomically: master/versions.ts); a GET is proxied from a replica, never redirected
+ * (S3 clients do not follow redirects to another host).
+ */
+import { declaredMd5 } from "../http/content-md5.ts";
+import { overLimit } from "../http/content-length.ts";
+import type { KeyRecord } from "../master/index/index.ts";
+import type { Master } from "../master/master.ts";
+import { readReplica } from "../master/read.ts";
+import { purge } from "../master/replicas.ts";
+import { putVersion } from "../master/versions.ts";
+import { parseRange } from "../volume/range.ts";
+import { valueBody } from "./body.ts";
+import { evaluate } from "./conditions.ts";
+import { S3Error } from "./errors.ts";
+import { etagOf, fieldsOf, valueHeaders } from "./metadata.ts";
+import { keyOf, requireBucket } from "./names.ts";
+import type { Req, S3 } from "./s3.ts";
+
+/** How long a DELETE waits for another operation on the key to finish. */
+const DELETE_WAIT_MS = 60_000;
+
+/** Query parameters of a GET that set the answer's headers (presigned URLs use them). */
+const OVERRIDES = ["content-type", "content-language", "expires", "cache-control", "content-disposition", "content-encoding"];
+
+/** The live record of an object; NoSuchBucket or NoSuchKey if there is none. */
+export async function liveRecord(m: Master, bucket: string, object: string): Promise<{ key: string; record: KeyRecord }> {
+  await requireBucket(m, bucket);
+  const key = keyOf(bucket, object);
+  const record = await m.index.get(key);
+  if (!record || record.state !== "live") throw new S3Error("NoSuchKey", `no object ${JSON.stringify(object)} in bucket ${bucket}`);
+  return { key, record };
+}
+
+export async function putObject(s: S3, r: Req): Promise<Response> {
+  await requireBucket(s.m, r.bucket);
+  const key = keyOf(r.bucket, r.object);
+  return storeBody(s, r, key, fieldsOf(r.c));
+}
+
+/**
+ * Stores the request's body as the value of `key` (an object or a part), checked as S3
+ * checks it; answers with its ETag (and the checksum it was verified against).
+ */
+export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<typeof fieldsOf>): Promise<Response> {
+  const md5 = declaredMd5(r.c);
+  if (md5.kind === "invalid") throw new S3Error("InvalidDigest", "Content-MD5 must be the base64 of 16 bytes");
+  const { declared, body, verified } = valueBody(r.c, r.payload);
+  if (overLimit(declared, s.m.maxSize)) throw new S3Error("EntityTooLarge");
+  const record = await putVersion(s.m, key, declared, body, fields, (w) => {
+    if (md5.kind === "md5" && md5.hex !== w.md5) throw new S3Error("BadDigest", `Content-MD5 mismatch: the body's md5 is ${w.md5}`);
+  });
+  return r.c.body(null, 200, { etag: etagOf(record), "content-length": "0", ...verified });
+}
+
+/** GetObject and HeadObject. */
+export async function getObject(s: S3, r: Req): Promise<Response> {
+  const { c } = r;
+  const { key, record } = await liveRecord(s.m, r.bucket, r.object);
+  const headers = valueHeaders(record);
+  const verdict = evaluate(record, (name) => c.req.header(name));
+  if (verdict === "precondition failed") throw new S3Error("PreconditionFailed");
+  if (verdict === "not modified") return c.body(null, 304, { etag: headers.etag, "last-modified": headers["last-modified"] });
+  for (const h of OVERRIDES) {
+    const v = r.params.get(`response-${h}`);
+    if (v !== undefined) headers[h] = v;
+  }
+  const range = c.req.header("range");
+  if (c.req.method === "HEAD") return headAnswer(record, headers, range);
+  const res = await readReplica(s.m, key, record, "GET", range ? { range } : {});
+  if (!res) throw new S3Error("ServiceUnavailable", "no replica of this object answered");
+  if (res.status === 416) {
+    await res.body?.cancel();
+    throw new S3Error("InvalidRange", `bytes */${record.size}`);
+  }
+  for (const h of ["content-length", "content-range"]) {
+    const v = res.headers.get(h);
+    if (v) headers[h] = v;
+  }
+  return new Response(res.body, { status: res.status, headers });
+}
+
+/** HEAD, from the index alone (a Range is answered as GET would: 206 with Content-Range). */
+function headAnswer(record: KeyRecord, headers: Record<string, string>, range: string | undefined): Response {
+  const asked = parseRange(range, record.size);
+  if (asked.kind === "unsatisfiable") return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${record.size}` } });
+  if (asked.kind === "full") return new Response(null, { status: 200, headers: { ...headers, "content-length": String(record.size) } });
+  const length = String(asked.end - asked.start + 1);
+  return new Response(null, { status: 206, headers: { ...headers, "content-length": length, "content-range": `bytes ${asked.start}-${asked.end}/${record.size}` } });
+}
+
+/** Deletes an object (its record and every replica); true if there was one. */
+export async function deleteKey(m: Master, key: string): Promise<boolean> {
+  let existed = false;
+  let busy = false;
+  const done = await m.locks.holdWhenFree(
+    key,
+    async () => {
+      const record = await m.index.get(key);
+      if (!record || (record.state === "writing" && !record.busy)) return;
+      // Another master is changing the key (index.ts: busy), or changed it since the get.
+      if (record.busy || !(await purge(m, key, record))) {
+        busy = true;
+        return;
+      }
+      existed = record.state === "live";
+    },
+    DELETE_WAIT_MS,
+  );
+  if (busy) throw new S3Error("OperationAborted", "another master is writing or deleting this key");
+  if (!done) throw new S3Error("OperationAborted", "another write or delete of this key kept it too long");
+  return existed;
+}
+
+/** DeleteObject: 204, also when there was no such object. */
+export async function deleteObject(s: S3, r: Req): Promise<Response> {
+  await requireBucket(s.m, r.bucket);
+  await deleteKey(s.m, keyOf(r.bucket, r.object));
+  return r.c.body(null, 204);
+}

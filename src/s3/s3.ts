@@ -1,0 +1,23 @@
+/** What every S3 handler works with: the master it fronts, and the request as S3 sees it. */
+import type { Context } from "hono";
+import type { Master } from "../master/master.ts";
+import type { Credentials, Payload } from "./auth.ts";
+
+export interface S3 {
+  m: Master;
+  creds: Credentials;
+  /** Multipart uploads not completed or aborted within this are removed with their parts. */
+  uploadTtlMs: number;
+}
+
+export interface Req {
+  c: Context;
+  /** What the signature promised of the body. */
+  payload: Payload;
+  /** Empty for the service (ListBuckets). */
+  bucket: string;
+  /** The object key, decoded; empty for bucket requests. */
+  object: string;
+  /** The query's parameters, decoded (a parameter given twice: its first value). */
+  params: Map<string, string>;
+}

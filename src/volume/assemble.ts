@@ -1,0 +1,86 @@
+/**
+ * PUT /_kvdb/assemble/<name>, body {"parts":[{"name","size","volumes":["host:port",…]},…]}
+ *   stores under <name> the values named, one after the other: an S3 multipart upload
+ *   completed, or an S3 server-side copy (one part). Each part is read from this
+ *   volume's own file when it holds one, else pulled from one of its volumes (signed
+ *   GET, as copy.ts pulls), never whole in memory; each must be exactly its size. The
+ *   result is written like any value (tmp → fsync → rename, catalog) and answered as a
+ *   PUT: 201 {"size","md5"}; 409 (nothing stored) if a part is not what was announced.
+ * Internal (/_kvdb/): with a secret, only the master may ask.
+ */
+import type { Hono } from "hono";
+import { fail } from "../http/errors.ts";
+import { rawPath } from "../http/request.ts";
+import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched } from "./copy.ts";
+import type { Store } from "./store.ts";
+
+interface Part {
+  name: string;
+  size: number;
+  volumes: string[];
+}
+
+const isPart = (p: Partial<Part>): p is Part =>
+  typeof p?.name === "string" && Number.isSafeInteger(p.size) && Array.isArray(p.volumes) && p.volumes.every((v) => typeof v === "string");
+
+/** One part's bytes: this volume's own file if it has one, else the first of its volumes that answers. */
+async function* partBytes({ store, secret }: Deps, part: Part): AsyncGenerator<Uint8Array> {
+  const entry = store.catalog.get(part.name);
+  if (entry) {
+    try {
+      // Its inline bytes, or its file (store.ts).
+      for await (const chunk of stored(store, part.name, entry)) yield chunk as Uint8Array;
+      return;
+    } catch (e) {
+      // The catalog knew it but the bytes are gone: another volume's copy will do.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+  const why: string[] = [];
+  for (const from of part.volumes) {
+    try {
+      const res = await getFrom(from, part.name, secret);
+      if (res.status === 200 && res.body) return yield* watched(res.body, STALL_MS);
+      await res.body?.cancel();
+      why.push(`${from} answered ${res.status}`);
+    } catch (e) {
+      why.push(`${from}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no copy of ${part.name} could be read (${why.join("; ") || "no volume named"})`);
+}
+
+/** The parts one after the other, each checked for its size as it ends. */
+async function* concatenated(deps: Deps, parts: Part[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) {
+    let size = 0;
+    for await (const chunk of partBytes(deps, part)) {
+      size += chunk.byteLength;
+      if (size > part.size) throw new Mismatch(`${part.name} is longer than ${part.size} bytes`);
+      yield chunk;
+    }
+    if (size !== part.size) throw new Mismatch(`${part.name} has ${size} bytes, not ${part.size}`);
+  }
+}
+
+interface Deps {
+  store: Store;
+  secret?: string;
+}
+
+export function assembleRoutes(app: Hono, deps: Deps): void {
+  app.put("/_kvdb/assemble/*", async (c) => {
+    const parsed = keyAfter(rawPath(c), "/_kvdb/assemble");
+    if ("error" in parsed) return fail(c, 400, parsed.error);
+    let parts: Part[];
+    try {
+      parts = (JSON.parse(await c.req.text()) as { parts: Part[] }).parts;
+      if (!Array.isArray(parts) || !parts.every(isPart)) throw new Error("bad parts");
+    } catch {
+      return fail(c, 400, 'the body must be {"parts":[{"name","size","volumes"},…]}');
+    }
+    const total = parts.reduce((n, p) => n + p.size, 0);
+    if (total > (await deps.store.space.room()).free) return fail(c, 507, "not enough free space on this volume");
+    return keep(c, deps.store, parsed.key, concatenated(deps, parts), total, "assembling", () => {});
+  });
+}
