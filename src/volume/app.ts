@@ -8,7 +8,7 @@
  *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble)
  */
 import { Hono, type Context } from "hono";
-import { declaredLength, limited, overLimit, TooLarge } from "../http/content-length.ts";
+import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
 import { parseStoredName } from "../keys/names.ts";
 import { rawPath, requestBody } from "../http/request.ts";
@@ -85,7 +85,11 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
     const tooLarge = overLimit(declared, maxSize);
     if (tooLarge) return fail(c, 413, tooLarge);
     if (declared.kind === "length" && declared.bytes > (await store.space.room()).free) {
-      c.header("connection", "close"); // the unread body must not hold up the answer or poison a reused connection
+      // Up to DISCARD_MAX of the body is read and dropped first, so the sender hears a
+      // clean 507 rather than a reset while it still writes; past that it is cut.
+      const body = requestBody(c);
+      if (body && declared.bytes <= DISCARD_MAX) await discard(body);
+      c.header("connection", "close"); // what was not read must not poison a reused connection
       return fail(c, 507, "not enough free space on this volume");
     }
     // A runtime may give no body for Content-Length: 0 (an empty S3 object).
