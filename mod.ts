@@ -98,6 +98,7 @@ cli
   .option("--max-size <bytes>", HELP.maxSize)
   .option("--idle-timeout <s>", HELP.idleTimeout)
   .option("--max-bytes <bytes>", "Capacity cap, e.g. 10GiB: free space reported and accepted is at most this minus what is held; 507 beyond (env KVDB_MAX_BYTES)")
+  .option("--inline-max <bytes>", "Values up to this size live in the catalog, not in files, e.g. 32KiB (docs/VOLUME-STORAGE.md; env KVDB_INLINE_MAX, default: none)")
   .option("--verbose", HELP.verbose)
   .option("--log-format <format>", HELP.logFormat)
   .example("PORT=3002 kvdb volume /tmp/v2")
@@ -119,6 +120,7 @@ cli
         maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
         idleTimeoutMs: idleTimeoutOf(o.idleTimeout),
         maxBytes: sizeOf("max-bytes", o.maxBytes, env.KVDB_MAX_BYTES),
+        inlineMax: inlineMaxOf(o.inlineMax),
       }),
     );
   });
@@ -207,6 +209,13 @@ cli
 
 cli.help();
 cli.version(VERSION);
+
+/** --inline-max: each inline upload is held in memory up to this size, so it stays small. */
+function inlineMaxOf(value: unknown): number | undefined {
+  const max = sizeOf("inline-max", value, env.KVDB_INLINE_MAX);
+  if (max !== undefined && max > 2 ** 20) throw new UsageError("inline-max must be at most 1MiB (values held in memory while they arrive)");
+  return max;
+}
 
 function die(message: string, code: number): never {
   logLine("error", "kvdb", message, {}, `kvdb: ${message}`); // one line, JSON too under --log-format json

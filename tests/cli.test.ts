@@ -61,6 +61,7 @@ const usageErrors: [string, string[], RegExp][] = [
   ["no volumes", ["master", "--db", "/tmp/kvdb-never"], /volumes/],
   ["a volume that is not host:port", ["master", "--volumes", "nonsense", "--db", "/tmp/kvdb-never"], /volumes/],
   ["an unknown command", ["frobnicate"], /frobnicate/],
+  ["an --inline-max over 1MiB", ["volume", "/tmp/kvdb-never", "--inline-max", "2MiB"], /inline-max/],
 ];
 
 for (const [what, args, mentions] of usageErrors) {
@@ -128,6 +129,22 @@ test("PORT=P kvdb volume <dir> listens on P", async () => {
     const res = await fetch(`http://${HOST}:${port}/_kvdb/health`);
     assert.is(res.status, 200);
     assert.is((await res.json()).count, 0);
+  });
+});
+
+test("kvdb volume --inline-max 32KiB keeps a small value in its catalog, a larger one in a file", async () => {
+  const dir = tempDir("kvdb-cli");
+  await withChildren([dir], async (ch) => {
+    const v = await spawnKvdb(["volume", dir, "--port", "0", "--host", HOST, "--inline-max", "32KiB"]);
+    ch.push(v);
+    for (const [key, size] of [["/small", 32 * 1024], ["/large", 32 * 1024 + 1]] as const) {
+      const put = await fetch(`${v.url}${key}`, { method: "PUT", body: new Uint8Array(size).fill(7) });
+      assert.is(put.status, 201, `${key}: ${await put.text()}`);
+    }
+    const held = (await (await fetch(`${v.url}/_kvdb/health?counters`)).json()).held;
+    assert.equal(held, { inline: { blobs: 1, bytes: 32 * 1024 }, file: { blobs: 1, bytes: 32 * 1024 + 1 } });
+    const back = Buffer.from(await (await fetch(`${v.url}/small`)).arrayBuffer());
+    assert.ok(back.length === 32 * 1024 && back.every((b) => b === 7));
   });
 });
 
