@@ -29,10 +29,14 @@ export function failureOf(res: Response): Failure | undefined {
   return failures.get(res);
 }
 
-export function fail(c: Context, status: ContentfulStatusCode, message: string, cause?: string): Response {
-  const res = c.text(`${message}\n`, status);
-  failures.set(res, { message, cause });
+/** Remembers what a failed answer said (for an answer not made by fail(), such as S3's XML). */
+export function noteFailure(res: Response, failure: Failure): Response {
+  failures.set(res, failure);
   return res;
+}
+
+export function fail(c: Context, status: ContentfulStatusCode, message: string, cause?: string): Response {
+  return noteFailure(c.text(`${message}\n`, status), { message, cause });
 }
 
 /** The onError of each app. */

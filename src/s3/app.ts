@@ -6,7 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { requestLog } from "../http/log.ts";
+import { requestLog, serverErrors } from "../http/log.ts";
+import { measureRequests } from "../http/request-metrics.ts";
 import { authenticate, target } from "./auth.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
 import { copyObject } from "./copy.ts";
@@ -85,6 +86,10 @@ function namesOf(path: string): { bucket: string; object: string } {
 
 export function s3App(s: S3, verbose: boolean): Hono {
   const app = new Hono();
+  // Like the master's own port (http/server-app.ts): every 5xx logged, requests counted
+  // and timed in the master's metrics under role "s3".
+  app.use(serverErrors("s3"));
+  app.use(measureRequests("s3", s.m.stats.requests));
   if (verbose) app.use(requestLog("s3"));
   app.all("*", async (c) => {
     c.header("x-amz-request-id", randomBytes(8).toString("hex").toUpperCase());

@@ -6,7 +6,7 @@
  */
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { HttpError } from "../http/errors.ts";
+import { HttpError, noteFailure } from "../http/errors.ts";
 import { ClientAborted } from "../master/replicate.ts";
 import { TooLarge } from "../http/content-length.ts";
 import { el, xmlDoc } from "./xml.ts";
@@ -78,9 +78,12 @@ export function errorResponse(c: Context, e: HttpError, resource: string): Respo
   return new Response(xmlDoc("Error", body, false), { status, headers });
 }
 
-/** The S3 app's onError: S3's XML for every error; anything unexpected is a logged 500. */
+/**
+ * The S3 app's onError: S3's XML for every error; what it said is noted for the error
+ * log (http/log.ts serverErrors logs every 5xx), with the stack of anything unexpected.
+ */
 export const renderS3Error: ErrorHandler = (e, c) => {
-  if (e instanceof HttpError) return errorResponse(c, e, c.req.path);
-  console.error(`s3: ${c.req.method} ${c.req.path}: ${e.stack ?? e.message}`);
-  return errorResponse(c, new S3Error("InternalError", `internal error: ${e.message}`), c.req.path);
+  if (e instanceof HttpError) return noteFailure(errorResponse(c, e, c.req.path), { message: e.message });
+  const res = errorResponse(c, new S3Error("InternalError", `internal error: ${e.message}`), c.req.path);
+  return noteFailure(res, { message: `internal error: ${e.message}`, cause: e.stack });
 };

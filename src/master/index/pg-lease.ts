@@ -8,6 +8,7 @@
  */
 import { hostname } from "node:os";
 import process from "node:process";
+import { logger } from "../../http/logger.ts";
 import { run, type Sql } from "./pg-connection.ts";
 
 /** A lease this long unless the master is told otherwise (--lease). */
@@ -56,11 +57,11 @@ export class MasterLease {
     this.timer = setInterval(() => {
       this.renew().then(
         () => {
-          if (this.failing) console.error("kvdb master: index reachable again, lease renewed");
+          if (this.failing) logger("master").info("index reachable again, lease renewed");
           this.failing = false;
         },
         (e) => {
-          if (!this.failing) console.error(`kvdb master: cannot renew the lease: ${(e as Error).message}`);
+          if (!this.failing) logger("master").warn(`cannot renew the lease: ${(e as Error).message}`);
           this.failing = true;
         },
       );
