@@ -3,12 +3,11 @@
  * into volume catalogs, so a cluster of millions of keys exists without millions of
  * HTTP PUTs. Each key `/scale/<i>` holds the load generator's value of `valueSize`
  * bytes for that key (src/loadgen/data.ts: `kvdb bench --existing-keys` checks its
- * Content-Md5), stored inline, through src/volume/catalog.ts's own put — the on-disk
- * format is exactly what a volume writes for a PUT under --inline-max. Every volume
- * gets every key (3 volumes, 3 replicas), so the first catalog is written and the
- * others are copies of its closed LevelDB directory (a third of the work: the put path
- * costs ~100–250 µs of CPU per key here). Nothing else may write a volume's catalog:
- * run it on fresh directories, before the volumes start.
+ * Content-Md5), stored inline, through src/volume/catalog.ts's own bulk `load` — the
+ * on-disk format is exactly what a volume writes for a PUT under --inline-max. Every
+ * volume gets every key (3 volumes, 3 replicas), so the first catalog is written and
+ * the others are copies of its closed LevelDB directory. Nothing else may write a
+ * volume's catalog: run it on fresh directories, before the volumes start.
  */
 import { cpSync } from "node:fs";
 import { join } from "node:path";
@@ -18,8 +17,8 @@ import { Value } from "../src/loadgen/data.ts";
 
 export const SCALE_PREFIX = "/scale/";
 
-/** Puts issued at once: the catalog's group commit makes them a few big synced batches. */
-const BATCH = 20_000;
+/** Keys per synced batch. */
+const BATCH = 50_000;
 
 /**
  * Writes keys 0 … keys − 1 into the catalog of the first volume dir (DIR/catalog, as
@@ -32,13 +31,13 @@ export async function fillCatalogs(dirs: string[], keys: number, valueSize: numb
   try {
     const time = Date.now();
     for (let from = 0; from < keys; from += BATCH) {
-      const puts: Promise<void>[] = [];
+      const items = [];
       for (let i = from; i < Math.min(keys, from + BATCH); i++) {
         const value = new Value(`${SCALE_PREFIX}${i}`, valueSize);
         // A copy: the value is a view of the load generator's shared block.
-        puts.push(catalog.put(value.key, { size: valueSize, md5: value.md5(), time }, new Uint8Array(value.whole())));
+        items.push({ key: value.key, entry: { size: valueSize, md5: value.md5(), time }, bytes: new Uint8Array(value.whole()) });
       }
-      await Promise.all(puts);
+      await catalog.load(items);
       progress(Math.min(keys, from + BATCH));
     }
   } finally {
