@@ -41,9 +41,9 @@ function option(name: string, fallback: number): number {
 
 const KEYS = Math.floor(option("keys", 10_000_000));
 const SECONDS = option("seconds", 10); // each load workload
-const JOB_SECONDS = option("job-seconds", 120); // each job's window
-const LIST_SECONDS = option("list-seconds", 300); // each list's window
-const MAX_MINUTES = option("max-minutes", 45); // the hard limit of the whole run
+const JOB_SECONDS = option("job-seconds", 60); // each job's window
+const LIST_SECONDS = option("list-seconds", 120); // each list's window
+const MAX_MINUTES = option("max-minutes", 60); // the hard limit of the whole run
 const VALUE_BYTES = 32;
 const PAGE = 10_000;
 const json = process.argv.includes("--json");
@@ -87,6 +87,7 @@ async function thrash(master: KvdbServer): Promise<number> {
 }
 
 async function main(): Promise<ScaleResult> {
+  const machine = describeMachine(dir); // the commit measured: the one the run started on
   say(`${KEYS} keys, data in ${dir}; free: ${execFileSync("df", ["-h", "--output=avail", dir], { encoding: "utf8" }).split("\n")[1].trim()}`);
   const vdirs = [0, 1, 2].map((i) => join(dir, `v${i}`));
   let t = performance.now();
@@ -163,7 +164,7 @@ async function main(): Promise<ScaleResult> {
 
   return {
     keys: KEYS,
-    machine: describeMachine(dir),
+    machine,
     client: clientLabel(),
     minutes: (performance.now() - t0) / 60_000,
     disk_bytes: diskBytes,
