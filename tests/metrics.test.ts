@@ -11,6 +11,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { quantile, Registry } from "../src/http/metrics.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
+import { sample, scrape as scrapeWithSize } from "./prometheus.ts";
 
 let c: Cluster;
 
@@ -25,12 +26,7 @@ test.before(async () => {
 
 test.after(() => c.close());
 
-async function scrape(url: string): Promise<string> {
-  const res = await fetch(`${url}/_kvdb/metrics`);
-  assert.is(res.status, 200);
-  assert.is(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  return res.text();
-}
+const scrape = async (url: string) => (await scrapeWithSize(url)).text;
 
 /** promtool's verdict: "" if the exposition is valid and follows its naming lint, else what it said. */
 function promtool(text: string): string {
@@ -44,11 +40,6 @@ function promtool(text: string): string {
   }
 }
 
-/** The value of the one sample whose name and labels are exactly `series`. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 test("exposition: label values escaped, histogram buckets cumulative, quantiles interpolated as histogram_quantile does", async () => {
   const r = new Registry();
