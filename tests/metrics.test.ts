@@ -10,6 +10,7 @@ import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { quantile, Registry } from "../src/http/metrics.ts";
+import { streamPut } from "../harness/data.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
 import { sample, scrape as scrapeWithSize } from "./prometheus.ts";
 
@@ -107,6 +108,31 @@ test("volumes: blobs and bytes held add up to the replicas written; fsyncs count
   }
   assert.is(blobs, 2 * 2); // two keys, two replicas each (an unlinked value stays on its volumes)
   assert.is(bytes, 2 * (5 + 3));
+});
+
+test("master: a chunked PUT of N bytes raises received by exactly N on the master and N on each volume given a replica", async () => {
+  const n = 2 * 1024 * 1024 + 5;
+  const volumeReceived = async () => {
+    let sum = 0;
+    for (const v of c.volumes) sum += sample(await scrape(v.url), 'kvdb_http_received_bytes_total{role="volume"}') ?? 0;
+    return sum;
+  };
+  const before = sample(await scrape(c.url), 'kvdb_http_received_bytes_total{role="master"}')!;
+  const volumesBefore = await volumeReceived();
+  const put = await streamPut(`${c.url}/m/chunked`, n, { chunked: true, chunk: 64 * 1024 });
+  assert.is(put.status, 201, put.body);
+  assert.is(sample(await scrape(c.url), 'kvdb_http_received_bytes_total{role="master"}')! - before, n);
+  assert.is((await volumeReceived()) - volumesBefore, 2 * n); // health checks carry no body
+});
+
+test("master: the ?list answer raises sent by exactly its body", async () => {
+  const before = await scrapeWithSize(c.url);
+  const res = await fetch(`${c.url}/m/?list`);
+  assert.is(res.status, 200);
+  const listed = Buffer.byteLength(await res.text());
+  const after = await scrapeWithSize(c.url);
+  const sent = 'kvdb_http_sent_bytes_total{role="master"}';
+  assert.is(sample(after.text, sent)! - sample(before.text, sent)!, before.bytes + listed); // the first scrape's answer too
 });
 
 test("a replica write failure is counted for its volume, and the 503 is logged with its cause", async () => {
