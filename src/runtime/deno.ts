@@ -50,11 +50,13 @@ export const deno: Runtime = {
   name: "deno",
 
   async serve(app, { port, hostname }) {
-    const server = Deno.serve({ port, hostname, onListen() {} }, async (req, info) => {
+    const server = Deno.serve({ port, hostname, onListen() {} }, (req, info) => {
       // completed settles once the answer is delivered or the client is gone: the exchange's end.
-      const meter = new StreamMeter(info.completed);
+      const meter = new StreamMeter(() => info.completed);
       const facts: RequestFacts = { meter, body: req.body && meter.received(req.body) };
-      return meter.sent(await app.fetch(req, facts));
+      const head = req.method === "HEAD";
+      const res = app.fetch(req, facts);
+      return res instanceof Promise ? res.then((r) => meter.sent(r, head)) : meter.sent(res, head);
     });
     return {
       port: server.addr.port,
