@@ -10,9 +10,12 @@ import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { quantile, Registry } from "../src/http/metrics.ts";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { streamPut } from "../harness/data.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
+import { bytes } from "./http.ts";
 import { sample, scrape as scrapeWithSize } from "./prometheus.ts";
+import { sdk } from "./s3-client.ts";
 
 let c: Cluster;
 
@@ -133,6 +136,24 @@ test("master: the ?list answer raises sent by exactly its body", async () => {
   const after = await scrapeWithSize(c.url);
   const sent = 'kvdb_http_sent_bytes_total{role="master"}';
   assert.is(sample(after.text, sent)! - sample(before.text, sent)!, before.bytes + listed); // the first scrape's answer too
+});
+
+test("S3: a GetObject (the master streams it from a volume) raises the s3 role's sent bytes by exactly the object's size", async () => {
+  const s3c = await startCluster({ volumes: 1, replicas: 1, s3: true });
+  try {
+    const { client } = sdk(s3c.s3!);
+    await client.send(new CreateBucketCommand({ Bucket: "metered" }));
+    const body = bytes(300_000, 7);
+    await client.send(new PutObjectCommand({ Bucket: "metered", Key: "k", Body: body }));
+    const sent = 'kvdb_http_sent_bytes_total{role="s3"}';
+    const before = sample(await scrape(s3c.url), sent) ?? 0;
+    const got = await client.send(new GetObjectCommand({ Bucket: "metered", Key: "k" }));
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body));
+    await until("the GetObject counted", async () => (sample(await scrape(s3c.url), sent) ?? 0) > before);
+    assert.is(sample(await scrape(s3c.url), sent)! - before, body.length);
+  } finally {
+    await s3c.close();
+  }
 });
 
 test("a replica write failure is counted for its volume, and the 503 is logged with its cause", async () => {
