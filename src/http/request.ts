@@ -24,7 +24,7 @@ export interface ExchangeMeter {
   readonly receivedBytes: number;
   /** Response body bytes handed to the connection so far. */
   readonly sentBytes: number;
-  /** Calls `done` once, when the answer's last byte is written or the connection closed. */
+  /** Calls `done` once, when the answer's last byte is written or the connection closed (several may wait). */
   whenDone(done: () => void): void;
 }
 

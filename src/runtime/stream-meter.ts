@@ -23,8 +23,14 @@ export class StreamMeter implements ExchangeMeter {
   constructor(private readonly delivered: () => Promise<unknown>) {}
 
   whenDone(done: () => void): void {
-    if (this.#ended) done();
-    else this.#done = done;
+    if (this.#ended) return done();
+    const before = this.#done; // the metrics and the --verbose log both wait
+    this.#done = before
+      ? () => {
+          before();
+          done();
+        }
+      : done;
   }
 
   #end = () => {
