@@ -91,7 +91,7 @@ function meterSuite(name: string, command: readonly string[], before: () => Prom
     const got = await slowGet(`${v.url}/big`, BIG / SLOW_SECONDS);
     assert.is(got.status, 200);
     assert.is(got.size, BIG);
-    assert.ok(got.seconds >= SLOW_SECONDS, `read in ${got.seconds} s`);
+    assert.ok(got.seconds > 1.4, `read in ${got.seconds} s`); // paced to end at SLOW_SECONDS, give or take a timer's slack
     const after = await scrape(v.url);
     assert.is((sample(after.text, SENT) ?? 0) - (sample(before.text, SENT) ?? 0), before.bytes + BIG);
     // Two GETs ended in between: the first scrape (quick) and the download.
