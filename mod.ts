@@ -98,7 +98,7 @@ cli
   .option("--max-size <bytes>", HELP.maxSize)
   .option("--idle-timeout <s>", HELP.idleTimeout)
   .option("--max-bytes <bytes>", "Capacity cap, e.g. 10GiB: free space reported and accepted is at most this minus what is held; 507 beyond (env KVDB_MAX_BYTES)")
-  .option("--inline-max <bytes>", "Values up to this size live in the catalog, not in files, e.g. 32KiB (docs/VOLUME-STORAGE.md; env KVDB_INLINE_MAX, default: none)")
+  .option("--inline-max <bytes>", "Values up to this size live in the catalog, not in files, 0 turns it off (docs/VOLUME-STORAGE.md; env KVDB_INLINE_MAX, default 32KiB)")
   .option("--verbose", HELP.verbose)
   .option("--log-format <format>", HELP.logFormat)
   .example("PORT=3002 kvdb volume /tmp/v2")

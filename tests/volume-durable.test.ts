@@ -166,7 +166,7 @@ test("a catalog entry whose file is gone: GET 404, check 404 with the entry, lis
 // ---------------------------------------------------------------- sharing
 
 test("64 concurrent PUTs share catalog batches, inline and as files (each file still its own fsync); 64 DELETEs too", async () => {
-  for (const [name, size, inlineMax] of [["share-inline", 1000, 1000], ["share-files", 1000, undefined]] as const) {
+  for (const [name, size, inlineMax] of [["share-inline", 1000, 1000], ["share-files", 1000, 0]] as const) {
     const v = await volume(name, inlineMax);
     const keys = Array.from({ length: 64 }, (_, i) => `/share/${i}`);
     const before = await fsyncs(v);

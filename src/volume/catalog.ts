@@ -5,11 +5,11 @@
  * as their entry.
  *
  * Every change is durable before its promise resolves, and concurrent changes share one
- * synced batch (group-commit.ts): while one batch syncs, the next one gathers.
+ * synced batch (src/durable/group-commit.ts): while one batch syncs, the next one gathers.
  */
 import { ClassicLevel } from "classic-level";
 import type { AbstractBatchOperation } from "abstract-level";
-import { GroupCommit } from "./group-commit.ts";
+import { GroupCommit } from "../durable/group-commit.ts";
 import { Held, type VolumeCounters } from "./counters.ts";
 
 export interface Entry {
