@@ -47,11 +47,14 @@ async function syncs(c: ProcCluster): Promise<Syncs> {
   return { volume, master: sample(text, "kvdb_index_syncs_total"), changes: sample(text, "kvdb_index_synced_changes_total") };
 }
 
-function put(agent: Agent, url: URL, path: string, body: Buffer): Promise<number> {
+/** PUTs `body`; its status, and the answer's text unless it is 201. */
+function put(agent: Agent, url: URL, path: string, body: Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method: "PUT", path, agent, headers: { "content-length": body.length } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (s: string) => (text += s));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
     });
     req.on("error", reject);
     req.end(body);
@@ -69,8 +72,8 @@ async function load(c: ProcCluster, size: number, clients: number, count: number
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (sent < count && performance.now() < end) {
-        const status = await put(agent, url, `/fsyncs/c${clients}/${sent++}`, body);
-        if (status !== 201) throw new Error(`PUT answered ${status}`);
+        const { status, text } = await put(agent, url, `/fsyncs/c${clients}/${sent++}`, body);
+        if (status !== 201) throw new Error(`PUT answered ${status}: ${text}`);
         acked++;
       }
     }),

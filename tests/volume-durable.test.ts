@@ -70,7 +70,8 @@ interface Health {
 let root: string;
 const started: Vol[] = [];
 
-async function volume(name: string, inlineMax?: number): Promise<Vol> {
+/** A volume whose values are all files unless `inlineMax` says otherwise: most tests here are about the file path. */
+async function volume(name: string, inlineMax = 0): Promise<Vol> {
   const dir = join(root, name);
   const [log, warn] = [console.log, console.error];
   console.log = console.error = () => {};
