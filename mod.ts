@@ -160,6 +160,7 @@ cli
   .option("--large-size <size>", `Value size of the large workload (env KVDB_BENCH_LARGE_SIZE, default ${BENCH.largeSize})`)
   .option("--allow-remote", "Allow a master that is not on this machine (env KVDB_ALLOW_REMOTE)")
   .option("--json", "Print the results as JSON instead of a table (env KVDB_BENCH_JSON)")
+  .option("--existing-keys <prefix:n>", "Keys PREFIX0…PREFIX(n-1) already stored (values of --size): redirect reads random ones, missing asks between them (env KVDB_BENCH_EXISTING_KEYS)")
   .example("kvdb bench --workload thrash,missing --concurrency 32 --seconds 5")
   .example("kvdb bench --master http://127.0.0.1:3000 --workload large --large-size 1GiB --count 3")
   .action(async (o) => process.exit(await bench(benchOptions(o, env))));

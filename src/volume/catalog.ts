@@ -77,6 +77,21 @@ export class Catalog {
     return this.committer.add(bytes ? { key, entry: { size, md5, time, inline: true }, bytes } : { key, entry: { size, md5, time } });
   }
 
+  /**
+   * Records many new keys in one synced batch, as put() records them (inline with
+   * bytes): for filling a fresh catalog offline (bench/scale-fill.ts), before a volume
+   * opens it. A chained batch costs ~5× less CPU per entry than batch(array). Neither the
+   * counts nor the keys' old entries are looked at: a volume counts its catalog when it opens.
+   */
+  async load(items: Iterable<{ key: string; entry: Omit<Entry, "inline">; bytes?: Uint8Array<ArrayBuffer> }>): Promise<void> {
+    const batch = this.db.batch();
+    for (const { key, entry, bytes } of items) {
+      batch.put(key, bytes ? { ...entry, inline: true } : entry);
+      if (bytes) batch.put(key, bytes, { sublevel: this.inline });
+    }
+    await batch.write({ sync: true });
+  }
+
   /** Forgets a key (and its inline bytes), durably. */
   del(key: string): Promise<void> {
     return this.committer.add({ key, entry: null });
