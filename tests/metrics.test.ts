@@ -11,7 +11,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { quantile, Registry } from "../src/http/metrics.ts";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { streamPut } from "../harness/data.ts";
+import { fileSized, streamPut } from "../harness/data.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes } from "./http.ts";
 import { sample, scrape as scrapeWithSize } from "./prometheus.ts";
@@ -78,6 +78,9 @@ test("master: requests by method and status class, bytes received, build info, n
   assert.is(sample(text, 'kvdb_http_received_bytes_total{role="master"}'), 5 + 3 + 5);
   assert.is(sample(text, 'kvdb_http_requests_in_flight{role="master"}'), 1); // this scrape
   assert.is(sample(text, 'kvdb_build_info{version="0.1.0",runtime="node"}'), 1);
+  // One synced index batch per change made one after the other: two commits, one unlink.
+  assert.is(sample(text, "kvdb_index_syncs_total"), 3);
+  assert.is(sample(text, "kvdb_index_synced_changes_total"), 3);
   assert.not.match(text, /\/m\//);
 });
 
@@ -102,9 +105,16 @@ test("volumes: blobs and bytes held add up to the replicas written; fsyncs count
   let blobs = 0;
   let bytes = 0;
   for (const v of c.volumes) {
+    // The keys' small values are inline (catalog syncs only): a file value, written and
+    // deleted straight on the volume, makes file and directory fsyncs too.
+    for (const method of ["PUT", "DELETE"]) {
+      const res = await fetch(`${v.url}/m/file-sized`, { method, body: method === "PUT" ? fileSized("a file") : undefined });
+      assert.is(res.status, method === "PUT" ? 201 : 204, `${method} on ${v.name}`);
+    }
     const text = await scrape(v.url);
     blobs += sample(text, "kvdb_stored_blobs")!;
     bytes += sample(text, "kvdb_stored_bytes")!;
+    assert.ok(sample(text, "kvdb_catalog_syncs_total")! > 0, v.name);
     assert.ok(sample(text, "kvdb_fsyncs_total")! > 0, v.name);
     assert.is(sample(text, "kvdb_fsync_duration_seconds_count"), sample(text, "kvdb_fsyncs_total"));
     assert.ok(sample(text, 'kvdb_http_requests_total{role="volume",method="GET",status_class="2xx"}')! > 0, "health checks");
@@ -167,7 +177,7 @@ test("a replica write failure is counted for its volume, and the 503 is logged w
   process.stderr.write = ((s: string) => (errors.push(String(s)), true)) as typeof process.stderr.write;
   try {
     for (let i = 0; ; i++) {
-      const res = await fetch(`${c.url}/m/fail-${i}`, { method: "PUT", body: "x" });
+      const res = await fetch(`${c.url}/m/fail-${i}`, { method: "PUT", body: fileSized("x") }); // a file: through tmp/
       const body = await res.text();
       if (res.status === 201) continue; // placed elsewhere
       assert.is(res.status, 503, body);

@@ -5,12 +5,13 @@
  * as their entry.
  *
  * Every change is durable before its promise resolves, and concurrent changes share one
- * synced batch (group-commit.ts): while one batch syncs, the next one gathers.
+ * synced batch (src/durable/group-commit.ts): while one batch syncs, the next one gathers.
  */
 import { ClassicLevel } from "classic-level";
 import type { AbstractBatchOperation } from "abstract-level";
-import { GroupCommit } from "./group-commit.ts";
+import { GroupCommit } from "../durable/group-commit.ts";
 import { Held, type VolumeCounters } from "./counters.ts";
+import { catalogSyncs } from "./fsync-stats.ts";
 
 export interface Entry {
   size: number;
@@ -126,7 +127,10 @@ export class Catalog {
       if (bytes) ops.push({ type: "put", key, value: bytes, sublevel: this.inline });
       else if (old?.inline) ops.push({ type: "del", key, sublevel: this.inline });
     }
-    if (ops.length) await this.counters.timed("catalog", () => this.db.batch(ops, { sync: true }));
+    if (ops.length) {
+      await this.counters.timed("catalog", () => this.db.batch(ops, { sync: true }));
+      catalogSyncs.inc();
+    }
     this.counters.held.add(delta);
   }
 }
