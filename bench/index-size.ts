@@ -60,6 +60,7 @@ async function measure(name: string, fill: (dir: string) => Promise<void>): Prom
 /** Before compact records: JSON with version 1, as level.ts wrote it (sublevel "keys", valueEncoding json). */
 async function fillJson(location: string): Promise<void> {
   const db = new ClassicLevel<string, string>(location);
+  await db.open();
   const keys = db.sublevel<string, object>("keys", { valueEncoding: "json" });
   let batch = db.batch();
   for (let i = 0; i < KEYS; i++) {
