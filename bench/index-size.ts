@@ -4,7 +4,8 @@
  * random md5, sizes 1 MB – 1 GB) into a fresh index twice — as kvdb stored them before
  * (JSON, the keys sublevel written directly, byte for byte what level.ts wrote) and
  * compact (through LevelIndex, record-codec.ts) — compacts each (compactRange over
- * everything, snappy on), and prints the bytes on disk per key and the write rate.
+ * everything, snappy on), and prints the bytes on disk per key and the write rate; then
+ * times a scan of every compact record (what the index reads at open after a crash).
  *
  *   npm run bench:index-size -- --keys 1000000 [--only compact|json] [--json]
  */
@@ -43,14 +44,15 @@ function bytesUnder(dir: string): number {
   return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
-/** Writes KEYS records with `write`, in batches; then compacts and measures. */
-async function measure(name: string, fill: (dir: string) => Promise<void>): Promise<{ codec: string; bytesPerKey: number; keysPerS: number; seconds: number }> {
+/** Fills a fresh index with `fill` (timed), measures its size on disk, then runs `then` on it. */
+async function measure(name: string, fill: (dir: string) => Promise<void>, then?: (dir: string) => Promise<void>): Promise<{ codec: string; bytesPerKey: number; keysPerS: number; seconds: number }> {
   const dir = tempDir(`index-size-${name}`);
   try {
     const t0 = performance.now();
     await fill(join(dir, "db"));
     const seconds = (performance.now() - t0) / 1000;
     const bytesPerKey = bytesUnder(join(dir, "db")) / KEYS;
+    await then?.(join(dir, "db"));
     return { codec: name, bytesPerKey, keysPerS: KEYS / seconds, seconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -87,11 +89,27 @@ async function fillCompact(location: string): Promise<void> {
   await index.close();
 }
 
+/** What the first start after a crash reads to count the keys (state-counts.ts): every record, decoded. */
+async function scanCompact(location: string): Promise<void> {
+  const reopened = new LevelIndex(location);
+  await reopened.open();
+  const t0 = performance.now();
+  let n = 0;
+  for await (const _ of reopened.scan()) n++;
+  scanSeconds = (performance.now() - t0) / 1000;
+  if (n !== KEYS) throw new Error(`scanned ${n} records, wrote ${KEYS}`);
+  await reopened.close();
+}
+
+/** How long a scan of every compact record took (scanCompact). */
+let scanSeconds = NaN;
+
 const runs = [];
 if (args.only !== "compact") runs.push(await measure("json", fillJson));
-if (args.only !== "json") runs.push(await measure("compact", fillCompact));
+if (args.only !== "json") runs.push(await measure("compact", fillCompact, scanCompact));
 for (const r of runs) {
   console.log(`${r.codec.padEnd(8)} ${KEYS} keys: ${r.bytesPerKey.toFixed(1)} bytes/key on disk after compaction; written at ${Math.round(r.keysPerS)} keys/s (${r.seconds.toFixed(1)} s with the compaction)`);
 }
-if (args.json) console.log(JSON.stringify({ keys: KEYS, runs: runs.map((r) => ({ codec: r.codec, bytes_per_key: Math.round(r.bytesPerKey * 10) / 10, keys_per_s: Math.round(r.keysPerS) })) }));
+if (args.only !== "json") console.log(`a scan of every compact record (what a recount at open reads): ${scanSeconds.toFixed(1)} s, ${Math.round(KEYS / scanSeconds)} keys/s`);
+if (args.json) console.log(JSON.stringify({ keys: KEYS, scan_keys_per_s: Math.round(KEYS / scanSeconds), runs: runs.map((r) => ({ codec: r.codec, bytes_per_key: Math.round(r.bytesPerKey * 10) / 10, keys_per_s: Math.round(r.keysPerS) })) }));
 process.exit(0);
