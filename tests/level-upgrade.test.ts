@@ -130,6 +130,27 @@ test("writes: a changed record is rewritten compact, the rest stay JSON and read
   }
 });
 
+test("counted at open from a snapshot while changes go on: changes made before the count is done are counted once", async () => {
+  const { dir, db } = copy();
+  const records = new Map(expected.records);
+  const index = new LevelIndex(db);
+  try {
+    await index.open();
+    // No await between open and these changes: they race the count started by open.
+    const changes = Promise.all([
+      index.setState("/live/a", records.get("/live/a")!, "unlinked"),
+      index.drop("/deleting/d", records.get("/deleting/d")!, []),
+      index.create("/racing/new", { state: "writing", volumes: ["127.0.0.1:29101"], size: 0, md5: "", time: 1 }),
+    ]);
+    assert.ok((await changes).every(Boolean));
+    assert.equal(await index.counts(), { writing: 3, live: 5, unlinked: 2, deleting: 0 });
+    assert.is(await index.count(), 10);
+  } finally {
+    await index.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a real master on the old index, with real volumes at the fixture's addresses: redirects to a healthy replica, lists, 404 for unlinked and absent keys", async () => {
   const { dir, db } = copy();
   const log = console.log;

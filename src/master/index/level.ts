@@ -87,8 +87,17 @@ export class LevelIndex implements Index {
 
   private decode = (stored: Buffer): KeyRecord => decodeRecord(stored, this.volumeIds);
 
-  private async *states(): AsyncGenerator<State> {
-    for await (const stored of this.keys.values()) yield this.decode(stored).state;
+  /** Every record's state, read from a snapshot taken now (the iterator is made before this returns). */
+  private states(): AsyncIterable<State> {
+    const values = this.keys.values();
+    const decode = this.decode;
+    return (async function* () {
+      try {
+        for await (const stored of values) yield decode(stored).state;
+      } finally {
+        await values.close();
+      }
+    })();
   }
 
   /**
@@ -243,11 +252,11 @@ export class LevelIndex implements Index {
 
   /** From memory (state-counts.ts): nothing is read. */
   async count(): Promise<number> {
-    return this.counter.total();
+    return await this.counter.total();
   }
 
   async counts(): Promise<StateCounts> {
-    return this.counter.get();
+    return await this.counter.get();
   }
 
   /** Compacts the whole store (bench/index-size.ts measures the size after it). */
