@@ -92,11 +92,7 @@ export class LevelIndex implements Index {
     const values = this.keys.values();
     const decode = this.decode;
     return (async function* () {
-      try {
-        for await (const stored of values) yield decode(stored).state;
-      } finally {
-        await values.close();
-      }
+      for await (const stored of values) yield decode(stored).state; // for await closes the iterator
     })();
   }
 
