@@ -7,8 +7,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ClassicLevel } from "classic-level";
 import { keyPath } from "../src/keys/keys.ts";
+import { LevelIndex } from "../src/master/index/level.ts";
 import { rank } from "../src/keys/placement.ts";
 import { patternMd5, streamGet, streamPut } from "../harness/data.ts";
 import { HOST, runKvdb as cli, spawnKvdb } from "../harness/kvdb.ts";
@@ -191,11 +191,10 @@ test("the master killed with SIGKILL mid-DELETE: after restart the key is gone f
     assert.ok((await del) instanceof Error, "the client saw the connection drop");
     vols[1].child.proc.kill("SIGCONT");
     // The intent was durable: the index says deleting, pending.
-    const level = new ClassicLevel<string, string>(master.db);
-    await level.open();
-    const rec = JSON.parse((await level.sublevel<string, string>("keys", {}).get("/del/me")) ?? "null");
-    assert.is(rec?.state, "deleting");
-    await level.close();
+    const index = new LevelIndex(master.db);
+    await index.open();
+    assert.is(index.get("/del/me")?.state, "deleting");
+    await index.close();
 
     await master.restart();
     assert.match(master.child.output(), /cleaned up 1 operation/);

@@ -14,11 +14,24 @@ export async function expireUploads(s: S3, now = Date.now()): Promise<void> {
   const expired: string[] = [];
   for await (const [id, u] of s.m.index.entries<Upload>("uploads")) if (now - u.initiated > s.uploadTtlMs) expired.push(id);
   for (const id of expired) await s.m.locks.hold(uploadLock(id), () => dropUpload(s.m, id));
+  for (let from: string | undefined = PART_PREFIX; from !== undefined; ) from = await purgeStrays(s, from);
+}
+
+/** Stray parts are gathered at most this many at a time: there may be as many as there are keys. */
+const STRAYS_AT_ONCE = 1000;
+
+/** Purges the stray parts found from `from` on, up to STRAYS_AT_ONCE of them; where the next round starts (undefined: done). */
+async function purgeStrays(s: S3, from: string): Promise<string | undefined> {
   const strays: string[] = [];
-  for await (const [key, record] of s.m.index.scan(PART_PREFIX)) {
+  let next: string | undefined;
+  for await (const [key, record] of s.m.index.scan(from)) {
     if (!key.startsWith(PART_PREFIX)) break;
     const id = key.slice(PART_PREFIX.length, key.lastIndexOf("/"));
     if (record.state === "live" && !(await s.m.index.entry("uploads", id))) strays.push(key);
+    if (strays.length === STRAYS_AT_ONCE) {
+      next = `${key}\0`; // keys never hold NUL: the first key after this one
+      break;
+    }
   }
   for (const key of strays) {
     await s.m.locks.hold(key, async () => {
@@ -26,6 +39,7 @@ export async function expireUploads(s: S3, now = Date.now()): Promise<void> {
       if (record) await purge(s.m, key, record);
     });
   }
+  return next;
 }
 
 /** Sweeps until the returned function is called. */

@@ -162,8 +162,14 @@ export interface Index {
 
   /** Records in key order (bytes of the UTF-8 key) from `gte`, streamed; close the iterator (return()) to stop early. */
   scan(gte?: string): AsyncIterableIterator<[string, KeyRecord]>;
-  /** How many keys there are (any state). */
+  /** How many keys there are (any state), as counts() has it. */
   count(): Promise<number>;
+  /**
+   * How many records are in each state, without reading them: LevelDB keeps the counts
+   * in memory (state-counts.ts), PostgreSQL a count refreshed in the background
+   * (refreshed.ts), so it may lag a few seconds there.
+   */
+  counts(): Promise<Record<State, number>>;
 
   /** Long jobs (rebalance, verify): one runs at a time across every master sharing the index. */
   readonly jobs: JobStore;

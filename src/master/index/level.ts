@@ -1,7 +1,9 @@
 /**
  * The index in LevelDB (classic-level), the embedded default: one master owns it.
- * Three sublevels:
- *   keys     key → KeyRecord
+ * Sublevels:
+ *   keys     key → KeyRecord, compact (record-codec.ts; JSON as kvdb wrote it before is still read)
+ *   volume-ids  id → volume name: the ids records name their volumes by (volume-ids.ts)
+ *   meta     "counts": the records in each state, saved at a clean close (state-counts.ts)
  *   pending  keys whose write or delete is in flight (index.ts: a restart finishes or undoes them)
  *   orphans  "volume name" → time: a replica still to be deleted (its volume was down)
  * and one sublevel per Table (buckets, uploads): id → JSON.
@@ -17,6 +19,9 @@ import { ClassicLevel } from "classic-level";
 import { GroupCommit } from "../../durable/group-commit.ts";
 import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State, Table } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
+import { decodeRecord, encodeRecord } from "./record-codec.ts";
+import { Counter, type StateCounts } from "./state-counts.ts";
+import { VolumeIds } from "./volume-ids.ts";
 import { groupByKey } from "./staging.ts";
 import { indexSyncedChanges, indexSyncs } from "./sync-stats.ts";
 
@@ -57,6 +62,9 @@ async function* iterate<V>(sublevel: Sublevel<V>, gte: string): AsyncGenerator<[
 export class LevelIndex implements Index {
   private readonly db: ClassicLevel<string, string>;
   private readonly keys;
+  private readonly volumeIds;
+  private readonly meta;
+  private readonly counter = new Counter();
   private readonly pending;
   private readonly orphanIds;
   private readonly tables;
@@ -76,7 +84,9 @@ export class LevelIndex implements Index {
 
   constructor(readonly location: string) {
     this.db = new ClassicLevel<string, string>(location);
-    this.keys = this.db.sublevel<string, KeyRecord>("keys", { valueEncoding: "json" });
+    this.keys = this.db.sublevel<string, Buffer>("keys", { valueEncoding: "buffer" });
+    this.volumeIds = new VolumeIds(this.db.sublevel<string, string>("volume-ids", {}));
+    this.meta = this.db.sublevel<string, unknown>("meta", { valueEncoding: "json" });
     this.pending = this.db.sublevel<string, string>("pending", {});
     this.orphanIds = this.db.sublevel<string, string>("orphans", {});
     const table = (name: Table) => this.db.sublevel<string, object>(name, { valueEncoding: "json" });
@@ -86,11 +96,25 @@ export class LevelIndex implements Index {
   async open(): Promise<void> {
     await this.db.open();
     // Sublevels finish opening a tick after their parent; getSync refuses until they have.
-    await Promise.all([this.keys, this.pending, this.orphanIds, ...Object.values(this.tables)].map((s) => s.open()));
+    await Promise.all([this.keys, this.pending, this.orphanIds, this.meta, ...Object.values(this.tables)].map((s) => s.open()));
+    await this.volumeIds.load();
+    await this.counter.load(this.meta, () => this.states());
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    if (this.db.status === "open") await this.counter.save(this.meta);
     return this.db.close();
+  }
+
+  private decode = (stored: Buffer): KeyRecord => decodeRecord(stored, this.volumeIds);
+
+  /** Every record's state, read from a snapshot taken now (the iterator is made before this returns). */
+  private states(): AsyncIterable<State> {
+    const values = this.keys.values();
+    const decode = this.decode;
+    return (async function* () {
+      for await (const stored of values) yield decode(stored).state; // for await closes the iterator
+    })();
   }
 
   /**
@@ -99,9 +123,8 @@ export class LevelIndex implements Index {
    * every request asks.
    */
   get(key: string): KeyRecord | undefined {
-    const record = this.keys.getSync(key);
-    if (record && record.version === undefined) record.version = 1; // written before records had versions
-    return record;
+    const stored = this.keys.getSync(key);
+    return stored === undefined ? undefined : this.decode(stored);
   }
 
   /** One master, no lease: nothing can take its keys over. */
@@ -132,7 +155,8 @@ export class LevelIndex implements Index {
   }
 
   private put(batch: Batch, key: string, record: KeyRecord): Batch {
-    batch.put(key, record, { sublevel: this.keys });
+    batch.put(key, encodeRecord(record, this.volumeIds), { sublevel: this.keys });
+    this.volumeIds.addUnsaved(batch);
     return record.state === "writing" || record.state === "deleting" ? batch.put(key, record.state, { sublevel: this.pending }) : batch;
   }
 
@@ -148,7 +172,9 @@ export class LevelIndex implements Index {
 
   async create(key: string, record: NewRecord): Promise<KeyRecord | undefined> {
     const created = { ...record, version: 1 };
-    return (await this.cas(key, null, 1, false, (b) => this.put(b, key, created))) ? created : undefined;
+    if (!(await this.cas(key, null, 1, false, (b) => this.put(b, key, created)))) return undefined;
+    this.counter.move(undefined, created.state);
+    return created;
   }
 
   async commit(key: string, current: KeyRecord, live: NewRecord): Promise<KeyRecord | undefined> {
@@ -156,12 +182,16 @@ export class LevelIndex implements Index {
     const ok = await this.cas(key, current.version, next.version, true, (b) =>
       this.forgive(this.put(b, key, next).del(key, { sublevel: this.pending }), nameOf(key, next), next.volumes),
     );
-    return ok ? next : undefined;
+    if (!ok) return undefined;
+    this.counter.move(current.state, next.state);
+    return next;
   }
 
   async setState(key: string, current: KeyRecord, state: State): Promise<KeyRecord | undefined> {
     const next = { ...current, state, version: current.version + 1 };
-    return (await this.cas(key, current.version, next.version, true, (b) => this.put(b, key, next))) ? next : undefined;
+    if (!(await this.cas(key, current.version, next.version, true, (b) => this.put(b, key, next)))) return undefined;
+    this.counter.move(current.state, state);
+    return next;
   }
 
   /** The one master's key lock holds the key already: nothing to write. */
@@ -175,8 +205,10 @@ export class LevelIndex implements Index {
     return ok ? next : undefined;
   }
 
-  drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
-    return this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), nameOf(key, current), owed));
+  async drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
+    const ok = await this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), nameOf(key, current), owed));
+    if (ok) this.counter.move(current.state, undefined);
+    return ok;
   }
 
   async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined> {
@@ -198,6 +230,8 @@ export class LevelIndex implements Index {
       if (this.changing.get(key) === next.version) this.changing.delete(key);
       if (this.changing.get(staged.key) === null) this.changing.delete(staged.key);
     }
+    this.counter.move(current?.state, next.state);
+    this.counter.move(staged.record.state, undefined);
     return next;
   }
 
@@ -236,20 +270,30 @@ export class LevelIndex implements Index {
     return this.writes.add({ build: (b) => b.del(orphanId(orphan), { sublevel: this.orphanIds }), sync: false });
   }
 
-  scan(gte = ""): AsyncGenerator<[string, KeyRecord]> {
-    return iterate<KeyRecord>(this.keys, gte);
+  async *scan(gte = ""): AsyncGenerator<[string, KeyRecord]> {
+    for await (const [key, stored] of iterate<Buffer>(this.keys, gte)) yield [key, this.decode(stored)];
   }
 
+  /** From memory (state-counts.ts): nothing is read. */
   async count(): Promise<number> {
-    let n = 0;
-    for await (const _ of this.keys.keys()) n++;
-    return n;
+    return await this.counter.total();
+  }
+
+  async counts(): Promise<StateCounts> {
+    return await this.counter.get();
+  }
+
+  /** Compacts the whole store (bench/index-size.ts measures the size after it). */
+  compact(): Promise<void> {
+    return this.db.compactRange("\x00", "\xff");
   }
 
   async rebuild(): Promise<RebuildWriter> {
     const { db, keys, orphanIds } = this;
     const staging = db.sublevel<string, Replica>("rebuild", { valueEncoding: "json" });
     await Promise.all([keys.clear(), this.pending.clear(), orphanIds.clear(), staging.clear()]);
+    const counter = this.counter;
+    counter.reset();
     let batch = db.batch();
     const flush = async (sync = false) => {
       if (batch.length >= BATCH || (sync && batch.length)) {
@@ -275,6 +319,7 @@ export class LevelIndex implements Index {
       },
       write: async (key, record) => {
         this.put(batch, key, { ...record, version: 1 });
+        counter.move(undefined, record.state);
         await flush();
       },
       async owe(orphan) {

@@ -15,6 +15,7 @@ import { MasterLease, ownerAlive } from "./pg-lease.ts";
 import { pgRebuild } from "./pg-rebuild.ts";
 import { migrate, NewerSchema } from "./pg-schema.ts";
 import { PgTables } from "./pg-tables.ts";
+import { Refreshed } from "./refreshed.ts";
 
 const inFlight = (state: State) => state === "writing" || state === "deleting";
 
@@ -270,6 +271,22 @@ export class PostgresIndex implements Index {
     const [row] = await run(this.sql<{ n: string }[]>`SELECT count(*) AS n FROM kvdb_keys`);
     return Number(row.n);
   }
+
+  /**
+   * Counted by the database (one GROUP BY, no row leaves it) and refreshed in the
+   * background: a counts row that every write updated would make every PUT of every
+   * master wait on the same row.
+   */
+  counts(): Promise<Record<State, number>> {
+    return this.stateCounts.get();
+  }
+
+  private readonly stateCounts = new Refreshed(async () => {
+    const rows = await run(this.sql<{ state: State; n: string }[]>`SELECT state, count(*) AS n FROM kvdb_keys GROUP BY state`);
+    const counts: Record<State, number> = { writing: 0, live: 0, unlinked: 0, deleting: 0 };
+    for (const r of rows) counts[r.state] = Number(r.n);
+    return counts;
+  });
 
   async rebuild(): Promise<RebuildWriter> {
     const { sql } = this;

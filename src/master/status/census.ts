@@ -1,10 +1,13 @@
 /**
  * Counting the index for metrics and the status page: keys by state, replicas owed a
- * delete, operations in flight. A count is a scan, so it is kept and refreshed in the
- * background: a new scan starts when the last is older than MIN_AGE_MS and than ten
- * times its own length, so scanning takes at most a tenth of the master's time.
+ * delete, operations in flight. Keys by state come from the index's own counts
+ * (Index.counts: LevelDB keeps them in memory, PostgreSQL refreshes a count in the
+ * background), so nothing here reads a record. Orphans are few (replicas waiting for a
+ * volume to come back) and are counted by a scan, kept and refreshed in the background
+ * (index/refreshed.ts).
  */
 import type { Index, State } from "../index/index.ts";
+import { Refreshed } from "../index/refreshed.ts";
 
 export interface Counts {
   keys: Record<State, number>;
@@ -12,36 +15,27 @@ export interface Counts {
   orphans: number;
   /** Writes and deletes in flight, or left by a stop (a restart finishes them). */
   pending: number;
-  /** When this count was taken (ms since the epoch) and how long it took. */
+  /** When the orphans were counted (ms since the epoch) and how long it took. */
   at: number;
   tookMs: number;
 }
 
-const MIN_AGE_MS = 5000;
-
 export class Census {
-  private last?: Counts;
-  private running?: Promise<Counts>;
+  private readonly orphans: Refreshed<number>;
 
-  constructor(private readonly index: Index) {}
-
-  /** The latest counts; the first call waits for a scan, later ones never do. */
-  async counts(): Promise<Counts> {
-    const age = this.last ? Date.now() - this.last.at : Infinity;
-    if (!this.running && age > Math.max(MIN_AGE_MS, 10 * (this.last?.tookMs ?? 0))) {
-      this.running = this.scan().finally(() => (this.running = undefined));
-    }
-    return this.last ?? (await this.running!);
+  constructor(private readonly index: Index) {
+    this.orphans = new Refreshed(async () => {
+      let n = 0;
+      for await (const _ of index.orphans()) n++;
+      return n;
+    });
   }
 
-  private async scan(): Promise<Counts> {
-    const t0 = Date.now();
-    const keys: Record<State, number> = { writing: 0, live: 0, unlinked: 0, deleting: 0 };
-    for await (const [, record] of this.index.scan()) keys[record.state]++;
-    let orphans = 0;
-    for await (const _ of this.index.orphans()) orphans++;
+  /** The latest counts; the first call waits for the orphans' scan, later ones never do. */
+  async counts(): Promise<Counts> {
+    const [keys, orphans] = await Promise.all([this.index.counts(), this.orphans.get()]);
     const pending = keys.writing + keys.deleting; // operations in flight or interrupted
-    this.last = { keys, orphans, pending, at: Date.now(), tookMs: Date.now() - t0 };
-    return this.last;
+    const taken = this.orphans.taken ?? { at: Date.now(), tookMs: 0 };
+    return { keys, orphans, pending, ...taken };
   }
 }
