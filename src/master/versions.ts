@@ -47,7 +47,7 @@ export async function putVersion(
 ): Promise<KeyRecord> {
   const name = versionName(key);
   return (await m.locks.hold(name, async () => {
-    const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check);
+    const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check, fields);
     return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...fields });
   }))!;
 }
@@ -67,7 +67,7 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
     if (!staged) throw new HttpError(409, IN_FLIGHT);
     let md5: string;
     try {
-      const answers = await Promise.all(volumes.map((v) => m.client.assemble(v, name, pieces).catch((e: Error) => ({ status: 0, body: e.message }))));
+      const answers = await Promise.all(volumes.map((v) => m.client.assemble(v, name, pieces, fields).catch((e: Error) => ({ status: 0, body: e.message }))));
       const bad = answers.findIndex((a) => a.status !== 201);
       if (bad >= 0) throw new VolumeFailed(volumes[bad], answers[bad].status, `assembling answered ${answers[bad].status} ${answers[bad].body.trim()}`);
       const made = answers.map((a) => JSON.parse(a.body) as { size: number; md5: string });

@@ -9,6 +9,7 @@
  *   GET    /_kvdb/list           NDJSON of everything the volume holds
  *   GET    /_kvdb/health         total, free, count
  */
+import { someFields, type ValueFields } from "../keys/fields.ts";
 import { keyPath } from "../keys/keys.ts";
 import { ndjsonLines } from "../http/ndjson.ts";
 import { signUrl } from "../http/signing.ts";
@@ -30,6 +31,8 @@ export interface Listed {
   size: number;
   md5: string;
   time: number;
+  /** The S3 fields the volume keeps with the value (keys/fields.ts). */
+  fields?: ValueFields;
 }
 
 export type Checked =
@@ -110,11 +113,12 @@ export class VolumeClient {
 
   /**
    * Has `volume` store under `name` the values `parts` one after the other, each read
-   * from its own copy or pulled from one of the part's volumes (volume/assemble.ts).
+   * from its own copy or pulled from one of the part's volumes (volume/assemble.ts),
+   * keeping `fields` with it.
    * The volume's answer: 201 with {"size","md5"}, else why not.
    */
-  assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[]): Promise<{ status: number; body: string }> {
-    const body = Buffer.from(JSON.stringify({ parts }));
+  assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[], fields?: ValueFields): Promise<{ status: number; body: string }> {
+    const body = Buffer.from(JSON.stringify({ parts, fields: someFields(fields) }));
     const bytes = parts.reduce((n, p) => n + p.size, 0);
     const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
     // The answer comes once the whole value is written and fsynced.

@@ -1,11 +1,12 @@
 /**
- * PUT /_kvdb/assemble/<name>, body {"parts":[{"name","size","volumes":["host:port",…]},…]}
+ * PUT /_kvdb/assemble/<name>, body {"parts":[{"name","size","volumes":["host:port",…]},…][,"fields":{…}]}
  *   stores under <name> the values named, one after the other: an S3 multipart upload
  *   completed, or an S3 server-side copy (one part). Each part is read from this
  *   volume's own file when it holds one, else pulled from one of its volumes (signed
  *   GET, as copy.ts pulls), never whole in memory; each must be exactly its size. The
  *   result is written like any value (tmp → fsync → rename, catalog) and answered as a
  *   PUT: 201 {"size","md5"}; 409 (nothing stored) if a part is not what was announced.
+ *   `fields` (keys/fields.ts) are kept in the catalog entry, as a PUT's header would be.
  * Internal (/_kvdb/): with a secret, only the master may ask.
  */
 import type { Hono } from "hono";
@@ -13,6 +14,7 @@ import { fail } from "../http/errors.ts";
 import { rawPath } from "../http/request.ts";
 import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched } from "./copy.ts";
 import type { Store } from "./store.ts";
+import { someFields, type ValueFields } from "../keys/fields.ts";
 
 interface Part {
   name: string;
@@ -73,14 +75,17 @@ export function assembleRoutes(app: Hono, deps: Deps): void {
     const parsed = keyAfter(rawPath(c), "/_kvdb/assemble");
     if ("error" in parsed) return fail(c, 400, parsed.error);
     let parts: Part[];
+    let fields: ValueFields | undefined;
     try {
-      parts = (JSON.parse(await c.req.text()) as { parts: Part[] }).parts;
+      const doc = JSON.parse(await c.req.text()) as { parts: Part[]; fields?: ValueFields };
+      parts = doc.parts;
+      fields = someFields(doc.fields);
       if (!Array.isArray(parts) || !parts.every(isPart)) throw new Error("bad parts");
     } catch {
       return fail(c, 400, 'the body must be {"parts":[{"name","size","volumes"},…]}');
     }
     const total = parts.reduce((n, p) => n + p.size, 0);
     if (total > (await deps.store.space.room()).free) return fail(c, 507, "not enough free space on this volume");
-    return keep(c, deps.store, parsed.key, concatenated(deps, parts), total, "assembling", () => {});
+    return keep(c, deps.store, parsed.key, concatenated(deps, parts), total, "assembling", () => {}, fields);
   });
 }

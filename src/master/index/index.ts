@@ -24,6 +24,8 @@
  * master doing it. A record whose owner has stopped (its lease ran out) is abandoned,
  * and any master's janitor finishes or undoes it (janitor.ts).
  */
+import type { ValueFields } from "../../keys/fields.ts";
+
 export type State = "writing" | "live" | "unlinked" | "deleting";
 
 export interface KeyRecord {
@@ -177,6 +179,8 @@ export interface Replica {
   size: number;
   md5: string;
   time: number;
+  /** The S3 fields the volume keeps with it (keys/fields.ts). */
+  fields?: ValueFields;
 }
 
 /**
