@@ -4,6 +4,7 @@
  * master's write path (HttpError: a volume down, a body cut short, too large) get the
  * S3 code that says the same.
  */
+import { EntryGone } from "../master/index/index.ts";
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HttpError, noteFailure } from "../http/errors.ts";
@@ -58,6 +59,7 @@ export class S3Error extends HttpError {
 
 /** The S3 code for an error of the master's write path. */
 function codeOf(e: HttpError): S3Code {
+  if (e instanceof EntryGone && e.within.table === "buckets") return "NoSuchBucket"; // deleted while the object was written
   if (e instanceof TooLarge) return "EntityTooLarge";
   if (e instanceof ClientAborted) return "IncompleteBody";
   if (e.status === 409) return "OperationAborted";

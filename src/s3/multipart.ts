@@ -18,7 +18,7 @@ import { smallBody } from "./body.ts";
 import { S3Error } from "./errors.ts";
 import { keptAlive } from "./keep-alive.ts";
 import { etagOf, fieldsOf } from "./metadata.ts";
-import { keyOf, requireBucket } from "./names.ts";
+import { inBucket, keyOf, requireBucket } from "./names.ts";
 import { storeBody } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
 import { elements, rootOf, textOf } from "./xml-read.ts";
@@ -114,7 +114,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
     if (!(await s.m.index.entry("uploads", id))) throw new S3Error("NoSuchUpload");
     const { pieces, etag } = await chosenParts(s, id, doc);
     checked();
-    result = await assembleVersion(s.m, key, pieces, { type: upload.type, meta: upload.meta, etag });
+    result = await assembleVersion(s.m, key, pieces, { type: upload.type, meta: upload.meta, etag }, inBucket(r.bucket));
     await dropUpload(s.m, id);
   });
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");

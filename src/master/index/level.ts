@@ -11,7 +11,7 @@
  * here keeps the contract the shared store keeps (postgres.ts).
  */
 import { ClassicLevel } from "classic-level";
-import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State, Table } from "./index.ts";
+import { EntryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type Replica, type State, type Table, type Within } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
 import { groupByKey } from "./staging.ts";
 
@@ -33,6 +33,8 @@ interface Sublevel<V> {
   iterator(o: { gte: string }): { next(): Promise<[string, V] | undefined>; close(): Promise<void> };
 }
 
+const entryId = (w: Within) => `${w.table}/${w.id}`;
+
 /** A sublevel's entries in key order from `gte`, the iterator closed however the loop ends. */
 async function* iterate<V>(sublevel: Sublevel<V>, gte: string): AsyncGenerator<[string, V]> {
   const it = sublevel.iterator({ gte });
@@ -51,6 +53,10 @@ export class LevelIndex implements Index {
   private readonly tables;
   /** Versions of keys whose batch is being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
+  /** Entries being deleted if no key is under them (deleteEntryIfNoKeys): replace refuses them. */
+  private readonly closing = new Set<string>();
+  /** Writes of replaces that needed an entry, until durable. */
+  private readonly within = new Set<Promise<unknown>>();
   readonly jobs = new MemoryJobs();
 
   constructor(readonly location: string) {
@@ -154,9 +160,10 @@ export class LevelIndex implements Index {
     return this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), nameOf(key, current), owed));
   }
 
-  async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined> {
+  async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined> {
     const expected = current?.version ?? null;
     if (this.versionNow(key) !== expected || this.versionNow(staged.key) !== staged.record.version) return undefined;
+    if (within && (this.closing.has(entryId(within)) || this.entry(within.table, within.id) === undefined)) throw new EntryGone(within);
     const next = { ...live, version: (current?.version ?? 0) + 1 };
     this.changing.set(key, next.version);
     this.changing.set(staged.key, null);
@@ -165,7 +172,9 @@ export class LevelIndex implements Index {
       batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
       this.forgive(batch, nameOf(key, next), next.volumes);
       for (const orphan of owed) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
-      await batch.write({ sync: true });
+      const written = batch.write({ sync: true });
+      if (within) this.within.add(written.catch(() => {}));
+      await written.finally(() => void this.within.delete(written));
     } finally {
       if (this.changing.get(key) === next.version) this.changing.delete(key);
       if (this.changing.get(staged.key) === null) this.changing.delete(staged.key);
@@ -183,6 +192,30 @@ export class LevelIndex implements Index {
 
   deleteEntry(table: Table, id: string): Promise<void> {
     return this.db.batch().del(id, { sublevel: this.tables[table] }).write({ sync: true });
+  }
+
+  /**
+   * One process owns a LevelDB, so marking the entry closing (replace refuses it from
+   * then on) and waiting for the replaces already past their check makes it one step.
+   */
+  async deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
+    const closing = entryId({ table, id });
+    if (this.closing.has(closing)) return "keys"; // another delete is checking it: refuse, as for keys
+    this.closing.add(closing);
+    try {
+      if (this.entry(table, id) === undefined) return "absent";
+      await Promise.all(this.within);
+      let held = false;
+      for await (const [key] of iterate(this.keys, prefix)) {
+        held = key.startsWith(prefix);
+        break;
+      }
+      if (held) return "keys";
+      await this.deleteEntry(table, id);
+      return "deleted";
+    } finally {
+      this.closing.delete(closing);
+    }
   }
 
   entries<T>(table: Table, gte = ""): AsyncGenerator<[string, T]> {
