@@ -9,8 +9,12 @@ import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUpl
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
 import { keyPath } from "../src/keys/keys.ts";
-import { startCluster, type Cluster } from "./cluster.ts";
+import { S3_KEYS, startCluster, type Cluster } from "./cluster.ts";
 import { bytes, md5 } from "./http.ts";
 import { rejects, sdk, storedNames } from "./s3-client.ts";
 
@@ -33,14 +37,14 @@ test.after(async () => {
 });
 
 /** An upload of PARTS parts of `Key`: its id, the parts for the completion, and the whole value. */
-async function uploaded(Key: string): Promise<{ UploadId: string; Parts: { ETag: string; PartNumber: number }[]; whole: Buffer }> {
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key }));
+async function uploaded(Key: string, client = s3): Promise<{ UploadId: string; Parts: { ETag: string; PartNumber: number }[]; whole: Buffer }> {
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: B, Key }));
   const Parts = [];
   const chunks = [];
   for (let n = 1; n <= PARTS; n++) {
     const body = bytes(PART, n);
     chunks.push(body);
-    const { ETag } = await s3.send(new UploadPartCommand({ Bucket: B, Key, UploadId, PartNumber: n, Body: body }));
+    const { ETag } = await client.send(new UploadPartCommand({ Bucket: B, Key, UploadId, PartNumber: n, Body: body }));
     Parts.push({ ETag: ETag!, PartNumber: n });
   }
   return { UploadId: UploadId!, Parts, whole: Buffer.concat(chunks) };
@@ -50,8 +54,8 @@ const completion = (Parts: { ETag: string; PartNumber: number }[]) =>
   `<CompleteMultipartUpload>${Parts.map((p) => `<Part><PartNumber>${p.PartNumber}</PartNumber><ETag>${p.ETag}</ETag></Part>`).join("")}</CompleteMultipartUpload>`;
 
 /** POSTs the completion to a presigned URL with a plain HTTP client: the status and each chunk of the body as it arrived. */
-async function completeRaw(Key: string, UploadId: string, Parts: { ETag: string; PartNumber: number }[]): Promise<{ status: number; chunks: string[] }> {
-  const url = await getSignedUrl(s3, new CompleteMultipartUploadCommand({ Bucket: B, Key, UploadId }), { expiresIn: 60 });
+async function completeRaw(Key: string, UploadId: string, Parts: { ETag: string; PartNumber: number }[], client = s3): Promise<{ status: number; chunks: string[] }> {
+  const url = await getSignedUrl(client, new CompleteMultipartUploadCommand({ Bucket: B, Key, UploadId }), { expiresIn: 60 });
   const res = await fetch(url, { method: "POST", body: completion(Parts) });
   const chunks: string[] = [];
   const dec = new TextDecoder();
@@ -105,6 +109,27 @@ test("a wrong part is still refused at once with its own status", async () => {
   const { UploadId, Parts } = await uploaded("wrong/part");
   const bad = [{ ...Parts[0], ETag: '"00000000000000000000000000000000"' }, ...Parts.slice(1)];
   await rejects(() => s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: "wrong/part", UploadId, MultipartUpload: { Parts: bad } })), "InvalidPart", 400);
+});
+
+test("KVDB_S3_KEEPALIVE_MS, as README documents it, on kvdb server; a bad value is a usage error", async () => {
+  const env = { KVDB_S3_ACCESS_KEY: S3_KEYS.accessKey, KVDB_S3_SECRET_KEY: S3_KEYS.secretKey };
+  const bad = await runKvdb(["server", join(tempDir("kvdb-keepalive"), "never"), "--port", "0", "--host", HOST], { ...env, KVDB_S3_KEEPALIVE_MS: "5" }, 20_000);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /KVDB_S3_KEEPALIVE_MS must be an integer from 10 to 600000/);
+  const dir = tempDir("kvdb-keepalive");
+  const server = await spawnKvdb(["server", join(dir, "data"), "--port", "0", "--host", HOST], { ...env, KVDB_S3_KEEPALIVE_MS: "10" });
+  const client = sdk(`http://${HOST}:${/s3=http:\/\/[^\s:]+:(\d+)/.exec(server.output())![1]}`).client;
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: B }));
+    const { UploadId, Parts } = await uploaded("served/object", client);
+    const { status, chunks } = await completeRaw("served/object", UploadId, Parts, client);
+    assert.is(status, 200);
+    assert.match(chunks.join(""), /^<\?xml version="1\.0" encoding="UTF-8"\?>\n +<CompleteMultipartUploadResult /);
+  } finally {
+    client.destroy();
+    await server.stop("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

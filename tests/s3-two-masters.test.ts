@@ -8,6 +8,7 @@
  * (Index.replace within the bucket against Index.deleteEntryIfNoKeys).
  */
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import { PassThrough } from "node:stream";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HOST } from "../harness/kvdb.ts";
@@ -18,6 +19,7 @@ import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
 import { rejects, sdk, storedNames, text } from "./s3-client.ts";
 
 let pg: Postgres;
+let db: string;
 let c: Cluster;
 let second: Running & { s3?: string };
 let a: S3Client;
@@ -26,7 +28,7 @@ const B = "shared";
 
 test.before(async () => {
   pg = await startPostgres();
-  const db = freshDatabase(pg);
+  db = freshDatabase(pg);
   c = await startCluster({ s3: true, db });
   const log = console.log;
   console.log = () => {};
@@ -73,6 +75,25 @@ test("overwrites of one key through both masters at once: one whole value, one c
 
 /** The S3 error code a rejected send failed with. */
 const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === "fulfilled" ? "ok" : r.reason instanceof S3ServiceException ? r.reason.name : String(r.reason));
+
+test("DeleteBucket through one master while a PutObject into the bucket streams through the other: the delete wins, the PUT stores nothing", async () => {
+  const Bucket = "mid-put";
+  await a.send(new CreateBucketCommand({ Bucket }));
+  const first = Buffer.alloc(64 << 10, 1);
+  const rest = Buffer.alloc(192 << 10, 2);
+  const Body = new PassThrough();
+  Body.write(first);
+  const put = a.send(new PutObjectCommand({ Bucket, Key: "obj", Body, ContentLength: first.length + rest.length }));
+  put.catch(() => {}); // awaited below
+  // Past its bucket check: the PUT's version record is in flight in the shared index.
+  const database = new URL(db).pathname.slice(1);
+  await until("the PUT is writing", () => pg.psql("SELECT count(*) FROM kvdb_keys WHERE state = 'writing'", database).trim() === "1");
+  await b.send(new DeleteBucketCommand({ Bucket }));
+  Body.end(rest);
+  await rejects(() => put, "NoSuchBucket", 404);
+  assert.is((await fetch(`${c.url}/${Bucket}/obj`)).status, 404);
+  await rejects(() => b.send(new HeadBucketCommand({ Bucket })), "", 404);
+});
 
 test("PutObject through one master racing DeleteBucket through the other: never an object in a deleted bucket", async () => {
   const ROUNDS = 24;
