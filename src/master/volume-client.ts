@@ -47,6 +47,21 @@ const LEAVING_TIMEOUT_MS = 5000;
 const COPY_RATE = 20_000;
 const HASH_RATE = 50_000;
 
+/**
+ * A volume's answer to an assemble, which comes as 201 at once, spaces while it works,
+ * then {"status",…} (volume/assemble.ts): as the status and body a PUT would have had.
+ */
+function assembled(a: { status: number; body: string }): { status: number; body: string } {
+  if (a.status !== 201) return a;
+  try {
+    const { status, error, ...written } = JSON.parse(a.body) as { status?: number; error?: string };
+    if (status === undefined || status === 201) return { status: 201, body: JSON.stringify(written) };
+    return { status, body: error ?? "" };
+  } catch {
+    return { status: 0, body: `unreadable answer: ${a.body.trim().slice(0, 200)}` };
+  }
+}
+
 export class VolumeClient {
   /**
    * @param secret signs every URL called or handed out; none: plain URLs
@@ -123,7 +138,7 @@ export class VolumeClient {
     const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
     // The answer comes once the whole value is written and fsynced.
     const call = upload(this.url(volume, `/_kvdb/assemble${name}`, "PUT"), headers, this.timeoutMs + bytes / COPY_RATE);
-    return call.write(body).then(() => call.end());
+    return call.write(body).then(() => call.end()).then(assembled);
   }
 
   /** Re-hashes the replica on its volume (`size`: what the index expects, for the deadline). */

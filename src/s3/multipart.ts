@@ -16,7 +16,7 @@ import { purge } from "../master/replicas.ts";
 import { assembleVersion, type Fields } from "../master/versions.ts";
 import { smallBody } from "./body.ts";
 import { S3Error } from "./errors.ts";
-import { keptAlive } from "./keep-alive.ts";
+import { keptAliveXml } from "./keep-alive.ts";
 import { etagOf, fieldsOf } from "./metadata.ts";
 import { inBucket, keyOf, requireBucket } from "./names.ts";
 import { storeBody } from "./objects.ts";
@@ -124,7 +124,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
     root: "CompleteMultipartUploadResult",
     body: el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etagOf(result!)),
   }));
-  return keptAlive(r.c, work, s.keepAliveMs, r.c.req.path);
+  return keptAliveXml(r.c, work, s.keepAliveMs, r.c.req.path);
 }
 
 /** Forgets an upload and deletes its parts. */
