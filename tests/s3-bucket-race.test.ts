@@ -4,13 +4,12 @@
  * (Index.replace within it), so the delete wins and the PUT stores nothing — as across
  * two masters on PostgreSQL (tests/s3-two-masters.test.ts).
  */
-import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { PassThrough } from "node:stream";
+import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startCluster, until, type Cluster } from "./cluster.ts";
 import { filesUnder } from "./http.ts";
-import { rejects, sdk } from "./s3-client.ts";
+import { heldPut, rejects, sdk } from "./s3-client.ts";
 
 let c: Cluster;
 let s3: S3Client;
@@ -28,16 +27,11 @@ test.after(async () => {
 test("DeleteBucket in the middle of a streaming PutObject into it: the delete wins, the PUT answers NoSuchBucket and stores nothing", async () => {
   const Bucket = "mid-put";
   await s3.send(new CreateBucketCommand({ Bucket }));
-  const first = Buffer.alloc(64 << 10, 1);
-  const rest = Buffer.alloc(192 << 10, 2);
-  const Body = new PassThrough();
-  Body.write(first);
-  const put = s3.send(new PutObjectCommand({ Bucket, Key: "obj", Body, ContentLength: first.length + rest.length }));
-  put.catch(() => {}); // awaited below
+  const { put, finish } = heldPut(s3, Bucket, "obj");
   // Past its bucket check: the replicas are being written (volume/blobs.ts: DIR/tmp/…).
   await until("the PUT is streaming to the volumes", () => c.volumes.some((v) => filesUnder(v.dir).some((f) => /(^|\/)tmp\//.test(f))));
   await s3.send(new DeleteBucketCommand({ Bucket }));
-  Body.end(rest);
+  finish();
   await rejects(() => put, "NoSuchBucket", 404);
   assert.is((await fetch(`${c.url}/${Bucket}/obj`)).status, 404);
   await rejects(() => s3.send(new HeadBucketCommand({ Bucket })), "", 404);

@@ -8,7 +8,6 @@
  * (Index.replace within the bucket against Index.deleteEntryIfNoKeys).
  */
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
-import { PassThrough } from "node:stream";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HOST } from "../harness/kvdb.ts";
@@ -16,7 +15,7 @@ import type { Running } from "../src/http/running.ts";
 import { startMaster } from "../src/master/start.ts";
 import { S3_KEYS, startCluster, until, type Cluster } from "./cluster.ts";
 import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
-import { rejects, sdk, storedNames, text } from "./s3-client.ts";
+import { heldPut, rejects, sdk, storedNames, text } from "./s3-client.ts";
 
 let pg: Postgres;
 let db: string;
@@ -79,17 +78,12 @@ const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === "fulfilled" ?
 test("DeleteBucket through one master while a PutObject into the bucket streams through the other: the delete wins, the PUT stores nothing", async () => {
   const Bucket = "mid-put";
   await a.send(new CreateBucketCommand({ Bucket }));
-  const first = Buffer.alloc(64 << 10, 1);
-  const rest = Buffer.alloc(192 << 10, 2);
-  const Body = new PassThrough();
-  Body.write(first);
-  const put = a.send(new PutObjectCommand({ Bucket, Key: "obj", Body, ContentLength: first.length + rest.length }));
-  put.catch(() => {}); // awaited below
+  const { put, finish } = heldPut(a, Bucket, "obj");
   // Past its bucket check: the PUT's version record is in flight in the shared index.
   const database = new URL(db).pathname.slice(1);
   await until("the PUT is writing", () => pg.psql("SELECT count(*) FROM kvdb_keys WHERE state = 'writing'", database).trim() === "1");
   await b.send(new DeleteBucketCommand({ Bucket }));
-  Body.end(rest);
+  finish();
   // NoSuchBucket; on a machine so loaded that the master took a volume for down, a 503
   // (stored nothing either). Never a 200: the object would be in a deleted bucket.
   const failed = await put.then(
