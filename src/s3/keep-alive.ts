@@ -10,6 +10,7 @@ import { HttpError } from "../http/errors.ts";
 import { errorDocument, S3Error } from "./errors.ts";
 import { DECLARATION, xmlRoot } from "./xml.ts";
 import { keptAlive } from "../http/kept-alive.ts";
+import { logger } from "../http/logger.ts";
 
 /** Default for S3.keepAliveMs: S3's own pace is not documented; well under common 30–60 s idle timeouts. */
 export const KEEP_ALIVE_MS = 5000;
@@ -21,7 +22,11 @@ export const KEEP_ALIVE_MS = 5000;
 export function keptAliveXml(c: Context, work: Promise<{ root: string; body: string }>, everyMs: number, resource: string): Response {
   const doc = work.then(
     ({ root, body }) => xmlRoot(root, body),
-    (e: Error) => errorDocument(c, e instanceof HttpError ? e : new S3Error("InternalError", `internal error: ${e.message}`), resource),
+    (e: Error) => {
+      // The answer's status (200) went out before: the request log cannot tell, so say it here.
+      logger("s3").error(`${c.req.method} ${resource} failed after its 200: ${e.message}`, { path: resource });
+      return errorDocument(c, e instanceof HttpError ? e : new S3Error("InternalError", `internal error: ${e.message}`), resource);
+    },
   );
   return c.body(keptAlive(DECLARATION, doc, everyMs), 200, { "content-type": "application/xml" });
 }

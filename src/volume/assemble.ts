@@ -18,6 +18,7 @@ import { rawPath } from "../http/request.ts";
 import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched } from "./copy.ts";
 import type { Store } from "./store.ts";
 import { keptAlive } from "../http/kept-alive.ts";
+import { logger } from "../http/logger.ts";
 import { someFields, type ValueFields } from "../keys/fields.ts";
 
 /** Well under the servers' 60 s idle timeout (runtime/types.ts) and the master's volume stall timeout. */
@@ -95,6 +96,8 @@ export function assembleRoutes(app: Hono, deps: Deps): void {
     if (total > (await deps.store.space.room()).free) return fail(c, 507, "not enough free space on this volume");
     const outcome = keep(c, deps.store, parsed.key, concatenated(deps, parts), total, "assembling", () => {}, fields).then(async (res) => {
       const text = await res.text();
+      // The 201 went out before: the request log cannot tell, so say it here.
+      if (res.status !== 201) logger("volume").error(`assembling ${parsed.key} failed: ${text.trim()}`, { status: res.status });
       return JSON.stringify(res.status === 201 ? { status: 201, ...(JSON.parse(text) as object) } : { status: res.status, error: text.trim() });
     });
     return c.body(keptAlive("", outcome, ASSEMBLY_KEEP_ALIVE_MS), 201, { "content-type": "application/json" });
