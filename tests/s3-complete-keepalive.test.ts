@@ -113,10 +113,10 @@ test("a wrong part is still refused at once with its own status", async () => {
 
 test("KVDB_S3_KEEPALIVE_MS, as README documents it, on kvdb server; a bad value is a usage error", async () => {
   const env = { KVDB_S3_ACCESS_KEY: S3_KEYS.accessKey, KVDB_S3_SECRET_KEY: S3_KEYS.secretKey };
-  const bad = await runKvdb(["server", join(tempDir("kvdb-keepalive"), "never"), "--port", "0", "--host", HOST], { ...env, KVDB_S3_KEEPALIVE_MS: "5" }, 20_000);
+  const dir = tempDir("kvdb-keepalive");
+  const bad = await runKvdb(["server", join(dir, "never"), "--port", "0", "--host", HOST], { ...env, KVDB_S3_KEEPALIVE_MS: "5" }, 20_000);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /KVDB_S3_KEEPALIVE_MS must be an integer from 10 to 600000/);
-  const dir = tempDir("kvdb-keepalive");
   const server = await spawnKvdb(["server", join(dir, "data"), "--port", "0", "--host", HOST], { ...env, KVDB_S3_KEEPALIVE_MS: "10" });
   const client = sdk(`http://${HOST}:${/s3=http:\/\/[^\s:]+:(\d+)/.exec(server.output())![1]}`).client;
   try {
