@@ -1,11 +1,15 @@
 /**
  * Per-request metrics of a server: how many requests by role, method and status class,
- * how long they took, the bytes their bodies declared, and how many are in flight.
+ * how long they took, their body bytes each way, and how many are in flight. A request
+ * ends when its answer's last byte is written (or its client left), and its bytes are
+ * what the wire carried: the runtime adapter's meter (http/request.ts) says both. Without
+ * one (app.request() in tests) it ends at the handler's return, with declared lengths.
  */
 import type { MiddlewareHandler } from "hono";
 import { runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import type { Counter, Gauge, Histogram, Registry } from "./metrics.ts";
+import type { RequestFacts } from "./request.ts";
 
 /** Seconds, 1 ms to 2 min: a 1 GiB PUT over a slow link is a request too. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;
@@ -27,11 +31,11 @@ export function requestMetrics(registry: Registry): RequestMetrics {
     requests: registry.counter("kvdb_http_requests_total", "HTTP requests answered, by role, method and status class"),
     duration: registry.histogram(
       "kvdb_http_request_duration_seconds",
-      "Time from a request's arrival to its answer (an upload's body included; a download's body not)",
+      "Time from a request's arrival to its answer's last byte written (or its client gone)",
       DURATION_BUCKETS,
     ),
-    received: registry.counter("kvdb_http_received_bytes_total", "Request body bytes, as their Content-Length declared"),
-    sent: registry.counter("kvdb_http_sent_bytes_total", "Response body bytes, as their Content-Length declared"),
+    received: registry.counter("kvdb_http_received_bytes_total", "Request body bytes received (chunked bodies included)"),
+    sent: registry.counter("kvdb_http_sent_bytes_total", "Response body bytes sent (streamed bodies included)"),
     inFlight: registry.gauge("kvdb_http_requests_in_flight", "Requests being handled now"),
   };
 }
@@ -43,16 +47,22 @@ export function measureRequests(role: string, m: RequestMetrics): MiddlewareHand
     m.inFlight.inc({ role });
     try {
       await next();
-    } finally {
+    } catch (e) {
       m.inFlight.inc({ role }, -1);
+      throw e;
     }
     const method = METHODS.has(c.req.method) ? c.req.method : "other";
     const labels = { role, method, status_class: `${Math.floor(c.res.status / 100)}xx` };
-    m.requests.inc(labels);
-    m.duration.observe(labels, (performance.now() - t0) / 1000);
-    const received = Number(c.req.header("content-length") ?? 0);
-    const sent = c.req.method === "HEAD" ? 0 : Number(c.res.headers.get("content-length") ?? 0);
-    if (received > 0) m.received.inc({ role }, received);
-    if (sent > 0) m.sent.inc({ role }, sent);
+    const meter = (c.env as RequestFacts | undefined)?.meter;
+    const head = c.req.method === "HEAD";
+    const done = (received: number, sent: number) => {
+      m.inFlight.inc({ role }, -1);
+      m.requests.inc(labels);
+      m.duration.observe(labels, (performance.now() - t0) / 1000);
+      if (received > 0) m.received.inc({ role }, received);
+      if (sent > 0 && !head) m.sent.inc({ role }, sent);
+    };
+    if (meter) meter.whenDone(() => done(meter.receivedBytes, meter.sentBytes));
+    else done(Number(c.req.header("content-length") ?? 0), Number(c.res.headers.get("content-length") ?? 0));
   };
 }
