@@ -42,6 +42,8 @@ export async function startCluster(
     s3?: boolean;
     /** See MasterOptions.s3.uploadTtlMs. */
     s3UploadTtlMs?: number;
+    /** See MasterOptions.s3.keepAliveMs. */
+    s3KeepAliveMs?: number;
     /** The master's index (default: a LevelDB under dir). */
     db?: string;
   } = {},
@@ -70,7 +72,7 @@ export async function startCluster(
       maxSize: o.maxSize,
       idleTimeoutMs: o.idleTimeoutMs,
       timeoutMs: o.timeoutMs,
-      s3: o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs } : undefined,
+      s3: o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs, keepAliveMs: o.s3KeepAliveMs } : undefined,
     };
     const master = await startMaster(options);
     return {

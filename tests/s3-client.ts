@@ -3,7 +3,8 @@
  * or requestChecksumCalculation WHEN_REQUIRED), recording how it signed each request's
  * body, and what the volumes of a test cluster hold.
  */
-import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { PassThrough } from "node:stream";
 import * as assert from "uvu/assert";
 import { ownerOf } from "../src/keys/names.ts";
 import { S3_KEYS, type Cluster } from "./cluster.ts";
@@ -67,4 +68,18 @@ export async function storedNames(c: Cluster, key: string): Promise<string[][]> 
 
 export async function text(body: { transformToString(): Promise<string> } | undefined): Promise<string> {
   return body ? body.transformToString() : "";
+}
+
+/**
+ * A PutObject of 256 KiB whose body is held after its first 64 KiB until `finish` is
+ * called: for what must happen while a write streams. `put` settles after `finish`.
+ */
+export function heldPut(client: S3Client, Bucket: string, Key: string): { put: Promise<unknown>; finish: () => void } {
+  const first = Buffer.alloc(64 << 10, 1);
+  const rest = Buffer.alloc(192 << 10, 2);
+  const Body = new PassThrough();
+  Body.write(first);
+  const put = client.send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: first.length + rest.length }));
+  put.catch(() => {}); // the caller awaits it
+  return { put, finish: () => Body.end(rest) };
 }

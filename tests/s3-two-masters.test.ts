@@ -3,9 +3,11 @@
  * bucket made through one is there through the other, and overwrites of one key sent
  * through both at once leave one whole value, the same through either master, and,
  * once the janitors have swept, one stored copy of it per replica (Index.replace is a
- * compare-and-set: src/master/versions.ts retries a lost one).
+ * compare-and-set: src/master/versions.ts retries a lost one); a PutObject through one
+ * racing a DeleteBucket through the other never leaves an object in a deleted bucket
+ * (Index.replace within the bucket against Index.deleteEntryIfNoKeys).
  */
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HOST } from "../harness/kvdb.ts";
@@ -13,9 +15,10 @@ import type { Running } from "../src/http/running.ts";
 import { startMaster } from "../src/master/start.ts";
 import { S3_KEYS, startCluster, until, type Cluster } from "./cluster.ts";
 import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
-import { sdk, storedNames, text } from "./s3-client.ts";
+import { heldPut, rejects, sdk, storedNames, text } from "./s3-client.ts";
 
 let pg: Postgres;
+let db: string;
 let c: Cluster;
 let second: Running & { s3?: string };
 let a: S3Client;
@@ -24,7 +27,7 @@ const B = "shared";
 
 test.before(async () => {
   pg = await startPostgres();
-  const db = freshDatabase(pg);
+  db = freshDatabase(pg);
   c = await startCluster({ s3: true, db });
   const log = console.log;
   console.log = () => {};
@@ -67,6 +70,67 @@ test("overwrites of one key through both masters at once: one whole value, one c
   const names = (await storedNames(c, "/shared/raced")).flat();
   assert.is(names.length, 3, names.join(" "));
   assert.is(new Set(names).size, 1, names.join(" "));
+});
+
+/** The S3 error code a rejected send failed with. */
+const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === "fulfilled" ? "ok" : r.reason instanceof S3ServiceException ? r.reason.name : String(r.reason));
+
+test("DeleteBucket through one master while a PutObject into the bucket streams through the other: the delete wins, the PUT stores nothing", async () => {
+  const Bucket = "mid-put";
+  await a.send(new CreateBucketCommand({ Bucket }));
+  const { put, finish } = heldPut(a, Bucket, "obj");
+  // Past its bucket check: the PUT's version record is in flight in the shared index.
+  const database = new URL(db).pathname.slice(1);
+  await until("the PUT is writing", () => pg.psql("SELECT count(*) FROM kvdb_keys WHERE state = 'writing'", database).trim() === "1");
+  await b.send(new DeleteBucketCommand({ Bucket }));
+  finish();
+  // NoSuchBucket; on a machine so loaded that the master took a volume for down, a 503
+  // (stored nothing either). Never a 200: the object would be in a deleted bucket.
+  const failed = await put.then(
+    () => assert.unreachable("the PUT into the deleted bucket answered 200"),
+    (e: S3ServiceException) => e,
+  );
+  assert.ok(failed instanceof S3ServiceException && ["NoSuchBucket", "ServiceUnavailable"].includes(failed.name), String(failed));
+  assert.is((await fetch(`${c.url}/${Bucket}/obj`)).status, 404);
+  await rejects(() => b.send(new HeadBucketCommand({ Bucket })), "", 404);
+});
+
+test("PutObject through one master racing DeleteBucket through the other: never an object in a deleted bucket", async () => {
+  const ROUNDS = 24;
+  const deadline = Date.now() + 90_000;
+  const seen = new Map<string, number>();
+  for (let i = 0; i < ROUNDS && Date.now() < deadline; i++) {
+    const Bucket = `race-${i}`;
+    const Body = `round ${i} `.repeat(20_000 + 997 * i);
+    await a.send(new CreateBucketCommand({ Bucket }));
+    await b.send(new HeadBucketCommand({ Bucket }));
+    // The delete starts a little later each round, so that it meets the write at different steps.
+    const [put, del] = await Promise.allSettled([
+      a.send(new PutObjectCommand({ Bucket, Key: "obj", Body })),
+      new Promise((r) => setTimeout(r, i % 8)).then(() => b.send(new DeleteBucketCommand({ Bucket }))),
+    ]);
+    const outcome = `put ${codeOf(put)}, delete ${codeOf(del)}`;
+    seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
+    assert.ok(put.status === "rejected" || del.status === "rejected", `both succeeded in round ${i}: ${outcome}`);
+    const onCurl = await fetch(`${c.url}/${Bucket}/obj`);
+    if (del.status === "fulfilled") {
+      // The bucket is gone and so is any trace of the object, through either master.
+      // (ServiceUnavailable: a volume taken for down on a loaded machine; nothing stored either.)
+      assert.match(outcome, /^put (NoSuchBucket|OperationAborted|ServiceUnavailable), delete ok$/, outcome);
+      assert.is(onCurl.status, 404, outcome);
+      for (const s3 of [a, b]) await rejects(() => s3.send(new HeadBucketCommand({ Bucket })), "", 404);
+    } else {
+      assert.match(outcome, /delete (BucketNotEmpty|OperationAborted|ServiceUnavailable)$/, outcome);
+      if (put.status === "fulfilled") {
+        assert.is(onCurl.status, 200, outcome);
+        assert.is(await onCurl.text(), Body, outcome);
+        assert.is(await text((await b.send(new GetObjectCommand({ Bucket, Key: "obj" }))).Body), Body, outcome);
+      } else await onCurl.body?.cancel();
+      await a.send(new DeleteObjectCommand({ Bucket, Key: "obj" }));
+      await b.send(new DeleteBucketCommand({ Bucket }));
+    }
+  }
+  console.log(`race outcomes: ${[...seen].map(([k, n]) => `${n}× ${k}`).join("; ")}`);
 });
 
 test.run();

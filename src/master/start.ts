@@ -40,7 +40,7 @@ export interface MasterOptions {
   /** See ServeOptions.idleTimeoutMs; default 60 s. */
   idleTimeoutMs?: number;
   /** Serve the S3 API too (src/s3/), on its own port; `show`: print the secret key on the start line (it was generated). */
-  s3?: { port: number; accessKey: string; secretKey: string; uploadTtlMs?: number; show?: boolean };
+  s3?: { port: number; accessKey: string; secretKey: string; uploadTtlMs?: number; keepAliveMs?: number; show?: boolean };
 }
 
 const log = logger("master");

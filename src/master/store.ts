@@ -4,6 +4,7 @@
  * (replicate.ts); the value is recorded `writing` first, so a restart undoes a write
  * that was cut short (janitor.ts), and any failure deletes what was written.
  */
+import { encodeFields, FIELDS_HEADER, type ValueFields } from "../keys/fields.ts";
 import type { DeclaredLength } from "../http/content-length.ts";
 import { discard, limited } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
@@ -69,9 +70,13 @@ export async function writeReplicas(
   declared: DeclaredLength,
   body: AsyncIterable<Uint8Array> | null,
   check: (w: { size: number; md5: string }) => void = () => {},
+  fields?: ValueFields,
 ): Promise<Written> {
   const headers: Record<string, string> =
     declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
+  // The volumes keep S3's fields with the value, for kvdb rebuild (keys/fields.ts).
+  const encoded = encodeFields(fields);
+  if (encoded) headers[FIELDS_HEADER] = encoded;
   // A declared length goes only where it fits, decided before a byte is read; a chunked
   // body needs some room at least.
   const candidates = candidatesFor(m, key, declared.kind === "length" ? declared.bytes : 1);

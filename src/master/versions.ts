@@ -10,7 +10,7 @@
 import type { DeclaredLength } from "../http/content-length.ts";
 import { HttpError } from "../http/errors.ts";
 import { storedName, versionName } from "../keys/names.ts";
-import type { KeyRecord, NewRecord } from "./index/index.ts";
+import type { KeyRecord, NewRecord, Within } from "./index/index.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { dropReplicas, purge, wanted } from "./replicas.ts";
@@ -35,7 +35,9 @@ const SWITCH_TRIES = 5;
 
 /**
  * Stores `body` as the key's new value, replacing any current one. `check` may refuse
- * what arrived (a checksum) before it becomes visible; nothing is stored then.
+ * what arrived (a checksum) before it becomes visible; nothing is stored then. With
+ * `within` (an S3 object's bucket), the value becomes visible only if that entry still
+ * exists then (Index.replace; else EntryGone, nothing stored).
  */
 export async function putVersion(
   m: Master,
@@ -44,11 +46,12 @@ export async function putVersion(
   body: AsyncIterable<Uint8Array> | null,
   fields: Fields,
   check?: (w: { size: number; md5: string }) => void,
+  within?: Within,
 ): Promise<KeyRecord> {
   const name = versionName(key);
   return (await m.locks.hold(name, async () => {
-    const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check);
-    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...fields });
+    const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check, fields);
+    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...fields }, within);
   }))!;
 }
 
@@ -57,7 +60,7 @@ export async function putVersion(
  * (each target volume reads its own copies or pulls them: volume/assemble.ts; the
  * master sends no byte), then switches it in as putVersion does.
  */
-export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: Fields): Promise<KeyRecord> {
+export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: Fields, within?: Within): Promise<KeyRecord> {
   const volumes = wanted(m, key);
   if (volumes.length < m.replicas) throw new HttpError(503, `only ${volumes.length} of the ${m.replicas} replicas' volumes are up`);
   const name = versionName(key);
@@ -67,7 +70,7 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
     if (!staged) throw new HttpError(409, IN_FLIGHT);
     let md5: string;
     try {
-      const answers = await Promise.all(volumes.map((v) => m.client.assemble(v, name, pieces).catch((e: Error) => ({ status: 0, body: e.message }))));
+      const answers = await Promise.all(volumes.map((v) => m.client.assemble(v, name, pieces, fields).catch((e: Error) => ({ status: 0, body: e.message }))));
       const bad = answers.findIndex((a) => a.status !== 201);
       if (bad >= 0) throw new VolumeFailed(volumes[bad], answers[bad].status, `assembling answered ${answers[bad].status} ${answers[bad].body.trim()}`);
       const made = answers.map((a) => JSON.parse(a.body) as { size: number; md5: string });
@@ -78,7 +81,7 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
       await purge(m, name, staged).catch(() => {});
       throw e;
     }
-    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...fields });
+    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...fields }, within);
   }))!;
 }
 
@@ -87,7 +90,7 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
  * `staged`) the key's value in one index step (a compare-and-set on both records:
  * Index.replace), then deletes the old value's replicas.
  */
-async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, live: NewRecord): Promise<KeyRecord> {
+async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, live: NewRecord, within?: Within): Promise<KeyRecord> {
   const refuse = async (why: string): Promise<never> => {
     // If the index cannot be reached now, the janitor finishes the cleanup later.
     await purge(m, name, staged).catch(() => {});
@@ -106,7 +109,7 @@ async function switchIn(m: Master, key: string, name: string, staged: KeyRecord,
         const oldName = old && storedName(key, old);
         const owed = old ? old.volumes.map((volume) => ({ volume, key: oldName! })) : [];
         try {
-          record = await m.index.replace(key, old, live, { key: name, record: staged }, owed);
+          record = await m.index.replace(key, old, live, { key: name, record: staged }, owed, within);
         } catch (e) {
           await purge(m, name, staged).catch(() => {});
           throw e;

@@ -9,6 +9,7 @@
  *   GET    /_kvdb/list           NDJSON of everything the volume holds
  *   GET    /_kvdb/health         total, free, count
  */
+import { someFields, type ValueFields } from "../keys/fields.ts";
 import { keyPath } from "../keys/keys.ts";
 import { ndjsonLines } from "../http/ndjson.ts";
 import { signUrl } from "../http/signing.ts";
@@ -30,6 +31,8 @@ export interface Listed {
   size: number;
   md5: string;
   time: number;
+  /** The S3 fields the volume keeps with the value (keys/fields.ts). */
+  fields?: ValueFields;
 }
 
 export type Checked =
@@ -43,6 +46,21 @@ const LEAVING_TIMEOUT_MS = 5000;
 /** Slowest rates allowed for whole-value work on a volume, in bytes per ms: copying (~20 MB/s) and re-hashing (~50 MB/s). */
 const COPY_RATE = 20_000;
 const HASH_RATE = 50_000;
+
+/**
+ * A volume's answer to an assemble, which comes as 201 at once, spaces while it works,
+ * then {"status",…} (volume/assemble.ts): as the status and body a PUT would have had.
+ */
+function assembled(a: { status: number; body: string }): { status: number; body: string } {
+  if (a.status !== 201) return a;
+  try {
+    const { status, error, ...written } = JSON.parse(a.body) as { status?: number; error?: string };
+    if (status === undefined || status === 201) return { status: 201, body: JSON.stringify(written) };
+    return { status, body: error ?? "" };
+  } catch {
+    return { status: 0, body: `unreadable answer: ${a.body.trim().slice(0, 200)}` };
+  }
+}
 
 export class VolumeClient {
   /**
@@ -110,16 +128,17 @@ export class VolumeClient {
 
   /**
    * Has `volume` store under `name` the values `parts` one after the other, each read
-   * from its own copy or pulled from one of the part's volumes (volume/assemble.ts).
+   * from its own copy or pulled from one of the part's volumes (volume/assemble.ts),
+   * keeping `fields` with it.
    * The volume's answer: 201 with {"size","md5"}, else why not.
    */
-  assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[]): Promise<{ status: number; body: string }> {
-    const body = Buffer.from(JSON.stringify({ parts }));
+  assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[], fields?: ValueFields): Promise<{ status: number; body: string }> {
+    const body = Buffer.from(JSON.stringify({ parts, fields: someFields(fields) }));
     const bytes = parts.reduce((n, p) => n + p.size, 0);
     const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
     // The answer comes once the whole value is written and fsynced.
     const call = upload(this.url(volume, `/_kvdb/assemble${name}`, "PUT"), headers, this.timeoutMs + bytes / COPY_RATE);
-    return call.write(body).then(() => call.end());
+    return call.write(body).then(() => call.end()).then(assembled);
   }
 
   /** Re-hashes the replica on its volume (`size`: what the index expects, for the deadline). */

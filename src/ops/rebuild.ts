@@ -8,14 +8,25 @@
  *   2. one pass over what was staged merges each key's replicas: those that agree
  *      (size and md5) with the majority (ties: the first volume listed) make the live
  *      record, in placement order; a disagreeing replica is reported and recorded as
- *      an orphan, which the master's janitor deletes once it runs.
- * The index's keys, pending operations and orphans are replaced.
+ *      an orphan, which the master's janitor deletes once it runs. A value written
+ *      through S3 is stored under a version name of its key, with its S3 fields
+ *      (Content-Type, x-amz-meta-*, multipart ETag) in the volumes' catalogs: the key
+ *      gets it back, and when a key has several stored names, one wins and the others
+ *      are orphans (rebuild-versions.ts says which);
+ *   3. each bucket holding an object written through S3 is recorded again (created at
+ *      its oldest such object's time; region ""). The volumes know nothing of a bucket
+ *      without such an object: an empty bucket, or one holding only curl-written keys,
+ *      is not restored (README, "Rebuilding the index").
+ * The index's keys, pending operations and orphans are replaced. S3 multipart uploads in
+ * progress are not restored: their parts are deleted by the S3 port's expiry sweep.
  */
-import type { Index, NewRecord, RebuildWriter, Replica } from "../master/index/index.ts";
+import type { Index, RebuildWriter } from "../master/index/index.ts";
 import { indexKind, openIndex } from "../master/index/open.ts";
 import { VolumeClient } from "../master/volume-client.ts";
 import { VolumeSet } from "../master/volumes.ts";
 import { barLine, Bar } from "./progress.ts";
+import { RESERVED_PREFIX } from "../keys/keys.ts";
+import { candidate, fromStaged, stagedName, winner, type Candidate } from "./rebuild-versions.ts";
 
 export interface RebuildOptions {
   volumes: string[];
@@ -27,6 +38,8 @@ export interface RebuildResult {
   keys: number;
   replicas: number;
   conflicts: number;
+  /** Buckets recorded again. */
+  buckets: number;
   seconds: number;
 }
 
@@ -65,26 +78,43 @@ export async function rebuild(o: RebuildOptions, out: (line: string) => void = c
     let listed = 0;
     for (const [i, v] of set.all.entries()) {
       for await (const e of client.list(v.name)) {
-        await writer.stage(e.key, i, { size: e.size, md5: e.md5, time: e.time });
+        await writer.stage(stagedName(e.key), i, { size: e.size, md5: e.md5, time: e.time, ...(e.fields ? { fields: e.fields } : {}) });
         if (++listed % SHOW_EVERY === 0) show("rebuild: listing", listed, total);
       }
     }
 
-    // 2. Each key's replicas merged into its record.
+    // 2. Each stored name's replicas merged; a key's names (consecutive) decided between.
     let keys = 0;
     let conflicts = 0;
-    for await (const { key, replicas } of writer.staged()) {
-      conflicts += await merge(writer, set, key, replicas.map((r) => ({ volume: set.all[r.volume].name, replica: r.replica })));
+    const buckets = new BucketsSeen(index);
+    let pending: { key: string; candidates: Candidate[] } | undefined;
+    const settle = async () => {
+      if (!pending) return;
+      conflicts += await write(writer, pending.key, pending.candidates);
+      const won = winner(pending.candidates);
+      if (won.record.blob) await buckets.saw(pending.key, won.record.time);
       if (++keys % SHOW_EVERY === 0) show("rebuild: merging", keys, keys);
+    };
+    for await (const { key: staged, replicas } of writer.staged()) {
+      const { key, name } = fromStaged(staged);
+      const c = candidate(key, name, replicas.map((r) => ({ volume: set.all[r.volume].name, replica: r.replica })), set.placement(key));
+      if (pending?.key !== key) {
+        await settle();
+        pending = { key, candidates: [] };
+      }
+      pending.candidates.push(c);
     }
+    await settle();
+    await buckets.flush();
     await writer.finish();
     bar.clear();
     const seconds = (performance.now() - t0) / 1000;
     out(
       `rebuild: ${keys} keys from ${listed} replicas on ${set.all.length} volumes in ${seconds.toFixed(1)} s ` +
-        `(${Math.round(keys / Math.max(seconds, 1e-3))} keys/s)${conflicts ? `, ${conflicts} disagreeing replica(s) set aside` : ""}; index at ${o.db}`,
+        `(${Math.round(keys / Math.max(seconds, 1e-3))} keys/s)${conflicts ? `, ${conflicts} disagreeing replica(s) set aside` : ""}` +
+        `${buckets.count ? `, ${buckets.count} S3 bucket(s)` : ""}; index at ${o.db}`,
     );
-    return { keys, replicas: listed, conflicts, seconds };
+    return { keys, replicas: listed, conflicts, buckets: buckets.count, seconds };
   } finally {
     bar.clear();
     set.stop();
@@ -92,26 +122,50 @@ export async function rebuild(o: RebuildOptions, out: (line: string) => void = c
   }
 }
 
-/** Writes one key's record from its replicas; returns how many disagreed with the majority. */
-async function merge(writer: RebuildWriter, set: VolumeSet, key: string, replicas: { volume: string; replica: Replica }[]): Promise<number> {
-  const groups = new Map<string, typeof replicas>();
-  for (const r of replicas) {
-    const id = `${r.replica.size} ${r.replica.md5}`;
-    groups.set(id, [...(groups.get(id) ?? []), r]);
+/** Writes a key's record from its winning stored name; returns how many replicas were set aside. */
+async function write(writer: RebuildWriter, key: string, candidates: Candidate[]): Promise<number> {
+  const won = winner(candidates);
+  let aside = 0;
+  for (const c of candidates) {
+    for (const r of c.disagreeing) {
+      console.error(
+        `kvdb rebuild: ${c.name} on ${r.volume}: ${r.replica.size} bytes md5 ${r.replica.md5} disagrees with ${c.record.volumes.join(",")} ` +
+          `(${c.record.size} bytes md5 ${c.record.md5}); kept the majority, the other copy will be deleted`,
+      );
+      await writer.owe({ volume: r.volume, key: c.name });
+      aside++;
+    }
+    // A name that lost to a newer or more complete one: a leftover of an S3 overwrite.
+    if (c !== won) for (const volume of c.record.volumes) await writer.owe({ volume, key: c.name });
   }
-  const best = [...groups.values()].sort((a, b) => b.length - a.length)[0]; // stable: ties keep the first volume's
-  const order = set.placement(key);
-  const volumes = best.map((r) => r.volume).sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  const { size, md5 } = best[0].replica;
-  const record: NewRecord = { state: "live", volumes, size, md5, time: Math.max(...best.map((r) => r.replica.time)) };
-  const others = replicas.filter((r) => !best.includes(r));
-  for (const r of others) {
-    console.error(
-      `kvdb rebuild: ${key} on ${r.volume}: ${r.replica.size} bytes md5 ${r.replica.md5} disagrees with ${volumes.join(",")} ` +
-        `(${size} bytes md5 ${md5}); kept the majority, the other copy will be deleted`,
-    );
+  await writer.write(key, won.record);
+  return aside;
+}
+
+/**
+ * The buckets of S3-written objects, recorded as the keys go by in order (a bucket's
+ * keys are consecutive, so only the current bucket is held), unless the index has it.
+ */
+class BucketsSeen {
+  count = 0;
+  private current: { name: string; created: number } | undefined;
+  constructor(private readonly index: Index) {}
+
+  async saw(key: string, time: number): Promise<void> {
+    if (key.startsWith(RESERVED_PREFIX)) return; // the servers' own keys (S3 parts) are in no bucket
+    const end = key.indexOf("/", 1);
+    if (end < 2) return; // an S3 object's key is /<bucket>/<object>
+    const name = key.slice(1, end);
+    if (this.current?.name === name) return void (this.current.created = Math.min(this.current.created, time));
+    await this.flush();
+    this.current = { name, created: time };
   }
-  await writer.write(key, record);
-  for (const r of others) await writer.owe({ volume: r.volume, key });
-  return others.length;
+
+  async flush(): Promise<void> {
+    const b = this.current;
+    this.current = undefined;
+    if (!b || (await this.index.entry("buckets", b.name))) return;
+    await this.index.putEntry("buckets", b.name, { created: b.created, region: "" });
+    this.count++;
+  }
 }

@@ -55,7 +55,11 @@ export async function deleteBucket(s: S3, r: Req): Promise<Response> {
     await requireBucket(s.m, r.bucket);
     if (await holdsKeys(s, r.bucket)) throw new S3Error("BucketNotEmpty");
     await abortUploadsOf(s, r.bucket);
-    await s.m.index.deleteEntry("buckets", r.bucket);
+    // Checked again in one index step with the delete: an object write on another master
+    // becomes visible only while its bucket exists (Index.replace within the bucket).
+    const deleted = await s.m.index.deleteEntryIfNoKeys("buckets", r.bucket, bucketPrefix(r.bucket));
+    if (deleted === "keys") throw new S3Error("BucketNotEmpty");
+    if (deleted === "absent") throw new S3Error("NoSuchBucket");
   });
   return r.c.body(null, 204);
 }

@@ -9,7 +9,7 @@ import { assembleVersion } from "../master/versions.ts";
 import { evaluate } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, isoTime } from "./metadata.ts";
-import { keyOf, requireBucket } from "./names.ts";
+import { inBucket, keyOf, requireBucket } from "./names.ts";
 import { liveRecord } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
 import { el, xmlAnswer } from "./xml.ts";
@@ -44,7 +44,7 @@ export async function copyObject(s: S3, r: Req): Promise<Response> {
   const { record } = source;
   const fields = directive === "COPY" ? { type: record.type, meta: record.meta } : fieldsOf(c);
   const piece = { name: storedName(source.key, record), size: record.size, volumes: record.volumes };
-  const copy = await assembleVersion(s.m, key, [piece], fields);
+  const copy = await assembleVersion(s.m, key, [piece], fields, inBucket(r.bucket));
   const body = el("LastModified", isoTime(copy.time)) + el("ETag", etagOf(copy));
   return xmlAnswer(c, "CopyObjectResult", body);
 }

@@ -4,12 +4,13 @@
  * master's write path (HttpError: a volume down, a body cut short, too large) get the
  * S3 code that says the same.
  */
+import { EntryGone } from "../master/index/index.ts";
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HttpError, noteFailure } from "../http/errors.ts";
 import { ClientAborted } from "../master/replicate.ts";
 import { TooLarge } from "../http/content-length.ts";
-import { el, xmlDoc } from "./xml.ts";
+import { el, xmlDoc, xmlRoot } from "./xml.ts";
 
 const CODES = {
   AccessDenied: [403, "Access Denied"],
@@ -58,6 +59,7 @@ export class S3Error extends HttpError {
 
 /** The S3 code for an error of the master's write path. */
 function codeOf(e: HttpError): S3Code {
+  if (e instanceof EntryGone && e.within.table === "buckets") return "NoSuchBucket"; // deleted while the object was written
   if (e instanceof TooLarge) return "EntityTooLarge";
   if (e instanceof ClientAborted) return "IncompleteBody";
   if (e.status === 409) return "OperationAborted";
@@ -74,8 +76,16 @@ export function errorResponse(c: Context, e: HttpError, resource: string): Respo
   // A 405 must say what is allowed (RFC 9110).
   if (status === 405) headers.allow = "GET, HEAD, PUT, POST, DELETE";
   if (c.req.method === "HEAD") return new Response(null, { status, headers });
-  const body = el("Code", code) + el("Message", e.message) + el("Resource", resource) + el("RequestId", c.res.headers.get("x-amz-request-id") ?? "");
-  return new Response(xmlDoc("Error", body, false), { status, headers });
+  return new Response(xmlDoc("Error", errorBody(c, e, code, resource), false), { status, headers });
+}
+
+function errorBody(c: Context, e: HttpError, code: S3Code, resource: string): string {
+  return el("Code", code) + el("Message", e.message) + el("Resource", resource) + el("RequestId", c.res.headers.get("x-amz-request-id") ?? "");
+}
+
+/** The <Error> element alone (no declaration): for an error inside a 200 already under way (keep-alive.ts). */
+export function errorDocument(c: Context, e: HttpError, resource: string): string {
+  return xmlRoot("Error", errorBody(c, e, e instanceof S3Error ? e.code : codeOf(e), resource), false);
 }
 
 /**

@@ -16,8 +16,9 @@ import { purge } from "../master/replicas.ts";
 import { assembleVersion, type Fields } from "../master/versions.ts";
 import { smallBody } from "./body.ts";
 import { S3Error } from "./errors.ts";
+import { keptAliveXml } from "./keep-alive.ts";
 import { etagOf, fieldsOf } from "./metadata.ts";
-import { keyOf, requireBucket } from "./names.ts";
+import { inBucket, keyOf, requireBucket } from "./names.ts";
 import { storeBody } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
 import { elements, rootOf, textOf } from "./xml-read.ts";
@@ -97,21 +98,33 @@ async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: { 
   return { pieces, etag: `${createHash("md5").update(Buffer.concat(md5s)).digest("hex")}-${listed.length}` };
 }
 
+/**
+ * Completes an upload. What can be refused at once (no such upload, a wrong part, a
+ * completion already under way) is answered with its status; once the parts are
+ * checked, the answer is a 200 kept alive while the volumes assemble (keep-alive.ts).
+ */
 export async function completeUpload(s: S3, r: Req): Promise<Response> {
   const { id, upload } = await uploadOf(s, r);
   const key = keyOf(r.bucket, r.object);
   const doc = await smallBody(r.c, r.payload, 4 << 20);
+  let checked!: () => void;
+  const partsChecked = new Promise<void>((resolve) => (checked = resolve));
   let result: KeyRecord | undefined;
   const held = s.m.locks.hold(uploadLock(id), async () => {
     if (!(await s.m.index.entry("uploads", id))) throw new S3Error("NoSuchUpload");
     const { pieces, etag } = await chosenParts(s, id, doc);
-    result = await assembleVersion(s.m, key, pieces, { type: upload.type, meta: upload.meta, etag });
+    checked();
+    result = await assembleVersion(s.m, key, pieces, { type: upload.type, meta: upload.meta, etag }, inBucket(r.bucket));
     await dropUpload(s.m, id);
   });
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
-  await held;
+  await Promise.race([partsChecked, held]); // a refusal before assembling throws here, with its own status
   const location = `http://${r.c.req.header("host") ?? "localhost"}/${r.bucket}/${r.object}`;
-  return xmlAnswer(r.c, "CompleteMultipartUploadResult", el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etagOf(result!)));
+  const work = held.then(() => ({
+    root: "CompleteMultipartUploadResult",
+    body: el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etagOf(result!)),
+  }));
+  return keptAliveXml(r.c, work, s.keepAliveMs, r.c.req.path);
 }
 
 /** Forgets an upload and deletes its parts. */

@@ -3,6 +3,7 @@
  * curl under /photos/cat.jpg is s3://photos/cat.jpg once bucket photos exists, and the
  * other way round. Buckets are recorded in the index (table "buckets").
  */
+import type { Within } from "../master/index/index.ts";
 import { keyError } from "../keys/keys.ts";
 import type { Sync } from "../master/index/index.ts";
 import type { Master } from "../master/master.ts";
@@ -34,6 +35,9 @@ export async function requireBucket(m: Master, name: string): Promise<Bucket> {
   if (!bucket) throw new S3Error("NoSuchBucket", `bucket ${JSON.stringify(name)} does not exist`);
   return bucket;
 }
+
+/** What an object write needs to exist when it becomes visible (Index.replace): its bucket. */
+export const inBucket = (bucket: string): Within => ({ table: "buckets", id: bucket });
 
 /** The prefix of every kvdb key in the bucket. */
 export const bucketPrefix = (bucket: string) => `/${bucket}/`;

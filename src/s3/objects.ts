@@ -16,7 +16,7 @@ import { valueBody } from "./body.ts";
 import { evaluate } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, valueHeaders } from "./metadata.ts";
-import { keyOf, requireBucket } from "./names.ts";
+import { bucketPrefix, inBucket, keyOf, requireBucket } from "./names.ts";
 import type { Req, S3 } from "./s3.ts";
 
 /** How long a DELETE waits for another operation on the key to finish. */
@@ -49,9 +49,19 @@ export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<t
   if (md5.kind === "invalid") throw new S3Error("InvalidDigest", "Content-MD5 must be the base64 of 16 bytes");
   const { declared, body, verified } = valueBody(r.c, r.payload);
   if (overLimit(declared, s.m.maxSize)) throw new S3Error("EntityTooLarge");
-  const record = await putVersion(s.m, key, declared, body, fields, (w) => {
-    if (md5.kind === "md5" && md5.hex !== w.md5) throw new S3Error("BadDigest", `Content-MD5 mismatch: the body's md5 is ${w.md5}`);
-  });
+  // An object (not a part) needs its bucket still there when it becomes visible.
+  const within = key.startsWith(bucketPrefix(r.bucket)) ? inBucket(r.bucket) : undefined;
+  const record = await putVersion(
+    s.m,
+    key,
+    declared,
+    body,
+    fields,
+    (w) => {
+      if (md5.kind === "md5" && md5.hex !== w.md5) throw new S3Error("BadDigest", `Content-MD5 mismatch: the body's md5 is ${w.md5}`);
+    },
+    within,
+  );
   return r.c.body(null, 200, { etag: etagOf(record), "content-length": "0", ...verified });
 }
 

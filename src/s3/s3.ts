@@ -8,6 +8,8 @@ export interface S3 {
   creds: Credentials;
   /** Multipart uploads not completed or aborted within this are removed with their parts. */
   uploadTtlMs: number;
+  /** How often a long CompleteMultipartUpload sends a space to keep its connection alive (keep-alive.ts). */
+  keepAliveMs: number;
 }
 
 export interface Req {

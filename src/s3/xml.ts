@@ -12,10 +12,17 @@ export function el(name: string, text: string | number | boolean | undefined): s
   return text === undefined ? "" : `<${name}>${escapeXml(String(text))}</${name}>`;
 }
 
-/** A whole answer document; `ns`: with S3's namespace (errors have none). */
-export function xmlDoc(root: string, body: string, ns = true): string {
+export const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+/** The root element of an answer; `ns`: with S3's namespace (errors have none). */
+export function xmlRoot(root: string, body: string, ns = true): string {
   const attr = ns ? ' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"' : "";
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${root}${attr}>${body}</${root}>`;
+  return `<${root}${attr}>${body}</${root}>`;
+}
+
+/** A whole answer document. */
+export function xmlDoc(root: string, body: string, ns = true): string {
+  return DECLARATION + xmlRoot(root, body, ns);
 }
 
 /** A 200 answer carrying an XML document. */

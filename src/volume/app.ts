@@ -4,13 +4,16 @@
  *   PUT /key           store (from the master), 201 {"size","md5"} once fsynced
  *   DELETE /key        204, or 404 if absent
  *   GET /_kvdb/health  {"total","free","count","runtime","version"}; with ?counters also {"fsyncs","held"} (counters.ts)
- *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"}, streamed
+ *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"[,"fields"]}, streamed
+ * A PUT may carry the value's S3 fields (keys/fields.ts: x-kvdb-fields); the catalog
+ * keeps them, GET sends them back in the same header, the list names them.
  *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble)
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
 import { parseStoredName } from "../keys/names.ts";
+import { decodeFields, FIELDS_HEADER, type ValueFields } from "../keys/fields.ts";
 import { rawPath, requestBody } from "../http/request.ts";
 import { runtime } from "../runtime/mod.ts";
 import { requireSignature } from "../http/auth.ts";
@@ -60,8 +63,8 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
       async pull(ctl) {
         const { value, done } = await lines.next();
         if (done) return ctl.close();
-        const [key, { size, md5, time }] = value; // not the form: the list is the same for inline values
-        ctl.enqueue(enc.encode(JSON.stringify({ key, size, md5, time }) + "\n"));
+        const [key, { size, md5, time, fields }] = value; // not the form: the list is the same for inline values
+        ctl.enqueue(enc.encode(JSON.stringify({ key, size, md5, time, fields }) + "\n"));
       },
       cancel: () => void lines.return?.(),
     });
@@ -96,10 +99,16 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
     const body = requestBody(c) ?? (declared.kind === "length" && declared.bytes === 0 ? NO_BYTES : null);
     if (!body) return fail(c, 411, "empty body");
     const length = declared.kind === "length" ? declared.bytes : undefined;
+    let fields: ValueFields | undefined;
+    try {
+      fields = decodeFields(c.req.header(FIELDS_HEADER));
+    } catch {
+      return fail(c, 400, `malformed ${FIELDS_HEADER} header`);
+    }
     try {
       const written = await store.put(key, limited(body, maxSize), length, (w) => {
         if (length !== undefined && w.size !== length) throw new BadUpload(`body ended after ${w.size} of ${length} bytes`);
-      });
+      }, fields);
       return c.json(written, 201);
     } catch (e) {
       if (e instanceof BadUpload) return fail(c, 400, e.message);

@@ -1,11 +1,15 @@
 /**
- * PUT /_kvdb/assemble/<name>, body {"parts":[{"name","size","volumes":["host:port",…]},…]}
+ * PUT /_kvdb/assemble/<name>, body {"parts":[{"name","size","volumes":["host:port",…]},…][,"fields":{…}]}
  *   stores under <name> the values named, one after the other: an S3 multipart upload
  *   completed, or an S3 server-side copy (one part). Each part is read from this
  *   volume's own file when it holds one, else pulled from one of its volumes (signed
  *   GET, as copy.ts pulls), never whole in memory; each must be exactly its size. The
- *   result is written like any value (tmp → fsync → rename, catalog) and answered as a
- *   PUT: 201 {"size","md5"}; 409 (nothing stored) if a part is not what was announced.
+ *   result is written like any value (tmp → fsync → rename, catalog). Assembling
+ *   gigabytes outlasts any idle timeout, so once the request is read the answer is 201
+ *   at once, a space every ASSEMBLY_KEEP_ALIVE_MS (http/kept-alive.ts), then one JSON
+ *   object with the outcome a PUT's status would have said: {"status":201,"size","md5"},
+ *   or {"status":409,"error"} (nothing stored: a part is not what was announced), 502, 507.
+ *   `fields` (keys/fields.ts) are kept in the catalog entry, as a PUT's header would be.
  * Internal (/_kvdb/): with a secret, only the master may ask.
  */
 import type { Hono } from "hono";
@@ -13,6 +17,12 @@ import { fail } from "../http/errors.ts";
 import { rawPath } from "../http/request.ts";
 import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched } from "./copy.ts";
 import type { Store } from "./store.ts";
+import { keptAlive } from "../http/kept-alive.ts";
+import { logger } from "../http/logger.ts";
+import { someFields, type ValueFields } from "../keys/fields.ts";
+
+/** Well under the servers' 60 s idle timeout (runtime/types.ts) and the master's volume stall timeout. */
+const ASSEMBLY_KEEP_ALIVE_MS = 5000;
 
 interface Part {
   name: string;
@@ -73,14 +83,23 @@ export function assembleRoutes(app: Hono, deps: Deps): void {
     const parsed = keyAfter(rawPath(c), "/_kvdb/assemble");
     if ("error" in parsed) return fail(c, 400, parsed.error);
     let parts: Part[];
+    let fields: ValueFields | undefined;
     try {
-      parts = (JSON.parse(await c.req.text()) as { parts: Part[] }).parts;
+      const doc = JSON.parse(await c.req.text()) as { parts: Part[]; fields?: ValueFields };
+      parts = doc.parts;
+      fields = someFields(doc.fields);
       if (!Array.isArray(parts) || !parts.every(isPart)) throw new Error("bad parts");
     } catch {
       return fail(c, 400, 'the body must be {"parts":[{"name","size","volumes"},…]}');
     }
     const total = parts.reduce((n, p) => n + p.size, 0);
     if (total > (await deps.store.space.room()).free) return fail(c, 507, "not enough free space on this volume");
-    return keep(c, deps.store, parsed.key, concatenated(deps, parts), total, "assembling", () => {});
+    const outcome = keep(c, deps.store, parsed.key, concatenated(deps, parts), total, "assembling", () => {}, fields).then(async (res) => {
+      const text = await res.text();
+      // The 201 went out before: the request log cannot tell, so say it here.
+      if (res.status !== 201) logger("volume").error(`assembling ${parsed.key} failed: ${text.trim()}`, { status: res.status });
+      return JSON.stringify(res.status === 201 ? { status: 201, ...(JSON.parse(text) as object) } : { status: res.status, error: text.trim() });
+    });
+    return c.body(keptAlive("", outcome, ASSEMBLY_KEEP_ALIVE_MS), 201, { "content-type": "application/json" });
   });
 }

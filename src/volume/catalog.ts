@@ -1,5 +1,6 @@
 /**
- * A volume's own index of what it holds: key → size, md5, time. rebuild and verify
+ * A volume's own index of what it holds: key → size, md5, time, and the S3 fields the
+ * master sent with the value (keys/fields.ts). rebuild and verify
  * read this (through /_kvdb/list) instead of walking millions of files. Small values
  * live here too: their bytes sit in the `inline` sublevel, written in the same batch
  * as their entry.
@@ -8,6 +9,7 @@
  * synced batch (src/durable/group-commit.ts): while one batch syncs, the next one gathers.
  */
 import { ClassicLevel } from "classic-level";
+import type { ValueFields } from "../keys/fields.ts";
 import type { AbstractBatchOperation } from "abstract-level";
 import { GroupCommit } from "../durable/group-commit.ts";
 import { Held, type VolumeCounters } from "./counters.ts";
@@ -19,6 +21,8 @@ export interface Entry {
   time: number;
   /** The bytes are in the catalog, not in a file (absent on file entries, as before inline values). */
   inline?: true;
+  /** Content-Type, x-amz-meta-*, multipart ETag, when the master sent them (absent otherwise). */
+  fields?: ValueFields;
 }
 
 /** A new entry (with its bytes if inline), or `entry: null` to forget the key. */
@@ -73,8 +77,9 @@ export class Catalog {
   }
 
   /** Records `key`, durably: inline with `bytes`, else as a file (any inline bytes go). */
-  put(key: string, { size, md5, time }: Omit<Entry, "inline">, bytes?: Uint8Array<ArrayBuffer>): Promise<void> {
-    return this.committer.add(bytes ? { key, entry: { size, md5, time, inline: true }, bytes } : { key, entry: { size, md5, time } });
+  put(key: string, { size, md5, time, fields }: Omit<Entry, "inline">, bytes?: Uint8Array<ArrayBuffer>): Promise<void> {
+    const entry: Entry = { size, md5, time, ...(bytes ? { inline: true as const } : {}), ...(fields ? { fields } : {}) };
+    return this.committer.add(bytes ? { key, entry, bytes } : { key, entry });
   }
 
   /**

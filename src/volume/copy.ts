@@ -24,6 +24,7 @@ import { signUrl } from "../http/signing.ts";
 import type { Entry } from "./catalog.ts";
 import type { Written } from "./receive.ts";
 import type { Store } from "./store.ts";
+import { decodeFields, FIELDS_HEADER, type ValueFields } from "../keys/fields.ts";
 
 /** A source that sends nothing for this long fails the pull. */
 export const STALL_MS = 30_000;
@@ -73,9 +74,10 @@ export async function keep(
   length: number | undefined,
   what: string,
   check: (w: Written) => void,
+  fields?: ValueFields,
 ): Promise<Response> {
   try {
-    const written = await store.put(name, body, length, check);
+    const written = await store.put(name, body, length, check, fields);
     return c.json(written, 201);
   } catch (e) {
     if (e instanceof Mismatch) return fail(c, 409, `nothing stored: ${e.message}`);
@@ -116,6 +118,13 @@ export function copyRoutes(app: Hono, { store, secret }: { store: Store; secret?
       return fail(c, 502, `source ${from} answered ${res.status}`);
     }
     const length = Number(res.headers.get("content-length") ?? NaN);
+    let fields: ValueFields | undefined;
+    try {
+      fields = decodeFields(res.headers.get(FIELDS_HEADER));
+    } catch {
+      await res.body.cancel();
+      return fail(c, 502, `source ${from} sent a malformed ${FIELDS_HEADER} header`);
+    }
     if (Number.isFinite(length) && length > (await store.space.room()).free) {
       await res.body.cancel();
       return fail(c, 507, "not enough free space on this volume");
@@ -124,7 +133,7 @@ export function copyRoutes(app: Hono, { store, secret }: { store: Store; secret?
       if (wantSize !== undefined && w.size !== wantSize) throw new Mismatch(`copied ${w.size} bytes, expected ${wantSize}`);
       if (wantMd5 && w.md5 !== wantMd5) throw new Mismatch(`copied md5 ${w.md5}, expected ${wantMd5}`);
       if (Number.isFinite(length) && w.size !== length) throw new Mismatch(`source sent ${w.size} of ${length} bytes`);
-    });
+    }, fields);
   });
 
   app.get("/_kvdb/check/*", async (c) => {

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { fail } from "../http/errors.ts";
 import { runtime } from "../runtime/mod.ts";
 import type { Store } from "./store.ts";
+import { encodeFields, FIELDS_HEADER } from "../keys/fields.ts";
 import { matchesEtag, parseRange } from "./range.ts";
 
 /** Bytes start..end (inclusive) of a value: a file slice for runtime.sendFile, or inline bytes. */
@@ -38,6 +39,9 @@ export function readValue(c: Context, store: Store, key: string): Response {
     "content-type": c.req.query("response-content-type") ?? "application/octet-stream",
     "last-modified": new Date(entry.time).toUTCString(),
   };
+  // So that a volume pulling this value (copy.ts) keeps its S3 fields too.
+  const fields = encodeFields(entry.fields);
+  if (fields) headers[FIELDS_HEADER] = fields;
   if (matchesEtag(c.req.header("if-none-match"), etag)) return send(c, 304, headers, null);
   const range = parseRange(c.req.header("range"), size);
   if (range.kind === "unsatisfiable") {

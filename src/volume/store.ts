@@ -11,6 +11,7 @@
  * replace it.
  */
 import { createHash } from "node:crypto";
+import type { ValueFields } from "../keys/fields.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
 import type { Written } from "./receive.ts";
@@ -38,16 +39,17 @@ export class Store {
   /**
    * Stores `body` (`length` bytes, if known) under `key` and resolves once bytes and
    * record are durable. `check` may refuse what arrived (by throwing): nothing is stored.
+   * `fields` (S3's) are kept in the catalog entry.
    */
-  async put(key: string, body: AsyncIterable<Uint8Array>, length: number | undefined, check: (w: Written) => void): Promise<Written> {
+  async put(key: string, body: AsyncIterable<Uint8Array>, length: number | undefined, check: (w: Written) => void, fields?: ValueFields): Promise<Written> {
     body = this.space.capped(body);
     const taken = this.inlineMax <= 0 || (length ?? 0) > this.inlineMax ? { large: body } : await takeSmall(body, this.inlineMax);
-    if ("small" in taken) return this.putInline(key, taken.small, check);
+    if ("small" in taken) return this.putInline(key, taken.small, check, fields);
     let recorded = false;
     try {
       return await this.blobs.write(key, taken.large, async (written) => {
         check(written);
-        await this.catalog.put(key, { ...written, time: Date.now() });
+        await this.catalog.put(key, { ...written, time: Date.now(), fields });
         recorded = true;
       });
     } catch (e) {
@@ -58,12 +60,12 @@ export class Store {
     }
   }
 
-  private async putInline(key: string, bytes: Uint8Array<ArrayBuffer>, check: (w: Written) => void): Promise<Written> {
+  private async putInline(key: string, bytes: Uint8Array<ArrayBuffer>, check: (w: Written) => void, fields?: ValueFields): Promise<Written> {
     const written = { size: bytes.byteLength, md5: createHash("md5").update(bytes).digest("hex") };
     check(written);
     const old = this.catalog.get(key);
     if (old && !old.inline) await this.blobs.remove(key);
-    await this.catalog.put(key, { ...written, time: Date.now() }, bytes);
+    await this.catalog.put(key, { ...written, time: Date.now(), fields }, bytes);
     return written;
   }
 

@@ -24,6 +24,9 @@
  * master doing it. A record whose owner has stopped (its lease ran out) is abandoned,
  * and any master's janitor finishes or undoes it (janitor.ts).
  */
+import type { ValueFields } from "../../keys/fields.ts";
+import { HttpError } from "../../http/errors.ts";
+
 export type State = "writing" | "live" | "unlinked" | "deleting";
 
 export interface KeyRecord {
@@ -65,6 +68,19 @@ export interface Orphan {
 
 /** Small documents kept beside the records, each table keyed by its own ids: S3's buckets and multipart uploads. */
 export type Table = "buckets" | "uploads";
+
+/** An entry a replace needs (index.ts: Index.replace). */
+export interface Within {
+  table: Table;
+  id: string;
+}
+
+/** The entry a replace needed is gone (an S3 bucket deleted meanwhile): nothing was changed. */
+export class EntryGone extends HttpError {
+  constructor(readonly within: Within) {
+    super(404, `${within.table} entry ${JSON.stringify(within.id)} is gone; nothing stored`);
+  }
+}
 
 /** A long job as every master sharing the index sees it (jobs/job.ts has the whole of it). */
 export interface JobRecord {
@@ -136,8 +152,10 @@ export interface Index {
    * if the key still has `current` (undefined: no record) and the staged record still
    * has `staged.record`'s version; the staged record goes, and the `owed` replicas (the
    * value replaced) become orphans. Otherwise nothing changes and it resolves to undefined.
+   * With `within`, the step also needs that entry (an S3 object's bucket) to exist, and
+   * holds it against deleteEntryIfNoKeys meanwhile; if it is gone: EntryGone, nothing changed.
    */
-  replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined>;
+  replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined>;
 
   /** An entry of a table. */
   entry<T>(table: Table, id: string): Sync<T | undefined>;
@@ -145,6 +163,12 @@ export interface Index {
   putEntry(table: Table, id: string, value: object): Promise<void>;
   /** Deletes an entry, durably (nothing if absent). */
   deleteEntry(table: Table, id: string): Promise<void>;
+  /**
+   * Deletes an entry, durably, only if no key starts with `prefix` (an S3 bucket and its
+   * objects), in one step against every replace `within` it on any master: none can
+   * make a key under the prefix after the check and before the delete.
+   */
+  deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys">;
   /** Entries in id order (bytes of the UTF-8 id) from `gte`, streamed; close the iterator to stop early. */
   entries<T>(table: Table, gte?: string): AsyncIterableIterator<[string, T]>;
 
@@ -183,6 +207,8 @@ export interface Replica {
   size: number;
   md5: string;
   time: number;
+  /** The S3 fields the volume keeps with it (keys/fields.ts). */
+  fields?: ValueFields;
 }
 
 /**

@@ -17,7 +17,7 @@
  */
 import { ClassicLevel } from "classic-level";
 import { GroupCommit } from "../../durable/group-commit.ts";
-import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State, Table } from "./index.ts";
+import { EntryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type Replica, type State, type Table, type Within } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
 import { decodeRecord, encodeRecord } from "./record-codec.ts";
 import { Counter, type StateCounts } from "./state-counts.ts";
@@ -49,6 +49,8 @@ interface Sublevel<V> {
   iterator(o: { gte: string }): { next(): Promise<[string, V] | undefined>; close(): Promise<void> };
 }
 
+const entryId = (w: Within) => `${w.table}/${w.id}`;
+
 /** A sublevel's entries in key order from `gte`, the iterator closed however the loop ends. */
 async function* iterate<V>(sublevel: Sublevel<V>, gte: string): AsyncGenerator<[string, V]> {
   const it = sublevel.iterator({ gte });
@@ -70,6 +72,10 @@ export class LevelIndex implements Index {
   private readonly tables;
   /** Versions of keys whose change is queued or being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
+  /** Entries being deleted if no key is under them (deleteEntryIfNoKeys): replace refuses them. */
+  private readonly closing = new Set<string>();
+  /** Writes of replaces that needed an entry, until durable. */
+  private readonly within = new Set<Promise<unknown>>();
   /** Every batch, in call order; a change resolves once the batch holding it is written (and synced, if asked). */
   private readonly writes = new GroupCommit<Change>(async (changes) => {
     const batch = this.db.batch();
@@ -211,9 +217,10 @@ export class LevelIndex implements Index {
     return ok;
   }
 
-  async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined> {
+  async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined> {
     const expected = current?.version ?? null;
     if (this.versionNow(key) !== expected || this.versionNow(staged.key) !== staged.record.version) return undefined;
+    if (within && (this.closing.has(entryId(within)) || this.entry(within.table, within.id) === undefined)) throw new EntryGone(within);
     const next = { ...live, version: (current?.version ?? 0) + 1 };
     this.changing.set(key, next.version);
     this.changing.set(staged.key, null);
@@ -225,7 +232,11 @@ export class LevelIndex implements Index {
         for (const orphan of owed) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
         return batch;
       };
-      await this.writes.add({ build, sync: true });
+      const written = this.writes.add({ build, sync: true });
+      // Until durable, deleteEntryIfNoKeys waits for a write within an entry.
+      const tracked = written.catch(() => {});
+      if (within) this.within.add(tracked);
+      await written.finally(() => void this.within.delete(tracked));
     } finally {
       if (this.changing.get(key) === next.version) this.changing.delete(key);
       if (this.changing.get(staged.key) === null) this.changing.delete(staged.key);
@@ -245,6 +256,30 @@ export class LevelIndex implements Index {
 
   deleteEntry(table: Table, id: string): Promise<void> {
     return this.writes.add({ build: (b) => b.del(id, { sublevel: this.tables[table] }), sync: true });
+  }
+
+  /**
+   * One process owns a LevelDB, so marking the entry closing (replace refuses it from
+   * then on) and waiting for the replaces already past their check makes it one step.
+   */
+  async deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
+    const closing = entryId({ table, id });
+    if (this.closing.has(closing)) return "keys"; // another delete is checking it: refuse, as for keys
+    this.closing.add(closing);
+    try {
+      if (this.entry(table, id) === undefined) return "absent";
+      await Promise.all(this.within);
+      let held = false;
+      for await (const [key] of iterate(this.keys, prefix)) {
+        held = key.startsWith(prefix);
+        break;
+      }
+      if (held) return "keys";
+      await this.deleteEntry(table, id);
+      return "deleted";
+    } finally {
+      this.closing.delete(closing);
+    }
   }
 
   entries<T>(table: Table, gte = ""): AsyncGenerator<[string, T]> {

@@ -15,6 +15,7 @@ interface Staged {
   size: string;
   md5: string;
   written: string;
+  fields: string | null;
 }
 
 /** Rows waiting to be inserted into one table, written BATCH at a time. */
@@ -33,21 +34,24 @@ function batcher<R extends Record<string, unknown>>(sql: Sql, table: string) {
 /** `owner`: who owns records left in flight (the caller, whose lease ends when it stops: masters then finish them). */
 export async function pgRebuild(sql: Sql, owner: string): Promise<RebuildWriter> {
   await run(sql`TRUNCATE kvdb_keys, kvdb_orphans, kvdb_rebuild`);
+  // A replica's S3 fields (JSON text): the table is scratch space, emptied by every
+  // rebuild, so the column is added here rather than by a schema version (pg-schema.ts).
+  await run(sql`ALTER TABLE kvdb_rebuild ADD COLUMN IF NOT EXISTS fields text`);
   const stageRow = batcher(sql, "kvdb_rebuild");
   const keyRow = batcher(sql, "kvdb_keys");
   const orphanRow = batcher(sql, "kvdb_orphans");
   return {
-    stage: (key: string, volume: number, r: Replica) => stageRow({ key: keyBytes(key), volume, size: r.size, md5: r.md5, written: r.time }),
+    stage: (key: string, volume: number, r: Replica) => stageRow({ key: keyBytes(key), volume, size: r.size, md5: r.md5, written: r.time, fields: r.fields ? JSON.stringify(r.fields) : null }),
     async *staged() {
       await stageRow();
       const rows = pages<Staged>((last) =>
         run(sql`
-          SELECT key, volume, size, md5, written FROM kvdb_rebuild
+          SELECT key, volume, size, md5, written, fields FROM kvdb_rebuild
           WHERE (key, volume) > (${last?.key ?? Buffer.alloc(0)}, ${last?.volume ?? -1}) ORDER BY key, volume LIMIT ${PAGE}`),
       );
       yield* groupByKey(
         (async function* () {
-          for await (const r of rows) yield { key: r.key.toString("utf8"), volume: r.volume, replica: { size: Number(r.size), md5: r.md5, time: Number(r.written) } };
+          for await (const r of rows) yield { key: r.key.toString("utf8"), volume: r.volume, replica: { size: Number(r.size), md5: r.md5, time: Number(r.written), ...(r.fields ? { fields: JSON.parse(r.fields) } : {}) } };
         })(),
       );
     },
@@ -64,7 +68,7 @@ export async function pgRebuild(sql: Sql, owner: string): Promise<RebuildWriter>
         // The S3 fields (index.ts), null when absent: every row has the same columns.
         blob: r.blob === undefined ? null : keyBytes(r.blob),
         type: r.type ?? null,
-        meta: r.meta ? JSON.stringify(r.meta) : null, // text, cast to jsonb by the server
+        meta: r.meta ? sql.json(r.meta) : null,
         etag: r.etag ?? null,
       }),
     owe: ({ volume, key }: Orphan) => orphanRow({ volume, key: keyBytes(key), since: Date.now() }),

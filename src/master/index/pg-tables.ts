@@ -2,8 +2,14 @@
  * The index's small tables (index.ts: Table, S3's buckets and uploads) in PostgreSQL:
  * one table, kvdb_entries (pg-schema.ts), of JSON documents keyed by table and id; ids
  * are bytea so that entries() pages in the byte order LevelDB keeps (level.ts).
+ *
+ * An S3 object's bucket against its deletion, across masters: a replace within an entry
+ * share-locks its row in its transaction (share()), deleteEntryIfNoKeys locks it for
+ * update, then looks for keys. Whichever comes second waits for the first to commit,
+ * then sees what it did: the delete sees the new key, or the replace finds no row.
  */
-import type { Table } from "./index.ts";
+import type { Table, Within } from "./index.ts";
+import type { TransactionSql } from "postgres";
 import { keyBytes, PAGE, pages, run, type Sql } from "./pg-connection.ts";
 
 export class PgTables {
@@ -23,6 +29,25 @@ export class PgTables {
 
   async deleteEntry(table: Table, id: string): Promise<void> {
     await run(this.sql`DELETE FROM kvdb_entries WHERE tbl = ${table} AND id = ${keyBytes(id)}`);
+  }
+
+  /** Locks the entry's row against deleteEntryIfNoKeys until `tx` ends; false if there is none. */
+  static async share(tx: TransactionSql, { table, id }: Within): Promise<boolean> {
+    const rows = await tx`SELECT 1 FROM kvdb_entries WHERE tbl = ${table} AND id = ${keyBytes(id)} FOR SHARE`;
+    return rows.length === 1;
+  }
+
+  async deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
+    return run(
+      this.sql.begin(async (tx) => {
+        const [entry] = await tx`SELECT 1 FROM kvdb_entries WHERE tbl = ${table} AND id = ${keyBytes(id)} FOR UPDATE`;
+        if (!entry) return "absent" as const;
+        const [first] = await tx<{ key: Buffer }[]>`SELECT key FROM kvdb_keys WHERE key >= ${keyBytes(prefix)} ORDER BY key LIMIT 1`;
+        if (first && first.key.toString("utf8").startsWith(prefix)) return "keys" as const;
+        await tx`DELETE FROM kvdb_entries WHERE tbl = ${table} AND id = ${keyBytes(id)}`;
+        return "deleted" as const;
+      }),
+    );
   }
 
   async *entries<T>(table: Table, gte = ""): AsyncGenerator<[string, T]> {

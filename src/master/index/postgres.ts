@@ -8,7 +8,7 @@
  * key (keyset), so no listing holds a connection or a cursor. The small tables are in
  * pg-tables.ts.
  */
-import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State, Table } from "./index.ts";
+import { EntryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type State, type Table, type Within } from "./index.ts";
 import { connect, keyBytes, PAGE, pages, redacted, run, unavailable, type Sql } from "./pg-connection.ts";
 import { PgJobs } from "./pg-jobs.ts";
 import { MasterLease, ownerAlive } from "./pg-lease.ts";
@@ -174,13 +174,15 @@ export class PostgresIndex implements Index {
     return row.n === 1;
   }
 
-  async replace(key: string, current: KeyRecord | undefined, r: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[]): Promise<KeyRecord | undefined> {
+  async replace(key: string, current: KeyRecord | undefined, r: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined> {
     const k = keyBytes(key);
     const f = this.s3Fields(r);
     let lost = false;
     try {
       const version = await run(
         this.sql.begin(async (tx) => {
+          // The entry, share-locked until the commit: deleteEntryIfNoKeys (pg-tables.ts) waits for it.
+          if (within && !(await PgTables.share(tx, within))) throw new EntryGone(within);
           const [gone] = await tx`DELETE FROM kvdb_keys WHERE key = ${keyBytes(staged.key)} AND version = ${staged.record.version} RETURNING 1`;
           const [row] = !gone
             ? []
@@ -222,6 +224,10 @@ export class PostgresIndex implements Index {
 
   deleteEntry(table: Table, id: string): Promise<void> {
     return this.tables.deleteEntry(table, id);
+  }
+
+  deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
+    return this.tables.deleteEntryIfNoKeys(table, id, prefix);
   }
 
   entries<T>(table: Table, gte?: string): AsyncGenerator<[string, T]> {

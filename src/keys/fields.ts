@@ -1,0 +1,43 @@
+/**
+ * What an S3 client stores with a value besides its bytes (Content-Type, x-amz-meta-*,
+ * a multipart ETag), as the master hands it to the volumes: the volume keeps it in its
+ * catalog beside size and md5 (volume/catalog.ts), so that `kvdb rebuild`, which reads
+ * only the volumes, can restore it (ops/rebuild.ts). On the wire it is one header,
+ * FIELDS_HEADER: percent-encoded JSON (header values are ASCII; metadata may not be).
+ */
+export interface ValueFields {
+  type?: string;
+  /** Names lower-case, without the x-amz-meta- prefix. */
+  meta?: Record<string, string>;
+  etag?: string;
+}
+
+export const FIELDS_HEADER = "x-kvdb-fields";
+
+/** Only the fields that are set; undefined when none is. */
+export function someFields(f: ValueFields | undefined): ValueFields | undefined {
+  if (!f) return undefined;
+  const out: ValueFields = {};
+  if (typeof f.type === "string") out.type = f.type;
+  if (f.meta && typeof f.meta === "object" && Object.keys(f.meta).length) out.meta = f.meta;
+  if (typeof f.etag === "string") out.etag = f.etag;
+  return Object.keys(out).length ? out : undefined;
+}
+
+export function encodeFields(f: ValueFields | undefined): string | undefined {
+  const some = someFields(f);
+  return some && encodeURIComponent(JSON.stringify(some));
+}
+
+/** The fields a header names; undefined if none; throws on a malformed header. */
+export function decodeFields(header: string | undefined | null): ValueFields | undefined {
+  if (!header) return undefined;
+  const parsed = JSON.parse(decodeURIComponent(header)) as ValueFields;
+  const meta = parsed.meta;
+  const ok =
+    (parsed.type === undefined || typeof parsed.type === "string") &&
+    (parsed.etag === undefined || typeof parsed.etag === "string") &&
+    (meta === undefined || (typeof meta === "object" && meta !== null && Object.values(meta).every((v) => typeof v === "string")));
+  if (!ok) throw new Error(`malformed ${FIELDS_HEADER}`);
+  return someFields(parsed);
+}
