@@ -12,7 +12,7 @@ import { median } from "./limits.ts";
 import type { Machine } from "./machine.ts";
 import type { Measured, TargetResult } from "./plan.ts";
 import { summaryMarkdown, type Summary } from "./profile-summary.ts";
-import { honoGoals, int, PEER, rows, type Limits } from "./report-rows.ts";
+import { honoGoals, int, PEER, peerFigure, rows, type Limits } from "./report-rows.ts";
 import { LABELS, type RuntimeName } from "./runtimes.ts";
 
 export type { Limits } from "./report-rows.ts";
@@ -75,7 +75,7 @@ function figuresSection(rep: Report): string {
       if (t.error) return t.target === PEER ? `not measured: ${t.error}` : "failed";
       const v = row.value(t);
       if (v === undefined) return "–";
-      const p = peer && t !== peer ? row.value(peer) : undefined;
+      const p = t !== peer ? peerFigure(row, peer) : undefined;
       const ratios = t === peer ? [] : [...(p !== undefined ? [[PEER, p] as [string, number]] : []), ...row.limits(t)].filter(([, d]) => Number.isFinite(d));
       return `**${(row.fmt ?? int)(v)}**${row.unit}${ratios.map(([name, d]) => `<br>${x(v / d)} ${name}`).join("")}`;
     });
@@ -124,12 +124,13 @@ function targetsSection(rep: Report): string {
   for (const row of rows(rep.limits, rep.freshRss)) {
     if (!row.goal) continue;
     const texts = new Set(kvdb.map((t) => row.goal!(t.target)?.text).filter(Boolean));
+    if (!texts.size) continue;
     const cells = kvdb.map((t) => {
       const goal = row.goal!(t.target);
       const v = row.value(t);
       if (!goal) return "no target";
       if (v === undefined) return "not measured";
-      const p = peer ? row.value(peer) : undefined;
+      const p = peerFigure(row, peer);
       return mark(goal.met(v, p), p !== undefined && goal.text.includes(PEER) ? x(v / p) : `${(row.fmt ?? int)(v)}${row.unit}`);
     });
     lines.push(`| ${row.label}: ${[...texts].join("; ")} | ${cells.join(" | ")} |`);

@@ -82,15 +82,23 @@ async function benchRuntime(runtime: RuntimeName, big: BigFile): Promise<TargetR
   const result: TargetResult = { target: runtime, runs: {}, failures: [] };
   const plain = workloads.filter((w) => !SIGNED.includes(w));
   const signed = workloads.filter((w) => SIGNED.includes(w));
-  for (const [list, secret] of [[plain, undefined], [signed, "bench-secret"]] as const) {
+  for (const [list, secret] of [[plain, undefined], [signed, "kvdb-bench-shared-secret"]] as const) {
     if (!list.length) continue;
     const dir = join(root, `${runtime}${secret ? "-secret" : ""}`);
     const extra = secret ? ["--secret", secret] : [];
-    const cluster = await startBenchCluster(runtime, dir, { masterArgs: extra, volumeArgs: extra });
     try {
-      await runWorkloads(cluster, list, seconds, big, result, log);
+      const cluster = await startBenchCluster(runtime, dir, { masterArgs: extra, volumeArgs: extra });
+      try {
+        await runWorkloads(cluster, list, seconds, big, result, log);
+      } finally {
+        await cluster.stop();
+      }
+    } catch (e) {
+      // The cluster did not start: its workloads have no figures, the others keep theirs.
+      const why = (e as Error).message.split("\n").filter(Boolean).slice(-1)[0];
+      result.failures.push(`${list.join(", ")}: the cluster${secret ? " with --secret" : ""} did not start: ${why}`);
+      log(`  ${runtime}${secret ? " --secret" : ""} cluster failed: ${why}`);
     } finally {
-      await cluster.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }
