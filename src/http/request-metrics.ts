@@ -30,10 +30,25 @@ export function requestMetrics(registry: Registry): RequestMetrics {
       "Time from a request's arrival to its answer (an upload's body included; a download's body not)",
       DURATION_BUCKETS,
     ),
-    received: registry.counter("kvdb_http_received_bytes_total", "Request body bytes, as their Content-Length declared"),
-    sent: registry.counter("kvdb_http_sent_bytes_total", "Response body bytes, as their Content-Length declared"),
+    received: registry.counter("kvdb_http_received_bytes_total", "Request body bytes of PUTs and POSTs, as their Content-Length declared"),
+    sent: registry.counter("kvdb_http_sent_bytes_total", "Response body bytes of 200 and 206 answers (values), as their Content-Length declared"),
     inFlight: registry.gauge("kvdb_http_requests_in_flight", "Requests being handled now"),
   };
+}
+
+/**
+ * Counts and times one answered request. Only a PUT's or POST's Content-Length is
+ * read, and only a 200's or 206's (the answers that carry values): on Node, reading the
+ * headers of any other answer would build Headers objects the request never needed.
+ */
+export function countAnswer(role: string, m: RequestMetrics, method: string, received: () => string | undefined | null, res: Response, t0: number): void {
+  const labels = { role, method: METHODS.has(method) ? method : "other", status_class: `${Math.floor(res.status / 100)}xx` };
+  m.requests.inc(labels);
+  m.duration.observe(labels, (performance.now() - t0) / 1000);
+  const bytesIn = method === "PUT" || method === "POST" ? Number(received() ?? 0) : 0;
+  const bytesOut = method !== "HEAD" && (res.status === 200 || res.status === 206) ? Number(res.headers.get("content-length") ?? 0) : 0;
+  if (bytesIn > 0) m.received.inc({ role }, bytesIn);
+  if (bytesOut > 0) m.sent.inc({ role }, bytesOut);
 }
 
 /** The middleware that counts and times every request of `role`. */
@@ -46,13 +61,6 @@ export function measureRequests(role: string, m: RequestMetrics): MiddlewareHand
     } finally {
       m.inFlight.inc({ role }, -1);
     }
-    const method = METHODS.has(c.req.method) ? c.req.method : "other";
-    const labels = { role, method, status_class: `${Math.floor(c.res.status / 100)}xx` };
-    m.requests.inc(labels);
-    m.duration.observe(labels, (performance.now() - t0) / 1000);
-    const received = Number(c.req.header("content-length") ?? 0);
-    const sent = c.req.method === "HEAD" ? 0 : Number(c.res.headers.get("content-length") ?? 0);
-    if (received > 0) m.received.inc({ role }, received);
-    if (sent > 0) m.sent.inc({ role }, sent);
+    countAnswer(role, m, c.req.method, () => c.req.header("content-length"), c.res, t0);
   };
 }
