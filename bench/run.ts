@@ -71,7 +71,11 @@ async function cleanup(): Promise<void> {
 }
 const abort = (why: string, code: number) => {
   console.error(`bench: ${why}; cleaning up`);
-  void cleanup().finally(() => process.exit(code));
+  // Twice: the run goes on while the first pass waits for its children to stop, and may
+  // start a cluster (and its dirs) meanwhile; the second pass stops and removes those.
+  void cleanup()
+    .then(cleanup)
+    .finally(() => process.exit(code));
 };
 process.once("SIGINT", () => abort("interrupted", 130));
 process.once("SIGTERM", () => abort("terminated", 143));
