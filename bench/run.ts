@@ -6,7 +6,7 @@
  * minikeyvalue (../shared/peers/minikeyvalue, built and started here; skipped with a
  * line saying why where it cannot be built), then bench/put-rss and a CPU profile of
  * the thrash workload, and writes docs/PERFORMANCE.md. Bounded (~10 minutes with the
- * default 10 s per small workload; killed at 18), and it removes its processes, temp
+ * default 10 s per small workload; killed at 15), and it removes its processes, temp
  * dirs and 1 GiB files whatever happens.
  *
  *   npm run bench [-- --seconds 10 --runtimes node,deno,bun --peers minikeyvalue|none
@@ -29,7 +29,7 @@ import { writeReport, type Limits, type Report } from "./report.ts";
 import { startBenchCluster, type Cluster, type RuntimeName } from "./runtimes.ts";
 import { syncProbe } from "./sync-probe.ts";
 
-const HARD_LIMIT_MS = 18 * 60_000;
+const HARD_LIMIT_MS = 15 * 60_000;
 
 function option(name: string, fallback: string): string {
   const args = process.argv.slice(2);
