@@ -98,7 +98,7 @@ cli
   .option("--max-size <bytes>", HELP.maxSize)
   .option("--idle-timeout <s>", HELP.idleTimeout)
   .option("--max-bytes <bytes>", "Capacity cap, e.g. 10GiB: free space reported and accepted is at most this minus what is held; 507 beyond (env KVDB_MAX_BYTES)")
-  .option("--inline-max <bytes>", "Values up to this size live in the catalog, not in files, e.g. 32KiB (docs/VOLUME-STORAGE.md; env KVDB_INLINE_MAX, default: none)")
+  .option("--inline-max <bytes>", "Values up to this size live in the catalog, not in files, 0 turns it off (docs/VOLUME-STORAGE.md; env KVDB_INLINE_MAX, default 32KiB)")
   .option("--verbose", HELP.verbose)
   .option("--log-format <format>", HELP.logFormat)
   .example("PORT=3002 kvdb volume /tmp/v2")
@@ -160,6 +160,7 @@ cli
   .option("--large-size <size>", `Value size of the large workload (env KVDB_BENCH_LARGE_SIZE, default ${BENCH.largeSize})`)
   .option("--allow-remote", "Allow a master that is not on this machine (env KVDB_ALLOW_REMOTE)")
   .option("--json", "Print the results as JSON instead of a table (env KVDB_BENCH_JSON)")
+  .option("--existing-keys <prefix:n>", "Keys PREFIX0…PREFIX(n-1) already stored (values of --size): redirect reads random ones, missing asks between them (env KVDB_BENCH_EXISTING_KEYS)")
   .example("kvdb bench --workload thrash,missing --concurrency 32 --seconds 5")
   .example("kvdb bench --master http://127.0.0.1:3000 --workload large --large-size 1GiB --count 3")
   .action(async (o) => process.exit(await bench(benchOptions(o, env))));
@@ -212,6 +213,7 @@ cli.version(VERSION);
 
 /** --inline-max: each inline upload is held in memory up to this size, so it stays small. */
 function inlineMaxOf(value: unknown): number | undefined {
+  if (String(value ?? env.KVDB_INLINE_MAX) === "0") return 0; // off: every value a file
   const max = sizeOf("inline-max", value, env.KVDB_INLINE_MAX);
   if (max !== undefined && max > 2 ** 20) throw new UsageError("inline-max must be at most 1MiB (values held in memory while they arrive)");
   return max;

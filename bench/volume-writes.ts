@@ -109,8 +109,8 @@ async function main(): Promise<void> {
   process.once("SIGINT", stop);
   try {
     const variants: [string, number, boolean][] = dirsOnly
-      ? [["fresh", -1, false], ["premade", -1, true]]
-      : [["file", -1, true], ["inline", Math.max(...sizes), false]];
+      ? [["fresh", 0, false], ["premade", 0, true]]
+      : [["file", 0, true], ["inline", Math.max(...sizes), false]];
     const volumes: Record<string, Server> = {};
     for (const [name, inlineMax, premade] of variants) {
       if (premade) makeBlobDirs(join(dir, name));

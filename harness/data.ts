@@ -4,6 +4,13 @@
  */
 import { createCipheriv, createHash } from "node:crypto";
 import { request, type IncomingHttpHeaders } from "node:http";
+import { INLINE_MAX } from "../src/volume/store.ts";
+
+/**
+ * `text` padded with dots past a volume's default inline threshold, so each replica is
+ * a file of its own (docs/VOLUME-STORAGE.md): for tests about blob files.
+ */
+export const fileSized = (text: string): string => text.padEnd(INLINE_MAX + 1, ".");
 
 /**
  * A deterministic pseudo-random byte stream: the AES-128-CTR keystream of a key derived

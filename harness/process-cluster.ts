@@ -4,7 +4,7 @@
  */
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { blobPath } from "../src/keys/keys.ts";
+import { blobPath, keyPath } from "../src/keys/keys.ts";
 import { HOST, spawnKvdb, type KvdbServer } from "./kvdb.ts";
 import { tempDir } from "./paths.ts";
 
@@ -22,6 +22,16 @@ async function spawnOnPort(port: number, args: (port: number) => string[]): Prom
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/**
+ * Whether a running volume (`url`, no --private) holds `key` in either form, a file or
+ * inline in its catalog (docs/VOLUME-STORAGE.md): its own answer to a HEAD.
+ */
+export async function volumeHolds(volume: { url: string }, key: string): Promise<boolean> {
+  const res = await fetch(`${volume.url}${keyPath(key)}`, { method: "HEAD" });
+  if (res.status !== 200 && res.status !== 404) throw new Error(`HEAD ${key} on ${volume.url}: ${res.status}`);
+  return res.status === 200;
 }
 
 /** A kvdb volume run as a child process; restartable on the same port and dir. */
@@ -75,7 +85,10 @@ export class VolumeProc {
     return n;
   }
 
-  /** Whether the blob file for `key` exists on this volume's disk. */
+  /**
+   * Whether the blob file for `key` exists on this volume's disk, running or not: only
+   * values past the inline threshold have one (harness/data.ts fileSized).
+   */
   hasBlob(key: string): boolean {
     try {
       statSync(join(this.dir, "blobs", blobPath(key)));

@@ -11,6 +11,7 @@ import { startCluster, until, type Cluster } from "./cluster.ts";
 import { startSharedCluster } from "./shared-cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
+import { fileSized } from "../harness/data.ts";
 
 let c: Cluster;
 
@@ -299,7 +300,7 @@ test("404 with Content-Length 0 for an absent key (GET and HEAD)", async () => {
 
 test("DELETE → 204, then 404; DELETE of an absent key → 404", async () => {
   const key = "/del/one";
-  const created = await put(key, "to be deleted");
+  const created = await put(key, fileSized("to be deleted"));
   assert.is(created.status, 201);
   const holders = created.headers.get("key-volumes")!.split(",");
   for (const v of c.volumes) assert.is(existsSync(blobFile(v.dir, key)), holders.includes(v.name), `${v.name} holds the blob`);
@@ -325,7 +326,7 @@ test("DELETE → 204, then 404; DELETE of an absent key → 404", async () => {
 test("after DELETE no blob file of the key is left under any volume's blobs dir", async () => {
   const before = c.volumes.map((v) => filesUnder(join(v.dir, "blobs")).length);
   const keys = ["/del/files/a", "/del/files/b", "/del/files/c"];
-  for (const k of keys) assert.is((await put(k, `value of ${k}`)).status, 201);
+  for (const k of keys) assert.is((await put(k, fileSized(`value of ${k}`))).status, 201);
   const during = c.volumes.map((v) => filesUnder(join(v.dir, "blobs")).length);
   assert.equal(
     during.map((n, i) => n - before[i]),
@@ -543,10 +544,12 @@ test("3 volumes, --replicas 2: each key on exactly 2 volumes, the top two of its
     }
     let total = 0;
     for (const v of r.volumes) {
-      const health = (await (await fetch(`${v.url}/_kvdb/health`)).json()) as { count: number };
+      const health = (await (await fetch(`${v.url}/_kvdb/health?counters`)).json()) as { count: number; held: { inline: { blobs: number } } };
       const expected = [...holders.values()].filter((kv) => kv.includes(v.name)).length;
       assert.is(health.count, expected, `${v.name} health count`);
-      assert.is(filesUnder(join(v.dir, "blobs")).length, expected, `${v.name} blob files`);
+      // Small values live in the catalog by default (docs/VOLUME-STORAGE.md): no file each.
+      assert.is(health.held.inline.blobs, expected, `${v.name} values held inline`);
+      assert.equal(filesUnder(join(v.dir, "blobs")), [], `${v.name} blob files`);
       total += health.count;
     }
     assert.is(total, 60);
@@ -555,10 +558,9 @@ test("3 volumes, --replicas 2: each key on exactly 2 volumes, the top two of its
       const { res } = await peek(key, "GET", r.url);
       assert.ok(kv.includes(new URL(res.headers.get("location")!).host));
     }
-    // DELETE removes both replicas' files.
+    // DELETE removes both replicas.
     for (const key of holders.keys()) assert.is((await send(key, "DELETE", r.url)).status, 204);
     for (const v of r.volumes) {
-      assert.equal(filesUnder(join(v.dir, "blobs")), [], `${v.name} blobs empty after DELETE`);
       const health = (await (await fetch(`${v.url}/_kvdb/health`)).json()) as { count: number };
       assert.is(health.count, 0);
     }

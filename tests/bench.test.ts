@@ -11,6 +11,7 @@ import { runChild, startChild, type Ran } from "../harness/children.ts";
 import { freePort, HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
 import { REPO, tempDir } from "../harness/paths.ts";
 import { startCluster, type Cluster } from "./cluster.ts";
+import { Value } from "../src/loadgen/data.ts";
 
 /** `kvdb bench ...args` to completion (killed after 60 s). */
 const bench = (args: string[]) => runKvdb(["bench", ...args]);
@@ -125,7 +126,27 @@ test("against `kvdb server` (signed, expiring redirect URLs): exit 0, no errors"
   }
 });
 
+test("--existing-keys PREFIX:N: redirect reads those keys (Content-Md5 checked), missing asks between them, nothing stored or deleted", async () => {
+  const values = Array.from({ length: 20 }, (_, i) => new Value(`/existing/${i}`, 64));
+  for (const v of values) assert.is((await fetch(new URL(v.key, cluster.url), { method: "PUT", body: new Uint8Array(v.whole()) })).status, 201);
+  const args = ["--master", cluster.url, "--existing-keys", "/existing/:20", "--count", "100", "--seconds", "5", "--json"];
+  const r = await bench([...args, "--workload", "redirect,missing", "--size", "64"]);
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { errors: number; results: { workload: string; steps: { step: string; ops: number }[] }[] };
+  assert.is(out.errors, 0);
+  assert.equal(out.results.map((w) => w.steps.map((s) => [s.step, s.ops])), [[["get 302", 100]], [["get 404", 100]]]);
+  // The values are checked: told the wrong size, every redirect's Content-Md5 is wrong.
+  const wrong = await bench([...args, "--size", "65", "--workload", "redirect"]);
+  assert.is(wrong.code, 1);
+  assert.match(wrong.stderr, /Content-Md5 [0-9a-f]{32}, but the value's md5 is/);
+  const listed = (await (await fetch(`${cluster.url}/existing/?list`)).json()) as { keys: string[] };
+  assert.is(listed.keys.length, 20);
+  for (const v of values) assert.is((await fetch(new URL(v.key, cluster.url), { method: "DELETE" })).status, 204);
+});
+
 const usageErrors: [string, string[], RegExp][] = [
+  ["--existing-keys without a count", ["--existing-keys", "/scale/"], /existing-keys/],
+  ["--existing-keys with a count of 0", ["--existing-keys", "/scale/:0"], /existing-keys/],
   ["an unknown workload", ["--workload", "thrash,bogus"], /workload/],
   ["concurrency 0", ["--concurrency", "0"], /concurrency/],
   ["a concurrency that is not a number", ["--concurrency", "many"], /concurrency/],

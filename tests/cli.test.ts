@@ -132,21 +132,30 @@ test("PORT=P kvdb volume <dir> listens on P", async () => {
   });
 });
 
-test("kvdb volume --inline-max 32KiB keeps a small value in its catalog, a larger one in a file", async () => {
-  const dir = tempDir("kvdb-cli");
-  await withChildren([dir], async (ch) => {
-    const v = await spawnKvdb(["volume", dir, "--port", "0", "--host", HOST, "--inline-max", "32KiB"]);
-    ch.push(v);
-    for (const [key, size] of [["/small", 32 * 1024], ["/large", 32 * 1024 + 1]] as const) {
-      const put = await fetch(`${v.url}${key}`, { method: "PUT", body: new Uint8Array(size).fill(7) });
-      assert.is(put.status, 201, `${key}: ${await put.text()}`);
-    }
-    const held = (await (await fetch(`${v.url}/_kvdb/health?counters`)).json()).held;
-    assert.equal(held, { inline: { blobs: 1, bytes: 32 * 1024 }, file: { blobs: 1, bytes: 32 * 1024 + 1 } });
-    const back = Buffer.from(await (await fetch(`${v.url}/small`)).arrayBuffer());
-    assert.ok(back.length === 32 * 1024 && back.every((b) => b === 7));
+// The default (no option) and the documented ways to set it: README, "--inline-max".
+for (const [what, args, inline] of [
+  ["by default", [], true],
+  ["with --inline-max 32KiB", ["--inline-max", "32KiB"], true],
+  ["with --inline-max 0 (off)", ["--inline-max", "0"], false],
+] as const) {
+  test(`kvdb volume ${what}: a value of 32KiB ${inline ? "lives in its catalog" : "is a file"}, a larger one in a file`, async () => {
+    const dir = tempDir("kvdb-cli");
+    await withChildren([dir], async (ch) => {
+      const v = await spawnKvdb(["volume", dir, "--port", "0", "--host", HOST, ...args]);
+      ch.push(v);
+      for (const [key, size] of [["/small", 32 * 1024], ["/large", 32 * 1024 + 1]] as const) {
+        const put = await fetch(`${v.url}${key}`, { method: "PUT", body: new Uint8Array(size).fill(7) });
+        assert.is(put.status, 201, `${key}: ${await put.text()}`);
+      }
+      const held = (await (await fetch(`${v.url}/_kvdb/health?counters`)).json()).held;
+      const small = { blobs: 1, bytes: 32 * 1024 };
+      const large = { blobs: 1, bytes: 32 * 1024 + 1 };
+      assert.equal(held, inline ? { inline: small, file: large } : { inline: { blobs: 0, bytes: 0 }, file: { blobs: 2, bytes: small.bytes + large.bytes } });
+      const back = Buffer.from(await (await fetch(`${v.url}/small`)).arrayBuffer());
+      assert.ok(back.length === 32 * 1024 && back.every((b) => b === 7));
+    });
   });
-});
+}
 
 test("--port wins over PORT", async () => {
   const dir = tempDir("kvdb-cli");

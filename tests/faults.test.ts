@@ -10,7 +10,7 @@ import { keyPath } from "../src/keys/keys.ts";
 import { rank } from "../src/keys/placement.ts";
 import { request } from "node:http";
 import { connect } from "node:net";
-import { patternMd5, streamGet, streamPut } from "../harness/data.ts";
+import { fileSized, patternMd5, streamGet, streamPut } from "../harness/data.ts";
 import { HOST } from "../harness/kvdb.ts";
 import { startProcCluster, type ProcCluster } from "../harness/process-cluster.ts";
 import { until } from "./cluster.ts";
@@ -339,7 +339,7 @@ test("DELETE while a replica's volume is down: 202, key gone at once, the janito
   const c = await startProcCluster({ volumes: 3, replicas: 2 });
   try {
     const key = "/faults/delete-while-down";
-    const res = await put(`${c.master.url}${key}`, "doomed value");
+    const res = await put(`${c.master.url}${key}`, fileSized("doomed value")); // a file: the test looks at the disk of a dead volume
     assert.is(res.status, 201);
     const holders = res.headers.get("key-volumes")!.split(",");
     const victim = c.volumes.find((v) => v.name === holders[0])!;

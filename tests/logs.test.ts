@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { childEnv } from "../harness/children.ts";
+import { streamPut } from "../harness/data.ts";
 import { freePort, HOST, runKvdb } from "../harness/kvdb.ts";
 import { PATHS, REPO, tempDir } from "../harness/paths.ts";
 import { until } from "./cluster.ts";
@@ -48,7 +49,9 @@ test("kvdb server --log-format json --verbose: every line is one JSON object; st
   const s = await start(["server", join(dir, "json"), "--port", "0", "--host", HOST, "--log-format", "json", "--verbose"], {}, /"role":"master","msg":"started"/);
   try {
     assert.is((await fetch(`${s.url}/logs/k`, { method: "PUT", body: "hello" })).status, 201);
-    await until("the request line", () => s.lines().some((l) => l.includes('"path":"/logs/k"') && l.includes('"role":"master"')));
+    // Chunked: no Content-Length, yet the line says the bytes the wire carried.
+    assert.is((await streamPut(`${s.url}/logs/chunked`, 70_000, { chunked: true, chunk: 10_000 })).status, 201);
+    await until("the request lines", () => s.lines().some((l) => l.includes('"path":"/logs/chunked"') && l.includes('"role":"master"')));
   } finally {
     await s.stop();
   }
@@ -65,6 +68,8 @@ test("kvdb server --log-format json --verbose: every line is one JSON object; st
   assert.is(objects.filter((o) => o.role === "volume" && o.msg === "started").length, 3);
   const request = objects.find((o) => o.role === "master" && o.msg === "request" && o.path === "/logs/k")!;
   assert.equal([request.level, request.method, request.status, request.bytes], ["info", "PUT", 201, "5"]);
+  const chunked = objects.find((o) => o.role === "master" && o.msg === "request" && o.path === "/logs/chunked")!;
+  assert.equal([chunked.status, chunked.bytes], [201, "70000"]);
   assert.ok(objects.some((o) => o.role === "volume" && o.msg === "request" && o.method === "PUT" && o.status === 201));
 });
 

@@ -10,7 +10,12 @@ import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { quantile, Registry } from "../src/http/metrics.ts";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { fileSized, streamPut } from "../harness/data.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
+import { bytes } from "./http.ts";
+import { sample, scrape as scrapeWithSize } from "./prometheus.ts";
+import { sdk } from "./s3-client.ts";
 
 let c: Cluster;
 
@@ -25,12 +30,7 @@ test.before(async () => {
 
 test.after(() => c.close());
 
-async function scrape(url: string): Promise<string> {
-  const res = await fetch(`${url}/_kvdb/metrics`);
-  assert.is(res.status, 200);
-  assert.is(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  return res.text();
-}
+const scrape = async (url: string) => (await scrapeWithSize(url)).text;
 
 /** promtool's verdict: "" if the exposition is valid and follows its naming lint, else what it said. */
 function promtool(text: string): string {
@@ -44,11 +44,6 @@ function promtool(text: string): string {
   }
 }
 
-/** The value of the one sample whose name and labels are exactly `series`. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 test("exposition: label values escaped, histogram buckets cumulative, quantiles interpolated as histogram_quantile does", async () => {
   const r = new Registry();
@@ -83,6 +78,9 @@ test("master: requests by method and status class, bytes received, build info, n
   assert.is(sample(text, 'kvdb_http_received_bytes_total{role="master"}'), 5 + 3 + 5);
   assert.is(sample(text, 'kvdb_http_requests_in_flight{role="master"}'), 1); // this scrape
   assert.is(sample(text, 'kvdb_build_info{version="0.1.0",runtime="node"}'), 1);
+  // One synced index batch per change made one after the other: two commits, one unlink.
+  assert.is(sample(text, "kvdb_index_syncs_total"), 3);
+  assert.is(sample(text, "kvdb_index_synced_changes_total"), 3);
   assert.not.match(text, /\/m\//);
 });
 
@@ -107,15 +105,65 @@ test("volumes: blobs and bytes held add up to the replicas written; fsyncs count
   let blobs = 0;
   let bytes = 0;
   for (const v of c.volumes) {
+    // The keys' small values are inline (catalog syncs only): a file value, written and
+    // deleted straight on the volume, makes file and directory fsyncs too.
+    for (const method of ["PUT", "DELETE"]) {
+      const res = await fetch(`${v.url}/m/file-sized`, { method, body: method === "PUT" ? fileSized("a file") : undefined });
+      assert.is(res.status, method === "PUT" ? 201 : 204, `${method} on ${v.name}`);
+    }
     const text = await scrape(v.url);
     blobs += sample(text, "kvdb_stored_blobs")!;
     bytes += sample(text, "kvdb_stored_bytes")!;
+    assert.ok(sample(text, "kvdb_catalog_syncs_total")! > 0, v.name);
     assert.ok(sample(text, "kvdb_fsyncs_total")! > 0, v.name);
     assert.is(sample(text, "kvdb_fsync_duration_seconds_count"), sample(text, "kvdb_fsyncs_total"));
     assert.ok(sample(text, 'kvdb_http_requests_total{role="volume",method="GET",status_class="2xx"}')! > 0, "health checks");
   }
   assert.is(blobs, 2 * 2); // two keys, two replicas each (an unlinked value stays on its volumes)
   assert.is(bytes, 2 * (5 + 3));
+});
+
+test("master: a chunked PUT of N bytes raises received by exactly N on the master and N on each volume given a replica", async () => {
+  const n = 2 * 1024 * 1024 + 5;
+  const volumeReceived = async () => {
+    let sum = 0;
+    for (const v of c.volumes) sum += sample(await scrape(v.url), 'kvdb_http_received_bytes_total{role="volume"}') ?? 0;
+    return sum;
+  };
+  const before = sample(await scrape(c.url), 'kvdb_http_received_bytes_total{role="master"}')!;
+  const volumesBefore = await volumeReceived();
+  const put = await streamPut(`${c.url}/m/chunked`, n, { chunked: true, chunk: 64 * 1024 });
+  assert.is(put.status, 201, put.body);
+  assert.is(sample(await scrape(c.url), 'kvdb_http_received_bytes_total{role="master"}')! - before, n);
+  assert.is((await volumeReceived()) - volumesBefore, 2 * n); // health checks carry no body
+});
+
+test("master: the ?list answer raises sent by exactly its body", async () => {
+  const before = await scrapeWithSize(c.url);
+  const res = await fetch(`${c.url}/m/?list`);
+  assert.is(res.status, 200);
+  const listed = Buffer.byteLength(await res.text());
+  const after = await scrapeWithSize(c.url);
+  const sent = 'kvdb_http_sent_bytes_total{role="master"}';
+  assert.is(sample(after.text, sent)! - sample(before.text, sent)!, before.bytes + listed); // the first scrape's answer too
+});
+
+test("S3: a GetObject (the master streams it from a volume) raises the s3 role's sent bytes by exactly the object's size", async () => {
+  const s3c = await startCluster({ volumes: 1, replicas: 1, s3: true });
+  try {
+    const { client } = sdk(s3c.s3!);
+    await client.send(new CreateBucketCommand({ Bucket: "metered" }));
+    const body = bytes(300_000, 7);
+    await client.send(new PutObjectCommand({ Bucket: "metered", Key: "k", Body: body }));
+    const sent = 'kvdb_http_sent_bytes_total{role="s3"}';
+    const before = sample(await scrape(s3c.url), sent) ?? 0;
+    const got = await client.send(new GetObjectCommand({ Bucket: "metered", Key: "k" }));
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body));
+    await until("the GetObject counted", async () => (sample(await scrape(s3c.url), sent) ?? 0) > before);
+    assert.is(sample(await scrape(s3c.url), sent)! - before, body.length);
+  } finally {
+    await s3c.close();
+  }
 });
 
 test("a replica write failure is counted for its volume, and the 503 is logged with its cause", async () => {
@@ -129,7 +177,7 @@ test("a replica write failure is counted for its volume, and the 503 is logged w
   process.stderr.write = ((s: string) => (errors.push(String(s)), true)) as typeof process.stderr.write;
   try {
     for (let i = 0; ; i++) {
-      const res = await fetch(`${c.url}/m/fail-${i}`, { method: "PUT", body: "x" });
+      const res = await fetch(`${c.url}/m/fail-${i}`, { method: "PUT", body: fileSized("x") }); // a file: through tmp/
       const body = await res.text();
       if (res.status === 201) continue; // placed elsewhere
       assert.is(res.status, 503, body);

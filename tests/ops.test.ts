@@ -3,6 +3,7 @@
  * (online, after volumes were added or removed) and `kvdb verify [--repair]`, each run
  * as the real CLI against real servers.
  */
+import { ClassicLevel } from "classic-level";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
@@ -35,9 +36,28 @@ async function quiet<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function volume(dir: string, secret?: string): Promise<Vol> {
-  const v = await quiet(() => startVolume({ dir, port: 0, hostname: HOST, verbose: false, secret }));
+async function volume(dir: string, secret?: string, port = 0): Promise<Vol> {
+  const v = await quiet(() => startVolume({ dir, port, hostname: HOST, verbose: false, secret }));
   return { ...v, name: `${HOST}:${v.port}`, dir };
+}
+
+/**
+ * Bit rot of an inline value: stops `v`, flips the first byte of `key`'s bytes in its
+ * catalog (the `inline` sublevel, src/volume/catalog.ts) and starts it again on its port.
+ */
+async function rotInline(v: Vol, key: string): Promise<Vol> {
+  await v.close();
+  const db = new ClassicLevel<string, Uint8Array>(join(v.dir, "catalog"));
+  const inline = db.sublevel<string, Uint8Array>("inline", { valueEncoding: "view" });
+  try {
+    const bytes = await inline.get(key);
+    assert.ok(bytes, `${key} is inline on ${v.name}`);
+    bytes![0] ^= 0xff;
+    await inline.put(key, bytes!);
+  } finally {
+    await db.close();
+  }
+  return volume(v.dir, undefined, v.port);
 }
 
 /** Volumes started one after the other (quiet() swaps console, which must not interleave). */
@@ -53,7 +73,9 @@ function master(volumes: Vol[], db: string, replicas: number, port = 0, secret?:
 
 
 function value(i: number): Buffer {
-  // Sizes from 1 byte to ~40 KiB, content unique per key.
+  // Sizes from 1 byte to ~40 KiB, content unique per key: most values are inline in the
+  // volumes' catalogs (up to 32 KiB, src/volume/store.ts), the rest files, so rebuild,
+  // rebalance and verify meet both forms.
   const size = 1 + ((i * 7919) % 40_000);
   const b = Buffer.alloc(size);
   for (let o = 0; o < size; o += 16) createHash("md5").update(`v${i}:${o}`).digest().copy(b, o);
@@ -250,10 +272,14 @@ test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is ne
     assert.match(clean.stdout, /verify: 20 keys, 0 missing, 0 corrupt.*all well/);
 
     const where = (i: number) => locate(m.url, keyOf(i));
-    // Flip bytes in one replica of key 3 (bit rot) and delete one replica of key 5.
+    // Bit rot in one replica of key 3 (inline) and of key 10 (a file); one replica of key 5 (a file) deleted.
+    assert.equal([3, 5, 10].map((i) => value(i).length > 32 << 10), [false, true, true], "the forms this test means");
     const k3 = await where(3);
-    const rotted = vols.find((v) => v.name === k3.volumes[0])!;
-    const file = join(rotted.dir, "blobs", blobPath(keyOf(3)));
+    const i3 = vols.findIndex((v) => v.name === k3.volumes[0]);
+    vols[i3] = await rotInline(vols[i3], keyOf(3));
+    const k10 = await where(10);
+    const rotted10 = vols.find((v) => v.name === k10.volumes[0])!;
+    const file = join(rotted10.dir, "blobs", blobPath(keyOf(10)));
     const bytes = readFileSync(file);
     bytes[0] ^= 0xff;
     writeFileSync(file, bytes);
@@ -263,29 +289,32 @@ test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is ne
 
     const found = await cli(["verify", "--master", m.url], { KVDB_MASTER: "" });
     assert.is(found.code, 1, found.stdout + found.stderr);
-    assert.match(found.stdout, /1 missing, 1 corrupt/);
+    assert.match(found.stdout, /1 missing, 2 corrupt/);
     assert.match(found.stderr, /md5/);
     // Known bad: out of the record, so GET never redirects there.
-    for (let j = 0; j < 20; j++) {
-      const w = await where(3);
-      assert.not.ok(w.volumes.includes(rotted.name));
-      assert.not.ok(w.location.includes(rotted.name));
+    for (const [i, rotted] of [[3, vols[i3]], [10, rotted10]] as const) {
+      for (let j = 0; j < 10; j++) {
+        const w = await where(i);
+        assert.not.ok(w.volumes.includes(rotted.name));
+        assert.not.ok(w.location.includes(rotted.name));
+      }
+      assert.ok(await readsOk(m.url, i));
     }
-    assert.ok(await readsOk(m.url, 3));
 
     const fixed = await cli(["verify", "--repair"], { KVDB_MASTER: m.url });
     assert.is(fixed.code, 0, fixed.stdout + fixed.stderr);
-    assert.match(fixed.stdout, /2 replicas re-copied/);
-    assert.is((await where(3)).volumes.length, 2);
-    assert.is((await where(5)).volumes.length, 2);
+    assert.match(fixed.stdout, /3 replicas re-copied/);
+    for (const i of [3, 5, 10]) assert.is((await where(i)).volumes.length, 2);
     const after = await cli(["verify", "--master", m.url]);
     assert.is(after.code, 0, after.stdout + after.stderr);
     for (let i = 0; i < 20; i++) assert.ok(await readsOk(m.url, i));
-    // Every replica's bytes are right again, on disk.
-    for (const i of [3, 5]) {
+    // Every replica's bytes are right again, on disk (files) and as each volume serves them (both forms).
+    for (const i of [3, 5, 10]) {
       for (const name of (await where(i)).volumes) {
         const v = vols.find((x) => x.name === name)!;
-        assert.is(md5(readFileSync(join(v.dir, "blobs", blobPath(keyOf(i))))), md5(value(i)));
+        if (i !== 3) assert.is(md5(readFileSync(join(v.dir, "blobs", blobPath(keyOf(i))))), md5(value(i)));
+        const res = await fetch(`${v.url}${keyPath(keyOf(i))}`);
+        assert.is(md5(Buffer.from(await res.arrayBuffer())), md5(value(i)), `${keyOf(i)} on ${name}`);
       }
     }
   } finally {
@@ -338,7 +367,10 @@ test("with --secret: volumes copy between themselves with signed requests; rebui
     const r = await cli(["rebalance", "--master", m.url], { KVDB_SECRET: secret });
     assert.is(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /rebalance: 40 keys, [1-9]\d* moved/);
-    for (let i = 0; i < 40; i++) rmSync(join(vols[2].dir, "blobs", blobPath(keyOf(i))), { force: true }); // lose a disk's values
+    // Lose a disk: its values, inline or files, are gone; the volume comes back empty on its port.
+    await vols[2].close();
+    rmSync(vols[2].dir, { recursive: true, force: true });
+    vols[2] = await volume(vols[2].dir, secret, vols[2].port);
     const v = await cli(["verify", "--master", m.url, "--repair"], { KVDB_SECRET: secret });
     // With one replica per key, a lost value has no good copy left: repair cannot help, and says so.
     assert.is(v.code, 1, v.stdout + v.stderr);

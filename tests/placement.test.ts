@@ -4,6 +4,9 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { createHash } from "node:crypto";
+import { rankWithCreateHash } from "../harness/placement-reference.ts";
+import { first8, md5First8 } from "../src/keys/md5.ts";
 import { rank, type Candidate } from "../src/keys/placement.ts";
 
 const N = 10_000;
@@ -152,6 +155,38 @@ test("changing one volume's weight moves keys only to or from that volume", () =
   const s = shares(after, FOUR);
   assert.ok(Math.abs(s[FOUR[0]] - 0.4) <= 0.03, `heavier volume share ${s[FOUR[0]]}`);
   assert.ok(gained > 0);
+});
+
+// ---------------------------------------------------------------- the plain-JS md5
+
+test("md5First8 gives the first 8 bytes of md5 for every length 0–300 and for 1 KiB+", () => {
+  const buf = new Uint8Array(4096);
+  for (const len of [...Array.from({ length: 301 }, (_, i) => i), 1023, 1024, 1080, 2000]) {
+    for (let i = 0; i < len; i++) buf[i] = (i * 131 + len * 7) & 0xff;
+    const want = createHash("md5").update(buf.subarray(0, len)).digest();
+    md5First8(buf, len);
+    assert.is(first8.hi, want.readUInt32BE(0), `length ${len}`);
+    assert.is(first8.lo, want.readUInt32BE(4), `length ${len}`);
+  }
+});
+
+test("rank places 2,000 keys exactly as the createHash version did (200 volumes of mixed weights, odd keys and names)", () => {
+  const volumes: Candidate[] = Array.from({ length: 200 }, (_, i) => ({
+    name: i % 50 === 0 ? `vólume-${i}.example:3001` : `10.0.${i >> 8}.${i & 255}:${3001 + (i % 3)}`,
+    weight: i % 10 === 0 ? 4e12 : i % 5 === 0 ? 2e12 : 1e12,
+  }));
+  for (let k = 0; k < 2000; k++) {
+    // Plain keys, non-ASCII ones, and keys long enough for 2 to 17 md5 blocks (up to 1024 bytes).
+    const key = k % 5 === 0 ? `/é€😀/${"x".repeat(k % 1010)}` : k % 5 === 1 ? `/${"k".repeat((k * 7) % 1023)}` : `/bucket/object-${k}.bin`;
+    assert.equal(rank(key, volumes), rankWithCreateHash(key, volumes), key);
+  }
+});
+
+test("rank agrees with the createHash version on small sets, ties and empty lists", () => {
+  for (const k of KEYS.slice(0, 500)) {
+    assert.equal(rank(k, equal(FOUR)), rankWithCreateHash(k, equal(FOUR)));
+    assert.equal(rank(k, [{ name: "a:1", weight: 0 }, { name: "b:1", weight: 0 }]), rankWithCreateHash(k, [{ name: "a:1", weight: 0 }, { name: "b:1", weight: 0 }]));
+  }
 });
 
 test.run();

@@ -20,11 +20,19 @@ import { holdsValue, lastBefore, logPutWrites, putsOf, renameSynced, syncedCarri
 import type { FileActivity } from "./strace-files.ts";
 import { spawnTraced, straceUnusable, type Traced } from "./strace-run.ts";
 import { VolumeProc } from "../harness/process-cluster.ts";
+import { INLINE_MAX } from "../src/volume/store.ts";
 
 const PUTS = 240;
 const keys = (prefix: string) => Array.from({ length: PUTS }, (_, i) => `${prefix}/k${String(i).padStart(4, "0")}`);
-/** A small value that names its key (so each one is found in the trace by its bytes). */
-const valueOf = (key: string) => Buffer.from(`value of ${key}; `.repeat(3));
+/**
+ * A value that names its key (so each one is found in the trace by its bytes): small
+ * (inline in the volume's catalog) for even keys, past the inline threshold (a file)
+ * for odd ones, so both write paths are traced.
+ */
+function valueOf(key: string): Buffer<ArrayBuffer> {
+  const unit = `value of ${key}; `;
+  return Buffer.from(unit.repeat(Number(key.at(-1)) % 2 ? Math.ceil((INLINE_MAX + 1) / unit.length) : 3));
+}
 
 /** PUTs every key at once; resolves to how many got 201. */
 async function putAll(base: string, all: string[]): Promise<number> {
@@ -82,6 +90,7 @@ run(`volume: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync
       if (!syncedCarrier(activity, a, record)) problems.push(uncovered(a, "the key's catalog record", record));
     }
     report(problems, acked.length);
+    assert.is(inline, acked.length / 2, "the even keys' values inline, the odd keys' in files");
     console.log(`volume: ${acked.length} answers 201, each after a sync of the value (${acked.length - inline} in value files and their renamed-into directories, ${inline} inline in the catalog log) and of the catalog record`);
   } finally {
     await traced.finish().catch(() => {});

@@ -70,7 +70,8 @@ interface Health {
 let root: string;
 const started: Vol[] = [];
 
-async function volume(name: string, inlineMax?: number): Promise<Vol> {
+/** A volume whose values are all files unless `inlineMax` says otherwise: most tests here are about the file path. */
+async function volume(name: string, inlineMax = 0): Promise<Vol> {
   const dir = join(root, name);
   const [log, warn] = [console.log, console.error];
   console.log = console.error = () => {};
@@ -166,7 +167,7 @@ test("a catalog entry whose file is gone: GET 404, check 404 with the entry, lis
 // ---------------------------------------------------------------- sharing
 
 test("64 concurrent PUTs share catalog batches, inline and as files (each file still its own fsync); 64 DELETEs too", async () => {
-  for (const [name, size, inlineMax] of [["share-inline", 1000, 1000], ["share-files", 1000, undefined]] as const) {
+  for (const [name, size, inlineMax] of [["share-inline", 1000, 1000], ["share-files", 1000, 0]] as const) {
     const v = await volume(name, inlineMax);
     const keys = Array.from({ length: 64 }, (_, i) => `/share/${i}`);
     const before = await fsyncs(v);

@@ -54,7 +54,7 @@ async function close(v: Vol): Promise<void> {
 test.before(async () => {
   root = tempDir("kvdb-inline");
   inl = await volume("inline");
-  fil = await volume("files", { inlineMax: undefined });
+  fil = await volume("files", { inlineMax: 0 });
 });
 
 test.after(async () => {

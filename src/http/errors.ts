@@ -35,8 +35,13 @@ export function noteFailure(res: Response, failure: Failure): Response {
   return res;
 }
 
+const utf8 = new TextEncoder();
+
 export function fail(c: Context, status: ContentfulStatusCode, message: string, cause?: string): Response {
-  return noteFailure(c.text(`${message}\n`, status), { message, cause });
+  // Declared, so a runtime that meters streams (runtime/stream-meter.ts) need not stream it.
+  const line = utf8.encode(`${message}\n`);
+  const res = c.body(line, status, { "content-type": "text/plain; charset=UTF-8", "content-length": String(line.byteLength) });
+  return noteFailure(res, { message, cause });
 }
 
 /** The onError of each app. */

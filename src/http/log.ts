@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from "hono";
 import { failureOf } from "./errors.ts";
 import { logLine } from "./logger.ts";
+import type { RequestFacts } from "./request.ts";
 
 /** The start line, "kvdb <role> url=… …", which scripts and tests wait for. */
 export function announce(role: string, fields: Record<string, string | number>): void {
@@ -16,18 +17,25 @@ export function warnNoSecret(role: string): void {
   logLine("warn", role, "no --secret (KVDB_SECRET): volumes accept writes and deletes from anyone who can reach them");
 }
 
-/** One line per request: method, key, status, bytes, ms. */
+/**
+ * One line per request: method, key, status, bytes, ms — once its answer is sent, with
+ * the bytes the wire carried where the runtime meters them (http/request-metrics.ts).
+ */
 export function requestLog(role: string): MiddlewareHandler {
   return async (c, next) => {
     const t0 = performance.now();
     await next();
-    const ms = Number((performance.now() - t0).toFixed(1));
     // Bytes of the body that carried the value: the request's for an upload, else the response's.
     const upload = c.req.method === "PUT" || c.req.method === "POST";
-    const bytes = (upload ? c.req.header("content-length") : c.res.headers.get("content-length")) ?? "-";
     const { method, path } = c.req;
     const status = c.res.status;
-    logLine("info", role, "request", { method, path, status, bytes, ms }, `${role} ${method} ${path} ${status} ${bytes} ${ms}ms`);
+    const line = (bytes: string) => {
+      const ms = Number((performance.now() - t0).toFixed(1));
+      logLine("info", role, "request", { method, path, status, bytes, ms }, `${role} ${method} ${path} ${status} ${bytes} ${ms}ms`);
+    };
+    const meter = (c.env as RequestFacts | undefined)?.meter;
+    if (meter) meter.whenDone(() => line(String(upload ? meter.receivedBytes : method === "HEAD" ? 0 : meter.sentBytes)));
+    else line((upload ? c.req.header("content-length") : c.res.headers.get("content-length")) ?? "-");
   };
 }
 

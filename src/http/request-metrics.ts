@@ -1,11 +1,15 @@
 /**
  * Per-request metrics of a server: how many requests by role, method and status class,
- * how long they took, the bytes their bodies declared, and how many are in flight.
+ * how long they took, their body bytes each way, and how many are in flight. A request
+ * ends when its answer's last byte is written (or its client left), and its bytes are
+ * what the wire carried: the runtime adapter's meter (http/request.ts) says both. Without
+ * one (app.request() in tests) it ends at the handler's return, with declared lengths.
  */
 import type { MiddlewareHandler } from "hono";
 import { runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import type { Counter, Gauge, Histogram, Registry } from "./metrics.ts";
+import type { RequestFacts } from "./request.ts";
 
 /** Seconds, 1 ms to 2 min: a 1 GiB PUT over a slow link is a request too. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;
@@ -27,40 +31,49 @@ export function requestMetrics(registry: Registry): RequestMetrics {
     requests: registry.counter("kvdb_http_requests_total", "HTTP requests answered, by role, method and status class"),
     duration: registry.histogram(
       "kvdb_http_request_duration_seconds",
-      "Time from a request's arrival to its answer (an upload's body included; a download's body not)",
+      "Time from a request's arrival to its answer's last byte written (or its client gone)",
       DURATION_BUCKETS,
     ),
-    received: registry.counter("kvdb_http_received_bytes_total", "Request body bytes of PUTs and POSTs, as their Content-Length declared"),
-    sent: registry.counter("kvdb_http_sent_bytes_total", "Response body bytes of 200 and 206 answers (values), as their Content-Length declared"),
+    received: registry.counter("kvdb_http_received_bytes_total", "Request body bytes received (chunked bodies included)"),
+    sent: registry.counter("kvdb_http_sent_bytes_total", "Response body bytes sent (streamed bodies included)"),
     inFlight: registry.gauge("kvdb_http_requests_in_flight", "Requests being handled now"),
   };
 }
 
 /**
- * Counts and times one answered request. Only a PUT's or POST's Content-Length is
- * read, and only a 200's or 206's (the answers that carry values): on Node, reading the
- * headers of any other answer would build Headers objects the request never needed.
+ * Counts and times one request whose handler answered `res`: when the adapter's meter
+ * says the answer is written, or at once without one (app.request() in tests), with
+ * the lengths `declared` gives.
  */
-export function countAnswer(role: string, m: RequestMetrics, method: string, received: () => string | undefined | null, res: Response, t0: number): void {
+export function countAnswer(role: string, m: RequestMetrics, method: string, facts: RequestFacts | undefined, res: Response, t0: number, declared: () => [number, number]): void {
   const labels = { role, method: METHODS.has(method) ? method : "other", status_class: `${Math.floor(res.status / 100)}xx` };
-  m.requests.inc(labels);
-  m.duration.observe(labels, (performance.now() - t0) / 1000);
-  const bytesIn = method === "PUT" || method === "POST" ? Number(received() ?? 0) : 0;
-  const bytesOut = method !== "HEAD" && (res.status === 200 || res.status === 206) ? Number(res.headers.get("content-length") ?? 0) : 0;
-  if (bytesIn > 0) m.received.inc({ role }, bytesIn);
-  if (bytesOut > 0) m.sent.inc({ role }, bytesOut);
+  const head = method === "HEAD";
+  const done = (received: number, sent: number) => {
+    m.inFlight.inc({ role }, -1);
+    m.requests.inc(labels);
+    m.duration.observe(labels, (performance.now() - t0) / 1000);
+    if (received > 0) m.received.inc({ role }, received);
+    if (sent > 0 && !head) m.sent.inc({ role }, sent);
+  };
+  const meter = facts?.meter;
+  if (meter) meter.whenDone(() => done(meter.receivedBytes, meter.sentBytes));
+  else done(...declared());
 }
 
-/** The middleware that counts and times every request of `role`. */
+/** The middleware that counts and times every request of `role` (the S3 port's; servers wrap their fetch, http/server-app.ts). */
 export function measureRequests(role: string, m: RequestMetrics): MiddlewareHandler {
   return async (c, next) => {
     const t0 = performance.now();
     m.inFlight.inc({ role });
     try {
       await next();
-    } finally {
+    } catch (e) {
       m.inFlight.inc({ role }, -1);
+      throw e;
     }
-    countAnswer(role, m, c.req.method, () => c.req.header("content-length"), c.res, t0);
+    countAnswer(role, m, c.req.method, c.env as RequestFacts | undefined, c.res, t0, () => [
+      Number(c.req.header("content-length") ?? 0),
+      Number(c.res.headers.get("content-length") ?? 0),
+    ]);
   };
 }

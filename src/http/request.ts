@@ -11,6 +11,21 @@ export interface RequestFacts {
   rawPath?: string;
   /** The request body as chunks, without buffering it. */
   body?: AsyncIterable<Uint8Array> | null;
+  /** The exchange as the wire saw it: body bytes each way and its real end (http/request-metrics.ts). */
+  meter?: ExchangeMeter;
+}
+
+/**
+ * What an adapter counts of one request and its answer on the wire (runtime/node-meter.ts,
+ * runtime/stream-meter.ts): every body, chunked or streamed, not only declared lengths.
+ */
+export interface ExchangeMeter {
+  /** Request body bytes received so far (after de-chunking). */
+  readonly receivedBytes: number;
+  /** Response body bytes handed to the connection so far. */
+  readonly sentBytes: number;
+  /** Calls `done` once, when the answer's last byte is written or the connection closed (several may wait). */
+  whenDone(done: () => void): void;
 }
 
 export function rawPath(c: Context): string {

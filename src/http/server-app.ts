@@ -7,6 +7,7 @@ import { renderError } from "./errors.ts";
 import { logServerError, requestLog } from "./log.ts";
 import { EXPOSITION_TYPE, type Registry } from "./metrics.ts";
 import { countAnswer, type RequestMetrics } from "./request-metrics.ts";
+import type { RequestFacts } from "./request.ts";
 
 export interface ServerAppOptions {
   role: string;
@@ -31,8 +32,10 @@ function observed(o: ServerAppOptions, fetch: Hono["fetch"]): Hono["fetch"] {
     const t0 = performance.now();
     m.inFlight.inc({ role });
     const answered = (res: Response) => {
-      m.inFlight.inc({ role }, -1);
-      countAnswer(role, m, req.method, () => req.headers.get("content-length"), res, t0);
+      countAnswer(role, m, req.method, env as RequestFacts | undefined, res, t0, () => [
+        Number(req.headers.get("content-length") ?? 0),
+        Number(res.headers.get("content-length") ?? 0),
+      ]);
       if (res.status >= 500) logServerError(role, req.method, pathOf(req.url), res);
       return res;
     };

@@ -23,6 +23,12 @@ export interface BenchOptions {
   largeSize: number;
   allowRemote: boolean;
   json: boolean;
+  /**
+   * Keys already stored, `prefix` + 0 … count − 1, each holding the bench's value of
+   * `size` bytes for its key (bench/scale-fill.ts writes them): redirect reads random ones
+   * instead of storing 256 of its own, and missing asks for keys between them.
+   */
+  existing?: { prefix: string; count: number };
 }
 
 /** What cac hands the action (flags, camel-cased). */
@@ -36,6 +42,7 @@ export interface BenchFlags {
   largeSize?: unknown;
   allowRemote?: unknown;
   json?: unknown;
+  existingKeys?: unknown;
 }
 
 export const DEFAULTS = {
@@ -72,6 +79,15 @@ function size(name: string, s: string, min: number, max: number): number {
   if (n === undefined) throw new UsageError(`--${name} must be a size like 1KiB, 4MiB or 1GiB (got ${JSON.stringify(s)})`);
   if (n < min || n > max) throw new UsageError(`--${name} must be from ${formatSize(min)} to ${formatSize(max)} (got ${JSON.stringify(s)})`);
   return n;
+}
+
+/** "PREFIX:N" → keys PREFIX0 … PREFIX(N−1); the prefix must be a key's start ("/…"). */
+function existingKeys(s: string): { prefix: string; count: number } | undefined {
+  if (s === "") return undefined;
+  const colon = s.lastIndexOf(":");
+  const prefix = s.slice(0, colon);
+  if (colon < 0 || !prefix.startsWith("/")) throw new UsageError(`--existing-keys must be PREFIX:N, like /scale/:1000000 (got ${JSON.stringify(s)})`);
+  return { prefix, count: integer("existing-keys", s.slice(colon + 1), 1, 1e12) };
 }
 
 export function benchOptions(o: BenchFlags, env: Env): BenchOptions {
@@ -113,5 +129,6 @@ export function benchOptions(o: BenchFlags, env: Env): BenchOptions {
     largeSize: size("large-size", pick("large-size", o.largeSize, env.KVDB_BENCH_LARGE_SIZE, DEFAULTS.largeSize), 1, 2 ** 40),
     allowRemote,
     json: flag(o.json, env.KVDB_BENCH_JSON),
+    existing: existingKeys(pick("existing-keys", o.existingKeys, env.KVDB_BENCH_EXISTING_KEYS, "")),
   };
 }

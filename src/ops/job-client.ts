@@ -7,7 +7,7 @@ import { runtime } from "../runtime/mod.ts";
 import { signUrl } from "../http/signing.ts";
 import { barLine, Bar } from "./progress.ts";
 
-interface JobView {
+export interface JobView {
   id: string;
   kind: string;
   state: "running" | "done" | "failed";
@@ -44,21 +44,32 @@ async function json(res: Response): Promise<JobView> {
   }
 }
 
-/** Runs the job; resolves to the process exit code (0 all well, 1 not). */
-export async function runJob(o: JobClientOptions): Promise<number> {
+/** Starts the job on the master (or joins the same one running): its first progress. */
+export async function startJob(o: JobClientOptions): Promise<JobView> {
   const started = await runtime.call(url(o, `/_kvdb/jobs/${o.kind}`, "POST", o.repair ? { repair: "1" } : {}), { method: "POST", timeoutMs: 10_000 });
-  let job = await json(started);
+  const job = await json(started);
   if (started.status === 409) throw new Error(`${job.error ?? "another job is running"} (${job.id}); wait for it to end`);
   if (started.status !== 202) throw new Error(`master answered ${started.status}: ${job.error ?? ""}`);
+  return job;
+}
+
+/** The job's progress now. */
+export async function readJob(o: JobClientOptions, id: string): Promise<JobView> {
+  const res = await runtime.call(url(o, `/_kvdb/jobs/${encodeURIComponent(id)}`, "GET"), { timeoutMs: 10_000 });
+  if (res.status !== 200) throw new Error(`lost the job: master answered ${res.status} (was it restarted? run again)`);
+  return json(res);
+}
+
+/** Runs the job; resolves to the process exit code (0 all well, 1 not). */
+export async function runJob(o: JobClientOptions): Promise<number> {
+  let job = await startJob(o);
   const bar = new Bar();
   const label = o.kind + (o.repair ? " --repair" : "");
   for (;;) {
     bar.update(barLine(label, job.done, job.total, job.rate, job.eta));
     if (job.state !== "running") break;
     await new Promise((r) => setTimeout(r, bar.live ? 250 : 500));
-    const res = await runtime.call(url(o, `/_kvdb/jobs/${encodeURIComponent(job.id)}`, "GET"), { timeoutMs: 10_000 });
-    if (res.status !== 200) throw new Error(`lost the job: master answered ${res.status} (was it restarted? run again)`);
-    job = await json(res);
+    job = await readJob(o, job.id);
   }
   bar.clear();
   for (const p of job.problems ?? []) console.error(`  ${p}`);

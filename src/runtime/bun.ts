@@ -4,10 +4,12 @@
  * Not Bun.serve, though it answers small requests faster: it resolves `.`/`..`
  * segments (and their %2e spellings) in the request URL before any handler sees it,
  * so `PUT /a/../../tmp` would store the key /tmp where Node and Deno answer 400.
- * Bun's node:http server hands over the request target as sent (tests/raw-keys.test.ts
- * checks every runtime). Measured on a shared, loaded 2-core machine with `kvdb bench`
- * against `bun mod.ts server`: 404s/s and 302s/s fell to a third to a half of
- * Bun.serve's, thrash cycles by a quarter; 256 MiB reads were as fast.
+ * Bun.serve has no option keeping the target as sent and its Request no property
+ * holding it, and a normalised URL looks like one sent that way, so not even hot
+ * routes can go through it; the raw target reaches JavaScript only through the internal
+ * hook under Bun's node:http. Bun's node:http hands over the target as sent
+ * (tests/commands.test.ts checks every runtime). What it costs, measured by A/B runs
+ * taking turns: docs/RUNTIMES.md, "Serving requests on Bun".
  */
 import { node } from "./node.ts";
 import { fetchCall } from "./fetch-client.ts";

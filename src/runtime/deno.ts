@@ -1,6 +1,8 @@
 /** Deno: Deno.serve, and Deno's own file streams. */
 import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
 import { fetchCall } from "./fetch-client.ts";
+import { StreamMeter } from "./stream-meter.ts";
+import type { RequestFacts } from "../http/request.ts";
 
 interface DenoFile {
   readable: ReadableStream<Uint8Array>;
@@ -11,7 +13,7 @@ interface DenoFile {
 declare const Deno: {
   serve(
     options: { port: number; hostname: string; onListen?(addr: { port: number }): void },
-    handler: (req: Request, info: unknown) => Response | Promise<Response>,
+    handler: (req: Request, info: { completed: Promise<void> }) => Response | Promise<Response>,
   ): { addr: { port: number }; shutdown(): Promise<void>; finished: Promise<void> };
   open(path: string): Promise<DenoFile>;
 };
@@ -48,7 +50,14 @@ export const deno: Runtime = {
   name: "deno",
 
   async serve(app, { port, hostname }) {
-    const server = Deno.serve({ port, hostname, onListen() {} }, (req, info) => app.fetch(req, info));
+    const server = Deno.serve({ port, hostname, onListen() {} }, (req, info) => {
+      // completed settles once the answer is delivered or the client is gone: the exchange's end.
+      const meter = new StreamMeter(() => info.completed);
+      const facts: RequestFacts = { meter, body: req.body && meter.received(req.body) };
+      const head = req.method === "HEAD";
+      const res = app.fetch(req, facts);
+      return res instanceof Promise ? res.then((r) => meter.sent(r, head)) : meter.sent(res, head);
+    });
     return {
       port: server.addr.port,
       async close() {

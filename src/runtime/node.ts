@@ -1,17 +1,18 @@
 /** Node: @hono/node-server, raw sockets for the big byte paths. */
-import { request, type IncomingMessage, type ServerResponse } from "node:http";
+import { request, type ServerResponse } from "node:http";
 import { Readable, type Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import { keepAlive } from "./keep-alive.ts";
 import type { RequestFacts } from "../http/request.ts";
+import { MeteredIncoming, MeteredResponse } from "./node-meter.ts";
 import { sendSlice } from "./node-send.ts";
 import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
 
 interface NodeEnv {
-  incoming: IncomingMessage;
-  outgoing: ServerResponse;
+  incoming: MeteredIncoming;
+  outgoing: MeteredResponse;
 }
 const env = (c: Context) => c.env as NodeEnv;
 
@@ -71,8 +72,8 @@ export const node: Runtime = {
         {
           // The raw path and body go to handlers as request facts (http/request.ts).
           fetch: (req, bindings) => {
-            const { incoming } = bindings as NodeEnv;
-            return app.fetch(req, { ...bindings, rawPath: pathOf(incoming.url), body: incoming } satisfies RequestFacts);
+            const { incoming, outgoing } = bindings as NodeEnv;
+            return app.fetch(req, { ...bindings, rawPath: pathOf(incoming.url), body: incoming, meter: outgoing } satisfies RequestFacts);
           },
           port,
           hostname,
@@ -80,6 +81,8 @@ export const node: Runtime = {
           // connection that goes idle is (below). Headers trickled in (slow-loris) get 408;
           // Node checks that deadline every connectionsCheckingInterval (default 30 s).
           serverOptions: {
+            IncomingMessage: MeteredIncoming, // body bytes counted (node-meter.ts)
+            ServerResponse: MeteredResponse as typeof ServerResponse,
             requestTimeout: 0,
             headersTimeout,
             keepAliveTimeout: 65_000,

@@ -5,12 +5,13 @@
  * as their entry.
  *
  * Every change is durable before its promise resolves, and concurrent changes share one
- * synced batch (group-commit.ts): while one batch syncs, the next one gathers.
+ * synced batch (src/durable/group-commit.ts): while one batch syncs, the next one gathers.
  */
 import { ClassicLevel } from "classic-level";
 import type { AbstractBatchOperation } from "abstract-level";
-import { GroupCommit } from "./group-commit.ts";
+import { GroupCommit } from "../durable/group-commit.ts";
 import { Held, type VolumeCounters } from "./counters.ts";
+import { catalogSyncs } from "./fsync-stats.ts";
 
 export interface Entry {
   size: number;
@@ -76,6 +77,21 @@ export class Catalog {
     return this.committer.add(bytes ? { key, entry: { size, md5, time, inline: true }, bytes } : { key, entry: { size, md5, time } });
   }
 
+  /**
+   * Records many new keys in one synced batch, as put() records them (inline with
+   * bytes): for filling a fresh catalog offline (bench/scale-fill.ts), before a volume
+   * opens it. A chained batch costs ~5× less CPU per entry than batch(array). Neither the
+   * counts nor the keys' old entries are looked at: a volume counts its catalog when it opens.
+   */
+  async load(items: Iterable<{ key: string; entry: Omit<Entry, "inline">; bytes?: Uint8Array<ArrayBuffer> }>): Promise<void> {
+    const batch = this.db.batch();
+    for (const { key, entry, bytes } of items) {
+      batch.put(key, bytes ? { ...entry, inline: true } : entry);
+      if (bytes) batch.put(key, bytes, { sublevel: this.inline });
+    }
+    await batch.write({ sync: true });
+  }
+
   /** Forgets a key (and its inline bytes), durably. */
   del(key: string): Promise<void> {
     return this.committer.add({ key, entry: null });
@@ -111,7 +127,10 @@ export class Catalog {
       if (bytes) ops.push({ type: "put", key, value: bytes, sublevel: this.inline });
       else if (old?.inline) ops.push({ type: "del", key, sublevel: this.inline });
     }
-    if (ops.length) await this.counters.timed("catalog", () => this.db.batch(ops, { sync: true }));
+    if (ops.length) {
+      await this.counters.timed("catalog", () => this.db.batch(ops, { sync: true }));
+      catalogSyncs.inc();
+    }
     this.counters.held.add(delta);
   }
 }

@@ -2,10 +2,10 @@
  * Directory fsyncs, shared: a rename, unlink or mkdir in a directory is durable once
  * the directory is fsynced, and one fsync that starts after the change covers every
  * change made before it started. So callers that ask for the same directory while its
- * fsync runs wait for the next one together (group-commit.ts).
+ * fsync runs wait for the next one together (src/durable/group-commit.ts).
  */
 import { fsyncDir } from "./fd.ts";
-import { GroupCommit } from "./group-commit.ts";
+import { GroupCommit } from "../durable/group-commit.ts";
 import type { VolumeCounters } from "./counters.ts";
 
 export class DirSyncs {

@@ -9,6 +9,7 @@ import { Counter, Histogram } from "../http/metrics.ts";
 const BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10] as const;
 
 export const fsyncs = new Counter("kvdb_fsyncs_total", "fsync and fdatasync calls made (files and directories)", "counter");
+export const catalogSyncs = new Counter("kvdb_catalog_syncs_total", "Synced batches written to the volumes' catalogs (one fsync of its log each, shared by the writes of a window; inline values need only this)", "counter");
 export const fsyncSeconds = new Histogram("kvdb_fsync_duration_seconds", "How long each fsync or fdatasync took", BUCKETS);
 
 /** `sync` (an fsync-like call on an fd), counted and timed. */

@@ -3,7 +3,7 @@
  * (from its catalog) and its fsyncs (fsync-stats.ts).
  */
 import type { Registry } from "../http/metrics.ts";
-import { fsyncSeconds, fsyncs } from "./fsync-stats.ts";
+import { catalogSyncs, fsyncSeconds, fsyncs } from "./fsync-stats.ts";
 
 /** What the volume holds; read at each scrape. */
 export interface Held {
@@ -15,6 +15,7 @@ export function registerVolumeMetrics(registry: Registry, held: Held): void {
   const blobs = registry.gauge("kvdb_stored_blobs", "Values this volume holds");
   const bytes = registry.gauge("kvdb_stored_bytes", "Bytes of the values this volume holds");
   registry.add(fsyncs);
+  registry.add(catalogSyncs);
   registry.add(fsyncSeconds);
   registry.onCollect(() => {
     blobs.set({}, held.count);

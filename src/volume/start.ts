@@ -14,7 +14,7 @@ import { Catalog } from "./catalog.ts";
 import { VolumeCounters } from "./counters.ts";
 import { DirSyncs } from "./dir-syncs.ts";
 import { Space } from "./space.ts";
-import { Store } from "./store.ts";
+import { INLINE_MAX, Store } from "./store.ts";
 
 export interface VolumeOptions {
   dir: string;
@@ -32,7 +32,7 @@ export interface VolumeOptions {
   maxBytes?: number;
   /**
    * Values of at most this many bytes are kept in the catalog instead of a file
-   * (docs/VOLUME-STORAGE.md; INLINE_MAX is the measured choice). Default: none.
+   * (docs/VOLUME-STORAGE.md); 0 for none. Default: INLINE_MAX, the measured choice.
    */
   inlineMax?: number;
 }
@@ -46,7 +46,7 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   const catalog = new Catalog(join(dir, "catalog"), counters);
   await catalog.open();
   const cap = o.maxBytes === undefined ? undefined : { max: o.maxBytes, used: () => catalog.bytes };
-  const store = new Store(catalog, blobs, new Space(blobs.root, cap), o.inlineMax ?? -1);
+  const store = new Store(catalog, blobs, new Space(blobs.root, cap), o.inlineMax ?? INLINE_MAX);
   const registry = new Registry();
   registerVolumeMetrics(registry, catalog);
   const { mount } = serverApp({ role: "volume", verbose: o.verbose, registry, requests: requestMetrics(registry) });

@@ -19,14 +19,13 @@ import type { Space } from "./space.ts";
 
 /**
  * The inline threshold measured on this project's machine (docs/VOLUME-STORAGE.md):
- * what a volume should be started with (VolumeOptions.inlineMax) to keep small values
- * in its catalog.
+ * a volume's default (VolumeOptions.inlineMax, `kvdb volume --inline-max`).
  */
 export const INLINE_MAX = 32 << 10;
 
 export class Store {
   /**
-   * `inlineMax`: values of at most this many bytes live in the catalog; -1 for none
+   * `inlineMax`: values of at most this many bytes live in the catalog; 0 for none
    * (every value a file, even an empty one).
    */
   constructor(
@@ -42,7 +41,7 @@ export class Store {
    */
   async put(key: string, body: AsyncIterable<Uint8Array>, length: number | undefined, check: (w: Written) => void): Promise<Written> {
     body = this.space.capped(body);
-    const taken = this.inlineMax < 0 || (length ?? 0) > this.inlineMax ? { large: body } : await takeSmall(body, this.inlineMax);
+    const taken = this.inlineMax <= 0 || (length ?? 0) > this.inlineMax ? { large: body } : await takeSmall(body, this.inlineMax);
     if ("small" in taken) return this.putInline(key, taken.small, check);
     let recorded = false;
     try {

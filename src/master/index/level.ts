@@ -6,14 +6,19 @@
  *   orphans  "volume name" → time: a replica still to be deleted (its volume was down)
  * and one sublevel per Table (buckets, uploads): id → JSON.
  * A state change that spans sublevels is one atomic batch. The sublevels are private:
- * every change goes through the verbs of Index. Compare-and-set is in-process: the
- * one master's key locks already serialise changes of a key, and the version check
- * here keeps the contract the shared store keeps (postgres.ts).
+ * every change goes through the verbs of Index. Every batch goes through one group
+ * committer (src/durable/group-commit.ts), in the order the verbs were called: the
+ * changes asked while one batch is written go together into the next, synced if any of
+ * them must be durable, so concurrent commits share one fsync. Compare-and-set is
+ * in-process: the one master's key locks already serialise changes of a key, and the
+ * version check here keeps the contract the shared store keeps (postgres.ts).
  */
 import { ClassicLevel } from "classic-level";
+import { GroupCommit } from "../../durable/group-commit.ts";
 import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, Replica, State, Table } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
 import { groupByKey } from "./staging.ts";
+import { indexSyncedChanges, indexSyncs } from "./sync-stats.ts";
 
 /** Volume names never contain a space; keys may, so the volume comes first. */
 const orphanId = ({ volume, key }: Orphan) => `${volume} ${key}`;
@@ -28,6 +33,12 @@ const stagingId = (key: string, volume: number) => `${key}${SEP}${String(volume)
 const BATCH = 1000;
 
 type Batch = ReturnType<ClassicLevel<string, string>["batch"]>;
+
+/** One verb's change: what it adds to a batch, and whether it must be durable before it resolves. */
+interface Change {
+  build: (b: Batch) => Batch;
+  sync: boolean;
+}
 
 interface Sublevel<V> {
   iterator(o: { gte: string }): { next(): Promise<[string, V] | undefined>; close(): Promise<void> };
@@ -49,8 +60,18 @@ export class LevelIndex implements Index {
   private readonly pending;
   private readonly orphanIds;
   private readonly tables;
-  /** Versions of keys whose batch is being written (null: being dropped): a check between two writes sees the first. */
+  /** Versions of keys whose change is queued or being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
+  /** Every batch, in call order; a change resolves once the batch holding it is written (and synced, if asked). */
+  private readonly writes = new GroupCommit<Change>(async (changes) => {
+    const batch = this.db.batch();
+    for (const change of changes) change.build(batch);
+    const sync = changes.some((c) => c.sync);
+    await batch.write({ sync });
+    if (!sync) return;
+    indexSyncs.inc();
+    indexSyncedChanges.inc({}, changes.length);
+  });
   readonly jobs = new MemoryJobs();
 
   constructor(readonly location: string) {
@@ -94,12 +115,16 @@ export class LevelIndex implements Index {
     return changing !== undefined ? changing : (this.get(key)?.version ?? null);
   }
 
-  /** Writes the batch `build` makes if `key` still has version `expected`; `next` is the version it then has (null: none). */
+  /**
+   * Writes what `build` adds to a batch if `key` still has version `expected`; `next` is
+   * the version it then has (null: none). The check, the `changing` mark and the
+   * queueing happen in one synchronous step, so no other change of the key comes between.
+   */
   private async cas(key: string, expected: number | null, next: number | null, sync: boolean, build: (b: Batch) => Batch): Promise<boolean> {
     if (this.versionNow(key) !== expected) return false;
     this.changing.set(key, next);
     try {
-      await build(this.db.batch()).write({ sync });
+      await this.writes.add({ build, sync });
     } finally {
       if (this.changing.get(key) === next) this.changing.delete(key);
     }
@@ -161,11 +186,14 @@ export class LevelIndex implements Index {
     this.changing.set(key, next.version);
     this.changing.set(staged.key, null);
     try {
-      const batch = this.put(this.db.batch(), key, next).del(key, { sublevel: this.pending });
-      batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
-      this.forgive(batch, nameOf(key, next), next.volumes);
-      for (const orphan of owed) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
-      await batch.write({ sync: true });
+      const build = (batch: Batch) => {
+        this.put(batch, key, next).del(key, { sublevel: this.pending });
+        batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
+        this.forgive(batch, nameOf(key, next), next.volumes);
+        for (const orphan of owed) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
+        return batch;
+      };
+      await this.writes.add({ build, sync: true });
     } finally {
       if (this.changing.get(key) === next.version) this.changing.delete(key);
       if (this.changing.get(staged.key) === null) this.changing.delete(staged.key);
@@ -178,11 +206,11 @@ export class LevelIndex implements Index {
   }
 
   putEntry(table: Table, id: string, value: object): Promise<void> {
-    return this.db.batch().put(id, value, { sublevel: this.tables[table] }).write({ sync: true });
+    return this.writes.add({ build: (b) => b.put(id, value, { sublevel: this.tables[table] }), sync: true });
   }
 
   deleteEntry(table: Table, id: string): Promise<void> {
-    return this.db.batch().del(id, { sublevel: this.tables[table] }).write({ sync: true });
+    return this.writes.add({ build: (b) => b.del(id, { sublevel: this.tables[table] }), sync: true });
   }
 
   entries<T>(table: Table, gte = ""): AsyncGenerator<[string, T]> {
@@ -194,7 +222,7 @@ export class LevelIndex implements Index {
   }
 
   settle(key: string): Promise<void> {
-    return this.pending.del(key);
+    return this.writes.add({ build: (b) => b.del(key, { sublevel: this.pending }), sync: false });
   }
 
   async *orphans(): AsyncGenerator<Orphan> {
@@ -205,7 +233,7 @@ export class LevelIndex implements Index {
   }
 
   forgetOrphan(orphan: Orphan): Promise<void> {
-    return this.orphanIds.del(orphanId(orphan));
+    return this.writes.add({ build: (b) => b.del(orphanId(orphan), { sublevel: this.orphanIds }), sync: false });
   }
 
   scan(gte = ""): AsyncGenerator<[string, KeyRecord]> {

@@ -2,6 +2,7 @@
 import { Registry, type Counter } from "../../http/metrics.ts";
 import { requestMetrics, type RequestMetrics } from "../../http/request-metrics.ts";
 import type { Index } from "../index/index.ts";
+import { indexSyncedChanges, indexSyncs } from "../index/sync-stats.ts";
 import { Census } from "./census.ts";
 import { TrafficSampler } from "./traffic.ts";
 
@@ -19,6 +20,8 @@ export interface MasterStats {
 export function newMasterStats(index: Index): MasterStats {
   const registry = new Registry();
   const requests = requestMetrics(registry);
+  registry.add(indexSyncs); // stays 0 under PostgreSQL, which syncs on its own side
+  registry.add(indexSyncedChanges);
   return {
     registry,
     requests,

@@ -1,7 +1,9 @@
 /**
  * Group commit: what is asked while one commit runs is committed together by the next,
- * so N concurrent callers cost one commit per window instead of N. Used for the
- * catalog's synced batches (catalog.ts) and for directory fsyncs (dir-syncs.ts).
+ * so N concurrent callers cost one commit per window instead of N. Used for a volume's
+ * synced catalog batches (src/volume/catalog.ts) and directory fsyncs
+ * (src/volume/dir-syncs.ts), and for every batch of the master's LevelDB index
+ * (src/master/index/level.ts).
  */
 
 interface Waiter<T> {
