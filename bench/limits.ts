@@ -5,6 +5,8 @@
  *            Bun.file (the fastest server primitive) and from sendfile(2) (what nginx
  *            does; minikeyvalue's volumes are nginx)
  *   client   the load generator's ceiling: kvdb bench against a server that does nothing
+ *   hono     the bare Hono ceiling: the same against Hono on @hono/node-server giving the
+ *            master's answers with no work (bench/hono-server.ts)
  */
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -12,6 +14,7 @@ import { join } from "node:path";
 import { runChild, startChild, type Child } from "../harness/children.ts";
 import { PATHS, REPO } from "../harness/paths.ts";
 import { kvdbBench, stepOf } from "./kvdb-bench.ts";
+import { nodeFlags } from "./runtimes.ts";
 
 const GiB = 2 ** 30;
 
@@ -59,6 +62,17 @@ async function startServer(command: string[]): Promise<Child & { port: number }>
   return { ...child, port: Number(match[1]) };
 }
 
+/** A file of `mib` MiB (one random MiB repeated), for sends and PUTs of large values. */
+export function writeRandomFile(file: string, mib: number): void {
+  const block = randomBytes(1 << 20);
+  const fd = openSync(file, "w");
+  try {
+    for (let i = 0; i < mib; i++) writeSync(fd, block);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface SendRates {
   bunFile: number[];
   sendfile: number[] | null;
@@ -69,13 +83,7 @@ export async function loopbackSendMBps(dir: string, runs = 3): Promise<SendRates
   const file = join(dir, "send-1GiB");
   const servers: Child[] = [];
   try {
-    const block = randomBytes(1 << 20);
-    const fd = openSync(file, "w");
-    try {
-      for (let i = 0; i < 1024; i++) writeSync(fd, block);
-    } finally {
-      closeSync(fd);
-    }
+    writeRandomFile(file, 1024);
     const curl = async (port: number) => {
       const rates: number[] = [];
       for (let i = 0; i < runs; i++) {
@@ -106,9 +114,14 @@ export async function loopbackSendMBps(dir: string, runs = 3): Promise<SendRates
   }
 }
 
-/** 302s/s and 404s/s that kvdb bench reaches against a server doing no work (bench/null-server.ts, Node). */
-export async function clientCeiling(seconds: number): Promise<{ redirect: number; missing: number }> {
-  const server = await startServer([process.execPath, join(REPO, "dist", "node", "bench", "null-server.js")]);
+export interface Ceiling {
+  redirect: number;
+  missing: number;
+}
+
+/** 302s/s and 404s/s that kvdb bench reaches against a reference server (it prints "port=N"). */
+async function ceilingOf(command: string[], seconds: number): Promise<Ceiling> {
+  const server = await startServer(command);
   try {
     const out = await kvdbBench(`http://127.0.0.1:${server.port}`, ["--workload", "redirect,missing", "--seconds", String(seconds)], (2 * seconds + 60) * 1000);
     return {
@@ -118,4 +131,18 @@ export async function clientCeiling(seconds: number): Promise<{ redirect: number
   } finally {
     await server.stop();
   }
+}
+
+/** The load generator's own ceiling: a node:http server doing no work (bench/null-server.ts). */
+export function clientCeiling(seconds: number): Promise<Ceiling> {
+  return ceilingOf([process.execPath, join(REPO, "dist", "node", "bench", "null-server.js")], seconds);
+}
+
+/**
+ * The bare Hono ceiling of the Node master: Hono on @hono/node-server answering the
+ * master's 302 (same headers) and 404 with no work (bench/hono-server.ts), run with the
+ * master's node flags.
+ */
+export function honoCeiling(seconds: number): Promise<Ceiling> {
+  return ceilingOf([process.execPath, ...nodeFlags(), join(REPO, "dist", "node", "bench", "hono-server.js")], seconds);
 }

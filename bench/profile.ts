@@ -14,7 +14,7 @@ import { PATHS, tempDir } from "../harness/paths.ts";
 import { measureCpu, type CpuShare } from "./cpu.ts";
 import { kvdbBench, type BenchOutput } from "./kvdb-bench.ts";
 import { summarise, summaryMarkdown, type CpuProfile, type Summary } from "./profile-summary.ts";
-import { makeBlobDirs, nodeFlags, resetVolumes, startBenchCluster } from "./runtimes.ts";
+import { nodeFlags, startBenchCluster } from "./runtimes.ts";
 
 export interface ThrashProfile {
   bench: BenchOutput;
@@ -29,7 +29,7 @@ function readProfile(dir: string): CpuProfile {
   return JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
 }
 
-/** `data`: the cluster's dir, its volumes' blob dirs made (makeBlobDirs); reset after. */
+/** `data`: a new dir for the cluster (fresh volumes, as users start with); removed after. */
 export async function profileThrash(dir: string, data: string, seconds: number, keep?: string): Promise<ThrashProfile> {
   const profiles = { master: join(dir, "profile-master"), volume: join(dir, "profile-volume") };
   mkdirSync(profiles.master, { recursive: true });
@@ -44,7 +44,7 @@ export async function profileThrash(dir: string, data: string, seconds: number, 
     cpu = measuring.stop();
   } finally {
     await cluster.stop();
-    resetVolumes(data);
+    rmSync(data, { recursive: true, force: true });
   }
   if (keep) cpSync(dir, keep, { recursive: true, filter: (src) => !src.startsWith(data) });
   return { bench, cpu, master: summarise(readProfile(profiles.master)), volume: summarise(readProfile(profiles.volume)) };
@@ -60,8 +60,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   process.once("SIGINT", stop);
   try {
     const data = join(dir, "data");
-    console.log("making the volumes' 3 × 65,536 blob directories (as a volume in service has them)…");
-    makeBlobDirs(data);
     const p = await profileThrash(dir, data, Number(arg("seconds") ?? 10), arg("out"));
     const cycles = p.bench.results[0]?.steps.find((s) => s.step === "cycle");
     console.log(`thrash: ${cycles?.ops} cycles, ${cycles?.opsPerSec.toFixed(0)}/s, ${p.bench.errors} errors\n`);

@@ -1,9 +1,10 @@
 /**
  * A cluster as the README runs one: three `kvdb volume` processes and a `kvdb master`
- * (3 replicas), each its own process, under one runtime, data in a temp dir.
+ * (3 replicas), each its own process, under one runtime, data in a temp dir. Give each
+ * cluster a new dir: users start with fresh volumes (no blob directories made yet), and
+ * so does the benchmark.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HOST, RUNTIMES, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
 import { PATHS } from "../harness/paths.ts";
@@ -38,10 +39,15 @@ export const LABELS: Record<RuntimeName, string> = {
   bun: "Bun binary (`dist/kvdb`)",
 };
 
-export interface BenchCluster {
+/** A running cluster of kvdb or of minikeyvalue (bench/minikeyvalue.ts). */
+export interface Cluster {
   url: string;
   masterPid: number;
   volumePids: number[];
+  stop(): Promise<void>;
+}
+
+export interface BenchCluster extends Cluster {
   /** What the master printed so far (its start line). */
   masterOutput(): string;
   /** SIGINT to the master, then to the volumes (a clean stop: --cpu-prof profiles get written); SIGKILL after 15 s. */
@@ -56,35 +62,8 @@ export interface Overrides {
   replicas?: number;
   /** More options for the master (say, --s3-port). */
   masterArgs?: string[];
-}
-
-/**
- * Makes the 65,536 blob directories (blobs/aa/bb, src/keys/keys.ts blobPath) of the volumes
- * under `dir`, as a volume has them once it has held a few hundred thousand values. A
- * fresh volume makes one, durably (mkdir and two more fsyncs), on nearly every small
- * PUT: 30–40% fewer thrash cycles than a volume that has been running a while, which is
- * what the bench means to measure. Slow (~7 s per volume here), so the bench makes them
- * once and keeps the volumes' blobs/ between clusters (resetVolumes).
- */
-export function makeBlobDirs(dir: string): void {
-  const hex = (n: number) => n.toString(16).padStart(2, "0");
-  for (const v of VOLUMES) {
-    for (let a = 0; a < 256; a++) {
-      mkdirSync(join(dir, v, "blobs", hex(a)), { recursive: true });
-      for (let b = 0; b < 256; b++) mkdirSync(join(dir, v, "blobs", hex(a), hex(b)), { recursive: true });
-    }
-  }
-  // Hundreds of MB of new directory blocks would otherwise be written back during the
-  // first workload, slowing its fsyncs.
-  execFileSync("sync");
-}
-
-/** Everything under `dir` but the volumes' blobs/ trees: the next cluster starts with empty indexes. */
-export function resetVolumes(dir: string): void {
-  for (const e of readdirSync(dir)) {
-    if (!VOLUMES.includes(e)) rmSync(join(dir, e), { recursive: true, force: true });
-    else for (const f of readdirSync(join(dir, e))) if (f !== "blobs") rmSync(join(dir, e, f), { recursive: true, force: true });
-  }
+  /** More options for every volume (say, --secret). */
+  volumeArgs?: string[];
 }
 
 const VOLUMES = ["v1", "v2", "v3"];
@@ -104,7 +83,7 @@ export async function startBenchCluster(runtime: RuntimeName, dir: string, o: Ov
     mkdirSync(dir, { recursive: true });
     const started = await Promise.allSettled(
       VOLUMES.map(async (v, i) => {
-        const child = await spawnKvdb(["volume", join(dir, v), "--port", "0", "--host", HOST], {}, 60_000, (i === 0 && o.firstVolume) || COMMANDS[runtime]);
+        const child = await spawnKvdb(["volume", join(dir, v), "--port", "0", "--host", HOST, ...(o.volumeArgs ?? [])], {}, 60_000, (i === 0 && o.firstVolume) || COMMANDS[runtime]);
         volumes.push(child);
         return child;
       }),

@@ -6,9 +6,10 @@
 import { rmSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Ran } from "../harness/children.ts";
+import { join } from "node:path";
+import { runChild, startChild, type Ran } from "../harness/children.ts";
 import { freePort, HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
-import { tempDir } from "../harness/paths.ts";
+import { REPO, tempDir } from "../harness/paths.ts";
 import { startCluster, type Cluster } from "./cluster.ts";
 import { Value } from "../src/loadgen/data.ts";
 
@@ -177,6 +178,38 @@ test("a master nobody listens on: exit 1, one line", async () => {
   const r = await bench(["--master", `http://${HOST}:${port}`, "--workload", "missing", "--count", "1"]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /^kvdb: cannot reach the master at http:\/\/127\.0\.0\.1:\d+: .+\n$/);
+});
+
+/** `npm run bench`'s own options (bench/run.ts): a bad one is refused before anything starts. */
+for (const args of [["--peers", "nope"], ["--workloads", "thrash,bogus"], ["--seconds", "0"]]) {
+  test(`npm run bench -- ${args.join(" ")}: exit 2, one line`, async () => {
+    const r = await runChild([process.execPath, join(REPO, "dist", "node", "bench", "run.js"), ...args], { timeoutMs: 30_000 });
+    assert.is(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^bench: --seconds must be in \(0, 60\], .*--peers minikeyvalue or none, --workloads a list of thrash,thrash1m,.*\n$/);
+    assert.is(r.stdout, "");
+  });
+}
+
+test("the bare Hono ceiling (bench/hono-server.ts) answers a stored key with the master's 302 headers, and 404 otherwise", async () => {
+  const { child, match } = await startChild([process.execPath, join(REPO, "dist", "node", "bench", "hono-server.js")], /port=(\d+)/);
+  try {
+    const hono = `http://${HOST}:${match[1]}`;
+    const value = "x".repeat(1024);
+    for (const base of [hono, cluster.url]) assert.is((await fetch(`${base}/bench-hono/k`, { method: "PUT", body: value })).status, 201, base);
+    const [bare, master] = await Promise.all([hono, cluster.url].map((base) => fetch(`${base}/bench-hono/k`, { redirect: "manual" })));
+    assert.is(bare.status, 302);
+    assert.is(master.status, 302);
+    const names = (r: Response) => [...r.headers.keys()].filter((k) => !["date", "connection", "keep-alive"].includes(k)).sort();
+    assert.equal(names(bare), names(master));
+    assert.is(bare.headers.get("content-md5"), master.headers.get("content-md5"));
+    assert.is(bare.headers.get("content-length"), "0");
+    const missing = await fetch(`${hono}/bench-hono/never-stored`);
+    assert.is(missing.status, 404);
+    assert.is(missing.headers.get("content-length"), "0");
+    assert.is((await fetch(`${cluster.url}/bench-hono/k`, { method: "DELETE" })).status, 204);
+  } finally {
+    await child.stop();
+  }
 });
 
 test.run();

@@ -39,13 +39,16 @@ export function requestLog(role: string): MiddlewareHandler {
   };
 }
 
+/** Logs an answer of 500 or more with its cause. */
+export function logServerError(role: string, method: string, path: string, res: Response): void {
+  const failure = failureOf(res);
+  logLine("error", role, failure?.message ?? `answered ${res.status}`, { method, path, status: res.status, cause: failure?.cause });
+}
+
 /** Every answer of 500 or more is logged with its cause, --verbose or not. */
 export function serverErrors(role: string): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    if (c.res.status < 500) return;
-    const failure = failureOf(c.res);
-    const { method, path } = c.req;
-    logLine("error", role, failure?.message ?? `answered ${c.res.status}`, { method, path, status: c.res.status, cause: failure?.cause });
+    if (c.res.status >= 500) logServerError(role, c.req.method, c.req.path, c.res);
   };
 }

@@ -40,7 +40,27 @@ export function requestMetrics(registry: Registry): RequestMetrics {
   };
 }
 
-/** The middleware that counts and times every request of `role`. */
+/**
+ * Counts and times one request whose handler answered `res`: when the adapter's meter
+ * says the answer is written, or at once without one (app.request() in tests), with
+ * the lengths `declared` gives.
+ */
+export function countAnswer(role: string, m: RequestMetrics, method: string, facts: RequestFacts | undefined, res: Response, t0: number, declared: () => [number, number]): void {
+  const labels = { role, method: METHODS.has(method) ? method : "other", status_class: `${Math.floor(res.status / 100)}xx` };
+  const head = method === "HEAD";
+  const done = (received: number, sent: number) => {
+    m.inFlight.inc({ role }, -1);
+    m.requests.inc(labels);
+    m.duration.observe(labels, (performance.now() - t0) / 1000);
+    if (received > 0) m.received.inc({ role }, received);
+    if (sent > 0 && !head) m.sent.inc({ role }, sent);
+  };
+  const meter = facts?.meter;
+  if (meter) meter.whenDone(() => done(meter.receivedBytes, meter.sentBytes));
+  else done(...declared());
+}
+
+/** The middleware that counts and times every request of `role` (the S3 port's; servers wrap their fetch, http/server-app.ts). */
 export function measureRequests(role: string, m: RequestMetrics): MiddlewareHandler {
   return async (c, next) => {
     const t0 = performance.now();
@@ -51,18 +71,9 @@ export function measureRequests(role: string, m: RequestMetrics): MiddlewareHand
       m.inFlight.inc({ role }, -1);
       throw e;
     }
-    const method = METHODS.has(c.req.method) ? c.req.method : "other";
-    const labels = { role, method, status_class: `${Math.floor(c.res.status / 100)}xx` };
-    const meter = (c.env as RequestFacts | undefined)?.meter;
-    const head = c.req.method === "HEAD";
-    const done = (received: number, sent: number) => {
-      m.inFlight.inc({ role }, -1);
-      m.requests.inc(labels);
-      m.duration.observe(labels, (performance.now() - t0) / 1000);
-      if (received > 0) m.received.inc({ role }, received);
-      if (sent > 0 && !head) m.sent.inc({ role }, sent);
-    };
-    if (meter) meter.whenDone(() => done(meter.receivedBytes, meter.sentBytes));
-    else done(Number(c.req.header("content-length") ?? 0), Number(c.res.headers.get("content-length") ?? 0));
+    countAnswer(role, m, c.req.method, c.env as RequestFacts | undefined, c.res, t0, () => [
+      Number(c.req.header("content-length") ?? 0),
+      Number(c.res.headers.get("content-length") ?? 0),
+    ]);
   };
 }

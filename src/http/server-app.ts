@@ -4,9 +4,10 @@
  */
 import { Hono } from "hono";
 import { renderError } from "./errors.ts";
-import { requestLog, serverErrors } from "./log.ts";
+import { logServerError, requestLog } from "./log.ts";
 import { EXPOSITION_TYPE, type Registry } from "./metrics.ts";
-import { measureRequests, type RequestMetrics } from "./request-metrics.ts";
+import { countAnswer, type RequestMetrics } from "./request-metrics.ts";
+import type { RequestFacts } from "./request.ts";
 
 export interface ServerAppOptions {
   role: string;
@@ -15,11 +16,46 @@ export interface ServerAppOptions {
   requests: RequestMetrics;
 }
 
+/** The path of a request's URL, for a log line. */
+const pathOf = (url: string) => new URL(url).pathname;
+
+/**
+ * `fetch`, with each request counted and timed and each 5xx logged around it rather
+ * than by Hono middleware: an answer the handler has at once (the master's 302 and
+ * 404) then stays synchronous, Hono dispatches it without composing a promise chain,
+ * and @hono/node-server writes it on its fast path (docs/PERFORMANCE.md, "The Node
+ * master's redirects").
+ */
+function observed(o: ServerAppOptions, fetch: Hono["fetch"]): Hono["fetch"] {
+  const { role, requests: m } = o;
+  return (req, env, ctx) => {
+    const t0 = performance.now();
+    m.inFlight.inc({ role });
+    const answered = (res: Response) => {
+      countAnswer(role, m, req.method, env as RequestFacts | undefined, res, t0, () => [
+        Number(req.headers.get("content-length") ?? 0),
+        Number(res.headers.get("content-length") ?? 0),
+      ]);
+      if (res.status >= 500) logServerError(role, req.method, pathOf(req.url), res);
+      return res;
+    };
+    const failed = (e: unknown): never => {
+      m.inFlight.inc({ role }, -1);
+      throw e;
+    };
+    let res: Response | Promise<Response>;
+    try {
+      res = fetch(req, env, ctx);
+    } catch (e) {
+      return failed(e);
+    }
+    return res instanceof Promise ? res.then(answered, failed) : answered(res);
+  };
+}
+
 /** Wraps `inner` (mounted at /); routes added to the result before `mount` come first. */
 export function serverApp(o: ServerAppOptions): { app: Hono; mount(inner: Hono): Hono } {
   const app = new Hono();
-  app.use(serverErrors(o.role));
-  app.use(measureRequests(o.role, o.requests));
   if (o.verbose) app.use(requestLog(o.role));
   // Open like a health check: Prometheus does not sign, and no key appears in it.
   app.get("/_kvdb/metrics", async (c) => c.body(await o.registry.exposition(), 200, { "content-type": EXPOSITION_TYPE }));
@@ -28,6 +64,7 @@ export function serverApp(o: ServerAppOptions): { app: Hono; mount(inner: Hono):
     mount(inner) {
       app.route("/", inner);
       app.onError(renderError);
+      app.fetch = observed(o, app.fetch);
       return app;
     },
   };

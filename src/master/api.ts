@@ -15,7 +15,8 @@ import { write } from "./write.ts";
 
 export function keysApp(m: Master): Hono {
   const app = new Hono();
-  app.all("*", async (c) => {
+  // Not async: a GET answered from the index stays synchronous (read.ts).
+  app.all("*", (c) => {
     const method = c.req.method;
     const raw = rawPath(c);
     if ((method === "GET" || method === "HEAD") && (c.req.query("list") !== undefined || c.req.query("unlinked") !== undefined)) {

@@ -11,9 +11,19 @@ import type { KeyRecord } from "./index/index.ts";
 const FORWARDED = ["range", "if-none-match", "if-modified-since"];
 const RETURNED = ["content-length", "content-range", "content-type", "accept-ranges", "last-modified"];
 
-export async function read(m: Master, c: Context, key: string): Promise<Response> {
-  const record = await m.index.get(key);
-  if (!record || record.state !== "live") return c.body(null, 404, { "content-length": "0" });
+/**
+ * Synchronous when the index is (LevelDB): the master's hottest path then answers
+ * without a promise, and each answer is a plain-object Response (Hono's c.body would
+ * build a Headers object for more than one header, which the Node adapter must turn
+ * back into an object; docs/PERFORMANCE.md, "The Node master's redirects").
+ */
+export function read(m: Master, c: Context, key: string): Response | Promise<Response> {
+  const found = m.index.get(key);
+  return found instanceof Promise ? found.then((record) => answer(m, c, key, record)) : answer(m, c, key, found);
+}
+
+function answer(m: Master, c: Context, key: string, record: KeyRecord | undefined): Response | Promise<Response> {
+  if (!record || record.state !== "live") return new Response(null, { status: 404, headers: { "content-length": "0" } });
   const up = record.volumes.filter((v) => m.volumes.isUp(v));
   if (!up.length) return fail(c, 503, "no replica of this key is on a healthy volume");
   const headers = {
@@ -23,7 +33,8 @@ export async function read(m: Master, c: Context, key: string): Promise<Response
   };
   if (m.proxy) return proxy(m, c, key, record, headers);
   const volume = up[Math.floor(Math.random() * up.length)];
-  return c.body(null, 302, { ...headers, location: m.client.readUrl(volume, storedName(key, record), record.type), "content-length": "0" });
+  const location = m.client.readUrl(volume, storedName(key, record), record.type);
+  return new Response(null, { status: 302, headers: { ...headers, location, "content-length": "0" } });
 }
 
 /** Streams the value from the first replica that answers. */

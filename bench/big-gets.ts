@@ -1,0 +1,45 @@
+/**
+ * Reads of one large value through the redirect with curl (`curl -L -o /dev/null`),
+ * one at a time and 4 at once, the same for kvdb and minikeyvalue (whose volumes are
+ * nginx): the value is PUT with curl from a file, read, then deleted.
+ */
+import { runChild } from "../harness/children.ts";
+
+export interface BigGets {
+  /** MB/s of each single GET. */
+  single: number[];
+  /** MB/s of 4 GETs at once: all their bytes over the wall time of the slowest. */
+  four: number;
+}
+
+async function curl(args: string[], timeoutMs: number): Promise<string> {
+  const r = await runChild(["curl", "-s", "-S", ...args], { timeoutMs });
+  if (r.code !== 0) throw new Error(`curl ${args.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+/** GET of `url` following the redirect; the bytes read, which must be `size`. */
+async function get(url: string, size: number): Promise<void> {
+  const got = Number(await curl(["-L", "-o", "/dev/null", "-w", "%{size_download}", url], 300_000));
+  if (got !== size) throw new Error(`GET ${url} read ${got} bytes, not ${size}`);
+}
+
+/** `file` (of `size` bytes) PUT under a new key of `master`, read `singles` times alone and 4 times at once, deleted. */
+export async function bigGets(master: string, file: string, size: number, singles = 2): Promise<BigGets> {
+  const url = `${master}/bench-big-get-${Date.now()}`;
+  const put = await curl(["-L", "-T", file, "-o", "/dev/null", "-w", "%{http_code}", url], 300_000);
+  if (!put.startsWith("2")) throw new Error(`PUT ${url} answered ${put}`);
+  try {
+    const single: number[] = [];
+    for (let i = 0; i < singles; i++) {
+      const t0 = performance.now();
+      await get(url, size);
+      single.push(size / 1e6 / ((performance.now() - t0) / 1000));
+    }
+    const t0 = performance.now();
+    await Promise.all([0, 1, 2, 3].map(() => get(url, size)));
+    return { single, four: (4 * size) / 1e6 / ((performance.now() - t0) / 1000) };
+  } finally {
+    await curl(["-X", "DELETE", "-o", "/dev/null", url], 60_000).catch(() => undefined);
+  }
+}
