@@ -46,6 +46,8 @@ export async function startCluster(
     s3KeepAliveMs?: number;
     /** The master's index (default: a LevelDB under dir). */
     db?: string;
+    /** The volumes' inline threshold (default: theirs; 0: every value a file). */
+    inlineMax?: number;
   } = {},
 ): Promise<Cluster> {
   const dir = o.dir ?? tempDir();
@@ -56,7 +58,7 @@ export async function startCluster(
     const volumes: Cluster["volumes"] = [];
     for (let i = 0; i < (o.volumes ?? 3); i++) {
       const vdir = join(dir, `v${i}`);
-      const v = await startVolume({ dir: vdir, port: 0, hostname: HOST, verbose: false, secret: o.secret, private: o.private, maxSize: o.maxSize, idleTimeoutMs: o.idleTimeoutMs });
+      const v = await startVolume({ dir: vdir, port: 0, hostname: HOST, verbose: false, secret: o.secret, private: o.private, maxSize: o.maxSize, idleTimeoutMs: o.idleTimeoutMs, inlineMax: o.inlineMax });
       volumes.push({ ...v, name: `${HOST}:${v.port}`, dir: vdir });
     }
     const options: MasterOptions = {
