@@ -17,12 +17,12 @@
  */
 import { ClassicLevel } from "classic-level";
 import { GroupCommit } from "../../durable/group-commit.ts";
-import { EntryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type Replica, type State, type Table, type Within } from "./index.ts";
+import { EntryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type State, type Table, type Within } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
 import { decodeRecord, encodeRecord } from "./record-codec.ts";
 import { Counter, type StateCounts } from "./state-counts.ts";
 import { VolumeIds } from "./volume-ids.ts";
-import { groupByKey } from "./staging.ts";
+import { levelRebuildWriter, type Batch } from "./level-rebuild.ts";
 import { indexSyncedChanges, indexSyncs } from "./sync-stats.ts";
 
 /** Volume names never contain a space; keys may, so the volume comes first. */
@@ -30,14 +30,6 @@ const orphanId = ({ volume, key }: Orphan) => `${volume} ${key}`;
 /** The name of a record's replicas on the volumes. */
 const nameOf = (key: string, record: Pick<KeyRecord, "blob">) => record.blob ?? key;
 
-/** Rebuild's staging ids: "key \0 volume#" sorts a key's replicas together (keys never hold NUL). */
-const SEP = "\0";
-const stagingId = (key: string, volume: number) => `${key}${SEP}${String(volume).padStart(4, "0")}`;
-
-/** Rebuild writes in batches of this many entries. */
-const BATCH = 1000;
-
-type Batch = ReturnType<ClassicLevel<string, string>["batch"]>;
 
 /** One verb's change: what it adds to a batch, and whether it must be durable before it resolves. */
 interface Change {
@@ -286,8 +278,13 @@ export class LevelIndex implements Index {
     return iterate(this.tables[table] as unknown as Sublevel<T>, gte);
   }
 
-  abandoned(): AsyncIterable<string> {
-    return this.pending.keys();
+  /**
+   * The pending keys still pending now: the iterator reads a snapshot, and a key whose
+   * operation ended since (its marker gone) must not be held by the janitor, or a
+   * client's next PUT or DELETE of it would meet a 409.
+   */
+  async *abandoned(): AsyncGenerator<string> {
+    for await (const key of this.pending.keys()) if (this.pending.getSync(key) !== undefined) yield key;
   }
 
   settle(key: string): Promise<void> {
@@ -324,47 +321,15 @@ export class LevelIndex implements Index {
   }
 
   async rebuild(): Promise<RebuildWriter> {
-    const { db, keys, orphanIds } = this;
-    const staging = db.sublevel<string, Replica>("rebuild", { valueEncoding: "json" });
-    await Promise.all([keys.clear(), this.pending.clear(), orphanIds.clear(), staging.clear()]);
-    const counter = this.counter;
-    counter.reset();
-    let batch = db.batch();
-    const flush = async (sync = false) => {
-      if (batch.length >= BATCH || (sync && batch.length)) {
-        await batch.write({ sync });
-        batch = db.batch();
-      }
-    };
-    return {
-      async stage(key, volume, replica) {
-        batch.put(stagingId(key, volume), replica, { sublevel: staging });
-        await flush();
-      },
-      async *staged() {
-        await flush(true);
-        yield* groupByKey(
-          (async function* () {
-            for await (const [id, replica] of staging.iterator()) {
-              const sep = id.lastIndexOf(SEP);
-              yield { key: id.slice(0, sep), volume: Number(id.slice(sep + 1)), replica };
-            }
-          })(),
-        );
-      },
-      write: async (key, record) => {
+    const writer = await levelRebuildWriter(this.db, {
+      record: (batch, key, record) => {
         this.put(batch, key, { ...record, version: 1 });
-        counter.move(undefined, record.state);
-        await flush();
+        this.counter.move(undefined, record.state);
       },
-      async owe(orphan) {
-        batch.put(orphanId(orphan), String(Date.now()), { sublevel: orphanIds });
-        await flush();
-      },
-      async finish() {
-        await flush(true);
-        await staging.clear();
-      },
-    };
+      orphan: (batch, orphan) => batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds }),
+    });
+    await Promise.all([this.keys.clear(), this.pending.clear(), this.orphanIds.clear()]);
+    this.counter.reset();
+    return writer;
   }
 }
