@@ -51,7 +51,7 @@ const jobRow = (label: string, j: JobRun) =>
 export function renderScale(r: ScaleResult): string {
   const m = r.machine;
   return [
-    `\`npm run bench:scale -- --keys ${r.keys} --doc\`, ${m.date}, ${r.minutes.toFixed(1)} minutes in all; ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, ${m.disk}, Node ${m.node}; code ${m.code}. Load from ${r.client}, ${r.seconds_per_workload} s per workload; each figure is one run, and the machine was shared with other builds and tests.`,
+    `\`npm run bench:scale -- --keys ${r.keys} --doc\`, ${m.date}, ${r.minutes.toFixed(1)} minutes in all; ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, ${m.disk}, Node ${m.node}; code ${m.code}. Load from ${r.client}, ${r.seconds_per_workload} s per workload; each figure is one run (the load on the machine is in the text after this block).`,
     "",
     "| what | measured |",
     "|---|---|",
