@@ -16,6 +16,15 @@ export async function finishAbandoned(m: Master): Promise<number> {
   let n = 0;
   for await (const key of m.index.abandoned()) {
     // A key this master holds is not abandoned: its operation is still running here.
+    if (m.locks.has(key)) continue;
+    // Nothing to undo, only an owner mark to let go of: settle is a compare-and-set and
+    // needs no lock, and holding the key here would make a client's PUT or DELETE that
+    // comes just then meet 409 (the listing may name a write that has just ended).
+    const seen = await m.index.get(key);
+    if (seen && !seen.busy && (seen.state === "live" || seen.state === "unlinked")) {
+      await m.index.settle(key, seen);
+      continue;
+    }
     await m.locks.hold(key, async () => {
       const record = await m.index.get(key);
       if (!record || record.busy) return; // gone, or taken over by another master meanwhile

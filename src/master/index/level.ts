@@ -287,8 +287,9 @@ export class LevelIndex implements Index {
     for await (const key of this.pending.keys()) if (this.pending.getSync(key) !== undefined) yield key;
   }
 
-  settle(key: string): Promise<void> {
-    return this.writes.add({ build: (b) => b.del(key, { sublevel: this.pending }), sync: false });
+  /** A compare-and-set like every change: the mark goes only if the record is still the one read. */
+  async settle(key: string, current: KeyRecord): Promise<void> {
+    await this.cas(key, current.version, current.version, false, (b) => b.del(key, { sublevel: this.pending }));
   }
 
   async *orphans(): AsyncGenerator<Orphan> {

@@ -245,8 +245,13 @@ export class PostgresIndex implements Index {
     for await (const r of rows) yield r.key.toString("utf8");
   }
 
+  /**
+   * Only a record still owned: the janitor lists keys from a page read earlier, and a
+   * write that has ended since (owner cleared by its commit) must keep its version, or a
+   * client's DELETE that read it would meet 409.
+   */
   async settle(key: string, current: KeyRecord): Promise<void> {
-    await run(this.sql`UPDATE kvdb_keys SET owner = NULL, version = version + 1 WHERE key = ${keyBytes(key)} AND version = ${current.version}`);
+    await run(this.sql`UPDATE kvdb_keys SET owner = NULL, version = version + 1 WHERE key = ${keyBytes(key)} AND version = ${current.version} AND owner IS NOT NULL`);
   }
 
   async *orphans(): AsyncGenerator<Orphan> {
