@@ -371,6 +371,10 @@ test("with --secret: volumes copy between themselves with signed requests; rebui
     await vols[2].close();
     rmSync(vols[2].dir, { recursive: true, force: true });
     vols[2] = await volume(vols[2].dir, secret, vols[2].port);
+    const running = m;
+    await until("the master sees the empty volume up", async () =>
+      ((await (await fetch(`${running.url}/_kvdb/volumes`)).json()) as { up: boolean }[]).every((v) => v.up),
+    );
     const v = await cli(["verify", "--master", m.url, "--repair"], { KVDB_SECRET: secret });
     // With one replica per key, a lost value has no good copy left: repair cannot help, and says so.
     assert.is(v.code, 1, v.stdout + v.stderr);
