@@ -143,13 +143,18 @@ export class LevelIndex implements Index {
    */
   private async cas(key: string, expected: number | null, next: number | null, sync: boolean, build: (b: Batch) => Batch): Promise<boolean> {
     if (this.versionNow(key) !== expected) return false;
-    this.changing.set(key, next);
-    try {
-      await this.writes.add({ build, sync });
-    } finally {
-      if (this.changing.get(key) === next) this.changing.delete(key);
-    }
+    await this.changingUntil([[key, next]], this.writes.add({ build, sync }));
     return true;
+  }
+
+  /** Marks each key as having its next version (null: none) until `written` settles. */
+  private async changingUntil(marks: [string, number | null][], written: Promise<void>): Promise<void> {
+    for (const [key, next] of marks) this.changing.set(key, next);
+    try {
+      await written;
+    } finally {
+      for (const [key, next] of marks) if (this.changing.get(key) === next) this.changing.delete(key);
+    }
   }
 
   private put(batch: Batch, key: string, record: KeyRecord): Batch {
@@ -158,8 +163,13 @@ export class LevelIndex implements Index {
     return record.state === "writing" || record.state === "deleting" ? batch.put(key, record.state, { sublevel: this.pending }) : batch;
   }
 
+  /** The replicas of `key` on `owed` become orphans. */
   private owe(batch: Batch, key: string, owed: string[]): Batch {
-    for (const volume of owed) batch.put(orphanId({ volume, key }), String(Date.now()), { sublevel: this.orphanIds });
+    return this.oweAll(batch, owed.map((volume) => ({ volume, key })));
+  }
+
+  private oweAll(batch: Batch, orphans: Orphan[]): Batch {
+    for (const orphan of orphans) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
     return batch;
   }
 
@@ -214,24 +224,20 @@ export class LevelIndex implements Index {
     if (this.versionNow(key) !== expected || this.versionNow(staged.key) !== staged.record.version) return undefined;
     if (within && (this.closing.has(entryId(within)) || this.entry(within.table, within.id) === undefined)) throw new EntryGone(within);
     const next = { ...live, version: (current?.version ?? 0) + 1 };
-    this.changing.set(key, next.version);
-    this.changing.set(staged.key, null);
+    const build = (batch: Batch) => {
+      this.put(batch, key, next).del(key, { sublevel: this.pending });
+      batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
+      this.forgive(batch, nameOf(key, next), next.volumes);
+      return this.oweAll(batch, owed);
+    };
+    const written = this.writes.add({ build, sync: true });
+    // Until durable, deleteEntryIfNoKeys waits for a write within an entry.
+    const tracked = written.catch(() => {});
+    if (within) this.within.add(tracked);
     try {
-      const build = (batch: Batch) => {
-        this.put(batch, key, next).del(key, { sublevel: this.pending });
-        batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
-        this.forgive(batch, nameOf(key, next), next.volumes);
-        for (const orphan of owed) batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds });
-        return batch;
-      };
-      const written = this.writes.add({ build, sync: true });
-      // Until durable, deleteEntryIfNoKeys waits for a write within an entry.
-      const tracked = written.catch(() => {});
-      if (within) this.within.add(tracked);
-      await written.finally(() => void this.within.delete(tracked));
+      await this.changingUntil([[key, next.version], [staged.key, null]], written);
     } finally {
-      if (this.changing.get(key) === next.version) this.changing.delete(key);
-      if (this.changing.get(staged.key) === null) this.changing.delete(staged.key);
+      this.within.delete(tracked);
     }
     this.counter.move(current?.state, next.state);
     this.counter.move(staged.record.state, undefined);
@@ -327,7 +333,7 @@ export class LevelIndex implements Index {
         this.put(batch, key, { ...record, version: 1 });
         this.counter.move(undefined, record.state);
       },
-      orphan: (batch, orphan) => batch.put(orphanId(orphan), String(Date.now()), { sublevel: this.orphanIds }),
+      orphan: (batch, orphan) => this.oweAll(batch, [orphan]),
     });
     await Promise.all([this.keys.clear(), this.pending.clear(), this.orphanIds.clear()]);
     this.counter.reset();
