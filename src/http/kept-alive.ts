@@ -8,17 +8,26 @@
 export function keptAlive(first: string, work: Promise<string>, everyMs: number): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let timer: ReturnType<typeof setInterval> | undefined;
+  let gone = false;
   return new ReadableStream<Uint8Array>({
     start(ctl) {
       if (first) ctl.enqueue(enc.encode(first));
       timer = setInterval(() => ctl.enqueue(enc.encode(" ")), everyMs);
-      void work.then((last) => {
-        clearInterval(timer);
-        ctl.enqueue(enc.encode(last));
-        ctl.close();
-      });
+      work.then(
+        (last) => {
+          clearInterval(timer);
+          if (gone) return;
+          ctl.enqueue(enc.encode(last));
+          ctl.close();
+        },
+        (e) => {
+          clearInterval(timer);
+          if (!gone) ctl.error(e);
+        },
+      );
     },
     cancel() {
+      gone = true;
       clearInterval(timer); // the client went away; the work itself goes on and finishes
     },
   });

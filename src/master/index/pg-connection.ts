@@ -7,6 +7,7 @@
  */
 import postgres from "postgres";
 import { HttpError } from "../../http/errors.ts";
+import { textArray } from "./pg-text-array.ts";
 
 export type Sql = postgres.Sql;
 
@@ -34,6 +35,15 @@ export function connect(url: string): Sql {
   return postgres(url, {
     max: 8,
     connect_timeout: 5,
+    // postgres.js would start every new connection with a query for the server's array
+    // types and drop that query's promise: a connection cut just then (a database
+    // restarting) killed the process with an unhandled rejection and failed the next
+    // query with the old connection's error (tests/pg-cut.test.ts). text[] is declared instead.
+    fetch_types: false,
+    types: { textArray },
+    // Reconnect soon once the database is back: postgres.js's default waits grow with
+    // each failed attempt to 20 s, longer than a query's deadline.
+    backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 1),
     onnotice: () => {}, // "relation already exists, skipping" on every start
     connection: { application_name: "kvdb master" },
   });

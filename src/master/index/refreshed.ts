@@ -16,6 +16,9 @@ export class Refreshed<T> {
     const age = this.last ? Date.now() - this.last.at : Infinity;
     if (!this.running && age > Math.max(MIN_AGE_MS, 10 * (this.last?.tookMs ?? 0))) {
       this.running = this.refresh().finally(() => (this.running = undefined));
+      // A refresh nobody waits for (the last figure is served) must not fail unobserved:
+      // that would be an unhandled rejection; the next call tries again.
+      if (this.last) this.running.catch(() => {});
     }
     return this.last?.value ?? (await this.running!);
   }
