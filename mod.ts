@@ -195,10 +195,12 @@ cli
   .command("verify", "Check every key's replicas (present, size, md5 re-hashed on the volume); exit 0 only if all is well")
   .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
   .option("--repair", "Re-copy missing or corrupt replicas, finish interrupted deletes, remove abandoned writes (env KVDB_REPAIR)")
+  .option("--quick", "Read no bytes: compare the volumes' catalogs (md5 recorded at write, size on disk) with the index; finds lost and cut-short replicas, not bit rot")
   .option("--secret <s>", HELP.clusterSecret)
   .example("kvdb verify --master http://localhost:3000 --repair")
+  .example("kvdb verify --quick")
   .action(async (o) =>
-    process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), secret: secretOf(o.secret) })),
+    process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), quick: flag(o.quick, undefined), secret: secretOf(o.secret) })),
   );
 
 cli

@@ -1,8 +1,12 @@
 /** Samples a process's resident memory from /proc every 100 ms (Linux). */
 import { readFileSync } from "node:fs";
 
-/** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM), or 0 if the process is gone. */
-export function procKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
+/**
+ * A field of /proc/<pid>/status in KiB, or 0 if the process is gone: VmRSS (resident),
+ * VmHWM (its peak), and VmRSS's parts RssAnon (the heap and other private memory) and
+ * RssFile (pages of mapped files, such as LevelDB's table files).
+ */
+export function procKiB(pid: number, field: "VmRSS" | "VmHWM" | "RssAnon" | "RssFile"): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : 0;

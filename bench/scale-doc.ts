@@ -22,6 +22,9 @@ export interface ScaleResult {
   master_rss_mib: number;
   master_rss_start_mib: number;
   master_rss_peak_mib: number;
+  /** VmRSS's parts after the loads: private memory (the heap), and mapped files (LevelDB's tables). */
+  master_rss_anon_mib: number;
+  master_rss_file_mib: number;
   redirect_per_s: number;
   redirect_cold_per_s: number;
   missing_per_s: number;
@@ -32,6 +35,8 @@ export interface ScaleResult {
   rebuild_seconds: number;
   verify_keys_per_s: number;
   verify: JobRun;
+  verify_quick_keys_per_s: number;
+  verify_quick: JobRun;
   rebalance_keys_per_s: number;
   rebalance: JobRun;
   thrash_per_s: number;
@@ -59,7 +64,7 @@ export function renderScale(r: ScaleResult): string {
     `| \`kvdb rebuild\` | ${n(r.rebuild_keys_per_s)} keys/s (${r.rebuild_seconds.toFixed(0)} s, wall time of the command) |`,
     `| index on disk after compaction | ${r.index_bytes_per_key.toFixed(1)} bytes/key (${r.index_bytes_per_key_uncompacted.toFixed(1)} as rebuild left it) |`,
     `| master start on the index | ${r.master_start_seconds.toFixed(1)} s |`,
-    `| master RSS | ${r.master_rss_start_mib.toFixed(0)} MiB just started, ${r.master_rss_mib.toFixed(0)} MiB after the loads, VmHWM ${r.master_rss_peak_mib.toFixed(0)} MiB |`,
+    `| master RSS | ${r.master_rss_start_mib.toFixed(0)} MiB just started, ${r.master_rss_mib.toFixed(0)} MiB after the loads (${r.master_rss_anon_mib.toFixed(0)} MiB private, ${r.master_rss_file_mib.toFixed(0)} MiB mapped files), VmHWM ${r.master_rss_peak_mib.toFixed(0)} MiB |`,
     `| redirect GETs of random keys | ${n(r.redirect_cold_per_s)}/s cold (master just started; the OS page cache was not dropped), ${n(r.redirect_per_s)}/s warm |`,
     `| GETs of missing keys (between existing ones) | ${n(r.missing_per_s)}/s |`,
     `| thrash cycles (PUT 1 KiB, GET, DELETE) | ${n(r.thrash_per_s)}/s with ${n(r.keys)} keys; ${n(r.thrash_empty_per_s)}/s on an empty cluster |`,
@@ -72,6 +77,7 @@ export function renderScale(r: ScaleResult): string {
     "",
     "| job (through the master's job API) | went through | keys/s |",
     "|---|---|---|",
+    jobRow("verify --quick (the volumes' catalogs, no byte read)", r.verify_quick),
     jobRow("verify (re-hashes every replica on its volume)", r.verify),
     jobRow("rebalance after a 4th volume joins 3", r.rebalance),
   ].join("\n");

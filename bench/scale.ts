@@ -8,7 +8,8 @@
  *   3. redirect GETs of random keys (cold: the master just started, then warm) and
  *      GETs of missing keys (`kvdb bench --existing-keys /scale/:N`), `?list` unpaged
  *      and paged with the master's RSS sampled, thrash cycles;
- *   4. verify, then rebalance after a 4th volume joins, each for at most --job-seconds;
+ *   4. verify --quick, verify, then rebalance after a 4th volume joins, each for at most
+ *      --job-seconds (a job still running then ends with a restart of the master);
  *   5. thrash on a fresh empty cluster, for comparison.
  * Prints each figure as it comes; --json ends with one JSON line; --doc rewrites the
  * "Ten million keys" section of docs/PERFORMANCE.md (bench/scale-doc.ts).
@@ -142,7 +143,17 @@ async function main(): Promise<ScaleResult> {
   say(`thrash on ${KEYS} keys: ${Math.round(thrashFull)} cycles/s`);
   const rssLoaded = mib(pid);
   const rssPeak = procKiB(pid, "VmHWM") / 1024;
+  const rssAnon = procKiB(pid, "RssAnon") / 1024;
+  const rssFile = procKiB(pid, "RssFile") / 1024;
+  say(`master RSS after the loads: ${rssLoaded.toFixed(0)} MiB (private ${rssAnon.toFixed(0)} MiB, mapped files ${rssFile.toFixed(0)} MiB), peak ${rssPeak.toFixed(0)} MiB`);
 
+  const verifyQuick = await followJob({ master: master.url, kind: "verify", quick: true }, JOB_SECONDS);
+  say(`verify --quick: ${verifyQuick.done} of ${verifyQuick.total} keys in ${verifyQuick.seconds.toFixed(0)} s (${Math.round(verifyQuick.keysPerSec)} keys/s${verifyQuick.cut ? ", window ended" : ""}) ${verifyQuick.summary}`);
+  if (verifyQuick.cut) {
+    // One job at a time: a master that stops ends the one it runs.
+    await master.stop("SIGTERM");
+    master = await startMaster(volumes, db);
+  }
   const verify = await followJob({ master: master.url, kind: "verify" }, JOB_SECONDS);
   say(`verify: ${verify.done} of ${verify.total} keys in ${verify.seconds.toFixed(0)} s (${Math.round(verify.keysPerSec)} keys/s${verify.cut ? ", window ended" : ""}) ${verify.summary}`);
 
@@ -175,6 +186,8 @@ async function main(): Promise<ScaleResult> {
     master_rss_mib: Math.max(rssStart, rssLoaded),
     master_rss_start_mib: rssStart,
     master_rss_peak_mib: rssPeak,
+    master_rss_anon_mib: rssAnon,
+    master_rss_file_mib: rssFile,
     redirect_per_s: redirectWarm,
     redirect_cold_per_s: redirectCold,
     missing_per_s: missing,
@@ -185,6 +198,8 @@ async function main(): Promise<ScaleResult> {
     rebuild_seconds: rebuildSeconds,
     verify_keys_per_s: verify.keysPerSec,
     verify,
+    verify_quick_keys_per_s: verifyQuick.keysPerSec,
+    verify_quick: verifyQuick,
     rebalance_keys_per_s: rebalance.keysPerSec,
     rebalance,
     thrash_per_s: thrashFull,

@@ -324,6 +324,52 @@ test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is ne
   }
 });
 
+test("verify --quick: finds a lost and a cut-short replica from the catalogs, reading no bytes (bit rot is the full verify's); --quick --repair fixes what it found", async () => {
+  const dir = tempDir("kvdb-ops");
+  const vols = await volumesIn(dir, [0, 1, 2]);
+  const m = await master(vols, join(dir, "master"), 2);
+  try {
+    await putAll(m.url, 20);
+    const clean = await cli(["verify", "--quick", "--master", m.url]);
+    assert.is(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /^verify --quick: 20 keys, 0 missing, 0 corrupt, 0 unreachable: all well$/m);
+
+    assert.equal([5, 10, 15].map((i) => value(i).length > 32 << 10), [true, true, true], "files, as this test means");
+    const fileOn = async (i: number, which: number) => {
+      const name = (await locate(m.url, keyOf(i))).volumes[which];
+      const v = vols.find((x) => x.name === name)!;
+      return join(v.dir, "blobs", blobPath(keyOf(i)));
+    };
+    rmSync(await fileOn(5, 1)); // lost
+    const cut = await fileOn(10, 0);
+    writeFileSync(cut, readFileSync(cut).subarray(1)); // one byte short
+    const rotted = await fileOn(15, 0);
+    const bytes = readFileSync(rotted);
+    bytes[100] ^= 0xff; // same size, other bytes
+    writeFileSync(rotted, bytes);
+
+    const found = await cli(["verify", "--quick", "--master", m.url]);
+    assert.is(found.code, 1, found.stdout + found.stderr);
+    assert.match(found.stdout, /^verify --quick: 20 keys, 1 missing, 1 corrupt, 0 unreachable: \d+ problem\(s\) left$/m, found.stdout + found.stderr);
+    assert.match(found.stderr, new RegExp(`${value(10).length - 1} bytes md5 ${md5(value(10))}, expected ${value(10).length} bytes`));
+
+    const fixed = await cli(["verify", "--quick", "--repair", "--master", m.url]);
+    assert.is(fixed.code, 0, fixed.stdout + fixed.stderr);
+    assert.match(fixed.stdout, /2 replicas re-copied/);
+    for (const i of [5, 10]) assert.is((await locate(m.url, keyOf(i))).volumes.length, 2);
+
+    // What --quick cannot see, the full verify does.
+    const full = await cli(["verify", "--master", m.url]);
+    assert.is(full.code, 1, full.stdout + full.stderr);
+    assert.match(full.stdout, /0 missing, 1 corrupt/);
+    assert.match(full.stderr, new RegExp(`${keyOf(15)} on .*expected ${value(15).length} bytes md5 ${md5(value(15))}`));
+  } finally {
+    await m.close();
+    await Promise.all(vols.map((v) => v.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("verify --repair removes abandoned values no record points to", async () => {
   const dir = tempDir("kvdb-ops");
   const vols = await volumesIn(dir, [0, 1]);

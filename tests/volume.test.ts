@@ -3,7 +3,7 @@
  * If-None-Match, HEAD, health, listing, aborted uploads, where files go; and key
  * length limits end to end through a master.
  */
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -289,6 +289,32 @@ test("/_kvdb/list → NDJSON lines {key, size, md5, time} in key order", async (
     assert.ok(l!.time >= t0 - 1000 && l!.time <= Date.now() + 1000, "time is a ms timestamp");
   }
   for (const k of Object.keys(values)) assert.is((await fetch(vol.url + keyPath(k), { method: "DELETE" })).status, 204);
+});
+
+test("/_kvdb/entries → for each name in order, the catalog's md5 and the bytes' size now, or null; a bad body → 400", async () => {
+  const big = fileSized("a file value"); // stored as a file: its size comes from the file
+  const small = bytes(10, 4); // inline
+  assert.is((await fetch(`${vol.url}/e/big`, { method: "PUT", body: big })).status, 201);
+  assert.is((await fetch(`${vol.url}/e/small`, { method: "PUT", body: small })).status, 201);
+  const ask = (body: string) => fetch(`${vol.url}/_kvdb/entries`, { method: "POST", body, headers: { "content-type": "application/json" } });
+  const res = await ask(JSON.stringify(["/e/small", "/e/none", "/e/big"]));
+  assert.is(res.status, 200);
+  assert.equal(await res.json(), [{ size: 10, md5: md5(small) }, null, { size: big.length, md5: md5(big) }]);
+
+  const file = filesUnder(join(dir, "blobs"))
+    .map((f) => join(dir, "blobs", f))
+    .find((f) => readFileSync(f).length === big.length)!;
+  truncateSync(file, 5);
+  assert.equal(await (await ask(JSON.stringify(["/e/big"]))).json(), [{ size: 5, md5: md5(big) }]);
+  rmSync(file);
+  assert.equal(await (await ask(JSON.stringify(["/e/big"]))).json(), [null]);
+
+  for (const bad of ["not json", "{}", "[1]", '["no-slash"]', JSON.stringify(Array.from({ length: 1025 }, (_, i) => `/n${i}`))]) {
+    const r = await ask(bad);
+    assert.is(r.status, 400, bad.slice(0, 40));
+    assert.match(await r.text(), /^(the body must be a JSON array of stored names|at most 1024 names per request)\n?$/);
+  }
+  for (const k of ["/e/big", "/e/small"]) assert.is((await fetch(vol.url + k, { method: "DELETE" })).status, 204);
 });
 
 // ---------------------------------------------------------------- aborted upload

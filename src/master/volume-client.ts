@@ -6,6 +6,7 @@
  *   DELETE /key                  204 deleted, 404 absent
  *   POST   /_kvdb/pull/key       volume → volume copy, checked and fsynced
  *   GET    /_kvdb/check/key      re-hash of a stored replica
+ *   POST   /_kvdb/entries        many replicas' catalog entries, no byte read (verify --quick)
  *   GET    /_kvdb/list           NDJSON of everything the volume holds
  *   GET    /_kvdb/health         total, free, count
  */
@@ -34,6 +35,9 @@ export interface Listed {
   /** The S3 fields the volume keeps with the value (keys/fields.ts). */
   fields?: ValueFields;
 }
+
+/** A replica as POST /_kvdb/entries describes it (volume/entries.ts): held, or null. */
+type Held = { size: number; md5: string } | null;
 
 export type Checked =
   | { kind: "stored"; size: number; md5: string }
@@ -155,6 +159,22 @@ export class VolumeClient {
     } catch (e) {
       return { kind: "failed", detail: `${volume}: ${(e as Error).message}` };
     }
+  }
+
+  /**
+   * What the volume's catalog says of each of `names` (at most volume/entries.ts's
+   * MAX_NAMES), in order: its md5 and the size its bytes have, or null if not held.
+   */
+  async entries(volume: string, names: string[]): Promise<Held[]> {
+    const body = new TextEncoder().encode(JSON.stringify(names));
+    const res = await runtime.call(this.url(volume, "/_kvdb/entries", "POST"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(body.byteLength) },
+      body,
+      timeoutMs: this.timeoutMs,
+    });
+    if (res.status !== 200) throw new Error(`${volume}: /_kvdb/entries answered ${res.status} ${(await res.text()).trim()}`);
+    return (await res.json()) as Held[];
   }
 
   /** Everything the volume holds, streamed from its catalog. */

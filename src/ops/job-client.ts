@@ -25,6 +25,8 @@ export interface JobClientOptions {
   master: string;
   kind: "rebalance" | "verify";
   repair?: boolean;
+  /** verify --quick: catalogs only, no re-hash. */
+  quick?: boolean;
   secret?: string;
 }
 
@@ -46,7 +48,8 @@ async function json(res: Response): Promise<JobView> {
 
 /** Starts the job on the master (or joins the same one running): its first progress. */
 export async function startJob(o: JobClientOptions): Promise<JobView> {
-  const started = await runtime.call(url(o, `/_kvdb/jobs/${o.kind}`, "POST", o.repair ? { repair: "1" } : {}), { method: "POST", timeoutMs: 10_000 });
+  const query = { ...(o.repair ? { repair: "1" } : {}), ...(o.quick ? { quick: "1" } : {}) };
+  const started = await runtime.call(url(o, `/_kvdb/jobs/${o.kind}`, "POST", query), { method: "POST", timeoutMs: 10_000 });
   const job = await json(started);
   if (started.status === 409) throw new Error(`${job.error ?? "another job is running"} (${job.id}); wait for it to end`);
   if (started.status !== 202) throw new Error(`master answered ${started.status}: ${job.error ?? ""}`);
@@ -64,7 +67,7 @@ export async function readJob(o: JobClientOptions, id: string): Promise<JobView>
 export async function runJob(o: JobClientOptions): Promise<number> {
   let job = await startJob(o);
   const bar = new Bar();
-  const label = o.kind + (o.repair ? " --repair" : "");
+  const label = o.kind + (o.quick ? " --quick" : "") + (o.repair ? " --repair" : "");
   for (;;) {
     bar.update(barLine(label, job.done, job.total, job.rate, job.eta));
     if (job.state !== "running") break;

@@ -2,11 +2,11 @@
 import type { CallInit } from "./types.ts";
 
 /** runtime.call for Bun and Deno: their fetch, with a deadline for the answer to start. */
-export async function fetchCall(url: string, { method = "GET", headers = {}, timeoutMs }: CallInit): Promise<Response> {
+export async function fetchCall(url: string, { method = "GET", headers = {}, body, timeoutMs }: CallInit): Promise<Response> {
   const aborter = new AbortController();
   const timer = setTimeout(() => aborter.abort(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
   try {
-    return await fetch(url, { method, headers, signal: aborter.signal });
+    return await fetch(url, { method, headers, body, signal: aborter.signal });
   } finally {
     clearTimeout(timer);
   }

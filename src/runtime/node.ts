@@ -22,7 +22,7 @@ function pathOf(url = "/"): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-function call(url: string, { method = "GET", headers = {}, timeoutMs }: CallInit): Promise<Response> {
+function call(url: string, { method = "GET", headers = {}, body, timeoutMs }: CallInit): Promise<Response> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers, agent: keepAlive }, (res) => {
       req.setTimeout(0);
@@ -35,7 +35,7 @@ function call(url: string, { method = "GET", headers = {}, timeoutMs }: CallInit
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }
 

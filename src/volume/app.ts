@@ -7,7 +7,7 @@
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"[,"fields"]}, streamed
  * A PUT may carry the value's S3 fields (keys/fields.ts: x-kvdb-fields); the catalog
  * keeps them, GET sends them back in the same header, the list names them.
- *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble)
+ *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble; entries.ts: /_kvdb/entries)
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } from "../http/content-length.ts";
@@ -22,6 +22,7 @@ import type { Store } from "./store.ts";
 import { readValue } from "./read.ts";
 import { assembleRoutes } from "./assemble.ts";
 import { copyRoutes } from "./copy.ts";
+import { entriesRoute } from "./entries.ts";
 import { VERSION } from "../version.ts";
 
 export interface VolumeDeps {
@@ -73,6 +74,7 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
 
   copyRoutes(app, { store, secret }); // POST /_kvdb/pull/<key>, GET /_kvdb/check/<key>
   assembleRoutes(app, { store, secret }); // PUT /_kvdb/assemble/<name>
+  entriesRoute(app, store); // POST /_kvdb/entries
 
   app.get("*", (c) => {
     const key = keyOf(c);

@@ -11,6 +11,8 @@ export interface Job {
   id: string;
   kind: JobKind;
   repair: boolean;
+  /** verify --quick: the volumes' catalogs are read, no replica re-hashed (jobs/catalog-checks.ts). */
+  quick?: boolean;
   state: "running" | "done" | "failed";
   /** Keys looked at so far, of `total` (counted when the job started). */
   done: number;

@@ -30,11 +30,12 @@ export class JobRegistry {
   }
 
   /** Starts a job, or returns the one running (of whatever kind, on whichever master). */
-  async start(kind: JobKind, repair: boolean): Promise<Job> {
+  async start(kind: JobKind, repair: boolean, quick = false): Promise<Job> {
     const job: Job = {
       id: `${kind}-${Date.now().toString(36)}-${++this.serial}`,
       kind,
       repair,
+      quick,
       state: "running",
       done: 0,
       total: 0,

@@ -12,6 +12,9 @@
  *   - values a volume holds that no record points to (abandoned writes): --repair
  *     deletes them;
  *   - replicas of a key that share a zone while another zone has room (rebalance moves them).
+ * --quick reads no bytes: each replica's md5 as its volume's catalog recorded it at write
+ * time and the size its bytes have on disk, asked in batches (catalog-checks.ts). Lost
+ * and cut-short replicas show, bit rot does not.
  * ok (exit 0) only if nothing is left wrong.
  */
 import { ownerOf, storedName } from "../../keys/names.ts";
@@ -19,16 +22,21 @@ import { spreadByZone } from "../../keys/zones.ts";
 import { holds, sweepOrphans } from "../janitor.ts";
 import type { KeyRecord } from "../index/index.ts";
 import type { Master } from "../master.ts";
+import type { Checked } from "../volume-client.ts";
+import { CatalogChecks } from "./catalog-checks.ts";
 import { copyTo, deleteReplica, dropReplicas, purge, switchVolumes } from "../replicas.ts";
 import { count, eachKey, problem, type Job } from "./job.ts";
 import { crowded } from "./zone-check.ts";
 
 type Health = "good" | "missing" | "corrupt" | "unreachable";
 
-/** Re-hashes one replica on its volume and compares it with the record. */
-async function checkReplica(m: Master, volume: string, key: string, record: KeyRecord): Promise<{ health: Health; detail: string }> {
+/** How one replica is looked at: re-hashed on its volume, or (--quick) its catalog entry. */
+type Look = (volume: string, name: string, size: number) => Promise<Checked>;
+
+/** Looks at one replica and compares what it finds with the record. */
+async function checkReplica(m: Master, look: Look, volume: string, key: string, record: KeyRecord): Promise<{ health: Health; detail: string }> {
   if (!m.volumes.isUp(volume)) return { health: "unreachable", detail: `${volume} is down` };
-  const got = await m.client.check(volume, storedName(key, record), record.size);
+  const got = await look(volume, storedName(key, record), record.size);
   if (got.kind === "missing") return { health: "missing", detail: `${key} missing on ${volume}` };
   if (got.kind === "failed") return { health: "unreachable", detail: got.detail };
   if (got.size !== record.size || got.md5 !== record.md5) {
@@ -45,7 +53,7 @@ function reportCrowded(m: Master, job: Job, key: string, volumes: string[], size
   problem(job, `${key}: ${why}`);
 }
 
-async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
+async function verifyKey(m: Master, job: Job, look: Look, key: string): Promise<void> {
   const record = await m.index.get(key);
   if (!record) return;
   if (record.busy) return count(job, "busy"); // another master is writing, deleting or moving it
@@ -58,7 +66,7 @@ async function verifyKey(m: Master, job: Job, key: string): Promise<void> {
     if (owed.length) count(job, "orphans left", owed.length);
     return;
   }
-  const checks = await Promise.all(record.volumes.map((v) => checkReplica(m, v, key, record)));
+  const checks = await Promise.all(record.volumes.map((v) => checkReplica(m, look, v, key, record)));
   const good = record.volumes.filter((_, i) => checks[i].health === "good");
   const bad = record.volumes.filter((_, i) => checks[i].health === "missing" || checks[i].health === "corrupt");
   const unknown = record.volumes.filter((_, i) => checks[i].health === "unreachable");
@@ -136,8 +144,11 @@ async function strays(m: Master, job: Job, volume: string): Promise<void> {
 }
 
 export async function verify(m: Master, job: Job): Promise<void> {
-  await eachKey(m.index, job, 4, async (key) => {
-    const held = await m.locks.holdWhenFree(key, () => verifyKey(m, job, key));
+  // Quick checks are batched per volume: many keys in flight fill the batches.
+  const batched = job.quick && new CatalogChecks(m.client);
+  const look: Look = batched ? (v, name) => batched.check(v, name) : (v, name, size) => m.client.check(v, name, size);
+  await eachKey(m.index, job, batched ? 256 : 4, async (key) => {
+    const held = await m.locks.holdWhenFree(key, () => verifyKey(m, job, look, key));
     if (!held) count(job, "busy");
   });
   for (const v of m.volumes.all) {
@@ -162,5 +173,5 @@ export async function verify(m: Master, job: Job): Promise<void> {
     `${c.unreachable ?? 0} unreachable`,
     ...(job.repair ? [`${c.repaired ?? 0} replicas re-copied`, `${c["strays deleted"] ?? 0} abandoned values deleted`, `${c["interrupted finished"] ?? 0} interrupted operations finished`] : []),
   ];
-  job.summary = `verify${job.repair ? " --repair" : ""}: ${parts.join(", ")}: ${job.ok ? "all well" : `${p} problem(s) left`}`;
+  job.summary = `verify${job.quick ? " --quick" : ""}${job.repair ? " --repair" : ""}: ${parts.join(", ")}: ${job.ok ? "all well" : `${p} problem(s) left`}`;
 }

@@ -1,0 +1,51 @@
+/**
+ * verify --quick's view of a volume: what its catalog says of many replicas at once,
+ * and whether each one's bytes are there, without reading them.
+ *   POST /_kvdb/entries   body: a JSON array of up to MAX_NAMES stored names
+ *        200 with a JSON array, in the same order: {"size","md5"} for a replica held —
+ *        the md5 the catalog recorded when it was written, the size the bytes have now
+ *        (the file's length, or the inline bytes') — or null for one not held (no
+ *        catalog entry, or its file or inline bytes are gone).
+ * A file cut short or lost shows; bit rot inside the bytes does not: that takes a
+ * re-hash (GET /_kvdb/check, copy.ts).
+ */
+import { stat } from "node:fs/promises";
+import type { Hono } from "hono";
+import { fail } from "../http/errors.ts";
+import type { Store } from "./store.ts";
+
+/** Names per request: the answer stays a few tens of KiB. */
+export const MAX_NAMES = 1024;
+
+export type Held = { size: number; md5: string } | null;
+
+async function held(store: Store, name: string): Promise<Held> {
+  const entry = store.catalog.get(name);
+  if (!entry) return null;
+  if (entry.inline) {
+    const bytes = store.catalog.bytesOf(name);
+    return bytes ? { size: bytes.byteLength, md5: entry.md5 } : null;
+  }
+  try {
+    return { size: (await stat(store.blobs.path(name))).size, md5: entry.md5 };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+export function entriesRoute(app: Hono, store: Store): void {
+  app.post("/_kvdb/entries", async (c) => {
+    let names: unknown;
+    try {
+      names = await c.req.json();
+    } catch {
+      return fail(c, 400, "the body must be a JSON array of stored names");
+    }
+    if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n.startsWith("/"))) {
+      return fail(c, 400, "the body must be a JSON array of stored names");
+    }
+    if (names.length > MAX_NAMES) return fail(c, 400, `at most ${MAX_NAMES} names per request`);
+    return c.json(await Promise.all(names.map((n: string) => held(store, n))));
+  });
+}
