@@ -98,7 +98,17 @@ export async function startCluster(
 /** Polls `check` until it holds (a readiness check with a deadline, not a fixed sleep). */
 export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  const checked = async () => {
+    try {
+      return await check();
+    } catch (e) {
+      // fetch's "fetch failed" hides what failed (refused, reset, closed): say it.
+      const cause = (e as Error & { cause?: Error & { code?: string } }).cause;
+      if (cause) throw new Error(`while waiting for ${what}: ${(e as Error).message}: ${cause.code ?? ""} ${cause.message}`, { cause: e });
+      throw e;
+    }
+  };
+  while (!(await checked())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

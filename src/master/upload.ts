@@ -56,15 +56,18 @@ export function upload(url: string, headers: Record<string, string>, stallMs: nu
     });
   });
   answer.catch(() => {}); // observed by write()/end(); never an unhandled rejection
-  const early = answer.then((r) => {
-    throw new EarlyAnswer(r.status, `answered ${r.status} ${r.body.trim()}`); // before the upload ended
-  });
-  early.catch(() => {});
+  // Made when a write first has to wait: most small values never do, and an Error (with
+  // its stack) per upload showed in the master's profile (docs/PERFORMANCE.md).
+  let early: Promise<never> | undefined;
+  const answeredEarly = () =>
+    (early ??= answer.then((r) => {
+      throw new EarlyAnswer(r.status, `answered ${r.status} ${r.body.trim()}`); // before the upload ended
+    }));
   return {
     ready: () => connected,
     async write(chunk) {
       if (req.write(chunk)) return;
-      await Promise.race([once(req, "drain"), early]);
+      await Promise.race([once(req, "drain"), answeredEarly()]);
     },
     end() {
       req.end();
