@@ -51,7 +51,7 @@ const n = (x: number) => Math.round(x).toLocaleString("en-US");
 const listRow = (label: string, l: ListRun) =>
   `| ${label} | ${n(l.keys)} keys in ${l.seconds.toFixed(1)} s${l.cut ? " (window ended)" : ""} | ${n(l.keysPerSec)} | ${l.rss.idleMiB.toFixed(0)} → ${l.rss.peakMiB.toFixed(0)} MiB (median ${l.rss.medianMiB.toFixed(0)}) |`;
 const jobRow = (label: string, j: JobRun) =>
-  `| ${label} | ${n(j.done)} of ${n(j.total)} keys in ${j.seconds.toFixed(0)} s${j.cut ? " (window ended, job left running)" : ""} | ${n(j.keysPerSec)} |`;
+  `| ${label} | ${n(j.done)} of ${n(j.total)} keys in ${j.seconds.toFixed(0)} s${j.cut ? " (window ended; the job ended with the master's restart)" : ""} | ${n(j.keysPerSec)} |`;
 
 export function renderScale(r: ScaleResult): string {
   const m = r.machine;

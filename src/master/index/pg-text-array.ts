@@ -18,10 +18,10 @@ export function parse(literal: string): string[] {
   while (i < literal.length - 1) {
     let item = "";
     if (literal[i] === '"') {
-      for (i++; literal[i] !== '"'; i++) item += literal[i] === "\\" ? literal[++i] : literal[i];
+      for (i++; i < literal.length && literal[i] !== '"'; i++) item += literal[i] === "\\" ? literal[++i] : literal[i];
       i++; // the closing quote
     } else {
-      while (literal[i] !== "," && literal[i] !== "}") item += literal[i++];
+      while (i < literal.length && literal[i] !== "," && literal[i] !== "}") item += literal[i++];
     }
     out.push(item);
     i++; // the "," (or the closing "}")
