@@ -1,0 +1,40 @@
+#!/bin/bash
+# Where a thrash cycle's CPU goes, by process and by user/system time: 3 volumes and a
+# master as separate processes (3 replicas), `kvdb bench --workload thrash` (16 clients,
+# 1 KiB) for SECONDS after a 3 s warm-up, then each process's utime and stime from
+# /proc/PID/stat over the measured run, in ms per cycle.
+#
+#   bash bench/thrash-cpu.sh [SECONDS] [KVDB COMMAND]
+#   e.g. bash bench/thrash-cpu.sh 10 'node --max-semi-space-size=1 dist/node/mod.js'
+#
+# Listens on 127.0.0.1:3500-3502 (volumes) and 3510 (master).
+set -eu
+SECS=${1:-10}
+KVDB=${2:-node --max-semi-space-size=1 dist/node/mod.js}
+WORK=$(mktemp -d)
+declare -a PIDS NAMES
+for i in 0 1 2; do
+  $KVDB volume "$WORK/v$i" --port 350$i --host 127.0.0.1 > "$WORK/v$i.log" 2>&1 &
+  PIDS+=($!); NAMES+=("volume $i")
+done
+trap 'kill ${PIDS[*]} 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+for i in 0 1 2; do
+  for _ in $(seq 300); do grep -q '^kvdb volume url' "$WORK/v$i.log" && break; sleep 0.1; done
+done
+$KVDB master --volumes 127.0.0.1:3500,127.0.0.1:3501,127.0.0.1:3502 --db "$WORK/index" --port 3510 --host 127.0.0.1 --replicas 3 > "$WORK/m.log" 2>&1 &
+PIDS+=($!); NAMES+=("master")
+for _ in $(seq 300); do grep -q '^kvdb master url' "$WORK/m.log" && break; sleep 0.1; done
+
+snap() { for p in "${PIDS[@]}"; do awk '{print $14, $15}' "/proc/$p/stat"; done; }
+$KVDB bench --master http://127.0.0.1:3510 --workload thrash --seconds 3 > /dev/null
+before=$(snap)
+$KVDB bench --master http://127.0.0.1:3510 --workload thrash --seconds "$SECS" --json > "$WORK/out.json"
+after=$(snap)
+cycles=$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results[0]; const c = r.steps.find((s) => s.step === "cycle"); console.log(c.ops, c.opsPerSec.toFixed(0))' "$WORK/out.json")
+read -r ops rate <<< "$cycles"
+echo "thrash: $ops cycles in ${SECS} s ($rate/s)"
+tick=$(getconf CLK_TCK)
+paste <(echo "$before") <(echo "$after") | awk -v t="$tick" -v n="$ops" -v names="$(IFS=,; echo "${NAMES[*]}")" '
+  BEGIN { split(names, name, ",") }
+  { u = ($3 - $1) / t * 1000 / n; s = ($4 - $2) / t * 1000 / n
+    printf "%-9s user %.2f ms  system %.2f ms  per cycle\n", name[NR], u, s }'
