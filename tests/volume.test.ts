@@ -314,6 +314,9 @@ test("/_kvdb/entries → for each name in order, the catalog's md5 and the bytes
     assert.is(r.status, 400, bad.slice(0, 40));
     assert.match(await r.text(), /^(the body must be a JSON array of stored names|at most 1024 names per request)\n?$/);
   }
+  const huge = await fetch(`${vol.url}/_kvdb/entries`, { method: "POST", body: `["/${"x".repeat(5 << 20)}"]` });
+  assert.is(huge.status, 413);
+  assert.is(await huge.text(), `the body is larger than ${4 << 20} bytes\n`);
   for (const k of ["/e/big", "/e/small"]) assert.is((await fetch(vol.url + k, { method: "DELETE" })).status, 204);
 });
 

@@ -11,13 +11,16 @@
  */
 import { stat } from "node:fs/promises";
 import type { Hono } from "hono";
+import { declaredLength } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
 import type { Store } from "./store.ts";
 
 /** Names per request: the answer stays a few tens of KiB. */
 export const MAX_NAMES = 1024;
+/** The body is read whole before it is parsed: its length is declared and bounded (names of up to 1 KiB, escaped). */
+const MAX_BODY = 4 << 20;
 
-export type Held = { size: number; md5: string } | null;
+type Held = { size: number; md5: string } | null;
 
 async function held(store: Store, name: string): Promise<Held> {
   const entry = store.catalog.get(name);
@@ -36,6 +39,11 @@ async function held(store: Store, name: string): Promise<Held> {
 
 export function entriesRoute(app: Hono, store: Store): void {
   app.post("/_kvdb/entries", async (c) => {
+    const declared = declaredLength(c);
+    if (declared.kind !== "length" || declared.bytes > MAX_BODY) {
+      c.header("connection", "close"); // the body is not read: never reuse this connection
+      return declared.kind === "length" ? fail(c, 413, `the body is larger than ${MAX_BODY} bytes`) : fail(c, 411, "Content-Length required");
+    }
     let names: unknown;
     try {
       names = await c.req.json();
