@@ -4,7 +4,7 @@
  * real loopback HTTP, then stopped with SIGTERM. Proves the runtime adapter (Deno.serve,
  * Bun.serve) carries the whole API, including a streamed 64 MiB value.
  */
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -73,6 +73,40 @@ export function runtimeSmoke(runtime: "deno" | "bun"): void {
     assert.is(res.headers.get("content-md5"), put.md5);
     const got = await streamGet(res.headers.get("location")!);
     assert.equal([got.status, got.size, got.md5], [200, BIG, put.md5]);
+  });
+
+  test("a file value's ranges: inside it, and to its last byte; a download cut short leaves no file open", async () => {
+    const value = Buffer.alloc(100_000); // past the inline threshold: a file on each volume
+    for (let i = 0; i < value.length; i++) value[i] = (i * 31 + (i >> 8)) & 0xff;
+    assert.is((await req("/ranges/value", { method: "PUT", body: value })).status, 201);
+    const at = (await req("/ranges/value")).headers.get("location")!;
+    const cases: [string, number, number][] = [
+      ["bytes=1000-1999", 1000, 1999],
+      ["bytes=-500", 99_500, 99_999],
+      ["bytes=50000-", 50_000, 99_999],
+      ["bytes=0-99999", 0, 99_999],
+    ];
+    for (const [range, start, end] of cases) {
+      const res = await fetch(at, { headers: { Range: range }, signal: AbortSignal.timeout(10_000) });
+      assert.is(res.status, 206, range);
+      assert.is(res.headers.get("content-range"), `bytes ${start}-${end}/${value.length}`, range);
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(value.subarray(start, end + 1)), range);
+    }
+    const whole = await fetch(at, { signal: AbortSignal.timeout(10_000) });
+    assert.ok(Buffer.from(await whole.arrayBuffer()).equals(value));
+
+    // Clients that leave after the first bytes of the 64 MiB value: its file is closed each time.
+    const big = (await req("/smoke/big")).headers.get("location")!;
+    const fds = () => readdirSync(`/proc/${server.proc.pid}/fd`).length;
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(big, { signal: AbortSignal.timeout(10_000) });
+      const reader = res.body!.getReader();
+      await reader.read();
+      await reader.cancel();
+    }
+    for (let i = 0; i < 100 && fds() > before + 3; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(fds() <= before + 3, `open files: ${before} before, ${fds()} after 20 cut downloads`);
   });
 
   test("?list gives the live keys as JSON", async () => {

@@ -7,6 +7,7 @@ import type { RequestFacts } from "../http/request.ts";
 interface DenoFile {
   readable: ReadableStream<Uint8Array>;
   seek(offset: number, whence: 0): Promise<number>;
+  seekSync(offset: number, whence: 0): number;
   read(buf: Uint8Array): Promise<number | null>;
   close(): void;
 }
@@ -16,11 +17,17 @@ declare const Deno: {
     handler: (req: Request, info: { completed: Promise<void> }) => Response | Promise<Response>,
   ): { addr: { port: number }; shutdown(): Promise<void>; finished: Promise<void> };
   open(path: string): Promise<DenoFile>;
+  openSync(path: string): DenoFile;
+  errors: { NotFound: new () => Error };
 };
 
 const CHUNK = 1 << 20;
 
-/** Bytes [start, end] of a file as a stream; Deno's own readable only reads to EOF. */
+/**
+ * Bytes [start, end] of a file that end before its last byte, as a stream of 1 MiB reads
+ * (Deno's own readable only reads to EOF). Measured on a 1 GiB file to curl: ~0.6 GB/s,
+ * against ~1.5 GB/s for the file's own readable (docs/RUNTIMES.md).
+ */
 function fileRange(path: string, start: number, end: number): ReadableStream<Uint8Array> {
   let file: DenoFile | null = null;
   let left = end - start + 1;
@@ -68,7 +75,19 @@ export const deno: Runtime = {
 
   sendFile(c, status, headers, slice) {
     if (!slice || c.req.method === "HEAD") return new Response(null, { status, headers });
-    return new Response(fileRange(slice.path, slice.start, slice.end), { status, headers });
+    if (slice.end !== slice.size - 1) return new Response(fileRange(slice.path, slice.start, slice.end), { status, headers });
+    // To the end of the file (every whole value): the file's own readable, which Deno
+    // sends from the file without a JavaScript stream in between; it closes the file
+    // when it ends or the client goes. Opened synchronously, as the volume's stat was.
+    let file: DenoFile;
+    try {
+      file = Deno.openSync(slice.path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return new Response("blob file missing\n", { status: 404 });
+      throw e;
+    }
+    if (slice.start) file.seekSync(slice.start, 0);
+    return new Response(file.readable, { status, headers });
   },
 
   call: fetchCall,

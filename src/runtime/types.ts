@@ -42,6 +42,8 @@ export interface FileSlice {
   /** First and last byte offsets, inclusive. */
   start: number;
   end: number;
+  /** The whole file's length, as the caller found it. */
+  size: number;
 }
 
 export interface Runtime {

@@ -7,12 +7,13 @@ import { statSync } from "node:fs";
 import type { Context } from "hono";
 import { fail } from "../http/errors.ts";
 import { runtime } from "../runtime/mod.ts";
+import type { FileSlice } from "../runtime/types.ts";
 import type { Store } from "./store.ts";
 import { encodeFields, FIELDS_HEADER } from "../keys/fields.ts";
 import { matchesEtag, parseRange } from "./range.ts";
 
 /** Bytes start..end (inclusive) of a value: a file slice for runtime.sendFile, or inline bytes. */
-type Body = (start: number, end: number) => { path: string; start: number; end: number } | Uint8Array<ArrayBuffer>;
+type Body = (start: number, end: number) => FileSlice | Uint8Array<ArrayBuffer>;
 
 export function readValue(c: Context, store: Store, key: string): Response {
   const entry = store.catalog.get(key);
@@ -28,7 +29,7 @@ export function readValue(c: Context, store: Store, key: string): Response {
     // Synchronous, like the catalog lookup: an inode the kernel has cached costs less
     // than a thread-pool round trip.
     size = statSync(path, { throwIfNoEntry: false })?.size;
-    body = (start, end) => ({ path, start, end });
+    body = (start, end) => ({ path, start, end, size: size! });
   }
   if (size === undefined) return fail(c, 404, entry.inline ? "inline bytes missing" : "blob file missing");
   const etag = `"${entry.md5}"`;
