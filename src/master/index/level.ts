@@ -16,6 +16,7 @@
  * version check here keeps the contract the shared store keeps (postgres.ts).
  */
 import { ClassicLevel } from "classic-level";
+import { storedName } from "../../keys/names.ts";
 import { GroupCommit } from "../../durable/group-commit.ts";
 import { EntryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type State, type Table, type Within } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
@@ -27,9 +28,6 @@ import { indexSyncedChanges, indexSyncs } from "./sync-stats.ts";
 
 /** Volume names never contain a space; keys may, so the volume comes first. */
 const orphanId = ({ volume, key }: Orphan) => `${volume} ${key}`;
-/** The name of a record's replicas on the volumes. */
-const nameOf = (key: string, record: Pick<KeyRecord, "blob">) => record.blob ?? key;
-
 
 /** One verb's change: what it adds to a batch, and whether it must be durable before it resolves. */
 interface Change {
@@ -188,7 +186,7 @@ export class LevelIndex implements Index {
   async commit(key: string, current: KeyRecord, live: NewRecord): Promise<KeyRecord | undefined> {
     const next = { ...live, version: current.version + 1 };
     const ok = await this.cas(key, current.version, next.version, true, (b) =>
-      this.forgive(this.put(b, key, next).del(key, { sublevel: this.pending }), nameOf(key, next), next.volumes),
+      this.forgive(this.put(b, key, next).del(key, { sublevel: this.pending }), storedName(key, next), next.volumes),
     );
     if (!ok) return undefined;
     this.counter.move(current.state, next.state);
@@ -209,12 +207,12 @@ export class LevelIndex implements Index {
 
   async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined> {
     const next = { ...current, volumes, version: current.version + 1 };
-    const ok = await this.cas(key, current.version, next.version, true, (b) => this.owe(this.forgive(this.put(b, key, next), nameOf(key, next), volumes), nameOf(key, next), owed));
+    const ok = await this.cas(key, current.version, next.version, true, (b) => this.owe(this.forgive(this.put(b, key, next), storedName(key, next), volumes), storedName(key, next), owed));
     return ok ? next : undefined;
   }
 
   async drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
-    const ok = await this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), nameOf(key, current), owed));
+    const ok = await this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), storedName(key, current), owed));
     if (ok) this.counter.move(current.state, undefined);
     return ok;
   }
@@ -227,7 +225,7 @@ export class LevelIndex implements Index {
     const build = (batch: Batch) => {
       this.put(batch, key, next).del(key, { sublevel: this.pending });
       batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
-      this.forgive(batch, nameOf(key, next), next.volumes);
+      this.forgive(batch, storedName(key, next), next.volumes);
       return this.oweAll(batch, owed);
     };
     const written = this.writes.add({ build, sync: true });

@@ -16,6 +16,8 @@ import { pgRebuild } from "./pg-rebuild.ts";
 import { migrate, NewerSchema } from "./pg-schema.ts";
 import { PgTables } from "./pg-tables.ts";
 import { Refreshed } from "./refreshed.ts";
+import { noCounts } from "./state-counts.ts";
+import { storedName } from "../../keys/names.ts";
 
 const inFlight = (state: State) => state === "writing" || state === "deleting";
 
@@ -33,9 +35,6 @@ interface Row {
   etag: string | null;
   busy?: boolean;
 }
-
-/** The name of a record's replicas on the volumes. */
-const nameOf = (key: string, record: Pick<KeyRecord, "blob">) => record.blob ?? key;
 
 function recordOf(r: Row): KeyRecord {
   const record: KeyRecord = { state: r.state, volumes: r.volumes, size: Number(r.size), md5: r.md5, time: Number(r.written), version: Number(r.version) };
@@ -125,7 +124,7 @@ export class PostgresIndex implements Index {
                              written = ${r.time}, version = version + 1, owner = NULL,
                              blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}
         WHERE key = ${k} AND version = ${current.version} RETURNING version),
-      forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${keyBytes(nameOf(key, r))} AND volume = ANY(${r.volumes}::text[]) AND EXISTS (SELECT 1 FROM k))
+      forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${keyBytes(storedName(key, r))} AND volume = ANY(${r.volumes}::text[]) AND EXISTS (SELECT 1 FROM k))
       SELECT version FROM k`);
     return row ? { ...r, version: Number(row.version) } : undefined;
   }
@@ -147,7 +146,7 @@ export class PostgresIndex implements Index {
   async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const k = keyBytes(key);
-    const name = keyBytes(nameOf(key, current));
+    const name = keyBytes(storedName(key, current));
     const [row] = await run(sql`
       WITH k AS (
         UPDATE kvdb_keys SET volumes = ${volumes}::text[], version = version + 1, owner = NULL
@@ -168,7 +167,7 @@ export class PostgresIndex implements Index {
       WITH k AS (DELETE FROM kvdb_keys WHERE key = ${k} AND version = ${current.version} RETURNING 1),
       owing AS (
         INSERT INTO kvdb_orphans (volume, key, since)
-        SELECT v, ${keyBytes(nameOf(key, current))}, ${Date.now()} FROM unnest(${owed}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
+        SELECT v, ${keyBytes(storedName(key, current))}, ${Date.now()} FROM unnest(${owed}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
         ON CONFLICT DO NOTHING)
       SELECT count(*)::int AS n FROM k`);
     return row.n === 1;
@@ -200,7 +199,7 @@ export class PostgresIndex implements Index {
             lost = true;
             throw new Error("replace lost its compare-and-set"); // rolls the staged record's delete back
           }
-          await tx`DELETE FROM kvdb_orphans WHERE key = ${keyBytes(nameOf(key, r))} AND volume = ANY(${r.volumes}::text[])`;
+          await tx`DELETE FROM kvdb_orphans WHERE key = ${keyBytes(storedName(key, r))} AND volume = ANY(${r.volumes}::text[])`;
           for (const o of owed) {
             await tx`INSERT INTO kvdb_orphans (volume, key, since) VALUES (${o.volume}, ${keyBytes(o.key)}, ${Date.now()}) ON CONFLICT DO NOTHING`;
           }
@@ -294,7 +293,7 @@ export class PostgresIndex implements Index {
 
   private readonly stateCounts = new Refreshed(async () => {
     const rows = await run(this.sql<{ state: State; n: string }[]>`SELECT state, count(*) AS n FROM kvdb_keys GROUP BY state`);
-    const counts: Record<State, number> = { writing: 0, live: 0, unlinked: 0, deleting: 0 };
+    const counts = noCounts();
     for (const r of rows) counts[r.state] = Number(r.n);
     return counts;
   });
