@@ -10,7 +10,6 @@
  */
 import { ClassicLevel } from "classic-level";
 import type { ValueFields } from "../keys/fields.ts";
-import type { AbstractBatchOperation } from "abstract-level";
 import { GroupCommit } from "../durable/group-commit.ts";
 import { Held, type VolumeCounters } from "./counters.ts";
 import { catalogSyncs } from "./fsync-stats.ts";
@@ -116,7 +115,9 @@ export class Catalog {
    * The counts move only once the batch is durable: a failed batch leaves them right.
    */
   private async commit(changes: Change[]): Promise<void> {
-    const ops: AbstractBatchOperation<typeof this.db, string, Entry | Uint8Array>[] = [];
+    // A chained batch: each put goes straight to the native batch, where batch(array)
+    // first copies and checks every operation in JavaScript (several times the CPU).
+    const batch = this.db.batch();
     const seen = new Map<string, Entry | null>();
     const delta = new Held();
     for (const { key, entry, bytes } of changes) {
@@ -125,16 +126,18 @@ export class Catalog {
       if (old) delta.count(old, -1);
       if (entry) {
         delta.count(entry, 1);
-        ops.push({ type: "put", key, value: entry });
+        batch.put(key, entry);
       } else if (old) {
-        ops.push({ type: "del", key });
+        batch.del(key);
       }
-      if (bytes) ops.push({ type: "put", key, value: bytes, sublevel: this.inline });
-      else if (old?.inline) ops.push({ type: "del", key, sublevel: this.inline });
+      if (bytes) batch.put(key, bytes, { sublevel: this.inline });
+      else if (old?.inline) batch.del(key, { sublevel: this.inline });
     }
-    if (ops.length) {
-      await this.counters.timed("catalog", () => this.db.batch(ops, { sync: true }));
+    if (batch.length) {
+      await this.counters.timed("catalog", () => batch.write({ sync: true }));
       catalogSyncs.inc();
+    } else {
+      await batch.close();
     }
     this.counters.held.add(delta);
   }
