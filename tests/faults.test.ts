@@ -144,6 +144,37 @@ test("a volume killed with SIGKILL: marked down, reads go to live replicas, writ
   }
 });
 
+test("a volume killed just before small PUTs (not yet marked down): each PUT still gets 201, on the live volumes", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  try {
+    const dead = c.volumes[0];
+    const keys: string[] = [];
+    for (let i = 0; keys.length < 8 && i < 400; i++) {
+      const key = `/refused/k${i}`;
+      if ((await placement(c, key)).slice(0, 2).includes(dead.name)) keys.push(key);
+    }
+    assert.is(keys.length, 8, "keys placed on the volume to kill");
+    assert.is((await put(`${c.master.url}/refused/warm`, "warm")).status, 201); // keep-alive connections to every volume
+    assert.is(await dead.child.stop("SIGKILL"), "SIGKILL");
+    const t0 = Date.now();
+    // Sent before the master's next health check (every second) can mark it down: the
+    // batches to it are refused, and each write starts over on the next volumes.
+    const answers = await Promise.all(keys.map((key) => put(`${c.master.url}${key}`, `small ${key}`)));
+    const ms = Date.now() - t0;
+    for (const [i, res] of answers.entries()) {
+      assert.is(res.status, 201, `PUT ${keys[i]}: ${res.status} ${await res.text()}`);
+      const kv = res.headers.get("key-volumes")!.split(",");
+      assert.is(kv.length, 2);
+      assert.not.ok(kv.includes(dead.name), `Key-Volumes ${kv} includes the dead volume`);
+      const loc = await locate(c.master.url, keys[i]);
+      assert.is(await (await fetch(loc.location)).text(), `small ${keys[i]}`);
+    }
+    console.log(`8 small PUTs placed on a volume killed ${ms} ms before: all 201 on the live volumes`);
+  } finally {
+    await c.destroy();
+  }
+});
+
 test("a volume killed during a large streamed PUT: 5xx or cut, nothing stored anywhere, a retry succeeds", async () => {
   const c = await startProcCluster({ volumes: 3, replicas: 2 });
   try {

@@ -8,6 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys/keys.ts";
 import { signUrl, SKEW_SECONDS } from "../src/http/signing.ts";
+import { BATCH_PATH, encodeBatch } from "../src/http/batch-wire.ts";
 import { spawnKvdb } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { startCluster, type Cluster } from "./cluster.ts";
@@ -54,12 +55,24 @@ test("redirects are signed and expire after --url-ttl", async () => {
   assert.ok(expires > now + 55 && expires <= now + 61, `expires ${expires - now} s from now`);
 });
 
-test("unsigned writes, deletes and internal endpoints are refused with 403", async () => {
+test("unsigned writes, deletes and internal endpoints (batches too) are refused with 403; a signed batch carries only the operations it was signed for", async () => {
   const v = c.volumes[0].url;
   assert.is(await status(`${v}/s/evil`, { method: "PUT", body: "evil" }), 403);
   assert.is(await status(`${v}/s/a`, { method: "DELETE" }), 403);
   assert.is(await status(`${v}/_kvdb/health`), 403);
   assert.is(await status(`${v}/_kvdb/list`), 403);
+  const evil = encodeBatch([{ put: "/s/evil", size: 4 }, { del: "/s/a" }], [Buffer.from("evil")]);
+  assert.is(await status(`${v}${BATCH_PATH}?head=${evil.digest}`, { method: "POST", body: evil.body }), 403);
+  // A batch URL signed for one list of operations does not carry another.
+  const honest = encodeBatch([{ del: "/s/none" }], []);
+  const signed = signUrl(SECRET, "POST", `${v}${BATCH_PATH}?head=${honest.digest}`, 60);
+  const swapped = await fetch(signed, { method: "POST", body: evil.body });
+  assert.is(swapped.status, 400);
+  assert.is(await swapped.text(), "bad batch: the head line does not match the URL's head digest\n");
+  const resigned = new URL(signed);
+  resigned.searchParams.set("head", evil.digest);
+  assert.is(await status(resigned.href, { method: "POST", body: evil.body }), 403, "the digest is part of the signature");
+  assert.is(await status(signed, { method: "POST", body: honest.body }), 200);
   // Nothing changed: the value is still there and readable.
   const res = await fetch(await located(c, "/s/a"));
   assert.is(await res.text(), "alpha");

@@ -1,7 +1,8 @@
 /**
- * fsync before 201, from the syscalls themselves: a volume, then a master, runs under
- * `strace -f` while ≥ 200 concurrent PUTs hit it, and the trace must show, for every
- * "HTTP/1.1 201" written to a socket, an fsync/fdatasync that started after the bytes
+ * fsync before 201, from the syscalls themselves: a volume, a volume behind a master
+ * (whose small replicas come in batches: http/batch-wire.ts), then a master, runs
+ * under `strace -f` while ≥ 200 concurrent PUTs hit it, and the trace must show, for
+ * every "HTTP/1.1 201" written to a socket (and every 201 inside a batch's answer), an fsync/fdatasync that started after the bytes
  * that make the write durable were written to that same file, and returned before
  * the 201 was written. Volume: the value's bytes (in a value file under tmp/ or
  * blobs/, or inline in a catalog log record), the directory a value file was renamed
@@ -19,7 +20,8 @@ import { answers, type Answered } from "./strace-http.ts";
 import { holdsValue, lastBefore, logPutWrites, putsOf, renameSynced, syncedCarrier, uncovered, valueFileWrites } from "./strace-durability.ts";
 import type { FileActivity } from "./strace-files.ts";
 import { spawnTraced, straceUnusable, type Traced } from "./strace-run.ts";
-import { VolumeProc } from "../harness/process-cluster.ts";
+import { MasterProc, VolumeProc } from "../harness/process-cluster.ts";
+import { BATCH_PATH, type BatchOp, type BatchResult } from "../src/http/batch-wire.ts";
 import { INLINE_MAX } from "../src/volume/store.ts";
 
 const PUTS = 240;
@@ -68,32 +70,90 @@ const why = straceUnusable();
 if (why) console.log(`strace fsync tests skipped: ${why}`);
 const run = why ? test.skip : test;
 
+/**
+ * The volume's half of the check, for each answer 201 in `acked`: an fsync covered the
+ * value's bytes (inline in the catalog log, or its file and the directory it was
+ * renamed into) and the key's catalog record before the answer. How many were inline.
+ */
+function volumeProblems(activity: FileActivity, vdir: string, acked: Answered[]): { problems: string[]; inline: number } {
+  const catalog = logPutWrites(activity, (p) => p.startsWith(`${vdir}/catalog/`) && p.endsWith(".log"));
+  const isValueFile = (p: string) => p.startsWith(`${vdir}/tmp/`) || p.startsWith(`${vdir}/blobs/`);
+  const problems: string[] = [];
+  let inline = 0;
+  for (const a of acked) {
+    const value = valueOf(a.key);
+    const inRecord = putsOf(catalog, a.key, (stored) => holdsValue(stored, value));
+    const carriers = [...inRecord, ...valueFileWrites(activity, isValueFile, value)];
+    const synced = syncedCarrier(activity, a, carriers);
+    if (!synced) problems.push(uncovered(a, "the value's bytes", carriers));
+    else if (inRecord.includes(synced)) inline++;
+    else if (!renameSynced(activity, synced, a)) problems.push(uncovered(a, "the directory its value file was renamed into", [synced]));
+    const record = lastBefore(putsOf(catalog, a.key), a.answered);
+    if (!syncedCarrier(activity, a, record)) problems.push(uncovered(a, "the key's catalog record", record));
+  }
+  return { problems, inline };
+}
+
+/**
+ * The puts a volume answered 201 inside its answers to POST /_kvdb/batch
+ * (http/batch-wire.ts: the head line lists them, the answer's JSON array says how
+ * each went), each as if it were a PUT of its own answered by that same write.
+ */
+function batchedPuts(all: Answered[]): Answered[] {
+  return all
+    .filter((a) => a.method === "POST" && a.key === BATCH_PATH && a.status === 200)
+    .flatMap((a) => {
+      const ops = JSON.parse(Buffer.from(a.body.split("\n")[0], "latin1").toString("utf8")) as BatchOp[];
+      const results = JSON.parse(a.reply.slice(a.reply.indexOf("\r\n\r\n") + 4)) as BatchResult[];
+      assert.is(results.length, ops.length, "one result per operation of a batch");
+      return ops.flatMap((op, i) => ("put" in op && results[i].status === 201 ? [{ ...a, method: "PUT", key: op.put, status: 201 }] : []));
+    });
+}
+
 run(`volume: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync covered its value and its catalog record`, async () => {
   const dir = tempDir("kvdb-strace");
   const vdir = join(dir, "v");
   const traced = await spawnTraced(["volume", vdir, "--port", "0", "--host", HOST], join(dir, "volume.trace"));
   try {
     const { activity, acked } = await putTraced(traced, "/strace-volume");
-    const catalog = logPutWrites(activity, (p) => p.startsWith(`${vdir}/catalog/`) && p.endsWith(".log"));
-    const isValueFile = (p: string) => p.startsWith(`${vdir}/tmp/`) || p.startsWith(`${vdir}/blobs/`);
-    const problems: string[] = [];
-    let inline = 0;
-    for (const a of acked) {
-      const value = valueOf(a.key);
-      const inRecord = putsOf(catalog, a.key, (stored) => holdsValue(stored, value));
-      const carriers = [...inRecord, ...valueFileWrites(activity, isValueFile, value)];
-      const synced = syncedCarrier(activity, a, carriers);
-      if (!synced) problems.push(uncovered(a, "the value's bytes", carriers));
-      else if (inRecord.includes(synced)) inline++;
-      else if (!renameSynced(activity, synced, a)) problems.push(uncovered(a, "the directory its value file was renamed into", [synced]));
-      const record = lastBefore(putsOf(catalog, a.key), a.answered);
-      if (!syncedCarrier(activity, a, record)) problems.push(uncovered(a, "the key's catalog record", record));
-    }
+    const { problems, inline } = volumeProblems(activity, vdir, acked);
     report(problems, acked.length);
     assert.is(inline, acked.length / 2, "the even keys' values inline, the odd keys' in files");
     console.log(`volume: ${acked.length} answers 201, each after a sync of the value (${acked.length - inline} in value files and their renamed-into directories, ${inline} inline in the catalog log) and of the catalog record`);
   } finally {
     await traced.finish().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+run(`volume behind a master: each of ${PUTS} concurrent PUTs' replica is answered 201 (alone, or inside a batch of small writes) only after an fsync covered its value and its catalog record`, async () => {
+  const dir = tempDir("kvdb-strace");
+  const vdir = join(dir, "v");
+  const others = [new VolumeProc(join(dir, "v1")), new VolumeProc(join(dir, "v2"))];
+  let traced: Traced | undefined;
+  let master: MasterProc | undefined;
+  try {
+    traced = await spawnTraced(["volume", vdir, "--port", "0", "--host", HOST], join(dir, "volume.trace"));
+    await Promise.all(others.map((v) => v.start()));
+    const names = [`${HOST}:${traced.child.port}`, ...others.map((v) => v.name)];
+    master = await new MasterProc(join(dir, "master"), () => names, 3).start();
+    const heard = await putAll(master.url, keys("/strace-batched"));
+    assert.is(heard, PUTS, "every PUT answered 201");
+    const activity = await traced.finish();
+    assert.equal(activity.hidden, [], "file I/O through io_uring is invisible to strace");
+    const all = answers(activity);
+    const alone = all.filter((a) => a.method === "PUT" && a.status === 201);
+    const batched = batchedPuts(all);
+    // Every key has a replica here (3 of 3 volumes): the small ones came in batches, the others alone.
+    assert.is(batched.length, PUTS / 2, "the even (small) keys' replicas stored through batches");
+    assert.is(alone.length, PUTS / 2, "the odd (larger) keys' replicas stored by PUTs of their own");
+    const { problems } = volumeProblems(activity, vdir, [...batched, ...alone]);
+    report(problems, PUTS);
+    console.log(`volume behind a master: ${batched.length} replicas answered 201 inside batches and ${alone.length} alone, each after a sync of its value and catalog record`);
+  } finally {
+    await traced?.finish().catch(() => {});
+    await master?.child.stop("SIGKILL");
+    await Promise.all(others.map((v) => v.child?.stop("SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -15,6 +15,10 @@ export interface Answered {
   answered: number;
   /** Its -tt time, for messages. */
   time: string;
+  /** What of the request's body came in the read that held its request line (latin1). */
+  body: string;
+  /** The write that began the answer (latin1): its status line, headers and what followed them. */
+  reply: string;
 }
 
 const REQUEST_LINE = /(GET|HEAD|PUT|POST|DELETE|UNLINK) (\S+) HTTP\/1\.[01]\r\n/g;
@@ -27,21 +31,26 @@ export function answers(activity: FileActivity): Answered[] {
     ...activity.reads.filter((r) => r.file.socket).map((r) => ({ file: r.file, line: r.exit, read: r.data })),
     ...activity.writes.filter((w) => w.file.socket).map((w) => ({ file: w.file, line: w.entry, written: w.data, time: w.time })),
   ].sort((a, b) => a.line - b.line);
-  const waiting = new Map<Opened, { method: string; path: string; line: number }[]>();
+  const waiting = new Map<Opened, { method: string; path: string; line: number; body: string }[]>();
   const out: Answered[] = [];
   for (const e of events) {
     const queue = waiting.get(e.file) ?? [];
     waiting.set(e.file, queue);
     if (e.read) {
-      for (const m of e.read.toString("latin1").matchAll(REQUEST_LINE)) queue.push({ method: m[1], path: m[2], line: e.line });
+      const text = e.read.toString("latin1");
+      for (const m of text.matchAll(REQUEST_LINE)) {
+        const headEnd = text.indexOf("\r\n\r\n", m.index);
+        queue.push({ method: m[1], path: m[2], line: e.line, body: headEnd < 0 ? "" : text.slice(headEnd + 4) });
+      }
       continue;
     }
-    const status = Number(STATUS_LINE.exec(e.written!.toString("latin1"))?.[1] ?? 0);
+    const reply = e.written!.toString("latin1");
+    const status = Number(STATUS_LINE.exec(reply)?.[1] ?? 0);
     if (!status || status === 100) continue; // a body part, or an interim answer
     const request = queue.shift();
     if (!request) continue;
     const key = decodeURIComponent(request.path.split("?")[0]);
-    out.push({ method: request.method, key, status, read: request.line, answered: e.line, time: e.time! });
+    out.push({ method: request.method, key, status, read: request.line, answered: e.line, time: e.time!, body: request.body, reply });
   }
   return out;
 }

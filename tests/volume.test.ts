@@ -16,6 +16,8 @@ import { tempDir } from "../harness/paths.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
+import { encodeFields, FIELDS_HEADER } from "../src/keys/fields.ts";
+import { BATCH_PATH, encodeBatch, headDigest, type BatchOp } from "../src/http/batch-wire.ts";
 
 let root: string;
 let dir: string;
@@ -318,6 +320,58 @@ test("/_kvdb/entries → for each name in order, the catalog's md5 and the bytes
   assert.is(huge.status, 413);
   assert.is(await huge.text(), `the body is larger than ${4 << 20} bytes\n`);
   for (const k of ["/e/big", "/e/small"]) assert.is((await fetch(vol.url + k, { method: "DELETE" })).status, 204);
+});
+
+test("/_kvdb/batch → each put and delete answered as alone, in order; stored values read back like any other; a bad batch → 400, nothing stored", async () => {
+  const a = bytes(10, 21);
+  const big = bytes(40 << 10, 22); // past the inline threshold: a file
+  const empty = Buffer.alloc(0);
+  assert.is((await fetch(`${vol.url}/b/old`, { method: "PUT", body: VALUE })).status, 201);
+  const post = (ops: BatchOp[], values: Uint8Array[], digest?: string) => {
+    const { body, digest: right } = encodeBatch(ops, values);
+    return fetch(`${vol.url}${BATCH_PATH}?head=${digest ?? right}`, { method: "POST", body });
+  };
+  const res = await post(
+    [{ put: "/b/a", size: 10 }, { del: "/b/old" }, { put: "/b/big", size: big.length, fields: encodeFields({ type: "text/x" }) }, { del: "/b/none" }, { put: "/b/empty", size: 0 }, { put: "no-slash", size: 1 }],
+    [a, big, empty, bytes(1, 1)],
+  );
+  assert.is(res.status, 200);
+  assert.equal(await res.json(), [
+    { status: 201, size: 10, md5: md5(a) },
+    { status: 204 },
+    { status: 201, size: big.length, md5: md5(big) },
+    { status: 404 },
+    { status: 201, size: 0, md5: md5(empty) },
+    { status: 400, error: "key must start with /" },
+  ]);
+  for (const [key, value] of [["/b/a", a], ["/b/big", big], ["/b/empty", empty]] as const) {
+    const got = await fetch(vol.url + key);
+    assert.is(got.status, 200, key);
+    assert.is(got.headers.get("etag"), `"${md5(value)}"`);
+    assert.is(md5(Buffer.from(await got.arrayBuffer())), md5(value));
+  }
+  assert.is((await fetch(`${vol.url}/b/big`)).headers.get(FIELDS_HEADER), encodeFields({ type: "text/x" }));
+  const range = await fetch(`${vol.url}/b/a`, { headers: { range: "bytes=2-4" } });
+  assert.is(range.status, 206);
+  assert.equal([...new Uint8Array(await range.arrayBuffer())], [...a.subarray(2, 5)]);
+  assert.is((await fetch(`${vol.url}/b/old`)).status, 404);
+
+  const bad: [string, Promise<Response>][] = [
+    ["the head line does not match the URL's head digest", post([{ put: "/b/x", size: 1 }], [bytes(1, 2)], "wrong")],
+    ["the values end before the 5 bytes of /b/x", post([{ put: "/b/x", size: 5 }], [bytes(1, 2)], headDigest('[{"put":"/b/x","size":5}]'))],
+    ["1 bytes after the last value", post([{ del: "/b/x" }], [bytes(1, 2)])],
+    ["the head line must be a JSON array of {put,size[,fields]} or {del}", post([{ put: "/b/x", size: -1 } as BatchOp], [])],
+    ["at most 1024 operations per batch", post(Array.from({ length: 1025 }, (_, i) => ({ del: `/b/n${i}` })), [])],
+  ];
+  for (const [why, answer] of bad) {
+    const r = await answer;
+    assert.is(r.status, 400, why);
+    assert.is(await r.text(), `bad batch: ${why}\n`);
+  }
+  assert.is((await fetch(`${vol.url}/b/x`)).status, 404, "nothing of a bad batch is stored");
+  const huge = await fetch(`${vol.url}${BATCH_PATH}`, { method: "POST", body: new Uint8Array((8 << 20) + 1) });
+  assert.is(huge.status, 413);
+  for (const k of ["/b/a", "/b/big", "/b/empty"]) assert.is((await fetch(vol.url + k, { method: "DELETE" })).status, 204);
 });
 
 // ---------------------------------------------------------------- aborted upload

@@ -37,7 +37,12 @@ export function parseStoredName(rawPath: string): ParsedKey {
   } catch {
     return { error: "invalid percent-encoding or UTF-8 in key" };
   }
-  const version = VERSION.exec(name);
-  const error = version ? keyError(version[1], true) : keyError(name);
+  const error = storedNameError(name);
   return error ? { error } : { key: name };
+}
+
+/** Why a (decoded) stored name is not one, or undefined if it is. */
+export function storedNameError(name: string): string | undefined {
+  const version = VERSION.exec(name);
+  return version ? keyError(version[1], true) : keyError(name);
 }

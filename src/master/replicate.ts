@@ -84,12 +84,20 @@ export async function replicate(body: AsyncIterable<Uint8Array>, targets: Target
     const { volume } = targets[i];
     if (a.status === "rejected") return failed(volume)(a.reason);
     if (a.value.status !== 201) throw new VolumeFailed(volume, a.value.status, `answered ${a.value.status} ${a.value.body.trim()}`);
-    const got = JSON.parse(a.value.body) as Replicated;
-    if (got.size !== size) throw new VolumeFailed(volume, 0, `stored ${got.size} bytes, sent ${size}`);
-    return got.md5;
+    return JSON.parse(a.value.body) as Replicated;
   });
-  const md5 = stored[0];
-  const odd = stored.findIndex((m) => m !== md5);
-  if (odd >= 0) throw new VolumeFailed(targets[odd].volume, 0, `stored md5 ${stored[odd]}, ${targets[0].volume} stored ${md5}`);
+  return agreed(targets.map((t) => t.volume), stored, size);
+}
+
+/**
+ * The md5 every volume reports for the `size` bytes it was sent; VolumeFailed names
+ * the first that stored another size or md5.
+ */
+export function agreed(volumes: string[], stored: Replicated[], size: number): Replicated {
+  const md5 = stored[0].md5;
+  stored.forEach((got, i) => {
+    if (got.size !== size) throw new VolumeFailed(volumes[i], 0, `stored ${got.size} bytes, sent ${size}`);
+    if (got.md5 !== md5) throw new VolumeFailed(volumes[i], 0, `stored md5 ${got.md5}, ${volumes[0]} stored ${md5}`);
+  });
   return { size, md5 };
 }

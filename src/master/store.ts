@@ -1,7 +1,8 @@
 /**
  * Writing a value's replicas: the part of a write that the curl API (write.ts) and the
  * S3 API (versions.ts) share. The body is streamed to every replica at once
- * (replicate.ts); the value is recorded `writing` first, so a restart undoes a write
+ * (replicate.ts), or, if it is small, read whole and sent in each volume's next batch
+ * (batches.ts); the value is recorded `writing` first, so a restart undoes a write
  * that was cut short (janitor.ts), and any failure deletes what was written.
  */
 import { encodeFields, FIELDS_HEADER, type ValueFields } from "../keys/fields.ts";
@@ -12,7 +13,10 @@ import type { KeyRecord } from "./index/index.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
-import { ClientAborted, replicate, VolumeFailed, type Target } from "./replicate.ts";
+import { agreed, ClientAborted, LeaseLost, replicate, VolumeFailed, type Replicated, type Target } from "./replicate.ts";
+import { BATCH_VALUE_MAX } from "../http/batch-wire.ts";
+import { takeSmall } from "../http/small-body.ts";
+import { connectionRefused, Stalled } from "./upload.ts";
 
 export interface Written {
   /** The record of `name`, still `writing`: the caller commits or replaces with it. */
@@ -72,6 +76,7 @@ export async function writeReplicas(
   check: (w: { size: number; md5: string }) => void = () => {},
   fields?: ValueFields,
 ): Promise<Written> {
+  if (body && declared.kind === "length" && declared.bytes <= BATCH_VALUE_MAX) return writeSmall(m, key, name, declared.bytes, body, check, fields);
   const headers: Record<string, string> =
     declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
   // The volumes keep S3's fields with the value, for kvdb rebuild (keys/fields.ts).
@@ -107,15 +112,85 @@ export async function writeReplicas(
     check({ size, md5 });
     return { record, size, md5 };
   } catch (e) {
-    // If the index cannot be reached now, the janitor finishes the cleanup later.
-    await purge(m, name, record).catch(() => {});
-    if (e instanceof VolumeFailed) {
-      if (body) await discard(body); // the client may still be sending
-      throw await replicaFailed(m, e, declared.kind === "length" ? declared.bytes : e.sent);
-    }
-    if (e instanceof HttpError) throw Object.assign(e, { message: `nothing stored: ${e.message}` });
-    throw e;
+    if (e instanceof VolumeFailed && body) await discard(body); // the client may still be sending
+    throw await undone(m, name, record, e, declared.kind === "length" ? declared.bytes : e instanceof VolumeFailed ? e.sent : 0);
   }
+}
+
+/** How often a small write starts over after a volume refused its connection. */
+const REFUSED_RETRIES = 2;
+
+/**
+ * A small value (at most BATCH_VALUE_MAX bytes, its length declared): read whole, then
+ * sent to each replica's volume in that volume's next batch, on no connection of its
+ * own. A volume that refuses the connection (it died since the last health check) is
+ * marked down and the write starts over on the next volumes, as connect() does for a
+ * streamed write: such a volume costs no failed write.
+ */
+async function writeSmall(
+  m: Master,
+  key: string,
+  name: string,
+  length: number,
+  body: AsyncIterable<Uint8Array>,
+  check: (w: Replicated) => void,
+  fields?: ValueFields,
+): Promise<Written> {
+  const bytes = await readWhole(body, length);
+  for (let attempt = 0; ; attempt++) {
+    const volumes = candidatesFor(m, key, length).slice(0, m.replicas);
+    const leaseHeld = m.index.leaseCheck();
+    const record = await m.index.create(name, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
+    if (!record) throw new HttpError(409, IN_FLIGHT);
+    try {
+      if (!leaseHeld()) throw new LeaseLost();
+      const answers = await Promise.allSettled(volumes.map((v) => m.client.putSmall(v, name, bytes, fields)));
+      const refused = volumes.filter((_, i) => answers[i].status === "rejected" && connectionRefused((answers[i] as PromiseRejectedResult).reason));
+      if (refused.length && attempt < REFUSED_RETRIES) {
+        for (const v of refused) m.volumes.markDown(v, "connection refused");
+        await purge(m, name, record);
+        continue;
+      }
+      const stored = answers.map((a, i): Replicated => {
+        if (a.status === "rejected") throw new VolumeFailed(volumes[i], 0, (a.reason as Error).message, 0, a.reason instanceof Stalled);
+        const r = a.value;
+        if (r.status !== 201 || !("md5" in r)) throw new VolumeFailed(volumes[i], r.status, `answered ${r.status} ${"error" in r ? r.error : ""}`);
+        return r;
+      });
+      const written = agreed(volumes, stored, length);
+      check(written);
+      return { record, ...written };
+    } catch (e) {
+      throw await undone(m, name, record, e, length);
+    }
+  }
+}
+
+/** A small body, whole; it must have exactly its declared `length`. */
+async function readWhole(body: AsyncIterable<Uint8Array>, length: number): Promise<Uint8Array> {
+  let taken;
+  try {
+    taken = await takeSmall(body, length);
+  } catch (e) {
+    // TooLarge, or what the S3 layer found wrong with the body (a bad chunk signature, checksum…).
+    if (e instanceof HttpError) throw Object.assign(e, { message: `nothing stored: ${e.message}` });
+    throw new ClientAborted(`nothing stored: upload aborted by the client: ${(e as Error).message}`);
+  }
+  if (!("small" in taken)) throw new ClientAborted(`nothing stored: the body is longer than its declared ${length} bytes`);
+  if (taken.small.byteLength < length) throw new ClientAborted(`nothing stored: body ended after ${taken.small.byteLength} of ${length} bytes`);
+  return taken.small;
+}
+
+/**
+ * After a write of `name` failed with `e`: what was written is deleted (if the index
+ * cannot be reached now, the janitor finishes the cleanup later), and the error the
+ * client is to get. `need`: the value's size, for a full volume's 507.
+ */
+async function undone(m: Master, name: string, record: KeyRecord, e: unknown, need: number): Promise<unknown> {
+  await purge(m, name, record).catch(() => {});
+  if (e instanceof VolumeFailed) return replicaFailed(m, e, need);
+  if (e instanceof HttpError) return Object.assign(e, { message: `nothing stored: ${e.message}` });
+  return e;
 }
 
 /**

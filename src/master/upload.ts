@@ -21,6 +21,11 @@ export class EarlyAnswer extends Error {
 /** The receiver took no byte and gave no answer for the stall time. */
 export class Stalled extends Error {}
 
+/** Nothing listens at the receiver's address now (node:http says so alike on every runtime). */
+export function connectionRefused(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | undefined)?.code === "ECONNREFUSED";
+}
+
 /** One streamed HTTP request body going out to a volume. */
 export interface Upload {
   /** Resolves once connected to the receiver, before any body byte is needed. */
@@ -33,11 +38,12 @@ export interface Upload {
 }
 
 /**
- * Starts a streamed PUT of a body to `url`. It fails once the receiver has neither
- * taken bytes nor answered for `stallMs`: a hung volume cannot hang a PUT.
+ * Starts a streamed PUT (or `method`) of a body to `url`. It fails once the receiver
+ * has neither taken bytes nor answered for `stallMs`: a hung volume cannot hang a PUT.
+ * Of the answer's body, at most `answerMax` characters are kept.
  */
-export function upload(url: string, headers: Record<string, string>, stallMs: number): Upload {
-  const req = request(url, { method: "PUT", headers, agent: keepAlive });
+export function upload(url: string, headers: Record<string, string>, stallMs: number, { method = "PUT", answerMax = 4096 } = {}): Upload {
+  const req = request(url, { method, headers, agent: keepAlive });
   // Socket idle time: no byte taken and no answer for stallMs.
   req.setTimeout(stallMs, () => req.destroy(new Stalled(`volume stalled for ${stallMs} ms`)));
   const connected = new Promise<void>((resolve, reject) => {
@@ -50,7 +56,7 @@ export function upload(url: string, headers: Record<string, string>, stallMs: nu
     req.on("response", (res) => {
       let body = "";
       res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d.length < 4096 ? d : ""));
+      res.on("data", (d: string) => (body += body.length + d.length <= answerMax ? d : ""));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
       res.on("error", reject);
     });

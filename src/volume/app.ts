@@ -7,7 +7,8 @@
  *   GET /_kvdb/list    every entry as NDJSON lines {"key","size","md5","time"[,"fields"]}, streamed
  * A PUT may carry the value's S3 fields (keys/fields.ts: x-kvdb-fields); the catalog
  * keeps them, GET sends them back in the same header, the list names them.
- *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble; entries.ts: /_kvdb/entries)
+ *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble; entries.ts: /_kvdb/entries;
+ *   batch.ts: /_kvdb/batch, many small PUTs and DELETEs in one request)
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } from "../http/content-length.ts";
@@ -23,6 +24,7 @@ import { readValue } from "./read.ts";
 import { assembleRoutes } from "./assemble.ts";
 import { copyRoutes } from "./copy.ts";
 import { entriesRoute } from "./entries.ts";
+import { batchRoute } from "./batch.ts";
 import { VERSION } from "../version.ts";
 
 export interface VolumeDeps {
@@ -75,6 +77,7 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
   copyRoutes(app, { store, secret }); // POST /_kvdb/pull/<key>, GET /_kvdb/check/<key>
   assembleRoutes(app, { store, secret }); // PUT /_kvdb/assemble/<name>
   entriesRoute(app, store); // POST /_kvdb/entries
+  batchRoute(app, store, maxSize); // POST /_kvdb/batch
 
   app.get("*", (c) => {
     const key = keyOf(c);

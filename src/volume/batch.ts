@@ -1,0 +1,72 @@
+/**
+ * POST /_kvdb/batch (wire format: http/batch-wire.ts): each operation does what its own
+ * PUT or DELETE would, all at once, so their catalog records share synced batches
+ * (catalog.ts); the answer goes out once every one is durable or has failed.
+ */
+import type { Hono } from "hono";
+import { declaredLength } from "../http/content-length.ts";
+import { fail } from "../http/errors.ts";
+import { requestBody } from "../http/request.ts";
+import { takeSmall } from "../http/small-body.ts";
+import { decodeFields, FIELDS_HEADER } from "../keys/fields.ts";
+import { storedNameError } from "../keys/names.ts";
+import { BATCH_PATH, decodeBatch, MAX_BODY, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
+import type { Store } from "./store.ts";
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+function refused(status: number, error: string): BatchResult {
+  return { status, error };
+}
+
+async function apply(store: Store, op: BatchOp, bytes: Uint8Array | undefined, fits: boolean, maxSize: number | undefined): Promise<BatchResult> {
+  const name = "put" in op ? op.put : op.del;
+  const bad = storedNameError(name);
+  if (bad) return refused(400, bad);
+  if (!("put" in op)) return { status: (await store.remove(name)) ? 204 : 404 };
+  if (maxSize !== undefined && op.size > maxSize) return refused(413, `value larger than the ${maxSize}-byte limit (--max-size)`);
+  if (!fits) return refused(507, "not enough free space on this volume");
+  let fields;
+  try {
+    fields = decodeFields(op.fields);
+  } catch {
+    return refused(400, `malformed ${FIELDS_HEADER}`);
+  }
+  try {
+    const written = await store.put(name, once(bytes!), op.size, () => {}, fields);
+    return { status: 201, ...written };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOSPC" ? refused(507, "volume disk full") : refused(500, `upload failed: ${(e as Error).message}`);
+  }
+}
+
+export function batchRoute(app: Hono, store: Store, maxSize: number | undefined): void {
+  app.post(BATCH_PATH, async (c) => {
+    const declared = declaredLength(c);
+    if (declared.kind !== "length" || declared.bytes > MAX_BODY) {
+      c.header("connection", "close"); // the body is not read: never reuse this connection
+      return declared.kind === "length" ? fail(c, 413, `the body is larger than ${MAX_BODY} bytes`) : fail(c, 411, "Content-Length required");
+    }
+    const body = requestBody(c);
+    const taken = body ? await takeSmall(body, MAX_BODY) : { small: new Uint8Array(0) };
+    if (!("small" in taken)) return fail(c, 400, `the body is longer than its Content-Length`);
+    let batch;
+    try {
+      batch = decodeBatch(taken.small, c.req.query("head"));
+    } catch (e) {
+      return fail(c, 400, `bad batch: ${(e as Error).message}`);
+    }
+    // Room is checked for the batch as a whole, as a lone PUT checks its declared length.
+    let room = (await store.space.room()).free;
+    const results = await Promise.all(
+      batch.ops.map((op, i) => {
+        const fits = !("put" in op) || (room -= op.size) >= 0;
+        return apply(store, op, batch.values.get(i), fits, maxSize);
+      }),
+    );
+    return c.json(results);
+  });
+}
