@@ -18,6 +18,8 @@ interface Exposed {
 /** Series of one metric, by their label set. */
 abstract class Metric<T> implements Exposed {
   protected readonly series = new Map<string, { labels: Labels; value: T }>();
+  /** Series by the very label objects callers keep and pass again (the per-request metrics do): no key to build. */
+  private readonly byObject = new WeakMap<Labels, { labels: Labels; value: T }>();
 
   constructor(
     readonly name: string,
@@ -26,9 +28,12 @@ abstract class Metric<T> implements Exposed {
   ) {}
 
   protected slot(labels: Labels, init: () => T): { labels: Labels; value: T } {
+    let s = this.byObject.get(labels);
+    if (s) return s;
     const id = JSON.stringify(labels);
-    let s = this.series.get(id);
+    s = this.series.get(id);
     if (!s) this.series.set(id, (s = { labels, value: init() }));
+    this.byObject.set(labels, s);
     return s;
   }
 

@@ -8,7 +8,7 @@
 import type { MiddlewareHandler } from "hono";
 import { runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
-import type { Counter, Gauge, Histogram, Registry } from "./metrics.ts";
+import type { Counter, Gauge, Histogram, Labels, Registry } from "./metrics.ts";
 import type { RequestFacts } from "./request.ts";
 
 /** Seconds, 1 ms to 2 min: a 1 GiB PUT over a slow link is a request too. */
@@ -40,20 +40,36 @@ export function requestMetrics(registry: Registry): RequestMetrics {
   };
 }
 
+const labelSets = new Map<string, Labels>();
+
+/**
+ * The label set of a role (and a method and status class), the same object every time:
+ * the metrics find its series without building a key from it (metrics.ts), and a
+ * request allocates no labels.
+ */
+export function labelsOf(role: string, method?: string, status?: number): Labels {
+  const statusClass = status === undefined ? "" : `${Math.floor(status / 100)}xx`;
+  const id = method === undefined ? role : `${role} ${method} ${statusClass}`;
+  let labels = labelSets.get(id);
+  if (!labels) labelSets.set(id, (labels = method === undefined ? { role } : { role, method, status_class: statusClass }));
+  return labels;
+}
+
 /**
  * Counts and times one request whose handler answered `res`: when the adapter's meter
  * says the answer is written, or at once without one (app.request() in tests), with
  * the lengths `declared` gives.
  */
 export function countAnswer(role: string, m: RequestMetrics, method: string, facts: RequestFacts | undefined, res: Response, t0: number, declared: () => [number, number]): void {
-  const labels = { role, method: METHODS.has(method) ? method : "other", status_class: `${Math.floor(res.status / 100)}xx` };
+  const labels = labelsOf(role, METHODS.has(method) ? method : "other", res.status);
+  const roleOnly = labelsOf(role);
   const head = method === "HEAD";
   const done = (received: number, sent: number) => {
-    m.inFlight.inc({ role }, -1);
+    m.inFlight.inc(roleOnly, -1);
     m.requests.inc(labels);
     m.duration.observe(labels, (performance.now() - t0) / 1000);
-    if (received > 0) m.received.inc({ role }, received);
-    if (sent > 0 && !head) m.sent.inc({ role }, sent);
+    if (received > 0) m.received.inc(roleOnly, received);
+    if (sent > 0 && !head) m.sent.inc(roleOnly, sent);
   };
   const meter = facts?.meter;
   if (meter) meter.whenDone(() => done(meter.receivedBytes, meter.sentBytes));
@@ -64,11 +80,11 @@ export function countAnswer(role: string, m: RequestMetrics, method: string, fac
 export function measureRequests(role: string, m: RequestMetrics): MiddlewareHandler {
   return async (c, next) => {
     const t0 = performance.now();
-    m.inFlight.inc({ role });
+    m.inFlight.inc(labelsOf(role));
     try {
       await next();
     } catch (e) {
-      m.inFlight.inc({ role }, -1);
+      m.inFlight.inc(labelsOf(role), -1);
       throw e;
     }
     countAnswer(role, m, c.req.method, c.env as RequestFacts | undefined, c.res, t0, () => [

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { renderError } from "./errors.ts";
 import { logServerError, requestLog } from "./log.ts";
 import { EXPOSITION_TYPE, type Registry } from "./metrics.ts";
-import { countAnswer, type RequestMetrics } from "./request-metrics.ts";
+import { countAnswer, labelsOf, type RequestMetrics } from "./request-metrics.ts";
 import type { RequestFacts } from "./request.ts";
 
 export interface ServerAppOptions {
@@ -30,7 +30,7 @@ function observed(o: ServerAppOptions, fetch: Hono["fetch"]): Hono["fetch"] {
   const { role, requests: m } = o;
   return (req, env, ctx) => {
     const t0 = performance.now();
-    m.inFlight.inc({ role });
+    m.inFlight.inc(labelsOf(role));
     const answered = (res: Response) => {
       countAnswer(role, m, req.method, env as RequestFacts | undefined, res, t0, () => [
         Number(req.headers.get("content-length") ?? 0),
@@ -40,7 +40,7 @@ function observed(o: ServerAppOptions, fetch: Hono["fetch"]): Hono["fetch"] {
       return res;
     };
     const failed = (e: unknown): never => {
-      m.inFlight.inc({ role }, -1);
+      m.inFlight.inc(labelsOf(role), -1);
       throw e;
     };
     let res: Response | Promise<Response>;

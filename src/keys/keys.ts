@@ -3,6 +3,7 @@
  * Validation is strict because the same key names a file on every volume and a
  * record in the master's index; a key that could be read two ways is refused.
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 
 export const MAX_KEY_BYTES = 1024;
@@ -11,7 +12,9 @@ export const RESERVED_PREFIX = "/_kvdb/";
 
 export type ParsedKey = { key: string } | { error: string };
 
-const encoder = new TextEncoder();
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+/** Characters encodeURIComponent leaves alone, and the segments' slashes. */
+const PLAIN_PATH = /^[A-Za-z0-9\-_.!~*'()/]*$/;
 
 /** Parses a raw (still percent-encoded) request path into a key, or says why it is not one. */
 export function parseKey(rawPath: string): ParsedKey {
@@ -36,15 +39,16 @@ export function keyError(key: string, internal = false): string | undefined {
   if (key === "/") return "empty key";
   if (key.includes("\0")) return "NUL byte in key";
   if (key.includes("//")) return "empty path segment (//) in key";
-  if (key.split("/").some((s) => s === "." || s === "..")) return ". or .. segment in key";
-  if (encoder.encode(key).byteLength > MAX_KEY_BYTES) return `key longer than ${MAX_KEY_BYTES} bytes`;
+  if (DOT_SEGMENT.test(key)) return ". or .. segment in key";
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most keys need no count (which Buffer.byteLength makes without a copy).
+  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) return `key longer than ${MAX_KEY_BYTES} bytes`;
   if (!internal && key.startsWith(RESERVED_PREFIX)) return `${RESERVED_PREFIX} is reserved`;
   return undefined;
 }
 
 /** The key as a URL path again, each segment percent-encoded. */
 export function keyPath(key: string): string {
-  return key.split("/").map(encodeURIComponent).join("/");
+  return PLAIN_PATH.test(key) ? key : key.split("/").map(encodeURIComponent).join("/");
 }
 
 /**

@@ -86,8 +86,8 @@ export class VolumeClient {
   ) {}
 
   /** The URL of `path` (a key or a /_kvdb/ path) on a volume, good for `method`. */
-  private url(volume: string, path: string, method = "GET", query: Record<string, string> = {}): string {
-    const q = new URLSearchParams(query).toString();
+  private url(volume: string, path: string, method = "GET", query?: Record<string, string>): string {
+    const q = query ? new URLSearchParams(query).toString() : "";
     const url = `http://${volume}${keyPath(path)}${q ? `?${q}` : ""}`;
     return this.secret ? signUrl(this.secret, method, url, this.ttlSeconds) : url;
   }
@@ -97,7 +97,7 @@ export class VolumeClient {
    * `type`: the Content-Type the volume is to answer with (S3 clients set one).
    */
   readUrl(volume: string, name: string, type?: string): string {
-    return this.url(volume, name, "GET", type ? { "response-content-type": type } : {});
+    return this.url(volume, name, "GET", type ? { "response-content-type": type } : undefined);
   }
 
   /** Starts a streamed PUT of a replica; see upload.ts. */
