@@ -7,7 +7,7 @@
  *   bytes of every put, one after the other, in the head's order.
  * The answer, once every operation is durable (or failed): 200 with a JSON array, in
  * the same order, of what each would have answered alone: {"status":201,"size","md5"},
- * {"status":204}, {"status":404}, or {"status",“error”}.
+ * {"status":204}, {"status":404}, or {"status","error"}.
  * The URL carries `head`, the head line's SHA-256: a signed URL then names the
  * operations it allows, as a signed PUT names its key (http/signing.ts).
  */

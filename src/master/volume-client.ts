@@ -52,9 +52,9 @@ const HEALTH_TIMEOUT_MS = 1000;
 const LEAVING_TIMEOUT_MS = 5000;
 /** Slowest rates allowed for whole-value work on a volume, in bytes per ms: copying (~20 MB/s) and re-hashing (~50 MB/s). */
 const COPY_RATE = 20_000;
+const HASH_RATE = 50_000;
 /** A batch's answer: up to MAX_OPS results of ~100 characters. */
 const ANSWER_MAX = MAX_OPS * 256;
-const HASH_RATE = 50_000;
 
 /**
  * A volume's answer to an assemble, which comes as 201 at once, spaces while it works,

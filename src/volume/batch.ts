@@ -4,7 +4,7 @@
  * (catalog.ts); the answer goes out once every one is durable or has failed.
  */
 import type { Hono } from "hono";
-import { declaredLength } from "../http/content-length.ts";
+import { declaredLength, TooLarge } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
 import { requestBody } from "../http/request.ts";
 import { takeSmall } from "../http/small-body.ts";
@@ -13,7 +13,7 @@ import { storedNameError } from "../keys/names.ts";
 import { BATCH_PATH, decodeBatch, MAX_BODY, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
 import type { Store } from "./store.ts";
 
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
@@ -26,7 +26,7 @@ async function apply(store: Store, op: BatchOp, bytes: Uint8Array | undefined, f
   const bad = storedNameError(name);
   if (bad) return refused(400, bad);
   if (!("put" in op)) return { status: (await store.remove(name)) ? 204 : 404 };
-  if (maxSize !== undefined && op.size > maxSize) return refused(413, `value larger than the ${maxSize}-byte limit (--max-size)`);
+  if (maxSize !== undefined && op.size > maxSize) return refused(413, new TooLarge(maxSize).message);
   if (!fits) return refused(507, "not enough free space on this volume");
   let fields;
   try {
@@ -35,7 +35,7 @@ async function apply(store: Store, op: BatchOp, bytes: Uint8Array | undefined, f
     return refused(400, `malformed ${FIELDS_HEADER}`);
   }
   try {
-    const written = await store.put(name, once(bytes!), op.size, () => {}, fields);
+    const written = await store.put(name, oneChunk(bytes!), op.size, () => {}, fields);
     return { status: 201, ...written };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
