@@ -65,6 +65,8 @@ export class LevelIndex implements Index {
   private readonly tables;
   /** Versions of keys whose change is queued or being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
+  /** Records create() decided but has not written yet: get() answers from here meanwhile. */
+  private readonly creating = new Map<string, KeyRecord>();
   /** Entries being deleted if no key is under them (deleteEntryIfNoKeys): replace refuses them. */
   private readonly closing = new Set<string>();
   /** Writes of replaces that needed an entry, until durable. */
@@ -122,6 +124,8 @@ export class LevelIndex implements Index {
    * every request asks.
    */
   get(key: string): KeyRecord | undefined {
+    const created = this.creating.get(key);
+    if (created) return created;
     const stored = this.keys.getSync(key);
     return stored === undefined ? undefined : this.decode(stored);
   }
@@ -184,15 +188,16 @@ export class LevelIndex implements Index {
    * durable (Index.create), and waiting for its unsynced write queued it behind the
    * synced batch in flight, 4–6 ms of a small PUT at 16 clients (docs/PERFORMANCE.md).
    * The key lock (this master is the index's one writer) keeps others off the key
-   * meanwhile; a later change of the key waits in the same queue. A failed write of it
-   * is logged: the record then exists only in memory until the key's next change.
+   * meanwhile; a later change of the key waits in the same queue. Until it is written,
+   * get() answers with it. A failed write of it is logged.
    */
   async create(key: string, record: NewRecord): Promise<KeyRecord | undefined> {
     const created = { ...record, version: 1 };
     if (this.versionNow(key) !== null) return undefined;
-    this.changingUntil([[key, 1]], this.writes.add({ build: (b) => this.put(b, key, created), sync: false })).catch((e) =>
-      log.error(`the intent record of ${JSON.stringify(key)} was not written: ${(e as Error).message}`),
-    );
+    this.creating.set(key, created);
+    this.changingUntil([[key, 1]], this.writes.add({ build: (b) => this.put(b, key, created), sync: false }))
+      .catch((e) => log.error(`the intent record of ${JSON.stringify(key)} was not written: ${(e as Error).message}`))
+      .finally(() => this.creating.get(key) === created && this.creating.delete(key));
     this.counter.move(undefined, created.state);
     return created;
   }
