@@ -158,7 +158,8 @@ test("a volume killed just before small PUTs (not yet marked down): each PUT sti
     assert.is(await dead.child.stop("SIGKILL"), "SIGKILL");
     const t0 = Date.now();
     // Sent before the master's next health check (every second) can mark it down: the
-    // batches to it are refused, and each write starts over on the next volumes.
+    // batches to it are refused (or break, on a kept-alive connection the master has not
+    // yet seen close), and each write starts over on the next volumes.
     const answers = await Promise.all(keys.map((key) => put(`${c.master.url}${key}`, `small ${key}`)));
     const ms = Date.now() - t0;
     for (const [i, res] of answers.entries()) {

@@ -16,7 +16,7 @@ import { purge } from "./replicas.ts";
 import { agreed, ClientAborted, LeaseLost, replicate, VolumeFailed, type Replicated, type Target } from "./replicate.ts";
 import { BATCH_VALUE_MAX } from "../http/batch-wire.ts";
 import { takeSmall } from "../http/small-body.ts";
-import { connectionRefused, Stalled } from "./upload.ts";
+import { connectionLost, Stalled } from "./upload.ts";
 
 export interface Written {
   /** The record of `name`, still `writing`: the caller commits or replaces with it. */
@@ -117,15 +117,17 @@ export async function writeReplicas(
   }
 }
 
-/** How often a small write starts over after a volume refused its connection. */
-const REFUSED_RETRIES = 2;
+/** How often a small write starts over after a volume's connection was refused or broke. */
+const LOST_RETRIES = 2;
 
 /**
  * A small value (at most BATCH_VALUE_MAX bytes, its length declared): read whole, then
  * sent to each replica's volume in that volume's next batch, on no connection of its
  * own. A volume that refuses the connection (it died since the last health check) is
  * marked down and the write starts over on the next volumes, as connect() does for a
- * streamed write: such a volume costs no failed write.
+ * streamed write: such a volume costs no failed write. A connection that broke without
+ * an answer (a kept-alive one to a volume that just died) starts the write over too;
+ * the new one finds out whether the volume is there.
  */
 async function writeSmall(
   m: Master,
@@ -145,9 +147,9 @@ async function writeSmall(
     try {
       if (!leaseHeld()) throw new LeaseLost();
       const answers = await Promise.allSettled(volumes.map((v) => m.client.putSmall(v, name, bytes, fields)));
-      const refused = volumes.filter((_, i) => answers[i].status === "rejected" && connectionRefused((answers[i] as PromiseRejectedResult).reason));
-      if (refused.length && attempt < REFUSED_RETRIES) {
-        for (const v of refused) m.volumes.markDown(v, "connection refused");
+      const lost = answers.map((a) => (a.status === "rejected" ? connectionLost(a.reason) : undefined));
+      if (lost.some(Boolean) && attempt < LOST_RETRIES) {
+        volumes.forEach((v, i) => lost[i] === "refused" && m.volumes.markDown(v, "connection refused"));
         await purge(m, name, record);
         continue;
       }

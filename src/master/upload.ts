@@ -21,9 +21,15 @@ export class EarlyAnswer extends Error {
 /** The receiver took no byte and gave no answer for the stall time. */
 export class Stalled extends Error {}
 
-/** Nothing listens at the receiver's address now (node:http says so alike on every runtime). */
-export function connectionRefused(e: unknown): boolean {
-  return (e as NodeJS.ErrnoException | undefined)?.code === "ECONNREFUSED";
+/**
+ * How a call's connection failed before any answer, if it did (node:http says so alike on
+ * every runtime): "refused", nothing listens at the receiver's address now; "reset", it
+ * broke, as a kept-alive connection does when its receiver died before the sender saw it
+ * close. Either way nothing was answered, and the call may be made again.
+ */
+export function connectionLost(e: unknown): "refused" | "reset" | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ECONNREFUSED" ? "refused" : code === "ECONNRESET" || code === "EPIPE" ? "reset" : undefined;
 }
 
 /** One streamed HTTP request body going out to a volume. */
