@@ -113,7 +113,7 @@ export async function writeReplicas(
     return { record, size, md5 };
   } catch (e) {
     if (e instanceof VolumeFailed && body) await discard(body); // the client may still be sending
-    throw await undone(m, name, record, e, declared.kind === "length" ? declared.bytes : e instanceof VolumeFailed ? e.sent : 0);
+    throw await undone(m, name, record, e, declared.kind === "length" ? declared.bytes : undefined);
   }
 }
 
@@ -186,11 +186,12 @@ async function readWhole(body: AsyncIterable<Uint8Array>, length: number): Promi
 /**
  * After a write of `name` failed with `e`: what was written is deleted (if the index
  * cannot be reached now, the janitor finishes the cleanup later), and the error the
- * client is to get. `need`: the value's size, for a full volume's 507.
+ * client is to get. `declared`: the value's size if it was declared, for a full volume's
+ * 507 (else what was sent when the volume failed).
  */
-async function undone(m: Master, name: string, record: KeyRecord, e: unknown, need: number): Promise<unknown> {
+async function undone(m: Master, name: string, record: KeyRecord, e: unknown, declared: number | undefined): Promise<unknown> {
   await purge(m, name, record).catch(() => {});
-  if (e instanceof VolumeFailed) return replicaFailed(m, e, need);
+  if (e instanceof VolumeFailed) return replicaFailed(m, e, declared ?? e.sent);
   if (e instanceof HttpError) return Object.assign(e, { message: `nothing stored: ${e.message}` });
   return e;
 }

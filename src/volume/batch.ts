@@ -4,10 +4,9 @@
  * (catalog.ts); the answer goes out once every one is durable or has failed.
  */
 import type { Hono } from "hono";
-import { declaredLength, TooLarge } from "../http/content-length.ts";
+import { TooLarge } from "../http/content-length.ts";
 import { fail } from "../http/errors.ts";
-import { requestBody } from "../http/request.ts";
-import { takeSmall } from "../http/small-body.ts";
+import { boundedBody } from "../http/small-body.ts";
 import { decodeFields, FIELDS_HEADER } from "../keys/fields.ts";
 import { storedNameError } from "../keys/names.ts";
 import { BATCH_PATH, decodeBatch, MAX_BODY, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
@@ -45,17 +44,11 @@ async function apply(store: Store, op: BatchOp, bytes: Uint8Array | undefined, f
 
 export function batchRoute(app: Hono, store: Store, maxSize: number | undefined): void {
   app.post(BATCH_PATH, async (c) => {
-    const declared = declaredLength(c);
-    if (declared.kind !== "length" || declared.bytes > MAX_BODY) {
-      c.header("connection", "close"); // the body is not read: never reuse this connection
-      return declared.kind === "length" ? fail(c, 413, `the body is larger than ${MAX_BODY} bytes`) : fail(c, 411, "Content-Length required");
-    }
-    const body = requestBody(c);
-    const taken = body ? await takeSmall(body, MAX_BODY) : { small: new Uint8Array(0) };
-    if (!("small" in taken)) return fail(c, 400, `the body is longer than its Content-Length`);
+    const body = await boundedBody(c, MAX_BODY);
+    if (body instanceof Response) return body;
     let batch;
     try {
-      batch = decodeBatch(taken.small, c.req.query("head"));
+      batch = decodeBatch(body, c.req.query("head"));
     } catch (e) {
       return fail(c, 400, `bad batch: ${(e as Error).message}`);
     }

@@ -11,8 +11,9 @@
  */
 import { stat } from "node:fs/promises";
 import type { Hono } from "hono";
-import { declaredLength } from "../http/content-length.ts";
+import { Buffer } from "node:buffer";
 import { fail } from "../http/errors.ts";
+import { boundedBody } from "../http/small-body.ts";
 import type { Store } from "./store.ts";
 
 /** Names per request: the answer stays a few tens of KiB. */
@@ -39,14 +40,11 @@ async function held(store: Store, name: string): Promise<Held> {
 
 export function entriesRoute(app: Hono, store: Store): void {
   app.post("/_kvdb/entries", async (c) => {
-    const declared = declaredLength(c);
-    if (declared.kind !== "length" || declared.bytes > MAX_BODY) {
-      c.header("connection", "close"); // the body is not read: never reuse this connection
-      return declared.kind === "length" ? fail(c, 413, `the body is larger than ${MAX_BODY} bytes`) : fail(c, 411, "Content-Length required");
-    }
+    const body = await boundedBody(c, MAX_BODY);
+    if (body instanceof Response) return body;
     let names: unknown;
     try {
-      names = await c.req.json();
+      names = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
     } catch {
       return fail(c, 400, "the body must be a JSON array of stored names");
     }
