@@ -119,6 +119,25 @@ for (const [store, open] of STORES) {
       );
     }));
 
+  test(`${store}: a dropped key is gone at once: get, scan, a new create, its bucket's emptiness`, () =>
+    withIndex(open, async (index) => {
+      await index.putEntry("buckets", "d", { created: 1 });
+      const rec = await putVersion(index, "/d/k", "/_kvdb/v/1/d/k", {}, undefined);
+      const deleting = await index.setState("/d/k", rec!, "deleting");
+      // A synced batch in flight, so that LevelDB's drop waits behind it, unwritten.
+      const busy = index.putEntry("buckets", "e", { created: 2 });
+      assert.ok(await index.drop("/d/k", deleting!, []));
+      const [got, scanned, emptied] = await Promise.all([index.get("/d/k"), all(index.scan("/d/")), index.deleteEntryIfNoKeys("buckets", "d", "/d/")]);
+      await busy;
+      assert.is(got, undefined);
+      assert.equal(scanned, []);
+      assert.is(emptied, "deleted");
+      const again = await index.create("/d/k", writing(["v1"]));
+      assert.ok(again);
+      assert.is((await index.get("/d/k"))!.state, "writing");
+      assert.is(await index.drop("/d/k", deleting!, []), false); // the old record's version is gone
+    }));
+
   test(`${store}: tables keep JSON entries by id, listed in byte order from gte`, () =>
     withIndex(open, async (index) => {
       assert.is(await index.entry("buckets", "a"), undefined);

@@ -15,6 +15,8 @@ interface Waiter<T> {
 export class GroupCommit<T> {
   private queued: Waiter<T>[] = [];
   private running = false;
+  /** The last item's commit, failed or not: commits run in order, so every earlier one is done by then. */
+  private last: Promise<unknown> = Promise.resolve();
 
   /** `commit` makes every item of one group durable, or throws for the whole group. */
   constructor(private readonly commit: (items: T[]) => Promise<void>) {}
@@ -24,12 +26,19 @@ export class GroupCommit<T> {
    * rejects with that commit's error.
    */
   add(item: T): Promise<void> {
-    return new Promise((resolve, reject) => {
+    const added = new Promise<void>((resolve, reject) => {
       this.queued.push({ item, resolve, reject });
       if (this.running) return;
       this.running = true;
       queueMicrotask(() => void this.drain()); // items added in the same tick share the first commit
     });
+    this.last = added.catch(() => {});
+    return added;
+  }
+
+  /** Resolves once every item added so far was committed or failed. */
+  settled(): Promise<unknown> {
+    return this.last;
   }
 
   /** Nothing queued, nothing committing. */

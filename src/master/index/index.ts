@@ -144,7 +144,11 @@ export interface Index {
   claim(key: string, current: KeyRecord): Promise<KeyRecord | undefined>;
   /** Moves a settled record to `volumes` (each holding the value durably); the replicas on `owed` become orphans. */
   relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined>;
-  /** The key is gone; replicas on `owed` volumes (named as the record names them: its `blob`, else the key) become orphans. */
+  /**
+   * The key is gone; replicas on `owed` volumes (named as the record names them: its
+   * `blob`, else the key) become orphans. Need not be durable: it follows a durable
+   * `deleting`, from which a restart finishes the delete if the drop is lost.
+   */
   drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean>;
   /**
    * One durable step, a compare-and-set on two records: `live` (its replicas written

@@ -67,6 +67,8 @@ export class LevelIndex implements Index {
   private readonly changing = new Map<string, number | null>();
   /** Records create() decided but has not written yet: get() answers from here meanwhile. */
   private readonly creating = new Map<string, KeyRecord>();
+  /** Records drop() decided but has not written yet (the value: that drop's own mark): get() finds none. */
+  private readonly dropping = new Map<string, object>();
   /** Entries being deleted if no key is under them (deleteEntryIfNoKeys): replace refuses them. */
   private readonly closing = new Set<string>();
   /** Writes of replaces that needed an entry, until durable. */
@@ -103,6 +105,7 @@ export class LevelIndex implements Index {
   }
 
   async close(): Promise<void> {
+    await this.writes.settled(); // creates and drops resolve before they are written
     if (this.db.status === "open") await this.counter.save(this.meta);
     return this.db.close();
   }
@@ -126,6 +129,7 @@ export class LevelIndex implements Index {
   get(key: string): KeyRecord | undefined {
     const created = this.creating.get(key);
     if (created) return created;
+    if (this.dropping.has(key)) return undefined;
     const stored = this.keys.getSync(key);
     return stored === undefined ? undefined : this.decode(stored);
   }
@@ -230,10 +234,24 @@ export class LevelIndex implements Index {
     return ok ? next : undefined;
   }
 
+  /**
+   * Resolves once the drop is decided and queued, as create does: from then on the key
+   * is absent for get(), scan() and a new create, and the write goes unsynced. It need
+   * not be durable: the synced `deleting` record before it is what a restart finishes
+   * the delete from (janitor.ts), and waiting for this write was one more index batch in
+   * every DELETE's answer (docs/PERFORMANCE.md). A failed write of it is logged.
+   */
   async drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
-    const ok = await this.cas(key, current.version, null, true, (b) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), storedName(key, current), owed));
-    if (ok) this.counter.move(current.state, undefined);
-    return ok;
+    if (this.versionNow(key) !== current.version) return false;
+    const build = (b: Batch) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), storedName(key, current), owed);
+    const mark = {};
+    this.creating.delete(key);
+    this.dropping.set(key, mark);
+    this.changingUntil([[key, null]], this.writes.add({ build, sync: false }))
+      .catch((e) => log.error(`the drop of ${JSON.stringify(key)} was not written (a restart finishes it): ${(e as Error).message}`))
+      .finally(() => this.dropping.get(key) === mark && this.dropping.delete(key));
+    this.counter.move(current.state, undefined);
+    return true;
   }
 
   async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined> {
@@ -284,6 +302,7 @@ export class LevelIndex implements Index {
     try {
       if (this.entry(table, id) === undefined) return "absent";
       await Promise.all(this.within);
+      await this.writes.settled(); // drops resolve before they are written
       let held = false;
       for await (const [key] of iterate(this.keys, prefix)) {
         held = key.startsWith(prefix);
@@ -316,6 +335,7 @@ export class LevelIndex implements Index {
   }
 
   async *orphans(): AsyncGenerator<Orphan> {
+    await this.writes.settled(); // drops (naming orphans) resolve before they are written
     for await (const id of this.orphanIds.keys()) {
       const sp = id.indexOf(" ");
       yield { volume: id.slice(0, sp), key: id.slice(sp + 1) };
@@ -327,6 +347,7 @@ export class LevelIndex implements Index {
   }
 
   async *scan(gte = ""): AsyncGenerator<[string, KeyRecord]> {
+    await this.writes.settled(); // drops resolve before they are written
     for await (const [key, stored] of iterate<Buffer>(this.keys, gte)) yield [key, this.decode(stored)];
   }
 
