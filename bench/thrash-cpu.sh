@@ -1,8 +1,8 @@
 #!/bin/bash
-# Where a thrash cycle's CPU goes, by process and by user/system time: 3 volumes and a
-# master as separate processes (3 replicas), `kvdb bench --workload thrash` (16 clients,
-# 1 KiB) for SECONDS after a 3 s warm-up, then each process's utime and stime from
-# /proc/PID/stat over the measured run, in ms per cycle.
+# Where a thrash cycle's CPU goes, by process: 3 volumes and a master as separate
+# processes (3 replicas), `kvdb bench --workload thrash` (16 clients, 1 KiB) for SECONDS
+# after a 3 s warm-up, then the time each process's threads ran (the scheduler's count,
+# /proc/PID/task/*/schedstat) and waited to run, over the measured run, in ms per cycle.
 #
 #   bash bench/thrash-cpu.sh [SECONDS] [KVDB COMMAND]
 #   e.g. bash bench/thrash-cpu.sh 10 'node --max-semi-space-size=1 dist/node/mod.js'
@@ -25,7 +25,8 @@ $KVDB master --volumes 127.0.0.1:3500,127.0.0.1:3501,127.0.0.1:3502 --db "$WORK/
 PIDS+=($!); NAMES+=("master")
 for _ in $(seq 300); do grep -q '^kvdb master url' "$WORK/m.log" && break; sleep 0.1; done
 
-snap() { for p in "${PIDS[@]}"; do awk '{print $14, $15}' "/proc/$p/stat"; done; }
+# Per process: ns its threads ran, ns they waited for a core.
+snap() { for p in "${PIDS[@]}"; do cat /proc/$p/task/*/schedstat | awk '{r += $1; w += $2} END {printf "%.0f %.0f\n", r, w}'; done; }
 $KVDB bench --master http://127.0.0.1:3510 --workload thrash --seconds 3 > /dev/null
 before=$(snap)
 $KVDB bench --master http://127.0.0.1:3510 --workload thrash --seconds "$SECS" --json > "$WORK/out.json"
@@ -33,8 +34,6 @@ after=$(snap)
 cycles=$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results[0]; const c = r.steps.find((s) => s.step === "cycle"); console.log(c.ops, c.opsPerSec.toFixed(0))' "$WORK/out.json")
 read -r ops rate <<< "$cycles"
 echo "thrash: $ops cycles in ${SECS} s ($rate/s)"
-tick=$(getconf CLK_TCK)
-paste <(echo "$before") <(echo "$after") | awk -v t="$tick" -v n="$ops" -v names="$(IFS=,; echo "${NAMES[*]}")" '
+paste <(echo "$before") <(echo "$after") | awk -v n="$ops" -v names="$(IFS=,; echo "${NAMES[*]}")" '
   BEGIN { split(names, name, ",") }
-  { u = ($3 - $1) / t * 1000 / n; s = ($4 - $2) / t * 1000 / n
-    printf "%-9s user %.2f ms  system %.2f ms  per cycle\n", name[NR], u, s }'
+  { printf "%-9s ran %.2f ms  waited for a core %.2f ms  per cycle\n", name[NR], ($3 - $1) / 1e6 / n, ($4 - $2) / 1e6 / n }'
