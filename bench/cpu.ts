@@ -2,30 +2,13 @@
  * CPU time by process during a workload, from /proc (Linux): how many of the
  * machine's cores the master, the volumes and everything together kept busy. With
  * 2 cores shared by the servers and the load generator, this says who the bottleneck is.
- *
- * A process's time is the scheduler's own count of the time its threads ran
- * (/proc/PID/task/TID/schedstat, in ns), not utime + stime: those are charged by the
- * tick, which overstated this cluster's servers by ~30% under the thrash (servers
- * waking for a few µs thousands of times a second; docs/PERFORMANCE.md). The machine's
- * busy time is the elapsed time of every core less its idle time, which a tickless
- * kernel counts from timestamps, not ticks.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** Seconds the threads of a process ran; 0 if it is gone. */
-function processCpuSeconds(pid: number): number {
-  try {
-    return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e9, 0);
-  } catch {
-    return tickSeconds(pid); // no schedstat (a kernel without CONFIG_SCHED_INFO), or the process is gone
-  }
-}
-
 /** utime + stime of a process (all its threads), in seconds; 0 if it is gone. */
-function tickSeconds(pid: number): number {
+function processCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -35,10 +18,12 @@ function tickSeconds(pid: number): number {
   }
 }
 
-/** Idle (and iowait) seconds of the whole machine, all cores. */
-function machineIdleSeconds(): number {
+/** Busy CPU seconds of the whole machine (all cores). */
+function machineBusySeconds(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  return (fields[3] + fields[4]) / TICKS_PER_SECOND;
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3] + fields[4]; // idle + iowait
+  return (total - idle) / TICKS_PER_SECOND;
 }
 
 export interface CpuShare {
@@ -51,16 +36,16 @@ export interface CpuShare {
 /** Starts measuring; stop() gives the average cores used by each group since. */
 export function measureCpu(groups: Record<string, number[]>): { stop(): CpuShare } {
   const t0 = performance.now();
-  const idle0 = machineIdleSeconds();
+  const m0 = machineBusySeconds();
   const sum = (pids: number[]) => pids.reduce((s, p) => s + processCpuSeconds(p), 0);
   const start = Object.fromEntries(Object.entries(groups).map(([g, pids]) => [g, sum(pids)]));
   return {
     stop() {
       const seconds = (performance.now() - t0) / 1000;
-      const idle = machineIdleSeconds() - idle0;
+      const m1 = machineBusySeconds();
       const cores: Record<string, number> = {};
       for (const [g, pids] of Object.entries(groups)) cores[g] = (sum(pids) - start[g]) / seconds;
-      return { cores, machine: Math.max(0, availableParallelism() - idle / seconds) };
+      return { cores, machine: (m1 - m0) / seconds };
     },
   };
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Where a thrash cycle's CPU goes, by process: 3 volumes and a master as separate
 # processes (3 replicas), `kvdb bench --workload thrash` (16 clients, 1 KiB) for SECONDS
-# after a 3 s warm-up, then the time each process's threads ran (the scheduler's count,
-# /proc/PID/task/*/schedstat) and waited to run, over the measured run, in ms per cycle.
+# after a 3 s warm-up, then the time each process's threads ran and waited for a core
+# (the scheduler's counts, /proc/PID/task/*/schedstat: threads alive at both ends; a
+# Node server's never end), over the measured run, in ms per cycle.
 #
 #   bash bench/thrash-cpu.sh [SECONDS] [KVDB COMMAND]
 #   e.g. bash bench/thrash-cpu.sh 10 'node --max-semi-space-size=1 dist/node/mod.js'
