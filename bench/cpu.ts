@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /** utime + stime of a process (all its threads), in seconds; 0 if it is gone. */
-function processCpuSeconds(pid: number): number {
+export function processCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -11,20 +11,12 @@
 import { rmSync } from "node:fs";
 import process from "node:process";
 import { parseSize } from "../src/cli/size.ts";
+import { option } from "./argv.ts";
 import { stopAll } from "../harness/children.ts";
 import { streamGet, streamPut } from "../harness/data.ts";
 import { tempDir } from "../harness/paths.ts";
 import { procKiB, sampleRss } from "./rss.ts";
 import { startBenchCluster, type BenchCluster, type RuntimeName } from "./runtimes.ts";
-
-function option(name: string, fallback: string): string {
-  const args = process.argv.slice(2);
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return fallback;
-  const v = args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1];
-  if (v === undefined) throw new Error(`--${name} needs a value`);
-  return v;
-}
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
