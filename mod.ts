@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * (The shebang's small young generation keeps a Node master's RSS flat while it streams
  * gigabytes: V8 otherwise lets 16 MiB semi-spaces of dead chunk wrappers pile up.)
