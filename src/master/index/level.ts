@@ -65,10 +65,11 @@ export class LevelIndex implements Index {
   private readonly tables;
   /** Versions of keys whose change is queued or being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
-  /** Records create() decided but has not written yet: get() answers from here meanwhile. */
-  private readonly creating = new Map<string, KeyRecord>();
-  /** Records drop() decided but has not written yet (the value: that drop's own mark): get() finds none. */
-  private readonly dropping = new Map<string, object>();
+  /**
+   * Changes create() and drop() decided but have not written yet, each by its own entry
+   * object: get() answers with `record` meanwhile (undefined: dropped).
+   */
+  private readonly unwritten = new Map<string, { record?: KeyRecord }>();
   /** Entries being deleted if no key is under them (deleteEntryIfNoKeys): replace refuses them. */
   private readonly closing = new Set<string>();
   /** Writes of replaces that needed an entry, until durable. */
@@ -127,9 +128,8 @@ export class LevelIndex implements Index {
    * every request asks.
    */
   get(key: string): KeyRecord | undefined {
-    const created = this.creating.get(key);
-    if (created) return created;
-    if (this.dropping.has(key)) return undefined;
+    const decided = this.unwritten.get(key);
+    if (decided) return decided.record;
     const stored = this.keys.getSync(key);
     return stored === undefined ? undefined : this.decode(stored);
   }
@@ -192,16 +192,12 @@ export class LevelIndex implements Index {
    * durable (Index.create), and waiting for its unsynced write queued it behind the
    * synced batch in flight, 4–6 ms of a small PUT at 16 clients (docs/PERFORMANCE.md).
    * The key lock (this master is the index's one writer) keeps others off the key
-   * meanwhile; a later change of the key waits in the same queue. Until it is written,
-   * get() answers with it. A failed write of it is logged.
+   * meanwhile; a later change of the key waits in the same queue.
    */
   async create(key: string, record: NewRecord): Promise<KeyRecord | undefined> {
     const created = { ...record, version: 1 };
     if (this.versionNow(key) !== null) return undefined;
-    this.creating.set(key, created);
-    this.changingUntil([[key, 1]], this.writes.add({ build: (b) => this.put(b, key, created), sync: false }))
-      .catch((e) => log.error(`the intent record of ${JSON.stringify(key)} was not written: ${(e as Error).message}`))
-      .finally(() => this.creating.get(key) === created && this.creating.delete(key));
+    this.writeLater(key, created, (b) => this.put(b, key, created), "the intent record");
     this.counter.move(undefined, created.state);
     return created;
   }
@@ -235,23 +231,30 @@ export class LevelIndex implements Index {
   }
 
   /**
-   * Resolves once the drop is decided and queued, as create does: from then on the key
-   * is absent for get(), scan() and a new create, and the write goes unsynced. It need
-   * not be durable: the synced `deleting` record before it is what a restart finishes
-   * the delete from (janitor.ts), and waiting for this write was one more index batch in
-   * every DELETE's answer (docs/PERFORMANCE.md). A failed write of it is logged.
+   * Resolves once the drop is decided and queued, as create does (scan() and
+   * deleteEntryIfNoKeys read after it). It need not be durable: the synced `deleting`
+   * record before it is what a restart finishes the delete from (janitor.ts), and
+   * waiting for it was one more index batch in every DELETE's answer (docs/PERFORMANCE.md).
    */
   async drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
     if (this.versionNow(key) !== current.version) return false;
     const build = (b: Batch) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), storedName(key, current), owed);
-    const mark = {};
-    this.creating.delete(key);
-    this.dropping.set(key, mark);
-    this.changingUntil([[key, null]], this.writes.add({ build, sync: false }))
-      .catch((e) => log.error(`the drop of ${JSON.stringify(key)} was not written (a restart finishes it): ${(e as Error).message}`))
-      .finally(() => this.dropping.get(key) === mark && this.dropping.delete(key));
+    this.writeLater(key, undefined, build, "the drop (a restart finishes it)");
     this.counter.move(current.state, undefined);
     return true;
+  }
+
+  /**
+   * Queues an unsynced change of `key` that leaves it `record` (undefined: none), decided
+   * now and not waited for: get() answers with `record` until it is written. A failed
+   * write is logged (`what`: the change, for the log line).
+   */
+  private writeLater(key: string, record: KeyRecord | undefined, build: (b: Batch) => Batch, what: string): void {
+    const decided = { record };
+    this.unwritten.set(key, decided);
+    this.changingUntil([[key, record?.version ?? null]], this.writes.add({ build, sync: false }))
+      .catch((e) => log.error(`${what} of ${JSON.stringify(key)} was not written: ${(e as Error).message}`))
+      .finally(() => this.unwritten.get(key) === decided && this.unwritten.delete(key));
   }
 
   async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined> {
