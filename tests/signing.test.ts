@@ -1,12 +1,15 @@
 /**
  * Unit tests of signed URLs (src/http/signing.ts): what a signature covers (method
  * class, path, every other query parameter, expiry), the exact form it has on the
- * wire, expiry with its clock-skew allowance, and tampering of every part.
+ * wire, expiry with its clock-skew allowance, and tampering of every part; and the
+ * plain-JavaScript HMAC-SHA256 under it (src/http/hmac-sha256.ts) against node:crypto.
  */
 import { createHmac } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { newSecret, signUrl, SKEW_SECONDS, verifyRequest, type Verdict } from "../src/http/signing.ts";
+import { HmacSha256 } from "../src/http/hmac-sha256.ts";
+import { newSecret, signPath, signUrl, SKEW_SECONDS, verifyRequest, type Verdict } from "../src/http/signing.ts";
+import { keyPath } from "../src/keys/keys.ts";
 
 const SECRET = "unit-test-secret-0123456789";
 const NOW = 1_700_000_000_500; // ms; expires counts whole seconds
@@ -110,6 +113,52 @@ test("newSecret: 32 random bytes, base64url, never the same twice", () => {
   const a = newSecret();
   assert.match(a, /^[A-Za-z0-9_-]{43}$/);
   assert.is.not(newSecret(), a);
+});
+
+test("HmacSha256 agrees with node:crypto for keys of 0–200 bytes and messages of 0–300 units, multi-byte UTF-8 among them", () => {
+  for (const keyLength of [0, 1, 20, 43, 55, 56, 63, 64, 65, 131, 200]) {
+    const key = Array.from({ length: keyLength }, (_, i) => String.fromCharCode(33 + ((i * 7) % 90))).join("");
+    const mac = new HmacSha256(key);
+    for (let n = 0; n <= 300; n++) {
+      // Lengths around each 64-byte block edge, in bytes as well as in UTF-16 units.
+      const message = "é€😀".repeat(n % 5) + "k".repeat(n);
+      const want = createHmac("sha256", key).update(message).digest();
+      assert.is(Buffer.from(mac.digest(message)).toString("hex"), want.toString("hex"), `key ${keyLength}, message ${n}`);
+      assert.is(mac.base64url(message), want.toString("base64url"), `key ${keyLength}, message ${n}, base64url`);
+    }
+  }
+});
+
+test("HmacSha256: RFC 4231's test cases 1, 2, 6 and 7", () => {
+  const hex = (d: Uint8Array) => Buffer.from(d).toString("hex");
+  const aa = (n: number) => new Uint8Array(n).fill(0xaa);
+  assert.is(hex(new HmacSha256(new Uint8Array(20).fill(0x0b)).digest("Hi There")), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  assert.is(hex(new HmacSha256("Jefe").digest("what do ya want for nothing?")), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  assert.is(
+    hex(new HmacSha256(aa(131)).digest("Test Using Larger Than Block-Size Key - Hash Key First")),
+    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+  );
+  assert.is(
+    hex(
+      new HmacSha256(aa(131)).digest(
+        "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.",
+      ),
+    ),
+    "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+  );
+});
+
+test("signPath gives exactly the URL signUrl gives, for plain and encoded keys, with and without a query", () => {
+  for (const key of ["/k", "/dir/key-1", "/a b/ü", "/x?y#z%", "/_kvdb/blobs/ab"]) {
+    const base = `${BASE}${keyPath(key)}`;
+    for (const method of ["GET", "HEAD", "PUT", "DELETE"]) {
+      assert.is(signPath(SECRET, method, base, key, undefined, 60, NOW), signUrl(SECRET, method, base, 60, NOW), `${method} ${key}`);
+      const query = { "response-content-type": "text/plain; charset=utf-8", from: "127.0.0.1:3002" };
+      const withQuery = `${base}?${new URLSearchParams(query)}`;
+      assert.is(signPath(SECRET, method, base, key, query, 60, NOW), signUrl(SECRET, method, withQuery, 60, NOW), `${method} ${key}, query`);
+    }
+  }
+  assert.is(verify(signPath(SECRET, "PUT", `${BASE}/a%20b`, "/a b", undefined, 60, NOW), "PUT"), "valid");
 });
 
 test.run();

@@ -5,7 +5,8 @@
  * never goes over the wire, and a signed URL is good for one method on one path until
  * it expires.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { HmacSha256 } from "./hmac-sha256.ts";
 
 /** Accepted past `expires`, so that a few seconds of clock skew between machines never break a URL. */
 export const SKEW_SECONDS = 30;
@@ -18,8 +19,16 @@ function canonical(method: string, path: string, params: URLSearchParams): strin
   return `${methodClass(method)}\n${path}\n${new URLSearchParams(rest)}`;
 }
 
+/** One keyed HMAC per secret: a cluster has one, two during a rotation (tests make more). */
+const macs = new Map<string, HmacSha256>();
+
 function hmac(secret: string, text: string): string {
-  return createHmac("sha256", secret).update(text).digest("base64url");
+  let mac = macs.get(secret);
+  if (!mac) {
+    if (macs.size >= 16) macs.clear();
+    macs.set(secret, (mac = new HmacSha256(secret)));
+  }
+  return mac.base64url(text);
 }
 
 /**
@@ -31,6 +40,28 @@ export function signUrl(secret: string, method: string, url: string, ttlSeconds:
   u.searchParams.set("expires", String(Math.floor(now / 1000) + ttlSeconds));
   u.searchParams.set("signature", hmac(secret, canonical(method, decodeURIComponent(u.pathname), u.searchParams)));
   return u.href;
+}
+
+/**
+ * What signUrl gives for `base` + `query` (`base`: an origin and the percent-encoded
+ * form of `path`), built without parsing a URL: a signed redirect is the master's
+ * hottest path, and `new URL` and its search params cost more than the HMAC there.
+ */
+export function signPath(
+  secret: string,
+  method: string,
+  base: string,
+  path: string,
+  query: Record<string, string> | undefined,
+  ttlSeconds: number,
+  now = Date.now(),
+): string {
+  const expires = String(Math.floor(now / 1000) + ttlSeconds);
+  if (!query) return `${base}?expires=${expires}&signature=${hmac(secret, `${methodClass(method)}\n${path}\nexpires=${expires}`)}`;
+  const params = new URLSearchParams(query);
+  params.set("expires", expires);
+  params.set("signature", hmac(secret, canonical(method, path, params)));
+  return `${base}?${params}`;
 }
 
 export type Verdict = "valid" | "unsigned" | "expired" | "invalid";

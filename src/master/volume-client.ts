@@ -14,7 +14,7 @@
 import { encodeFields, someFields, type ValueFields } from "../keys/fields.ts";
 import { keyPath } from "../keys/keys.ts";
 import { ndjsonLines } from "../http/ndjson.ts";
-import { signUrl } from "../http/signing.ts";
+import { signPath } from "../http/signing.ts";
 import { runtime } from "../runtime/mod.ts";
 import { BATCH_PATH, encodeBatch, MAX_OPS, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
 import { VolumeBatches } from "./batches.ts";
@@ -87,9 +87,9 @@ export class VolumeClient {
 
   /** The URL of `path` (a key or a /_kvdb/ path) on a volume, good for `method`. */
   private url(volume: string, path: string, method = "GET", query?: Record<string, string>): string {
-    const q = query ? new URLSearchParams(query).toString() : "";
-    const url = `http://${volume}${keyPath(path)}${q ? `?${q}` : ""}`;
-    return this.secret ? signUrl(this.secret, method, url, this.ttlSeconds) : url;
+    const base = `http://${volume}${keyPath(path)}`;
+    if (this.secret) return signPath(this.secret, method, base, path, query, this.ttlSeconds);
+    return query ? `${base}?${new URLSearchParams(query)}` : base;
   }
 
   /**
