@@ -18,7 +18,7 @@ import { newMasterStats } from "../src/master/status/stats.ts";
 import { VolumeSet } from "../src/master/volumes.ts";
 import { tempDir } from "../harness/paths.ts";
 
-async function withMaster(fn: (app: ReturnType<typeof masterApp>, m: Master) => Promise<void>): Promise<void> {
+async function withMaster(fn: (app: ReturnType<typeof masterApp>["app"], m: Master) => Promise<void>): Promise<void> {
   const dir = tempDir("kvdb-app");
   const index = await openIndex(join(dir, "index"));
   const client = new VolumeClient(undefined);
@@ -34,7 +34,7 @@ async function withMaster(fn: (app: ReturnType<typeof masterApp>, m: Master) => 
     stats: newMasterStats(index),
   };
   try {
-    await fn(masterApp(m, false), m);
+    await fn(masterApp(m, false).app, m);
   } finally {
     await index.close();
     rmSync(dir, { recursive: true, force: true });
@@ -73,6 +73,43 @@ test("a live record is redirected to its volume with its md5; unlinked is 404; n
     assert.is(res.headers.get("key-volumes"), "127.0.0.1:1");
     await m.index.setState("/k", (await m.index.get("/k"))!, "unlinked");
     assert.is((await app.request("/k")).status, 404);
+  }));
+
+test("what the runtime adapter answers before the app (readDirect) is what the app answers, and the rest is left to the app", () =>
+  withMaster(async (app, m) => {
+    const { direct } = masterApp(m, false);
+    assert.ok(direct, "a master without --verbose answers reads directly");
+    const meter = { receivedBytes: 0, sentBytes: 0, whenDone: (done: () => void) => done() };
+    const both = async (target: string) => {
+      const quick = await direct!("GET", target, meter);
+      const res = await app.request(target);
+      return { quick, res };
+    };
+    const missing = await both("/nothing/here");
+    assert.equal(missing.quick, { status: 404, headers: { "content-length": "0" } });
+    assert.is(missing.res.status, 404);
+    await seed(m, "/k", { state: "live", volumes: ["127.0.0.1:1"], size: 3, md5: "abc", time: 1 });
+    const down = await both("/k");
+    assert.is(down.quick, undefined, "no healthy replica: the app's 503");
+    assert.is(down.res.status, 503);
+    m.volumes.get("127.0.0.1:1")!.up = true;
+    const live = await both("/k");
+    assert.is(live.quick!.status, 302);
+    assert.equal(live.quick!.headers, Object.fromEntries(live.res.headers), "the same headers as the app's 302");
+    assert.equal(live.quick!.headers, { "content-md5": "abc", etag: '"abc"', "key-volumes": "127.0.0.1:1", location: "http://127.0.0.1:1/k", "content-length": "0" });
+    for (const target of ["/", "/a//b", "/k?list", "/?unlinked", "/_kvdb/status", "/_kvdb/volumes", "/%zz"]) {
+      assert.is(await direct!("GET", target, meter), undefined, target);
+    }
+    m.proxy = true;
+    assert.is(await direct!("GET", "/k", meter), undefined, "--proxy: the app streams the value");
+    m.proxy = false;
+    await m.index.setState("/k", (await m.index.get("/k"))!, "unlinked");
+    assert.equal(await direct!("HEAD", "/k", meter), { status: 404, headers: { "content-length": "0" } });
+    const counted = await m.stats.registry.exposition();
+    // The 302 of /k once directly, once by the app; the HEAD of /k directly only.
+    assert.match(counted, /kvdb_http_requests_total\{role="master",method="GET",status_class="3xx"\} 2\n/);
+    assert.match(counted, /kvdb_http_requests_total\{role="master",method="HEAD",status_class="4xx"\} 1\n/);
+    assert.is(masterApp(m, true).direct, undefined, "--verbose: every request goes through the app, which logs it");
   }));
 
 test("listing streams the live keys under a prefix, paged with next", () =>

@@ -25,6 +25,7 @@ test.before(async () => {
   assert.is((await fetch(`${c.url}/m/two`, { method: "PUT", body: "678" })).status, 201);
   assert.is((await fetch(`${c.url}/m/one`, { method: "PUT", body: "again" })).status, 409);
   assert.is((await fetch(`${c.url}/m/gone`, { method: "HEAD" })).status, 404);
+  assert.is((await fetch(`${c.url}/m/one`, { redirect: "manual" })).status, 302);
   assert.is((await fetch(`${c.url}/m/two`, { method: "UNLINK" })).status, 204);
 });
 
@@ -72,6 +73,8 @@ test("master: requests by method and status class, bytes received, build info, n
   assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="PUT",status_class="2xx"}'), 2);
   assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="PUT",status_class="4xx"}'), 1);
   assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="HEAD",status_class="4xx"}'), 1);
+  assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="GET",status_class="3xx"}'), 1);
+  assert.is(sample(text, 'kvdb_http_request_duration_seconds_count{role="master",method="GET",status_class="3xx"}'), 1);
   assert.is(sample(text, 'kvdb_http_requests_total{role="master",method="UNLINK",status_class="2xx"}'), 1);
   assert.is(sample(text, 'kvdb_http_request_duration_seconds_count{role="master",method="PUT",status_class="2xx"}'), 2);
   assert.is(sample(text, 'kvdb_http_request_duration_seconds_bucket{role="master",method="PUT",status_class="2xx",le="+Inf"}'), 2);

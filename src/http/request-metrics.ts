@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from "hono";
 import { runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import type { Counter, Gauge, Histogram, Labels, Registry } from "./metrics.ts";
-import type { RequestFacts } from "./request.ts";
+import type { ExchangeMeter, RequestFacts } from "./request.ts";
 
 /** Seconds, 1 ms to 2 min: a 1 GiB PUT over a slow link is a request too. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;
@@ -55,12 +55,12 @@ export function labelsOf(role: string, method?: string, status?: number): Labels
 }
 
 /**
- * Counts and times one request whose handler answered `res`: when the adapter's meter
- * says the answer is written, or at once without one (app.request() in tests), with
- * the lengths `declared` gives.
+ * Counts and times one request answered with `status`: when the adapter's meter says
+ * the answer is written, or at once without one (app.request() in tests), with the
+ * lengths `declared` gives.
  */
-export function countAnswer(role: string, m: RequestMetrics, method: string, facts: RequestFacts | undefined, res: Response, t0: number, declared: () => [number, number]): void {
-  const labels = labelsOf(role, METHODS.has(method) ? method : "other", res.status);
+export function countAnswer(role: string, m: RequestMetrics, method: string, meter: ExchangeMeter | undefined, status: number, t0: number, declared: () => [number, number]): void {
+  const labels = labelsOf(role, METHODS.has(method) ? method : "other", status);
   const roleOnly = labelsOf(role);
   const head = method === "HEAD";
   const done = (received: number, sent: number) => {
@@ -70,7 +70,6 @@ export function countAnswer(role: string, m: RequestMetrics, method: string, fac
     if (received > 0) m.received.inc(roleOnly, received);
     if (sent > 0 && !head) m.sent.inc(roleOnly, sent);
   };
-  const meter = facts?.meter;
   if (meter) meter.whenDone(() => done(meter.receivedBytes, meter.sentBytes));
   else done(...declared());
 }
@@ -86,7 +85,7 @@ export function measureRequests(role: string, m: RequestMetrics): MiddlewareHand
       m.inFlight.inc(labelsOf(role), -1);
       throw e;
     }
-    countAnswer(role, m, c.req.method, c.env as RequestFacts | undefined, c.res, t0, () => [
+    countAnswer(role, m, c.req.method, (c.env as RequestFacts | undefined)?.meter, c.res.status, t0, () => [
       Number(c.req.header("content-length") ?? 0),
       Number(c.res.headers.get("content-length") ?? 0),
     ]);

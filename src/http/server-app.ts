@@ -8,6 +8,7 @@ import { logServerError, requestLog } from "./log.ts";
 import { EXPOSITION_TYPE, type Registry } from "./metrics.ts";
 import { countAnswer, labelsOf, type RequestMetrics } from "./request-metrics.ts";
 import type { RequestFacts } from "./request.ts";
+import type { BodylessAnswer, Direct } from "../runtime/types.ts";
 
 export interface ServerAppOptions {
   role: string;
@@ -32,7 +33,7 @@ function observed(o: ServerAppOptions, fetch: Hono["fetch"]): Hono["fetch"] {
     const t0 = performance.now();
     m.inFlight.inc(labelsOf(role));
     const answered = (res: Response) => {
-      countAnswer(role, m, req.method, env as RequestFacts | undefined, res, t0, () => [
+      countAnswer(role, m, req.method, (env as RequestFacts | undefined)?.meter, res.status, t0, () => [
         Number(req.headers.get("content-length") ?? 0),
         Number(res.headers.get("content-length") ?? 0),
       ]);
@@ -53,8 +54,29 @@ function observed(o: ServerAppOptions, fetch: Hono["fetch"]): Hono["fetch"] {
   };
 }
 
-/** Wraps `inner` (mounted at /); routes added to the result before `mount` come first. */
-export function serverApp(o: ServerAppOptions): { app: Hono; mount(inner: Hono): Hono } {
+/** `direct` with its answers counted and timed as `observed` counts the app's; none with --verbose, whose request lines the app writes. */
+function observedDirect(o: ServerAppOptions, direct: Direct): Direct | undefined {
+  if (o.verbose) return undefined;
+  const { role, requests: m } = o;
+  return (method, target, meter) => {
+    const t0 = performance.now();
+    const counted = (a: BodylessAnswer | undefined) => {
+      if (a) {
+        m.inFlight.inc(labelsOf(role));
+        countAnswer(role, m, method, meter, a.status, t0, () => [0, 0]);
+      }
+      return a;
+    };
+    const answer = direct(method, target, meter);
+    return answer instanceof Promise ? answer.then(counted) : counted(answer);
+  };
+}
+
+/**
+ * Wraps `inner` (mounted at /); routes added to the result before `mount` come first.
+ * `direct`: what the runtime adapter may answer before the app (runtime/types.ts).
+ */
+export function serverApp(o: ServerAppOptions): { app: Hono; mount(inner: Hono): Hono; direct(d: Direct): Direct | undefined } {
   const app = new Hono();
   if (o.verbose) app.use(requestLog(o.role));
   // Open like a health check: Prometheus does not sign, and no key appears in it.
@@ -67,5 +89,6 @@ export function serverApp(o: ServerAppOptions): { app: Hono; mount(inner: Hono):
       app.fetch = observed(o, app.fetch);
       return app;
     },
+    direct: (d) => observedDirect(o, d),
   };
 }

@@ -1,12 +1,15 @@
 /**
  * GET/HEAD /key: a 302 to a healthy replica, from the index alone (no volume is
- * contacted on this path). With --proxy, the master streams the body itself.
+ * contacted on this path), through the app or before it (readDirect). With --proxy,
+ * the master streams the body itself.
  */
 import type { Context } from "hono";
 import { fail } from "../http/errors.ts";
+import { parseKey } from "../keys/keys.ts";
 import { storedName } from "../keys/names.ts";
+import type { BodylessAnswer } from "../runtime/types.ts";
 import type { Master } from "./master.ts";
-import type { KeyRecord } from "./index/index.ts";
+import type { KeyRecord, Sync } from "./index/index.ts";
 
 const FORWARDED = ["range", "if-none-match", "if-modified-since"];
 const RETURNED = ["content-length", "content-range", "content-type", "accept-ranges", "last-modified"];
@@ -22,19 +25,50 @@ export function read(m: Master, c: Context, key: string): Response | Promise<Res
   return found instanceof Promise ? found.then((record) => answer(m, c, key, record)) : answer(m, c, key, found);
 }
 
+/**
+ * A GET or HEAD answered before the app (runtime/types.ts, Direct), as read() would
+ * answer it: a key's 302 or 404. Anything else is left to the app: a query (?list,
+ * ?unlinked), a path that is no key (400, the /_kvdb/ endpoints), a key without a
+ * healthy replica (503), --proxy, and a failing index (whose error the app renders).
+ */
+export function readDirect(m: Master, target: string): Sync<BodylessAnswer | undefined> {
+  if (m.proxy || target.includes("?")) return undefined;
+  const parsed = parseKey(target);
+  if ("error" in parsed) return undefined;
+  const key = parsed.key;
+  try {
+    const found = m.index.get(key);
+    if (!(found instanceof Promise)) return redirectOrMiss(m, key, found);
+    return found.then(
+      (record) => redirectOrMiss(m, key, record),
+      () => undefined,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 function answer(m: Master, c: Context, key: string, record: KeyRecord | undefined): Response | Promise<Response> {
-  if (!record || record.state !== "live") return new Response(null, { status: 404, headers: { "content-length": "0" } });
+  const bodyless = redirectOrMiss(m, key, record);
+  if (bodyless) return new Response(null, bodyless);
+  // A live record with no healthy replica, or --proxy.
+  if (!record!.volumes.some((v) => m.volumes.isUp(v))) return fail(c, 503, "no replica of this key is on a healthy volume");
+  return proxy(m, c, key, record!, valueHeaders(record!));
+}
+
+/** 404 for a key with no live record; 302 to a healthy replica, unless --proxy or there is none (undefined). */
+function redirectOrMiss(m: Master, key: string, record: KeyRecord | undefined): BodylessAnswer | undefined {
+  if (!record || record.state !== "live") return { status: 404, headers: { "content-length": "0" } };
+  if (m.proxy) return undefined;
   const up = record.volumes.filter((v) => m.volumes.isUp(v));
-  if (!up.length) return fail(c, 503, "no replica of this key is on a healthy volume");
-  const headers = {
-    "content-md5": record.md5,
-    etag: `"${record.md5}"`,
-    "key-volumes": record.volumes.join(","),
-  };
-  if (m.proxy) return proxy(m, c, key, record, headers);
+  if (!up.length) return undefined;
   const volume = up[Math.floor(Math.random() * up.length)];
   const location = m.client.readUrl(volume, storedName(key, record), record.type);
-  return new Response(null, { status: 302, headers: { ...headers, location, "content-length": "0" } });
+  return { status: 302, headers: { ...valueHeaders(record), location, "content-length": "0" } };
+}
+
+function valueHeaders(record: KeyRecord): Record<string, string> {
+  return { "content-md5": record.md5, etag: `"${record.md5}"`, "key-volumes": record.volumes.join(",") };
 }
 
 /** Streams the value from the first replica that answers. */

@@ -59,7 +59,8 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   if (recovered) log.info(`cleaned up ${recovered} operation(s) a stop interrupted`, { operations: recovered });
   const stopJanitor = startJanitor(m);
   stats.traffic.start();
-  const listener = await runtime.serve(masterApp(m, o.verbose), o);
+  const { app, direct } = masterApp(m, o.verbose);
+  const listener = await runtime.serve(app, { ...o, direct });
   const url = urlOf(o.hostname, listener.port);
   const s3 = o.s3 && (await startS3(m, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
   if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for

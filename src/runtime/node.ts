@@ -1,5 +1,5 @@
 /** Node: @hono/node-server, raw sockets for the big byte paths. */
-import { request, type ServerResponse } from "node:http";
+import { createServer, request, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from "node:http";
 import { Readable, type Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
@@ -8,7 +8,7 @@ import { keepAlive } from "./keep-alive.ts";
 import type { RequestFacts } from "../http/request.ts";
 import { MeteredIncoming, MeteredResponse } from "./node-meter.ts";
 import { sendSlice } from "./node-send.ts";
-import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
+import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type BodylessAnswer, type CallInit, type Direct, type Runtime } from "./types.ts";
 
 interface NodeEnv {
   incoming: MeteredIncoming;
@@ -39,6 +39,18 @@ function call(url: string, { method = "GET", headers = {}, body, timeoutMs }: Ca
   });
 }
 
+/** `app` (@hono/node-server's listener) behind `direct`: what direct answers never becomes a web Request. */
+function directFirst(direct: Direct, app: RequestListener): RequestListener {
+  const send = (res: ServerResponse, a: BodylessAnswer) => res.writeHead(a.status, a.headers).end();
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const method = req.method;
+    const answer = method === "GET" || method === "HEAD" ? direct(method, req.url ?? "/", res as MeteredResponse) : undefined;
+    if (answer === undefined) app(req, res);
+    else if (!(answer instanceof Promise)) send(res, answer);
+    else answer.then((a) => (a ? send(res, a) : app(req, res)));
+  };
+}
+
 const CLIENT_ERRORS: Record<string, string> = {
   HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
   ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
@@ -65,7 +77,7 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 export const node: Runtime = {
   name: "node",
 
-  serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS }) {
+  serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS, direct }) {
     return new Promise((resolve, reject) => {
       const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, idleTimeoutMs);
       const server = serve(
@@ -77,6 +89,7 @@ export const node: Runtime = {
           },
           port,
           hostname,
+          createServer: direct && (((options: ServerOptions, listener: RequestListener) => createServer(options, directFirst(direct, listener))) as typeof createServer),
           // A 1 GiB upload over a slow link must not be cut at Node's 300 s default: only a
           // connection that goes idle is (below). Headers trickled in (slow-loris) get 408;
           // Node checks that deadline every connectionsCheckingInterval (default 30 s).

@@ -4,6 +4,7 @@
  * the code never asks which runtime it is on.
  */
 import type { Context, Hono } from "hono";
+import type { ExchangeMeter } from "../http/request.ts";
 
 export interface Listener {
   /** The port actually bound (useful with port 0). */
@@ -21,7 +22,25 @@ export interface ServeOptions {
    * to arrive (at most 20 s): slow-loris. Default 60 s, longer than a master's volume timeout.
    */
   idleTimeoutMs?: number;
+  /** GETs and HEADs answered before the app when they can be (see Direct). */
+  direct?: Direct;
 }
+
+/** A whole answer without a body: a redirect, a miss. */
+export interface BodylessAnswer {
+  status: number;
+  headers: Record<string, string>;
+}
+
+/**
+ * Answers a GET or HEAD of `target` (the request target as sent: path and query) by
+ * itself, or says undefined and leaves the request to the app, which would answer it
+ * the same way. The master's redirects and misses come this way (master/read.ts): its
+ * hottest path, where the app's web Request, Response and routing cost as much as the
+ * answer (docs/PERFORMANCE.md, "The Node master's redirects"). `meter`: the exchange,
+ * where the adapter has one, for the request metrics.
+ */
+export type Direct = (method: "GET" | "HEAD", target: string, meter: ExchangeMeter) => BodylessAnswer | undefined | Promise<BodylessAnswer | undefined>;
 
 export const IDLE_TIMEOUT_MS = 60_000;
 /** How long a closing server waits for in-flight requests. */
