@@ -81,7 +81,7 @@ test("what the runtime adapter answers before the app (readDirect) is what the a
     assert.ok(direct, "a master without --verbose answers reads directly");
     const meter = { receivedBytes: 0, sentBytes: 0, whenDone: (done: () => void) => done() };
     const both = async (target: string) => {
-      const quick = await direct!("GET", target, meter);
+      const quick = direct!("GET", target, meter);
       const res = await app.request(target);
       return { quick, res };
     };
@@ -98,13 +98,13 @@ test("what the runtime adapter answers before the app (readDirect) is what the a
     assert.equal(live.quick!.headers, Object.fromEntries(live.res.headers), "the same headers as the app's 302");
     assert.equal(live.quick!.headers, { "content-md5": "abc", etag: '"abc"', "key-volumes": "127.0.0.1:1", location: "http://127.0.0.1:1/k", "content-length": "0" });
     for (const target of ["/", "/a//b", "/k?list", "/?unlinked", "/_kvdb/status", "/_kvdb/volumes", "/%zz"]) {
-      assert.is(await direct!("GET", target, meter), undefined, target);
+      assert.is(direct!("GET", target, meter), undefined, target);
     }
     m.proxy = true;
-    assert.is(await direct!("GET", "/k", meter), undefined, "--proxy: the app streams the value");
+    assert.is(direct!("GET", "/k", meter), undefined, "--proxy: the app streams the value");
     m.proxy = false;
     await m.index.setState("/k", (await m.index.get("/k"))!, "unlinked");
-    assert.equal(await direct!("HEAD", "/k", meter), { status: 404, headers: { "content-length": "0" } });
+    assert.equal(direct!("HEAD", "/k", meter), { status: 404, headers: { "content-length": "0" } });
     const counted = await m.stats.registry.exposition();
     // The 302 of /k once directly, once by the app; the HEAD of /k directly only.
     assert.match(counted, /kvdb_http_requests_total\{role="master",method="GET",status_class="3xx"\} 2\n/);

@@ -8,7 +8,7 @@ import { logServerError, requestLog } from "./log.ts";
 import { EXPOSITION_TYPE, type Registry } from "./metrics.ts";
 import { countAnswer, labelsOf, type RequestMetrics } from "./request-metrics.ts";
 import type { RequestFacts } from "./request.ts";
-import type { BodylessAnswer, Direct } from "../runtime/types.ts";
+import type { Direct } from "../runtime/types.ts";
 
 export interface ServerAppOptions {
   role: string;
@@ -60,15 +60,12 @@ function observedDirect(o: ServerAppOptions, direct: Direct): Direct | undefined
   const { role, requests: m } = o;
   return (method, target, meter) => {
     const t0 = performance.now();
-    const counted = (a: BodylessAnswer | undefined) => {
-      if (a) {
-        m.inFlight.inc(labelsOf(role));
-        countAnswer(role, m, method, meter, a.status, t0, () => [0, 0]);
-      }
-      return a;
-    };
     const answer = direct(method, target, meter);
-    return answer instanceof Promise ? answer.then(counted) : counted(answer);
+    if (answer) {
+      m.inFlight.inc(labelsOf(role));
+      countAnswer(role, m, method, meter, answer.status, t0, () => [0, 0]);
+    }
+    return answer;
   };
 }
 

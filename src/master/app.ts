@@ -16,5 +16,6 @@ export function masterApp(m: Master, verbose: boolean): { app: Hono; direct?: Di
   app.get("/_kvdb/volumes", (c) => c.json(m.volumes.all));
   app.route("/_kvdb/jobs", jobsApp(m.jobs, m.secret));
   app.route("/", statusApp(m));
-  return { app: mount(keysApp(m)), direct: direct((_method, target) => readDirect(m, target)) };
+  // An index that reads through a promise (PostgreSQL) leaves every read to the app.
+  return { app: mount(keysApp(m)), direct: m.index.readsAtOnce ? direct((_method, target) => readDirect(m, target)) : undefined };
 }

@@ -9,7 +9,7 @@ import { parseKey } from "../keys/keys.ts";
 import { storedName } from "../keys/names.ts";
 import type { BodylessAnswer } from "../runtime/types.ts";
 import type { Master } from "./master.ts";
-import type { KeyRecord, Sync } from "./index/index.ts";
+import type { KeyRecord } from "./index/index.ts";
 
 const FORWARDED = ["range", "if-none-match", "if-modified-since"];
 const RETURNED = ["content-length", "content-range", "content-type", "accept-ranges", "last-modified"];
@@ -27,22 +27,23 @@ export function read(m: Master, c: Context, key: string): Response | Promise<Res
 
 /**
  * A GET or HEAD answered before the app (runtime/types.ts, Direct), as read() would
- * answer it: a key's 302 or 404. Anything else is left to the app: a query (?list,
- * ?unlinked), a path that is no key (400, the /_kvdb/ endpoints), a key without a
- * healthy replica (503), --proxy, and a failing index (whose error the app renders).
+ * answer it: a key's 302 or 404, when the index has its record at once (LevelDB's
+ * cache; master/app.ts offers this only on such an index). Anything else is left to the
+ * app: a query (?list, ?unlinked), a path that is no key (400, the /_kvdb/ endpoints),
+ * a key without a healthy replica (503), --proxy, and a failing index (whose error the
+ * app renders and logs).
  */
-export function readDirect(m: Master, target: string): Sync<BodylessAnswer | undefined> {
+export function readDirect(m: Master, target: string): BodylessAnswer | undefined {
   if (m.proxy || target.includes("?")) return undefined;
   const parsed = parseKey(target);
   if ("error" in parsed) return undefined;
-  const key = parsed.key;
   try {
-    const found = m.index.get(key);
-    if (!(found instanceof Promise)) return redirectOrMiss(m, key, found);
-    return found.then(
-      (record) => redirectOrMiss(m, key, record),
-      () => undefined,
-    );
+    const found = m.index.get(parsed.key);
+    if (found instanceof Promise) {
+      found.catch(() => {}); // not expected of such an index; the app asks again
+      return undefined;
+    }
+    return redirectOrMiss(m, parsed.key, found);
   } catch {
     return undefined;
   }

@@ -69,13 +69,9 @@ export const deno: Runtime = {
       const method = req.method;
       const head = method === "HEAD";
       const answered = direct && (head || method === "GET") ? direct(method as "GET" | "HEAD", targetOf(req.url), meter) : undefined;
-      const viaApp = (): Response | Promise<Response> => {
-        const res = app.fetch(req, { meter, body: req.body && meter.received(req.body) } satisfies RequestFacts);
-        return res instanceof Promise ? res.then((r) => meter.sent(r, head)) : meter.sent(res, head);
-      };
-      if (answered === undefined) return viaApp();
-      if (!(answered instanceof Promise)) return meter.sent(new Response(null, answered), head);
-      return answered.then((a) => (a ? meter.sent(new Response(null, a), head) : viaApp()));
+      if (answered) return meter.sent(new Response(null, answered), head);
+      const res = app.fetch(req, { meter, body: req.body && meter.received(req.body) } satisfies RequestFacts);
+      return res instanceof Promise ? res.then((r) => meter.sent(r, head)) : meter.sent(res, head);
     });
     return {
       port: server.addr.port,

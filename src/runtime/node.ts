@@ -8,7 +8,7 @@ import { keepAlive } from "./keep-alive.ts";
 import type { RequestFacts } from "../http/request.ts";
 import { MeteredIncoming, MeteredResponse } from "./node-meter.ts";
 import { sendSlice } from "./node-send.ts";
-import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type BodylessAnswer, type CallInit, type Direct, type Runtime } from "./types.ts";
+import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Direct, type Runtime } from "./types.ts";
 
 interface NodeEnv {
   incoming: MeteredIncoming;
@@ -41,13 +41,11 @@ function call(url: string, { method = "GET", headers = {}, body, timeoutMs }: Ca
 
 /** `app` (@hono/node-server's listener) behind `direct`: what direct answers never becomes a web Request. */
 function directFirst(direct: Direct, app: RequestListener): RequestListener {
-  const send = (res: ServerResponse, a: BodylessAnswer) => res.writeHead(a.status, a.headers).end();
   return (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method;
     const answer = method === "GET" || method === "HEAD" ? direct(method, req.url ?? "/", res as MeteredResponse) : undefined;
-    if (answer === undefined) app(req, res);
-    else if (!(answer instanceof Promise)) send(res, answer);
-    else answer.then((a) => (a ? send(res, a) : app(req, res)));
+    if (answer) res.writeHead(answer.status, answer.headers).end();
+    else app(req, res);
   };
 }
 

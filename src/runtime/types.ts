@@ -33,14 +33,14 @@ export interface BodylessAnswer {
 }
 
 /**
- * Answers a GET or HEAD of `target` (the request target as sent: path and query) by
- * itself, or says undefined and leaves the request to the app, which would answer it
- * the same way. The master's redirects and misses come this way (master/read.ts): its
+ * Answers a GET or HEAD of `target` (the request target as sent: path and query) at
+ * once, or says undefined and leaves the request to the app, which would answer it the
+ * same way. The master's redirects and misses come this way (master/read.ts): its
  * hottest path, where the app's web Request, Response and routing cost as much as the
- * answer (docs/PERFORMANCE.md, "The Node master's redirects"). `meter`: the exchange,
- * where the adapter has one, for the request metrics.
+ * answer (docs/PERFORMANCE.md, "The Node master's redirects"). It never throws; `meter`
+ * is the exchange, for the request metrics.
  */
-export type Direct = (method: "GET" | "HEAD", target: string, meter: ExchangeMeter) => BodylessAnswer | undefined | Promise<BodylessAnswer | undefined>;
+export type Direct = (method: "GET" | "HEAD", target: string, meter: ExchangeMeter) => BodylessAnswer | undefined;
 
 export const IDLE_TIMEOUT_MS = 60_000;
 /** How long a closing server waits for in-flight requests. */

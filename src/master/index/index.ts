@@ -122,6 +122,8 @@ export interface Index {
 
   /** The key's record, any state. */
   get(key: string): Sync<KeyRecord | undefined>;
+  /** get() answers without a promise (an embedded store's cache): reads may then be answered before the app (master/read.ts). */
+  readonly readsAtOnce: boolean;
   /**
    * Records a write in flight (`writing`), owned by this master, if the key has no
    * record: the one conditional create that decides between concurrent PUTs. A write's

@@ -127,6 +127,8 @@ export class LevelIndex implements Index {
    * round trip of an async get (docs/RUNTIMES.md: 21k → 38k redirects/s on Node), and
    * every request asks.
    */
+  readonly readsAtOnce = true;
+
   get(key: string): KeyRecord | undefined {
     const decided = this.unwritten.get(key);
     if (decided) return decided.record;

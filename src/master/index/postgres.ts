@@ -95,6 +95,8 @@ export class PostgresIndex implements Index {
     return this.lease.check();
   }
 
+  readonly readsAtOnce = false;
+
   async get(key: string): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const [row] = await run(sql<Row[]>`
