@@ -6,9 +6,11 @@
 import { readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
+import { Hono } from "hono";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Running } from "../src/http/running.ts";
+import { runtime } from "../src/runtime/mod.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { fileSized } from "../harness/data.ts";
 import { HOST } from "../harness/kvdb.ts";
@@ -221,6 +223,15 @@ test("absent key → 404 with Content-Length 0", async () => {
   assert.is(res.status, 404);
   assert.is(res.headers.get("content-length"), "0");
   assert.is(body.length, 0);
+});
+
+test("a blob file gone between the volume's stat and the runtime's open (a DELETE racing the GET) → 404, not a dropped connection", async () => {
+  const app = new Hono();
+  const path = join(root, "deleted-since-stat");
+  app.get("/x", (c) => runtime.sendFile(c, 200, { "content-length": "10" }, { path, start: 0, end: 9, size: 10 }));
+  const res = await app.request("/x");
+  assert.is(res.status, 404);
+  assert.is(await res.text(), "blob file missing\n");
 });
 
 test("a zero-byte blob is served as 200 with Content-Length 0", async () => {

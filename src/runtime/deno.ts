@@ -1,6 +1,7 @@
 /** Deno: Deno.serve, and Deno's own file streams. */
 import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
 import { fetchCall } from "./fetch-client.ts";
+import { fail } from "../http/errors.ts";
 import { StreamMeter } from "./stream-meter.ts";
 import type { RequestFacts } from "../http/request.ts";
 
@@ -91,7 +92,7 @@ export const deno: Runtime = {
     try {
       file = Deno.openSync(slice.path);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return new Response("blob file missing\n", { status: 404 });
+      if (e instanceof Deno.errors.NotFound) return fail(c, 404, "blob file missing"); // deleted since the volume's stat
       throw e;
     }
     if (slice.start) file.seekSync(slice.start, 0);

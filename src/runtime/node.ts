@@ -1,10 +1,12 @@
 /** Node: @hono/node-server, raw sockets for the big byte paths. */
 import { createServer, request, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from "node:http";
+import { openSync } from "node:fs";
 import { Readable, type Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import { keepAlive } from "./keep-alive.ts";
+import { fail } from "../http/errors.ts";
 import type { RequestFacts } from "../http/request.ts";
 import { MeteredIncoming, MeteredResponse } from "./node-meter.ts";
 import { sendSlice } from "./node-send.ts";
@@ -130,9 +132,18 @@ export const node: Runtime = {
     // No body: an ordinary Response. (Hono answers HEAD by re-wrapping the GET handler's
     // Response, which would lose RESPONSE_ALREADY_SENT and write the headers twice.)
     if (!slice || c.req.method === "HEAD") return new Response(null, { status, headers });
+    // Opened before the answer starts, synchronously as the volume's stat was: a file
+    // deleted since (a DELETE racing this GET) is still a plain 404, not a dropped connection.
+    let fd: number;
+    try {
+      fd = openSync(slice.path, "r");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return fail(c, 404, "blob file missing");
+      throw e;
+    }
     const out = env(c).outgoing;
     out.writeHead(status, headers);
-    sendSlice(out, slice.path, slice.start, slice.end); // client gone or file vanished: the socket is dropped
+    sendSlice(out, fd, slice.path, slice.start, slice.end); // client gone or file failing: the socket is dropped
     return RESPONSE_ALREADY_SENT; // tells @hono/node-server the response is already on the wire
   },
 
