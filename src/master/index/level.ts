@@ -122,13 +122,13 @@ export class LevelIndex implements Index {
     })();
   }
 
+  readonly readsAtOnce = true;
+
   /**
    * Synchronous: a lookup served from LevelDB's cache costs less than the thread-pool
    * round trip of an async get (docs/RUNTIMES.md: 21k → 38k redirects/s on Node), and
    * every request asks.
    */
-  readonly readsAtOnce = true;
-
   get(key: string): KeyRecord | undefined {
     const decided = this.unwritten.get(key);
     if (decided) return decided.record;
