@@ -11,14 +11,17 @@ import { masterApp } from "../src/master/app.ts";
 import type { NewRecord } from "../src/master/index/index.ts";
 import { openIndex } from "../src/master/index/open.ts";
 import { JobRegistry } from "../src/master/jobs/registry.ts";
+import { sweepOrphans } from "../src/master/janitor.ts";
 import { KeyLocks } from "../src/master/locks.ts";
 import type { Master } from "../src/master/master.ts";
 import { VolumeClient } from "../src/master/volume-client.ts";
 import { newMasterStats } from "../src/master/status/stats.ts";
 import { VolumeSet } from "../src/master/volumes.ts";
+import { HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
+import { startVolume } from "../src/volume/start.ts";
 
-async function withMaster(fn: (app: ReturnType<typeof masterApp>["app"], m: Master) => Promise<void>): Promise<void> {
+async function withMaster(fn: (app: ReturnType<typeof masterApp>["app"], m: Master) => Promise<void>, volume = "127.0.0.1:1"): Promise<void> {
   const dir = tempDir("kvdb-app");
   const index = await openIndex(join(dir, "index"));
   const client = new VolumeClient(undefined);
@@ -26,7 +29,7 @@ async function withMaster(fn: (app: ReturnType<typeof masterApp>["app"], m: Mast
   const m: Master = {
     index,
     client,
-    volumes: new VolumeSet(["127.0.0.1:1"], client), // never checked: down
+    volumes: new VolumeSet([volume], client), // never checked: down until a test says up
     replicas: 1,
     locks: new KeyLocks(),
     jobs: new JobRegistry(index, { rebalance: idle, verify: idle }),
@@ -111,6 +114,38 @@ test("what the runtime adapter answers before the app (readDirect) is what the a
     assert.match(counted, /kvdb_http_requests_total\{role="master",method="HEAD",status_class="4xx"\} 1\n/);
     assert.is(masterApp(m, true).direct, undefined, "--verbose: every request goes through the app, which logs it");
   }));
+
+test("the orphan sweep of verify --repair waits for a key another pass holds; the janitor's leaves it for its next pass", async () => {
+  const log = console.log;
+  console.log = () => {};
+  const volume = await startVolume({ dir: join(tempDir("kvdb-app-volume"), "v"), port: 0, hostname: HOST, verbose: false }).finally(() => (console.log = log));
+  const name = `${HOST}:${volume.port}`;
+  try {
+    await withMaster(async (_app, m) => {
+      const orphans = async () => {
+        let n = 0;
+        for await (const _ of m.index.orphans()) n++;
+        return n;
+      };
+      // A replica owed a delete on a volume that is up (it never had it: its delete is a 404, done).
+      await seed(m, "/k", { state: "live", volumes: [name], size: 1, md5: "a", time: 1 });
+      const deleting = await m.index.setState("/k", (await m.index.get("/k"))!, "deleting");
+      assert.ok(await m.index.drop("/k", deleting!, [name]));
+      m.volumes.get(name)!.up = true;
+      assert.is(await orphans(), 1);
+      let release = () => {};
+      const held = m.locks.hold("/k", () => new Promise<void>((r) => (release = r)))!;
+      await sweepOrphans(m); // the janitor's pass
+      assert.is(await orphans(), 1, "the janitor's pass leaves a held key");
+      const repair = sweepOrphans(m, 5000);
+      setTimeout(() => release(), 200);
+      await Promise.all([held, repair]);
+      assert.is(await orphans(), 0, "verify --repair's pass waited for the key and deleted the replica");
+    }, name);
+  } finally {
+    await volume.close();
+  }
+});
 
 test("listing streams the live keys under a prefix, paged with next", () =>
   withMaster(async (app, m) => {

@@ -49,16 +49,21 @@ export async function holds(m: Master, name: string, volume: string): Promise<bo
   return name !== key && ((await m.index.get(name))?.volumes.includes(volume) ?? false);
 }
 
-/** One pass over the orphans whose volume is up. */
-export async function sweepOrphans(m: Master): Promise<void> {
+/**
+ * One pass over the orphans whose volume is up. A held key is left for the next pass,
+ * unless `waitMs` is given (verify --repair, which reports what it leaves): then it is
+ * waited for that long, as when the janitor's own pass holds it.
+ */
+export async function sweepOrphans(m: Master, waitMs = 0): Promise<void> {
   for await (const orphan of m.index.orphans()) {
     const { volume, key: name } = orphan;
     if (!m.volumes.isUp(volume)) continue;
-    // A held key is left for the next pass.
-    await m.locks.hold(ownerOf(name), async () => {
+    const sweep = async () => {
       // The key may have been written again onto this very volume: then the replica is live.
+      // (An orphan another pass has just forgotten is deleted again: a 404 counts as deleted.)
       if ((await holds(m, name, volume)) || (await deleteReplica(m, volume, name))) await m.index.forgetOrphan(orphan);
-    });
+    };
+    await (waitMs ? m.locks.holdWhenFree(ownerOf(name), sweep, waitMs) : m.locks.hold(ownerOf(name), sweep));
   }
 }
 
