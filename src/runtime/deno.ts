@@ -70,7 +70,10 @@ export const deno: Runtime = {
       const method = req.method;
       const head = method === "HEAD";
       const answered = direct && (head || method === "GET") ? direct(method as "GET" | "HEAD", targetOf(req.url), meter) : undefined;
-      if (answered) return meter.sent(new Response(null, answered), head);
+      if (answered) {
+        meter.sentNothing(); // read no header back from the Response (Deno builds its Headers on demand)
+        return new Response(null, answered);
+      }
       const res = app.fetch(req, { meter, body: req.body && meter.received(req.body) } satisfies RequestFacts);
       return res instanceof Promise ? res.then((r) => meter.sent(r, head)) : meter.sent(res, head);
     });

@@ -46,6 +46,11 @@ export class StreamMeter implements ExchangeMeter {
     }
   }
 
+  /** An answer without a body, made by the adapter itself: the exchange ends as it is handed over. */
+  sentNothing(): void {
+    this.#end();
+  }
+
   /**
    * `res` with its body counted as it goes out, ending the exchange when it is delivered.
    * A declared length is taken as said (a file slice, an error line): those answers keep
