@@ -124,10 +124,22 @@ export function runtimeSmoke(runtime: "deno" | "bun"): void {
     assert.is((await req("/smoke/big")).status, 404);
   });
 
-  test(`metrics and status on ${runtime}: the exposition names the runtime; status.json says OK`, async () => {
+  test(`metrics and status on ${runtime}: the exposition names the runtime and counts each redirect and miss; status.json says OK`, async () => {
     const metrics = await req("/_kvdb/metrics");
     assert.is(metrics.status, 200);
     assert.match(await metrics.text(), new RegExp(`^kvdb_build_info\\{version="0\\.1\\.0",runtime="${runtime}"\\} 1$`, "m"));
+    // Answered before the app (master/read.ts, readDirect), and counted all the same.
+    const gets = async () => {
+      const text = await (await req("/_kvdb/metrics")).text();
+      const sample = (cls: string) => Number(text.match(new RegExp(`^kvdb_http_requests_total\\{role="master",method="GET",status_class="${cls}"\\} (\\d+)$`, "m"))?.[1] ?? 0);
+      return [sample("3xx"), sample("4xx")];
+    };
+    assert.is((await req("/smoke/counted", { method: "PUT", body: SMALL })).status, 201);
+    const before = await gets();
+    assert.is((await req("/smoke/counted")).status, 302);
+    assert.is((await req("/smoke/never-stored")).status, 404);
+    const after = await gets();
+    assert.equal([after[0] - before[0], after[1] - before[1]], [1, 1], "one 302 and one 404 more");
     const status = (await (await req("/_kvdb/status.json")).json()) as { health: { state: string }; volumes: { runtime: string }[] };
     assert.is(status.health.state, "ok");
     assert.equal(status.volumes.map((v) => v.runtime), [runtime, runtime, runtime]);
