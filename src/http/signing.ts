@@ -37,9 +37,14 @@ function hmac(secret: string, text: string): string {
  */
 export function signUrl(secret: string, method: string, url: string, ttlSeconds: number, now = Date.now()): string {
   const u = new URL(url);
-  u.searchParams.set("expires", String(Math.floor(now / 1000) + ttlSeconds));
-  u.searchParams.set("signature", hmac(secret, canonical(method, decodeURIComponent(u.pathname), u.searchParams)));
-  return u.href;
+  return signed(secret, method, u.origin + u.pathname, decodeURIComponent(u.pathname), u.searchParams, ttlSeconds, now);
+}
+
+/** `base` (origin and encoded path of `path`) with `params`, `expires` and `signature`: both signers' last step. */
+function signed(secret: string, method: string, base: string, path: string, params: URLSearchParams, ttlSeconds: number, now: number): string {
+  params.set("expires", String(Math.floor(now / 1000) + ttlSeconds));
+  params.set("signature", hmac(secret, canonical(method, path, params)));
+  return `${base}?${params}`;
 }
 
 /**
@@ -56,12 +61,10 @@ export function signPath(
   ttlSeconds: number,
   now = Date.now(),
 ): string {
+  if (query) return signed(secret, method, base, path, new URLSearchParams(query), ttlSeconds, now);
+  // The common case, a URL with no other parameter, without building any.
   const expires = String(Math.floor(now / 1000) + ttlSeconds);
-  if (!query) return `${base}?expires=${expires}&signature=${hmac(secret, `${methodClass(method)}\n${path}\nexpires=${expires}`)}`;
-  const params = new URLSearchParams(query);
-  params.set("expires", expires);
-  params.set("signature", hmac(secret, canonical(method, path, params)));
-  return `${base}?${params}`;
+  return `${base}?expires=${expires}&signature=${hmac(secret, `${methodClass(method)}\n${path}\nexpires=${expires}`)}`;
 }
 
 export type Verdict = "valid" | "unsigned" | "expired" | "invalid";

@@ -30,20 +30,17 @@ export function read(m: Master, c: Context, key: string): Response | Promise<Res
  * answer it: a key's 302 or 404, when the index has its record at once (LevelDB's
  * cache; master/app.ts offers this only on such an index). Anything else is left to the
  * app: a query (?list, ?unlinked), a path that is no key (400, the /_kvdb/ endpoints),
- * a key without a healthy replica (503), --proxy, and a failing index (whose error the
- * app renders and logs).
+ * a key without a healthy replica (503), a stored key under --proxy (its body), and a
+ * failing index (whose error the app renders and logs).
  */
 export function readDirect(m: Master, target: string): BodylessAnswer | undefined {
-  if (m.proxy || target.includes("?")) return undefined;
+  if (target.includes("?")) return undefined;
   const parsed = parseKey(target);
   if ("error" in parsed) return undefined;
   try {
     const found = m.index.get(parsed.key);
-    if (found instanceof Promise) {
-      found.catch(() => {}); // not expected of such an index; the app asks again
-      return undefined;
-    }
-    return redirectOrMiss(m, parsed.key, found);
+    // Never a promise on an index that reads at once; were it one, the app asks again.
+    return found instanceof Promise ? void found.catch(() => {}) : redirectOrMiss(m, parsed.key, found);
   } catch {
     return undefined;
   }
