@@ -12,7 +12,8 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { fileSized, patternMd5, streamGet, streamPut } from "../harness/data.ts";
 import { HOST } from "../harness/kvdb.ts";
-import { startProcCluster, type ProcCluster } from "../harness/process-cluster.ts";
+import { startProcCluster, volumeHolds, type ProcCluster } from "../harness/process-cluster.ts";
+import { sample, scrape } from "./prometheus.ts";
 import { until } from "./cluster.ts";
 import { locate } from "./http.ts";
 
@@ -313,6 +314,57 @@ test("a volume that hangs (SIGSTOP) mid-PUT: the master gives up after --volume-
     for (const v of c.volumes) await until(`temp files gone on ${v.name}`, () => v.tmpFiles().length === 0, 5000);
   } finally {
     c.volumes.forEach((v) => v.child.proc.kill("SIGCONT"));
+    await c.destroy();
+  }
+});
+
+test("a volume that hangs (SIGSTOP) under small PUTs: those in its stalled batch get 503 after --volume-timeout, those queued behind it start over elsewhere then (201), and the janitor removes what it stores late", async () => {
+  const c = await startProcCluster({ volumes: 3, replicas: 2, master: ["--volume-timeout", "3"] });
+  const hung = c.volumes[0];
+  try {
+    const keys: string[] = [];
+    for (let i = 0; keys.length < 12 && i < 600; i++) {
+      const key = `/hangs-small/k${i}`;
+      if ((await placement(c, key)).slice(0, 2).includes(hung.name)) keys.push(key);
+    }
+    assert.is(keys.length, 12, "keys placed on the volume to hang");
+    const [sent, queued] = [keys.slice(0, 6), keys.slice(6)];
+    assert.is((await put(`${c.master.url}/hangs-small/warm`, "warm")).status, 201);
+    hung.child.proc.kill("SIGSTOP");
+    const t0 = Date.now();
+    const timed = (key: string) => put(`${c.master.url}${key}`, `small ${key}`).then(async (res) => ({ key, res, text: await res.text(), ms: Date.now() - t0 }));
+    const first = sent.map(timed);
+    // Their records exist once their replicas are handed to the volumes' batches; the
+    // next PUTs then queue behind the batch the stopped volume will not answer.
+    await until("the first PUTs are out to the volumes", async () => sample((await scrape(c.master.url)).text, 'kvdb_keys{state="writing"}') === sent.length, 2000);
+    const second = queued.map(timed);
+    const stalled: string[] = [];
+    const answers = await Promise.all([...first, ...second]);
+    for (const [i, a] of answers.entries()) {
+      // One volume timeout (3 s) and the write again elsewhere, not a second timeout.
+      assert.ok(a.ms < 5500, `PUT ${a.key} answered after ${a.ms} ms`);
+      if (a.res.status === 503 && i < sent.length) {
+        // In the batch the volume never answered (the first PUTs' first batch).
+        assert.match(a.text, /stalled/);
+        assert.is((await locate(c.master.url, a.key)).status, 404);
+        stalled.push(a.key);
+        continue;
+      }
+      // Queued behind that batch (every PUT sent after the first ones were out): never
+      // sent to the stopped volume, written again on the others.
+      assert.is(a.res.status, 201, `PUT ${a.key}: ${a.res.status} ${a.text}`);
+      assert.not.ok(a.res.headers.get("key-volumes")!.split(",").includes(hung.name));
+      assert.is(await (await fetch((await locate(c.master.url, a.key)).location)).text(), `small ${a.key}`);
+    }
+    assert.ok(stalled.length > 0, "no PUT was in the stalled batch");
+    // The stopped volume stores its stalled batch when it wakes: replicas of keys that
+    // were never acknowledged, owed a delete since, which the janitor makes.
+    hung.child.proc.kill("SIGCONT");
+    await until("the hung volume answers again", () => isUp(c, hung.name), 5000);
+    for (const key of stalled) await until(`${key} deleted from the woken volume`, async () => !(await volumeHolds(hung, key)), 15_000);
+    console.log(`PUTs to a stopped volume: ${stalled.length} in its stalled batch got 503, ${keys.length - stalled.length} queued behind it got 201 elsewhere`);
+  } finally {
+    hung.child.proc.kill("SIGCONT");
     await c.destroy();
   }
 });

@@ -41,6 +41,16 @@ export class GroupCommit<T> {
     return this.last;
   }
 
+  /**
+   * Rejects with `e` every item not yet in a commit: for a committer that learns the
+   * next commit would fail as the last one did, slowly (a volume that stopped answering).
+   */
+  rejectQueued(e: unknown): void {
+    const group = this.queued;
+    this.queued = [];
+    for (const w of group) w.reject(e);
+  }
+
   /** Nothing queued, nothing committing. */
   get idle(): boolean {
     return !this.running;

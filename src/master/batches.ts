@@ -8,6 +8,14 @@
  */
 import { GroupCommit } from "../durable/group-commit.ts";
 import { MAX_BODY, MAX_OPS, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
+import { Stalled } from "./upload.ts";
+
+/**
+ * An operation never sent: the batch before it to the same volume stalled (no answer
+ * for the volume timeout), and sending it would only wait as long again. A stall of
+ * that volume for the caller, though this operation may be tried elsewhere.
+ */
+export class Unsent extends Stalled {}
 
 interface Queued {
   op: BatchOp;
@@ -52,13 +60,19 @@ export class VolumeBatches {
   }
 
   private async flush(volume: string, items: Queued[]): Promise<void> {
-    await Promise.all(
-      requests(items).map(async (group) => {
-        const values = group.flatMap((i) => (i.bytes ? [i.bytes] : []));
-        const results = await this.send(volume, group.map((i) => i.op), values);
-        if (results.length !== group.length) throw new Error(`${volume}: ${results.length} answers to a batch of ${group.length}`);
-        group.forEach((item, i) => (item.result = results[i]));
-      }),
-    );
+    try {
+      await Promise.all(
+        requests(items).map(async (group) => {
+          const values = group.flatMap((i) => (i.bytes ? [i.bytes] : []));
+          const results = await this.send(volume, group.map((i) => i.op), values);
+          if (results.length !== group.length) throw new Error(`${volume}: ${results.length} answers to a batch of ${group.length}`);
+          group.forEach((item, i) => (item.result = results[i]));
+        }),
+      );
+    } catch (e) {
+      // What queued behind a stalled batch fails now, not one more timeout later.
+      if (e instanceof Stalled) this.queues.get(volume)?.rejectQueued(new Unsent(`not sent to ${volume}: ${e.message}`));
+      throw e;
+    }
   }
 }

@@ -17,6 +17,7 @@ import { agreed, ClientAborted, LeaseLost, replicate, VolumeFailed, type Replica
 import { BATCH_VALUE_MAX } from "../http/batch-wire.ts";
 import { takeSmall } from "../http/small-body.ts";
 import { connectionLost, Stalled } from "./upload.ts";
+import { Unsent } from "./batches.ts";
 
 export interface Written {
   /** The record of `name`, still `writing`: the caller commits or replaces with it. */
@@ -147,9 +148,9 @@ async function writeSmall(
     try {
       if (!leaseHeld()) throw new LeaseLost();
       const answers = await Promise.allSettled(volumes.map((v) => m.client.putSmall(v, name, bytes, fields)));
-      const lost = answers.map((a) => (a.status === "rejected" ? connectionLost(a.reason) : undefined));
+      const lost = answers.map((a) => (a.status === "rejected" ? lostReplica(a.reason) : undefined));
       if (lost.some(Boolean) && attempt < LOST_RETRIES) {
-        volumes.forEach((v, i) => lost[i] === "refused" && m.volumes.markDown(v, "connection refused"));
+        volumes.forEach((v, i) => lost[i] === "down" && m.volumes.markDown(v, ((answers[i] as PromiseRejectedResult).reason as Error).message));
         await purge(m, name, record);
         continue;
       }
@@ -166,6 +167,18 @@ async function writeSmall(
       throw await undone(m, name, record, e, length);
     }
   }
+}
+
+/**
+ * How a replica's batch call failed without an answer, if it did; either way the write
+ * may start over. "down": nothing listens at the volume, or the call never left because
+ * the batch before it stalled (Unsent), so the volume is marked down; "reset": a
+ * kept-alive connection broke, and a new one finds out.
+ */
+function lostReplica(reason: unknown): "down" | "reset" | undefined {
+  if (reason instanceof Unsent) return "down";
+  const lost = connectionLost(reason);
+  return lost === "refused" ? "down" : lost;
 }
 
 /** A small body, whole; it must have exactly its declared `length`. */
@@ -190,10 +203,11 @@ async function readWhole(body: AsyncIterable<Uint8Array>, length: number): Promi
  * 507 (else what was sent when the volume failed).
  */
 async function undone(m: Master, name: string, record: KeyRecord, e: unknown, declared: number | undefined): Promise<unknown> {
+  // A volume that failed is marked down first, so the purge leaves its replica to the
+  // janitor instead of waiting for a volume that just stalled.
+  const answer = e instanceof VolumeFailed ? await replicaFailed(m, e, declared ?? e.sent) : e instanceof HttpError ? Object.assign(e, { message: `nothing stored: ${e.message}` }) : e;
   await purge(m, name, record).catch(() => {});
-  if (e instanceof VolumeFailed) return replicaFailed(m, e, declared ?? e.sent);
-  if (e instanceof HttpError) return Object.assign(e, { message: `nothing stored: ${e.message}` });
-  return e;
+  return answer;
 }
 
 /**
