@@ -6,7 +6,7 @@
  *   meta     "counts": the records in each state, saved at a clean close (state-counts.ts)
  *   pending  keys whose write or delete is in flight (index.ts: a restart finishes or undoes them)
  *   orphans  "volume name" → time: a replica still to be deleted (its volume was down)
- * and one sublevel per Table (buckets, uploads): id → JSON.
+ * and one sublevel per Table (buckets, uploads): id → JSON (level-tables.ts).
  * A state change that spans sublevels is one atomic batch. The sublevels are private:
  * every change goes through the verbs of Index. Every batch goes through one group
  * committer (src/durable/group-commit.ts), in the order the verbs were called: the
@@ -18,7 +18,7 @@
 import { ClassicLevel } from "classic-level";
 import { storedName } from "../../keys/names.ts";
 import { GroupCommit } from "../../durable/group-commit.ts";
-import { EntryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type State, type Table, type Within } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State, Table, Within } from "./index.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
 import { decodeRecord, encodeRecord } from "./record-codec.ts";
 import { Counter, type StateCounts } from "./state-counts.ts";
@@ -26,33 +26,12 @@ import { VolumeIds } from "./volume-ids.ts";
 import { levelRebuildWriter, type Batch } from "./level-rebuild.ts";
 import { indexSyncedChanges, indexSyncs } from "./sync-stats.ts";
 import { logger } from "../../http/logger.ts";
+import { iterate, LevelTables, type Change } from "./level-tables.ts";
 
 const log = logger("master");
 
 /** Volume names never contain a space; keys may, so the volume comes first. */
 const orphanId = ({ volume, key }: Orphan) => `${volume} ${key}`;
-
-/** One verb's change: what it adds to a batch, and whether it must be durable before it resolves. */
-interface Change {
-  build: (b: Batch) => Batch;
-  sync: boolean;
-}
-
-interface Sublevel<V> {
-  iterator(o: { gte: string }): { next(): Promise<[string, V] | undefined>; close(): Promise<void> };
-}
-
-const entryId = (w: Within) => `${w.table}/${w.id}`;
-
-/** A sublevel's entries in key order from `gte`, the iterator closed however the loop ends. */
-async function* iterate<V>(sublevel: Sublevel<V>, gte: string): AsyncGenerator<[string, V]> {
-  const it = sublevel.iterator({ gte });
-  try {
-    for (let entry = await it.next(); entry; entry = await it.next()) yield entry;
-  } finally {
-    await it.close();
-  }
-}
 
 export class LevelIndex implements Index {
   private readonly db: ClassicLevel<string, string>;
@@ -62,7 +41,7 @@ export class LevelIndex implements Index {
   private readonly counter = new Counter();
   private readonly pending;
   private readonly orphanIds;
-  private readonly tables;
+  private readonly tables: LevelTables;
   /** Versions of keys whose change is queued or being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
   /**
@@ -70,10 +49,6 @@ export class LevelIndex implements Index {
    * object: get() answers with `record` meanwhile (undefined: dropped).
    */
   private readonly unwritten = new Map<string, { record?: KeyRecord }>();
-  /** Entries being deleted if no key is under them (deleteEntryIfNoKeys): replace refuses them. */
-  private readonly closing = new Set<string>();
-  /** Writes of replaces that needed an entry, until durable. */
-  private readonly within = new Set<Promise<unknown>>();
   /** Every batch, in call order; a change resolves once the batch holding it is written (and synced, if asked). */
   private readonly writes = new GroupCommit<Change>(async (changes) => {
     const batch = this.db.batch();
@@ -93,14 +68,13 @@ export class LevelIndex implements Index {
     this.meta = this.db.sublevel<string, unknown>("meta", { valueEncoding: "json" });
     this.pending = this.db.sublevel<string, string>("pending", {});
     this.orphanIds = this.db.sublevel<string, string>("orphans", {});
-    const table = (name: Table) => this.db.sublevel<string, object>(name, { valueEncoding: "json" });
-    this.tables = { buckets: table("buckets"), uploads: table("uploads") };
+    this.tables = new LevelTables(this.db, this.writes, this.keys);
   }
 
   async open(): Promise<void> {
     await this.db.open();
     // Sublevels finish opening a tick after their parent; getSync refuses until they have.
-    await Promise.all([this.keys, this.pending, this.orphanIds, this.meta, ...Object.values(this.tables)].map((s) => s.open()));
+    await Promise.all([...[this.keys, this.pending, this.orphanIds, this.meta].map((s) => s.open()), this.tables.open()]);
     await this.volumeIds.load();
     await this.counter.load(this.meta, () => this.states());
   }
@@ -262,7 +236,7 @@ export class LevelIndex implements Index {
   async replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined> {
     const expected = current?.version ?? null;
     if (this.versionNow(key) !== expected || this.versionNow(staged.key) !== staged.record.version) return undefined;
-    if (within && (this.closing.has(entryId(within)) || this.entry(within.table, within.id) === undefined)) throw new EntryGone(within);
+    if (within) this.tables.checkOpen(within);
     const next = { ...live, version: (current?.version ?? 0) + 1 };
     const build = (batch: Batch) => {
       this.put(batch, key, next).del(key, { sublevel: this.pending });
@@ -270,59 +244,31 @@ export class LevelIndex implements Index {
       this.forgive(batch, storedName(key, next), next.volumes);
       return this.oweAll(batch, owed);
     };
-    const written = this.writes.add({ build, sync: true });
-    // Until durable, deleteEntryIfNoKeys waits for a write within an entry.
-    const tracked = written.catch(() => {});
-    if (within) this.within.add(tracked);
-    try {
-      await this.changingUntil([[key, next.version], [staged.key, null]], written);
-    } finally {
-      this.within.delete(tracked);
-    }
+    const written = this.changingUntil([[key, next.version], [staged.key, null]], this.writes.add({ build, sync: true }));
+    await (within ? this.tables.holding(written) : written);
     this.counter.move(current?.state, next.state);
     this.counter.move(staged.record.state, undefined);
     return next;
   }
 
   entry<T>(table: Table, id: string): T | undefined {
-    return this.tables[table].getSync(id) as T | undefined;
+    return this.tables.entry(table, id);
   }
 
   putEntry(table: Table, id: string, value: object): Promise<void> {
-    return this.writes.add({ build: (b) => b.put(id, value, { sublevel: this.tables[table] }), sync: true });
+    return this.tables.putEntry(table, id, value);
   }
 
   deleteEntry(table: Table, id: string): Promise<void> {
-    return this.writes.add({ build: (b) => b.del(id, { sublevel: this.tables[table] }), sync: true });
+    return this.tables.deleteEntry(table, id);
   }
 
-  /**
-   * One process owns a LevelDB, so marking the entry closing (replace refuses it from
-   * then on) and waiting for the replaces already past their check makes it one step.
-   */
-  async deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
-    const closing = entryId({ table, id });
-    if (this.closing.has(closing)) return "keys"; // another delete is checking it: refuse, as for keys
-    this.closing.add(closing);
-    try {
-      if (this.entry(table, id) === undefined) return "absent";
-      await Promise.all(this.within);
-      await this.writes.settled(); // drops resolve before they are written
-      let held = false;
-      for await (const [key] of iterate(this.keys, prefix)) {
-        held = key.startsWith(prefix);
-        break;
-      }
-      if (held) return "keys";
-      await this.deleteEntry(table, id);
-      return "deleted";
-    } finally {
-      this.closing.delete(closing);
-    }
+  deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
+    return this.tables.deleteEntryIfNoKeys(table, id, prefix);
   }
 
   entries<T>(table: Table, gte = ""): AsyncGenerator<[string, T]> {
-    return iterate(this.tables[table] as unknown as Sublevel<T>, gte);
+    return this.tables.entries(table, gte);
   }
 
   /**
