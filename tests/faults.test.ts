@@ -318,18 +318,18 @@ test("a volume that hangs (SIGSTOP) mid-PUT: the master gives up after --volume-
   }
 });
 
-test("a volume that hangs (SIGSTOP) under small PUTs: those in its stalled batch get 503 after --volume-timeout, those queued behind it start over elsewhere then (201), and the janitor removes what it stores late", async () => {
+test("a volume that hangs (SIGSTOP) under small PUTs and DELETEs: PUTs in its stalled batch get 503 after --volume-timeout, PUTs queued behind it start over elsewhere then (201), DELETEs queued behind it are owed to it (202), and the janitor settles both when it wakes", async () => {
   const c = await startProcCluster({ volumes: 3, replicas: 2, master: ["--volume-timeout", "3"] });
   const hung = c.volumes[0];
   try {
     const keys: string[] = [];
-    for (let i = 0; keys.length < 12 && i < 600; i++) {
+    for (let i = 0; keys.length < 16 && i < 800; i++) {
       const key = `/hangs-small/k${i}`;
       if ((await placement(c, key)).slice(0, 2).includes(hung.name)) keys.push(key);
     }
-    assert.is(keys.length, 12, "keys placed on the volume to hang");
-    const [sent, queued] = [keys.slice(0, 6), keys.slice(6)];
-    assert.is((await put(`${c.master.url}/hangs-small/warm`, "warm")).status, 201);
+    assert.is(keys.length, 16, "keys placed on the volume to hang");
+    const [sent, queued, stored] = [keys.slice(0, 6), keys.slice(6, 12), keys.slice(12)];
+    for (const key of stored) assert.is((await put(`${c.master.url}${key}`, `small ${key}`)).status, 201);
     hung.child.proc.kill("SIGSTOP");
     const t0 = Date.now();
     const timed = (key: string) => put(`${c.master.url}${key}`, `small ${key}`).then(async (res) => ({ key, res, text: await res.text(), ms: Date.now() - t0 }));
@@ -338,6 +338,7 @@ test("a volume that hangs (SIGSTOP) under small PUTs: those in its stalled batch
     // next PUTs then queue behind the batch the stopped volume will not answer.
     await until("the first PUTs are out to the volumes", async () => sample((await scrape(c.master.url)).text, 'kvdb_keys{state="writing"}') === sent.length, 2000);
     const second = queued.map(timed);
+    const deletes = stored.map((key) => fetch(`${c.master.url}${key}`, { method: "DELETE" }).then((res) => ({ key, res, ms: Date.now() - t0 })));
     const stalled: string[] = [];
     const answers = await Promise.all([...first, ...second]);
     for (const [i, a] of answers.entries()) {
@@ -357,12 +358,17 @@ test("a volume that hangs (SIGSTOP) under small PUTs: those in its stalled batch
       assert.is(await (await fetch((await locate(c.master.url, a.key)).location)).text(), `small ${a.key}`);
     }
     assert.ok(stalled.length > 0, "no PUT was in the stalled batch");
+    for (const d of await Promise.all(deletes)) {
+      assert.is(d.res.status, 202, `DELETE ${d.key}: ${d.res.status} ${await d.res.text()}`);
+      assert.ok(d.ms < 5500, `DELETE ${d.key} answered after ${d.ms} ms`);
+      assert.is((await locate(c.master.url, d.key)).status, 404);
+    }
     // The stopped volume stores its stalled batch when it wakes: replicas of keys that
     // were never acknowledged, owed a delete since, which the janitor makes.
     hung.child.proc.kill("SIGCONT");
     await until("the hung volume answers again", () => isUp(c, hung.name), 5000);
-    for (const key of stalled) await until(`${key} deleted from the woken volume`, async () => !(await volumeHolds(hung, key)), 15_000);
-    console.log(`PUTs to a stopped volume: ${stalled.length} in its stalled batch got 503, ${keys.length - stalled.length} queued behind it got 201 elsewhere`);
+    for (const key of [...stalled, ...stored]) await until(`${key} deleted from the woken volume`, async () => !(await volumeHolds(hung, key)), 15_000);
+    console.log(`PUTs to a stopped volume: ${stalled.length} in its stalled batch got 503, ${sent.length + queued.length - stalled.length} queued behind it got 201 elsewhere`);
   } finally {
     hung.child.proc.kill("SIGCONT");
     await c.destroy();
