@@ -125,14 +125,29 @@ maybe("30 MB more fits on only 2 of the 3 volumes needed: 507 with a clear messa
   for (let i = 0; i < volumes.length; i++) assert.is((await volume(i)).up, true, `v${i} up`);
 });
 
-maybe("a chunked 30 MB upload that runs a volume out of space: 507, no temp file, no blob, no key; every volume still up", async () => {
+maybe("a chunked 30 MB upload that runs a volume out of space: 507, no temp file, no blob, no key; every volume still up, its free space seen afresh", async () => {
   const blobs = blobCount();
-  const put = await streamPut(`${master.url}/big/chunked`, 30_000_000, { chunked: true });
+  const othersFree = (all: VolumeView[]) => all.filter((v) => v.name !== volumes[0].name).reduce((n, v) => n + v.free, 0);
+  const before = othersFree(await view());
+  let seen = false;
+  const put = await streamPut(`${master.url}/big/chunked`, 30_000_000, {
+    chunked: true,
+    // Once a health check has counted the other replicas' partial files in their
+    // volumes' free space, the master's view is stale when those files go: it must
+    // look again before its 507, or the next write finds room nowhere.
+    async pause(sent) {
+      if (seen || sent < 12 * MiB) return;
+      await until("the master sees the partial replicas", async () => before - othersFree(await view()) > 10 * MiB, 5000);
+      seen = true;
+    },
+  });
   assert.is(put.status, 507, `${put.status} ${put.body} ${put.error?.message ?? ""}`);
   // The volume's 507 reaches the master, or its cut connection does and a fresh health check tells why.
   assert.match(put.body, /^nothing stored: volume 127\.0\.0\.1:\d+(: answered 507 volume disk full| ran out of space \(\d+ bytes free\))\n$/, put.body);
   assert.is((await fetch(`${master.url}/big/chunked`)).status, 404);
   assert.equal(tmpFiles(), []);
+  // The full volume has its room back (its partial file is gone), and the master knows.
+  assert.ok((await volume(0)).free > 10 * MiB, `v0 free as the master sees it: ${(await volume(0)).free}`);
   assert.is(blobCount(), blobs);
   for (let i = 0; i < volumes.length; i++) assert.is((await volume(i)).up, true, `v${i} up`);
   const small = await fetch(`${master.url}/after/chunked`, { method: "PUT", body: "hello" });

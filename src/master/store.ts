@@ -114,7 +114,12 @@ export async function writeReplicas(
     return { record, size, md5 };
   } catch (e) {
     if (e instanceof VolumeFailed && body) await discard(body); // the client may still be sending
-    throw await undone(m, name, record, e, declared.kind === "length" ? declared.bytes : undefined);
+    const error = await undone(m, name, record, e, declared.kind === "length" ? declared.bytes : undefined);
+    // A disk that filled mid-value: the other replicas' partial files are gone now, and
+    // the free space last seen on their volumes may have counted them, so the next
+    // write would find room nowhere until the next health check.
+    if (error instanceof HttpError && error.status === 507) await Promise.all(volumes.filter((v) => m.volumes.isUp(v)).map((v) => m.volumes.recheck(v)));
+    throw error;
   }
 }
 

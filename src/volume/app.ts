@@ -55,7 +55,7 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
   if (secret) app.use(requireSignature(previousSecret ? [secret, previousSecret] : [secret], isPrivate));
 
   app.get("/_kvdb/health", async (c) => {
-    const health = { ...(await store.space.room()), count: store.catalog.count, runtime: runtime.name, version: VERSION };
+    const health = { ...(await store.space.room(true)), count: store.catalog.count, runtime: runtime.name, version: VERSION };
     return c.json(c.req.query("counters") === undefined ? health : { ...health, ...counters.toJSON() });
   });
 

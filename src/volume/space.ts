@@ -25,10 +25,10 @@ export class Space {
   /**
    * The disk's size and free space, read at most once a second: every PUT asks, and
    * a statfs per PUT showed in profiles. A write that outruns the figure still fails
-   * cleanly (ENOSPC → 507, nothing stored).
+   * cleanly (ENOSPC → 507, nothing stored). `fresh`: read it now.
    */
-  private diskRoom(): Promise<Room> {
-    if (!this.disk || Date.now() - this.disk.at > 1000) {
+  private diskRoom(fresh: boolean): Promise<Room> {
+    if (fresh || !this.disk || Date.now() - this.disk.at > 1000) {
       const room = statfs(this.dir).then((s) => ({ total: s.blocks * s.bsize, free: s.bavail * s.bsize }));
       room.catch(() => {});
       this.disk = { at: Date.now(), room };
@@ -36,8 +36,12 @@ export class Space {
     return this.disk.room;
   }
 
-  async room(): Promise<Room> {
-    const disk = await this.diskRoom();
+  /**
+   * `fresh` for the health check, which is what the master places values by: a figure
+   * up to a second old could still count a failed upload's file, removed since.
+   */
+  async room(fresh = false): Promise<Room> {
+    const disk = await this.diskRoom(fresh);
     if (!this.cap) return disk;
     return { total: Math.min(disk.total, this.cap.max), free: Math.max(0, Math.min(disk.free, this.cap.max - this.cap.used())) };
   }
