@@ -10,13 +10,6 @@ import { GroupCommit } from "../durable/group-commit.ts";
 import { MAX_BODY, MAX_OPS, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
 import { Stalled } from "./upload.ts";
 
-/**
- * An operation never sent: the batch before it to the same volume stalled (no answer
- * for the volume timeout), and sending it would only wait as long again. A stall of
- * that volume for the caller, though this operation may be tried elsewhere.
- */
-export class Unsent extends Stalled {}
-
 interface Queued {
   op: BatchOp;
   bytes?: Uint8Array;
@@ -70,8 +63,9 @@ export class VolumeBatches {
         }),
       );
     } catch (e) {
-      // What queued behind a stalled batch fails now, not one more timeout later.
-      if (e instanceof Stalled) this.queues.get(volume)?.rejectQueued(new Unsent(`not sent to ${volume}: ${e.message}`));
+      // What queued behind a stalled batch fails now, as stalled too, not one more
+      // timeout later: it was never sent, and would only wait as long again.
+      if (e instanceof Stalled) this.queues.get(volume)?.rejectQueued(new Stalled(`not sent to ${volume}: ${e.message}`));
       throw e;
     }
   }

@@ -17,7 +17,6 @@ import { agreed, ClientAborted, LeaseLost, replicate, VolumeFailed, type Replica
 import { BATCH_VALUE_MAX } from "../http/batch-wire.ts";
 import { takeSmall } from "../http/small-body.ts";
 import { connectionLost, Stalled } from "./upload.ts";
-import { Unsent } from "./batches.ts";
 
 export interface Written {
   /** The record of `name`, still `writing`: the caller commits or replaces with it. */
@@ -123,17 +122,18 @@ export async function writeReplicas(
   }
 }
 
-/** How often a small write starts over after a volume's connection was refused or broke. */
+/** How often a small write starts over after a volume refused its connection, broke it or stalled. */
 const LOST_RETRIES = 2;
 
 /**
  * A small value (at most BATCH_VALUE_MAX bytes, its length declared): read whole, then
  * sent to each replica's volume in that volume's next batch, on no connection of its
- * own. A volume that refuses the connection (it died since the last health check) is
- * marked down and the write starts over on the next volumes, as connect() does for a
- * streamed write: such a volume costs no failed write. A connection that broke without
- * an answer (a kept-alive one to a volume that just died) starts the write over too;
- * the new one finds out whether the volume is there.
+ * own. A volume that refuses the connection (it died since the last health check) or
+ * stalls (no answer for the volume timeout, or a batch before this one did) is marked
+ * down and the write starts over on the next volumes, as connect() does for a streamed
+ * write: such a volume costs no failed write, the value being in memory. A connection
+ * that broke without an answer (a kept-alive one to a volume that just died) starts the
+ * write over too; the new one finds out whether the volume is there.
  */
 async function writeSmall(
   m: Master,
@@ -176,12 +176,12 @@ async function writeSmall(
 
 /**
  * How a replica's batch call failed without an answer, if it did; either way the write
- * may start over. "down": nothing listens at the volume, or the call never left because
- * the batch before it stalled (Unsent), so the volume is marked down; "reset": a
- * kept-alive connection broke, and a new one finds out.
+ * may start over (whatever a stalled volume stores late is owed a delete by the undo).
+ * "down": nothing listens at the volume, or it stalled, so it is marked down; "reset":
+ * a kept-alive connection broke, and a new one finds out.
  */
 function lostReplica(reason: unknown): "down" | "reset" | undefined {
-  if (reason instanceof Unsent) return "down";
+  if (reason instanceof Stalled) return "down";
   const lost = connectionLost(reason);
   return lost === "refused" ? "down" : lost;
 }
