@@ -113,12 +113,7 @@ export async function writeReplicas(
     return { record, size, md5 };
   } catch (e) {
     if (e instanceof VolumeFailed && body) await discard(body); // the client may still be sending
-    const error = await undone(m, name, record, e, declared.kind === "length" ? declared.bytes : undefined);
-    // A disk that filled mid-value: the other replicas' partial files are gone now, and
-    // the free space last seen on their volumes may have counted them, so the next
-    // write would find room nowhere until the next health check.
-    if (error instanceof HttpError && error.status === 507) await Promise.all(volumes.filter((v) => m.volumes.isUp(v)).map((v) => m.volumes.recheck(v)));
-    throw error;
+    throw await undone(m, name, record, e, declared.kind === "length" ? declared.bytes : undefined);
   }
 }
 
@@ -155,7 +150,7 @@ async function writeSmall(
       const answers = await Promise.allSettled(volumes.map((v) => m.client.putSmall(v, name, bytes, fields)));
       const lost = answers.map((a) => (a.status === "rejected" ? lostReplica(a.reason) : undefined));
       if (lost.some(Boolean) && attempt < LOST_RETRIES) {
-        volumes.forEach((v, i) => lost[i] === "down" && m.volumes.markDown(v, ((answers[i] as PromiseRejectedResult).reason as Error).message));
+        answers.forEach((a, i) => a.status === "rejected" && lost[i] === "down" && m.volumes.markDown(volumes[i], (a.reason as Error).message));
         await purge(m, name, record);
         continue;
       }
@@ -208,10 +203,16 @@ async function readWhole(body: AsyncIterable<Uint8Array>, length: number): Promi
  * 507 (else what was sent when the volume failed).
  */
 async function undone(m: Master, name: string, record: KeyRecord, e: unknown, declared: number | undefined): Promise<unknown> {
-  // A volume that failed is marked down first, so the purge leaves its replica to the
+  // A failed volume is marked down first, so the purge leaves its replica to the
   // janitor instead of waiting for a volume that just stalled.
-  const answer = e instanceof VolumeFailed ? await replicaFailed(m, e, declared ?? e.sent) : e instanceof HttpError ? Object.assign(e, { message: `nothing stored: ${e.message}` }) : e;
+  const answer =
+    e instanceof VolumeFailed ? await replicaFailed(m, e, declared ?? e.sent)
+    : e instanceof HttpError ? Object.assign(e, { message: `nothing stored: ${e.message}` })
+    : e;
   await purge(m, name, record).catch(() => {});
+  // A disk that filled mid-value: the other replicas' partial files are gone now, and
+  // the free space last seen on their volumes may have counted them.
+  if (answer instanceof HttpError && answer.status === 507) await Promise.all(record.volumes.filter((v) => m.volumes.isUp(v)).map((v) => m.volumes.recheck(v)));
   return answer;
 }
 
