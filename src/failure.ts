@@ -1,0 +1,42 @@
+/**
+ * Failures in the domain's words. The index, the volume client and the master's write
+ * and delete paths throw a Failure naming what happened (`kind`), never an HTTP
+ * status; each API surface maps a kind to its own answer once: the curl API in
+ * http/errors.ts (statusOf), S3 in s3/errors.ts (an S3 code), the volume API in
+ * volume/app.ts. A new kind is added here and to each of those maps.
+ */
+export type FailureKind =
+  /** The request itself is malformed (a bad key, a bad header, a digest that does not match). */
+  | "invalid"
+  /** No such key, entry or job. */
+  | "not-found"
+  /** The key exists already (values are immutable on the curl API). */
+  | "exists"
+  /** Another operation on the same key is in flight. */
+  | "busy"
+  /** Something a step needed went away meanwhile (an S3 bucket deleted during a write): nothing changed. */
+  | "gone"
+  /** A dependency is down or stalled: too few volumes up, the index unreachable, a volume that failed mid-write. */
+  | "unavailable"
+  /** Too few volumes have room for the value. */
+  | "full"
+  /** The value is larger than --max-size. */
+  | "too-large"
+  /** The body's length was needed and not declared. */
+  | "length-required"
+  /** The client went away or sent fewer bytes than it declared. */
+  | "aborted";
+
+export class Failure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isFailure(e: unknown, kind?: FailureKind): e is Failure {
+  return e instanceof Failure && (kind === undefined || e.kind === kind);
+}
