@@ -6,6 +6,7 @@
  */
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { KvdbError, type ErrorKind } from "../errors.ts";
 
 export class HttpError extends Error {
   constructor(
@@ -44,8 +45,23 @@ export function fail(c: Context, status: ContentfulStatusCode, message: string, 
   return noteFailure(res, { message, cause });
 }
 
+/** The curl API's (and the volume API's) status for each kind of domain error (src/errors.ts). */
+export const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
+  invalid: 400,
+  "not-found": 404,
+  exists: 409,
+  busy: 409,
+  gone: 404,
+  unavailable: 503,
+  full: 507,
+  "too-large": 413,
+  "length-required": 411,
+  aborted: 400,
+};
+
 /** The onError of each app. */
 export const renderError: ErrorHandler = (e, c) => {
   if (e instanceof HttpError) return fail(c, e.status, e.message);
+  if (e instanceof KvdbError) return fail(c, STATUS_OF[e.kind], e.message);
   return fail(c, 500, `internal error: ${e.message}`, e.stack);
 };

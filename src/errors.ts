@@ -1,11 +1,11 @@
 /**
- * Failures in the domain's words. The index, the volume client and the master's write
- * and delete paths throw a Failure naming what happened (`kind`), never an HTTP
+ * Errors in the domain's words. The index, the volume client and the master's write
+ * and delete paths throw a KvdbError naming what happened (`kind`), never an HTTP
  * status; each API surface maps a kind to its own answer once: the curl API in
  * http/errors.ts (statusOf), S3 in s3/errors.ts (an S3 code), the volume API in
  * volume/app.ts. A new kind is added here and to each of those maps.
  */
-export type FailureKind =
+export type ErrorKind =
   /** The request itself is malformed (a bad key, a bad header, a digest that does not match). */
   | "invalid"
   /** No such key, entry or job. */
@@ -27,9 +27,9 @@ export type FailureKind =
   /** The client went away or sent fewer bytes than it declared. */
   | "aborted";
 
-export class Failure extends Error {
+export class KvdbError extends Error {
   constructor(
-    readonly kind: FailureKind,
+    readonly kind: ErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -37,6 +37,6 @@ export class Failure extends Error {
   }
 }
 
-export function isFailure(e: unknown, kind?: FailureKind): e is Failure {
-  return e instanceof Failure && (kind === undefined || e.kind === kind);
+export function isKvdbError(e: unknown, kind?: ErrorKind): e is KvdbError {
+  return e instanceof KvdbError && (kind === undefined || e.kind === kind);
 }
