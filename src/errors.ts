@@ -2,7 +2,7 @@
  * Errors in the domain's words. The index, the volume client and the master's write
  * and delete paths throw a KvdbError naming what happened (`kind`), never an HTTP
  * status; each API surface maps a kind to its own answer once: the curl API in
- * http/errors.ts (statusOf), S3 in s3/errors.ts (an S3 code), the volume API in
+ * http/errors.ts (STATUS_OF), S3 in s3/errors.ts (an S3 code), the volume API in
  * volume/app.ts. A new kind is added here and to each of those maps.
  */
 export type ErrorKind =
