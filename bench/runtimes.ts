@@ -1,5 +1,5 @@
 /**
- * A cluster as the README runs one: three `kvdb volume` processes and a `kvdb master`
+ * A cluster as docs/COMMANDS.md runs one by hand: three `kvdb volume` processes and a `kvdb master`
  * (3 replicas), each its own process, under one runtime, data in a temp dir. Give each
  * cluster a new dir: users start with fresh volumes (no blob directories made yet), and
  * so does the benchmark.

@@ -157,7 +157,7 @@ async function main(): Promise<ScaleResult> {
   const verify = await followJob({ master: master.url, kind: "verify" }, JOB_SECONDS);
   say(`verify: ${verify.done} of ${verify.total} keys in ${verify.seconds.toFixed(0)} s (${Math.round(verify.keysPerSec)} keys/s${verify.cut ? ", window ended" : ""}) ${verify.summary}`);
 
-  // Rebalance: a 4th volume, the master restarted with it (README: rebalance).
+  // Rebalance: a 4th volume, the master restarted with it (docs/OPERATIONS.md, rebalance).
   await master.stop("SIGTERM");
   volumes.push(await startVolume(join(dir, "v3")));
   master = await startMaster(volumes, db);

@@ -132,7 +132,7 @@ test("PORT=P kvdb volume <dir> listens on P", async () => {
   });
 });
 
-// The default (no option) and the documented ways to set it: README, "--inline-max".
+// The default (no option) and the documented ways to set it: docs/COMMANDS.md, "--inline-max".
 for (const [what, args, inline] of [
   ["by default", [], true],
   ["with --inline-max 32KiB", ["--inline-max", "32KiB"], true],

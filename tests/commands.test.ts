@@ -1,12 +1,12 @@
 /**
- * The README's three ways to run kvdb, started exactly as it says: `npx kvdb`,
+ * The three ways to run kvdb (docs/PRODUCTION.md), started exactly as it says: `npx kvdb`,
  * `npx deno task kvdb` and `dist/kvdb` (built first if stale). Each answers
  * --version, runs `kvdb server`, stores and reads a value, and refuses the keys the
  * README says are refused with the same 400 and reason: the raw request target is
  * what counts (Bun.serve resolved `..` before kvdb saw it, and stored /a/../../tmp as /tmp).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,7 +17,7 @@ import { REPO, tempDir } from "../harness/paths.ts";
 import { until } from "./cluster.ts";
 import { send } from "./http.ts";
 
-/** As the README writes them, run from the repository. */
+/** As docs/PRODUCTION.md writes them, run from the repository. */
 const WAYS: Record<string, string[]> = {
   node: ["npx", "kvdb"],
   deno: ["npx", "deno", "task", "kvdb"],
@@ -57,6 +57,11 @@ const killGroup = (proc: ChildProcess) => {
 };
 
 test.before(() => ensureBinary((line) => console.log(`    ${line}`)));
+
+test("docs/PRODUCTION.md writes each of the three ways as they are run here", () => {
+  const doc = readFileSync(join(REPO, "docs", "PRODUCTION.md"), "utf8");
+  for (const way of Object.values(WAYS)) assert.ok(doc.includes(`\`${way.join(" ")}`), `docs/PRODUCTION.md lacks \`${way.join(" ")}`);
+});
 
 test("deno task kvdb with a deno of one's own (here node_modules' binary, called by path): --version", async () => {
   const r = run([join(REPO, "node_modules", ".bin", "deno"), "task", "kvdb"], ["--version"]);

@@ -1,5 +1,5 @@
 /**
- * Several masters on one PostgreSQL index (README, "More than one master"): the database
+ * Several masters on one PostgreSQL index (docs/MASTERS.md): the database
  * decides between them, every answer is the one a single master would give, long jobs
  * run once cluster-wide, the index moves over from LevelDB, and a database kvdb cannot
  * use is refused clearly. Real PostgreSQL, real masters and volumes on 127.0.0.1, each

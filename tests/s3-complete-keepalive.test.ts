@@ -111,7 +111,7 @@ test("a wrong part is still refused at once with its own status", async () => {
   await rejects(() => s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: "wrong/part", UploadId, MultipartUpload: { Parts: bad } })), "InvalidPart", 400);
 });
 
-test("KVDB_S3_KEEPALIVE_MS, as README documents it, on kvdb server; a bad value is a usage error", async () => {
+test("KVDB_S3_KEEPALIVE_MS, as docs/S3.md documents it, on kvdb server; a bad value is a usage error", async () => {
   const env = { KVDB_S3_ACCESS_KEY: S3_KEYS.accessKey, KVDB_S3_SECRET_KEY: S3_KEYS.secretKey };
   const dir = tempDir("kvdb-keepalive");
   const bad = await runKvdb(["server", join(dir, "never"), "--port", "0", "--host", HOST], { ...env, KVDB_S3_KEEPALIVE_MS: "5" }, 20_000);

@@ -1,5 +1,5 @@
 /**
- * `kvdb rebuild` after S3 writes (README, "Rebuilding the index"): objects written with
+ * `kvdb rebuild` after S3 writes (docs/OPERATIONS.md, "After S3 writes"): objects written with
  * the AWS SDK — plain, overwritten, multipart, with Content-Type and x-amz-meta-* — are
  * read again under their keys with the same bytes, ETags and metadata once the index
  * is rebuilt from the volumes alone; the buckets holding them exist again; a key's
@@ -116,7 +116,7 @@ async function writeAndRebuild(newDb: (dir: string) => string): Promise<void> {
       const listed = await again.send(new ListObjectsV2Command({ Bucket: B }));
       assert.equal(listed.Contents?.map((o) => o.Key), ["cat.jpg", "multi/part", "over", "plain.txt"]);
       const buckets = await again.send(new ListBucketsCommand({}));
-      // The empty bucket is lost (README), and "loose" was never one.
+      // The empty bucket is lost (docs/OPERATIONS.md), and "loose" was never one.
       assert.equal(buckets.Buckets?.map((b) => b.Name), [B]);
       assert.is(await text((await again.send(new GetObjectCommand({ Bucket: B, Key: "over" }))).Body), "third");
 

@@ -1,5 +1,5 @@
 /**
- * S3 on two masters sharing one PostgreSQL index (README, "More than one master"): a
+ * S3 on two masters sharing one PostgreSQL index (docs/MASTERS.md): a
  * bucket made through one is there through the other, and overwrites of one key sent
  * through both at once leave one whole value, the same through either master, and,
  * once the janitors have swept, one stored copy of it per replica (Index.replace is a

@@ -47,7 +47,7 @@ export function s3Settings(o: S3Flags, serverPort?: number): MasterOptions["s3"]
   const port = integer("s3-port", given ?? serverPort, 0, 65535);
   let accessKey = key("s3-access-key", flagOf(o, "s3-access-key"), env.KVDB_S3_ACCESS_KEY);
   let secretKey = key("s3-secret-key", flagOf(o, "s3-secret-key"), env.KVDB_S3_SECRET_KEY);
-  // Not a flag: how often a long CompleteMultipartUpload sends a space (s3/keep-alive.ts); README lists it.
+  // Not a flag: how often a long CompleteMultipartUpload sends a space (s3/keep-alive.ts); docs/S3.md lists it.
   const keepAlive = env.KVDB_S3_KEEPALIVE_MS;
   const keepAliveMs = keepAlive === undefined || keepAlive === "" ? undefined : integer("KVDB_S3_KEEPALIVE_MS", keepAlive, 10, 600_000);
   const uploadTtlMs = 1000 * integer("s3-upload-ttl", flagOf(o, "s3-upload-ttl") ?? env.KVDB_S3_UPLOAD_TTL ?? 86400, 1, 365 * 86400);

@@ -16,7 +16,7 @@
  *   3. each bucket holding an object written through S3 is recorded again (created at
  *      its oldest such object's time; region ""). The volumes know nothing of a bucket
  *      without such an object: an empty bucket, or one holding only curl-written keys,
- *      is not restored (README, "Rebuilding the index").
+ *      is not restored (docs/OPERATIONS.md, "After S3 writes").
  * The index's keys, pending operations and orphans are replaced. S3 multipart uploads in
  * progress are not restored: their parts are deleted by the S3 port's expiry sweep.
  */
