@@ -1,0 +1,118 @@
+/**
+ * A history as the clients of a consistency run saw it (harness/jepsen/), and what each
+ * answer means for the register model (register.ts) under the semantics the checker holds
+ * the server to: today's README, or SPEC.md once issue 24 part 1 is fixed.
+ */
+
+/** One PUT, GET or DELETE of one key, as a client saw it. Times are ms since the run began. */
+export interface Recorded {
+  id: number;
+  client: number;
+  key: string;
+  /** The master that served it, for reading findings. */
+  via: string;
+  f: "put" | "get" | "delete";
+  /** put: the value written; get: the value read (its Content-Md5 named it), when the answer had one. */
+  value?: string;
+  call: number;
+  /** When the answer came; undefined when none came. */
+  ret?: number;
+  /**
+   * The HTTP status, or why there is none: "timeout" (no answer in time), "lost" (sent,
+   * then the connection failed), "refused" (the connection was refused: never sent).
+   */
+  status: number | "timeout" | "lost" | "refused";
+}
+
+/** One `GET /prefix?list`, as a client saw it; `keys` undefined when it failed. */
+export interface Listed {
+  id: number;
+  client: number;
+  via: string;
+  prefix: string;
+  call: number;
+  ret?: number;
+  keys?: string[];
+}
+
+/** What the checker holds the curl API to, where today's README and SPEC.md differ (issue 24 part 1). */
+export interface Semantics {
+  /**
+   * A 409 may mean "another write or delete of this key is in flight" as well as "exists"
+   * (README today; SPEC.md: a PUT gets 409 only when the key exists, a DELETE never).
+   */
+  conflictMayBeBusy: boolean;
+  /**
+   * A DELETE may answer 204 when it finished another operation's interrupted delete of a
+   * key GETs already miss (today's behaviour, issue 24; SPEC.md: that DELETE is a 404).
+   */
+  deleteMayClaimInterrupted: boolean;
+  /** A PUT answered 5xx stored nothing (README and SPEC.md: "5xx: nothing was stored"). */
+  putFailureStoresNothing: boolean;
+}
+
+/** The semantics of today's server, as the README and issue 24 describe them: the CI pass holds it to these. */
+export const TODAY: Semantics = { conflictMayBeBusy: true, deleteMayClaimInterrupted: true, putFailureStoresNothing: true };
+/** SPEC.md's semantics: what the server must meet once issue 24 part 1 is fixed. */
+export const SPEC: Semantics = { conflictMayBeBusy: false, deleteMayClaimInterrupted: false, putFailureStoresNothing: true };
+
+/**
+ * An operation as the model sees it: `ret` is Infinity for one that may or may not have
+ * taken effect (indeterminate); `does` is what the answer says happened.
+ */
+export interface ModelOp {
+  call: number;
+  ret: number;
+  does: Does;
+  /** put: the value written; read: the value read (undefined: absent). */
+  value?: string;
+  /** The operation it comes from. */
+  from: Recorded;
+}
+
+export type Does =
+  | "created" // PUT 201
+  | "refused" // PUT 409: the key exists
+  | "refused-or-busy" // PUT or DELETE 409 where a 409 may also mean "in flight"
+  | "conflict" // DELETE 409 where that cannot be: no state allows it
+  | "put?" // a PUT that may or may not have stored its value
+  | "read" // GET 302 (value) or 404 (absent)
+  | "deleted" // DELETE 204 or 202
+  | "delete-missed" // DELETE 404
+  | "delete?"; // a DELETE that may or may not have happened
+
+/** Whether a client got no answer: the operation may or may not have taken effect. */
+const unanswered = (r: Recorded) => r.status === "timeout" || r.status === "lost";
+const failed = (r: Recorded) => typeof r.status === "number" && r.status >= 500;
+
+/**
+ * What `r` means for the model, or undefined for an operation that says nothing: a read
+ * that failed, a request never sent, a PUT whose 5xx promises nothing was stored. An
+ * answer no rule covers (a 400 here is the run's own fault) is undefined too, and
+ * counted by the caller.
+ */
+export function interpret(r: Recorded, s: Semantics): ModelOp | undefined {
+  const op = (does: Does, value = r.value, ret = r.ret ?? Infinity): ModelOp => ({ call: r.call, ret, does, value, from: r });
+  if (r.status === "refused") return undefined;
+  const conflict = r.status === 409 && s.conflictMayBeBusy ? op("refused-or-busy") : undefined;
+  switch (r.f) {
+    case "get":
+      return r.status === 302 || r.status === 200 ? op("read") : r.status === 404 ? op("read", undefined) : undefined;
+    case "put":
+      if (r.status === 201) return op("created");
+      if (r.status === 409) return conflict ?? op("refused");
+      if (unanswered(r) || (failed(r) && !s.putFailureStoresNothing)) return op("put?", r.value, Infinity);
+      return undefined;
+    case "delete":
+      if (r.status === 204 || r.status === 202) return op("deleted");
+      if (r.status === 404) return op("delete-missed");
+      if (r.status === 409) return conflict ?? op("conflict");
+      if (unanswered(r) || failed(r)) return op("delete?", undefined, Infinity);
+      return undefined;
+  }
+}
+
+/** Whether `r` got an answer the model has no rule for (not a 2xx, 3xx, 404, 409 or 5xx). */
+export function unexpected(r: Recorded): boolean {
+  return typeof r.status === "number" && r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 409;
+}
