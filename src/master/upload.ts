@@ -69,7 +69,7 @@ export function upload(url: string, headers: Record<string, string>, stallMs: nu
   });
   answer.catch(() => {}); // observed by write()/end(); never an unhandled rejection
   // Made when a write first has to wait: most small values never do, and an Error (with
-  // its stack) per upload showed in the master's profile (docs/PERFORMANCE.md).
+  // its stack) per upload showed in the master's profile (docs/CHANGELOG.md).
   let early: Promise<never> | undefined;
   const answeredEarly = () =>
     (early ??= answer.then((r) => {

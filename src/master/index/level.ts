@@ -166,7 +166,7 @@ export class LevelIndex implements Index {
   /**
    * Resolves once the record is decided, before it is written: an intent need not be
    * durable (Index.create), and waiting for its unsynced write queued it behind the
-   * synced batch in flight, 4–6 ms of a small PUT at 16 clients (docs/PERFORMANCE.md).
+   * synced batch in flight, 4–6 ms of a small PUT at 16 clients (docs/CHANGELOG.md).
    * The key lock (this master is the index's one writer) keeps others off the key
    * meanwhile; a later change of the key waits in the same queue.
    */
@@ -210,7 +210,7 @@ export class LevelIndex implements Index {
    * Resolves once the drop is decided and queued, as create does (scan() and
    * deleteEntryIfNoKeys read after it). It need not be durable: the synced `deleting`
    * record before it is what a restart finishes the delete from (janitor.ts), and
-   * waiting for it was one more index batch in every DELETE's answer (docs/PERFORMANCE.md).
+   * waiting for it was one more index batch in every DELETE's answer (docs/CHANGELOG.md).
    */
   async drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
     if (this.versionNow(key) !== current.version) return false;
