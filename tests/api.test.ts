@@ -132,22 +132,24 @@ test("PUT of an existing key → 409 and the value stays", async () => {
   assert.is(get.headers.get("etag"), `"${md5("first")}"`);
 });
 
-test("409 while another write of the same key is in flight; the first then finishes 201", async () => {
-  const key = "/put/inflight";
-  const first = bytes(64 * 1024, 3);
-  const second = bytes(32 * 1024, 4);
-  const slow = slowPut(c.url, keyPath(key), { "content-length": String(first.length + second.length) });
+/** A PUT of `key` held open after its first part, its bytes on every volume: the key is held. */
+async function heldWrite(key: string, first: Buffer, total: number) {
+  const slow = slowPut(c.url, keyPath(key), { "content-length": String(total) });
   await slow.write(first);
   // Ready when every replica's temp file exists: the master holds the key and streams.
   await until("the first write reached the volumes", () => c.volumes.every((v) => filesUnder(join(v.dir, "tmp")).length === 1));
+  return slow;
+}
 
-  const racer = await fetch(c.url + key, { method: "PUT", body: "racer" });
-  assert.is(racer.status, 409);
-  assert.match(await racer.text(), /in flight/);
+test("a PUT that meets a write in flight waits for it, then answers 409 because the key exists (never because of the lock)", async () => {
+  const key = "/put/inflight";
+  const first = bytes(64 * 1024, 3);
+  const second = bytes(32 * 1024, 4);
+  const slow = await heldWrite(key, first, first.length + second.length);
+
+  const racer = put(key, "racer");
+  const racerPost = put(key, "racer", "POST");
   assert.is((await send(key, "POST")).status, 411, "empty POST is refused on its headers");
-  assert.is((await put(key, "racer", "POST")).status, 409);
-  assert.is((await send(key, "DELETE")).status, 409, "DELETE during the write");
-  assert.is((await send(key, "UNLINK")).status, 409, "UNLINK during the write");
   await assert404(key); // not visible until committed
   assert.not.ok((await listPage("/put/inflight")).keys.includes(key));
 
@@ -155,11 +157,30 @@ test("409 while another write of the same key is in flight; the first then finis
   assert.is(done.status, 201);
   const whole = Buffer.concat([first, second]);
   assert.is(done.headers["content-md5"], md5(whole));
+  for (const r of [await racer, await racerPost]) {
+    assert.is(r.status, 409);
+    assert.is(r.headers.get("content-md5"), null, "the racer stored nothing");
+  }
+  const again = await fetch(c.url + key, { method: "PUT", body: "later" });
+  assert.match(await again.text(), /key exists/);
   const get = await fetch(c.url + key);
   assert.is(get.status, 200);
   assert.ok(Buffer.from(await get.arrayBuffer()).equals(whole));
   assert.is(get.headers.get("etag"), `"${md5(whole)}"`);
   for (const v of c.volumes) assert.equal(filesUnder(join(v.dir, "tmp")), [], `${v.name} tmp is empty`);
+});
+
+test("a DELETE (or UNLINK) that meets a write in flight waits for it, then removes what it wrote: 204", async () => {
+  for (const method of ["DELETE", "UNLINK"]) {
+    const key = `/put/inflight-${method.toLowerCase()}`;
+    const first = bytes(64 * 1024, 5);
+    const slow = await heldWrite(key, first, 2 * first.length);
+    const removed = send(key, method);
+    assert.is((await slow.finish(first)).status, 201);
+    assert.is((await removed).status, 204, `${method} after the write it waited for`);
+    await assert404(key);
+    if (method === "UNLINK") assert.ok((await listPage("/put/inflight-", "unlinked")).keys.includes(key));
+  }
 });
 
 test("411 for an empty body (Content-Length: 0, and an empty chunked body)", async () => {

@@ -195,7 +195,7 @@ for (const framing of ["content-length", "chunked"] as const) {
     up.abort();
 
     await until("every volume's temp file is removed", () => c.volumes.every((v) => filesUnder(join(v.dir, "tmp")).length === 0));
-    // DELETE answers 409 while the write is still being cleaned up, 404 once no record is left.
+    // A DELETE waits while the write is still being cleaned up, then answers 404: no record is left.
     await until("the master dropped the write", async () => (await fetch(c.url + key, { method: "DELETE" })).status === 404);
     const get = await fetch(c.url + key, { redirect: "manual" });
     assert.is(get.status, 404);

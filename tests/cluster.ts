@@ -38,6 +38,8 @@ export async function startCluster(
     idleTimeoutMs?: number;
     /** The master's volume timeout. */
     timeoutMs?: number;
+    /** The master's --busy-wait, in ms. */
+    busyWaitMs?: number;
     /** Serve S3 too (on a free port, with S3_KEYS); its URL is Cluster.s3. */
     s3?: boolean;
     /** See MasterOptions.s3.uploadTtlMs. */
@@ -74,6 +76,7 @@ export async function startCluster(
       maxSize: o.maxSize,
       idleTimeoutMs: o.idleTimeoutMs,
       timeoutMs: o.timeoutMs,
+      busyWaitMs: o.busyWaitMs,
       s3: o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs, keepAliveMs: o.s3KeepAliveMs } : undefined,
     };
     const master = await startMaster(options);

@@ -1,6 +1,6 @@
 /**
  * Unit tests of the master's per-key locks (src/master/locks.ts): one operation per key
- * at a time, a second one refused at once (the PUT/DELETE 409), job steps that wait
+ * at a time, a second hold refused at once (the janitor's), holds that wait (PUT, DELETE, job steps)
  * for a key with a deadline, and a stopping master that waits for every key.
  */
 import { test } from "uvu";
@@ -177,6 +177,24 @@ test("idle with nothing held returns at once; with a key held forever, after wai
   assert.ok(waited >= 55 && waited < 1000, `waited ${waited} ms for a 60 ms deadline`);
   assert.ok(locks.has("/stuck"));
   g.open();
+});
+
+test("holdBy waits for the key until its deadline: runs once it is let go, or never if it stays held", async () => {
+  const locks = new KeyLocks();
+  const g = gate();
+  const first = locks.hold("/a", () => g.promise)!;
+  let ran = false;
+  const gaveUp = await locks.holdBy("/a", Date.now() + 50, async () => {
+    ran = true;
+  });
+  assert.is(gaveUp, undefined);
+  assert.not.ok(ran, "past its deadline it did not run");
+  const waiting = locks.holdBy("/a", Date.now() + 5000, async () => "second");
+  await tick();
+  g.open();
+  await first;
+  assert.equal(await waiting, { value: "second" });
+  assert.not.ok(locks.has("/a"));
 });
 
 test.run();

@@ -32,6 +32,7 @@ async function withMaster(fn: (app: ReturnType<typeof masterApp>["app"], m: Mast
     volumes: new VolumeSet([volume], client), // never checked: down until a test says up
     replicas: 1,
     locks: new KeyLocks(),
+    busyWaitMs: 5000,
     jobs: new JobRegistry(index, { rebalance: idle, verify: idle }),
     proxy: false,
     stats: newMasterStats(index),

@@ -109,10 +109,16 @@ export interface MasterFlags {
   proxy?: unknown;
   verbose?: unknown;
   volumeTimeout?: unknown;
+  busyWait?: unknown;
   secret?: unknown;
   urlTtl?: unknown;
   maxSize?: unknown;
   idleTimeout?: unknown;
+}
+
+/** A number of seconds given as an option, in ms; undefined if not given. */
+function seconds(name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : 1000 * integer(name, value, 0, 3600);
 }
 
 /** What `master` and `server` read alike: how the master listens and talks to volumes and clients. */
@@ -123,6 +129,7 @@ export function masterSettings(o: MasterFlags) {
     proxy: flag(o.proxy, env.KVDB_PROXY),
     verbose: flag(o.verbose, env.KVDB_VERBOSE),
     timeoutMs,
+    busyWaitMs: seconds("busy-wait", o.busyWait ?? env.KVDB_BUSY_WAIT), // undefined: the master's default
     secret: secretOf(o.secret),
     urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
     maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),

@@ -50,7 +50,7 @@ export const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
   invalid: 400,
   "not-found": 404,
   exists: 409,
-  busy: 409,
+  busy: 503,
   gone: 404,
   unavailable: 503,
   full: 507,
@@ -62,6 +62,9 @@ export const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
 /** The onError of each app. */
 export const renderError: ErrorHandler = (e, c) => {
   if (e instanceof HttpError) return fail(c, e.status, e.message);
-  if (e instanceof KvdbError) return fail(c, STATUS_OF[e.kind], e.message);
+  if (e instanceof KvdbError) {
+    if (e.kind === "busy") c.header("retry-after", "1"); // what it waited for is likely over by then
+    return fail(c, STATUS_OF[e.kind], e.message);
+  }
   return fail(c, 500, `internal error: ${e.message}`, e.stack);
 };

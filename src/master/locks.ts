@@ -1,9 +1,10 @@
 /**
  * The keys with a write, delete, cleanup or job step in flight: one operation per key
- * at a time. A second PUT or DELETE of a held key gets 409 at once; a job step waits
- * for the key; a stopping master waits for every key to be let go.
+ * at a time. A second PUT or DELETE of a held key waits for it (in-flight.ts), as a
+ * job step does, up to a deadline; the janitor skips a held key; a stopping master
+ * waits for every key to be let go.
  */
-/** The 409's message for a key held by another write or delete. */
+/** What an operation that found its key held by another write or delete says (S3's 409; the curl API waits, then 503). */
 export const IN_FLIGHT = "another write or delete of this key is in flight";
 
 export class KeyLocks {
@@ -24,10 +25,13 @@ export class KeyLocks {
 
   /** Waits up to `waitMs` (default 5 s) for `key` to be let go, then runs `fn` holding it; false if it stayed held. */
   async holdWhenFree(key: string, fn: () => Promise<void>, waitMs = 5000): Promise<boolean> {
-    const deadline = Date.now() + waitMs;
-    while (this.held.has(key)) if (!(await this.nextRelease(deadline))) return false;
-    await this.hold(key, fn); // free: nothing ran between the check and the hold
-    return true;
+    return (await this.holdBy(key, Date.now() + waitMs, fn)) !== undefined;
+  }
+
+  /** Waits until `deadline` (Date.now() time) for `key` to be let go, then runs `fn` holding it; undefined, without running it, if it stayed held. */
+  async holdBy<T>(key: string, deadline: number, fn: () => Promise<T>): Promise<{ value: T } | undefined> {
+    while (this.held.has(key)) if (!(await this.nextRelease(deadline))) return undefined;
+    return { value: await this.hold(key, fn)! }; // free: nothing ran between the check and the hold
   }
 
   /** Waits until no key is held, or `waitMs` has passed. */

@@ -12,8 +12,10 @@ export interface Master {
   /** Every call to a volume goes through it. */
   client: VolumeClient;
   replicas: number;
-  /** Keys with an operation in flight: a second write or delete gets 409 at once. */
+  /** Keys with an operation in flight here: a second write or delete waits (in-flight.ts). */
   locks: KeyLocks;
+  /** How long a write or delete waits for another operation on its key before it fails busy (--busy-wait). */
+  busyWaitMs: number;
   /** Long jobs (rebalance, verify) of this master's life. */
   jobs: JobRegistry;
   /** Stream GET bodies through the master instead of redirecting. */

@@ -5,6 +5,7 @@ import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
 import { masterApp } from "./app.ts";
 import { KeyLocks } from "./locks.ts";
+import { DEFAULT_BUSY_WAIT_MS } from "./in-flight.ts";
 import { finishAbandoned, startJanitor } from "./janitor.ts";
 import type { Master } from "./master.ts";
 import { openIndex } from "./index/open.ts";
@@ -29,6 +30,8 @@ export interface MasterOptions {
   replicas: number;
   proxy: boolean;
   verbose: boolean;
+  /** See Master.busyWaitMs; default in-flight.ts's DEFAULT_BUSY_WAIT_MS. */
+  busyWaitMs?: number;
   /** See Master.timeoutMs; default 30 s. */
   timeoutMs?: number;
   /** Shared with the volumes: signs every volume URL. */
@@ -53,7 +56,7 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   volumes.start();
   const jobs = new JobRegistry(index, { rebalance: logged((job) => rebalance(m, job)), verify: logged((job) => verify(m, job)) });
   const stats = newMasterStats(index);
-  const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret, stats };
+  const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), busyWaitMs: o.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS, jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret, stats };
   registerMasterMetrics(m);
   const recovered = await finishAbandoned(m);
   if (recovered) log.info(`cleaned up ${recovered} operation(s) a stop interrupted`, { operations: recovered });

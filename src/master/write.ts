@@ -7,7 +7,7 @@ import { declaredLength, overLimit, type DeclaredLength } from "../http/content-
 import { declaredMd5, type DeclaredMd5 } from "../http/content-md5.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { requestBody } from "../http/request.ts";
-import { IN_FLIGHT } from "./locks.ts";
+import { exclusively, type Settled } from "./in-flight.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
 import { writeReplicas } from "./store.ts";
@@ -23,16 +23,18 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
   if (tooLarge) return fail(c, 413, tooLarge);
   const md5 = declaredMd5(c);
   if (md5.kind === "invalid") return fail(c, 400, "invalid Content-MD5 (base64 of 16 bytes, or 32 hex digits)");
-  return m.locks.hold(key, () => store(m, c, key, declared, md5)) ?? fail(c, 409, IN_FLIGHT);
+  return exclusively(m, key, (settled) => store(m, c, key, settled, declared, md5));
 }
 
 /** The write itself, the key held. */
-async function store(m: Master, c: Context, key: string, declared: DeclaredLength, declaredMd5: DeclaredMd5): Promise<Response> {
-  const old = await m.index.get(key);
-  if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
-  // An unlinked key may be written again (as in minikeyvalue); a record left by a
-  // crash is cleaned up first. Either way the old bytes go before the new come.
-  if (old && (old.busy || !(await purge(m, key, old)))) return fail(c, 409, IN_FLIGHT);
+async function store(m: Master, c: Context, key: string, settled: Settled, declared: DeclaredLength, declaredMd5: DeclaredMd5): Promise<Response> {
+  for (;; settled.again()) {
+    const old = await settled.record();
+    if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
+    // An unlinked key may be written again (as in minikeyvalue); a record left by a
+    // crash is cleaned up first. Either way the old bytes go before the new come.
+    if (!old || (await purge(m, key, old))) break;
+  }
 
   const { record, size, md5 } = await writeReplicas(m, key, key, declared, requestBody(c), (w) => {
     if (declaredMd5.kind === "md5" && declaredMd5.hex !== w.md5) {

@@ -1,0 +1,58 @@
+/**
+ * A PUT, DELETE or UNLINK that meets another operation on its key waits for it, then
+ * answers from what that operation left: 409 only because the key exists, 404 only
+ * because it is gone. The wait is bounded by --busy-wait (Master.busyWaitMs); past it
+ * the operation fails `busy` (503 with Retry-After on the curl API), having changed
+ * nothing. The other operation may be this master's (its key lock) or another
+ * master's (the record is `busy`: its owner's lease holds), whose end shows only in
+ * the index, so that wait polls.
+ */
+import { KvdbError } from "../errors.ts";
+import type { KeyRecord } from "./index/index.ts";
+import type { Master } from "./master.ts";
+
+/** How long a PUT or DELETE waits for another operation on its key unless told otherwise (--busy-wait). */
+export const DEFAULT_BUSY_WAIT_MS = 5000;
+
+const POLL_FIRST_MS = 20;
+const POLL_MAX_MS = 250;
+
+/** What an operation that holds its key sees of it. */
+export interface Settled {
+  /** The key's record once no other master is changing it (undefined: no record); throws `busy` past the deadline. */
+  record(): Promise<KeyRecord | undefined>;
+  /** Before reading the record again after a change lost its compare-and-set: throws `busy` past the deadline. */
+  again(): void;
+}
+
+function busy(): KvdbError {
+  return new KvdbError("busy", "another write or delete of this key is still in flight; nothing changed, try again");
+}
+
+/**
+ * Runs `fn` holding `key` on this master, once any operation on it here has ended,
+ * with a view of the record that waits out other masters' operations, all within one
+ * deadline.
+ */
+export async function exclusively<T>(m: Master, key: string, fn: (settled: Settled) => Promise<T>): Promise<T> {
+  const deadline = Date.now() + m.busyWaitMs;
+  const settled: Settled = {
+    record: () => settledRecord(m, key, deadline),
+    again() {
+      if (Date.now() >= deadline) throw busy();
+    },
+  };
+  const held = await m.locks.holdBy(key, deadline, () => fn(settled));
+  if (!held) throw busy();
+  return held.value;
+}
+
+async function settledRecord(m: Master, key: string, deadline: number): Promise<KeyRecord | undefined> {
+  for (let pause = POLL_FIRST_MS; ; pause = Math.min(2 * pause, POLL_MAX_MS)) {
+    const record = await m.index.get(key);
+    if (!record?.busy) return record;
+    const left = deadline - Date.now();
+    if (left <= 0) throw busy();
+    await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+  }
+}
