@@ -9,7 +9,7 @@
 import process from "node:process";
 import { cac, type Command } from "cac";
 import { UsageError, dbOf, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, secretOf, sizeOf, text, volumesOf } from "./src/cli/options.ts";
-import { logLine, setLogFormat } from "./src/http/logger.ts";
+import { logLine, setLogFormat } from "./src/observe/logger.ts";
 import { volumeName } from "./src/master/volumes.ts";
 import { printStatus } from "./src/ops/status.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";

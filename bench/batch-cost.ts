@@ -16,7 +16,7 @@ import { request } from "node:http";
 import { rmSync } from "node:fs";
 import process from "node:process";
 import { parseSize } from "../src/cli/size.ts";
-import { BATCH_PATH, encodeBatch, type BatchOp } from "../src/http/batch-wire.ts";
+import { BATCH_PATH, encodeBatch, type BatchOp } from "../src/wire/batch-wire.ts";
 import { keepAlive } from "../src/runtime/keep-alive.ts";
 import { VolumeClient } from "../src/master/volume-client.ts";
 import { upload } from "../src/master/upload.ts";

@@ -1,7 +1,7 @@
 /**
  * What one signed volume URL costs in this process: `signPath` (what the master signs
  * its redirects with), `signUrl` (the general form, parsing the URL), and the way both
- * were made before src/http/hmac-sha256.ts (the runtime's createHmac on a parsed URL).
+ * were made before src/signing/hmac-sha256.ts (the runtime's createHmac on a parsed URL).
  * In-process, µs per URL, three rounds of 200,000 keys; run it under each runtime:
  *
  *   npm run bench:sign-cost                      (Node)
@@ -9,7 +9,7 @@
  *   node_modules/.bin/bun bench/sign-cost.ts
  */
 import { createHmac } from "node:crypto";
-import { signPath, signUrl } from "../src/http/signing.ts";
+import { signPath, signUrl } from "../src/signing/signing.ts";
 
 const SECRET = "a-cluster-secret-of-43-characters-xxxxxxxxx";
 const N = 200_000;

@@ -6,7 +6,7 @@
 import { join, resolve } from "node:path";
 import { startMaster, type MasterOptions } from "./master/start.ts";
 import type { Running } from "./http/running.ts";
-import { newSecret } from "./http/signing.ts";
+import { newSecret } from "./signing/signing.ts";
 import { startVolume } from "./volume/start.ts";
 
 /** The master's options, less the volumes and the index, which the server makes itself. */

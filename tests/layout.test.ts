@@ -1,7 +1,7 @@
 /**
  * The rules the source layout keeps (README, Architecture), checked on the source
- * itself: no import cycle under src/, master and volume apart, the index's store and
- * the calls to volumes each behind their one module.
+ * itself: no import cycle under src/, master and volume apart, the shared folders below
+ * every role, the index's store and the calls to volumes each behind their one module.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -46,6 +46,20 @@ test("master and volume never import each other", () => {
     return other && importsOf(f).some((i) => i.startsWith(other));
   });
   assert.equal(crossing, []);
+});
+
+/** What every role shares: HTTP answers, observing (metrics, logs), the master-volume wire format, signing, the runtime adapters, keys, durable commits. */
+const SHARED = ["http", "observe", "wire", "signing", "runtime", "keys", "durable"];
+
+test("the shared folders never import a role's folder (master, volume, s3, ops, cli, loadgen)", () => {
+  const reaching = [...files.keys()].flatMap((f) => {
+    const folder = f.split("/")[1];
+    if (!SHARED.includes(folder)) return [];
+    return importsOf(f)
+      .filter((i) => i.startsWith("src/") && i.split("/").length > 2 && !SHARED.includes(i.split("/")[1]))
+      .map((i) => `${f} → ${i}`);
+  });
+  assert.equal(reaching, []);
 });
 
 test("only the index's own implementation opens LevelDB on the master's side", () => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { quantile, Registry } from "../src/http/metrics.ts";
+import { quantile, Registry } from "../src/observe/metrics.ts";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { fileSized, streamPut } from "../harness/data.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";

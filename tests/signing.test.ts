@@ -1,14 +1,14 @@
 /**
- * Unit tests of signed URLs (src/http/signing.ts): what a signature covers (method
+ * Unit tests of signed URLs (src/signing/signing.ts): what a signature covers (method
  * class, path, every other query parameter, expiry), the exact form it has on the
  * wire, expiry with its clock-skew allowance, and tampering of every part; and the
- * plain-JavaScript HMAC-SHA256 under it (src/http/hmac-sha256.ts) against node:crypto.
+ * plain-JavaScript HMAC-SHA256 under it (src/signing/hmac-sha256.ts) against node:crypto.
  */
 import { createHmac } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HmacSha256 } from "../src/http/hmac-sha256.ts";
-import { newSecret, signPath, signUrl, SKEW_SECONDS, verifyRequest, type Verdict } from "../src/http/signing.ts";
+import { HmacSha256 } from "../src/signing/hmac-sha256.ts";
+import { newSecret, signPath, signUrl, SKEW_SECONDS, verifyRequest, type Verdict } from "../src/signing/signing.ts";
 import { keyPath } from "../src/keys/keys.ts";
 
 const SECRET = "unit-test-secret-0123456789";

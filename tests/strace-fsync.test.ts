@@ -1,6 +1,6 @@
 /**
  * fsync before 201, from the syscalls themselves: a volume, a volume behind a master
- * (whose small replicas come in batches: http/batch-wire.ts), then a master, runs
+ * (whose small replicas come in batches: wire/batch-wire.ts), then a master, runs
  * under `strace -f` while ≥ 200 concurrent PUTs hit it, and the trace must show, for
  * every "HTTP/1.1 201" written to a socket (and every 201 inside a batch's answer), an fsync/fdatasync that started after the bytes
  * that make the write durable were written to that same file, and returned before
@@ -21,7 +21,7 @@ import { holdsValue, lastBefore, logPutWrites, putsOf, renameSynced, syncedCarri
 import type { FileActivity } from "./strace-files.ts";
 import { spawnTraced, straceUnusable, type Traced } from "./strace-run.ts";
 import { MasterProc, VolumeProc } from "../harness/process-cluster.ts";
-import { BATCH_PATH, type BatchOp, type BatchResult } from "../src/http/batch-wire.ts";
+import { BATCH_PATH, type BatchOp, type BatchResult } from "../src/wire/batch-wire.ts";
 import { INLINE_MAX } from "../src/volume/store.ts";
 
 const PUTS = 240;
@@ -96,7 +96,7 @@ function volumeProblems(activity: FileActivity, vdir: string, acked: Answered[])
 
 /**
  * The puts a volume answered 201 inside its answers to POST /_kvdb/batch
- * (http/batch-wire.ts: the head line lists them, the answer's JSON array says how
+ * (wire/batch-wire.ts: the head line lists them, the answer's JSON array says how
  * each went), each as if it were a PUT of its own answered by that same write.
  */
 function batchedPuts(all: Answered[]): Answered[] {

@@ -19,7 +19,7 @@ import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 import { encodeFields, FIELDS_HEADER } from "../src/keys/fields.ts";
-import { BATCH_PATH, encodeBatch, headDigest, type BatchOp } from "../src/http/batch-wire.ts";
+import { BATCH_PATH, encodeBatch, headDigest, type BatchOp } from "../src/wire/batch-wire.ts";
 
 let root: string;
 let dir: string;

@@ -3,7 +3,7 @@
  * else its default. A bad value is a UsageError: one line on stderr, exit 2.
  */
 import process from "node:process";
-import { LOG_FORMATS, type LogFormat } from "../http/logger.ts";
+import { LOG_FORMATS, type LogFormat } from "../observe/logger.ts";
 import { parseVolumeSpec } from "../keys/zones.ts";
 import { indexKind } from "../master/index/open.ts";
 import { parseSize } from "./size.ts";

@@ -11,7 +11,7 @@ export interface RequestFacts {
   rawPath?: string;
   /** The request body as chunks, without buffering it. */
   body?: AsyncIterable<Uint8Array> | null;
-  /** The exchange as the wire saw it: body bytes each way and its real end (http/request-metrics.ts). */
+  /** The exchange as the wire saw it: body bytes each way and its real end (observe/request-metrics.ts). */
   meter?: ExchangeMeter;
 }
 

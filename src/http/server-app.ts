@@ -4,9 +4,9 @@
  */
 import { Hono } from "hono";
 import { renderError } from "./errors.ts";
-import { logServerError, requestLog } from "./log.ts";
-import { EXPOSITION_TYPE, type Registry } from "./metrics.ts";
-import { countAnswer, labelsOf, type RequestMetrics } from "./request-metrics.ts";
+import { logServerError, requestLog } from "../observe/log.ts";
+import { EXPOSITION_TYPE, type Registry } from "../observe/metrics.ts";
+import { countAnswer, labelsOf, type RequestMetrics } from "../observe/request-metrics.ts";
 import type { RequestFacts } from "./request.ts";
 import type { Direct } from "../runtime/types.ts";
 

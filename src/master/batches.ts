@@ -1,13 +1,13 @@
 /**
  * Group commit over the network: small replica writes and deletes bound for one
  * volume are gathered while the previous batch to it is in flight, then sent together
- * as one POST /_kvdb/batch (http/batch-wire.ts). Under many concurrent small writes
+ * as one POST /_kvdb/batch (wire/batch-wire.ts). Under many concurrent small writes
  * a volume then answers one request per window instead of one per replica, and its
  * catalog syncs them in one batch. Each operation still resolves only with the
  * volume's answer for it, given once that operation is durable.
  */
 import { GroupCommit } from "../durable/group-commit.ts";
-import { MAX_BODY, MAX_OPS, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
+import { MAX_BODY, MAX_OPS, type BatchOp, type BatchResult } from "../wire/batch-wire.ts";
 import { Stalled } from "./upload.ts";
 
 interface Queued {

@@ -4,7 +4,7 @@
  * finished, at start and then on every sweep; replicas left on volumes that were down
  * (orphans) are deleted once those volumes answer again.
  */
-import { logger } from "../http/logger.ts";
+import { logger } from "../observe/logger.ts";
 import { ownerOf, storedName } from "../keys/names.ts";
 import type { Master } from "./master.ts";
 import { deleteReplica, purge } from "./replicas.ts";

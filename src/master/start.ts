@@ -1,6 +1,6 @@
 /** Starts a master: opens the index, checks the volumes, recovers, then serves. */
-import { announce, warnNoSecret } from "../http/log.ts";
-import { logger } from "../http/logger.ts";
+import { announce, warnNoSecret } from "../observe/log.ts";
+import { logger } from "../observe/logger.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
 import { masterApp } from "./app.ts";

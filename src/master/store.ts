@@ -6,16 +6,16 @@
  * that was cut short (janitor.ts), and any failure deletes what was written.
  */
 import { encodeFields, FIELDS_HEADER, type ValueFields } from "../keys/fields.ts";
-import type { DeclaredLength } from "../http/content-length.ts";
-import { discard, limited } from "../http/content-length.ts";
+import type { DeclaredLength } from "../wire/content-length.ts";
+import { discard, limited } from "../wire/content-length.ts";
 import { HttpError } from "../http/errors.ts";
 import type { KeyRecord } from "./index/index.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
 import { agreed, ClientAborted, LeaseLost, replicate, VolumeFailed, type Replicated, type Target } from "./replicate.ts";
-import { BATCH_VALUE_MAX } from "../http/batch-wire.ts";
-import { takeSmall } from "../http/small-body.ts";
+import { BATCH_VALUE_MAX } from "../wire/batch-wire.ts";
+import { takeSmall } from "../wire/small-body.ts";
 import { connectionLost, Stalled } from "./upload.ts";
 
 export interface Written {

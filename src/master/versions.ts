@@ -7,7 +7,7 @@
  * leaves the old value (the half-made version is `writing`, and the janitor deletes it);
  * a crash after it leaves the new one (the old replicas are orphans the janitor deletes).
  */
-import type { DeclaredLength } from "../http/content-length.ts";
+import type { DeclaredLength } from "../wire/content-length.ts";
 import { HttpError } from "../http/errors.ts";
 import { storedName, versionName } from "../keys/names.ts";
 import type { KeyRecord, NewRecord, Within } from "./index/index.ts";

@@ -13,10 +13,10 @@
  */
 import { encodeFields, someFields, type ValueFields } from "../keys/fields.ts";
 import { keyPath } from "../keys/keys.ts";
-import { ndjsonLines } from "../http/ndjson.ts";
-import { signPath } from "../http/signing.ts";
+import { ndjsonLines } from "../wire/ndjson.ts";
+import { signPath } from "../signing/signing.ts";
 import { runtime } from "../runtime/mod.ts";
-import { BATCH_PATH, encodeBatch, MAX_OPS, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
+import { BATCH_PATH, encodeBatch, MAX_OPS, type BatchOp, type BatchResult } from "../wire/batch-wire.ts";
 import { VolumeBatches } from "./batches.ts";
 import { upload, type Upload } from "./upload.ts";
 
@@ -111,7 +111,7 @@ export class VolumeClient {
   }
 
   /**
-   * Stores a small value's replica (http/batch-wire.ts's BATCH_VALUE_MAX at most) in
+   * Stores a small value's replica (wire/batch-wire.ts's BATCH_VALUE_MAX at most) in
    * the volume's next batch: the volume's answer for it, given once it is durable
    * (201 with size and md5, else a status and why). Throws if the volume cannot be reached.
    */

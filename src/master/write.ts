@@ -3,8 +3,8 @@
  * live. Any failure removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
-import { declaredLength, overLimit, type DeclaredLength } from "../http/content-length.ts";
-import { declaredMd5, type DeclaredMd5 } from "../http/content-md5.ts";
+import { declaredLength, overLimit, type DeclaredLength } from "../wire/content-length.ts";
+import { declaredMd5, type DeclaredMd5 } from "../wire/content-md5.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { requestBody } from "../http/request.ts";
 import { exclusively, type Settled } from "./in-flight.ts";

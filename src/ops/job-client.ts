@@ -4,7 +4,7 @@
  * exit 0 only if the job says all is well.
  */
 import { runtime } from "../runtime/mod.ts";
-import { signUrl } from "../http/signing.ts";
+import { signUrl } from "../signing/signing.ts";
 import { barLine, Bar } from "./progress.ts";
 
 export interface JobView {

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { requestLog, serverErrors } from "../http/log.ts";
-import { measureRequests } from "../http/request-metrics.ts";
+import { requestLog, serverErrors } from "../observe/log.ts";
+import { measureRequests } from "../observe/request-metrics.ts";
 import { authenticate, target } from "./auth.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
 import { copyObject } from "./copy.ts";

@@ -7,8 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Context } from "hono";
-import { declaredLength, type DeclaredLength } from "../http/content-length.ts";
-import { declaredMd5 } from "../http/content-md5.ts";
+import { declaredLength, type DeclaredLength } from "../wire/content-length.ts";
+import { declaredMd5 } from "../wire/content-md5.ts";
 import { requestBody } from "../http/request.ts";
 import type { Payload } from "./auth.ts";
 import { algorithmOf, ALGORITHMS, Checksum, headerOf, type Algorithm } from "./checksums.ts";

@@ -9,7 +9,7 @@ import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HttpError, noteFailure } from "../http/errors.ts";
 import { ClientAborted } from "../master/replicate.ts";
-import { TooLarge } from "../http/content-length.ts";
+import { TooLarge } from "../wire/content-length.ts";
 import { el, xmlDoc, xmlRoot } from "./xml.ts";
 
 const CODES = {
@@ -90,7 +90,7 @@ export function errorDocument(c: Context, e: HttpError, resource: string): strin
 
 /**
  * The S3 app's onError: S3's XML for every error; what it said is noted for the error
- * log (http/log.ts serverErrors logs every 5xx), with the stack of anything unexpected.
+ * log (observe/log.ts serverErrors logs every 5xx), with the stack of anything unexpected.
  */
 export const renderS3Error: ErrorHandler = (e, c) => {
   if (e instanceof HttpError) return noteFailure(errorResponse(c, e, c.req.path), { message: e.message });

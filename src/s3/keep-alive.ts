@@ -10,7 +10,7 @@ import { HttpError } from "../http/errors.ts";
 import { errorDocument, S3Error } from "./errors.ts";
 import { DECLARATION, xmlRoot } from "./xml.ts";
 import { keptAlive } from "../http/kept-alive.ts";
-import { logger } from "../http/logger.ts";
+import { logger } from "../observe/logger.ts";
 
 /** Default for S3.keepAliveMs: S3's own pace is not documented; well under common 30–60 s idle timeouts. */
 export const KEEP_ALIVE_MS = 5000;

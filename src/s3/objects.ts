@@ -4,8 +4,8 @@
  * (atomically: master/versions.ts); a GET is proxied from a replica, never redirected
  * (S3 clients do not follow redirects to another host).
  */
-import { declaredMd5 } from "../http/content-md5.ts";
-import { overLimit } from "../http/content-length.ts";
+import { declaredMd5 } from "../wire/content-md5.ts";
+import { overLimit } from "../wire/content-length.ts";
 import type { KeyRecord } from "../master/index/index.ts";
 import type { Master } from "../master/master.ts";
 import { readReplica } from "../master/read.ts";

@@ -11,13 +11,13 @@
  *   batch.ts: /_kvdb/batch, many small PUTs and DELETEs in one request)
  */
 import { Hono, type Context } from "hono";
-import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } from "../http/content-length.ts";
+import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } from "../wire/content-length.ts";
 import { fail } from "../http/errors.ts";
 import { parseStoredName } from "../keys/names.ts";
 import { decodeFields, FIELDS_HEADER, type ValueFields } from "../keys/fields.ts";
 import { rawPath, requestBody } from "../http/request.ts";
 import { runtime } from "../runtime/mod.ts";
-import { requireSignature } from "../http/auth.ts";
+import { requireSignature } from "../signing/auth.ts";
 import type { VolumeCounters } from "./counters.ts";
 import type { Store } from "./store.ts";
 import { readValue } from "./read.ts";

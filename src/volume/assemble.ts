@@ -18,7 +18,7 @@ import { rawPath } from "../http/request.ts";
 import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched } from "./copy.ts";
 import type { Store } from "./store.ts";
 import { keptAlive } from "../http/kept-alive.ts";
-import { logger } from "../http/logger.ts";
+import { logger } from "../observe/logger.ts";
 import { someFields, type ValueFields } from "../keys/fields.ts";
 
 /** Well under the servers' 60 s idle timeout (runtime/types.ts) and the master's volume stall timeout. */

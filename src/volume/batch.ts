@@ -1,15 +1,15 @@
 /**
- * POST /_kvdb/batch (wire format: http/batch-wire.ts): each operation does what its own
+ * POST /_kvdb/batch (wire format: wire/batch-wire.ts): each operation does what its own
  * PUT or DELETE would, all at once, so their catalog records share synced batches
  * (catalog.ts); the answer goes out once every one is durable or has failed.
  */
 import type { Hono } from "hono";
-import { TooLarge } from "../http/content-length.ts";
+import { TooLarge } from "../wire/content-length.ts";
 import { fail } from "../http/errors.ts";
-import { boundedBody } from "../http/small-body.ts";
+import { boundedBody } from "../wire/small-body.ts";
 import { decodeFields, FIELDS_HEADER } from "../keys/fields.ts";
 import { storedNameError } from "../keys/names.ts";
-import { BATCH_PATH, decodeBatch, MAX_BODY, type BatchOp, type BatchResult } from "../http/batch-wire.ts";
+import { BATCH_PATH, decodeBatch, MAX_BODY, type BatchOp, type BatchResult } from "../wire/batch-wire.ts";
 import type { Store } from "./store.ts";
 
 async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

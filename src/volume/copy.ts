@@ -20,7 +20,7 @@ import { keyPath } from "../keys/keys.ts";
 import { parseStoredName } from "../keys/names.ts";
 import { runtime } from "../runtime/mod.ts";
 import { rawPath } from "../http/request.ts";
-import { signUrl } from "../http/signing.ts";
+import { signUrl } from "../signing/signing.ts";
 import type { Entry } from "./catalog.ts";
 import type { Written } from "./receive.ts";
 import type { Store } from "./store.ts";

@@ -13,7 +13,7 @@ import { stat } from "node:fs/promises";
 import type { Hono } from "hono";
 import { Buffer } from "node:buffer";
 import { fail } from "../http/errors.ts";
-import { boundedBody } from "../http/small-body.ts";
+import { boundedBody } from "../wire/small-body.ts";
 import type { Store } from "./store.ts";
 
 /** Names per request: the answer stays a few tens of KiB. */

@@ -3,7 +3,7 @@
  * whole process (fd.ts calls are module functions), so `kvdb server`'s three volumes
  * report their sum; a volume process reports its own.
  */
-import { Counter, Histogram } from "../http/metrics.ts";
+import { Counter, Histogram } from "../observe/metrics.ts";
 
 /** Seconds, 0.1 ms to 10 s: a flush of a large file on a busy disk is slow. */
 const BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10] as const;

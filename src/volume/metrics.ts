@@ -2,7 +2,7 @@
  * A volume's own metrics, beside the request metrics every server has: what it holds
  * (from its catalog) and its fsyncs (fsync-stats.ts).
  */
-import type { Registry } from "../http/metrics.ts";
+import type { Registry } from "../observe/metrics.ts";
 import { catalogSyncs, fsyncSeconds, fsyncs } from "./fsync-stats.ts";
 
 /** What the volume holds; read at each scrape. */

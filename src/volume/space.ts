@@ -3,7 +3,7 @@
  * (--max-bytes), where free = cap − bytes held (inline and file values alike).
  */
 import { statfs } from "node:fs/promises";
-import { DISCARD_MAX } from "../http/content-length.ts";
+import { DISCARD_MAX } from "../wire/content-length.ts";
 
 /** How much of a body that does not fit is still read (and dropped) before the 507. */
 

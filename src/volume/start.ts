@@ -1,11 +1,11 @@
 /** Starts one volume server on a data dir. */
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { announce, warnNoSecret } from "../http/log.ts";
+import { announce, warnNoSecret } from "../observe/log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
-import { Registry } from "../http/metrics.ts";
-import { requestMetrics } from "../http/request-metrics.ts";
+import { Registry } from "../observe/metrics.ts";
+import { requestMetrics } from "../observe/request-metrics.ts";
 import { serverApp } from "../http/server-app.ts";
 import { volumeApp } from "./app.ts";
 import { registerVolumeMetrics } from "./metrics.ts";

@@ -15,7 +15,7 @@ import type { ValueFields } from "../keys/fields.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Catalog } from "./catalog.ts";
 import type { Written } from "./receive.ts";
-import { takeSmall } from "../http/small-body.ts";
+import { takeSmall } from "../wire/small-body.ts";
 import type { Space } from "./space.ts";
 
 /**

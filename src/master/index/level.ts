@@ -25,7 +25,7 @@ import { Counter, type StateCounts } from "./state-counts.ts";
 import { VolumeIds } from "./volume-ids.ts";
 import { levelRebuildWriter, type Batch } from "./level-rebuild.ts";
 import { indexSyncedChanges, indexSyncs } from "./sync-stats.ts";
-import { logger } from "../../http/logger.ts";
+import { logger } from "../../observe/logger.ts";
 import { iterate, LevelTables, type Change } from "./level-tables.ts";
 
 const log = logger("master");

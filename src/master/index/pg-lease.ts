@@ -8,7 +8,7 @@
  */
 import { hostname } from "node:os";
 import process from "node:process";
-import { logger } from "../../http/logger.ts";
+import { logger } from "../../observe/logger.ts";
 import { run, type Sql } from "./pg-connection.ts";
 
 /** A lease this long unless the master is told otherwise (--lease). */

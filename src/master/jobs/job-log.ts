@@ -2,7 +2,7 @@
  * A job's lines in the master's log: when it starts, its progress every 10 s while it
  * runs, and its summary (or why it failed) when it ends.
  */
-import { logger } from "../../http/logger.ts";
+import { logger } from "../../observe/logger.ts";
 import { snapshot, type JobBody } from "./job.ts";
 
 const PROGRESS_EVERY_MS = 10_000;

@@ -7,7 +7,7 @@
  * Any master answers for a job another master sharing the index runs.
  */
 import { Hono } from "hono";
-import { requireSignature } from "../../http/auth.ts";
+import { requireSignature } from "../../signing/auth.ts";
 import { HttpError } from "../../http/errors.ts";
 import type { JobRegistry } from "./registry.ts";
 import { snapshot } from "./job.ts";

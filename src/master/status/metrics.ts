@@ -2,7 +2,7 @@
  * The master's own metrics, read at each scrape: each volume's health and space, the
  * index's counts (census.ts), and the jobs of this master's life.
  */
-import type { Gauge, Registry } from "../../http/metrics.ts";
+import type { Gauge, Registry } from "../../observe/metrics.ts";
 import type { Master } from "../master.ts";
 
 /** Name and help of each gauge, by the name the collector uses. */

@@ -1,6 +1,6 @@
 /** What a master keeps for its metrics and status page. */
-import { Registry, type Counter } from "../../http/metrics.ts";
-import { requestMetrics, type RequestMetrics } from "../../http/request-metrics.ts";
+import { Registry, type Counter } from "../../observe/metrics.ts";
+import { requestMetrics, type RequestMetrics } from "../../observe/request-metrics.ts";
 import type { Index } from "../index/index.ts";
 import { indexSyncedChanges, indexSyncs } from "../index/sync-stats.ts";
 import { Census } from "./census.ts";

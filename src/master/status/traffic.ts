@@ -3,8 +3,8 @@
  * percentiles over about the last minute, from the request metrics' running totals
  * sampled every few seconds.
  */
-import { quantile, type HistogramData } from "../../http/metrics.ts";
-import type { RequestMetrics } from "../../http/request-metrics.ts";
+import { quantile, type HistogramData } from "../../observe/metrics.ts";
+import type { RequestMetrics } from "../../observe/request-metrics.ts";
 
 interface Sample {
   at: number;

@@ -8,8 +8,8 @@
 import { Buffer } from "node:buffer";
 import type { Context } from "hono";
 import { declaredLength } from "./content-length.ts";
-import { fail } from "./errors.ts";
-import { requestBody } from "./request.ts";
+import { fail } from "../http/errors.ts";
+import { requestBody } from "../http/request.ts";
 
 export type Taken = { small: Uint8Array<ArrayBuffer> } | { large: AsyncIterable<Uint8Array> };
 

@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from "hono";
 import { runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import type { Counter, Gauge, Histogram, Labels, Registry } from "./metrics.ts";
-import type { ExchangeMeter, RequestFacts } from "./request.ts";
+import type { ExchangeMeter, RequestFacts } from "../http/request.ts";
 
 /** Seconds, 1 ms to 2 min: a 1 GiB PUT over a slow link is a request too. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;

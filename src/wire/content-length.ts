@@ -1,6 +1,6 @@
 /** What a request says about its body's length, read from headers before the body. */
 import type { Context } from "hono";
-import { HttpError } from "./errors.ts";
+import { HttpError } from "../http/errors.ts";
 
 export type DeclaredLength =
   | { kind: "length"; bytes: number }

@@ -5,9 +5,9 @@
  * carries a signature must carry a good one.
  */
 import type { MiddlewareHandler } from "hono";
-import { fail } from "./errors.ts";
+import { fail } from "../http/errors.ts";
 import { RESERVED_PREFIX } from "../keys/keys.ts";
-import { rawPath } from "./request.ts";
+import { rawPath } from "../http/request.ts";
 import { verifyRequest } from "./signing.ts";
 
 /** `secrets`: the current one first; a previous one is accepted while a rotation is under way. */

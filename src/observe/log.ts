@@ -1,8 +1,8 @@
 /** The lines every server prints: its start line, warnings, --verbose request lines, 5xx answers. */
 import type { MiddlewareHandler } from "hono";
-import { failureOf } from "./errors.ts";
+import { failureOf } from "../http/errors.ts";
 import { logLine } from "./logger.ts";
-import type { RequestFacts } from "./request.ts";
+import type { RequestFacts } from "../http/request.ts";
 
 /** The start line, "kvdb <role> url=… …", which scripts and tests wait for. */
 export function announce(role: string, fields: Record<string, string | number>): void {
@@ -19,7 +19,7 @@ export function warnNoSecret(role: string): void {
 
 /**
  * One line per request: method, key, status, bytes, ms — once its answer is sent, with
- * the bytes the wire carried where the runtime meters them (http/request-metrics.ts).
+ * the bytes the wire carried where the runtime meters them (observe/request-metrics.ts).
  */
 export function requestLog(role: string): MiddlewareHandler {
   return async (c, next) => {

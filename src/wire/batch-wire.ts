@@ -9,7 +9,7 @@
  * the same order, of what each would have answered alone: {"status":201,"size","md5"},
  * {"status":204}, {"status":404}, or {"status","error"}.
  * The URL carries `head`, the head line's SHA-256: a signed URL then names the
- * operations it allows, as a signed PUT names its key (http/signing.ts).
+ * operations it allows, as a signed PUT names its key (signing/signing.ts).
  */
 import { createHash } from "node:crypto";
 
