@@ -7,7 +7,7 @@ import { renderError } from "./errors.ts";
 import { logServerError, requestLog } from "../observe/log.ts";
 import { EXPOSITION_TYPE, type Registry } from "../observe/metrics.ts";
 import { countAnswer, labelsOf, type RequestMetrics } from "../observe/request-metrics.ts";
-import type { RequestFacts } from "./request.ts";
+import type { RequestFacts } from "../runtime/request.ts";
 import type { Direct } from "../runtime/types.ts";
 
 export interface ServerAppOptions {

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { fail } from "../http/errors.ts";
-import { rawPath } from "../http/request.ts";
+import { rawPath } from "../runtime/request.ts";
 import { parseKey } from "../keys/keys.ts";
 import { list } from "./list.ts";
 import type { Master } from "./master.ts";

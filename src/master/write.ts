@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import { declaredLength, overLimit, type DeclaredLength } from "../wire/content-length.ts";
 import { declaredMd5, type DeclaredMd5 } from "../wire/content-md5.ts";
 import { fail, HttpError } from "../http/errors.ts";
-import { requestBody } from "../http/request.ts";
+import { requestBody } from "../runtime/request.ts";
 import { exclusively, type Settled } from "./in-flight.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";

@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from "hono";
 import { failureOf } from "../http/errors.ts";
 import { logLine } from "./logger.ts";
-import type { RequestFacts } from "../http/request.ts";
+import type { RequestFacts } from "../runtime/request.ts";
 
 /** The start line, "kvdb <role> url=… …", which scripts and tests wait for. */
 export function announce(role: string, fields: Record<string, string | number>): void {

@@ -2,14 +2,14 @@
  * Per-request metrics of a server: how many requests by role, method and status class,
  * how long they took, their body bytes each way, and how many are in flight. A request
  * ends when its answer's last byte is written (or its client left), and its bytes are
- * what the wire carried: the runtime adapter's meter (http/request.ts) says both. Without
+ * what the wire carried: the runtime adapter's meter (runtime/request.ts) says both. Without
  * one (app.request() in tests) it ends at the handler's return, with declared lengths.
  */
 import type { MiddlewareHandler } from "hono";
 import { runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import type { Counter, Gauge, Histogram, Labels, Registry } from "./metrics.ts";
-import type { ExchangeMeter, RequestFacts } from "../http/request.ts";
+import type { ExchangeMeter, RequestFacts } from "../runtime/request.ts";
 
 /** Seconds, 1 ms to 2 min: a 1 GiB PUT over a slow link is a request too. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;

@@ -3,7 +3,7 @@ import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
 import { fetchCall } from "./fetch-client.ts";
 import { fail } from "../http/errors.ts";
 import { StreamMeter } from "./stream-meter.ts";
-import type { RequestFacts } from "../http/request.ts";
+import type { RequestFacts } from "./request.ts";
 
 interface DenoFile {
   readable: ReadableStream<Uint8Array>;

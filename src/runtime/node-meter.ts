@@ -3,10 +3,10 @@
  * body bytes where every body passes, whoever reads or writes it: the parser's push()
  * (chunked bodies de-chunked, unread ones drained too) and write()/end() (@hono/node-server's
  * bodies and node-send.ts's raw file path alike). Fields on the objects Node makes anyway:
- * nothing allocated per request. The response is the exchange's meter (http/request.ts).
+ * nothing allocated per request. The response is the exchange's meter (runtime/request.ts).
  */
 import { IncomingMessage, ServerResponse } from "node:http";
-import type { ExchangeMeter } from "../http/request.ts";
+import type { ExchangeMeter } from "./request.ts";
 
 export class MeteredIncoming extends IncomingMessage {
   receivedBytes = 0;

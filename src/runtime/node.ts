@@ -7,7 +7,7 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import { keepAlive } from "./keep-alive.ts";
 import { fail } from "../http/errors.ts";
-import type { RequestFacts } from "../http/request.ts";
+import type { RequestFacts } from "./request.ts";
 import { MeteredIncoming, MeteredResponse } from "./node-meter.ts";
 import { sendSlice } from "./node-send.ts";
 import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Direct, type Runtime } from "./types.ts";
@@ -82,7 +82,7 @@ export const node: Runtime = {
       const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, idleTimeoutMs);
       const server = serve(
         {
-          // The raw path and body go to handlers as request facts (http/request.ts).
+          // The raw path and body go to handlers as request facts (runtime/request.ts).
           fetch: (req, bindings) => {
             const { incoming, outgoing } = bindings as NodeEnv;
             return app.fetch(req, { ...bindings, rawPath: pathOf(incoming.url), body: incoming, meter: outgoing } satisfies RequestFacts);

@@ -1,10 +1,10 @@
 /**
- * Web-standard servers (Deno.serve): an exchange's meter (http/request.ts) made of what
+ * Web-standard servers (Deno.serve): an exchange's meter (runtime/request.ts) made of what
  * such a server offers — the request body handed to handlers through a counting
  * iterator, the answer's body through a counting stream, and a promise that settles
  * when the answer is delivered or the client is gone (Deno's ServeHandlerInfo.completed).
  */
-import type { ExchangeMeter } from "../http/request.ts";
+import type { ExchangeMeter } from "./request.ts";
 
 /**
  * An answer this small (or none) is written as soon as it is handed over: the socket's

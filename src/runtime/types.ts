@@ -4,7 +4,7 @@
  * the code never asks which runtime it is on.
  */
 import type { Context, Hono } from "hono";
-import type { ExchangeMeter } from "../http/request.ts";
+import type { ExchangeMeter } from "./request.ts";
 
 export interface Listener {
   /** The port actually bound (useful with port 0). */

@@ -6,7 +6,7 @@
  * about the body (x-amz-content-sha256) is returned for body.ts to enforce.
  */
 import type { Context } from "hono";
-import type { RequestFacts } from "../http/request.ts";
+import type { RequestFacts } from "../runtime/request.ts";
 import { S3Error } from "./errors.ts";
 import { ALGORITHM, canonicalQuery, canonicalRequest, queryPairs, sameSignature, signer, signRequest, uriEncode, type Signer } from "./sigv4.ts";
 

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import type { Context } from "hono";
 import { declaredLength, type DeclaredLength } from "../wire/content-length.ts";
 import { declaredMd5 } from "../wire/content-md5.ts";
-import { requestBody } from "../http/request.ts";
+import { requestBody } from "../runtime/request.ts";
 import type { Payload } from "./auth.ts";
 import { algorithmOf, ALGORITHMS, Checksum, headerOf, type Algorithm } from "./checksums.ts";
 import { decodeChunked } from "./chunked.ts";

@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import { fail } from "../http/errors.ts";
 import { RESERVED_PREFIX } from "../keys/keys.ts";
-import { rawPath } from "../http/request.ts";
+import { rawPath } from "../runtime/request.ts";
 import { verifyRequest } from "./signing.ts";
 
 /** `secrets`: the current one first; a previous one is accepted while a rotation is under way. */

@@ -15,7 +15,7 @@ import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } fr
 import { fail } from "../http/errors.ts";
 import { parseStoredName } from "../keys/names.ts";
 import { decodeFields, FIELDS_HEADER, type ValueFields } from "../keys/fields.ts";
-import { rawPath, requestBody } from "../http/request.ts";
+import { rawPath, requestBody } from "../runtime/request.ts";
 import { runtime } from "../runtime/mod.ts";
 import { requireSignature } from "../signing/auth.ts";
 import type { VolumeCounters } from "./counters.ts";

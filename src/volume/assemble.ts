@@ -14,7 +14,7 @@
  */
 import type { Hono } from "hono";
 import { fail } from "../http/errors.ts";
-import { rawPath } from "../http/request.ts";
+import { rawPath } from "../runtime/request.ts";
 import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched } from "./copy.ts";
 import type { Store } from "./store.ts";
 import { keptAlive } from "../http/kept-alive.ts";

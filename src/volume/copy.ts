@@ -19,7 +19,7 @@ import { fail } from "../http/errors.ts";
 import { keyPath } from "../keys/keys.ts";
 import { parseStoredName } from "../keys/names.ts";
 import { runtime } from "../runtime/mod.ts";
-import { rawPath } from "../http/request.ts";
+import { rawPath } from "../runtime/request.ts";
 import { signUrl } from "../signing/signing.ts";
 import type { Entry } from "./catalog.ts";
 import type { Written } from "./receive.ts";

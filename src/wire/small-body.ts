@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type { Context } from "hono";
 import { declaredLength } from "./content-length.ts";
 import { fail } from "../http/errors.ts";
-import { requestBody } from "../http/request.ts";
+import { requestBody } from "../runtime/request.ts";
 
 export type Taken = { small: Uint8Array<ArrayBuffer> } | { large: AsyncIterable<Uint8Array> };
 
