@@ -1,7 +1,9 @@
 /**
  * The documentation's own rules (issue 22): README.md stays a map of at most 300 lines,
  * the topics in docs/*.md; every relative link in them names a file that exists and,
- * with a #fragment, a heading of that file (as GitHub makes its anchors).
+ * with a #fragment, a heading of that file (as GitHub makes its anchors); every source
+ * file they name exists, and so does every docs/ file the code cites. A file moved or
+ * renamed without its mentions fails here.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -53,6 +55,28 @@ test("every relative link in README.md and docs/*.md names a file that exists, a
     }
   }
   assert.equal(broken, []);
+});
+
+/** Repository paths of source files in a text: src/…, tests/…, bench/…, harness/…, .ci/… (not dist/node/bench/…). */
+const SOURCE_PATH = /(?<![\w/.-])((?:src|tests|bench|harness|\.ci)\/[\w./-]+\.(?:ts|sh|py))\b/g;
+
+test("every source file README.md and docs/*.md name exists", () => {
+  const missing = DOCS.flatMap((file) =>
+    [...readFileSync(file, "utf8").matchAll(SOURCE_PATH)].map(([, path]) => path).filter((path) => !existsSync(join(REPO, path))).map((path) => `${relative(REPO, file)}: ${path}`),
+  );
+  assert.equal([...new Set(missing)], []);
+});
+
+/** Every file under a folder of the repository, recursively. */
+const under = (dir: string): string[] =>
+  readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? under(join(dir, e.name)) : [join(dir, e.name)]));
+
+test("every docs/*.md the code cites exists", () => {
+  const missing = ["src", "tests", "bench", "harness", ".ci"]
+    .flatMap(under)
+    .filter((f) => /\.(ts|sh)$/.test(f))
+    .flatMap((f) => [...readFileSync(join(REPO, f), "utf8").matchAll(/\bdocs\/([\w-]+\.md)/g)].map(([, doc]) => doc).filter((doc) => !existsSync(join(REPO, "docs", doc))).map((doc) => `${f}: docs/${doc}`));
+  assert.equal([...new Set(missing)], []);
 });
 
 test("the anchors are GitHub's", () => {
