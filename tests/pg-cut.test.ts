@@ -2,16 +2,16 @@
  * A connection to PostgreSQL cut at its very first query — what a database restarting
  * under load does to a connection that has just logged in. A proxy between the master
  * and the server answers that query as PostgreSQL's own shutdown does (57P01, then the
- * socket closes). That query must fail with the 503 every request that needs the index
- * answers, and nothing else: no unhandled rejection (a crashed master), no later query
- * failing with the cut connection's error (src/master/index/pg-connection.ts turns
- * postgres.js's per-connection type query off).
+ * socket closes). That query must fail as every request that needs the index answers
+ * ("unavailable": the curl API's 503), and nothing else: no unhandled rejection (a
+ * crashed master), no later query failing with the cut connection's error
+ * (src/master/index/pg-connection.ts turns postgres.js's per-connection type query off).
  */
 import { connect as tcp, createServer, type Server, type Socket } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HOST } from "../harness/kvdb.ts";
-import { HttpError } from "../src/http/errors.ts";
+import { KvdbError } from "../src/errors.ts";
 import { connect, run } from "../src/master/index/pg-connection.ts";
 import { parse, serialize } from "../src/master/index/pg-text-array.ts";
 import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
@@ -116,10 +116,10 @@ test("a connection cut at its first query fails that query with 503 'index unava
   const sql = connect(url);
   try {
     proxy.arm(); // a new pool: its first connection opens for the query below
-    const cut = await run(sql`SELECT 1 AS one`).catch((e: HttpError) => e);
-    assert.instance(cut, HttpError);
-    assert.is((cut as HttpError).status, 503);
-    assert.match((cut as HttpError).message, /^index unavailable: /);
+    const cut = await run(sql`SELECT 1 AS one`).catch((e: KvdbError) => e);
+    assert.instance(cut, KvdbError);
+    assert.is((cut as KvdbError).kind, "unavailable");
+    assert.match((cut as KvdbError).message, /^index unavailable: /);
     assert.is(proxy.cuts, 1);
 
     const [row] = await run(sql<{ one: number }[]>`SELECT 1 AS one`);

@@ -37,7 +37,7 @@ const SWITCH_TRIES = 5;
  * Stores `body` as the key's new value, replacing any current one. `check` may refuse
  * what arrived (a checksum) before it becomes visible; nothing is stored then. With
  * `within` (an S3 object's bucket), the value becomes visible only if that entry still
- * exists then (Index.replace; else EntryGone, nothing stored).
+ * exists then (Index.replace; else a KvdbError "gone", nothing stored).
  */
 export async function putVersion(
   m: Master,

@@ -1,7 +1,8 @@
 /** DeleteObjects (POST /bucket?delete): up to 1000 keys, each deleted on its own, each answered in the XML DeleteResult. */
+import { KvdbError } from "../errors.ts";
 import { HttpError } from "../http/errors.ts";
 import { smallBody } from "./body.ts";
-import { S3Error } from "./errors.ts";
+import { asS3Error, S3Error } from "./errors.ts";
 import { keyOf, requireBucket } from "./names.ts";
 import { deleteKey } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
@@ -23,9 +24,9 @@ export async function deleteObjects(s: S3, r: Req): Promise<Response> {
       await deleteKey(s.m, keyOf(r.bucket, object));
       if (!quiet) body += `<Deleted>${el("Key", object)}</Deleted>`;
     } catch (e) {
-      if (!(e instanceof HttpError)) throw e;
-      const code = e instanceof S3Error ? e.code : "InternalError";
-      body += `<Error>${el("Key", object)}${el("Code", code)}${el("Message", e.message)}</Error>`;
+      if (!(e instanceof HttpError || e instanceof KvdbError)) throw e;
+      const { code, message } = asS3Error(e);
+      body += `<Error>${el("Key", object)}${el("Code", code)}${el("Message", message)}</Error>`;
     }
   }
   return xmlAnswer(r.c, "DeleteResult", body);

@@ -1,12 +1,12 @@
 /**
  * S3's errors: a code, a status and a message, answered as S3's XML
- * (<Error><Code>NoSuchKey</Code>…</Error>), without a body for HEAD. Errors from the
- * master's write path (HttpError: a volume down, a body cut short, too large) get the
- * S3 code that says the same.
+ * (<Error><Code>NoSuchKey</Code>…</Error>), without a body for HEAD. The master's
+ * errors (src/errors.ts: a volume down, a body cut short, a bucket deleted meanwhile)
+ * get the S3 code that says the same, here and only here (asS3Error).
  */
-import { EntryGone } from "../master/index/index.ts";
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { KvdbError, type ErrorKind } from "../errors.ts";
 import { HttpError, noteFailure } from "../http/errors.ts";
 import { ClientAborted } from "../master/replicate.ts";
 import { TooLarge } from "../wire/content-length.ts";
@@ -57,9 +57,23 @@ export class S3Error extends HttpError {
   }
 }
 
-/** The S3 code for an error of the master's write path. */
-function codeOf(e: HttpError): S3Code {
-  if (e instanceof EntryGone && e.within.table === "buckets") return "NoSuchBucket"; // deleted while the object was written
+/** S3's code for each kind of the master's errors (src/errors.ts). */
+const CODE_OF: Record<ErrorKind, S3Code> = {
+  invalid: "InvalidRequest",
+  "not-found": "NoSuchKey",
+  exists: "OperationAborted",
+  busy: "OperationAborted",
+  // The only entry a write needs is its object's bucket (names.ts inBucket): deleted while the object was written.
+  gone: "NoSuchBucket",
+  unavailable: "ServiceUnavailable",
+  full: "InsufficientStorage",
+  "too-large": "EntityTooLarge",
+  "length-required": "MissingContentLength",
+  aborted: "IncompleteBody",
+};
+
+/** The S3 code for an HttpError of the master's write path (one not yet a KvdbError). */
+function codeOfStatus(e: HttpError): S3Code {
   if (e instanceof TooLarge) return "EntityTooLarge";
   if (e instanceof ClientAborted) return "IncompleteBody";
   if (e.status === 409) return "OperationAborted";
@@ -68,24 +82,30 @@ function codeOf(e: HttpError): S3Code {
   return e.status < 500 ? "InvalidRequest" : "InternalError";
 }
 
-/** The XML error answer; `resource`: the path asked for. */
-export function errorResponse(c: Context, e: HttpError, resource: string): Response {
-  const code = e instanceof S3Error ? e.code : codeOf(e);
-  const status = e instanceof S3Error ? e.status : CODES[code][0];
-  const headers: Record<string, string> = { "content-type": "application/xml" };
-  // A 405 must say what is allowed (RFC 9110).
-  if (status === 405) headers.allow = "GET, HEAD, PUT, POST, DELETE";
-  if (c.req.method === "HEAD") return new Response(null, { status, headers });
-  return new Response(xmlDoc("Error", errorBody(c, e, code, resource), false), { status, headers });
+/** Any error as S3 answers it: its code, its status, its message (anything unexpected: InternalError). */
+export function asS3Error(e: unknown): S3Error {
+  if (e instanceof S3Error) return e;
+  if (e instanceof KvdbError) return new S3Error(CODE_OF[e.kind], e.message);
+  if (e instanceof HttpError) return new S3Error(codeOfStatus(e), e.message);
+  return new S3Error("InternalError", `internal error: ${(e as Error).message}`);
 }
 
-function errorBody(c: Context, e: HttpError, code: S3Code, resource: string): string {
-  return el("Code", code) + el("Message", e.message) + el("Resource", resource) + el("RequestId", c.res.headers.get("x-amz-request-id") ?? "");
+/** The XML error answer; `resource`: the path asked for. */
+export function errorResponse(c: Context, e: S3Error, resource: string): Response {
+  const headers: Record<string, string> = { "content-type": "application/xml" };
+  // A 405 must say what is allowed (RFC 9110).
+  if (e.status === 405) headers.allow = "GET, HEAD, PUT, POST, DELETE";
+  if (c.req.method === "HEAD") return new Response(null, { status: e.status, headers });
+  return new Response(xmlDoc("Error", errorBody(c, e, resource), false), { status: e.status, headers });
+}
+
+function errorBody(c: Context, e: S3Error, resource: string): string {
+  return el("Code", e.code) + el("Message", e.message) + el("Resource", resource) + el("RequestId", c.res.headers.get("x-amz-request-id") ?? "");
 }
 
 /** The <Error> element alone (no declaration): for an error inside a 200 already under way (keep-alive.ts). */
-export function errorDocument(c: Context, e: HttpError, resource: string): string {
-  return xmlRoot("Error", errorBody(c, e, e instanceof S3Error ? e.code : codeOf(e), resource), false);
+export function errorDocument(c: Context, e: unknown, resource: string): string {
+  return xmlRoot("Error", errorBody(c, asS3Error(e), resource), false);
 }
 
 /**
@@ -93,7 +113,7 @@ export function errorDocument(c: Context, e: HttpError, resource: string): strin
  * log (observe/log.ts serverErrors logs every 5xx), with the stack of anything unexpected.
  */
 export const renderS3Error: ErrorHandler = (e, c) => {
-  if (e instanceof HttpError) return noteFailure(errorResponse(c, e, c.req.path), { message: e.message });
-  const res = errorResponse(c, new S3Error("InternalError", `internal error: ${e.message}`), c.req.path);
-  return noteFailure(res, { message: `internal error: ${e.message}`, cause: e.stack });
+  const s3 = asS3Error(e);
+  const expected = e instanceof HttpError || e instanceof KvdbError;
+  return noteFailure(errorResponse(c, s3, c.req.path), expected ? { message: s3.message } : { message: s3.message, cause: e.stack });
 };

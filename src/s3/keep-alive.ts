@@ -6,8 +6,7 @@
  * what S3 documents for this call and how the AWS SDK reads it (as an error).
  */
 import type { Context } from "hono";
-import { HttpError } from "../http/errors.ts";
-import { errorDocument, S3Error } from "./errors.ts";
+import { errorDocument } from "./errors.ts";
 import { DECLARATION, xmlRoot } from "./xml.ts";
 import { keptAlive } from "../http/kept-alive.ts";
 import { logger } from "../observe/logger.ts";
@@ -25,7 +24,7 @@ export function keptAliveXml(c: Context, work: Promise<{ root: string; body: str
     (e: Error) => {
       // The answer's status (200) went out before: the request log cannot tell, so say it here.
       logger("s3").error(`${c.req.method} ${resource} failed after its 200: ${e.message}`, { path: resource });
-      return errorDocument(c, e instanceof HttpError ? e : new S3Error("InternalError", `internal error: ${e.message}`), resource);
+      return errorDocument(c, e, resource);
     },
   );
   return c.body(keptAlive(DECLARATION, doc, everyMs), 200, { "content-type": "application/xml" });

@@ -25,7 +25,7 @@
  * and any master's janitor finishes or undoes it (janitor.ts).
  */
 import type { ValueFields } from "../../keys/fields.ts";
-import { HttpError } from "../../http/errors.ts";
+import { KvdbError } from "../../errors.ts";
 
 export type State = "writing" | "live" | "unlinked" | "deleting";
 
@@ -75,12 +75,8 @@ export interface Within {
   id: string;
 }
 
-/** The entry a replace needed is gone (an S3 bucket deleted meanwhile): nothing was changed. */
-export class EntryGone extends HttpError {
-  constructor(readonly within: Within) {
-    super(404, `${within.table} entry ${JSON.stringify(within.id)} is gone; nothing stored`);
-  }
-}
+/** The error of a replace whose entry is gone (an S3 bucket deleted meanwhile): nothing was changed. */
+export const entryGone = (within: Within) => new KvdbError("gone", `${within.table} entry ${JSON.stringify(within.id)} is gone; nothing stored`);
 
 /** A long job as every master sharing the index sees it (jobs/job.ts has the whole of it). */
 export interface JobRecord {
@@ -159,7 +155,7 @@ export interface Index {
    * has `staged.record`'s version; the staged record goes, and the `owed` replicas (the
    * value replaced) become orphans. Otherwise nothing changes and it resolves to undefined.
    * With `within`, the step also needs that entry (an S3 object's bucket) to exist, and
-   * holds it against deleteEntryIfNoKeys meanwhile; if it is gone: EntryGone, nothing changed.
+   * holds it against deleteEntryIfNoKeys meanwhile; if it is gone: a KvdbError "gone" (entryGone), nothing changed.
    */
   replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined>;
 

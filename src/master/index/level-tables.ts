@@ -10,7 +10,7 @@
  */
 import type { ClassicLevel } from "classic-level";
 import type { GroupCommit } from "../../durable/group-commit.ts";
-import { EntryGone, type Table, type Within } from "./index.ts";
+import { entryGone, type Table, type Within } from "./index.ts";
 import type { Batch } from "./level-rebuild.ts";
 
 /** One verb's change: what it adds to a batch, and whether it must be durable before it resolves. */
@@ -57,9 +57,9 @@ export class LevelTables {
     return Promise.all(Object.values(this.tables).map((t) => t.open()));
   }
 
-  /** Throws EntryGone unless `within`'s entry exists and is not being deleted. */
+  /** Throws entryGone unless `within`'s entry exists and is not being deleted. */
   checkOpen(within: Within): void {
-    if (this.closing.has(entryId(within)) || this.entry(within.table, within.id) === undefined) throw new EntryGone(within);
+    if (this.closing.has(entryId(within)) || this.entry(within.table, within.id) === undefined) throw entryGone(within);
   }
 
   /** `write`, a replace's within an entry: deleteEntryIfNoKeys waits for it meanwhile. */

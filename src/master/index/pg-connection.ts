@@ -2,11 +2,12 @@
  * The connection pool to PostgreSQL (postgres.js: pure JavaScript, so the same code
  * runs under Node, Deno and the Bun binary). Every query goes through run(): whatever
  * goes wrong between the master and the database — refused, cut, restarted, too slow —
- * becomes a 503 "index unavailable", never a 404 or an empty list. The pool reconnects
- * by itself: each query after the database is back opens a fresh connection.
+ * becomes a KvdbError "unavailable" (the curl API's 503 "index unavailable"), never a
+ * 404 or an empty list. The pool reconnects by itself: each query after the database
+ * is back opens a fresh connection.
  */
 import postgres from "postgres";
-import { HttpError } from "../../http/errors.ts";
+import { KvdbError } from "../../errors.ts";
 import { textArray } from "./pg-text-array.ts";
 
 export type Sql = postgres.Sql;
@@ -49,15 +50,15 @@ export function connect(url: string): Sql {
   });
 }
 
-/** The database's failure as the 503 every request that needs the index answers. */
-export function unavailable(e: unknown): HttpError {
-  if (e instanceof HttpError) return e;
+/** The database's failure as every request that needs the index answers it ("unavailable": a 503 on the curl API). */
+export function unavailable(e: unknown): KvdbError {
+  if (e instanceof KvdbError) return e;
   const err = e as Error & { code?: string };
   const code = err.code && !err.message.includes(err.code) ? ` (${err.code})` : "";
-  return new HttpError(503, `index unavailable: ${err.message}${code}`);
+  return new KvdbError("unavailable", `index unavailable: ${err.message}${code}`, { cause: e });
 }
 
-/** Runs one query (or a few, in a transaction) with a deadline; any failure is a 503. */
+/** Runs one query (or a few, in a transaction) with a deadline; any failure is "unavailable". */
 export async function run<T>(query: PromiseLike<T> & { cancel?: () => unknown }): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {

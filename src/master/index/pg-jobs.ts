@@ -4,7 +4,7 @@
  * at a time across every master (pg-schema.ts); a running job whose master's lease ran
  * out is failed, so running the job again can start it elsewhere.
  */
-import { HttpError } from "../../http/errors.ts";
+import { KvdbError } from "../../errors.ts";
 import type { JobRecord, JobStore } from "./index.ts";
 import { run, type Sql } from "./pg-connection.ts";
 import { ownerAlive } from "./pg-lease.ts";
@@ -33,7 +33,7 @@ export class PgJobs implements JobStore {
       const [running] = await run(sql<{ body: JobRecord }[]>`SELECT body FROM kvdb_jobs WHERE state = 'running'`);
       if (running) return running.body;
     }
-    throw new HttpError(503, "index unavailable: could neither start a job nor find the one running");
+    throw new KvdbError("unavailable", "index unavailable: could neither start a job nor find the one running");
   }
 
   async save(job: JobRecord): Promise<void> {

@@ -8,7 +8,7 @@
  * key (keyset), so no listing holds a connection or a cursor. The small tables are in
  * pg-tables.ts.
  */
-import { EntryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type State, type Table, type Within } from "./index.ts";
+import { entryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type State, type Table, type Within } from "./index.ts";
 import { connect, keyBytes, PAGE, pages, redacted, run, unavailable, type Sql } from "./pg-connection.ts";
 import { PgJobs } from "./pg-jobs.ts";
 import { MasterLease, ownerAlive } from "./pg-lease.ts";
@@ -183,7 +183,7 @@ export class PostgresIndex implements Index {
       const version = await run(
         this.sql.begin(async (tx) => {
           // The entry, share-locked until the commit: deleteEntryIfNoKeys (pg-tables.ts) waits for it.
-          if (within && !(await PgTables.share(tx, within))) throw new EntryGone(within);
+          if (within && !(await PgTables.share(tx, within))) throw entryGone(within);
           const [gone] = await tx`DELETE FROM kvdb_keys WHERE key = ${keyBytes(staged.key)} AND version = ${staged.record.version} RETURNING 1`;
           const [row] = !gone
             ? []
