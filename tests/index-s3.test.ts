@@ -121,13 +121,13 @@ for (const [store, open] of STORES) {
 
   test(`${store}: a dropped key is gone at once: get, scan, a new create, its bucket's emptiness`, () =>
     withIndex(open, async (index) => {
-      await index.putEntry("buckets", "d", { created: 1 });
+      await index.tables.put("buckets", "d", { created: 1 });
       const rec = await putVersion(index, "/d/k", "/_kvdb/v/1/d/k", {}, undefined);
       const deleting = await index.setState("/d/k", rec!, "deleting");
       // A synced batch in flight, so that LevelDB's drop waits behind it, unwritten.
-      const busy = index.putEntry("buckets", "e", { created: 2 });
+      const busy = index.tables.put("buckets", "e", { created: 2 });
       assert.ok(await index.drop("/d/k", deleting!, []));
-      const [got, scanned, emptied] = await Promise.all([index.get("/d/k"), all(index.scan("/d/")), index.deleteEntryIfNoKeys("buckets", "d", "/d/")]);
+      const [got, scanned, emptied] = await Promise.all([index.get("/d/k"), all(index.scan("/d/")), index.tables.deleteIfNoKeys("buckets", "d", "/d/")]);
       await busy;
       assert.is(got, undefined);
       assert.equal(scanned, []);
@@ -140,23 +140,23 @@ for (const [store, open] of STORES) {
 
   test(`${store}: tables keep JSON entries by id, listed in byte order from gte`, () =>
     withIndex(open, async (index) => {
-      assert.is(await index.entry("buckets", "a"), undefined);
-      await index.putEntry("buckets", "b", { created: 2 });
-      await index.putEntry("buckets", "a", { created: 1, region: "eu-west-1" });
-      await index.putEntry("buckets", "é", { created: 3 });
-      await index.putEntry("uploads", "u1", { key: "/a/x", parts: [1, 2] });
-      await index.putEntry("buckets", "b", { created: 22 }); // overwritten
-      assert.equal(await index.entry("buckets", "a"), { created: 1, region: "eu-west-1" });
-      assert.equal(await all(index.entries("buckets")), [
+      assert.is(await index.tables.get("buckets", "a"), undefined);
+      await index.tables.put("buckets", "b", { created: 2 });
+      await index.tables.put("buckets", "a", { created: 1, region: "eu-west-1" });
+      await index.tables.put("buckets", "é", { created: 3 });
+      await index.tables.put("uploads", "u1", { key: "/a/x", parts: [1, 2] });
+      await index.tables.put("buckets", "b", { created: 22 }); // overwritten
+      assert.equal(await index.tables.get("buckets", "a"), { created: 1, region: "eu-west-1" });
+      assert.equal(await all(index.tables.entries("buckets")), [
         ["a", { created: 1, region: "eu-west-1" }],
         ["b", { created: 22 }],
         ["é", { created: 3 }],
       ]);
-      assert.equal(await all(index.entries("buckets", "b")), [["b", { created: 22 }], ["é", { created: 3 }]]);
-      assert.equal(await all(index.entries("uploads")), [["u1", { key: "/a/x", parts: [1, 2] }]]);
-      await index.deleteEntry("buckets", "b");
-      await index.deleteEntry("buckets", "nothing");
-      assert.equal((await all(index.entries("buckets"))).map(([id]) => id), ["a", "é"]);
+      assert.equal(await all(index.tables.entries("buckets", "b")), [["b", { created: 22 }], ["é", { created: 3 }]]);
+      assert.equal(await all(index.tables.entries("uploads")), [["u1", { key: "/a/x", parts: [1, 2] }]]);
+      await index.tables.delete("buckets", "b");
+      await index.tables.delete("buckets", "nothing");
+      assert.equal((await all(index.tables.entries("buckets"))).map(([id]) => id), ["a", "é"]);
     }));
 }
 
@@ -177,8 +177,8 @@ test("PostgreSQL: an index of schema version 1 migrates to the S3 schema and kee
       const replaced = await putVersion(index, "/old", "/_kvdb/v/1/old", { type: "image/png" }, old);
       assert.is(replaced?.version, 5);
       assert.equal(sortOrphans(await all(index.orphans())), ["v1 /old"]);
-      await index.putEntry("buckets", "old", { created: 1 });
-      assert.equal(await index.entry("buckets", "old"), { created: 1 });
+      await index.tables.put("buckets", "old", { created: 1 });
+      assert.equal(await index.tables.get("buckets", "old"), { created: 1 });
     },
   );
   assert.is(pg.psql("SELECT value FROM kvdb_meta WHERE name = 'schema'", new URL(url).pathname.slice(1)).trim(), "2");

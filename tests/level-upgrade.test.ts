@@ -81,8 +81,8 @@ test("read through the Index: records, pending, orphans, buckets, uploads exactl
     for (const [key, record] of expected.records) assert.equal(index.get(key), record, key);
     assert.equal(await collect(index.abandoned()), expected.pending);
     assert.equal(await collect(index.orphans()), expected.orphans);
-    assert.equal(await collect(index.entries("buckets")), expected.buckets);
-    assert.equal(await collect(index.entries("uploads")), expected.uploads);
+    assert.equal(await collect(index.tables.entries("buckets")), expected.buckets);
+    assert.equal(await collect(index.tables.entries("uploads")), expected.uploads);
     assert.equal(await index.counts(), countsOf(expected.records));
     assert.is(await index.count(), expected.records.length);
     assert.equal(await collect(index.scan("/live/")), expected.records.filter(([k]) => k >= "/live/"));

@@ -5,7 +5,7 @@
  * once the janitors have swept, one stored copy of it per replica (Index.replace is a
  * compare-and-set: src/master/versions.ts retries a lost one); a PutObject through one
  * racing a DeleteBucket through the other never leaves an object in a deleted bucket
- * (Index.replace within the bucket against Index.deleteEntryIfNoKeys).
+ * (Index.replace within the bucket against Index.tables.deleteIfNoKeys).
  */
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";

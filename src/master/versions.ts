@@ -10,7 +10,8 @@
 import type { DeclaredLength } from "../wire/content-length.ts";
 import { HttpError } from "../http/errors.ts";
 import { storedName, versionName } from "../keys/names.ts";
-import type { KeyRecord, NewRecord, Within } from "./index/index.ts";
+import type { KeyRecord, NewRecord } from "./index/index.ts";
+import type { Within } from "./index/tables.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { dropReplicas, purge, wanted } from "./replicas.ts";

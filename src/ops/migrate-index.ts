@@ -6,7 +6,8 @@
  * then both indexes are read again side by side and compared key for key. The small
  * tables (S3's buckets and uploads) are copied entry by entry and compared too.
  */
-import type { Index, KeyRecord, Orphan, Table } from "../master/index/index.ts";
+import type { Index, KeyRecord, Orphan } from "../master/index/index.ts";
+import type { Table } from "../master/index/tables.ts";
 import { indexKind, openIndex } from "../master/index/open.ts";
 import { barLine, Bar } from "./progress.ts";
 
@@ -75,8 +76,8 @@ export async function migrateIndex(o: { from: string; to: string }, out: (line: 
     await writer.finish();
     let entries = 0;
     for (const table of TABLES) {
-      for await (const [id, value] of from.entries<object>(table)) {
-        await to.putEntry(table, id, value);
+      for await (const [id, value] of from.tables.entries<object>(table)) {
+        await to.tables.put(table, id, value);
         entries++;
       }
     }
@@ -85,7 +86,7 @@ export async function migrateIndex(o: { from: string; to: string }, out: (line: 
     const owed = await compare<Orphan>(from.orphans(), to.orphans(), (a, b) => a.volume === b.volume && a.key === b.key, (x) => `orphan ${x.key} on ${x.volume}`);
     let tables = "";
     for (const table of TABLES) {
-      tables ||= await compare(from.entries<unknown>(table), to.entries<unknown>(table), (a, b) => entryText(a) === entryText(b), (x) => `${table} ${entryText(x)}`);
+      tables ||= await compare(from.tables.entries<unknown>(table), to.tables.entries<unknown>(table), (a, b) => entryText(a) === entryText(b), (x) => `${table} ${entryText(x)}`);
     }
     if (records || owed || tables) throw new Error(`migrate-index: the copy does not match: ${records || owed || tables}`);
     const seconds = (performance.now() - t0) / 1000;

@@ -164,8 +164,8 @@ class BucketsSeen {
   async flush(): Promise<void> {
     const b = this.current;
     this.current = undefined;
-    if (!b || (await this.index.entry("buckets", b.name))) return;
-    await this.index.putEntry("buckets", b.name, { created: b.created, region: "" });
+    if (!b || (await this.index.tables.get("buckets", b.name))) return;
+    await this.index.tables.put("buckets", b.name, { created: b.created, region: "" });
     this.count++;
   }
 }

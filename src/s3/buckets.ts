@@ -14,7 +14,7 @@ const BUCKETS_LOCK = " buckets";
 
 export async function listBuckets(s: S3, r: Req): Promise<Response> {
   let body = "";
-  for await (const [name, b] of s.m.index.entries<Bucket>("buckets")) body += `<Bucket>${el("Name", name)}${el("CreationDate", isoTime(b.created))}</Bucket>`;
+  for await (const [name, b] of s.m.index.tables.entries<Bucket>("buckets")) body += `<Bucket>${el("Name", name)}${el("CreationDate", isoTime(b.created))}</Bucket>`;
   return xmlAnswer(r.c, "ListAllMyBucketsResult", `${OWNER}<Buckets>${body}</Buckets>`);
 }
 
@@ -29,7 +29,7 @@ export async function createBucket(s: S3, r: Req): Promise<Response> {
   const region = body.trim() ? (textOf(rootOf(body, "CreateBucketConfiguration"), "LocationConstraint") ?? "") : "";
   await holdingBuckets(s, async () => {
     if (await bucketOf(s.m, r.bucket)) throw new S3Error("BucketAlreadyOwnedByYou");
-    await s.m.index.putEntry("buckets", r.bucket, { created: Date.now(), region } satisfies Bucket);
+    await s.m.index.tables.put("buckets", r.bucket, { created: Date.now(), region } satisfies Bucket);
   });
   return r.c.body(null, 200, { location: `/${r.bucket}`, "content-length": "0" });
 }
@@ -57,7 +57,7 @@ export async function deleteBucket(s: S3, r: Req): Promise<Response> {
     await abortUploadsOf(s, r.bucket);
     // Checked again in one index step with the delete: an object write on another master
     // becomes visible only while its bucket exists (Index.replace within the bucket).
-    const deleted = await s.m.index.deleteEntryIfNoKeys("buckets", r.bucket, bucketPrefix(r.bucket));
+    const deleted = await s.m.index.tables.deleteIfNoKeys("buckets", r.bucket, bucketPrefix(r.bucket));
     if (deleted === "keys") throw new S3Error("BucketNotEmpty");
     if (deleted === "absent") throw new S3Error("NoSuchBucket");
   });

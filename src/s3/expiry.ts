@@ -12,7 +12,7 @@ import type { S3 } from "./s3.ts";
 /** One sweep. */
 export async function expireUploads(s: S3, now = Date.now()): Promise<void> {
   const expired: string[] = [];
-  for await (const [id, u] of s.m.index.entries<Upload>("uploads")) if (now - u.initiated > s.uploadTtlMs) expired.push(id);
+  for await (const [id, u] of s.m.index.tables.entries<Upload>("uploads")) if (now - u.initiated > s.uploadTtlMs) expired.push(id);
   for (const id of expired) await s.m.locks.hold(uploadLock(id), () => dropUpload(s.m, id));
   for (let from: string | undefined = PART_PREFIX; from !== undefined; ) from = await purgeStrays(s, from);
 }
@@ -27,7 +27,7 @@ async function purgeStrays(s: S3, from: string): Promise<string | undefined> {
   for await (const [key, record] of s.m.index.scan(from)) {
     if (!key.startsWith(PART_PREFIX)) break;
     const id = key.slice(PART_PREFIX.length, key.lastIndexOf("/"));
-    if (record.state === "live" && !(await s.m.index.entry("uploads", id))) strays.push(key);
+    if (record.state === "live" && !(await s.m.index.tables.get("uploads", id))) strays.push(key);
     if (strays.length === STRAYS_AT_ONCE) {
       next = `${key}\0`; // keys never hold NUL: the first key after this one
       break;

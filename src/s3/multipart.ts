@@ -45,7 +45,7 @@ export const uploadLock = (id: string) => ` upload ${id}`;
 export async function uploadOf(s: S3, r: Req): Promise<{ id: string; upload: Upload }> {
   await requireBucket(s.m, r.bucket);
   const id = r.params.get("uploadId") ?? "";
-  const upload = /^[\w-]{1,64}$/.test(id) ? await s.m.index.entry<Upload>("uploads", id) : undefined;
+  const upload = /^[\w-]{1,64}$/.test(id) ? await s.m.index.tables.get<Upload>("uploads", id) : undefined;
   if (!upload || upload.bucket !== r.bucket || upload.object !== r.object) throw new S3Error("NoSuchUpload");
   return { id, upload };
 }
@@ -63,7 +63,7 @@ export async function createUpload(s: S3, r: Req): Promise<Response> {
   await requireBucket(s.m, r.bucket);
   keyOf(r.bucket, r.object); // a name kvdb cannot store is refused now, not at the end
   const id = randomBytes(18).toString("base64url");
-  await s.m.index.putEntry("uploads", id, { bucket: r.bucket, object: r.object, initiated: Date.now(), ...fieldsOf(r.c) } satisfies Upload);
+  await s.m.index.tables.put("uploads", id, { bucket: r.bucket, object: r.object, initiated: Date.now(), ...fieldsOf(r.c) } satisfies Upload);
   return xmlAnswer(r.c, "InitiateMultipartUploadResult", el("Bucket", r.bucket) + el("Key", r.object) + el("UploadId", id));
 }
 
@@ -111,7 +111,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
   const partsChecked = new Promise<void>((resolve) => (checked = resolve));
   let result: KeyRecord | undefined;
   const held = s.m.locks.hold(uploadLock(id), async () => {
-    if (!(await s.m.index.entry("uploads", id))) throw new S3Error("NoSuchUpload");
+    if (!(await s.m.index.tables.get("uploads", id))) throw new S3Error("NoSuchUpload");
     const { pieces, etag } = await chosenParts(s, id, doc);
     checked();
     result = await assembleVersion(s.m, key, pieces, { type: upload.type, meta: upload.meta, etag }, inBucket(r.bucket));
@@ -129,7 +129,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
 
 /** Forgets an upload and deletes its parts. */
 export async function dropUpload(m: Master, id: string): Promise<void> {
-  await m.index.deleteEntry("uploads", id);
+  await m.index.tables.delete("uploads", id);
   const parts: [number, KeyRecord][] = [];
   for await (const part of partsOf(m, id)) parts.push(part);
   for (const [n, record] of parts) await m.locks.holdWhenFree(partKey(id, n), () => purge(m, partKey(id, n), record).then(() => {}));
@@ -146,6 +146,6 @@ export async function abortUpload(s: S3, r: Req): Promise<Response> {
 /** Aborts every upload into a bucket (it is being deleted). */
 export async function abortUploadsOf(s: S3, bucket: string): Promise<void> {
   const ids: string[] = [];
-  for await (const [id, u] of s.m.index.entries<Upload>("uploads")) if (u.bucket === bucket) ids.push(id);
+  for await (const [id, u] of s.m.index.tables.entries<Upload>("uploads")) if (u.bucket === bucket) ids.push(id);
   for (const id of ids) await s.m.locks.hold(uploadLock(id), () => dropUpload(s.m, id));
 }

@@ -3,7 +3,7 @@
  * curl under /photos/cat.jpg is s3://photos/cat.jpg once bucket photos exists, and the
  * other way round. Buckets are recorded in the index (table "buckets").
  */
-import type { Within } from "../master/index/index.ts";
+import type { Within } from "../master/index/tables.ts";
 import { keyError } from "../keys/keys.ts";
 import type { Sync } from "../master/index/index.ts";
 import type { Master } from "../master/master.ts";
@@ -26,7 +26,7 @@ export function checkBucketName(name: string): void {
 }
 
 export function bucketOf(m: Master, name: string): Sync<Bucket | undefined> {
-  return m.index.entry<Bucket>("buckets", name);
+  return m.index.tables.get<Bucket>("buckets", name);
 }
 
 /** The bucket's record; NoSuchBucket if there is none. */

@@ -25,7 +25,7 @@
  * and any master's janitor finishes or undoes it (janitor.ts).
  */
 import type { ValueFields } from "../../keys/fields.ts";
-import { KvdbError } from "../../errors.ts";
+import type { Tables, Within } from "./tables.ts";
 
 export type State = "writing" | "live" | "unlinked" | "deleting";
 
@@ -66,17 +66,6 @@ export interface Orphan {
   key: string;
 }
 
-/** Small documents kept beside the records, each table keyed by its own ids: S3's buckets and multipart uploads. */
-export type Table = "buckets" | "uploads";
-
-/** An entry a replace needs (index.ts: Index.replace). */
-export interface Within {
-  table: Table;
-  id: string;
-}
-
-/** The error of a replace whose entry is gone (an S3 bucket deleted meanwhile): nothing was changed. */
-export const entryGone = (within: Within) => new KvdbError("gone", `${within.table} entry ${JSON.stringify(within.id)} is gone; nothing stored`);
 
 /** A long job as every master sharing the index sees it (jobs/job.ts has the whole of it). */
 export interface JobRecord {
@@ -155,24 +144,12 @@ export interface Index {
    * has `staged.record`'s version; the staged record goes, and the `owed` replicas (the
    * value replaced) become orphans. Otherwise nothing changes and it resolves to undefined.
    * With `within`, the step also needs that entry (an S3 object's bucket) to exist, and
-   * holds it against deleteEntryIfNoKeys meanwhile; if it is gone: a KvdbError "gone" (entryGone), nothing changed.
+   * holds it against tables.deleteIfNoKeys meanwhile; if it is gone: a KvdbError "gone" (entryGone), nothing changed.
    */
   replace(key: string, current: KeyRecord | undefined, live: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined>;
 
-  /** An entry of a table. */
-  entry<T>(table: Table, id: string): Sync<T | undefined>;
-  /** Writes an entry, durably. */
-  putEntry(table: Table, id: string, value: object): Promise<void>;
-  /** Deletes an entry, durably (nothing if absent). */
-  deleteEntry(table: Table, id: string): Promise<void>;
-  /**
-   * Deletes an entry, durably, only if no key starts with `prefix` (an S3 bucket and its
-   * objects), in one step against every replace `within` it on any master: none can
-   * make a key under the prefix after the check and before the delete.
-   */
-  deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys">;
-  /** Entries in id order (bytes of the UTF-8 id) from `gte`, streamed; close the iterator to stop early. */
-  entries<T>(table: Table, gte?: string): AsyncIterableIterator<[string, T]>;
+  /** Small documents beside the records (S3's buckets and uploads): tables.ts. */
+  readonly tables: Tables;
 
   /**
    * Keys whose operation may have been abandoned: owned by a master that stopped, or

@@ -1,16 +1,16 @@
 /**
- * The index's small tables (index.ts: Table, S3's buckets and uploads) in LevelDB
- * (level.ts): one sublevel per table, id → JSON, written through the index's one group
- * committer so they keep its call order.
+ * The index's small tables (tables.ts: S3's buckets and uploads) in LevelDB (level.ts):
+ * one sublevel per table, id → JSON, written through the index's one group committer
+ * so they keep its call order.
  *
  * An S3 object's bucket against its deletion: one process owns a LevelDB, so marking an
  * entry closing (a replace within it is refused from then on) and waiting for the
- * replaces already past that check makes deleteEntryIfNoKeys one step. PostgreSQL
- * does the same with row locks (pg-tables.ts).
+ * replaces already past that check makes deleteIfNoKeys one step. PostgreSQL does the
+ * same with row locks (pg-tables.ts).
  */
 import type { ClassicLevel } from "classic-level";
 import type { GroupCommit } from "../../durable/group-commit.ts";
-import { entryGone, type Table, type Within } from "./index.ts";
+import { entryGone, type Table, type Tables, type Within } from "./tables.ts";
 import type { Batch } from "./level-rebuild.ts";
 
 /** One verb's change: what it adds to a batch, and whether it must be durable before it resolves. */
@@ -35,7 +35,7 @@ export async function* iterate<V>(sublevel: Sublevel<V>, gte: string): AsyncGene
 
 const entryId = (w: Within) => `${w.table}/${w.id}`;
 
-export class LevelTables {
+export class LevelTables implements Tables {
   private readonly tables;
   /** Entries being deleted if no key is under them: a replace within one is refused. */
   private readonly closing = new Set<string>();
@@ -59,10 +59,10 @@ export class LevelTables {
 
   /** Throws entryGone unless `within`'s entry exists and is not being deleted. */
   checkOpen(within: Within): void {
-    if (this.closing.has(entryId(within)) || this.entry(within.table, within.id) === undefined) throw entryGone(within);
+    if (this.closing.has(entryId(within)) || this.get(within.table, within.id) === undefined) throw entryGone(within);
   }
 
-  /** `write`, a replace's within an entry: deleteEntryIfNoKeys waits for it meanwhile. */
+  /** `write`, a replace's within an entry: deleteIfNoKeys waits for it meanwhile. */
   async holding<T>(write: Promise<T>): Promise<T> {
     const tracked = write.catch(() => {});
     this.within.add(tracked);
@@ -73,24 +73,24 @@ export class LevelTables {
     }
   }
 
-  entry<T>(table: Table, id: string): T | undefined {
+  get<T>(table: Table, id: string): T | undefined {
     return this.tables[table].getSync(id) as T | undefined;
   }
 
-  putEntry(table: Table, id: string, value: object): Promise<void> {
+  put(table: Table, id: string, value: object): Promise<void> {
     return this.writes.add({ build: (b) => b.put(id, value, { sublevel: this.tables[table] }), sync: true });
   }
 
-  deleteEntry(table: Table, id: string): Promise<void> {
+  delete(table: Table, id: string): Promise<void> {
     return this.writes.add({ build: (b) => b.del(id, { sublevel: this.tables[table] }), sync: true });
   }
 
-  async deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
+  async deleteIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
     const closing = entryId({ table, id });
     if (this.closing.has(closing)) return "keys"; // another delete is checking it: refuse, as for keys
     this.closing.add(closing);
     try {
-      if (this.entry(table, id) === undefined) return "absent";
+      if (this.get(table, id) === undefined) return "absent";
       await Promise.all(this.within);
       await this.writes.settled(); // drops resolve before they are written
       let held = false;
@@ -99,7 +99,7 @@ export class LevelTables {
         break;
       }
       if (held) return "keys";
-      await this.deleteEntry(table, id);
+      await this.delete(table, id);
       return "deleted";
     } finally {
       this.closing.delete(closing);

@@ -6,7 +6,7 @@
  *   meta     "counts": the records in each state, saved at a clean close (state-counts.ts)
  *   pending  keys whose write or delete is in flight (index.ts: a restart finishes or undoes them)
  *   orphans  "volume name" → time: a replica still to be deleted (its volume was down)
- * and one sublevel per Table (buckets, uploads): id → JSON (level-tables.ts).
+ * and one sublevel per table (tables.ts: buckets, uploads): id → JSON (level-tables.ts).
  * A state change that spans sublevels is one atomic batch. The sublevels are private:
  * every change goes through the verbs of Index. Every batch goes through one group
  * committer (src/durable/group-commit.ts), in the order the verbs were called: the
@@ -18,7 +18,8 @@
 import { ClassicLevel } from "classic-level";
 import { storedName } from "../../keys/names.ts";
 import { GroupCommit } from "../../durable/group-commit.ts";
-import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State, Table, Within } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State } from "./index.ts";
+import type { Within } from "./tables.ts";
 import { MemoryJobs } from "./memory-jobs.ts";
 import { decodeRecord, encodeRecord } from "./record-codec.ts";
 import { Counter, type StateCounts } from "./state-counts.ts";
@@ -41,7 +42,7 @@ export class LevelIndex implements Index {
   private readonly counter = new Counter();
   private readonly pending;
   private readonly orphanIds;
-  private readonly tables: LevelTables;
+  readonly tables: LevelTables;
   /** Versions of keys whose change is queued or being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
   /**
@@ -208,7 +209,7 @@ export class LevelIndex implements Index {
 
   /**
    * Resolves once the drop is decided and queued, as create does (scan() and
-   * deleteEntryIfNoKeys read after it). It need not be durable: the synced `deleting`
+   * tables.deleteIfNoKeys read after it). It need not be durable: the synced `deleting`
    * record before it is what a restart finishes the delete from (janitor.ts), and
    * waiting for it was one more index batch in every DELETE's answer (docs/CHANGELOG.md).
    */
@@ -249,26 +250,6 @@ export class LevelIndex implements Index {
     this.counter.move(current?.state, next.state);
     this.counter.move(staged.record.state, undefined);
     return next;
-  }
-
-  entry<T>(table: Table, id: string): T | undefined {
-    return this.tables.entry(table, id);
-  }
-
-  putEntry(table: Table, id: string, value: object): Promise<void> {
-    return this.tables.putEntry(table, id, value);
-  }
-
-  deleteEntry(table: Table, id: string): Promise<void> {
-    return this.tables.deleteEntry(table, id);
-  }
-
-  deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
-    return this.tables.deleteEntryIfNoKeys(table, id, prefix);
-  }
-
-  entries<T>(table: Table, gte = ""): AsyncGenerator<[string, T]> {
-    return this.tables.entries(table, gte);
   }
 
   /**

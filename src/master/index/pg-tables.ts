@@ -1,43 +1,43 @@
 /**
- * The index's small tables (index.ts: Table, S3's buckets and uploads) in PostgreSQL:
+ * The index's small tables (tables.ts: S3's buckets and uploads) in PostgreSQL:
  * one table, kvdb_entries (pg-schema.ts), of JSON documents keyed by table and id; ids
  * are bytea so that entries() pages in the byte order LevelDB keeps (level.ts).
  *
  * An S3 object's bucket against its deletion, across masters: a replace within an entry
- * share-locks its row in its transaction (share()), deleteEntryIfNoKeys locks it for
+ * share-locks its row in its transaction (share()), deleteIfNoKeys locks it for
  * update, then looks for keys. Whichever comes second waits for the first to commit,
  * then sees what it did: the delete sees the new key, or the replace finds no row.
  */
-import type { Table, Within } from "./index.ts";
+import type { Table, Tables, Within } from "./tables.ts";
 import type { TransactionSql } from "postgres";
 import { keyBytes, PAGE, pages, run, type Sql } from "./pg-connection.ts";
 
-export class PgTables {
+export class PgTables implements Tables {
   constructor(private readonly sql: Sql) {}
 
-  async entry<T>(table: Table, id: string): Promise<T | undefined> {
+  async get<T>(table: Table, id: string): Promise<T | undefined> {
     const [row] = await run(this.sql<{ body: T }[]>`SELECT body FROM kvdb_entries WHERE tbl = ${table} AND id = ${keyBytes(id)}`);
     return row?.body;
   }
 
-  async putEntry(table: Table, id: string, value: object): Promise<void> {
+  async put(table: Table, id: string, value: object): Promise<void> {
     const body = this.sql.json(value as never);
     await run(this.sql`
       INSERT INTO kvdb_entries (tbl, id, body) VALUES (${table}, ${keyBytes(id)}, ${body})
       ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body`);
   }
 
-  async deleteEntry(table: Table, id: string): Promise<void> {
+  async delete(table: Table, id: string): Promise<void> {
     await run(this.sql`DELETE FROM kvdb_entries WHERE tbl = ${table} AND id = ${keyBytes(id)}`);
   }
 
-  /** Locks the entry's row against deleteEntryIfNoKeys until `tx` ends; false if there is none. */
+  /** Locks the entry's row against deleteIfNoKeys until `tx` ends; false if there is none. */
   static async share(tx: TransactionSql, { table, id }: Within): Promise<boolean> {
     const rows = await tx`SELECT 1 FROM kvdb_entries WHERE tbl = ${table} AND id = ${keyBytes(id)} FOR SHARE`;
     return rows.length === 1;
   }
 
-  async deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
+  async deleteIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
     return run(
       this.sql.begin(async (tx) => {
         const [entry] = await tx`SELECT 1 FROM kvdb_entries WHERE tbl = ${table} AND id = ${keyBytes(id)} FOR UPDATE`;

@@ -8,13 +8,14 @@
  * key (keyset), so no listing holds a connection or a cursor. The small tables are in
  * pg-tables.ts.
  */
-import { entryGone, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type State, type Table, type Within } from "./index.ts";
+import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State } from "./index.ts";
 import { connect, keyBytes, PAGE, pages, redacted, run, unavailable, type Sql } from "./pg-connection.ts";
 import { PgJobs } from "./pg-jobs.ts";
 import { MasterLease, ownerAlive } from "./pg-lease.ts";
 import { pgRebuild } from "./pg-rebuild.ts";
 import { migrate, NewerSchema } from "./pg-schema.ts";
 import { PgTables } from "./pg-tables.ts";
+import { entryGone, type Within } from "./tables.ts";
 import { Refreshed } from "./refreshed.ts";
 import { noCounts } from "./state-counts.ts";
 import { storedName } from "../../keys/names.ts";
@@ -49,7 +50,7 @@ function recordOf(r: Row): KeyRecord {
 export class PostgresIndex implements Index {
   private readonly sql: Sql;
   private readonly lease: MasterLease;
-  private readonly tables: PgTables;
+  readonly tables: PgTables;
   readonly jobs: PgJobs;
   readonly location: string;
 
@@ -182,7 +183,7 @@ export class PostgresIndex implements Index {
     try {
       const version = await run(
         this.sql.begin(async (tx) => {
-          // The entry, share-locked until the commit: deleteEntryIfNoKeys (pg-tables.ts) waits for it.
+          // The entry, share-locked until the commit: tables.deleteIfNoKeys (pg-tables.ts) waits for it.
           if (within && !(await PgTables.share(tx, within))) throw entryGone(within);
           const [gone] = await tx`DELETE FROM kvdb_keys WHERE key = ${keyBytes(staged.key)} AND version = ${staged.record.version} RETURNING 1`;
           const [row] = !gone
@@ -213,26 +214,6 @@ export class PostgresIndex implements Index {
       if (lost) return undefined;
       throw e;
     }
-  }
-
-  entry<T>(table: Table, id: string): Promise<T | undefined> {
-    return this.tables.entry<T>(table, id);
-  }
-
-  putEntry(table: Table, id: string, value: object): Promise<void> {
-    return this.tables.putEntry(table, id, value);
-  }
-
-  deleteEntry(table: Table, id: string): Promise<void> {
-    return this.tables.deleteEntry(table, id);
-  }
-
-  deleteEntryIfNoKeys(table: Table, id: string, prefix: string): Promise<"deleted" | "absent" | "keys"> {
-    return this.tables.deleteEntryIfNoKeys(table, id, prefix);
-  }
-
-  entries<T>(table: Table, gte?: string): AsyncGenerator<[string, T]> {
-    return this.tables.entries<T>(table, gte);
   }
 
   async *abandoned(): AsyncGenerator<string> {
