@@ -1,6 +1,6 @@
 /**
- * The index's S3 additions (src/master/index/index.ts: the record fields blob, type,
- * meta and etag; orphans named by the replica's name; replace; the buckets and uploads
+ * The index's S3 additions (src/master/index/index.ts: the record's blob and its s3
+ * fields: type, meta, etag; orphans named by the replica's name; replace; the buckets and uploads
  * tables), the same on both stores: LevelDB (level.ts) and PostgreSQL (postgres.ts),
  * a real server (pg-server.ts). And a PostgreSQL index of schema version 1 (before S3)
  * migrates in place and keeps its records.
@@ -65,23 +65,22 @@ async function putVersion(index: Index, key: string, name: string, fields: Parti
 for (const [store, open] of STORES) {
   test(`${store}: replace switches a key to a value stored under a version name, as a compare-and-set on both records`, () =>
     withIndex(open, async (index) => {
-      const first = await putVersion(index, "/b/k", "/_kvdb/v/1/b/k", { type: "text/plain", meta: { color: "blue" } }, undefined);
+      const first = await putVersion(index, "/b/k", "/_kvdb/v/1/b/k", { s3: { type: "text/plain", meta: { color: "blue" } } }, undefined);
       assert.ok(first);
       assert.equal(
         { ...(await index.get("/b/k"))!, busy: undefined },
-        { state: "live", volumes: ["v1", "v2"], size: 5, md5: "md5-/_kvdb/v/1/b/k", time: 2, blob: "/_kvdb/v/1/b/k", type: "text/plain", meta: { color: "blue" }, version: first!.version, busy: undefined },
+        { state: "live", volumes: ["v1", "v2"], size: 5, md5: "md5-/_kvdb/v/1/b/k", time: 2, blob: "/_kvdb/v/1/b/k", s3: { type: "text/plain", meta: { color: "blue" } }, version: first!.version, busy: undefined },
       );
       assert.is(await index.get("/_kvdb/v/1/b/k"), undefined, "the staged record is gone");
       assert.equal(await all(index.abandoned()), [], "nothing left in flight");
 
       // A second value: the first one's replicas are owed a delete, under their own name.
-      const second = await putVersion(index, "/b/k", "/_kvdb/v/2/b/k", { etag: "abc-2" }, first);
+      const second = await putVersion(index, "/b/k", "/_kvdb/v/2/b/k", { s3: { etag: "abc-2" } }, first);
       assert.ok(second);
       assert.ok(second!.version > first!.version);
       const now = (await index.get("/b/k"))!;
       assert.is(now.blob, "/_kvdb/v/2/b/k");
-      assert.is(now.etag, "abc-2");
-      assert.is(now.type, undefined, "fields are the new value's alone");
+      assert.equal(now.s3, { etag: "abc-2" }, "fields are the new value's alone");
       assert.equal(sortOrphans(await all(index.orphans())), ["v1 /_kvdb/v/1/b/k", "v2 /_kvdb/v/1/b/k"]);
 
       // Stale: the key changed since `first` was read. Nothing changes, the staged record stays.
@@ -110,11 +109,11 @@ for (const [store, open] of STORES) {
       assert.equal(sortOrphans(await all(index.orphans())), ["v1 /_kvdb/v/9/b/o", "v3 /_kvdb/v/9/b/o"]);
       // A value written again under that name onto v1 is no longer owed a delete there.
       const again = await index.create("/b/o", { ...writing(["v1"]), blob: "/_kvdb/v/9/b/o" });
-      assert.ok(await index.commit("/b/o", again!, { state: "live", volumes: ["v1"], size: 1, md5: "m", time: 4, blob: "/_kvdb/v/9/b/o", etag: "e" }));
+      assert.ok(await index.commit("/b/o", again!, { state: "live", volumes: ["v1"], size: 1, md5: "m", time: 4, blob: "/_kvdb/v/9/b/o", s3: { etag: "e" } }));
       assert.equal(sortOrphans(await all(index.orphans())), ["v3 /_kvdb/v/9/b/o"]);
       const scanned = await all(index.scan("/b/o"));
       assert.equal(
-        scanned.map(([k, r]) => [k, r.blob, r.etag]),
+        scanned.map(([k, r]) => [k, r.blob, r.s3?.etag]),
         [["/b/o", "/_kvdb/v/9/b/o", "e"]],
       );
     }));
@@ -174,7 +173,7 @@ test("PostgreSQL: an index of schema version 1 migrates to the S3 schema and kee
     async (index) => {
       const old = (await index.get("/old"))!;
       assert.equal({ ...old, busy: undefined }, { state: "live", volumes: ["v1"], size: 3, md5: "abc", time: 7, version: 4, busy: undefined });
-      const replaced = await putVersion(index, "/old", "/_kvdb/v/1/old", { type: "image/png" }, old);
+      const replaced = await putVersion(index, "/old", "/_kvdb/v/1/old", { s3: { type: "image/png" } }, old);
       assert.is(replaced?.version, 5);
       assert.equal(sortOrphans(await all(index.orphans())), ["v1 /old"]);
       await index.tables.put("buckets", "old", { created: 1 });

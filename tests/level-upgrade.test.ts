@@ -4,7 +4,8 @@
  * ef92b0f) opens with today's code: every record, pending entry, orphan, bucket and
  * upload reads exactly as that release read it; counts are made at open (no saved
  * counts in an old index); a changed record is rewritten compact and others stay JSON
- * until changed; a real master serves its keys.
+ * until changed; a real master serves its keys. Today's records carry S3's fields in
+ * their `s3` (index.ts); the old release kept them flat, and its records read so.
  */
 import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HOST } from "../harness/kvdb.ts";
 import { REPO, tempDir } from "../harness/paths.ts";
+import type { ValueFields } from "../src/keys/fields.ts";
 import type { KeyRecord, Orphan, State } from "../src/master/index/index.ts";
 import { LevelIndex } from "../src/master/index/level.ts";
 import type { Running } from "../src/http/running.ts";
@@ -22,13 +24,23 @@ import { startVolume } from "../src/volume/start.ts";
 const FIXTURE = join(REPO, "tests/fixtures/level-json-index");
 /** The volumes the fixture's records name (make-level-json-index.ts). */
 const VOLUMES = ["127.0.0.1:29101", "127.0.0.1:29102", "127.0.0.1:29103", "volume-4.example.com:13004"];
-const expected = JSON.parse(readFileSync(join(FIXTURE, "expected.json"), "utf8")) as {
-  records: [string, KeyRecord][];
+/** The old release's records: S3's fields flat beside the others. */
+type OldRecord = Omit<KeyRecord, "s3"> & ValueFields;
+const fixture = JSON.parse(readFileSync(join(FIXTURE, "expected.json"), "utf8")) as {
+  records: [string, OldRecord][];
   pending: string[];
   orphans: Orphan[];
   buckets: [string, object][];
   uploads: [string, object][];
 };
+
+/** An old record as today's code reads it: its type, meta and etag are the record's `s3`. */
+function today({ type, meta, etag, ...rest }: OldRecord): KeyRecord {
+  const s3 = { ...(type !== undefined && { type }), ...(meta !== undefined && { meta }), ...(etag !== undefined && { etag }) };
+  return Object.keys(s3).length ? { ...rest, s3 } : rest;
+}
+
+const expected = { ...fixture, records: fixture.records.map(([key, r]): [string, KeyRecord] => [key, today(r)]) };
 
 /** A fresh copy of the fixture's index (opening one changes it). */
 function copy(): { dir: string; db: string } {
@@ -66,7 +78,7 @@ test("the fixture is an index of the old form: every record JSON, every state pr
     assert.is(forms.size, expected.records.length);
     assert.ok([...forms.values()].every((f) => f === "json"));
     assert.equal(countsOf(expected.records), { writing: 2, live: 6, unlinked: 1, deleting: 1 });
-    assert.ok(expected.records.some(([, r]) => r.blob && r.type && r.meta) && expected.orphans.length > 0 && expected.pending.length > 0);
+    assert.ok(fixture.records.some(([, r]) => r.blob && r.type && r.meta) && expected.orphans.length > 0 && expected.pending.length > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import type { ValueFields } from "../src/keys/fields.ts";
 import type { KeyRecord, State } from "../src/master/index/index.ts";
 import { decodeRecord, encodeRecord, type VolumeIdTable } from "../src/master/index/record-codec.ts";
 import { versionName } from "../src/keys/names.ts";
@@ -29,8 +30,8 @@ const base = (state: State): KeyRecord => ({ state, volumes: ["127.0.0.1:3001", 
 
 const roundTrip = (record: KeyRecord, ids = table()) => decodeRecord(encodeRecord(record, ids), ids);
 
-test("every state with every combination of blob, type, meta and etag round-trips exactly", () => {
-  const optional: Partial<KeyRecord>[] = [
+test("every state with every combination of blob and the s3 fields type, meta and etag round-trips exactly", () => {
+  const optional: Partial<KeyRecord & ValueFields>[] = [
     { blob: versionName("/b/photo.jpg") },
     { type: "image/jpeg; charset=\"x\"" },
     { meta: { author: "Zoë", "x-empty": "", "12": "digits first" } },
@@ -40,7 +41,11 @@ test("every state with every combination of blob, type, meta and etag round-trip
   for (const state of STATES) {
     for (let mask = 0; mask < 1 << optional.length; mask++) {
       const record: KeyRecord = { ...base(state) };
-      optional.forEach((o, i) => mask & (1 << i) && Object.assign(record, o));
+      optional.forEach((o, i) => {
+        if (!(mask & (1 << i))) return;
+        if (o.blob) record.blob = o.blob;
+        else record.s3 = { ...record.s3, ...o };
+      });
       const back = roundTrip(record);
       assert.equal(back, record, JSON.stringify(record));
       assert.equal(Object.keys(back).sort(), Object.keys(record).sort(), "no field appears that was absent");
@@ -81,11 +86,12 @@ test("no volumes, one volume, and a volume named twice keep their order", () => 
 });
 
 test("unicode in blob, type and metadata; a meta name __proto__ stays an own property", () => {
-  const record: KeyRecord = { ...base("live"), blob: versionName("/𝄞/ü/日本語"), type: "text/plain; name=ü", meta: JSON.parse('{"__proto__":"p","名前":"値 𝄞"}'), etag: "\u00e9" };
+  const s3 = { type: "text/plain; name=ü", meta: JSON.parse('{"__proto__":"p","名前":"値 𝄞"}'), etag: "\u00e9" };
+  const record: KeyRecord = { ...base("live"), blob: versionName("/𝄞/ü/日本語"), s3 };
   const back = roundTrip(record);
   assert.equal(back, record);
-  assert.is(Object.getPrototypeOf(back.meta), Object.prototype);
-  assert.ok(Object.hasOwn(back.meta!, "__proto__"));
+  assert.is(Object.getPrototypeOf(back.s3!.meta), Object.prototype);
+  assert.ok(Object.hasOwn(back.s3!.meta!, "__proto__"));
 });
 
 test("busy is not stored (only a shared store sets it)", () => {
@@ -102,16 +108,28 @@ test("volumes are named by the id table: ids given once, a record read with anot
   assert.throws(() => decodeRecord(stored, table()), /unknown volume id 0/);
 });
 
-test("JSON as kvdb wrote it before: read exactly, and a record without a version reads as version 1", () => {
-  const old = { state: "live", volumes: ["127.0.0.1:3001"], size: 5, md5: MD5, time: 1700000000000, version: 4, blob: "/_kvdb/v/x", type: "a/b", meta: { k: "v" }, etag: "e-2" };
-  assert.equal(decodeRecord(Buffer.from(JSON.stringify(old)), table()), old);
-  const { version: _, ...unversioned } = old;
+test("JSON as kvdb wrote it before (S3's fields flat beside the others): read with them as the record's s3, and a record without a version reads as version 1", () => {
+  const plain = { state: "live", volumes: ["127.0.0.1:3001"], size: 5, md5: MD5, time: 1700000000000, version: 4, blob: "/_kvdb/v/x" };
+  const old = { ...plain, type: "a/b", meta: { k: "v" }, etag: "e-2" };
+  assert.equal(decodeRecord(Buffer.from(JSON.stringify(old)), table()), { ...plain, s3: { type: "a/b", meta: { k: "v" }, etag: "e-2" } });
+  assert.equal(decodeRecord(Buffer.from(JSON.stringify({ ...plain, etag: "e-2" })), table()), { ...plain, s3: { etag: "e-2" } });
+  assert.equal(decodeRecord(Buffer.from(JSON.stringify(plain)), table()), plain, "no s3 when there were none");
+  const { version: _, ...unversioned } = plain;
   assert.equal(decodeRecord(Buffer.from(JSON.stringify(unversioned)), table()), { ...unversioned, version: 1 });
+});
+
+test("a record stored as JSON today keeps that old form: S3's fields flat", () => {
+  const record: KeyRecord = { ...base("live"), size: 2 ** 53, s3: { type: "a/b", etag: "e-2" } };
+  const stored = JSON.parse(encodeRecord(record, table()).toString("utf8"));
+  assert.is(stored.s3, undefined);
+  assert.is(stored.type, "a/b");
+  assert.is(stored.etag, "e-2");
+  assert.equal(roundTrip(record), record);
 });
 
 test("a damaged record is an error, never a wrong record", () => {
   const ids = table();
-  const stored = encodeRecord({ ...base("live"), type: "x" }, ids);
+  const stored = encodeRecord({ ...base("live"), s3: { type: "x" } }, ids);
   assert.throws(() => decodeRecord(stored.subarray(0, stored.length - 1), ids), /truncated/);
   assert.throws(() => decodeRecord(Buffer.concat([stored, Buffer.from([0])]), ids), /trailing/);
   assert.throws(() => decodeRecord(Buffer.from([9, 1, 1]), ids), /unknown format/);

@@ -61,7 +61,7 @@ function redirectOrMiss(m: Master, key: string, record: KeyRecord | undefined): 
   const up = record.volumes.filter((v) => m.volumes.isUp(v));
   if (!up.length) return undefined;
   const volume = up[Math.floor(Math.random() * up.length)];
-  const location = m.client.readUrl(volume, storedName(key, record), record.type);
+  const location = m.client.readUrl(volume, storedName(key, record), record.s3?.type);
   return { status: 302, headers: { ...valueHeaders(record), location, "content-length": "0" } };
 }
 

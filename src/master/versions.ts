@@ -9,6 +9,7 @@
  */
 import type { DeclaredLength } from "../wire/content-length.ts";
 import { HttpError } from "../http/errors.ts";
+import { someFields, type ValueFields } from "../keys/fields.ts";
 import { storedName, versionName } from "../keys/names.ts";
 import type { KeyRecord, NewRecord } from "./index/index.ts";
 import type { Within } from "./index/tables.ts";
@@ -17,9 +18,6 @@ import type { Master } from "./master.ts";
 import { dropReplicas, purge, wanted } from "./replicas.ts";
 import { VolumeFailed } from "./replicate.ts";
 import { writeReplicas } from "./store.ts";
-
-/** What an S3 client stores with a value besides its bytes. */
-export type Fields = Pick<KeyRecord, "type" | "meta" | "etag">;
 
 /** A value the new one is made of, as the volumes hold it. */
 export interface Piece {
@@ -45,14 +43,14 @@ export async function putVersion(
   key: string,
   declared: DeclaredLength,
   body: AsyncIterable<Uint8Array> | null,
-  fields: Fields,
+  fields: ValueFields,
   check?: (w: { size: number; md5: string }) => void,
   within?: Within,
 ): Promise<KeyRecord> {
   const name = versionName(key);
   return (await m.locks.hold(name, async () => {
     const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check, fields);
-    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...fields }, within);
+    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields) }, within);
   }))!;
 }
 
@@ -61,7 +59,7 @@ export async function putVersion(
  * (each target volume reads its own copies or pulls them: volume/assemble.ts; the
  * master sends no byte), then switches it in as putVersion does.
  */
-export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: Fields, within?: Within): Promise<KeyRecord> {
+export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: ValueFields, within?: Within): Promise<KeyRecord> {
   const volumes = wanted(m, key);
   if (volumes.length < m.replicas) throw new HttpError(503, `only ${volumes.length} of the ${m.replicas} replicas' volumes are up`);
   const name = versionName(key);
@@ -82,8 +80,14 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
       await purge(m, name, staged).catch(() => {});
       throw e;
     }
-    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...fields }, within);
+    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields) }, within);
   }))!;
+}
+
+/** The record's `s3` fields: absent when the client set none. */
+function s3Of(fields: ValueFields): { s3?: ValueFields } {
+  const s3 = someFields(fields);
+  return s3 ? { s3 } : {};
 }
 
 /**

@@ -27,9 +27,9 @@ const same = (a: KeyRecord, b: KeyRecord) =>
   a.time === b.time &&
   a.volumes.join(",") === b.volumes.join(",") &&
   a.blob === b.blob &&
-  a.type === b.type &&
-  a.etag === b.etag &&
-  JSON.stringify(a.meta ?? null) === JSON.stringify(b.meta ?? null);
+  a.s3?.type === b.s3?.type &&
+  a.s3?.etag === b.s3?.etag &&
+  JSON.stringify(a.s3?.meta ?? null) === JSON.stringify(b.s3?.meta ?? null);
 
 const TABLES: Table[] = ["buckets", "uploads"];
 

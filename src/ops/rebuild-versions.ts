@@ -58,7 +58,7 @@ export function candidate(key: string, name: string, replicas: { volume: string;
   const volumes = best.map((r) => r.volume).sort((a, b) => order.indexOf(a) - order.indexOf(b));
   const { size, md5, fields } = best[0].replica;
   const time = Math.max(...best.map((r) => r.replica.time));
-  const record: NewRecord = { state: "live", volumes, size, md5, time, ...(name !== key ? { blob: name } : {}), ...fields };
+  const record: NewRecord = { state: "live", volumes, size, md5, time, ...(name !== key ? { blob: name } : {}), ...(fields ? { s3: fields } : {}) };
   return { name, record, born: versionTime(name) ?? time, disagreeing: replicas.filter((r) => !best.includes(r)) };
 }
 

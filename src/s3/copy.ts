@@ -42,7 +42,7 @@ export async function copyObject(s: S3, r: Req): Promise<Response> {
     throw new S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata");
   }
   const { record } = source;
-  const fields = directive === "COPY" ? { type: record.type, meta: record.meta } : fieldsOf(c);
+  const fields = directive === "COPY" ? { type: record.s3?.type, meta: record.s3?.meta } : fieldsOf(c);
   const piece = { name: storedName(source.key, record), size: record.size, volumes: record.volumes };
   const copy = await assembleVersion(s.m, key, [piece], fields, inBucket(r.bucket));
   const body = el("LastModified", isoTime(copy.time)) + el("ETag", etagOf(copy));

@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type { KeyRecord } from "../master/index/index.ts";
-import type { Fields } from "../master/versions.ts";
+import type { ValueFields } from "../keys/fields.ts";
 import { S3Error } from "./errors.ts";
 
 const META = "x-amz-meta-";
@@ -14,7 +14,7 @@ const MAX_META_BYTES = 2048;
 const DEFAULT_TYPE = "binary/octet-stream";
 
 /** The Content-Type and x-amz-meta-* of a request. */
-export function fieldsOf(c: Context): Fields {
+export function fieldsOf(c: Context): ValueFields {
   const meta: Record<string, string> = {};
   let bytes = 0;
   for (const [name, value] of Object.entries(c.req.header())) {
@@ -28,7 +28,7 @@ export function fieldsOf(c: Context): Fields {
 }
 
 /** The quoted ETag of a stored value. */
-export const etagOf = (r: KeyRecord) => `"${r.etag ?? r.md5}"`;
+export const etagOf = (r: KeyRecord) => `"${r.s3?.etag ?? r.md5}"`;
 
 /** Last-Modified: S3 gives whole seconds. */
 export const lastModified = (r: KeyRecord) => new Date(r.time).toUTCString();
@@ -41,11 +41,11 @@ export function valueHeaders(r: KeyRecord): Record<string, string> {
   const headers: Record<string, string> = {
     etag: etagOf(r),
     "last-modified": lastModified(r),
-    "content-type": r.type ?? DEFAULT_TYPE,
+    "content-type": r.s3?.type ?? DEFAULT_TYPE,
     "accept-ranges": "bytes",
   };
-  for (const [name, value] of Object.entries(r.meta ?? {})) headers[`${META}${name}`] = value;
-  const parts = /-(\d+)$/.exec(r.etag ?? "")?.[1];
+  for (const [name, value] of Object.entries(r.s3?.meta ?? {})) headers[`${META}${name}`] = value;
+  const parts = /-(\d+)$/.exec(r.s3?.etag ?? "")?.[1];
   if (parts) headers["x-amz-mp-parts-count"] = parts;
   return headers;
 }

@@ -13,7 +13,8 @@ import { storedName } from "../keys/names.ts";
 import type { KeyRecord } from "../master/index/index.ts";
 import type { Master } from "../master/master.ts";
 import { purge } from "../master/replicas.ts";
-import { assembleVersion, type Fields } from "../master/versions.ts";
+import { assembleVersion } from "../master/versions.ts";
+import type { ValueFields } from "../keys/fields.ts";
 import { smallBody } from "./body.ts";
 import { S3Error } from "./errors.ts";
 import { keptAliveXml } from "./keep-alive.ts";
@@ -24,7 +25,8 @@ import type { Req, S3 } from "./s3.ts";
 import { elements, rootOf, textOf } from "./xml-read.ts";
 import { el, xmlAnswer } from "./xml.ts";
 
-export interface Upload extends Fields {
+/** An upload as the index's "uploads" table keeps it, with the fields the object will have (no etag: made at completion). */
+export interface Upload extends ValueFields {
   bucket: string;
   object: string;
   /** ms since the epoch */

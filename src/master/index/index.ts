@@ -38,14 +38,19 @@ export interface KeyRecord {
   md5: string;
   /** When the value was written, ms since the epoch. */
   time: number;
-  /** The name of the replicas on the volumes when it is not the key: an S3 write's version name (keys/names.ts). */
+  /**
+   * The name of the replicas on the volumes when it is not the key: a replacing write's
+   * version name (keys/names.ts). A master concept, not S3's: purge, the janitor and
+   * every orphan name replicas by it (storedName), whoever wrote the value.
+   */
   blob?: string;
-  /** Content-Type, as an S3 client gave it. */
-  type?: string;
-  /** S3 user metadata (x-amz-meta-*): names lower-case, without the prefix. */
-  meta?: Record<string, string>;
-  /** The S3 ETag when it is not the md5: a multipart upload's (md5 of the parts' md5s, "-N"). */
-  etag?: string;
+  /**
+   * What an S3 client stored with the value besides its bytes (Content-Type, user
+   * metadata, a multipart ETag: keys/fields.ts). The master keeps it for the S3 API,
+   * hands it to the volumes and names the type in a redirect (read.ts); stored flat
+   * beside the other fields (record-codec.ts; pg-schema.ts's columns), as always.
+   */
+  s3?: ValueFields;
   /** Bumped by every change; the compare-and-set token of the verbs below. */
   version: number;
   /**

@@ -5,6 +5,7 @@
  */
 import type { NewRecord, Orphan, RebuildWriter, Replica } from "./index.ts";
 import { keyBytes, PAGE, pages, run, type Sql } from "./pg-connection.ts";
+import { fieldColumns } from "./pg-schema.ts";
 import { groupByKey } from "./staging.ts";
 
 const BATCH = 1000;
@@ -65,11 +66,7 @@ export async function pgRebuild(sql: Sql, owner: string): Promise<RebuildWriter>
         written: r.time,
         version: 1,
         owner: r.state === "writing" || r.state === "deleting" ? owner : null,
-        // The S3 fields (index.ts), null when absent: every row has the same columns.
-        blob: r.blob === undefined ? null : keyBytes(r.blob),
-        type: r.type ?? null,
-        meta: r.meta ? sql.json(r.meta) : null,
-        etag: r.etag ?? null,
+        ...fieldColumns(sql, r),
       }),
     owe: ({ volume, key }: Orphan) => orphanRow({ volume, key: keyBytes(key), since: Date.now() }),
     async finish() {

@@ -8,7 +8,8 @@
  * no sequences or serial ids, no triggers, no stored procedures; times are compared
  * with the database's own now(), never a master's clock.
  */
-import type { Sql } from "./pg-connection.ts";
+import type { NewRecord } from "./index.ts";
+import { keyBytes, type Sql } from "./pg-connection.ts";
 
 /** The version this kvdb writes and reads. */
 export const SCHEMA_VERSION = 2;
@@ -64,4 +65,14 @@ export async function migrate(sql: Sql, where: string, target = SCHEMA_VERSION):
                ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
     }
   });
+}
+
+/** A record's replica name and S3 fields as the columns migration 2 added hold them (null when absent: every row has the same columns). */
+export function fieldColumns(sql: Sql, r: NewRecord) {
+  return {
+    blob: r.blob === undefined ? null : keyBytes(r.blob),
+    type: r.s3?.type ?? null,
+    meta: r.s3?.meta ? sql.json(r.s3.meta) : null,
+    etag: r.s3?.etag ?? null,
+  };
 }

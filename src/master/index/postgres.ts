@@ -13,11 +13,12 @@ import { connect, keyBytes, PAGE, pages, redacted, run, unavailable, type Sql } 
 import { PgJobs } from "./pg-jobs.ts";
 import { MasterLease, ownerAlive } from "./pg-lease.ts";
 import { pgRebuild } from "./pg-rebuild.ts";
-import { migrate, NewerSchema } from "./pg-schema.ts";
+import { fieldColumns, migrate, NewerSchema } from "./pg-schema.ts";
 import { PgTables } from "./pg-tables.ts";
 import { entryGone, type Within } from "./tables.ts";
 import { Refreshed } from "./refreshed.ts";
 import { noCounts } from "./state-counts.ts";
+import { someFields } from "../../keys/fields.ts";
 import { storedName } from "../../keys/names.ts";
 
 const inFlight = (state: State) => state === "writing" || state === "deleting";
@@ -40,9 +41,8 @@ interface Row {
 function recordOf(r: Row): KeyRecord {
   const record: KeyRecord = { state: r.state, volumes: r.volumes, size: Number(r.size), md5: r.md5, time: Number(r.written), version: Number(r.version) };
   if (r.blob) record.blob = r.blob.toString("utf8");
-  if (r.type !== null && r.type !== undefined) record.type = r.type;
-  if (r.meta) record.meta = r.meta;
-  if (r.etag) record.etag = r.etag;
+  const s3 = someFields({ type: r.type ?? undefined, meta: r.meta ?? undefined, etag: r.etag || undefined });
+  if (s3) record.s3 = s3;
   if (r.busy) record.busy = true;
   return record;
 }
@@ -60,16 +60,6 @@ export class PostgresIndex implements Index {
     this.lease = new MasterLease(this.sql, leaseSeconds);
     this.jobs = new PgJobs(this.sql, this.lease.id);
     this.tables = new PgTables(this.sql);
-  }
-
-  /** The S3 columns of a record as query parameters. */
-  private s3Fields(r: NewRecord) {
-    return {
-      blob: r.blob === undefined ? null : keyBytes(r.blob),
-      type: r.type ?? null,
-      meta: r.meta ? this.sql.json(r.meta) : null,
-      etag: r.etag ?? null,
-    };
   }
 
   private get me(): string {
@@ -108,7 +98,7 @@ export class PostgresIndex implements Index {
   }
 
   async create(key: string, r: NewRecord): Promise<KeyRecord | undefined> {
-    const f = this.s3Fields(r);
+    const f = fieldColumns(this.sql, r);
     const [row] = await run(this.sql`
       INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag)
       VALUES (${keyBytes(key)}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, ${inFlight(r.state) ? this.me : null},
@@ -120,7 +110,7 @@ export class PostgresIndex implements Index {
   async commit(key: string, current: KeyRecord, r: NewRecord): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const k = keyBytes(key);
-    const f = this.s3Fields(r);
+    const f = fieldColumns(this.sql, r);
     const [row] = await run(sql`
       WITH k AS (
         UPDATE kvdb_keys SET state = ${r.state}, volumes = ${r.volumes}::text[], size = ${r.size}, md5 = ${r.md5},
@@ -178,7 +168,7 @@ export class PostgresIndex implements Index {
 
   async replace(key: string, current: KeyRecord | undefined, r: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined> {
     const k = keyBytes(key);
-    const f = this.s3Fields(r);
+    const f = fieldColumns(this.sql, r);
     let lost = false;
     try {
       const version = await run(

@@ -9,10 +9,13 @@
  *   md5                        16 bytes when it is 32 lowercase hex digits, else a string
  *   volumes                    a varint count, then each volume's id (volume-ids.ts)
  *   blob, type, etag, meta     strings (varint length + UTF-8), only when present
+ *                              (type, etag, meta: the record's `s3` fields)
  *
  * A record this layout cannot hold exactly (a number that is not a non-negative safe
- * integer) is stored as JSON, which decode reads as it always did.
+ * integer) is stored as JSON, which decode reads as it always did. JSON keeps the form
+ * kvdb wrote before records had an `s3` sub-record: its fields flat beside the others.
  */
+import type { ValueFields } from "../../keys/fields.ts";
 import type { KeyRecord, State } from "./index.ts";
 
 const FORMAT = 0x01;
@@ -116,20 +119,33 @@ class Reader {
   }
 }
 
+/** A record in the JSON form: the `s3` fields flat beside the others. */
+type Flat = Omit<KeyRecord, "s3" | "busy"> & ValueFields;
+
+function flat(record: KeyRecord): Flat {
+  const { busy: _, s3, ...rest } = record;
+  return { ...rest, ...s3 };
+}
+
+/** A record read from the JSON form: `type`, `meta`, `etag` (those present) gathered into `s3`. */
+function lifted(stored: Flat): KeyRecord {
+  const { type, meta, etag, ...record } = stored;
+  if (type === undefined && meta === undefined && etag === undefined) return record;
+  return { ...record, s3: { ...(type !== undefined ? { type } : {}), ...(meta !== undefined ? { meta } : {}), ...(etag !== undefined ? { etag } : {}) } };
+}
+
 /** The stored form of `record`; `busy` is not stored (level.ts never sets it). */
 export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
   const state = STATES.indexOf(record.state);
-  if (state < 0 || !isCount(record.version) || !isCount(record.size) || !isCount(record.time)) {
-    const { busy: _, ...rest } = record;
-    return Buffer.from(JSON.stringify(rest));
-  }
+  if (state < 0 || !isCount(record.version) || !isCount(record.size) || !isCount(record.time)) return Buffer.from(JSON.stringify(flat(record)));
+  const { type, meta, etag } = record.s3 ?? {};
   const md5Binary = HEX_MD5.test(record.md5);
   const flags =
     (md5Binary ? MD5_BINARY : MD5_TEXT) |
     (record.blob !== undefined ? BLOB : 0) |
-    (record.type !== undefined ? TYPE : 0) |
-    (record.meta !== undefined ? META : 0) |
-    (record.etag !== undefined ? ETAG : 0);
+    (type !== undefined ? TYPE : 0) |
+    (meta !== undefined ? META : 0) |
+    (etag !== undefined ? ETAG : 0);
   const w = new Writer();
   w.byte(FORMAT);
   w.byte(state);
@@ -142,10 +158,10 @@ export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
   w.varint(record.volumes.length);
   for (const v of record.volumes) w.varint(ids.idOf(v));
   if (record.blob !== undefined) w.string(record.blob);
-  if (record.type !== undefined) w.string(record.type);
-  if (record.etag !== undefined) w.string(record.etag);
-  if (record.meta !== undefined) {
-    const entries = Object.entries(record.meta);
+  if (type !== undefined) w.string(type);
+  if (etag !== undefined) w.string(etag);
+  if (meta !== undefined) {
+    const entries = Object.entries(meta);
     w.varint(entries.length);
     for (const [name, value] of entries) {
       w.string(name);
@@ -158,7 +174,7 @@ export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
 /** A stored record: the compact form, or the JSON kvdb wrote before it (and writes for odd numbers). */
 export function decodeRecord(stored: Uint8Array, ids: VolumeIdTable): KeyRecord {
   if (stored[0] === JSON_START) {
-    const record = JSON.parse(Buffer.from(stored.buffer, stored.byteOffset, stored.length).toString("utf8")) as KeyRecord;
+    const record = lifted(JSON.parse(Buffer.from(stored.buffer, stored.byteOffset, stored.length).toString("utf8")) as Flat);
     if (record.version === undefined) record.version = 1; // written before records had versions
     return record;
   }
@@ -176,12 +192,16 @@ export function decodeRecord(stored: Uint8Array, ids: VolumeIdTable): KeyRecord 
   for (let n = r.varint(); n > 0; n--) volumes.push(ids.nameOf(r.varint()));
   const record: KeyRecord = { state, volumes, size, md5, time, version };
   if (flags & BLOB) record.blob = r.string();
-  if (flags & TYPE) record.type = r.string();
-  if (flags & ETAG) record.etag = r.string();
-  if (flags & META) {
-    const pairs: [string, string][] = [];
-    for (let n = r.varint(); n > 0; n--) pairs.push([r.string(), r.string()]);
-    record.meta = Object.fromEntries(pairs); // own properties, even one named __proto__, as JSON.parse makes them
+  if (flags & (TYPE | ETAG | META)) {
+    const s3: ValueFields = {};
+    if (flags & TYPE) s3.type = r.string();
+    if (flags & ETAG) s3.etag = r.string();
+    if (flags & META) {
+      const pairs: [string, string][] = [];
+      for (let n = r.varint(); n > 0; n--) pairs.push([r.string(), r.string()]);
+      s3.meta = Object.fromEntries(pairs); // own properties, even one named __proto__, as JSON.parse makes them
+    }
+    record.s3 = s3;
   }
   r.end();
   return record;
