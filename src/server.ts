@@ -1,16 +1,50 @@
 /**
- * `kvdb server`: a master and three volumes in one process, for a laptop or a test.
- * Volumes listen on the three ports after the master's; their names must stay the
- * same across restarts, since the index records where each value lives.
+ * The composition roots of the serving commands: `kvdb master` (a master, and the S3
+ * API on top of it when asked: master/ never imports s3/, s3/ sees the master only
+ * through its values API, master/values.ts) and `kvdb server` (three volumes and that
+ * master in one process, for a laptop or a test). The server's volumes listen on the
+ * three ports after the master's; their names must stay the same across restarts,
+ * since the index records where each value lives.
  */
 import { join, resolve } from "node:path";
-import { startMaster, type MasterOptions } from "./master/start.ts";
 import type { Running } from "./http/running.ts";
+import { serveMaster, type MasterOptions } from "./master/start.ts";
+import { valuesOf } from "./master/values.ts";
+import { announce, warnNoSecret } from "./observe/log.ts";
+import { logger } from "./observe/logger.ts";
+import { runtime } from "./runtime/mod.ts";
+import { startS3, type S3Settings } from "./s3/start.ts";
 import { newSecret } from "./signing/signing.ts";
 import { startVolume } from "./volume/start.ts";
 
+export interface MasterCommandOptions extends MasterOptions {
+  /** Serve the S3 API too (src/s3/), on its own port. */
+  s3?: S3Settings;
+}
+
+/** `kvdb master`: the master, S3 on top when asked, then the start line (which callers wait for). */
+export async function startMaster(o: MasterCommandOptions): Promise<Running> {
+  const master = await serveMaster(o);
+  const m = master.master;
+  const s3 = o.s3 && (await startS3(valuesOf(m), m.stats.requests, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
+  if (!o.secret) warnNoSecret("master"); // before the start line
+  const s3Fields = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey, ...(o.s3!.show ? { "s3-secret-key": o.s3!.secretKey } : {}) } : {};
+  announce("master", { url: master.url, db: m.index.location, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, runtime: runtime.name });
+  const down = m.volumes.all.filter((v) => !v.up).map((v) => v.name);
+  if (down.length) logger("master").warn(`volumes not answering yet: ${down.join(",")}`, { volumes: down.join(",") });
+  return {
+    url: master.url,
+    port: master.port,
+    s3: s3?.url,
+    async close() {
+      await s3?.close();
+      await master.close();
+    },
+  };
+}
+
 /** The master's options, less the volumes and the index, which the server makes itself. */
-export interface ServerOptions extends Omit<MasterOptions, "volumes" | "db"> {
+export interface ServerOptions extends Omit<MasterCommandOptions, "volumes" | "db"> {
   dir: string;
   /** Volumes refuse unsigned reads. */
   private?: boolean;
@@ -18,6 +52,7 @@ export interface ServerOptions extends Omit<MasterOptions, "volumes" | "db"> {
 
 export const SERVER_VOLUMES = 3;
 
+/** `kvdb server`: three volumes, then the master on them (as `kvdb master`, S3 included). */
 export async function startServer(o: ServerOptions): Promise<Running> {
   const dir = resolve(o.dir);
   const host = o.hostname === "0.0.0.0" ? "127.0.0.1" : o.hostname;

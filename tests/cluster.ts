@@ -6,7 +6,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
-import { startMaster, type MasterOptions } from "../src/master/start.ts";
+import { startMaster, type MasterCommandOptions } from "../src/server.ts";
 import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 
@@ -42,9 +42,9 @@ export async function startCluster(
     busyWaitMs?: number;
     /** Serve S3 too (on a free port, with S3_KEYS); its URL is Cluster.s3. */
     s3?: boolean;
-    /** See MasterOptions.s3.uploadTtlMs. */
+    /** See MasterCommandOptions.s3.uploadTtlMs. */
     s3UploadTtlMs?: number;
-    /** See MasterOptions.s3.keepAliveMs. */
+    /** See MasterCommandOptions.s3.keepAliveMs. */
     s3KeepAliveMs?: number;
     /** The master's index (default: a LevelDB under dir). */
     db?: string;
@@ -63,7 +63,7 @@ export async function startCluster(
       const v = await startVolume({ dir: vdir, port: 0, hostname: HOST, verbose: false, secret: o.secret, private: o.private, maxSize: o.maxSize, idleTimeoutMs: o.idleTimeoutMs, inlineMax: o.inlineMax });
       volumes.push({ ...v, name: `${HOST}:${v.port}`, dir: vdir });
     }
-    const options: MasterOptions = {
+    const options: MasterCommandOptions = {
       volumes: volumes.map((v) => v.name),
       db: o.db ?? join(dir, "master"),
       port: 0,

@@ -12,7 +12,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank } from "../src/keys/placement.ts";
 import type { Running } from "../src/http/running.ts";
-import { startMaster } from "../src/master/start.ts";
+import { startMaster } from "../src/server.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";

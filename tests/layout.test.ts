@@ -1,7 +1,8 @@
 /**
  * The rules the source layout keeps (README, Architecture), checked on the source
  * itself: no import cycle under src/, master and volume apart, the shared folders below
- * every role, the index's store and the calls to volumes each behind their one module.
+ * every role, S3 above the master (through its values API only), the index free of
+ * HTTP, the index's store and the calls to volumes each behind their one module.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -60,6 +61,22 @@ test("the shared folders never import a role's folder (master, volume, s3, ops, 
       .map((i) => `${f} → ${i}`);
   });
   assert.equal(reaching, []);
+});
+
+/** Each file's imports that start with `prefix`, as "file → import". */
+const importing = (from: (f: string) => boolean, prefix: string) =>
+  [...files.keys()].filter(from).flatMap((f) => importsOf(f).filter((i) => i.startsWith(prefix)).map((i) => `${f} → ${i}`));
+
+test("the master never imports s3/ (S3 sits above it; src/server.ts wires the two)", () => {
+  assert.equal(importing((f) => f.startsWith("src/master/"), "src/s3/"), []);
+});
+
+test("s3/ imports from master/ only the values API (master/values.ts, and the types it exports)", () => {
+  assert.equal(importing((f) => f.startsWith("src/s3/"), "src/master/").filter((i) => !i.endsWith("→ src/master/values.ts")), []);
+});
+
+test("the index imports nothing from http/ (it throws domain errors: src/errors.ts)", () => {
+  assert.equal(importing((f) => f.startsWith("src/master/index/"), "src/http/"), []);
 });
 
 test("only the index's own implementation opens LevelDB on the master's side", () => {

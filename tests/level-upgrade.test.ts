@@ -18,7 +18,7 @@ import type { ValueFields } from "../src/keys/fields.ts";
 import type { KeyRecord, Orphan, State } from "../src/master/index/index.ts";
 import { LevelIndex } from "../src/master/index/level.ts";
 import type { Running } from "../src/http/running.ts";
-import { startMaster } from "../src/master/start.ts";
+import { startMaster } from "../src/server.ts";
 import { startVolume } from "../src/volume/start.ts";
 
 const FIXTURE = join(REPO, "tests/fixtures/level-json-index");

@@ -9,38 +9,21 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { masterApp } from "../src/master/app.ts";
 import type { NewRecord } from "../src/master/index/index.ts";
-import { openIndex } from "../src/master/index/open.ts";
-import { JobRegistry } from "../src/master/jobs/registry.ts";
 import { sweepOrphans } from "../src/master/janitor.ts";
-import { KeyLocks } from "../src/master/locks.ts";
 import type { Master } from "../src/master/master.ts";
-import { VolumeClient } from "../src/master/volume-client.ts";
-import { newMasterStats } from "../src/master/status/stats.ts";
-import { VolumeSet } from "../src/master/volumes.ts";
+import { buildMaster } from "../src/master/start.ts";
 import { HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { startVolume } from "../src/volume/start.ts";
 
 async function withMaster(fn: (app: ReturnType<typeof masterApp>["app"], m: Master) => Promise<void>, volume = "127.0.0.1:1"): Promise<void> {
   const dir = tempDir("kvdb-app");
-  const index = await openIndex(join(dir, "index"));
-  const client = new VolumeClient(undefined);
-  const idle = async () => {};
-  const m: Master = {
-    index,
-    client,
-    volumes: new VolumeSet([volume], client), // never checked: down until a test says up
-    replicas: 1,
-    locks: new KeyLocks(),
-    busyWaitMs: 5000,
-    jobs: new JobRegistry(index, { rebalance: idle, verify: idle }),
-    proxy: false,
-    stats: newMasterStats(index),
-  };
+  // As a started master is built (master/start.ts), but its volume never checked: down until a test says up.
+  const m = await buildMaster({ volumes: [volume], db: join(dir, "index"), replicas: 1, proxy: false, busyWaitMs: 5000 });
   try {
     await fn(masterApp(m, false).app, m);
   } finally {
-    await index.close();
+    await m.index.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

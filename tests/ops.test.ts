@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { keyPath } from "../src/keys/keys.ts";
 import type { KeyRecord } from "../src/master/index/index.ts";
 import { openIndex } from "../src/master/index/open.ts";
-import { startMaster } from "../src/master/start.ts";
+import { startMaster } from "../src/server.ts";
 import { rank } from "../src/keys/placement.ts";
 import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";

@@ -27,7 +27,7 @@ import { HOST, runKvdb as cli } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { keyPath } from "../src/keys/keys.ts";
 import { VERSION_PREFIX } from "../src/keys/names.ts";
-import { startMaster } from "../src/master/start.ts";
+import { startMaster } from "../src/server.ts";
 import { S3_KEYS, startCluster, until } from "./cluster.ts";
 import { bytes, md5 } from "./http.ts";
 import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";

@@ -12,7 +12,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HOST } from "../harness/kvdb.ts";
 import type { Running } from "../src/http/running.ts";
-import { startMaster } from "../src/master/start.ts";
+import { startMaster } from "../src/server.ts";
 import { S3_KEYS, startCluster, until, type Cluster } from "./cluster.ts";
 import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
 import { heldPut, rejects, sdk, storedNames, text } from "./s3-client.ts";

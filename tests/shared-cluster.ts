@@ -9,7 +9,7 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { startMaster } from "../src/master/start.ts";
+import { startMaster } from "../src/server.ts";
 import type { Running } from "../src/http/running.ts";
 import { HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";

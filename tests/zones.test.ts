@@ -9,7 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank, type Candidate } from "../src/keys/placement.ts";
 import { parseVolumeSpec, sharedZones, spreadByZone } from "../src/keys/zones.ts";
-import { startMaster } from "../src/master/start.ts";
+import { startMaster } from "../src/server.ts";
 import type { Running } from "../src/http/running.ts";
 import { startVolume } from "../src/volume/start.ts";
 import { runKvdb } from "../harness/kvdb.ts";

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import process from "node:process";
-import type { MasterOptions } from "../master/start.ts";
+import type { S3Settings } from "../s3/start.ts";
 import { integer, UsageError } from "./options.ts";
 
 const env = process.env;
@@ -41,7 +41,7 @@ function key(name: string, value: unknown, envValue: string | undefined): string
  * The S3 settings, or undefined when S3 is off. `serverPort`: `server`'s default port
  * (S3 is always on there, and missing keys are made up).
  */
-export function s3Settings(o: S3Flags, serverPort?: number): MasterOptions["s3"] {
+export function s3Settings(o: S3Flags, serverPort?: number): S3Settings | undefined {
   const given = flagOf(o, "s3-port") ?? env.KVDB_S3_PORT;
   if ((given === undefined || given === "") && serverPort === undefined) return undefined;
   const port = integer("s3-port", given ?? serverPort, 0, 65535);

@@ -4,6 +4,7 @@
  * finished, at start and then on every sweep; replicas left on volumes that were down
  * (orphans) are deleted once those volumes answer again.
  */
+import { repeat } from "../repeat.ts";
 import { logger } from "../observe/logger.ts";
 import { ownerOf, storedName } from "../keys/names.ts";
 import type { Master } from "./master.ts";
@@ -75,22 +76,4 @@ export function startJanitor(m: Master): () => void {
     if (finished) logger("master").info(`cleaned up ${finished} operation(s) a stopped master left in flight`);
     await sweepOrphans(m).catch(report);
   });
-}
-
-/** Runs `pass` every `ms` (the next one `ms` after the last ends; a failure is logged) until the returned function is called. */
-export function repeat(label: string, ms: number, pass: () => Promise<void>): () => void {
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout>;
-  const loop = () => {
-    timer = setTimeout(async () => {
-      await pass().catch((e) => logger(label).error((e as Error).message, { cause: (e as Error).stack }));
-      if (!stopped) loop();
-    }, ms);
-    timer.unref?.();
-  };
-  loop();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
 }

@@ -1,5 +1,10 @@
-/** Starts a master: opens the index, checks the volumes, recovers, then serves. */
-import { announce, warnNoSecret } from "../observe/log.ts";
+/**
+ * A master: built from its options (buildMaster: the index opened, the volume client,
+ * the volumes, jobs and stats, nothing checked or served yet), then started
+ * (serveMaster: the volumes checked, what a stop interrupted finished, the janitor
+ * started, the API served). The start line is the composition root's (src/server.ts),
+ * which may put the S3 API on top first.
+ */
 import { logger } from "../observe/logger.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
@@ -17,7 +22,6 @@ import { VolumeClient } from "./volume-client.ts";
 import { registerMasterMetrics } from "./status/metrics.ts";
 import { newMasterStats } from "./status/stats.ts";
 import { VolumeSet } from "./volumes.ts";
-import { startS3 } from "../s3/start.ts";
 
 export interface MasterOptions {
   volumes: string[];
@@ -42,21 +46,35 @@ export interface MasterOptions {
   maxSize?: number;
   /** See ServeOptions.idleTimeoutMs; default 60 s. */
   idleTimeoutMs?: number;
-  /** Serve the S3 API too (src/s3/), on its own port; `show`: print the secret key on the start line (it was generated). */
-  s3?: { port: number; accessKey: string; secretKey: string; uploadTtlMs?: number; keepAliveMs?: number; show?: boolean };
+}
+
+/** What buildMaster needs: the options less those of serving. */
+export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs">;
+
+/** A master serving its API. */
+export interface StartedMaster extends Running {
+  master: Master;
 }
 
 const log = logger("master");
 
-export async function startMaster(o: MasterOptions): Promise<Running> {
+/** A master's parts, the index opened; the volumes are neither checked nor watched yet (all down until checked). */
+export async function buildMaster(o: MasterParts): Promise<Master> {
   const index = await openIndex(o.db, { leaseSeconds: o.leaseSeconds });
   const client = new VolumeClient(o.secret, o.timeoutMs, o.urlTtl);
   const volumes = new VolumeSet(o.volumes, client);
-  await volumes.check(); // weights and health known before the first placement
-  volumes.start();
   const jobs = new JobRegistry(index, { rebalance: logged((job) => rebalance(m, job)), verify: logged((job) => verify(m, job)) });
   const stats = newMasterStats(index);
   const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), busyWaitMs: o.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS, jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret, stats };
+  return m;
+}
+
+/** Builds a master, checks its volumes, recovers, then serves (no start line: src/server.ts prints it). */
+export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
+  const m = await buildMaster(o);
+  const { index, volumes, stats } = m;
+  await volumes.check(); // weights and health known before the first placement
+  volumes.start();
   registerMasterMetrics(m);
   const recovered = await finishAbandoned(m);
   if (recovered) log.info(`cleaned up ${recovered} operation(s) a stop interrupted`, { operations: recovered });
@@ -64,19 +82,11 @@ export async function startMaster(o: MasterOptions): Promise<Running> {
   stats.traffic.start();
   const { app, direct } = masterApp(m, o.verbose);
   const listener = await runtime.serve(app, { ...o, direct });
-  const url = urlOf(o.hostname, listener.port);
-  const s3 = o.s3 && (await startS3(m, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
-  if (!o.secret) warnNoSecret("master"); // before the start line, which callers wait for
-  const s3Fields = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey, ...(o.s3!.show ? { "s3-secret-key": o.s3!.secretKey } : {}) } : {};
-  announce("master", { url, db: index.location, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, runtime: runtime.name });
-  const down = volumes.all.filter((v) => !v.up).map((v) => v.name);
-  if (down.length) log.warn(`volumes not answering yet: ${down.join(",")}`, { volumes: down.join(",") });
   return {
-    url,
+    master: m,
+    url: urlOf(o.hostname, listener.port),
     port: listener.port,
-    s3: s3?.url,
     async close() {
-      await s3?.close();
       await listener.close();
       // A handler may still be cleaning up after a client that hung up: let it finish.
       await m.locks.idle(10_000);

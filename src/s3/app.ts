@@ -89,7 +89,7 @@ export function s3App(s: S3, verbose: boolean): Hono {
   // Like the master's own port (http/server-app.ts): every 5xx logged, requests counted
   // and timed in the master's metrics under role "s3".
   app.use(serverErrors("s3"));
-  app.use(measureRequests("s3", s.m.stats.requests));
+  app.use(measureRequests("s3", s.requests));
   if (verbose) app.use(requestLog("s3"));
   app.all("*", async (c) => {
     c.header("x-amz-request-id", randomBytes(8).toString("hex").toUpperCase());

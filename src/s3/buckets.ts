@@ -14,13 +14,13 @@ const BUCKETS_LOCK = " buckets";
 
 export async function listBuckets(s: S3, r: Req): Promise<Response> {
   let body = "";
-  for await (const [name, b] of s.m.index.tables.entries<Bucket>("buckets")) body += `<Bucket>${el("Name", name)}${el("CreationDate", isoTime(b.created))}</Bucket>`;
+  for await (const [name, b] of s.values.tables.entries<Bucket>("buckets")) body += `<Bucket>${el("Name", name)}${el("CreationDate", isoTime(b.created))}</Bucket>`;
   return xmlAnswer(r.c, "ListAllMyBucketsResult", `${OWNER}<Buckets>${body}</Buckets>`);
 }
 
 /** Runs `fn` holding the buckets' lock (waiting for it a little). */
 async function holdingBuckets(s: S3, fn: () => Promise<void>): Promise<void> {
-  if (!(await s.m.locks.holdWhenFree(BUCKETS_LOCK, fn))) throw new S3Error("OperationAborted");
+  if (!(await s.values.locks.holdWhenFree(BUCKETS_LOCK, fn))) throw new S3Error("OperationAborted");
 }
 
 export async function createBucket(s: S3, r: Req): Promise<Response> {
@@ -28,36 +28,36 @@ export async function createBucket(s: S3, r: Req): Promise<Response> {
   const body = await smallBody(r.c, r.payload);
   const region = body.trim() ? (textOf(rootOf(body, "CreateBucketConfiguration"), "LocationConstraint") ?? "") : "";
   await holdingBuckets(s, async () => {
-    if (await bucketOf(s.m, r.bucket)) throw new S3Error("BucketAlreadyOwnedByYou");
-    await s.m.index.tables.put("buckets", r.bucket, { created: Date.now(), region } satisfies Bucket);
+    if (await bucketOf(s.values, r.bucket)) throw new S3Error("BucketAlreadyOwnedByYou");
+    await s.values.tables.put("buckets", r.bucket, { created: Date.now(), region } satisfies Bucket);
   });
   return r.c.body(null, 200, { location: `/${r.bucket}`, "content-length": "0" });
 }
 
 export async function headBucket(s: S3, r: Req): Promise<Response> {
-  const bucket = await requireBucket(s.m, r.bucket);
+  const bucket = await requireBucket(s.values, r.bucket);
   return r.c.body(null, 200, { "x-amz-bucket-region": bucket.region || "us-east-1" });
 }
 
 export async function getBucketLocation(s: S3, r: Req): Promise<Response> {
-  const bucket = await requireBucket(s.m, r.bucket);
+  const bucket = await requireBucket(s.values, r.bucket);
   return xmlAnswer(r.c, "LocationConstraint", escapeXml(bucket.region));
 }
 
 /** Whether any key is stored under the bucket (live or not: an unlinked key still holds bytes). */
 async function holdsKeys(s: S3, bucket: string): Promise<boolean> {
-  for await (const [key] of s.m.index.scan(bucketPrefix(bucket))) return key.startsWith(bucketPrefix(bucket));
+  for await (const [key] of s.values.scan(bucketPrefix(bucket))) return key.startsWith(bucketPrefix(bucket));
   return false;
 }
 
 export async function deleteBucket(s: S3, r: Req): Promise<Response> {
   await holdingBuckets(s, async () => {
-    await requireBucket(s.m, r.bucket);
+    await requireBucket(s.values, r.bucket);
     if (await holdsKeys(s, r.bucket)) throw new S3Error("BucketNotEmpty");
     await abortUploadsOf(s, r.bucket);
     // Checked again in one index step with the delete: an object write on another master
     // becomes visible only while its bucket exists (Index.replace within the bucket).
-    const deleted = await s.m.index.tables.deleteIfNoKeys("buckets", r.bucket, bucketPrefix(r.bucket));
+    const deleted = await s.values.tables.deleteIfNoKeys("buckets", r.bucket, bucketPrefix(r.bucket));
     if (deleted === "keys") throw new S3Error("BucketNotEmpty");
     if (deleted === "absent") throw new S3Error("NoSuchBucket");
   });

@@ -4,7 +4,7 @@
  * HEAD 304. The same order serves CopyObject's x-amz-copy-source-if-* headers, where
  * any failure is a 412.
  */
-import type { KeyRecord } from "../master/index/index.ts";
+import type { KeyRecord } from "../master/values.ts";
 import { etagOf } from "./metadata.ts";
 
 export type Verdict = "ok" | "precondition failed" | "not modified";

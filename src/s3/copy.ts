@@ -1,11 +1,10 @@
 /**
  * CopyObject (PUT with x-amz-copy-source): the copy is made on the volumes, each new
- * replica read from a replica of the source (master/versions.ts assembleVersion with
+ * replica read from a replica of the source (the values API's assemble, master/values.ts, with
  * one piece); no byte goes through the master. The x-amz-copy-source-if-* conditions
  * are checked first; metadata is the source's (COPY) or the request's (REPLACE).
  */
 import { storedName } from "../keys/names.ts";
-import { assembleVersion } from "../master/versions.ts";
 import { evaluate } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, isoTime } from "./metadata.ts";
@@ -32,9 +31,9 @@ function sourceOf(header: string): { bucket: string; object: string } {
 export async function copyObject(s: S3, r: Req): Promise<Response> {
   const { c } = r;
   const from = sourceOf(c.req.header("x-amz-copy-source")!);
-  await requireBucket(s.m, r.bucket);
+  await requireBucket(s.values, r.bucket);
   const key = keyOf(r.bucket, r.object);
-  const source = await liveRecord(s.m, from.bucket, from.object);
+  const source = await liveRecord(s.values, from.bucket, from.object);
   if (evaluate(source.record, (name) => c.req.header(`x-amz-copy-source-${name}`)) !== "ok") throw new S3Error("PreconditionFailed");
   const directive = (c.req.header("x-amz-metadata-directive") ?? "COPY").toUpperCase();
   if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "x-amz-metadata-directive must be COPY or REPLACE");
@@ -44,7 +43,7 @@ export async function copyObject(s: S3, r: Req): Promise<Response> {
   const { record } = source;
   const fields = directive === "COPY" ? { type: record.s3?.type, meta: record.s3?.meta } : fieldsOf(c);
   const piece = { name: storedName(source.key, record), size: record.size, volumes: record.volumes };
-  const copy = await assembleVersion(s.m, key, [piece], fields, inBucket(r.bucket));
+  const copy = await s.values.assemble(key, [piece], fields, inBucket(r.bucket));
   const body = el("LastModified", isoTime(copy.time)) + el("ETag", etagOf(copy));
   return xmlAnswer(c, "CopyObjectResult", body);
 }

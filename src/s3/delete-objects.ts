@@ -12,7 +12,7 @@ import { el, xmlAnswer } from "./xml.ts";
 const MAX_KEYS = 1000;
 
 export async function deleteObjects(s: S3, r: Req): Promise<Response> {
-  await requireBucket(s.m, r.bucket);
+  await requireBucket(s.values, r.bucket);
   const doc = rootOf(await smallBody(r.c, r.payload), "Delete");
   const quiet = textOf(doc, "Quiet")?.trim().toLowerCase() === "true";
   const objects = elements(doc, "Object").map((o) => textOf(o, "Key"));
@@ -21,7 +21,7 @@ export async function deleteObjects(s: S3, r: Req): Promise<Response> {
   for (const object of objects) {
     if (object === undefined) throw new S3Error("MalformedXML", "an <Object> without a <Key>");
     try {
-      await deleteKey(s.m, keyOf(r.bucket, object));
+      await deleteKey(s.values, keyOf(r.bucket, object));
       if (!quiet) body += `<Deleted>${el("Key", object)}</Deleted>`;
     } catch (e) {
       if (!(e instanceof HttpError || e instanceof KvdbError)) throw e;

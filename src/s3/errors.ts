@@ -8,7 +8,7 @@ import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KvdbError, type ErrorKind } from "../errors.ts";
 import { HttpError, noteFailure } from "../http/errors.ts";
-import { ClientAborted } from "../master/replicate.ts";
+import { ClientAborted } from "../master/values.ts";
 import { TooLarge } from "../wire/content-length.ts";
 import { el, xmlDoc, xmlRoot } from "./xml.ts";
 

@@ -4,16 +4,15 @@
  * --s3-upload-ttl are aborted, and parts whose upload is gone (a crash between
  * forgetting an upload and deleting its parts) are deleted.
  */
-import { repeat } from "../master/janitor.ts";
-import { purge } from "../master/replicas.ts";
+import { repeat } from "../repeat.ts";
 import { dropUpload, PART_PREFIX, uploadLock, type Upload } from "./multipart.ts";
 import type { S3 } from "./s3.ts";
 
 /** One sweep. */
 export async function expireUploads(s: S3, now = Date.now()): Promise<void> {
   const expired: string[] = [];
-  for await (const [id, u] of s.m.index.tables.entries<Upload>("uploads")) if (now - u.initiated > s.uploadTtlMs) expired.push(id);
-  for (const id of expired) await s.m.locks.hold(uploadLock(id), () => dropUpload(s.m, id));
+  for await (const [id, u] of s.values.tables.entries<Upload>("uploads")) if (now - u.initiated > s.uploadTtlMs) expired.push(id);
+  for (const id of expired) await s.values.locks.hold(uploadLock(id), () => dropUpload(s.values, id));
   for (let from: string | undefined = PART_PREFIX; from !== undefined; ) from = await purgeStrays(s, from);
 }
 
@@ -24,19 +23,19 @@ const STRAYS_AT_ONCE = 1000;
 async function purgeStrays(s: S3, from: string): Promise<string | undefined> {
   const strays: string[] = [];
   let next: string | undefined;
-  for await (const [key, record] of s.m.index.scan(from)) {
+  for await (const [key, record] of s.values.scan(from)) {
     if (!key.startsWith(PART_PREFIX)) break;
     const id = key.slice(PART_PREFIX.length, key.lastIndexOf("/"));
-    if (record.state === "live" && !(await s.m.index.tables.get("uploads", id))) strays.push(key);
+    if (record.state === "live" && !(await s.values.tables.get("uploads", id))) strays.push(key);
     if (strays.length === STRAYS_AT_ONCE) {
       next = `${key}\0`; // keys never hold NUL: the first key after this one
       break;
     }
   }
   for (const key of strays) {
-    await s.m.locks.hold(key, async () => {
-      const record = await s.m.index.get(key);
-      if (record) await purge(s.m, key, record);
+    await s.values.locks.hold(key, async () => {
+      const record = await s.values.get(key);
+      if (record) await s.values.purge(key, record);
     });
   }
   return next;

@@ -4,8 +4,7 @@
  * With a delimiter, keys that share a prefix up to it roll up into one CommonPrefix,
  * and the scan jumps past them instead of reading them all.
  */
-import type { KeyRecord } from "../master/index/index.ts";
-import type { Master } from "../master/master.ts";
+import type { KeyRecord, Values } from "../master/values.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, isoTime } from "./metadata.ts";
 import { bucketPrefix, requireBucket } from "./names.ts";
@@ -35,14 +34,14 @@ export function pastPrefix(prefix: string): string {
 }
 
 /** One page of at most `max` keys and common prefixes under `prefix`, after `after` (exclusive; "" for the start). */
-export async function listPage(m: Master, bucket: string, prefix: string, delimiter: string, after: string, max: number): Promise<Page> {
+export async function listPage(values: Values, bucket: string, prefix: string, delimiter: string, after: string, max: number): Promise<Page> {
   const base = bucketPrefix(bucket);
   const page: Page = { contents: [], prefixes: [], truncated: false };
   if (max === 0) return page;
   let from = base + (notAfter(after, prefix) ? prefix : after);
   for (;;) {
     let jump: string | undefined;
-    for await (const [key, record] of m.index.scan(from)) {
+    for await (const [key, record] of values.scan(from)) {
       if (!key.startsWith(base + prefix)) return page;
       if (record.state !== "live") continue;
       const object = key.slice(base.length);
@@ -98,7 +97,7 @@ function encoder(r: Req): (s: string) => string {
 
 /** What every listing asks: the prefix, the delimiter, how many (`maxName`), and how names are to be encoded. */
 export async function listingAsked(s: S3, r: Req, maxName: string) {
-  await requireBucket(s.m, r.bucket);
+  await requireBucket(s.values, r.bucket);
   return { prefix: r.params.get("prefix") ?? "", delimiter: r.params.get("delimiter") ?? "", max: maxOf(r, maxName), encode: encoder(r) };
 }
 
@@ -107,7 +106,7 @@ export async function listObjectsV2(s: S3, r: Req): Promise<Response> {
   const startAfter = r.params.get("start-after") ?? "";
   const token = r.params.get("continuation-token");
   const after = token === undefined ? startAfter : Buffer.from(token, "base64url").toString("utf8");
-  const page = await listPage(s.m, r.bucket, prefix, delimiter, after, max);
+  const page = await listPage(s.values, r.bucket, prefix, delimiter, after, max);
   const body =
     el("Name", r.bucket) +
     el("Prefix", encode(prefix)) +
@@ -126,7 +125,7 @@ export async function listObjectsV2(s: S3, r: Req): Promise<Response> {
 export async function listObjectsV1(s: S3, r: Req): Promise<Response> {
   const { prefix, delimiter, max, encode } = await listingAsked(s, r, "max-keys");
   const marker = r.params.get("marker") ?? "";
-  const page = await listPage(s.m, r.bucket, prefix, delimiter, marker, max);
+  const page = await listPage(s.values, r.bucket, prefix, delimiter, marker, max);
   const body =
     el("Name", r.bucket) +
     el("Prefix", encode(prefix)) +

@@ -3,7 +3,7 @@
  * (x-amz-meta-*) — read from a request, and the headers that describe a stored value.
  */
 import type { Context } from "hono";
-import type { KeyRecord } from "../master/index/index.ts";
+import type { KeyRecord } from "../master/values.ts";
 import type { ValueFields } from "../keys/fields.ts";
 import { S3Error } from "./errors.ts";
 

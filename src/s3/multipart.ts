@@ -10,10 +10,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { RESERVED_PREFIX } from "../keys/keys.ts";
 import { storedName } from "../keys/names.ts";
-import type { KeyRecord } from "../master/index/index.ts";
-import type { Master } from "../master/master.ts";
-import { purge } from "../master/replicas.ts";
-import { assembleVersion } from "../master/versions.ts";
+import type { KeyRecord, Piece, Values } from "../master/values.ts";
 import type { ValueFields } from "../keys/fields.ts";
 import { smallBody } from "./body.ts";
 import { S3Error } from "./errors.ts";
@@ -45,27 +42,27 @@ export const uploadLock = (id: string) => ` upload ${id}`;
 
 /** The upload named by ?uploadId=, which must be of this bucket and object; NoSuchUpload otherwise. */
 export async function uploadOf(s: S3, r: Req): Promise<{ id: string; upload: Upload }> {
-  await requireBucket(s.m, r.bucket);
+  await requireBucket(s.values, r.bucket);
   const id = r.params.get("uploadId") ?? "";
-  const upload = /^[\w-]{1,64}$/.test(id) ? await s.m.index.tables.get<Upload>("uploads", id) : undefined;
+  const upload = /^[\w-]{1,64}$/.test(id) ? await s.values.tables.get<Upload>("uploads", id) : undefined;
   if (!upload || upload.bucket !== r.bucket || upload.object !== r.object) throw new S3Error("NoSuchUpload");
   return { id, upload };
 }
 
 /** Every part of an upload, in order. */
-export async function* partsOf(m: Master, id: string, after = 0): AsyncGenerator<[number, KeyRecord]> {
+export async function* partsOf(values: Values, id: string, after = 0): AsyncGenerator<[number, KeyRecord]> {
   const prefix = `${PART_PREFIX}${id}/`;
-  for await (const [key, record] of m.index.scan(partKey(id, after + 1))) {
+  for await (const [key, record] of values.scan(partKey(id, after + 1))) {
     if (!key.startsWith(prefix)) return;
     if (record.state === "live") yield [Number(key.slice(prefix.length)), record];
   }
 }
 
 export async function createUpload(s: S3, r: Req): Promise<Response> {
-  await requireBucket(s.m, r.bucket);
+  await requireBucket(s.values, r.bucket);
   keyOf(r.bucket, r.object); // a name kvdb cannot store is refused now, not at the end
   const id = randomBytes(18).toString("base64url");
-  await s.m.index.tables.put("uploads", id, { bucket: r.bucket, object: r.object, initiated: Date.now(), ...fieldsOf(r.c) } satisfies Upload);
+  await s.values.tables.put("uploads", id, { bucket: r.bucket, object: r.object, initiated: Date.now(), ...fieldsOf(r.c) } satisfies Upload);
   return xmlAnswer(r.c, "InitiateMultipartUploadResult", el("Bucket", r.bucket) + el("Key", r.object) + el("UploadId", id));
 }
 
@@ -77,7 +74,7 @@ export async function uploadPart(s: S3, r: Req): Promise<Response> {
 }
 
 /** The parts a CompleteMultipartUpload names, as the volumes hold them; S3's errors if they are not what is stored. */
-async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: { name: string; size: number; volumes: string[] }[]; etag: string }> {
+async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: Piece[]; etag: string }> {
   const listed = elements(rootOf(doc, "CompleteMultipartUpload"), "Part").map((p) => ({
     n: Number(textOf(p, "PartNumber")),
     etag: (textOf(p, "ETag") ?? "").trim().replace(/^"|"$/g, ""),
@@ -88,10 +85,10 @@ async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: { 
     if (i > 0 && n <= listed[i - 1].n) throw new S3Error("InvalidPartOrder");
   }
   const md5s: Buffer[] = [];
-  const pieces = [];
+  const pieces: Piece[] = [];
   for (const [i, { n, etag }] of listed.entries()) {
     const key = partKey(id, n);
-    const record = await s.m.index.get(key);
+    const record = await s.values.get(key);
     if (!record || record.state !== "live" || record.md5 !== etag) throw new S3Error("InvalidPart", `part ${n} with ETag ${JSON.stringify(etag)} was not uploaded`);
     if (i < listed.length - 1 && record.size < MIN_PART_SIZE) throw new S3Error("EntityTooSmall", `part ${n} has ${record.size} bytes; every part but the last needs ${MIN_PART_SIZE}`);
     md5s.push(Buffer.from(record.md5, "hex"));
@@ -112,12 +109,12 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
   let checked!: () => void;
   const partsChecked = new Promise<void>((resolve) => (checked = resolve));
   let result: KeyRecord | undefined;
-  const held = s.m.locks.hold(uploadLock(id), async () => {
-    if (!(await s.m.index.tables.get("uploads", id))) throw new S3Error("NoSuchUpload");
+  const held = s.values.locks.hold(uploadLock(id), async () => {
+    if (!(await s.values.tables.get("uploads", id))) throw new S3Error("NoSuchUpload");
     const { pieces, etag } = await chosenParts(s, id, doc);
     checked();
-    result = await assembleVersion(s.m, key, pieces, { type: upload.type, meta: upload.meta, etag }, inBucket(r.bucket));
-    await dropUpload(s.m, id);
+    result = await s.values.assemble(key, pieces, { type: upload.type, meta: upload.meta, etag }, inBucket(r.bucket));
+    await dropUpload(s.values, id);
   });
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
   await Promise.race([partsChecked, held]); // a refusal before assembling throws here, with its own status
@@ -130,16 +127,16 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
 }
 
 /** Forgets an upload and deletes its parts. */
-export async function dropUpload(m: Master, id: string): Promise<void> {
-  await m.index.tables.delete("uploads", id);
+export async function dropUpload(values: Values, id: string): Promise<void> {
+  await values.tables.delete("uploads", id);
   const parts: [number, KeyRecord][] = [];
-  for await (const part of partsOf(m, id)) parts.push(part);
-  for (const [n, record] of parts) await m.locks.holdWhenFree(partKey(id, n), () => purge(m, partKey(id, n), record).then(() => {}));
+  for await (const part of partsOf(values, id)) parts.push(part);
+  for (const [n, record] of parts) await values.locks.holdWhenFree(partKey(id, n), () => values.purge(partKey(id, n), record).then(() => {}));
 }
 
 export async function abortUpload(s: S3, r: Req): Promise<Response> {
   const { id } = await uploadOf(s, r);
-  const held = s.m.locks.hold(uploadLock(id), () => dropUpload(s.m, id));
+  const held = s.values.locks.hold(uploadLock(id), () => dropUpload(s.values, id));
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
   await held;
   return r.c.body(null, 204);
@@ -148,6 +145,6 @@ export async function abortUpload(s: S3, r: Req): Promise<Response> {
 /** Aborts every upload into a bucket (it is being deleted). */
 export async function abortUploadsOf(s: S3, bucket: string): Promise<void> {
   const ids: string[] = [];
-  for await (const [id, u] of s.m.index.tables.entries<Upload>("uploads")) if (u.bucket === bucket) ids.push(id);
-  for (const id of ids) await s.m.locks.hold(uploadLock(id), () => dropUpload(s.m, id));
+  for await (const [id, u] of s.values.tables.entries<Upload>("uploads")) if (u.bucket === bucket) ids.push(id);
+  for (const id of ids) await s.values.locks.hold(uploadLock(id), () => dropUpload(s.values, id));
 }

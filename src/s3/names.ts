@@ -3,10 +3,8 @@
  * curl under /photos/cat.jpg is s3://photos/cat.jpg once bucket photos exists, and the
  * other way round. Buckets are recorded in the index (table "buckets").
  */
-import type { Within } from "../master/index/tables.ts";
 import { keyError } from "../keys/keys.ts";
-import type { Sync } from "../master/index/index.ts";
-import type { Master } from "../master/master.ts";
+import type { Sync, Values, Within } from "../master/values.ts";
 import { S3Error } from "./errors.ts";
 
 export interface Bucket {
@@ -25,13 +23,13 @@ export function checkBucketName(name: string): void {
   }
 }
 
-export function bucketOf(m: Master, name: string): Sync<Bucket | undefined> {
-  return m.index.tables.get<Bucket>("buckets", name);
+export function bucketOf(values: Values, name: string): Sync<Bucket | undefined> {
+  return values.tables.get<Bucket>("buckets", name);
 }
 
 /** The bucket's record; NoSuchBucket if there is none. */
-export async function requireBucket(m: Master, name: string): Promise<Bucket> {
-  const bucket = await bucketOf(m, name);
+export async function requireBucket(values: Values, name: string): Promise<Bucket> {
+  const bucket = await bucketOf(values, name);
   if (!bucket) throw new S3Error("NoSuchBucket", `bucket ${JSON.stringify(name)} does not exist`);
   return bucket;
 }

@@ -6,11 +6,7 @@
  */
 import { declaredMd5 } from "../wire/content-md5.ts";
 import { overLimit } from "../wire/content-length.ts";
-import type { KeyRecord } from "../master/index/index.ts";
-import type { Master } from "../master/master.ts";
-import { readReplica } from "../master/read.ts";
-import { purge } from "../master/replicas.ts";
-import { putVersion } from "../master/versions.ts";
+import type { KeyRecord, Values } from "../master/values.ts";
 import { parseRange } from "../volume/range.ts";
 import { valueBody } from "./body.ts";
 import { evaluate } from "./conditions.ts";
@@ -26,16 +22,16 @@ const DELETE_WAIT_MS = 60_000;
 const OVERRIDES = ["content-type", "content-language", "expires", "cache-control", "content-disposition", "content-encoding"];
 
 /** The live record of an object; NoSuchBucket or NoSuchKey if there is none. */
-export async function liveRecord(m: Master, bucket: string, object: string): Promise<{ key: string; record: KeyRecord }> {
-  await requireBucket(m, bucket);
+export async function liveRecord(values: Values, bucket: string, object: string): Promise<{ key: string; record: KeyRecord }> {
+  await requireBucket(values, bucket);
   const key = keyOf(bucket, object);
-  const record = await m.index.get(key);
+  const record = await values.get(key);
   if (!record || record.state !== "live") throw new S3Error("NoSuchKey", `no object ${JSON.stringify(object)} in bucket ${bucket}`);
   return { key, record };
 }
 
 export async function putObject(s: S3, r: Req): Promise<Response> {
-  await requireBucket(s.m, r.bucket);
+  await requireBucket(s.values, r.bucket);
   const key = keyOf(r.bucket, r.object);
   return storeBody(s, r, key, fieldsOf(r.c));
 }
@@ -48,11 +44,10 @@ export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<t
   const md5 = declaredMd5(r.c);
   if (md5.kind === "invalid") throw new S3Error("InvalidDigest", "Content-MD5 must be the base64 of 16 bytes");
   const { declared, body, verified } = valueBody(r.c, r.payload);
-  if (overLimit(declared, s.m.maxSize)) throw new S3Error("EntityTooLarge");
+  if (overLimit(declared, s.values.maxSize)) throw new S3Error("EntityTooLarge");
   // An object (not a part) needs its bucket still there when it becomes visible.
   const within = key.startsWith(bucketPrefix(r.bucket)) ? inBucket(r.bucket) : undefined;
-  const record = await putVersion(
-    s.m,
+  const record = await s.values.put(
     key,
     declared,
     body,
@@ -68,7 +63,7 @@ export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<t
 /** GetObject and HeadObject. */
 export async function getObject(s: S3, r: Req): Promise<Response> {
   const { c } = r;
-  const { key, record } = await liveRecord(s.m, r.bucket, r.object);
+  const { key, record } = await liveRecord(s.values, r.bucket, r.object);
   const headers = valueHeaders(record);
   const verdict = evaluate(record, (name) => c.req.header(name));
   if (verdict === "precondition failed") throw new S3Error("PreconditionFailed");
@@ -79,7 +74,7 @@ export async function getObject(s: S3, r: Req): Promise<Response> {
   }
   const range = c.req.header("range");
   if (c.req.method === "HEAD") return headAnswer(record, headers, range);
-  const res = await readReplica(s.m, key, record, "GET", range ? { range } : {});
+  const res = await s.values.read(key, record, "GET", range ? { range } : {});
   if (!res) throw new S3Error("ServiceUnavailable", "no replica of this object answered");
   if (res.status === 416) {
     await res.body?.cancel();
@@ -102,16 +97,16 @@ function headAnswer(record: KeyRecord, headers: Record<string, string>, range: s
 }
 
 /** Deletes an object (its record and every replica); true if there was one. */
-export async function deleteKey(m: Master, key: string): Promise<boolean> {
+export async function deleteKey(values: Values, key: string): Promise<boolean> {
   let existed = false;
   let busy = false;
-  const done = await m.locks.holdWhenFree(
+  const done = await values.locks.holdWhenFree(
     key,
     async () => {
-      const record = await m.index.get(key);
+      const record = await values.get(key);
       if (!record || (record.state === "writing" && !record.busy)) return;
       // Another master is changing the key (index.ts: busy), or changed it since the get.
-      if (record.busy || !(await purge(m, key, record))) {
+      if (record.busy || !(await values.purge(key, record))) {
         busy = true;
         return;
       }
@@ -126,7 +121,7 @@ export async function deleteKey(m: Master, key: string): Promise<boolean> {
 
 /** DeleteObject: 204, also when there was no such object. */
 export async function deleteObject(s: S3, r: Req): Promise<Response> {
-  await requireBucket(s.m, r.bucket);
-  await deleteKey(s.m, keyOf(r.bucket, r.object));
+  await requireBucket(s.values, r.bucket);
+  await deleteKey(s.values, keyOf(r.bucket, r.object));
   return r.c.body(null, 204);
 }
