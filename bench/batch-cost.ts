@@ -19,7 +19,7 @@ import { parseSize } from "../src/cli/size.ts";
 import { BATCH_PATH, encodeBatch, type BatchOp } from "../src/wire/batch-wire.ts";
 import { keepAlive } from "../src/runtime/keep-alive.ts";
 import { VolumeClient } from "../src/master/volume-client.ts";
-import { upload } from "../src/master/upload.ts";
+import { upload } from "../src/wire/upload.ts";
 import { stopAll } from "../harness/children.ts";
 import { spawnKvdb, HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";

@@ -48,6 +48,8 @@ export async function startCluster(
     s3KeepAliveMs?: number;
     /** The master's index (default: a LevelDB under dir). */
     db?: string;
+    /** The master's --direct-threshold (default: its own; null: off). */
+    directThreshold?: number | null;
     /** The volumes' inline threshold (default: theirs; 0: every value a file). */
     inlineMax?: number;
   } = {},
@@ -77,6 +79,7 @@ export async function startCluster(
       idleTimeoutMs: o.idleTimeoutMs,
       timeoutMs: o.timeoutMs,
       busyWaitMs: o.busyWaitMs,
+      directThreshold: o.directThreshold,
       s3: o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs, keepAliveMs: o.s3KeepAliveMs } : undefined,
     };
     const master = await startMaster(options);

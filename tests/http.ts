@@ -179,3 +179,25 @@ export async function locate(master: string, key: string, method = "GET"): Promi
   await res.arrayBuffer();
   return { status: res.status, location: res.headers.get("location") ?? "", volumes: (res.headers.get("key-volumes") ?? "").split(",").filter(Boolean) };
 }
+
+/**
+ * The master's answer to a PUT of `size` bytes that waits for 100 Continue and never
+ * sends a byte: a direct write's 307 (src/master/direct-write.ts), or what it said instead.
+ */
+export function askToWrite(master: string, key: string, size: number, headers: Record<string, string> = {}): Promise<{ status: number; location?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${master}${keyPath(key)}`, { method: "PUT", headers: { "content-length": String(size), expect: "100-continue", ...headers } });
+    req.on("continue", () => reject(new Error("the master sent 100 Continue")));
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => {
+        resolve({ status: res.statusCode!, location: res.headers.location, body });
+        req.destroy();
+      });
+    });
+    req.on("error", reject);
+    req.flushHeaders();
+  });
+}

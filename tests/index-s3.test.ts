@@ -13,7 +13,7 @@ import { tempDir } from "../harness/paths.ts";
 import type { Index, KeyRecord, NewRecord, Orphan } from "../src/master/index/index.ts";
 import { LevelIndex } from "../src/master/index/level.ts";
 import { connect } from "../src/master/index/pg-connection.ts";
-import { migrate } from "../src/master/index/pg-schema.ts";
+import { migrate, SCHEMA_VERSION } from "../src/master/index/pg-schema.ts";
 import { PostgresIndex } from "../src/master/index/postgres.ts";
 import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
 
@@ -180,7 +180,7 @@ test("PostgreSQL: an index of schema version 1 migrates to the S3 schema and kee
       assert.equal(await index.tables.get("buckets", "old"), { created: 1 });
     },
   );
-  assert.is(pg.psql("SELECT value FROM kvdb_meta WHERE name = 'schema'", new URL(url).pathname.slice(1)).trim(), "2");
+  assert.is(pg.psql("SELECT value FROM kvdb_meta WHERE name = 'schema'", new URL(url).pathname.slice(1)).trim(), String(SCHEMA_VERSION));
 });
 
 test.run();

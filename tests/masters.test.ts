@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys/keys.ts";
 import { HOST, RUNTIMES, runKvdb, spawnKvdb, type KvdbServer as Child } from "../harness/kvdb.ts";
 import { startCluster, until } from "./cluster.ts";
-import { md5 } from "./http.ts";
+import { askToWrite, bytes, md5 } from "./http.ts";
 import { freshDatabase, type Postgres } from "./pg-server.ts";
 import { startProcMasters, type ProcMasters } from "./shared-cluster.ts";
 
@@ -60,6 +60,34 @@ test("50 concurrent PUTs of one key over two masters: exactly one 201, the rest 
     const winner = `value ${won[0].i} of round ${round}`;
     assert.is(won[0].md5, md5(winner));
     for (const base of [A(), B()]) assert.equal(await read(base, key), { status: 302, body: winner });
+  }
+});
+
+test("50 concurrent large PUTs of one key sent with Expect: 100-continue over two masters (direct writes): exactly one 201, the rest 409", async () => {
+  for (let round = 0; round < 2; round++) {
+    const key = `/race/direct${round}`;
+    const value = (i: number) => bytes((1 << 20) + 100, 1000 * round + i);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const asked = await askToWrite(i % 2 ? B() : A(), key, value(i).length);
+        if (asked.status !== 307) return { i, status: asked.status };
+        const res = await fetch(asked.location!, { method: "PUT", body: value(i) as BodyInit });
+        await res.arrayBuffer();
+        return { i, status: res.status, md5: res.headers.get("content-md5") };
+      }),
+    );
+    const won = answers.filter((a) => a.status === 201);
+    assert.is(won.length, 1, `round ${round}: ${JSON.stringify(answers.map((a) => a.status))}`);
+    assert.equal(
+      answers.filter((a) => a.status !== 201).map((a) => a.status),
+      Array(49).fill(409),
+    );
+    assert.is(won[0].md5, md5(value(won[0].i)));
+    for (const base of [A(), B()]) {
+      const located = await call(base, key, "GET");
+      assert.is(located.status, 302);
+      assert.is(md5(Buffer.from(await (await fetch(located.headers.get("location")!)).arrayBuffer())), md5(value(won[0].i)));
+    }
   }
 });
 
@@ -165,7 +193,7 @@ test("a database kvdb cannot use is refused clearly: another URL scheme (exit 2)
   pg.psql("UPDATE kvdb_meta SET value = '99' WHERE name = 'schema'", new URL(newer).pathname.slice(1));
   const refused = await runKvdb(["master", "--volumes", volumes, "--db", newer, "--port", "0"]);
   assert.is(refused.code, 1);
-  assert.match(refused.stderr, /^kvdb: the index at postgres:\/\/\S+ has schema version 99, newer than this kvdb's \(2\): upgrade kvdb/);
+  assert.match(refused.stderr, /^kvdb: the index at postgres:\/\/\S+ has schema version 99, newer than this kvdb's \(3\): upgrade kvdb/);
 });
 
 test("migrate-index copies a LevelDB index into PostgreSQL and checks it key for key; rebuild into PostgreSQL refuses while a master runs on it", async () => {

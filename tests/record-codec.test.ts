@@ -94,6 +94,12 @@ test("unicode in blob, type and metadata; a meta name __proto__ stays an own pro
   assert.ok(Object.hasOwn(back.s3!.meta!, "__proto__"));
 });
 
+test("a direct write's terms (deadline, token) round-trip with a version name; a record without them has none", () => {
+  const record: KeyRecord = { ...base("writing"), md5: "", blob: versionName("/big"), direct: { deadline: 1795000090123, token: "S66pw8CxfT43jqAy8vSGNw" } };
+  assert.equal(roundTrip(record), record);
+  assert.is("direct" in roundTrip(base("writing")), false);
+});
+
 test("busy is not stored (only a shared store sets it)", () => {
   const back = roundTrip({ ...base("live"), busy: true });
   assert.is(back.busy, undefined);

@@ -50,6 +50,12 @@ export function sizeOf(name: string, value: unknown, envValue: string | undefine
   return n;
 }
 
+/** --direct-threshold (KVDB_DIRECT_THRESHOLD): a size, or null for off; undefined when not given (the master's default). */
+export function directThresholdOf(value: unknown): number | null | undefined {
+  const v = value ?? env.KVDB_DIRECT_THRESHOLD;
+  return v === "off" ? null : sizeOf("direct-threshold", v, undefined);
+}
+
 /** The master URL of rebalance/verify: --master, KVDB_MASTER, or the local default. */
 export function masterOf(value: unknown): string {
   const m = text("master", value, env.KVDB_MASTER, "http://127.0.0.1:3000");
@@ -113,6 +119,7 @@ export interface MasterFlags {
   secret?: unknown;
   urlTtl?: unknown;
   maxSize?: unknown;
+  directThreshold?: unknown;
   idleTimeout?: unknown;
 }
 
@@ -133,6 +140,7 @@ export function masterSettings(o: MasterFlags) {
     secret: secretOf(o.secret),
     urlTtl: integer("url-ttl", o.urlTtl ?? env.KVDB_URL_TTL ?? 60, 1, 7 * 86400),
     maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
+    directThreshold: directThresholdOf(o.directThreshold),
     idleTimeoutMs: idleTimeoutOf(o.idleTimeout, timeoutMs),
   };
 }

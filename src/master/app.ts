@@ -6,6 +6,8 @@ import { Hono } from "hono";
 import { serverApp } from "../http/server-app.ts";
 import type { Direct } from "../runtime/types.ts";
 import { keysApp } from "./api.ts";
+import { directSteps } from "./direct-write.ts";
+import { MASTER_STEP } from "../wire/direct-wire.ts";
 import { jobsApp } from "./jobs/routes.ts";
 import type { Master } from "./master.ts";
 import { readDirect } from "./read.ts";
@@ -15,6 +17,7 @@ export function masterApp(m: Master, verbose: boolean): { app: Hono; direct?: Di
   const { app, mount, direct } = serverApp({ role: "master", verbose, registry: m.stats.registry, requests: m.stats.requests });
   app.get("/_kvdb/volumes", (c) => c.json(m.volumes.all));
   app.route("/_kvdb/jobs", jobsApp(m.jobs, m.secret));
+  app.route(MASTER_STEP, directSteps(m));
   app.route("/", statusApp(m));
   // An index that reads through a promise (PostgreSQL) leaves every read to the app.
   return { app: mount(keysApp(m)), direct: m.index.readsAtOnce ? direct((_method, target) => readDirect(m, target)) : undefined };

@@ -5,9 +5,11 @@
  * the operation fails `busy` (503 with Retry-After on the curl API), having changed
  * nothing. The other operation may be this master's (its key lock) or another
  * master's (the record is `busy`: its owner's lease holds), whose end shows only in
- * the index, so that wait polls.
+ * the index, so that wait polls; so does a direct write's (direct-terms.ts), which no
+ * master holds while the client sends the body to a volume.
  */
 import { KvdbError } from "../errors.ts";
+import { directPending } from "./direct-terms.ts";
 import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
 
@@ -50,7 +52,7 @@ export async function exclusively<T>(m: Master, key: string, fn: (settled: Settl
 async function settledRecord(m: Master, key: string, deadline: number): Promise<KeyRecord | undefined> {
   for (let pause = POLL_FIRST_MS; ; pause = Math.min(2 * pause, POLL_MAX_MS)) {
     const record = await m.index.get(key);
-    if (!record?.busy) return record;
+    if (!record?.busy && !directPending(record)) return record;
     const left = deadline - Date.now();
     if (left <= 0) throw busy();
     await new Promise((r) => setTimeout(r, Math.min(pause, left)));

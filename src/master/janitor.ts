@@ -7,6 +7,7 @@
 import { repeat } from "../repeat.ts";
 import { logger } from "../observe/logger.ts";
 import { ownerOf, storedName } from "../keys/names.ts";
+import { directPending } from "./direct-terms.ts";
 import type { Master } from "./master.ts";
 import { deleteReplica, purge } from "./replicas.ts";
 
@@ -18,17 +19,19 @@ export async function finishAbandoned(m: Master): Promise<number> {
   for await (const key of m.index.abandoned()) {
     // A key this master holds is not abandoned: its operation is still running here.
     if (m.locks.has(key)) continue;
+    const seen = await m.index.get(key);
+    // Nor is a direct write whose volume may still commit (direct-terms.ts).
+    if (directPending(seen)) continue;
     // Nothing to undo, only an owner mark to let go of: settle is a compare-and-set and
     // needs no lock, and holding the key here would make a client's PUT or DELETE that
     // comes just then meet 409 (the listing may name a write that has just ended).
-    const seen = await m.index.get(key);
     if (seen && !seen.busy && (seen.state === "live" || seen.state === "unlinked")) {
       await m.index.settle(key, seen);
       continue;
     }
     await m.locks.hold(key, async () => {
       const record = await m.index.get(key);
-      if (!record || record.busy) return; // gone, or taken over by another master meanwhile
+      if (!record || record.busy || directPending(record)) return; // gone, taken over by another master meanwhile, or in flight
       if (record.state === "writing" || record.state === "deleting") {
         if (await purge(m, key, record)) n++;
       } else {

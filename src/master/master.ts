@@ -20,6 +20,8 @@ export interface Master {
   jobs: JobRegistry;
   /** Stream GET bodies through the master instead of redirecting. */
   proxy: boolean;
+  /** Values longer than this many bytes go straight to a volume (direct-write.ts; --direct-threshold); undefined: none does. */
+  directThreshold?: number;
   /** Largest value accepted, in bytes (--max-size); undefined: no limit. */
   maxSize?: number;
   /** The cluster's shared secret: starting and reading jobs (/_kvdb/jobs) must be signed with it. */

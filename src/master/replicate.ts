@@ -9,7 +9,7 @@
  * the same bytes the volumes were sent.
  */
 import { HttpError } from "../http/errors.ts";
-import { EarlyAnswer, Stalled, type Upload } from "./upload.ts";
+import { EarlyAnswer, Stalled, type Upload } from "../wire/upload.ts";
 
 /** The client's body broke off (disconnect, reset) or came short. */
 export class ClientAborted extends HttpError {

@@ -12,6 +12,7 @@ import { masterApp } from "./app.ts";
 import { KeyLocks } from "./locks.ts";
 import { DEFAULT_BUSY_WAIT_MS } from "./in-flight.ts";
 import { finishAbandoned, startJanitor } from "./janitor.ts";
+import { DIRECT_THRESHOLD } from "./direct-terms.ts";
 import type { Master } from "./master.ts";
 import { openIndex } from "./index/open.ts";
 import { rebalance } from "./jobs/rebalance.ts";
@@ -42,6 +43,8 @@ export interface MasterOptions {
   secret?: string;
   /** How long signed URLs (redirects included) stay good, in seconds; default 60. */
   urlTtl?: number;
+  /** See Master.directThreshold; default DIRECT_THRESHOLD; null: no direct writes. */
+  directThreshold?: number | null;
   /** Largest value accepted, in bytes: 413 beyond it. Default: no limit. */
   maxSize?: number;
   /** See ServeOptions.idleTimeoutMs; default 60 s. */
@@ -65,7 +68,7 @@ export async function buildMaster(o: MasterParts): Promise<Master> {
   const volumes = new VolumeSet(o.volumes, client);
   const jobs = new JobRegistry(index, { rebalance: logged((job) => rebalance(m, job)), verify: logged((job) => verify(m, job)) });
   const stats = newMasterStats(index);
-  const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), busyWaitMs: o.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS, jobs, proxy: o.proxy, maxSize: o.maxSize, secret: o.secret, stats };
+  const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), busyWaitMs: o.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS, jobs, proxy: o.proxy, directThreshold: o.directThreshold === null ? undefined : (o.directThreshold ?? DIRECT_THRESHOLD), maxSize: o.maxSize, secret: o.secret, stats };
   return m;
 }
 

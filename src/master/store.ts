@@ -16,7 +16,7 @@ import { purge } from "./replicas.ts";
 import { agreed, ClientAborted, LeaseLost, replicate, VolumeFailed, type Replicated, type Target } from "./replicate.ts";
 import { BATCH_VALUE_MAX } from "../wire/batch-wire.ts";
 import { takeSmall } from "../wire/small-body.ts";
-import { connectionLost, Stalled } from "./upload.ts";
+import { connectionLost, Stalled } from "../wire/upload.ts";
 
 export interface Written {
   /** The record of `name`, still `writing`: the caller commits or replaces with it. */
@@ -30,7 +30,7 @@ export interface Written {
  * throws when fewer than `replicas` can take it: 503 when too few are up, 507 when too
  * few of those have room. A full volume is skipped, not taken for down.
  */
-function candidatesFor(m: Master, key: string, need: number): string[] {
+export function candidatesFor(m: Master, key: string, need: number): string[] {
   const up = (v: string) => m.volumes.isUp(v);
   const free = (v: string) => m.volumes.get(v)?.free ?? 0;
   const alive = m.volumes.all.filter((v) => v.up).length;

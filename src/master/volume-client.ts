@@ -12,13 +12,13 @@
  *   GET    /_kvdb/health         total, free, count
  */
 import { encodeFields, someFields, type ValueFields } from "../keys/fields.ts";
-import { keyPath } from "../keys/keys.ts";
 import { ndjsonLines } from "../wire/ndjson.ts";
-import { signPath } from "../signing/signing.ts";
+import { urlOn } from "../signing/signing.ts";
 import { runtime } from "../runtime/mod.ts";
 import { BATCH_PATH, encodeBatch, MAX_OPS, type BatchOp, type BatchResult } from "../wire/batch-wire.ts";
 import { VolumeBatches } from "./batches.ts";
-import { upload, type Upload } from "./upload.ts";
+import { VOLUME_WRITE } from "../wire/direct-wire.ts";
+import { upload, type Upload } from "../wire/upload.ts";
 
 export interface Health {
   total: number;
@@ -82,14 +82,12 @@ export class VolumeClient {
   constructor(
     private readonly secret: string | undefined,
     readonly timeoutMs = 30_000,
-    private readonly ttlSeconds = 60,
+    readonly ttlSeconds = 60,
   ) {}
 
   /** The URL of `path` (a key or a /_kvdb/ path) on a volume, good for `method`. */
   private url(volume: string, path: string, method = "GET", query?: Record<string, string>): string {
-    const base = `http://${volume}${keyPath(path)}`;
-    if (this.secret) return signPath(this.secret, method, base, path, query, this.ttlSeconds);
-    return query ? `${base}?${new URLSearchParams(query)}` : base;
+    return urlOn(volume, path, method, this.secret, this.ttlSeconds, query);
   }
 
   /**
@@ -98,6 +96,14 @@ export class VolumeClient {
    */
   readUrl(volume: string, name: string, type?: string): string {
     return this.url(volume, name, "GET", type ? { "response-content-type": type } : undefined);
+  }
+
+  /**
+   * Where a client sends a direct write's body (`method`: its PUT or POST): the volume's
+   * write route (wire/direct-wire.ts), good for `ttlSeconds`.
+   */
+  directUrl(volume: string, key: string, method: string, query: Record<string, string>, ttlSeconds: number): string {
+    return urlOn(volume, VOLUME_WRITE + key, method, this.secret, ttlSeconds, query);
   }
 
   /** Starts a streamed PUT of a replica; see upload.ts. */

@@ -7,6 +7,7 @@ import { declaredLength, overLimit, type DeclaredLength } from "../wire/content-
 import { declaredMd5, type DeclaredMd5 } from "../wire/content-md5.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { requestBody } from "../runtime/request.ts";
+import { goesDirect, redirect } from "./direct-write.ts";
 import { exclusively, type Settled } from "./in-flight.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
@@ -35,6 +36,8 @@ async function store(m: Master, c: Context, key: string, settled: Settled, decla
     // crash is cleaned up first. Either way the old bytes go before the new come.
     if (!old || (await purge(m, key, old))) break;
   }
+  // A large body the client has not sent yet goes straight to a volume (direct-write.ts).
+  if (goesDirect(m, c, declared)) return redirect(m, c, key, declared.bytes, declaredMd5);
 
   const { record, size, md5 } = await writeReplicas(m, key, key, declared, requestBody(c), (w) => {
     if (declaredMd5.kind === "md5" && declaredMd5.hex !== w.md5) {

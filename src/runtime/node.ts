@@ -10,6 +10,7 @@ import { fail } from "../http/errors.ts";
 import type { RequestFacts } from "./request.ts";
 import { MeteredIncoming, MeteredResponse } from "./node-meter.ts";
 import { sendSlice } from "./node-send.ts";
+import { continueOnRead } from "./node-continue.ts";
 import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Direct, type Runtime } from "./types.ts";
 
 interface NodeEnv {
@@ -89,7 +90,10 @@ export const node: Runtime = {
           },
           port,
           hostname,
-          createServer: direct && (((options: ServerOptions, listener: RequestListener) => createServer(options, directFirst(direct, listener))) as typeof createServer),
+          createServer: ((options: ServerOptions, listener: RequestListener) => {
+            const handler = direct ? directFirst(direct, listener) : listener;
+            return continueOnRead(createServer(options, handler), handler);
+          }) as typeof createServer,
           // A 1 GiB upload over a slow link must not be cut at Node's 300 s default: only a
           // connection that goes idle is (below). Headers trickled in (slow-loris) get 408;
           // Node checks that deadline every connectionsCheckingInterval (default 30 s).

@@ -6,6 +6,7 @@
  * it expires.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { keyPath } from "../keys/keys.ts";
 import { HmacSha256 } from "./hmac-sha256.ts";
 
 /** Accepted past `expires`, so that a few seconds of clock skew between machines never break a URL. */
@@ -65,6 +66,16 @@ export function signPath(
   // The common case, a URL with no other parameter, without building any.
   const expires = String(Math.floor(now / 1000) + ttlSeconds);
   return `${base}?expires=${expires}&signature=${hmac(secret, `${methodClass(method)}\n${path}\nexpires=${expires}`)}`;
+}
+
+/**
+ * The URL of `path` (a key or a /_kvdb/ path, decoded) on the server at `host`, good for
+ * `method`: signed with `secret` for `ttlSeconds` if there is one, else plain.
+ */
+export function urlOn(host: string, path: string, method: string, secret: string | undefined, ttlSeconds: number, query?: Record<string, string>): string {
+  const base = `http://${host}${keyPath(path)}`;
+  if (secret) return signPath(secret, method, base, path, query, ttlSeconds);
+  return query ? `${base}?${new URLSearchParams(query)}` : base;
 }
 
 export type Verdict = "valid" | "unsigned" | "expired" | "invalid";

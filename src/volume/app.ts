@@ -8,7 +8,8 @@
  * A PUT may carry the value's S3 fields (keys/fields.ts: x-kvdb-fields); the catalog
  * keeps them, GET sends them back in the same header, the list names them.
  *   (copy.ts: /_kvdb/pull, /_kvdb/check; assemble.ts: /_kvdb/assemble; entries.ts: /_kvdb/entries;
- *   batch.ts: /_kvdb/batch, many small PUTs and DELETEs in one request)
+ *   batch.ts: /_kvdb/batch, many small PUTs and DELETEs in one request;
+ *   direct-write.ts: /_kvdb/write, a client's large PUT sent here by the master)
  */
 import { Hono, type Context } from "hono";
 import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } from "../wire/content-length.ts";
@@ -25,6 +26,7 @@ import { assembleRoutes } from "./assemble.ts";
 import { copyRoutes } from "./copy.ts";
 import { entriesRoute } from "./entries.ts";
 import { batchRoute } from "./batch.ts";
+import { directWriteRoute } from "./direct-write.ts";
 import { VERSION } from "../version.ts";
 
 export interface VolumeDeps {
@@ -78,6 +80,7 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
   assembleRoutes(app, { store, secret }); // PUT /_kvdb/assemble/<name>
   entriesRoute(app, store); // POST /_kvdb/entries
   batchRoute(app, store, maxSize); // POST /_kvdb/batch
+  directWriteRoute(app, store, secret); // PUT|POST /_kvdb/write/<name>: a client's direct write
 
   app.get("*", (c) => {
     const key = keyOf(c);

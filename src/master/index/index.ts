@@ -51,6 +51,13 @@ export interface KeyRecord {
    * beside the other fields (record-codec.ts; pg-schema.ts's columns), as always.
    */
   s3?: ValueFields;
+  /**
+   * A direct write's terms, while it is `writing` (master/direct-write.ts): the client
+   * sends the body to a volume, which commits with `token` by `deadline` (ms since the
+   * epoch); until then the write is in flight though no master holds its key, and the
+   * janitor leaves it alone.
+   */
+  direct?: DirectTerms;
   /** Bumped by every change; the compare-and-set token of the verbs below. */
   version: number;
   /**
@@ -59,6 +66,11 @@ export interface KeyRecord {
    * by a store only one master uses (its key locks say the same).
    */
   busy?: boolean;
+}
+
+export interface DirectTerms {
+  deadline: number;
+  token: string;
 }
 
 /** A record as a verb writes it: the store assigns the version. */

@@ -12,7 +12,7 @@ import type { NewRecord } from "./index.ts";
 import { keyBytes, type Sql } from "./pg-connection.ts";
 
 /** The version this kvdb writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: Record<number, string[]> = {
   1: [
@@ -41,6 +41,8 @@ const MIGRATIONS: Record<number, string[]> = {
     `ALTER TABLE kvdb_keys ADD COLUMN blob bytea, ADD COLUMN type text, ADD COLUMN meta jsonb, ADD COLUMN etag text`,
     `CREATE TABLE kvdb_entries (tbl text NOT NULL, id bytea NOT NULL, body jsonb NOT NULL, PRIMARY KEY (tbl, id))`,
   ],
+  // A direct write's terms while it is in flight (index.ts: KeyRecord.direct).
+  3: [`ALTER TABLE kvdb_keys ADD COLUMN direct jsonb`],
 };
 
 /** A database written by a newer kvdb. */

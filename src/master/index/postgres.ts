@@ -8,7 +8,7 @@
  * key (keyset), so no listing holds a connection or a cursor. The small tables are in
  * pg-tables.ts.
  */
-import type { Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State } from "./index.ts";
+import type { DirectTerms, Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State } from "./index.ts";
 import { connect, keyBytes, PAGE, pages, redacted, run, unavailable, type Sql } from "./pg-connection.ts";
 import { PgJobs } from "./pg-jobs.ts";
 import { MasterLease, ownerAlive } from "./pg-lease.ts";
@@ -35,6 +35,7 @@ interface Row {
   type: string | null;
   meta: Record<string, string> | null;
   etag: string | null;
+  direct: DirectTerms | null;
   busy?: boolean;
 }
 
@@ -43,6 +44,7 @@ function recordOf(r: Row): KeyRecord {
   if (r.blob) record.blob = r.blob.toString("utf8");
   const s3 = someFields({ type: r.type ?? undefined, meta: r.meta ?? undefined, etag: r.etag || undefined });
   if (s3) record.s3 = s3;
+  if (r.direct) record.direct = r.direct;
   if (r.busy) record.busy = true;
   return record;
 }
@@ -60,6 +62,11 @@ export class PostgresIndex implements Index {
     this.lease = new MasterLease(this.sql, leaseSeconds);
     this.jobs = new PgJobs(this.sql, this.lease.id);
     this.tables = new PgTables(this.sql);
+  }
+
+  /** A record's columns beyond the first ones, as query parameters: S3's (pg-schema.ts) and a direct write's terms. */
+  private columns(r: NewRecord) {
+    return { ...fieldColumns(this.sql, r), direct: r.direct ? this.sql.json({ ...r.direct }) : null };
   }
 
   private get me(): string {
@@ -91,18 +98,18 @@ export class PostgresIndex implements Index {
   async get(key: string): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const [row] = await run(sql<Row[]>`
-      SELECT state, volumes, size, md5, written, version, blob, type, meta, etag,
+      SELECT state, volumes, size, md5, written, version, blob, type, meta, etag, direct,
              (k.owner IS NOT NULL AND k.owner <> ${this.me} AND ${ownerAlive(sql)}) AS busy
       FROM kvdb_keys k WHERE key = ${keyBytes(key)}`);
     return row && recordOf(row);
   }
 
   async create(key: string, r: NewRecord): Promise<KeyRecord | undefined> {
-    const f = fieldColumns(this.sql, r);
+    const f = this.columns(r);
     const [row] = await run(this.sql`
-      INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag)
+      INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag, direct)
       VALUES (${keyBytes(key)}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, ${inFlight(r.state) ? this.me : null},
-              ${f.blob}, ${f.type}, ${f.meta}, ${f.etag})
+              ${f.blob}, ${f.type}, ${f.meta}, ${f.etag}, ${f.direct})
       ON CONFLICT (key) DO NOTHING RETURNING version`);
     return row ? { ...r, version: 1 } : undefined;
   }
@@ -110,12 +117,12 @@ export class PostgresIndex implements Index {
   async commit(key: string, current: KeyRecord, r: NewRecord): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const k = keyBytes(key);
-    const f = fieldColumns(this.sql, r);
+    const f = this.columns(r);
     const [row] = await run(sql`
       WITH k AS (
         UPDATE kvdb_keys SET state = ${r.state}, volumes = ${r.volumes}::text[], size = ${r.size}, md5 = ${r.md5},
                              written = ${r.time}, version = version + 1, owner = NULL,
-                             blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}
+                             blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}, direct = ${f.direct}
         WHERE key = ${k} AND version = ${current.version} RETURNING version),
       forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${keyBytes(storedName(key, r))} AND volume = ANY(${r.volumes}::text[]) AND EXISTS (SELECT 1 FROM k))
       SELECT version FROM k`);
@@ -168,7 +175,7 @@ export class PostgresIndex implements Index {
 
   async replace(key: string, current: KeyRecord | undefined, r: NewRecord, staged: { key: string; record: KeyRecord }, owed: Orphan[], within?: Within): Promise<KeyRecord | undefined> {
     const k = keyBytes(key);
-    const f = fieldColumns(this.sql, r);
+    const f = this.columns(r);
     let lost = false;
     try {
       const version = await run(
@@ -182,7 +189,7 @@ export class PostgresIndex implements Index {
               ? await tx`
                   UPDATE kvdb_keys SET state = ${r.state}, volumes = ${r.volumes}::text[], size = ${r.size}, md5 = ${r.md5},
                                        written = ${r.time}, version = version + 1, owner = NULL,
-                                       blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}
+                                       blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}, direct = ${f.direct}
                   WHERE key = ${k} AND version = ${current.version} RETURNING version`
               : await tx`
                   INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag)
@@ -244,7 +251,7 @@ export class PostgresIndex implements Index {
     const { sql } = this;
     const rows = pages<Row>((last) =>
       run(sql`
-        SELECT key, state, volumes, size, md5, written, version, blob, type, meta, etag FROM kvdb_keys
+        SELECT key, state, volumes, size, md5, written, version, blob, type, meta, etag, direct FROM kvdb_keys
         WHERE ${last ? sql`key > ${last.key}` : sql`key >= ${keyBytes(gte)}`} ORDER BY key LIMIT ${PAGE}`),
     );
     for await (const r of rows) yield [r.key.toString("utf8"), recordOf(r)];

@@ -10,6 +10,7 @@
  *   volumes                    a varint count, then each volume's id (volume-ids.ts)
  *   blob, type, etag, meta     strings (varint length + UTF-8), only when present
  *                              (type, etag, meta: the record's `s3` fields)
+ *   direct                     a varint deadline and a string token, only when present
  *
  * A record this layout cannot hold exactly (a number that is not a non-negative safe
  * integer) is stored as JSON, which decode reads as it always did. JSON keeps the form
@@ -28,6 +29,7 @@ const BLOB = 4;
 const TYPE = 8;
 const META = 16;
 const ETAG = 32;
+const DIRECT = 64;
 
 const HEX_MD5 = /^[0-9a-f]{32}$/;
 
@@ -137,7 +139,7 @@ function lifted(stored: Flat): KeyRecord {
 /** The stored form of `record`; `busy` is not stored (level.ts never sets it). */
 export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
   const state = STATES.indexOf(record.state);
-  if (state < 0 || !isCount(record.version) || !isCount(record.size) || !isCount(record.time)) return Buffer.from(JSON.stringify(flat(record)));
+  if (state < 0 || !isCount(record.version) || !isCount(record.size) || !isCount(record.time) || (record.direct && !isCount(record.direct.deadline))) return Buffer.from(JSON.stringify(flat(record)));
   const { type, meta, etag } = record.s3 ?? {};
   const md5Binary = HEX_MD5.test(record.md5);
   const flags =
@@ -145,7 +147,8 @@ export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
     (record.blob !== undefined ? BLOB : 0) |
     (type !== undefined ? TYPE : 0) |
     (meta !== undefined ? META : 0) |
-    (etag !== undefined ? ETAG : 0);
+    (etag !== undefined ? ETAG : 0) |
+    (record.direct !== undefined ? DIRECT : 0);
   const w = new Writer();
   w.byte(FORMAT);
   w.byte(state);
@@ -167,6 +170,10 @@ export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
       w.string(name);
       w.string(value);
     }
+  }
+  if (record.direct !== undefined) {
+    w.varint(record.direct.deadline);
+    w.string(record.direct.token);
   }
   return w.done();
 }
@@ -203,6 +210,7 @@ export function decodeRecord(stored: Uint8Array, ids: VolumeIdTable): KeyRecord 
     }
     record.s3 = s3;
   }
+  if (flags & DIRECT) record.direct = { deadline: r.varint(), token: r.string() };
   r.end();
   return record;
 }

@@ -1,5 +1,6 @@
 /**
- * A streamed PUT from the master to a volume, through node:http on every runtime:
+ * A streamed PUT to a volume (from the master, or from the volume a direct write came
+ * to: volume/direct-write.ts), through node:http on every runtime:
  * measured on a 1 GiB PUT with 3 replicas, Bun's fetch pulled the whole body into
  * memory (1.2 GiB RSS) where node:http kept real backpressure (91 MiB) and was faster;
  * Node's own fetch buffers streamed bodies too (undici issue 4058).

@@ -1,0 +1,47 @@
+/**
+ * A direct write on the wire (master/direct-write.ts, volume/direct-write.ts):
+ *   client → master  PUT|POST /key with Expect: 100-continue and a large Content-Length
+ *   master → client  307, Location: http://<volume>/_kvdb/write/<key>?<WriteTerms>, signed
+ *   client → volume  the body (the volume answers 201 or an error, as the master would)
+ *   volume → master  POST /_kvdb/direct/<key>?token&step=begin   before it reads a byte: the URL is used up
+ *                    POST …&step=commit&size&md5                 every replica fsynced: the key goes live
+ *                    POST …&step=abort                           it failed: the master deletes every replica
+ * Every call to the master is signed with the cluster's secret, if there is one.
+ */
+
+/** The volume's route for a direct write's body. */
+export const VOLUME_WRITE = "/_kvdb/write";
+/** The master's route for a volume's steps of a direct write. */
+export const MASTER_STEP = "/_kvdb/direct";
+
+export type Step = "begin" | "commit" | "abort";
+
+/** What the write URL tells the volume (the master signs it: none can be changed with a secret). */
+export interface WriteTerms {
+  /** One use: the master's record of the write holds it. */
+  token: string;
+  /** The body's length, as the client declared it. */
+  size: number;
+  /** The other replicas' volumes, host:port each. */
+  replicas: string[];
+  /** host:port of the master to call back. */
+  master: string;
+  /** How long a replica's volume may stall (the master's --volume-timeout). */
+  timeoutMs: number;
+}
+
+export function termsQuery(t: WriteTerms): Record<string, string> {
+  return { token: t.token, size: String(t.size), replicas: t.replicas.join(","), master: t.master, timeout: String(t.timeoutMs) };
+}
+
+/** The terms a write URL's query names, or what is wrong with them. */
+export function termsOf(q: URLSearchParams): WriteTerms | string {
+  const token = q.get("token");
+  const size = Number(q.get("size"));
+  const timeoutMs = Number(q.get("timeout"));
+  const master = q.get("master");
+  const replicas = q.get("replicas");
+  if (!token || !master || replicas === null) return "a direct write URL needs token, size, replicas, master and timeout";
+  if (!Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) return "invalid size or timeout in the write URL";
+  return { token, size, replicas: replicas ? replicas.split(",") : [], master, timeoutMs };
+}
