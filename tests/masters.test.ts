@@ -29,8 +29,8 @@ test.after(async () => {
 
 const [A, B] = [0, 1].map((i) => () => c.masters[i].url);
 
-async function call(base: string, key: string, method: string, body?: string): Promise<Response> {
-  const res = await fetch(base + keyPath(key), { method, body, redirect: "manual" });
+async function call(base: string, key: string, method: string, body?: string | Buffer): Promise<Response> {
+  const res = await fetch(base + keyPath(key), { method, body: body as BodyInit, redirect: "manual" });
   await res.arrayBuffer();
   return res;
 }
@@ -42,54 +42,47 @@ async function read(base: string, key: string): Promise<{ status: number; body?:
   return { status: 302, body: await (await fetch(res.headers.get("location")!)).text() };
 }
 
-test("50 concurrent PUTs of one key over two masters: exactly one 201, the rest 409, and both masters serve the winner's bytes", async () => {
-  for (let round = 0; round < 5; round++) {
-    const key = `/race/k${round}`;
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, async (_, i) => {
-        const res = await call(i % 2 ? B() : A(), key, "PUT", `value ${i} of round ${round}`);
-        return { i, status: res.status, md5: res.headers.get("content-md5") };
-      }),
-    );
-    const won = answers.filter((a) => a.status === 201);
-    assert.is(won.length, 1, `round ${round}: ${JSON.stringify(answers.map((a) => a.status))}`);
-    assert.equal(
-      answers.filter((a) => a.status !== 201).map((a) => a.status),
-      Array(49).fill(409),
-    );
-    const winner = `value ${won[0].i} of round ${round}`;
-    assert.is(won[0].md5, md5(winner));
-    for (const base of [A(), B()]) assert.equal(await read(base, key), { status: 302, body: winner });
-  }
-});
+/** The md5 of what a GET on `base` gives for `key` after its 302, or the status if not 302. */
+async function servedMd5(base: string, key: string): Promise<string | number> {
+  const located = await call(base, key, "GET");
+  if (located.status !== 302) return located.status;
+  return md5(Buffer.from(await (await fetch(located.headers.get("location")!)).arrayBuffer()));
+}
 
-test("50 concurrent large PUTs of one key sent with Expect: 100-continue over two masters (direct writes): exactly one 201, the rest 409", async () => {
-  for (let round = 0; round < 2; round++) {
-    const key = `/race/direct${round}`;
-    const value = (i: number) => bytes((1 << 20) + 100, 1000 * round + i);
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, async (_, i) => {
-        const asked = await askToWrite(i % 2 ? B() : A(), key, value(i).length);
-        if (asked.status !== 307) return { i, status: asked.status };
-        const res = await fetch(asked.location!, { method: "PUT", body: value(i) as BodyInit });
-        await res.arrayBuffer();
-        return { i, status: res.status, md5: res.headers.get("content-md5") };
-      }),
-    );
+/**
+ * `rounds` rounds of 50 concurrent PUTs of one key over both masters, `put` sending the
+ * i-th value: exactly one 201, the rest 409, and both masters serve the winner's bytes.
+ */
+async function racePuts(name: string, rounds: number, value: (round: number, i: number) => Buffer, put: (base: string, key: string, body: Buffer) => Promise<{ status: number; md5?: string | null }>) {
+  for (let round = 0; round < rounds; round++) {
+    const key = `/race/${name}${round}`;
+    const answers = await Promise.all(Array.from({ length: 50 }, async (_, i) => ({ i, ...(await put(i % 2 ? B() : A(), key, value(round, i))) })));
     const won = answers.filter((a) => a.status === 201);
     assert.is(won.length, 1, `round ${round}: ${JSON.stringify(answers.map((a) => a.status))}`);
     assert.equal(
       answers.filter((a) => a.status !== 201).map((a) => a.status),
       Array(49).fill(409),
     );
-    assert.is(won[0].md5, md5(value(won[0].i)));
-    for (const base of [A(), B()]) {
-      const located = await call(base, key, "GET");
-      assert.is(located.status, 302);
-      assert.is(md5(Buffer.from(await (await fetch(located.headers.get("location")!)).arrayBuffer())), md5(value(won[0].i)));
-    }
+    const winner = md5(value(round, won[0].i));
+    assert.is(won[0].md5, winner);
+    for (const base of [A(), B()]) assert.is(await servedMd5(base, key), winner);
   }
-});
+}
+
+test("50 concurrent PUTs of one key over two masters: exactly one 201, the rest 409, and both masters serve the winner's bytes", () =>
+  racePuts("k", 5, (round, i) => Buffer.from(`value ${i} of round ${round}`), async (base, key, body) => {
+    const res = await call(base, key, "PUT", body);
+    return { status: res.status, md5: res.headers.get("content-md5") };
+  }));
+
+test("50 concurrent large PUTs of one key sent with Expect: 100-continue over two masters (direct writes): exactly one 201, the rest 409", () =>
+  racePuts("direct", 2, (round, i) => bytes((1 << 20) + 100, 1000 * round + i), async (base, key, body) => {
+    const asked = await askToWrite(base, key, body.length);
+    if (asked.status !== 307) return { status: asked.status };
+    const res = await fetch(asked.location!, { method: "PUT", body: body as BodyInit });
+    await res.arrayBuffer();
+    return { status: res.status, md5: res.headers.get("content-md5") };
+  }));
 
 test("10 concurrent DELETEs of one key over two masters: exactly one 204, and the key is gone on both", async () => {
   assert.is((await call(A(), "/race/del", "PUT", "to delete")).status, 201);
