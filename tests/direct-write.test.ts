@@ -5,12 +5,14 @@
  * masters and volumes on loopback, with a secret (every URL signed).
  */
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { keyPath } from "../src/keys/keys.ts";
+import { blobPath, keyPath } from "../src/keys/keys.ts";
+import { VOLUME_WRITE } from "../src/wire/direct-wire.ts";
+import { runKvdb } from "../harness/kvdb.ts";
 import { startCluster, until, type Cluster } from "./cluster.ts";
 import { askToWrite, bytes, filesUnder, md5 } from "./http.ts";
 
@@ -156,6 +158,29 @@ test("a write URL past its time is refused (403) and stores nothing; a 307 never
   } finally {
     await short.close();
   }
+});
+
+test("one hash per value: the other replicas keep the first volume's md5, and a replica corrupted on disk is still caught by verify and repaired", async () => {
+  const value = bytes(2 * MiB, 13);
+  const asked = await askToWrite(c.url, "/direct/hashed", value.length);
+  const url = new URL(asked.location!);
+  const name = decodeURIComponent(url.pathname.slice(VOLUME_WRITE.length));
+  assert.is((await send(asked.location!, value)).status, 201);
+  const verify = (...args: string[]) => runKvdb(["verify", ...args, "--master", c.url], { KVDB_SECRET: SECRET }, 60_000);
+  const clean = await verify();
+  assert.is(clean.code, 0, clean.stdout + clean.stderr);
+
+  const other = c.volumes.find((v) => String(v.port) !== url.port)!;
+  const path = join(other.dir, "blobs", blobPath(name));
+  const onDisk = readFileSync(path);
+  onDisk[12345] ^= 0xff;
+  writeFileSync(path, onDisk);
+  const caught = await verify();
+  assert.is.not(caught.code, 0, caught.stdout + caught.stderr);
+  const repaired = await verify("--repair");
+  assert.is(repaired.code, 0, repaired.stdout + repaired.stderr);
+  assert.ok(readFileSync(path).equals(value), "the replica holds the value again");
+  assert.is((await verify()).code, 0);
 });
 
 test.run();

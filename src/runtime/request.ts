@@ -32,6 +32,16 @@ export function rawPath(c: Context): string {
   return (c.env as RequestFacts | undefined)?.rawPath ?? c.req.path;
 }
 
+/**
+ * The request's trailers, to be read once its body has ended; undefined where the
+ * runtime gives none: Node's and Bun's node:http do (IncomingMessage.trailers, the body
+ * the adapter hands over), Deno.serve's web Request does not.
+ */
+export function requestTrailers(c: Context): (() => Record<string, string | undefined>) | undefined {
+  const body = requestBody(c) as { trailers?: Record<string, string> } | null;
+  return body && typeof body.trailers === "object" ? () => body.trailers! : undefined;
+}
+
 export function requestBody(c: Context): AsyncIterable<Uint8Array> | null {
   const facts = c.env as RequestFacts | undefined;
   return facts?.body !== undefined ? facts.body : (c.req.raw.body as AsyncIterable<Uint8Array> | null);

@@ -16,7 +16,8 @@ import { declaredLength, discard, DISCARD_MAX, limited, overLimit, TooLarge } fr
 import { fail } from "../http/errors.ts";
 import { parseStoredName } from "../keys/names.ts";
 import { decodeFields, FIELDS_HEADER, type ValueFields } from "../keys/fields.ts";
-import { rawPath, requestBody } from "../runtime/request.ts";
+import { rawPath, requestBody, requestTrailers } from "../runtime/request.ts";
+import { MD5_TRAILER } from "../wire/direct-wire.ts";
 import { runtime } from "../runtime/mod.ts";
 import { requireSignature } from "../signing/auth.ts";
 import type { VolumeCounters } from "./counters.ts";
@@ -113,10 +114,20 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
     } catch {
       return fail(c, 400, `malformed ${FIELDS_HEADER} header`);
     }
+    // A direct write's other replica: the md5 comes after the body (wire/direct-wire.ts),
+    // if this runtime hands over trailers; if not, the bytes are hashed here.
+    const trailers = c.req.header(MD5_TRAILER) === "trailer" ? requestTrailers(c) : undefined;
+    const givenMd5 =
+      trailers &&
+      (() => {
+        const md5 = trailers()[MD5_TRAILER];
+        if (!md5 || !/^[0-9a-f]{32}$/.test(md5)) throw new BadUpload(`the body ended without its ${MD5_TRAILER} trailer`);
+        return md5;
+      });
     try {
       const written = await store.put(key, limited(body, maxSize), length, (w) => {
         if (length !== undefined && w.size !== length) throw new BadUpload(`body ended after ${w.size} of ${length} bytes`);
-      }, fields);
+      }, fields, givenMd5);
       return c.json(written, 201);
     } catch (e) {
       if (e instanceof BadUpload) return fail(c, 400, e.message);

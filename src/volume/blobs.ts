@@ -57,10 +57,10 @@ export class Blobs {
    * throwing) or records it durably; only then is the file renamed into place and its
    * directory fsynced. If `body` or `record` fails, nothing is visible.
    */
-  async write(key: string, body: AsyncIterable<Uint8Array>, record: (w: Written) => Promise<void>): Promise<Written> {
+  async write(key: string, body: AsyncIterable<Uint8Array>, record: (w: Written) => Promise<void>, givenMd5?: () => string): Promise<Written> {
     const tmp = join(this.tmp, randomUUID());
     try {
-      const written = await receive(body, tmp, this.counters);
+      const written = await receive(body, tmp, this.counters, givenMd5);
       await record(written);
       const final = this.path(key);
       // Most PUTs land in an existing aa/bb dir: create it only when the rename says so.

@@ -5,15 +5,19 @@
  * URL (begin). Then it streams the body once, to its own store and to each other
  * replica's volume (their ordinary PUT) at once, each chunk to all before the next is
  * read, so the slowest replica paces the client as the master's replicate.ts does.
+ * The bytes are hashed once, here as they pass; every replica (this one's store too)
+ * records that md5, the others getting it as a trailer after the last byte
+ * (wire/direct-wire.ts's MD5_TRAILER; docs/VOLUME-STORAGE.md says what each checks).
  * Once every replica is fsynced and all agree on size and md5, the master commits;
  * only then does the client get its 201, with the headers the master would give.
  * Any failure: every replica is deleted (the master's abort deletes them too, and
  * records those it cannot reach) and the client gets the status the master would give.
  */
+import { createHash } from "node:crypto";
 import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { declaredLength } from "../wire/content-length.ts";
-import { MASTER_STEP, termsOf, VOLUME_WRITE, type Step, type WriteTerms } from "../wire/direct-wire.ts";
+import { MASTER_STEP, MD5_TRAILER, termsOf, VOLUME_WRITE, type Step, type WriteTerms } from "../wire/direct-wire.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { rawPath, requestBody } from "../runtime/request.ts";
 import { urlOn } from "../signing/signing.ts";
@@ -82,13 +86,14 @@ class DirectWrite {
   private async fanOut(body: AsyncIterable<Uint8Array> | null): Promise<Written> {
     if (!body) throw new HttpError(411, "empty body");
     const { size: declared, replicas, timeoutMs } = this.terms;
+    const hash = createHash("md5");
+    let md5 = "";
     const local = new Feed();
-    const stored = this.store.put(this.name, local, declared, () => {});
+    const stored = this.store.put(this.name, local, declared, () => {}, undefined, () => md5);
     stored.catch(() => {}); // awaited below
-    const others = replicas.map((volume) => ({
-      volume,
-      upload: upload(urlOn(volume, this.name, "PUT", this.secret, TTL_SECONDS), { "content-length": String(declared) }, timeoutMs),
-    }));
+    // A chunked body: the md5 follows it as a trailer.
+    const headers = { [MD5_TRAILER]: "trailer", trailer: MD5_TRAILER };
+    const others = replicas.map((volume) => ({ volume, upload: upload(urlOn(volume, this.name, "PUT", this.secret, TTL_SECONDS), headers, timeoutMs) }));
     const abort = (e: unknown) => {
       local.fail(e);
       for (const o of others) o.upload.abort(e);
@@ -99,6 +104,7 @@ class DirectWrite {
       for await (const chunk of clientBody(body)) {
         size += chunk.byteLength;
         if (size > declared) throw new HttpError(400, `the body is longer than its declared ${declared} bytes`);
+        hash.update(chunk);
         await Promise.all([local.write(chunk).catch(() => stored.then(() => {}, localFailed)), ...others.map((o) => o.upload.write(chunk).catch(replicaFailed(o.volume)))]);
       }
       if (size < declared) throw new HttpError(400, `body ended after ${size} of ${declared} bytes`);
@@ -107,9 +113,10 @@ class DirectWrite {
       await stored.catch(() => {});
       throw e;
     }
+    md5 = hash.digest("hex");
     local.end();
     // Every answer, good or bad, so that no replica is still being written when we clean up.
-    const [mine, ...theirs] = await Promise.allSettled([stored.catch(localFailed), ...others.map((o) => answerOf(o.volume, o.upload))]);
+    const [mine, ...theirs] = await Promise.allSettled([stored.catch(localFailed), ...others.map((o) => answerOf(o.volume, o.upload, { [MD5_TRAILER]: md5 }))]);
     const all = [mine, ...theirs].map((a) => {
       if (a.status === "rejected") throw a.reason;
       return a.value;
@@ -170,8 +177,8 @@ function replicaFailed(volume: string) {
   };
 }
 
-async function answerOf(volume: string, u: Upload): Promise<Written> {
-  const a = await u.end().catch(replicaFailed(volume));
+async function answerOf(volume: string, u: Upload, trailers: Record<string, string>): Promise<Written> {
+  const a = await u.end(trailers).catch(replicaFailed(volume));
   if (a.status !== 201) throw new HttpError(a.status === 507 ? 507 : 503, `volume ${volume} answered ${a.status} ${a.body.trim()}`);
   return JSON.parse(a.body) as Written;
 }

@@ -39,9 +39,11 @@ export class Store {
   /**
    * Stores `body` (`length` bytes, if known) under `key` and resolves once bytes and
    * record are durable. `check` may refuse what arrived (by throwing): nothing is stored.
-   * `fields` (S3's) are kept in the catalog entry.
+   * `fields` (S3's) are kept in the catalog entry. `givenMd5`: the value's md5 as its
+   * sender hashed it, asked once the body has ended (receive.ts; a small value is hashed
+   * here all the same).
    */
-  async put(key: string, body: AsyncIterable<Uint8Array>, length: number | undefined, check: (w: Written) => void, fields?: ValueFields): Promise<Written> {
+  async put(key: string, body: AsyncIterable<Uint8Array>, length: number | undefined, check: (w: Written) => void, fields?: ValueFields, givenMd5?: () => string): Promise<Written> {
     body = this.space.capped(body);
     const taken = this.inlineMax <= 0 || (length ?? 0) > this.inlineMax ? { large: body } : await takeSmall(body, this.inlineMax);
     if ("small" in taken) return this.putInline(key, taken.small, check, fields);
@@ -51,7 +53,7 @@ export class Store {
         check(written);
         await this.catalog.put(key, { ...written, time: Date.now(), fields });
         recorded = true;
-      });
+      }, givenMd5);
     } catch (e) {
       // Recorded but not in place (a failed rename or directory fsync): the PUT fails,
       // so nothing may stay. If this cleanup fails too, the entry shows as missing.

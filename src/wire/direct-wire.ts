@@ -16,6 +16,14 @@ export const MASTER_STEP = "/_kvdb/direct";
 
 export type Step = "begin" | "commit" | "abort";
 
+/**
+ * The first volume hashes a direct write's bytes once; the other replicas' PUTs (a
+ * chunked body) carry this header saying "trailer", and the md5 comes as this trailer
+ * after the last byte, for their catalog, instead of each hashing the bytes again
+ * (docs/VOLUME-STORAGE.md says what each replica checks instead).
+ */
+export const MD5_TRAILER = "x-kvdb-md5";
+
 /** What the write URL tells the volume (the master signs it: none can be changed with a secret). */
 export interface WriteTerms {
   /** One use: the master's record of the write holds it. */

@@ -39,8 +39,8 @@ export interface Upload {
   ready(): Promise<void>;
   /** Resolves when the receiver can take more: the slowest receiver paces the sender. */
   write(chunk: Uint8Array): Promise<void>;
-  /** Ends the body and waits for the receiver's answer. */
-  end(): Promise<{ status: number; body: string }>;
+  /** Ends the body (with `trailers`, for a chunked one) and waits for the receiver's answer. */
+  end(trailers?: Record<string, string>): Promise<{ status: number; body: string }>;
   abort(reason: unknown): void;
 }
 
@@ -82,7 +82,8 @@ export function upload(url: string, headers: Record<string, string>, stallMs: nu
       if (req.write(chunk)) return;
       await Promise.race([once(req, "drain"), answeredEarly()]);
     },
-    end() {
+    end(trailers) {
+      if (trailers) req.addTrailers(trailers);
       req.end();
       return answer;
     },
