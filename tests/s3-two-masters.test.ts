@@ -5,7 +5,9 @@
  * once the janitors have swept, one stored copy of it per replica (Index.replace is a
  * compare-and-set: src/master/versions.ts retries a lost one); a PutObject through one
  * racing a DeleteBucket through the other never leaves an object in a deleted bucket
- * (Index.replace within the bucket against Index.tables.deleteIfNoKeys).
+ * (Index.replace within the bucket against Index.tables.deleteIfNoKeys); of PutObjects
+ * with If-None-Match: * racing through both, exactly one is stored (the condition is
+ * checked in Index.replace's compare-and-set: src/s3/conditions.ts).
  */
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
@@ -131,6 +133,17 @@ test("PutObject through one master racing DeleteBucket through the other: never 
     }
   }
   console.log(`race outcomes: ${[...seen].map(([k, n]) => `${n}× ${k}`).join("; ")}`);
+});
+
+test("20 PutObjects with If-None-Match: * of one key through both masters at once: exactly one 200, the others 412", async () => {
+  await a.send(new CreateBucketCommand({ Bucket: "lock" }));
+  const bodies = Array.from({ length: 20 }, (_, i) => `holder ${i} `.repeat(3000 + i));
+  const results = await Promise.allSettled(bodies.map((Body, i) => (i % 2 ? b : a).send(new PutObjectCommand({ Bucket: "lock", Key: "terraform.tflock", Body, IfNoneMatch: "*" }))));
+  const codes = results.map(codeOf);
+  assert.is(codes.filter((c) => c === "ok").length, 1, codes.join(" "));
+  assert.is(codes.filter((c) => c === "PreconditionFailed").length, 19, codes.join(" "));
+  const winner = bodies[results.findIndex((r) => r.status === "fulfilled")];
+  for (const s3 of [a, b]) assert.is(await text((await s3.send(new GetObjectCommand({ Bucket: "lock", Key: "terraform.tflock" }))).Body), winner);
 });
 
 test.run();

@@ -13,9 +13,9 @@ import type { KeyLocks } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { readReplica } from "./read.ts";
 import { purge } from "./replicas.ts";
-import { assembleVersion, putVersion, type Piece } from "./versions.ts";
+import { assembleVersion, putVersion, type Piece, type Precondition } from "./versions.ts";
 
-export type { KeyRecord, Piece, Sync, Tables, Within };
+export type { KeyRecord, Piece, Precondition, Sync, Tables, Within };
 /** A client that went away mid-body (S3: IncompleteBody); here until the write path throws a KvdbError "aborted" for it. */
 export { ClientAborted } from "./replicate.ts";
 
@@ -36,11 +36,20 @@ export interface Values {
   /**
    * Stores `body` as the key's new value, replacing any current one atomically
    * (versions.ts putVersion): `check` may refuse what arrived before it becomes
-   * visible; with `within`, that entry must still exist then.
+   * visible; with `within`, that entry must still exist then; `precondition` is checked
+   * against the key's current record in the same compare-and-set that switches the value in.
    */
-  put(key: string, declared: DeclaredLength, body: AsyncIterable<Uint8Array> | null, fields: ValueFields, check?: (w: { size: number; md5: string }) => void, within?: Within): Promise<KeyRecord>;
+  put(
+    key: string,
+    declared: DeclaredLength,
+    body: AsyncIterable<Uint8Array> | null,
+    fields: ValueFields,
+    check?: (w: { size: number; md5: string }) => void,
+    within?: Within,
+    precondition?: Precondition,
+  ): Promise<KeyRecord>;
   /** Makes the key's new value from `pieces` on the volumes themselves, then switches it in as put does (versions.ts assembleVersion). */
-  assemble(key: string, pieces: Piece[], fields: ValueFields, within?: Within): Promise<KeyRecord>;
+  assemble(key: string, pieces: Piece[], fields: ValueFields, within?: Within, precondition?: Precondition): Promise<KeyRecord>;
   /** The answer of a healthy replica to a GET or HEAD of the value (`ask`: Range and the like), its body streaming; undefined if none answered. */
   read(key: string, record: KeyRecord, method: string, ask: Record<string, string>): Promise<Response | undefined>;
   /** Deletes the key's record and replicas (the caller holds the key); false if the record changed meanwhile (nothing done). */
@@ -55,8 +64,8 @@ export function valuesOf(m: Master): Values {
     tables: m.index.tables,
     locks: m.locks,
     maxSize: m.maxSize,
-    put: (key, declared, body, fields, check, within) => putVersion(m, key, declared, body, fields, check, within),
-    assemble: (key, pieces, fields, within) => assembleVersion(m, key, pieces, fields, within),
+    put: (key, declared, body, fields, check, within, precondition) => putVersion(m, key, declared, body, fields, check, within, precondition),
+    assemble: (key, pieces, fields, within, precondition) => assembleVersion(m, key, pieces, fields, within, precondition),
     read: (key, record, method, ask) => readReplica(m, key, record, method, ask),
     purge: async (key, record) => (await purge(m, key, record)) !== undefined,
   };

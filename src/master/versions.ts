@@ -26,6 +26,15 @@ export interface Piece {
   volumes: string[];
 }
 
+/**
+ * A condition on the key's current record (undefined: it has none), checked in the step
+ * that switches the new value in: it throws to refuse the value (nothing is stored). The
+ * switch is a compare-and-set on the record it was given (Index.replace), so the check
+ * and the switch are one atomic step: if another write changes the key in between, the
+ * record is read again and checked again.
+ */
+export type Precondition = (current: KeyRecord | undefined) => void;
+
 /** How long a replacing write waits for another operation on the key (a curl PUT may stream for minutes). */
 const SWITCH_WAIT_MS = 10 * 60_000;
 
@@ -46,11 +55,12 @@ export async function putVersion(
   fields: ValueFields,
   check?: (w: { size: number; md5: string }) => void,
   within?: Within,
+  precondition?: Precondition,
 ): Promise<KeyRecord> {
   const name = versionName(key);
   return (await m.locks.hold(name, async () => {
     const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check, fields);
-    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields) }, within);
+    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields) }, within, precondition);
   }))!;
 }
 
@@ -59,7 +69,7 @@ export async function putVersion(
  * (each target volume reads its own copies or pulls them: volume/assemble.ts; the
  * master sends no byte), then switches it in as putVersion does.
  */
-export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: ValueFields, within?: Within): Promise<KeyRecord> {
+export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: ValueFields, within?: Within, precondition?: Precondition): Promise<KeyRecord> {
   const volumes = wanted(m, key);
   if (volumes.length < m.replicas) throw new HttpError(503, `only ${volumes.length} of the ${m.replicas} replicas' volumes are up`);
   const name = versionName(key);
@@ -80,7 +90,7 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
       await purge(m, name, staged).catch(() => {});
       throw e;
     }
-    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields) }, within);
+    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields) }, within, precondition);
   }))!;
 }
 
@@ -93,9 +103,10 @@ function s3Of(fields: ValueFields): { s3?: ValueFields } {
 /**
  * Makes `live` (whose replicas were written under the in-flight record `name`, still
  * `staged`) the key's value in one index step (a compare-and-set on both records:
- * Index.replace), then deletes the old value's replicas.
+ * Index.replace), then deletes the old value's replicas. `precondition` is checked
+ * against the record each compare-and-set is made on.
  */
-async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, live: NewRecord, within?: Within): Promise<KeyRecord> {
+async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, live: NewRecord, within?: Within, precondition?: Precondition): Promise<KeyRecord> {
   const refuse = async (why: string): Promise<never> => {
     // If the index cannot be reached now, the janitor finishes the cleanup later.
     await purge(m, name, staged).catch(() => {});
@@ -114,6 +125,7 @@ async function switchIn(m: Master, key: string, name: string, staged: KeyRecord,
         const oldName = old && storedName(key, old);
         const owed = old ? old.volumes.map((volume) => ({ volume, key: oldName! })) : [];
         try {
+          precondition?.(old);
           record = await m.index.replace(key, old, live, { key: name, record: staged }, owed, within);
         } catch (e) {
           await purge(m, name, staged).catch(() => {});

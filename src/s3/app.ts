@@ -10,6 +10,7 @@ import { requestLog, serverErrors } from "../observe/log.ts";
 import { measureRequests } from "../observe/request-metrics.ts";
 import { authenticate, target } from "./auth.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
+import { noConditions } from "./conditions.ts";
 import { copyObject } from "./copy.ts";
 import { deleteObjects } from "./delete-objects.ts";
 import { renderS3Error, S3Error } from "./errors.ts";
@@ -21,6 +22,9 @@ import type { Req, S3 } from "./s3.ts";
 import { queryPairs } from "./sigv4.ts";
 
 type Operation = (s: S3, r: Req) => Promise<Response>;
+
+/** The operations that change something and honour conditional headers (conditions.ts); the others refuse them. */
+const CONDITIONAL = new Set<Operation>([putObject, copyObject, completeUpload, deleteObject]);
 
 /** Subresources of S3 that kvdb does not have. */
 const UNSUPPORTED = new Set(
@@ -106,6 +110,7 @@ export function s3App(s: S3, verbose: boolean): Hono {
     const copy = c.req.header("x-amz-copy-source") !== undefined;
     const operation = !bucket ? (method === "GET" ? listBuckets : undefined) : !object ? bucketOperation(method, params) : objectOperation(method, params, copy);
     if (!operation) throw new S3Error(method === "PUT" && copy ? "NotImplemented" : "MethodNotAllowed", `${method} is not supported here`);
+    if (method !== "GET" && method !== "HEAD" && !CONDITIONAL.has(operation)) noConditions((n) => c.req.header(n), operation.name);
     return operation(s, r);
   });
   app.onError(renderS3Error);

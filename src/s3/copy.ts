@@ -5,7 +5,7 @@
  * are checked first; metadata is the source's (COPY) or the request's (REPLACE).
  */
 import { storedName } from "../keys/names.ts";
-import { evaluate } from "./conditions.ts";
+import { conflictsAs, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, isoTime } from "./metadata.ts";
 import { inBucket, keyOf, requireBucket } from "./names.ts";
@@ -40,10 +40,13 @@ export async function copyObject(s: S3, r: Req): Promise<Response> {
   if (source.key === key && directive === "COPY") {
     throw new S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata");
   }
+  const precondition = writeCondition((name) => c.req.header(name), "CopyObject");
+  precondition?.(await s.values.get(key)); // refused before copying if it fails now; checked again as the copy is switched in
   const { record } = source;
   const fields = directive === "COPY" ? { type: record.s3?.type, meta: record.s3?.meta } : fieldsOf(c);
   const piece = { name: storedName(source.key, record), size: record.size, volumes: record.volumes };
-  const copy = await s.values.assemble(key, [piece], fields, inBucket(r.bucket));
+  const assembled = s.values.assemble(key, [piece], fields, inBucket(r.bucket), precondition);
+  const copy = await (precondition ? conflictsAs(assembled) : assembled);
   const body = el("LastModified", isoTime(copy.time)) + el("ETag", etagOf(copy));
   return xmlAnswer(c, "CopyObjectResult", body);
 }

@@ -2,6 +2,7 @@
 import { KvdbError } from "../errors.ts";
 import { HttpError } from "../http/errors.ts";
 import { smallBody } from "./body.ts";
+import { deleteCondition } from "./conditions.ts";
 import { asS3Error, S3Error } from "./errors.ts";
 import { keyOf, requireBucket } from "./names.ts";
 import { deleteKey } from "./objects.ts";
@@ -15,13 +16,17 @@ export async function deleteObjects(s: S3, r: Req): Promise<Response> {
   await requireBucket(s.values, r.bucket);
   const doc = rootOf(await smallBody(r.c, r.payload), "Delete");
   const quiet = textOf(doc, "Quiet")?.trim().toLowerCase() === "true";
-  const objects = elements(doc, "Object").map((o) => textOf(o, "Key"));
+  const objects = elements(doc, "Object").map((o) => ({
+    object: textOf(o, "Key"),
+    // Each <Object> may carry conditions of its own (as DeleteObject's headers): conditions.ts.
+    given: { etag: textOf(o, "ETag"), modified: textOf(o, "LastModifiedTime"), size: textOf(o, "Size") },
+  }));
   if (!objects.length || objects.length > MAX_KEYS) throw new S3Error("MalformedXML", `from 1 to ${MAX_KEYS} <Object>s, each with a <Key>`);
   let body = "";
-  for (const object of objects) {
+  for (const { object, given } of objects) {
     if (object === undefined) throw new S3Error("MalformedXML", "an <Object> without a <Key>");
     try {
-      await deleteKey(s.values, keyOf(r.bucket, object));
+      await deleteKey(s.values, keyOf(r.bucket, object), deleteCondition(given));
       if (!quiet) body += `<Deleted>${el("Key", object)}</Deleted>`;
     } catch (e) {
       if (!(e instanceof HttpError || e instanceof KvdbError)) throw e;

@@ -17,6 +17,7 @@ const CODES = {
   AuthorizationQueryParametersError: [400, "The presigned URL's X-Amz-* parameters are not valid"],
   BadDigest: [400, "The Content-MD5 or checksum you specified did not match what we received"],
   BucketAlreadyOwnedByYou: [409, "Your previous request to create the named bucket succeeded and you already own it"],
+  ConditionalRequestConflict: [409, "A conflicting operation occurred. If using PutObject you can retry the request"],
   BucketNotEmpty: [409, "The bucket you tried to delete is not empty"],
   EntityTooLarge: [400, "Your proposed upload exceeds the maximum allowed object size"],
   EntityTooSmall: [400, "Your proposed upload is smaller than the minimum allowed object size"],

@@ -13,6 +13,7 @@ import { storedName } from "../keys/names.ts";
 import type { KeyRecord, Piece, Values } from "../master/values.ts";
 import type { ValueFields } from "../keys/fields.ts";
 import { smallBody } from "./body.ts";
+import { writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { keptAliveXml } from "./keep-alive.ts";
 import { etagOf, fieldsOf } from "./metadata.ts";
@@ -106,6 +107,8 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
   const { id, upload } = await uploadOf(s, r);
   const key = keyOf(r.bucket, r.object);
   const doc = await smallBody(r.c, r.payload, 4 << 20);
+  const precondition = writeCondition((n) => r.c.req.header(n), "CompleteMultipartUpload");
+  precondition?.(await s.values.get(key)); // refused with its status if it fails now; checked again as the object is switched in
   let checked!: () => void;
   const partsChecked = new Promise<void>((resolve) => (checked = resolve));
   let result: KeyRecord | undefined;
@@ -113,7 +116,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
     if (!(await s.values.tables.get("uploads", id))) throw new S3Error("NoSuchUpload");
     const { pieces, etag } = await chosenParts(s, id, doc);
     checked();
-    result = await s.values.assemble(key, pieces, { type: upload.type, meta: upload.meta, etag }, inBucket(r.bucket));
+    result = await s.values.assemble(key, pieces, { type: upload.type, meta: upload.meta, etag }, inBucket(r.bucket), precondition);
     await dropUpload(s.values, id);
   });
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");

@@ -6,10 +6,10 @@
  */
 import { declaredMd5 } from "../wire/content-md5.ts";
 import { overLimit } from "../wire/content-length.ts";
-import type { KeyRecord, Values } from "../master/values.ts";
+import type { KeyRecord, Precondition, Values } from "../master/values.ts";
 import { parseRange } from "../volume/range.ts";
 import { valueBody } from "./body.ts";
-import { evaluate } from "./conditions.ts";
+import { conflictsAs, deleteHeaders, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, valueHeaders } from "./metadata.ts";
 import { bucketPrefix, inBucket, keyOf, requireBucket } from "./names.ts";
@@ -33,14 +33,18 @@ export async function liveRecord(values: Values, bucket: string, object: string)
 export async function putObject(s: S3, r: Req): Promise<Response> {
   await requireBucket(s.values, r.bucket);
   const key = keyOf(r.bucket, r.object);
-  return storeBody(s, r, key, fieldsOf(r.c));
+  const precondition = writeCondition((n) => r.c.req.header(n), "PutObject");
+  if (!precondition) return storeBody(s, r, key, fieldsOf(r.c));
+  // Refused now if it already fails (no byte read); the master checks again as it switches the value in.
+  precondition(await s.values.get(key));
+  return conflictsAs(storeBody(s, r, key, fieldsOf(r.c), precondition));
 }
 
 /**
  * Stores the request's body as the value of `key` (an object or a part), checked as S3
  * checks it; answers with its ETag (and the checksum it was verified against).
  */
-export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<typeof fieldsOf>): Promise<Response> {
+export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<typeof fieldsOf>, precondition?: Precondition): Promise<Response> {
   const md5 = declaredMd5(r.c);
   if (md5.kind === "invalid") throw new S3Error("InvalidDigest", "Content-MD5 must be the base64 of 16 bytes");
   const { declared, body, verified } = valueBody(r.c, r.payload);
@@ -56,6 +60,7 @@ export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<t
       if (md5.kind === "md5" && md5.hex !== w.md5) throw new S3Error("BadDigest", `Content-MD5 mismatch: the body's md5 is ${w.md5}`);
     },
     within,
+    precondition,
   );
   return r.c.body(null, 200, { etag: etagOf(record), "content-length": "0", ...verified });
 }
@@ -96,14 +101,15 @@ function headAnswer(record: KeyRecord, headers: Record<string, string>, range: s
   return new Response(null, { status: 206, headers: { ...headers, "content-length": length, "content-range": `bytes ${asked.start}-${asked.end}/${record.size}` } });
 }
 
-/** Deletes an object (its record and every replica); true if there was one. */
-export async function deleteKey(values: Values, key: string): Promise<boolean> {
+/** Deletes an object (its record and every replica); true if there was one. `precondition` is checked on the record the delete claims. */
+export async function deleteKey(values: Values, key: string, precondition?: Precondition): Promise<boolean> {
   let existed = false;
   let busy = false;
   const done = await values.locks.holdWhenFree(
     key,
     async () => {
       const record = await values.get(key);
+      precondition?.(record);
       if (!record || (record.state === "writing" && !record.busy)) return;
       // Another master is changing the key (index.ts: busy), or changed it since the get.
       if (record.busy || !(await values.purge(key, record))) {
@@ -122,6 +128,8 @@ export async function deleteKey(values: Values, key: string): Promise<boolean> {
 /** DeleteObject: 204, also when there was no such object. */
 export async function deleteObject(s: S3, r: Req): Promise<Response> {
   await requireBucket(s.values, r.bucket);
-  await deleteKey(s.values, keyOf(r.bucket, r.object));
+  const precondition = deleteHeaders((n) => r.c.req.header(n));
+  const deleted = deleteKey(s.values, keyOf(r.bucket, r.object), precondition);
+  await (precondition ? conflictsAs(deleted) : deleted);
   return r.c.body(null, 204);
 }
