@@ -39,15 +39,7 @@ export interface Values {
    * visible; with `within`, that entry must still exist then; `precondition` is checked
    * against the key's current record in the same compare-and-set that switches the value in.
    */
-  put(
-    key: string,
-    declared: DeclaredLength,
-    body: AsyncIterable<Uint8Array> | null,
-    fields: ValueFields,
-    check?: (w: { size: number; md5: string }) => void,
-    within?: Within,
-    precondition?: Precondition,
-  ): Promise<KeyRecord>;
+  put(key: string, declared: DeclaredLength, body: AsyncIterable<Uint8Array> | null, fields: ValueFields, check?: (w: { size: number; md5: string }) => void, within?: Within, precondition?: Precondition): Promise<KeyRecord>;
   /** Makes the key's new value from `pieces` on the volumes themselves, then switches it in as put does (versions.ts assembleVersion). */
   assemble(key: string, pieces: Piece[], fields: ValueFields, within?: Within, precondition?: Precondition): Promise<KeyRecord>;
   /** The answer of a healthy replica to a GET or HEAD of the value (`ask`: Range and the like), its body streaming; undefined if none answered. */
