@@ -21,7 +21,7 @@ import { keepAlive } from "../src/runtime/keep-alive.ts";
 import { VolumeClient } from "../src/master/volume-client.ts";
 import { upload } from "../src/wire/upload.ts";
 import { stopAll } from "../harness/children.ts";
-import { spawnKvdb, HOST } from "../harness/kvdb.ts";
+import { VolumeServer } from "../harness/servers.ts";
 import { tempDir } from "../harness/paths.ts";
 import { option } from "./argv.ts";
 
@@ -33,8 +33,7 @@ const dir = tempDir("kvdb-batch-cost");
 const headers = (body: Uint8Array) => ({ "content-type": "application/octet-stream", "content-length": String(body.byteLength) });
 
 async function main(): Promise<void> {
-  const server = await spawnKvdb(["volume", dir, "--port", "0", "--host", HOST]);
-  const volume = `${HOST}:${server.port}`;
+  const volume = (await new VolumeServer(dir, { runtime: "node" }).start()).name;
   const client = new VolumeClient(undefined);
   const value = new Uint8Array(size).fill(7);
   let n = 0;

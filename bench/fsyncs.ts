@@ -12,7 +12,7 @@
 import { Agent, request } from "node:http";
 import process from "node:process";
 import { formatSize, parseSize } from "../src/cli/size.ts";
-import { startProcCluster, type ProcCluster } from "../harness/process-cluster.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,7 +36,7 @@ function sample(text: string, name: string): number {
   return Number(line.slice(name.length + 1));
 }
 
-async function syncs(c: ProcCluster): Promise<Syncs> {
+async function syncs(c: Cluster): Promise<Syncs> {
   const volume = { file: 0, dir: 0, catalog: 0 };
   for (const v of c.volumes) {
     const res = await fetch(`${v.url}/_kvdb/health?counters`);
@@ -66,7 +66,7 @@ function put(agent: Agent, url: URL, path: string, body: Buffer): Promise<{ stat
  * were acknowledged (201), and the other answers (a 503 when the master's health check
  * saw no volume up in time on an overloaded machine), which the caller reports.
  */
-async function load(c: ProcCluster, size: number, clients: number, count: number, seconds: number): Promise<{ acked: number; refused: string[] }> {
+async function load(c: Cluster, size: number, clients: number, count: number, seconds: number): Promise<{ acked: number; refused: string[] }> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const url = new URL(c.master.url);
   const body = Buffer.alloc(size, 7);
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   console.log("per acknowledged PUT; volume figures are the sum over its 3 replicas");
   console.log("size     clients   PUTs  volume file  dir  catalog  total | master index syncs  changes/sync");
   for (const size of sizes) {
-    const c = await startProcCluster({ volumes: 3, replicas: 3 });
+    const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3 });
     try {
       for (const clients of clientCounts) {
         const before = await syncs(c);
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
         if (refused.length) console.log(`  ${refused.length} PUTs not acknowledged, e.g. ${JSON.stringify(refused[0])}`);
       }
     } finally {
-      await c.destroy();
+      await c.close();
     }
   }
 }

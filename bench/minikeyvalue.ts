@@ -9,7 +9,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rea
 import { join, resolve } from "node:path";
 import { freePort } from "../harness/kvdb.ts";
 import { REPO } from "../harness/paths.ts";
-import type { Cluster } from "./runtimes.ts";
+import type { Target } from "./runtimes.ts";
 
 export const PEER_DIR = resolve(REPO, "..", "shared", "peers", "minikeyvalue");
 
@@ -64,7 +64,7 @@ function groupPids(pgid: number): number[] {
  * A fresh minikeyvalue cluster with its data under `dir`, which nginx's workers (not
  * root) must be able to reach: the caller makes its parents traversable.
  */
-export async function startMinikeyvalue(dir: string, logFile: string): Promise<Cluster> {
+export async function startMinikeyvalue(dir: string, logFile: string): Promise<Target & { stop(): Promise<void> }> {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   const port = await fourFreePorts();

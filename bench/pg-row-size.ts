@@ -4,13 +4,13 @@
  * (volumes as smallint[] ids, md5 as bytea): fills each table with N synthetic live
  * records like bench/index-size.ts's (keys /data/xxxxxxxx/nnnnnnnn/photo.jpg, 3 of 100
  * volumes named host:port), in SQL (generate_series), VACUUMs, and prints the table's
- * and its primary key's bytes per key. A throwaway server (tests/pg-server.ts).
+ * and its primary key's bytes per key. A throwaway server (harness/postgres.ts).
  *
  *   node dist/node/bench/pg-row-size.js [--keys 1000000]
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { startPostgres } from "../tests/pg-server.ts";
+import { startPostgres } from "../harness/postgres.ts";
 
 const { values: args } = parseArgs({ options: { keys: { type: "string", default: "1000000" } } });
 const KEYS = Number(args.keys);

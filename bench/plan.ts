@@ -7,7 +7,7 @@ import { measureCpu, type CpuShare } from "./cpu.ts";
 import { bigGets, type BigGets } from "./big-gets.ts";
 import { kvdbBench, stepOf, type BenchOutput } from "./kvdb-bench.ts";
 import { sampleRss } from "./rss.ts";
-import type { Cluster } from "./runtimes.ts";
+import type { Target } from "./runtimes.ts";
 
 export const WORKLOADS = ["thrash", "thrash1m", "redirect", "missing", "redirect-secret", "missing-secret", "large256", "large1g", "get1g"] as const;
 export type WorkloadRun = (typeof WORKLOADS)[number];
@@ -74,7 +74,7 @@ export function headline(w: WorkloadRun, m: Measured): string {
 }
 
 /** Runs `workloads` against `cluster` in order, into `result`; a workload that fails is noted and the next one runs. */
-export async function runWorkloads(cluster: Cluster, workloads: WorkloadRun[], seconds: number, big: BigFile, result: TargetResult, log: (s: string) => void): Promise<void> {
+export async function runWorkloads(cluster: Target, workloads: WorkloadRun[], seconds: number, big: BigFile, result: TargetResult, log: (s: string) => void): Promise<void> {
   const groups = { master: [cluster.masterPid], volumes: cluster.volumePids };
   for (const w of workloads) {
     const cpu = measureCpu(groups);

@@ -14,7 +14,8 @@ import { PATHS, tempDir } from "../harness/paths.ts";
 import { measureCpu, type CpuShare } from "./cpu.ts";
 import { kvdbBench, type BenchOutput } from "./kvdb-bench.ts";
 import { summarise, summaryMarkdown, type CpuProfile, type Summary } from "./profile-summary.ts";
-import { nodeFlags, startBenchCluster } from "./runtimes.ts";
+import { startCluster } from "../harness/cluster.ts";
+import { benchClusterOptions, nodeFlags } from "./runtimes.ts";
 
 export interface ThrashProfile {
   bench: BenchOutput;
@@ -35,15 +36,15 @@ export async function profileThrash(dir: string, data: string, seconds: number, 
   mkdirSync(profiles.master, { recursive: true });
   mkdirSync(profiles.volume, { recursive: true });
   const prof = (out: string) => [process.execPath, ...nodeFlags(), "--cpu-prof", "--cpu-prof-dir", out, PATHS.kvdbNode];
-  const cluster = await startBenchCluster("node", data, { master: prof(profiles.master), firstVolume: prof(profiles.volume) });
+  const cluster = await startCluster(benchClusterOptions("node", data, { commands: { master: prof(profiles.master), firstVolume: prof(profiles.volume) } }));
   let bench: BenchOutput;
   let cpu: CpuShare;
   try {
-    const measuring = measureCpu({ master: [cluster.masterPid], volumes: cluster.volumePids });
+    const measuring = measureCpu({ master: [cluster.master.pid], volumes: cluster.volumes.map((v) => v.pid) });
     bench = await kvdbBench(cluster.url, ["--workload", "thrash", "--seconds", String(seconds)], (seconds + 60) * 1000);
     cpu = measuring.stop();
   } finally {
-    await cluster.stop();
+    await cluster.close("SIGINT");
     rmSync(data, { recursive: true, force: true });
   }
   if (keep) cpSync(dir, keep, { recursive: true, filter: (src) => !src.startsWith(data) });

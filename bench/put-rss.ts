@@ -16,7 +16,8 @@ import { stopAll } from "../harness/children.ts";
 import { streamGet, streamPut } from "../harness/data.ts";
 import { tempDir } from "../harness/paths.ts";
 import { procKiB, sampleRss } from "./rss.ts";
-import { startBenchCluster, type BenchCluster, type RuntimeName } from "./runtimes.ts";
+import { startCluster, type Cluster } from "../harness/cluster.ts";
+import { benchClusterOptions, type RuntimeName } from "./runtimes.ts";
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
@@ -38,15 +39,15 @@ async function main(): Promise<number> {
   }
 
   const dir = tempDir("kvdb-put-rss");
-  let cluster: BenchCluster | undefined;
+  let cluster: Cluster | undefined;
   const interrupted = () => {
     void stopAll().finally(() => (rmSync(dir, { recursive: true, force: true }), process.exit(130)));
   };
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
-    cluster = await startBenchCluster(runtime, dir, { replicas });
-    const pid = cluster.masterPid;
+    cluster = await startCluster(benchClusterOptions(runtime, dir, { replicas }));
+    const pid = cluster.master.pid;
     const sampler = sampleRss(pid);
 
     const t0 = performance.now();
@@ -74,7 +75,7 @@ async function main(): Promise<number> {
   } finally {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
-    await cluster?.stop();
+    await cluster?.close("SIGINT");
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -17,7 +17,8 @@ import { stopAll } from "../harness/children.ts";
 import { tempDir } from "../harness/paths.ts";
 import { option } from "./argv.ts";
 import { processCpuSeconds } from "./cpu.ts";
-import { startBenchCluster, type RuntimeName } from "./runtimes.ts";
+import { startCluster } from "../harness/cluster.ts";
+import { benchClusterOptions, type RuntimeName } from "./runtimes.ts";
 
 interface Phase {
   name: string;
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const size = parseSize(option("size", "1KiB"));
   if (size === undefined || size < 1) throw new Error("--size needs a size of at least 1 byte (1KiB, 32KiB, 1MiB…)");
   const dir = tempDir("kvdb-request-cpu");
-  const cluster = await startBenchCluster(runtime, dir);
+  const cluster = await startCluster(benchClusterOptions(runtime, dir));
   const port = Number(new URL(cluster.url).port);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const call = (method: string, path: string, body?: Uint8Array) =>
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   const run = async (round: string, n: number, print: boolean) => {
     for (const p of phases) {
       let next = 0;
-      const pids = [cluster.masterPid, ...cluster.volumePids];
+      const pids = [cluster.master.pid, ...cluster.volumes.map((v) => v.pid)];
       const before = pids.map(processCpuSeconds);
       const t0 = performance.now();
       await Promise.all(
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     await run("measured", count, true);
   } finally {
     agent.destroy();
-    await cluster.stop();
+    await cluster.close("SIGINT");
     rmSync(dir, { recursive: true, force: true });
   }
 }

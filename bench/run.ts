@@ -26,7 +26,8 @@ import { buildMinikeyvalue, startMinikeyvalue } from "./minikeyvalue.ts";
 import { runWorkloads, SIGNED, WORKLOADS, type BigFile, type TargetResult, type WorkloadRun } from "./plan.ts";
 import { profileThrash } from "./profile.ts";
 import { writeReport, type Limits, type Report } from "./report.ts";
-import { startBenchCluster, type Cluster, type RuntimeName } from "./runtimes.ts";
+import { startCluster } from "../harness/cluster.ts";
+import { benchClusterOptions, targetOf, type RuntimeName } from "./runtimes.ts";
 import { syncProbe } from "./sync-probe.ts";
 
 const HARD_LIMIT_MS = 15 * 60_000;
@@ -62,7 +63,7 @@ const root = tempDir("kvdb-bench");
 // minikeyvalue's nginx workers are not root: they must be able to reach its data dir under here.
 chmodSync(root, 0o755);
 const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${s}`);
-let peerCluster: Cluster | undefined;
+let peerCluster: Awaited<ReturnType<typeof startMinikeyvalue>> | undefined;
 
 async function cleanup(): Promise<void> {
   await peerCluster?.stop();
@@ -89,13 +90,12 @@ async function benchRuntime(runtime: RuntimeName, big: BigFile): Promise<TargetR
   for (const [list, secret] of [[plain, undefined], [signed, "kvdb-bench-shared-secret"]] as const) {
     if (!list.length) continue;
     const dir = join(root, `${runtime}${secret ? "-secret" : ""}`);
-    const extra = secret ? ["--secret", secret] : [];
     try {
-      const cluster = await startBenchCluster(runtime, dir, { masterArgs: extra, volumeArgs: extra });
+      const cluster = await startCluster(benchClusterOptions(runtime, dir, { secret }));
       try {
-        await runWorkloads(cluster, list, seconds, big, result, log);
+        await runWorkloads(targetOf(cluster), list, seconds, big, result, log);
       } finally {
-        await cluster.stop();
+        await cluster.close("SIGINT");
       }
     } catch (e) {
       // The cluster did not start: its workloads have no figures, the others keep theirs.

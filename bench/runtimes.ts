@@ -1,13 +1,14 @@
 /**
- * A cluster as docs/COMMANDS.md runs one by hand: three `kvdb volume` processes and a `kvdb master`
- * (3 replicas), each its own process, under one runtime, data in a temp dir. Give each
+ * The runtimes the benchmark compares, and its clusters as docs/COMMANDS.md runs one by
+ * hand: three `kvdb volume` processes and a `kvdb master` (3 replicas), each its own
+ * process, under one runtime, started by the harness's cluster builder (harness/cluster.ts). Give each
  * cluster a new dir: users start with fresh volumes (no blob directories made yet), and
  * so does the benchmark.
  */
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { HOST, RUNTIMES, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { readFileSync } from "node:fs";
+import type { Cluster, ClusterOptions } from "../harness/cluster.ts";
 import { PATHS } from "../harness/paths.ts";
+import type { Runtime } from "../harness/server-options.ts";
 
 export type RuntimeName = "node" | "deno" | "bun";
 
@@ -23,15 +24,11 @@ export function nodeFlags(): string[] {
 }
 
 /**
- * How each runtime runs kvdb: on Node the compiled JS through its shebang (node with
- * the flags mod.ts's first line gives, as `npx kvdb` runs it), the TypeScript source
- * on Deno, the single binary for Bun.
+ * How each runtime runs kvdb (harness/kvdb.ts RUNTIMES): on Node the compiled JS through
+ * its shebang (node with the flags mod.ts's first line gives, as `npx kvdb` runs it), the
+ * TypeScript source on Deno, the single binary for Bun.
  */
-export const COMMANDS: Record<RuntimeName, string[]> = {
-  node: [process.execPath, ...nodeFlags(), PATHS.kvdbNode],
-  deno: [...RUNTIMES.deno],
-  bun: [PATHS.kvdbBinary],
-};
+const RUNTIME: Record<RuntimeName, Runtime> = { node: "node", deno: "deno", bun: "binary" };
 
 export const LABELS: Record<RuntimeName, string> = {
   node: `Node (\`${["node", ...nodeFlags(), "dist/node/mod.js"].join(" ")}\`)`,
@@ -39,62 +36,18 @@ export const LABELS: Record<RuntimeName, string> = {
   bun: "Bun binary (`dist/kvdb`)",
 };
 
-/** A running cluster of kvdb or of minikeyvalue (bench/minikeyvalue.ts). */
-export interface Cluster {
+/** The options of a benchmark's cluster under `runtime`, its data in `dir` (kept: the caller removes it). */
+export function benchClusterOptions(runtime: RuntimeName, dir: string, o: ClusterOptions = {}): ClusterOptions {
+  return { runtime: RUNTIME[runtime], dir, volumes: 3, replicas: 3, readyTimeoutMs: 60_000, ...o };
+}
+
+/** What a workload measures on a cluster, kvdb's or minikeyvalue's (bench/minikeyvalue.ts). */
+export interface Target {
   url: string;
   masterPid: number;
   volumePids: number[];
-  stop(): Promise<void>;
 }
 
-export interface BenchCluster extends Cluster {
-  /** What the master printed so far (its start line). */
-  masterOutput(): string;
-  /** SIGINT to the master, then to the volumes (a clean stop: --cpu-prof profiles get written); SIGKILL after 15 s. */
-  stop(): Promise<void>;
-}
-
-/** Commands that replace the runtime's for the master or the first volume (say, node --cpu-prof). */
-export interface Overrides {
-  master?: readonly string[];
-  firstVolume?: readonly string[];
-  /** Copies of each value; 3 unless given. */
-  replicas?: number;
-  /** More options for the master (say, --s3-port). */
-  masterArgs?: string[];
-  /** More options for every volume (say, --secret). */
-  volumeArgs?: string[];
-}
-
-const VOLUMES = ["v1", "v2", "v3"];
-
-/** SIGINT, a clean stop (--cpu-prof profiles get written); SIGKILL after 15 s. */
-const stopGently = (child: KvdbServer) => child.stop("SIGINT", 15_000);
-
-export async function startBenchCluster(runtime: RuntimeName, dir: string, o: Overrides = {}): Promise<BenchCluster> {
-  // Every process that started, as soon as it has: one that fails must not leave the others running.
-  const volumes: KvdbServer[] = [];
-  let master: KvdbServer | undefined;
-  const stop = async () => {
-    if (master) await stopGently(master);
-    await Promise.all(volumes.map(stopGently));
-  };
-  try {
-    mkdirSync(dir, { recursive: true });
-    const started = await Promise.allSettled(
-      VOLUMES.map(async (v, i) => {
-        const child = await spawnKvdb(["volume", join(dir, v), "--port", "0", "--host", HOST, ...(o.volumeArgs ?? [])], {}, 60_000, (i === 0 && o.firstVolume) || COMMANDS[runtime]);
-        volumes.push(child);
-        return child;
-      }),
-    );
-    const failed = started.find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
-    const names = volumes.map((v) => `${HOST}:${v.port}`).join(",");
-    master = await spawnKvdb(["master", "--volumes", names, "--db", join(dir, "master"), "--port", "0", "--host", HOST, "--replicas", String(o.replicas ?? 3), ...(o.masterArgs ?? [])], {}, 60_000, o.master ?? COMMANDS[runtime]);
-    return { url: master.url, masterPid: master.proc.pid!, volumePids: volumes.map((v) => v.proc.pid!), masterOutput: master.output, stop };
-  } catch (e) {
-    await Promise.all([master, ...volumes].map((c) => c?.stop("SIGKILL")));
-    throw e;
-  }
+export function targetOf(c: Cluster): Target {
+  return { url: c.url, masterPid: c.master.pid, volumePids: c.volumes.map((v) => v.pid) };
 }

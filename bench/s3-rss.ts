@@ -10,13 +10,14 @@ import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUpl
 import { rmSync } from "node:fs";
 import process from "node:process";
 import { parseSize } from "../src/cli/size.ts";
-import { HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { bytes } from "../tests/http.ts";
 import { procKiB, sampleRss } from "./rss.ts";
-import { startBenchCluster } from "./runtimes.ts";
+import { startCluster } from "../harness/cluster.ts";
+import { S3_KEYS } from "../harness/server-options.ts";
+import { benchClusterOptions } from "./runtimes.ts";
 
-const KEYS = { accessKeyId: "BENCHACCESSKEY", secretAccessKey: "bench-secret-key" };
+const KEYS = { accessKeyId: S3_KEYS.accessKey, secretAccessKey: S3_KEYS.secretKey };
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? fallback : process.argv[i + 1];
@@ -26,12 +27,11 @@ const partSize = parseSize(arg("part", "100MiB"))!;
 const mib = (n: number) => (n / 2 ** 20).toFixed(1);
 
 const dir = tempDir("kvdb-s3-rss");
-const cluster = await startBenchCluster("node", dir, { masterArgs: ["--s3-port", "0", "--s3-access-key", KEYS.accessKeyId, "--s3-secret-key", KEYS.secretAccessKey] });
+const cluster = await startCluster(benchClusterOptions("node", dir, { s3: true }));
 try {
-  const port = /s3=http:\/\/[^\s:]+:(\d+)/.exec(cluster.masterOutput())![1];
-  const s3 = new S3Client({ endpoint: `http://${HOST}:${port}`, region: "us-east-1", forcePathStyle: true, credentials: KEYS });
+  const s3 = new S3Client({ endpoint: cluster.s3, region: "us-east-1", forcePathStyle: true, credentials: KEYS });
   await s3.send(new CreateBucketCommand({ Bucket: "bench" }));
-  const sampler = sampleRss(cluster.masterPid);
+  const sampler = sampleRss(cluster.master.pid);
   const t0 = performance.now();
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: "bench", Key: "big" }));
   const parts = [];
@@ -50,11 +50,11 @@ try {
   const head = await s3.send(new HeadObjectCommand({ Bucket: "bench", Key: "big" }));
   console.log(`object             ${size} bytes (${mib(size)} MiB) in ${parts.length} parts of ${mib(partSize)} MiB, 3 replicas`);
   console.log(`upload, complete   ${((uploaded - t0) / 1000).toFixed(1)} s, ${((done - uploaded) / 1000).toFixed(1)} s (assembled on the volumes)`);
-  console.log(`master peak RSS    ${rss.peakMiB.toFixed(1)} MiB (idle ${rss.idleMiB.toFixed(1)}, median ${rss.medianMiB.toFixed(1)}; VmHWM ${(procKiB(cluster.masterPid, "VmHWM") / 1024).toFixed(1)} MiB)`);
+  console.log(`master peak RSS    ${rss.peakMiB.toFixed(1)} MiB (idle ${rss.idleMiB.toFixed(1)}, median ${rss.medianMiB.toFixed(1)}; VmHWM ${(procKiB(cluster.master.pid, "VmHWM") / 1024).toFixed(1)} MiB)`);
   console.log(`stored             ${head.ContentLength} bytes, ETag ${head.ETag}`);
   s3.destroy();
   process.exitCode = head.ContentLength === size ? 0 : 1;
 } finally {
-  await cluster.stop();
+  await cluster.close("SIGINT");
   rmSync(dir, { recursive: true, force: true });
 }

@@ -20,8 +20,9 @@ import { join } from "node:path";
 import process from "node:process";
 import { ClassicLevel } from "classic-level";
 import { stopAll } from "../harness/children.ts";
-import { HOST, runKvdb, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { runKvdb } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
+import { MasterServer, VolumeServer } from "../harness/servers.ts";
 import { clientLabel, kvdbBench, stepOf } from "./kvdb-bench.ts";
 import { describeMachine } from "./machine.ts";
 import { procKiB } from "./rss.ts";
@@ -67,10 +68,10 @@ const hardLimit = setTimeout(() => {
 process.once("SIGINT", () => void cleanup(130));
 process.once("SIGTERM", () => void cleanup(143));
 
-const volumeArgs = (d: string) => ["volume", d, "--port", "0", "--host", HOST, "--inline-max", "1KiB"];
-const startVolume = (d: string) => spawnKvdb(volumeArgs(d), {}, 30 * 60_000);
-const startMaster = (volumes: KvdbServer[], db: string) =>
-  spawnKvdb(["master", "--volumes", volumes.map((v) => `${HOST}:${v.port}`).join(","), "--db", db, "--port", "0", "--host", HOST, "--replicas", "3"], {}, 30 * 60_000);
+/** Node processes; a start on ten million keys may take minutes. */
+const servers = { runtime: "node", inlineMax: 1024, replicas: 3, readyTimeoutMs: 30 * 60_000 } as const;
+const startVolume = (d: string) => new VolumeServer(d, servers).start();
+const startMaster = (volumes: VolumeServer[], db: string) => new MasterServer(db, () => volumes.map((v) => v.name), servers).start();
 const du = (path: string) => Number(execFileSync("du", ["-sb", path], { encoding: "utf8" }).split("\t")[0]);
 const mib = (pid: number) => procKiB(pid, "VmRSS") / 1024;
 
@@ -82,7 +83,7 @@ async function compact(db: string): Promise<void> {
   await level.close();
 }
 
-async function thrash(master: KvdbServer): Promise<number> {
+async function thrash(master: MasterServer): Promise<number> {
   const out = await kvdbBench(master.url, ["--workload", "thrash", "--seconds", String(SECONDS)], (SECONDS + 60) * 1000);
   return stepOf(out, "thrash", "cycle")?.opsPerSec ?? 0;
 }
@@ -101,7 +102,7 @@ async function main(): Promise<ScaleResult> {
   say(`3 volumes up in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
   const db = join(dir, "index");
-  const names = volumes.map((v) => `${HOST}:${v.port}`).join(",");
+  const names = volumes.map((v) => v.name).join(",");
   t = performance.now();
   const rebuilt = await runKvdb(["rebuild", "--volumes", names, "--db", db], {}, MAX_MINUTES * 60_000);
   const rebuildSeconds = (performance.now() - t) / 1000;
@@ -117,7 +118,7 @@ async function main(): Promise<ScaleResult> {
   t = performance.now();
   let master = await startMaster(volumes, db);
   const masterStartSeconds = (performance.now() - t) / 1000;
-  const rssStart = mib(master.proc.pid!);
+  const rssStart = mib(master.pid);
   say(`master up in ${masterStartSeconds.toFixed(1)} s, RSS ${rssStart.toFixed(0)} MiB`);
 
   const existing = ["--existing-keys", `${SCALE_PREFIX}:${KEYS}`, "--size", String(VALUE_BYTES), "--seconds", String(SECONDS)];
@@ -133,7 +134,7 @@ async function main(): Promise<ScaleResult> {
   const missing = await load("missing", "get 404");
   say(`missing: ${Math.round(missing)}/s`);
 
-  const pid = master.proc.pid!;
+  const pid = master.pid;
   const unpaged = await listUnpaged(master.url, pid, LIST_SECONDS);
   say(`?list unpaged: ${unpaged.keys} keys in ${unpaged.seconds.toFixed(1)} s (${Math.round(unpaged.keysPerSec)}/s${unpaged.cut ? ", cut at the window" : ""}), RSS ${unpaged.rss.idleMiB.toFixed(0)} → peak ${unpaged.rss.peakMiB.toFixed(0)} MiB`);
   const paged = await listPaged(master.url, pid, LIST_SECONDS, PAGE);

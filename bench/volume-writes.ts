@@ -18,7 +18,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseSize, formatSize } from "../src/cli/size.ts";
-import { startVolume } from "../src/volume/start.ts";
+import { VolumeServer } from "../harness/servers.ts";
 import { startChild, stopAll, type Child } from "../harness/children.ts";
 
 /** A volume started by this script, in its own process. */
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === "--serve") {
   // A volume process: --serve DIR INLINE_MAX
-  const v = await startVolume({ dir: process.argv[3], port: 0, hostname: "127.0.0.1", verbose: false, inlineMax: Number(process.argv[4]) });
+  const v = await new VolumeServer(process.argv[3], { inlineMax: Number(process.argv[4]) }).start();
   console.log(`port=${v.port}`);
 } else {
   await main();

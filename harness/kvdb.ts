@@ -8,12 +8,16 @@ import { PATHS } from "./paths.ts";
 
 export const HOST = "127.0.0.1";
 
-/** The command that runs `kvdb` under each runtime: compiled JS on Node, the TypeScript source on Deno and Bun. */
+/**
+ * The command that runs `kvdb` under each runtime: compiled JS on Node, the TypeScript
+ * source on Deno and Bun, and the standalone Bun binary (harness/binary.ts builds it).
+ */
 export const RUNTIMES = {
   node: [PATHS.kvdbNode], // through its shebang, as `npx kvdb` runs it
   // As `deno task kvdb` runs it (deno.json).
   deno: [PATHS.deno, "run", "-A", "--v8-flags=--max-semi-space-size=1", PATHS.modTs],
   bun: [PATHS.bun, PATHS.modTs],
+  binary: [PATHS.kvdbBinary],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A kvdb server running as a child process. */

@@ -7,17 +7,17 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank } from "../src/keys/placement.ts";
-import { startCluster, until, type Cluster } from "./cluster.ts";
-import { startSharedCluster } from "./shared-cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 import { fileSized } from "../harness/data.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 let c: Cluster;
 
 test.before(async () => {
   // api-two-masters.test.ts: the same tests, each request to one of two masters in turn.
-  c = await (process.env.KVDB_TEST_TWO_MASTERS ? startSharedCluster : startCluster)({ volumes: 3 });
+  c = await startCluster({ volumes: 3, masters: process.env.KVDB_TEST_TWO_MASTERS ? 2 : 1 });
 });
 
 test.after(async () => {

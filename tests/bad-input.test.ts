@@ -8,8 +8,9 @@ import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, until, type Cluster } from "./cluster.ts";
 import { addr, bytes, filesUnder, md5, rawRequest, send, slowPut } from "./http.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 let c: Cluster;
 

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { runChild, startChild, type Ran } from "../harness/children.ts";
 import { freePort, HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
 import { REPO, tempDir } from "../harness/paths.ts";
-import { startCluster, type Cluster } from "./cluster.ts";
 import { Value } from "../src/loadgen/data.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
 
 /** `kvdb bench ...args` to completion (killed after 60 s). */
 const bench = (args: string[]) => runKvdb(["bench", ...args]);

@@ -10,7 +10,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { freePort, HOST, runKvdb, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
-import { until } from "./cluster.ts";
+import { until } from "../harness/until.ts";
 
 /** Runs `kvdb ...args` to completion (killed after 10 s). */
 const run = (args: string[], env: Record<string, string> = {}) => runKvdb(args, env, 10_000);

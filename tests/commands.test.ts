@@ -14,8 +14,8 @@ import { ensureBinary } from "../harness/binary.ts";
 import { childEnv } from "../harness/children.ts";
 import { HOST } from "../harness/kvdb.ts";
 import { REPO, tempDir } from "../harness/paths.ts";
-import { until } from "./cluster.ts";
 import { send } from "./http.ts";
+import { until } from "../harness/until.ts";
 
 /** As docs/PRODUCTION.md writes them, run from the repository. */
 const WAYS: Record<string, string[]> = {

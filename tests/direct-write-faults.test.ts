@@ -9,26 +9,27 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { runKvdb } from "../harness/kvdb.ts";
-import { startProcCluster, type ProcCluster, type VolumeProc } from "../harness/process-cluster.ts";
+import { startCluster, type Cluster } from "../harness/cluster.ts";
+import type { VolumeServer } from "../harness/servers.ts";
+import { until } from "../harness/until.ts";
 import { keyPath } from "../src/keys/keys.ts";
 import { VOLUME_WRITE } from "../src/wire/direct-wire.ts";
-import { until } from "./cluster.ts";
 import { askToWrite, bytes, slowPut } from "./http.ts";
 
 const MiB = 1 << 20;
 const SIZE = 2 * MiB;
 
-async function withCluster(fn: (c: ProcCluster) => Promise<void>): Promise<void> {
-  const c = await startProcCluster({ volumes: 3, replicas: 3, master: ["--url-ttl", "2", "--volume-timeout", "2"] });
+async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3, urlTtl: 2, timeoutMs: 2000 });
   try {
     await fn(c);
   } finally {
-    await c.destroy();
+    await c.close();
   }
 }
 
 /** A direct write of `key` begun: its first volume, the stored name, and the client's upload with the first MiB sent. */
-async function begun(c: ProcCluster, key: string) {
+async function begun(c: Cluster, key: string) {
   const asked = await askToWrite(c.master.url, key, SIZE);
   assert.is(asked.status, 307, asked.body);
   const url = new URL(asked.location!);
@@ -41,14 +42,14 @@ async function begun(c: ProcCluster, key: string) {
 }
 
 /** What the master answers for `key` now: never a partial value. */
-async function served(c: ProcCluster, key: string): Promise<number> {
+async function served(c: Cluster, key: string): Promise<number> {
   const res = await fetch(`${c.master.url}${keyPath(key)}`, { redirect: "manual" });
   await res.arrayBuffer();
   return res.status;
 }
 
 /** After the fault: the janitor undoes the write, no volume keeps any of it, the key takes a new value, verify is clean. */
-async function undoneAndClean(c: ProcCluster, key: string, name: string): Promise<void> {
+async function undoneAndClean(c: Cluster, key: string, name: string): Promise<void> {
   assert.is(await served(c, key), 404);
   await until("the janitor undid the write", async () => (await fetch(`${c.master.url}${keyPath(key)}`, { method: "PUT", body: "again" })).status === 201, 40_000);
   await until("no volume keeps a replica of it", () => c.volumes.every((v) => !v.hasBlob(name) && v.tmpFiles().length === 0), 20_000);
@@ -84,7 +85,7 @@ test("another replica's volume killed with SIGKILL mid-body: the client gets 503
   withCluster(async (c) => {
     const key = "/direct-faults/second";
     const { first, name, put } = await begun(c, key);
-    const other: VolumeProc = c.volumes.find((v) => v !== first)!;
+    const other: VolumeServer = c.volumes.find((v) => v !== first)!;
     await other.child.stop("SIGKILL");
     const answer = await rest(put);
     assert.ok(answer === 503 || typeof answer === "string", `answered ${answer}`);

@@ -13,7 +13,8 @@ import * as assert from "uvu/assert";
 import { blobPath, keyPath } from "../src/keys/keys.ts";
 import { VOLUME_WRITE } from "../src/wire/direct-wire.ts";
 import { runKvdb } from "../harness/kvdb.ts";
-import { startCluster, until, type Cluster } from "./cluster.ts";
+import { startCluster, type Cluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 import { askToWrite, bytes, filesUnder, md5 } from "./http.ts";
 
 const SECRET = "direct-write-test-secret";

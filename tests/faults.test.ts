@@ -12,10 +12,11 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { fileSized, patternMd5, streamGet, streamPut } from "../harness/data.ts";
 import { HOST } from "../harness/kvdb.ts";
-import { startProcCluster, volumeHolds, type ProcCluster } from "../harness/process-cluster.ts";
 import { sample, scrape } from "./prometheus.ts";
-import { until } from "./cluster.ts";
 import { locate } from "./http.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { volumeHolds } from "../harness/servers.ts";
+import { until } from "../harness/until.ts";
 
 const MiB = 1 << 20;
 
@@ -36,12 +37,12 @@ function refuses(port: number): Promise<boolean> {
   });
 }
 
-async function isUp(c: ProcCluster, name: string): Promise<boolean> {
+async function isUp(c: Cluster, name: string): Promise<boolean> {
   return (await c.health()).find((v) => v.name === name)?.up === true;
 }
 
 /** Where placement puts `key` (the master weighs volumes as /_kvdb/volumes reports). */
-async function placement(c: ProcCluster, key: string): Promise<string[]> {
+async function placement(c: Cluster, key: string): Promise<string[]> {
   return rank(key, await c.health());
 }
 
@@ -59,7 +60,7 @@ async function indexEntry(db: string, key: string): Promise<{ record: unknown; p
 }
 
 test("a volume killed with SIGKILL: marked down, reads go to live replicas, writes avoid it, 503 when no replica is up, back after restart", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 2 });
   try {
     const [v0, v1] = c.volumes;
     // Keys until several have a replica on v0 and one lives on exactly v0 and v1 (bounded).
@@ -141,12 +142,12 @@ test("a volume killed with SIGKILL: marked down, reads go to live replicas, writ
       assert.is(await res.text(), values.get(key));
     }
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("a volume killed just before small PUTs (not yet marked down): each PUT still gets 201, on the live volumes", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 2 });
   try {
     const dead = c.volumes[0];
     const keys: string[] = [];
@@ -173,12 +174,12 @@ test("a volume killed just before small PUTs (not yet marked down): each PUT sti
     }
     console.log(`8 small PUTs placed on a volume killed ${ms} ms before: all 201 on the live volumes`);
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("a volume killed during a large streamed PUT: 5xx or cut, nothing stored anywhere, a retry succeeds", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 2 });
   try {
     const key = "/faults/volume-dies-mid-put";
     // The victim is the first volume placement chooses for the key.
@@ -239,12 +240,12 @@ test("a volume killed during a large streamed PUT: 5xx or cut, nothing stored an
     assert.not.ok(victim.hasBlob(key));
     await until("the victim is up again", () => isUp(c, victim.name), 5000);
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("a volume killed during a GET stream: the client sees a cut (never a short 200), the next GET reads another replica", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 2 });
   try {
     const key = "/faults/volume-dies-mid-get";
     const size = 128 * MiB;
@@ -279,12 +280,12 @@ test("a volume killed during a GET stream: the client sees a cut (never a short 
     const got = await streamGet(again.location);
     assert.equal([got.status, got.size, got.md5], [200, size, put.md5]);
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("a volume that hangs (SIGSTOP) mid-PUT: the master gives up after --volume-timeout with 503, nothing stored", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 2, master: ["--volume-timeout", "2"] });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 2, timeoutMs: 2000 });
   try {
     const key = "/faults/volume-hangs-mid-put";
     const first = (await placement(c, key))[0];
@@ -314,12 +315,12 @@ test("a volume that hangs (SIGSTOP) mid-PUT: the master gives up after --volume-
     for (const v of c.volumes) await until(`temp files gone on ${v.name}`, () => v.tmpFiles().length === 0, 5000);
   } finally {
     c.volumes.forEach((v) => v.child.proc.kill("SIGCONT"));
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("a volume that hangs (SIGSTOP) under small PUTs and DELETEs: PUTs sent to it and PUTs queued behind its stalled batch start over elsewhere after one --volume-timeout (201), queued DELETEs are owed to it (202), and the janitor deletes what it stores late", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 2, master: ["--volume-timeout", "3"] });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 2, timeoutMs: 3000 });
   const hung = c.volumes[0];
   try {
     const keys: string[] = [];
@@ -363,12 +364,12 @@ test("a volume that hangs (SIGSTOP) under small PUTs and DELETEs: PUTs sent to i
     for (const a of answers) assert.is(await (await fetch((await locate(c.master.url, a.key)).location)).text(), `small ${a.key}`);
   } finally {
     hung.child.proc.kill("SIGCONT");
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("the master killed mid-PUT: after restart the key is absent, no blob anywhere, and it can be written again", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 3 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3 });
   try {
     const key = "/faults/master-dies-mid-put";
     const size = 64 * MiB;
@@ -413,12 +414,12 @@ test("the master killed mid-PUT: after restart the key is absent, no blob anywhe
     const got = await streamGet(loc.location);
     assert.equal([got.status, got.size, got.md5], [200, 4 * MiB, patternMd5("again", 4 * MiB)]);
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("DELETE while a replica's volume is down: 202, key gone at once, the janitor removes the orphan when the volume returns", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 2 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 2 });
   try {
     const key = "/faults/delete-while-down";
     const res = await put(`${c.master.url}${key}`, fileSized("doomed value")); // a file: the test looks at the disk of a dead volume
@@ -454,12 +455,12 @@ test("DELETE while a replica's volume is down: 202, key gone at once, the janito
     );
     assert.not.ok(victim.hasBlob(key));
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("SIGTERM: master and volume exit 0, the index closes cleanly, and everything is there after a restart", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 3 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3 });
   try {
     const keys = Array.from({ length: 5 }, (_, i) => `/sigterm/k${i}`);
     for (const key of keys) assert.is((await put(`${c.master.url}${key}`, `v:${key}`)).status, 201);
@@ -486,12 +487,12 @@ test("SIGTERM: master and volume exit 0, the index closes cleanly, and everythin
       assert.is(await res.text(), `v:${key}`);
     }
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 
 test("SIGTERM during an upload lets it finish (201), then the master exits 0", async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 3 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3 });
   try {
     const key = "/sigterm/in-flight";
     const size = 16 * MiB;
@@ -520,7 +521,7 @@ test("SIGTERM during an upload lets it finish (201), then the master exits 0", a
     const got = await streamGet(loc.location);
     assert.equal([got.status, got.size, got.md5], [200, size, result.md5]);
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 

@@ -11,14 +11,11 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank } from "../src/keys/placement.ts";
-import type { Running } from "../src/http/running.ts";
-import { startMaster } from "../src/server.ts";
-import { startVolume } from "../src/volume/start.ts";
-import { HOST } from "../harness/kvdb.ts";
+import { startCluster, type Cluster } from "../harness/cluster.ts";
 import { tempDir } from "../harness/paths.ts";
-import { until } from "./cluster.ts";
 import { filesUnder } from "./http.ts";
 import { streamPut } from "../harness/data.ts";
+import { until } from "../harness/until.ts";
 
 const MiB = 1 << 20;
 const dir = tempDir("kvdb-full");
@@ -53,63 +50,52 @@ const whyNot = mountAll();
 if (whyNot) console.log(`    SKIPPED: cannot mount a tmpfs here (${whyNot}); these tests need root`);
 const maybe = whyNot ? test.skip : test;
 
-const volumes: (Running & { name: string; dir: string })[] = [];
-let master: Running;
+/** Its volumes' dirs are the mounts (v0…v3 under dir). */
+let c: Cluster;
 
 interface VolumeView {
   name: string;
   up: boolean;
   free: number;
 }
-const view = async () => (await (await fetch(`${master.url}/_kvdb/volumes`)).json()) as VolumeView[];
-const volume = async (i: number) => (await view()).find((v) => v.name === volumes[i].name)!;
+const view = async () => (await (await fetch(`${c.url}/_kvdb/volumes`)).json()) as VolumeView[];
+const volume = async (i: number) => (await view()).find((v) => v.name === c.volumes[i].name)!;
 
 /** A key whose first three volumes in placement order (all volumes weigh the same here) include volume `i`. */
 function keyPlacedOn(i: number, prefix: string): string {
-  const candidates = volumes.map((v) => ({ name: v.name, weight: 1 }));
-  for (let n = 0; ; n++) if (rank(`${prefix}${n}`, candidates).slice(0, 3).includes(volumes[i].name)) return `${prefix}${n}`;
+  const candidates = c.volumes.map((v) => ({ name: v.name, weight: 1 }));
+  for (let n = 0; ; n++) if (rank(`${prefix}${n}`, candidates).slice(0, 3).includes(c.volumes[i].name)) return `${prefix}${n}`;
 }
 
-const blobCount = () => volumes.reduce((n, v) => n + filesUnder(join(v.dir, "blobs")).length, 0);
-const tmpFiles = () => volumes.flatMap((v) => filesUnder(join(v.dir, "tmp")));
+const blobCount = () => c.volumes.reduce((n, v) => n + filesUnder(join(v.dir, "blobs")).length, 0);
+const tmpFiles = () => c.volumes.flatMap((v) => filesUnder(join(v.dir, "tmp")));
 
 test.before(async () => {
   if (whyNot) return;
   writeFileSync(join(mounts[0], "filler"), Buffer.alloc(29 * MiB, 7));
-  const [log, err] = [console.log, console.error];
-  console.log = console.error = () => {};
-  try {
-    for (const d of mounts) {
-      const v = await startVolume({ dir: d, port: 0, hostname: HOST, verbose: false });
-      volumes.push({ ...v, name: `${HOST}:${v.port}`, dir: d });
-    }
-    master = await startMaster({ volumes: volumes.map((v) => v.name), db: join(dir, "master"), port: 0, hostname: HOST, replicas: 3, proxy: false, verbose: false });
-  } finally {
-    [console.log, console.error] = [log, err];
-  }
+  c = await startCluster({ dir, volumes: mounts.length, replicas: 3 });
   await until("the master sees v0 nearly full", async () => (await volume(0)).free < 20 * MiB);
 });
 
 test.after(async () => {
-  await master?.close();
-  await Promise.all(volumes.map((v) => v.close()));
+  await c?.close();
   unmountAll();
 });
 
 maybe("a 30 MB PUT whose placement includes the full volume goes to the next volume with room: 201", async () => {
   const key = keyPlacedOn(0, "/big/");
-  const put = await streamPut(`${master.url}${key}`, 30_000_000);
+  const put = await streamPut(`${c.url}${key}`, 30_000_000);
   assert.is(put.status, 201, put.body);
-  assert.equal(String(put.headers["key-volumes"]).split(",").sort(), volumes.slice(1).map((v) => v.name).sort());
+  assert.equal(String(put.headers["key-volumes"]).split(",").sort(), c.volumes.slice(1).map((v) => v.name).sort());
 });
 
 maybe("the full volume is still up and takes a 5-byte value at once", async () => {
   assert.is((await volume(0)).up, true);
   const key = keyPlacedOn(0, "/small/");
-  const res = await fetch(`${master.url}${key}`, { method: "PUT", body: "small" });
+  const res = await fetch(`${c.url}${key}`, { method: "PUT", body: "small" });
   assert.is(res.status, 201, await res.text());
-  assert.ok(res.headers.get("key-volumes")!.split(",").includes(volumes[0].name));
-  const back = await fetch(`${master.url}${key}`);
+  assert.ok(res.headers.get("key-volumes")!.split(",").includes(c.volumes[0].name));
+  const back = await fetch(`${c.url}${key}`);
   assert.is(await back.text(), "small");
 });
 
@@ -117,20 +103,20 @@ maybe("30 MB more fits on only 2 of the 3 volumes needed: 507 with a clear messa
   // Free space is checked every second: wait until the master has seen the first 30 MB land.
   await until("the master sees v3 with less than 30 MB free", async () => (await volume(3)).free < 30_000_000);
   const blobs = blobCount();
-  const put = await streamPut(`${master.url}/big/too-much`, 30_000_000);
+  const put = await streamPut(`${c.url}/big/too-much`, 30_000_000);
   assert.is(put.status, 507);
   assert.match(put.body, /^nothing stored: 30000000 bytes fit on 2 of the 3 volumes needed \(the most free on any other is \d+ bytes\)\n$/);
   assert.is(blobCount(), blobs);
-  assert.is((await fetch(`${master.url}/big/too-much`)).status, 404);
-  for (let i = 0; i < volumes.length; i++) assert.is((await volume(i)).up, true, `v${i} up`);
+  assert.is((await fetch(`${c.url}/big/too-much`)).status, 404);
+  for (let i = 0; i < c.volumes.length; i++) assert.is((await volume(i)).up, true, `v${i} up`);
 });
 
 maybe("a chunked 30 MB upload that runs a volume out of space: 507, no temp file, no blob, no key; every volume still up, its free space seen afresh", async () => {
   const blobs = blobCount();
-  const othersFree = (all: VolumeView[]) => all.filter((v) => v.name !== volumes[0].name).reduce((n, v) => n + v.free, 0);
+  const othersFree = (all: VolumeView[]) => all.filter((v) => v.name !== c.volumes[0].name).reduce((n, v) => n + v.free, 0);
   const before = othersFree(await view());
   let seen = false;
-  const put = await streamPut(`${master.url}/big/chunked`, 30_000_000, {
+  const put = await streamPut(`${c.url}/big/chunked`, 30_000_000, {
     chunked: true,
     // Once a health check has counted the other replicas' partial files in their
     // volumes' free space, the master's view is stale when those files go: it must
@@ -144,13 +130,13 @@ maybe("a chunked 30 MB upload that runs a volume out of space: 507, no temp file
   assert.is(put.status, 507, `${put.status} ${put.body} ${put.error?.message ?? ""}`);
   // The volume's 507 reaches the master, or its cut connection does and a fresh health check tells why.
   assert.match(put.body, /^nothing stored: volume 127\.0\.0\.1:\d+(: answered 507 volume disk full| ran out of space \(\d+ bytes free\))\n$/, put.body);
-  assert.is((await fetch(`${master.url}/big/chunked`)).status, 404);
+  assert.is((await fetch(`${c.url}/big/chunked`)).status, 404);
   assert.equal(tmpFiles(), []);
   // The full volume has its room back (its partial file is gone), and the master knows.
   assert.ok((await volume(0)).free > 10 * MiB, `v0 free as the master sees it: ${(await volume(0)).free}`);
   assert.is(blobCount(), blobs);
-  for (let i = 0; i < volumes.length; i++) assert.is((await volume(i)).up, true, `v${i} up`);
-  const small = await fetch(`${master.url}/after/chunked`, { method: "PUT", body: "hello" });
+  for (let i = 0; i < c.volumes.length; i++) assert.is((await volume(i)).up, true, `v${i} up`);
+  const small = await fetch(`${c.url}/after/chunked`, { method: "PUT", body: "hello" });
   assert.is(small.status, 201, await small.text());
 });
 

@@ -19,8 +19,8 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { blobPath, keyPath } from "../src/keys/keys.ts";
-import { startCluster, type Cluster } from "./cluster.ts";
 import { addr, bytes, filesUnder, md5, parseResponse, send } from "./http.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
 
 const SEED = Number(process.env.KVDB_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const COUNT = Number(process.env.KVDB_FUZZ_COUNT ?? 2000);

@@ -12,8 +12,9 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, until, type Cluster } from "./cluster.ts";
 import { addr, bytes, filesUnder, md5, parseResponse, send, slowPut, type RawResponse } from "./http.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 const MAX = 1000;
 const IDLE_MS = 1500;

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys/keys.ts";
-import { startCluster, until, type Cluster } from "./cluster.ts";
+import { startCluster, type Cluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 import { bytes, filesUnder, md5, slowPut } from "./http.ts";
 
 let c: Cluster;

@@ -7,11 +7,11 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startProcCluster } from "../harness/process-cluster.ts";
 import type { State } from "../src/master/index/index.ts";
 import { LevelIndex } from "../src/master/index/level.ts";
-import { until } from "./cluster.ts";
 import { slowPut } from "./http.ts";
+import { startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 /** kvdb_keys by state, and the pending gauge, from one scrape. */
 async function keyCounts(master: string): Promise<Record<State | "pending", number>> {
@@ -30,7 +30,7 @@ async function keyCounts(master: string): Promise<Record<State | "pending", numb
 const counts = (live: number, unlinked = 0, writing = 0, deleting = 0) => ({ writing, live, unlinked, deleting, pending: writing + deleting });
 
 test("counts stay exact across PUT, UNLINK, DELETE, a kill -9 mid-write, a recount at open, and clean restarts", async () => {
-  const c = await startProcCluster({ volumes: 2, replicas: 2 });
+  const c = await startCluster({ runtime: "node", volumes: 2, replicas: 2 });
   try {
     let url = c.master.url;
     assert.equal(await keyCounts(url), counts(0));
@@ -79,7 +79,7 @@ test("counts stay exact across PUT, UNLINK, DELETE, a kill -9 mid-write, a recou
     assert.is((await fetch(`${url}/counts/d`, { method: "DELETE" })).status, 204);
     assert.equal(await keyCounts(url), counts(2));
   } finally {
-    await c.destroy();
+    await c.close();
   }
 });
 

@@ -2,7 +2,7 @@
  * The index's S3 additions (src/master/index/index.ts: the record's blob and its s3
  * fields: type, meta, etag; orphans named by the replica's name; replace; the buckets and uploads
  * tables), the same on both stores: LevelDB (level.ts) and PostgreSQL (postgres.ts),
- * a real server (pg-server.ts). And a PostgreSQL index of schema version 1 (before S3)
+ * a real server (harness/postgres.ts). And a PostgreSQL index of schema version 1 (before S3)
  * migrates in place and keeps its records.
  */
 import { rmSync } from "node:fs";
@@ -15,7 +15,7 @@ import { LevelIndex } from "../src/master/index/level.ts";
 import { connect } from "../src/master/index/pg-connection.ts";
 import { migrate, SCHEMA_VERSION } from "../src/master/index/pg-schema.ts";
 import { PostgresIndex } from "../src/master/index/postgres.ts";
-import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
+import { freshDatabase, startPostgres, type Postgres } from "../harness/postgres.ts";
 
 let pg: Postgres;
 const dir = tempDir("kvdb-index-s3");

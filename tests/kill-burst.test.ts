@@ -9,8 +9,8 @@ import * as assert from "uvu/assert";
 import { rmSync } from "node:fs";
 import { assertSurvived } from "./after-crash.ts";
 import { burst, type Planned } from "./burst.ts";
-import { startProcCluster } from "../harness/process-cluster.ts";
 import { watchdog } from "./watchdog.ts";
+import { startCluster } from "../harness/cluster.ts";
 
 const PUTS = 300;
 /** A hard bound for the test, cleanup included: typically 15-40 s on 2 busy cores. */
@@ -22,7 +22,7 @@ const plan: Planned[] = Array.from({ length: PUTS }, (_, i) => {
 });
 
 test(`${PUTS} concurrent small PUTs, a volume and the master killed -9 mid-burst: what got 201 survives, verify --repair then verify clean`, async () => {
-  const c = await startProcCluster({ volumes: 3, replicas: 3 });
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3 });
   const deadline = watchdog(DEADLINE_MS, () => {
     for (const p of [c.master, ...c.volumes]) p.child.proc.kill("SIGKILL");
     rmSync(c.dir, { recursive: true, force: true });
@@ -48,7 +48,7 @@ test(`${PUTS} concurrent small PUTs, a volume and the master killed -9 mid-burst
     await assertSurvived("kill -9 of a volume and the master", c.master.url, ledger, deadline.step);
   } finally {
     deadline.stop();
-    await c.destroy();
+    await c.close();
   }
 });
 

@@ -7,16 +7,16 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { Pattern, patternMd5, streamGet, streamPut } from "../harness/data.ts";
-import { startProcCluster, type ProcCluster } from "../harness/process-cluster.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
 
 const MiB = 1 << 20;
 
-let c: ProcCluster;
+let c: Cluster;
 test.before(async () => {
-  c = await startProcCluster({ volumes: 3, replicas: 3 });
+  c = await startCluster({ runtime: "node", volumes: 3, replicas: 3 });
 });
 test.after(async () => {
-  await c?.destroy();
+  await c?.close();
 });
 
 /** Follows the master's redirect and streams the value, hashing it. */

@@ -89,4 +89,19 @@ test("only the volume client calls out from the master (and the CLI's clients of
   assert.equal(callers.sort(), ["src/master/volume-client.ts", "src/ops/job-client.ts", "src/ops/status.ts", "src/wire/upload.ts"]);
 });
 
+test("tests and bench start masters and volumes through the harness's one builder (harness/cluster.ts, harness/servers.ts)", () => {
+  // Value imports and dynamic imports of the start functions (src/server.ts: `kvdb master`'s; the
+  // roles' start.ts); `import type` starts nothing.
+  const START = /^import (?!type\b)[^;]*?from\s*["'][^"']+\/(?:master\/start|volume\/start|server)\.ts["']|import\(\s*["'][^"']+\/(?:master\/start|volume\/start|server)\.ts["']\s*\)/m;
+  const SPAWN = /spawnKvdb\(\s*\[\s*"(?:master|volume)"/;
+  const others = ["tests", "bench", "harness"].flatMap((dir) => sources(join(REPO, dir))).map((f) => relative(REPO, f));
+  const starters = others.filter((f) => {
+    const text = readFileSync(join(REPO, f), "utf8");
+    return START.test(text) || SPAWN.test(text);
+  });
+  // master-app.test builds a Master by hand; volume-durable.test imports the volume after its fsync hook;
+  // cli.test and security.test check the commands' own flags, environment and refusals.
+  assert.equal(starters.sort(), ["harness/servers.ts", "tests/cli.test.ts", "tests/master-app.test.ts", "tests/security.test.ts", "tests/volume-durable.test.ts"]);
+});
+
 test.run();

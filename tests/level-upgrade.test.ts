@@ -12,14 +12,11 @@ import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST } from "../harness/kvdb.ts";
+import { MasterServer, VolumeServer } from "../harness/servers.ts";
 import { REPO, tempDir } from "../harness/paths.ts";
 import type { ValueFields } from "../src/keys/fields.ts";
 import type { KeyRecord, Orphan, State } from "../src/master/index/index.ts";
 import { LevelIndex } from "../src/master/index/level.ts";
-import type { Running } from "../src/http/running.ts";
-import { startMaster } from "../src/server.ts";
-import { startVolume } from "../src/volume/start.ts";
 
 const FIXTURE = join(REPO, "tests/fixtures/level-json-index");
 /** The volumes the fixture's records name (make-level-json-index.ts). */
@@ -165,15 +162,12 @@ test("counted at open from a snapshot while changes go on: changes made before t
 
 test("a real master on the old index, with real volumes at the fixture's addresses: redirects to a healthy replica, lists, 404 for unlinked and absent keys", async () => {
   const { dir, db } = copy();
-  const log = console.log;
-  console.log = () => {};
-  const volumes: Running[] = [];
-  let master: Running | undefined;
+  // The fixture's first three volumes; the fourth (volume-4.example.com) never answers.
+  const volumes = [29101, 29102, 29103].map((port) => ({ port, server: new VolumeServer(join(dir, `v${port}`)) }));
+  const master = new MasterServer(db, () => VOLUMES, { replicas: 3 });
   try {
-    // The fixture's first three volumes; the fourth (volume-4.example.com) never answers.
-    for (const port of [29101, 29102, 29103]) volumes.push(await startVolume({ dir: join(dir, `v${port}`), port, hostname: HOST, verbose: false }));
-    master = await startMaster({ volumes: VOLUMES, db, port: 0, hostname: HOST, replicas: 3, proxy: false, verbose: false });
-    console.log = log;
+    await Promise.all(volumes.map((v) => v.server.start(v.port)));
+    await master.start();
     const url = master.url;
     const live = expected.records.filter(([k, r]) => r.state === "live" && !k.startsWith("/_kvdb/"));
     assert.ok(live.length >= 4);
@@ -190,9 +184,8 @@ test("a real master on the old index, with real volumes at the fixture's address
     assert.is((await fetch(`${url}/unlinked/b`, { redirect: "manual" })).status, 404);
     assert.is((await fetch(`${url}/absent`, { redirect: "manual" })).status, 404);
   } finally {
-    console.log = log;
-    await master?.close();
-    await Promise.all(volumes.map((v) => v.close()));
+    await master.stop();
+    await Promise.all(volumes.map((v) => v.server.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -12,7 +12,7 @@ import { childEnv } from "../harness/children.ts";
 import { streamPut } from "../harness/data.ts";
 import { freePort, HOST, runKvdb } from "../harness/kvdb.ts";
 import { PATHS, REPO, tempDir } from "../harness/paths.ts";
-import { until } from "./cluster.ts";
+import { until } from "../harness/until.ts";
 
 interface Server {
   proc: ChildProcess;

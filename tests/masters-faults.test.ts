@@ -7,10 +7,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys/keys.ts";
-import { until } from "./cluster.ts";
 import { bytes, md5, slowPut } from "./http.ts";
-import { startProcMasters, startSharedCluster, type ProcMasters } from "./shared-cluster.ts";
-import { volumeHolds, type MasterProc } from "../harness/process-cluster.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { type MasterServer, volumeHolds } from "../harness/servers.ts";
+import { until } from "../harness/until.ts";
 
 async function call(base: string, key: string, method: string, body?: string | Buffer): Promise<Response> {
   const res = await fetch(base + keyPath(key), { method, body: body as BodyInit, redirect: "manual" });
@@ -26,17 +26,17 @@ const stateOf = (key: string) => `SELECT coalesce((SELECT state FROM kvdb_keys W
  * dead master's keys are still held right after the kill, even on a slow machine; a 1 s
  * --busy-wait, shorter than what is left of it then).
  */
-async function withProcs(fn: (c: ProcMasters, a: MasterProc, b: MasterProc) => Promise<void>): Promise<void> {
-  const c = await startProcMasters(["--lease", "5", "--volume-timeout", "20", "--busy-wait", "1"]);
+async function withProcs(fn: (c: Cluster, a: MasterServer, b: MasterServer) => Promise<void>): Promise<void> {
+  const c = await startCluster({ runtime: "node", masters: 2, replicas: 3, leaseSeconds: 5, timeoutMs: 20_000, busyWaitMs: 1000 });
   try {
     await fn(c, c.masters[0], c.masters[1]);
   } finally {
-    await c.destroy();
+    await c.close();
   }
 }
 
 /** A PUT to master A held open after its first `part`: recorded as writing, its bytes on every volume. */
-async function heldPut(c: ProcMasters, key: string, part: Buffer, total: number) {
+async function heldPut(c: Cluster, key: string, part: Buffer, total: number) {
   const put = slowPut(c.masters[0].url, keyPath(key), { "content-length": String(total) });
   await put.write(part);
   await until("the write is recorded, owned by master A", () => c.sql(stateOf(key)) === "writing");
@@ -123,7 +123,7 @@ test("a master frozen (SIGSTOP) past its lease mid-PUT: the other takes the key 
   }));
 
 test("PostgreSQL restarted under load: requests in that window get 503 'index unavailable', none a 404 or an empty list; nothing is half-stored; then all works", async () => {
-  const c = await startSharedCluster({ volumes: 3, replicas: 2 });
+  const c = await startCluster({ volumes: 3, replicas: 2, masters: 2 });
   const outcomes = new Map<string, { put: number; del?: number; value: string }>();
   const seen = new Map<number, number>();
   const wrong: string[] = [];
@@ -155,14 +155,14 @@ test("PostgreSQL restarted under load: requests in that window get 503 'index un
       }
     });
     await until("the load is running", () => outcomes.size >= 30);
-    await c.pg.stop();
+    await c.pg!.stop();
     const down = await fetch(`${c.masters[0].url}/load/?list`);
     assert.is(down.status, 503);
     assert.match(await down.text(), /^index unavailable: /);
     const missing = await fetch(`${c.masters[1].url}/load/none`);
     assert.is(missing.status, 503, "a GET while the index is down is 503, never 404");
     await new Promise((r) => setTimeout(r, 1000)); // the outage: requests keep coming meanwhile
-    await c.pg.start();
+    await c.pg!.start();
     const before = outcomes.size;
     await until("requests succeed again", () => outcomes.size > before + 30 && [...outcomes.values()].slice(-5).every((o) => o.put === 201), 20_000);
     stop = true;
@@ -173,8 +173,7 @@ test("PostgreSQL restarted under load: requests in that window get 503 'index un
     assert.equal([...seen.keys()].filter((s) => ![201, 204, 302, 503].includes(s)), [], JSON.stringify([...seen]));
 
     // Whatever failed is cleaned up by the janitors; then each key is whole or gone.
-    const sql = (q: string) => c.pg.psql(q, new URL(c.db).pathname.slice(1)).trim();
-    await until("no operation left in flight", () => sql("SELECT count(*) FROM kvdb_keys WHERE owner IS NOT NULL") === "0", 20_000);
+    await until("no operation left in flight", () => c.sql("SELECT count(*) FROM kvdb_keys WHERE owner IS NOT NULL") === "0", 20_000);
     for (const m of c.masters) await until("each master reads the index again", async () => (await call(m.url, "/load/none", "GET")).status === 404);
     for (const [key, o] of outcomes) {
       const res = await fetch(c.url + keyPath(key), { redirect: "manual" });

@@ -9,22 +9,23 @@ import { rmSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys/keys.ts";
-import { HOST, RUNTIMES, runKvdb, spawnKvdb, type KvdbServer as Child } from "../harness/kvdb.ts";
-import { startCluster, until } from "./cluster.ts";
+import { runKvdb } from "../harness/kvdb.ts";
+import { MasterServer } from "../harness/servers.ts";
 import { askToWrite, bytes, md5 } from "./http.ts";
-import { freshDatabase, type Postgres } from "./pg-server.ts";
-import { startProcMasters, type ProcMasters } from "./shared-cluster.ts";
+import { freshDatabase, type Postgres } from "../harness/postgres.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
-let c: ProcMasters;
+let c: Cluster;
 let pg: Postgres;
 
 test.before(async () => {
-  c = await startProcMasters();
-  pg = c.pg;
+  c = await startCluster({ runtime: "node", masters: 2, replicas: 3 });
+  pg = c.pg!;
 });
 
 test.after(async () => {
-  await c?.destroy();
+  await c?.close();
 });
 
 const [A, B] = [0, 1].map((i) => () => c.masters[i].url);
@@ -153,10 +154,9 @@ test("a long job runs once cluster-wide: both masters started together get the s
 
 test("masters under Deno and Bun share the index with Node's: a PUT on one is read and deleted on the others", async () => {
   const env = { DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1", NO_COLOR: "1" };
-  const args = ["master", "--volumes", c.volumes.map((v) => v.name).join(","), "--db", c.db, "--port", "0", "--host", HOST];
-  const others: Child[] = [];
+  const others: MasterServer[] = [];
   try {
-    for (const runtime of ["deno", "bun"] as const) others.push(await spawnKvdb(args, env, 30_000, RUNTIMES[runtime]));
+    for (const runtime of ["deno", "bun"] as const) others.push(await new MasterServer(c.db, () => c.volumes.map((v) => v.name), { runtime, env, readyTimeoutMs: 30_000 }).start());
     const [deno, bun] = others.map((o) => o.url);
     assert.is((await call(A(), "/runtimes/k", "PUT", "from node")).status, 201);
     assert.equal(await read(deno, "/runtimes/k"), { status: 302, body: "from node" });
@@ -167,7 +167,7 @@ test("masters under Deno and Bun share the index with Node's: a PUT on one is re
     assert.is((await call(deno, "/runtimes/d", "PUT", "from deno")).status, 201);
     assert.equal(await read(bun, "/runtimes/d"), { status: 302, body: "from deno" });
   } finally {
-    for (const o of others) assert.is(await o.stop("SIGTERM"), 0, o.output());
+    for (const o of others) assert.is(await o.stop("SIGTERM"), 0, o.child.output());
   }
 });
 
@@ -195,13 +195,13 @@ test("migrate-index copies a LevelDB index into PostgreSQL and checks it key for
   try {
     for (let i = 0; i < 30; i++) assert.is((await call(level.url, `/migrate/k${i}`, "PUT", `migrated ${i}`)).status, 201);
     assert.is((await call(level.url, "/migrate/k3", "UNLINK")).status, 204);
-    await level.master.close();
+    await level.master.stop();
     const moved = await runKvdb(["migrate-index", "--from", `${level.dir}/master`, "--to", db]);
     assert.is(moved.code, 0, moved.stderr);
     assert.match(moved.stdout, /^migrate-index: 30 keys and 0 orphans copied from \S+ to postgres:\/\/\S+ and checked key for key in [\d.]+ s\n$/);
 
     const volumes = level.volumes.map((v) => v.name).join(",");
-    const master = await spawnKvdb(["master", "--volumes", volumes, "--db", db, "--port", "0", "--host", HOST]);
+    const master = await new MasterServer(db, () => level.volumes.map((v) => v.name), { runtime: "node" }).start();
     try {
       for (let i = 0; i < 30; i++) {
         assert.equal(await read(master.url, `/migrate/k${i}`), i === 3 ? { status: 404 } : { status: 302, body: `migrated ${i}` });
@@ -216,7 +216,7 @@ test("migrate-index copies a LevelDB index into PostgreSQL and checks it key for
     assert.is(rebuilt.code, 0, rebuilt.stderr);
     assert.match(rebuilt.stdout, /^rebuild: 30 keys from 60 replicas on 2 volumes/);
   } finally {
-    await Promise.all(level.volumes.map((v) => v.close()));
+    await Promise.all(level.volumes.map((v) => v.stop()));
     rmSync(level.dir, { recursive: true, force: true });
   }
 });

@@ -8,9 +8,10 @@ import { request } from "node:http";
 import { rmSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { BINARY, ensureBinary } from "../harness/binary.ts";
+import { ensureBinary } from "../harness/binary.ts";
 import { streamGet, streamPut } from "../harness/data.ts";
-import { HOST, RUNTIMES, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import type { Runtime } from "../harness/server-options.ts";
+import { VolumeServer } from "../harness/servers.ts";
 import { tempDir } from "../harness/paths.ts";
 import { sample, scrape } from "./prometheus.ts";
 
@@ -47,17 +48,17 @@ function slowGet(url: string, rate: number): Promise<{ status: number; size: num
   });
 }
 
-function meterSuite(name: string, command: readonly string[], before: () => Promise<void> = async () => {}): void {
+function meterSuite(name: string, runtime: Runtime, before: () => Promise<void> = async () => {}): void {
   const t = suite(`metered bytes and durations: ${name}`);
   const dir = tempDir(`kvdb-metered-${name}`);
-  let v: KvdbServer;
+  const v = new VolumeServer(dir, { runtime, env: ENV, readyTimeoutMs: 30_000 });
 
   t.before(async () => {
     await before();
-    v = await spawnKvdb(["volume", dir, "--port", "0", "--host", HOST], ENV, 30_000, command);
+    await v.start();
   });
   t.after(async () => {
-    await v?.stop("SIGKILL");
+    await v.stop("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -104,6 +105,6 @@ function meterSuite(name: string, command: readonly string[], before: () => Prom
   t.run();
 }
 
-meterSuite("node", RUNTIMES.node);
-meterSuite("deno", RUNTIMES.deno);
-meterSuite("bun binary", [BINARY], () => ensureBinary((line) => console.log(`    ${line}`)));
+meterSuite("node", "node");
+meterSuite("deno", "deno");
+meterSuite("bun binary", "binary", () => ensureBinary((line) => console.log(`    ${line}`)));

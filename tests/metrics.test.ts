@@ -12,10 +12,11 @@ import * as assert from "uvu/assert";
 import { quantile, Registry } from "../src/observe/metrics.ts";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { fileSized, streamPut } from "../harness/data.ts";
-import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes } from "./http.ts";
 import { sample, scrape as scrapeWithSize } from "./prometheus.ts";
 import { sdk } from "./s3-client.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 let c: Cluster;
 

@@ -11,10 +11,10 @@ import { keyPath } from "../src/keys/keys.ts";
 import { LevelIndex } from "../src/master/index/level.ts";
 import { rank } from "../src/keys/placement.ts";
 import { patternMd5, streamGet, streamPut } from "../harness/data.ts";
-import { HOST, runKvdb as cli, spawnKvdb } from "../harness/kvdb.ts";
+import { runKvdb as cli } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
-import { MasterProc, VolumeProc } from "../harness/process-cluster.ts";
-import { until } from "./cluster.ts";
+import { MasterServer, VolumeServer } from "../harness/servers.ts";
+import { until } from "../harness/until.ts";
 
 const KiB = 1 << 10;
 const MiB = 1 << 20;
@@ -38,9 +38,9 @@ async function readOk(url: string, key: string, size: number): Promise<boolean> 
 
 test("a volume killed with SIGKILL during rebalance: nothing is lost, reads keep working, and a second run finishes the job", async () => {
   const dir = tempDir("kvdb-opsf");
-  const vols = [0, 1, 2, 3].map((i) => new VolumeProc(join(dir, `v${i}`)));
+  const vols = [0, 1, 2, 3].map((i) => new VolumeServer(join(dir, `v${i}`), { runtime: "node" }));
   let active = vols.slice(0, 3);
-  const master = new MasterProc(join(dir, "master"), () => active.map((v) => v.name), 2);
+  const master = new MasterServer(join(dir, "master"), () => active.map((v) => v.name), { runtime: "node", replicas: 2 });
   const N = 160;
   const SIZE = 256 * KiB;
   const key = (i: number) => `/rb/${i}`;
@@ -89,7 +89,7 @@ test("a volume killed with SIGKILL during rebalance: nothing is lost, reads keep
     assert.is(counts.reduce((a, b) => a + b, 0), 2 * N, `exactly 2 replicas per key (${counts})`);
     for (const v of vols) assert.equal(v.tmpFiles(), [], "no temp file left");
   } finally {
-    await Promise.all([master, ...vols].map((p) => p.child?.stop("SIGKILL")));
+    await Promise.all([master, ...vols].map((p) => p.stop("SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -102,9 +102,9 @@ function peakRssMiB(pid: number): number {
 
 test("rebalance moves a 256 MiB value volume → volume as a stream: byte-exact, flat memory on the master and both volumes", async () => {
   const dir = tempDir("kvdb-opsf");
-  const vols = [0, 1].map((i) => new VolumeProc(join(dir, `v${i}`)));
+  const vols = [0, 1].map((i) => new VolumeServer(join(dir, `v${i}`), { runtime: "node" }));
   let active = [vols[0]];
-  const master = new MasterProc(join(dir, "master"), () => active.map((v) => v.name), 1);
+  const master = new MasterServer(join(dir, "master"), () => active.map((v) => v.name), { runtime: "node", replicas: 1 });
   const SIZE = 256 * MiB;
   try {
     await Promise.all(vols.map((v) => v.start()));
@@ -126,24 +126,24 @@ test("rebalance moves a 256 MiB value volume → volume as a stream: byte-exact,
       assert.ok(peak < 200, `${name} peak RSS ${peak.toFixed(0)} MiB for a 256 MiB value`);
     }
   } finally {
-    await Promise.all([master, ...vols].map((p) => p.child?.stop("SIGKILL")));
+    await Promise.all([master, ...vols].map((p) => p.stop("SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test("a full volume (--max-bytes): a PUT that does not fit → 507, nothing stored on any volume, smaller ones still fit", async () => {
   const dir = tempDir("kvdb-opsf");
-  const small = await spawnKvdb(["volume", join(dir, "small"), "--port", "0", "--host", HOST, "--max-bytes", "3MiB"]);
-  const big = new VolumeProc(join(dir, "big"));
+  const small = await new VolumeServer(join(dir, "small"), { runtime: "node", maxBytes: 3 * MiB }).start();
+  const big = new VolumeServer(join(dir, "big"), { runtime: "node" });
   await big.start();
-  const master = new MasterProc(join(dir, "master"), () => [`${HOST}:${small.port}`, big.name], 2);
+  const master = new MasterServer(join(dir, "master"), () => [small.name, big.name], { runtime: "node", replicas: 2 });
   try {
     await master.start();
-    const h = (await health(master.url)).find((v) => v.name === `${HOST}:${small.port}`)!;
+    const h = (await health(master.url)).find((v) => v.name === small.name)!;
     assert.ok(h.free <= 3 * MiB, `capped volume reports at most 3 MiB free (${h.free})`);
     const first = await streamPut(`${master.url}/full/a`, 2 * MiB);
     assert.is(first.status, 201, first.body);
-    await until("free space updated", async () => (await health(master.url)).find((v) => v.name === `${HOST}:${small.port}`)!.free <= MiB + 1);
+    await until("free space updated", async () => (await health(master.url)).find((v) => v.name === small.name)!.free <= MiB + 1);
 
     // Declared length: refused before a byte is read.
     const declared = await streamPut(`${master.url}/full/b`, 2 * MiB);
@@ -157,27 +157,26 @@ test("a full volume (--max-bytes): a PUT that does not fit → 507, nothing stor
       assert.is((await fetch(`${master.url}${k}`, { redirect: "manual" })).status, 404, `${k} absent`);
       assert.not.ok(big.hasBlob(k), `${k}: no replica on the other volume`);
     }
-    const smallDir = new VolumeProc(join(dir, "small"));
-    assert.not.ok(smallDir.hasBlob("/full/b") || smallDir.hasBlob("/full/c"));
-    assert.equal(smallDir.tmpFiles(), []);
+    assert.not.ok(small.hasBlob("/full/b") || small.hasBlob("/full/c"));
+    assert.equal(small.tmpFiles(), []);
     assert.equal(big.tmpFiles(), []);
     await until("capped volume back up", async () => (await health(master.url)).every((v) => v.up));
     // What still fits is stored.
     const fits = await streamPut(`${master.url}/full/d`, 512 * KiB);
     assert.is(fits.status, 201, fits.body);
     // The volume itself refuses too (507 at once on a declared length).
-    const direct = await fetch(`http://${HOST}:${small.port}/direct`, { method: "PUT", body: new Uint8Array(2 * MiB) });
+    const direct = await fetch(`${small.url}/direct`, { method: "PUT", body: new Uint8Array(2 * MiB) });
     assert.is(direct.status, 507);
   } finally {
-    await Promise.all([master.child?.stop("SIGKILL"), small.stop("SIGKILL"), big.child?.stop("SIGKILL")]);
+    await Promise.all([master.stop("SIGKILL"), small.stop("SIGKILL"), big.stop("SIGKILL")]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test("the master killed with SIGKILL mid-DELETE: after restart the key is gone from the index and from every volume", async () => {
   const dir = tempDir("kvdb-opsf");
-  const vols = [0, 1].map((i) => new VolumeProc(join(dir, `v${i}`)));
-  const master = new MasterProc(join(dir, "master"), () => vols.map((v) => v.name), 2, ["--volume-timeout", "20"]);
+  const vols = [0, 1].map((i) => new VolumeServer(join(dir, `v${i}`), { runtime: "node" }));
+  const master = new MasterServer(join(dir, "master"), () => vols.map((v) => v.name), { runtime: "node", replicas: 2, timeoutMs: 20_000 });
   try {
     await Promise.all(vols.map((v) => v.start()));
     await master.start();
@@ -203,8 +202,8 @@ test("the master killed with SIGKILL mid-DELETE: after restart the key is gone f
     const v = await cli(["verify", "--master", master.url]);
     assert.is(v.code, 0, v.stdout + v.stderr);
   } finally {
-    vols[1].child?.proc.kill("SIGCONT");
-    await Promise.all([master, ...vols].map((p) => p.child?.stop("SIGKILL")));
+    vols[1].kill("SIGCONT");
+    await Promise.all([master, ...vols].map((p) => p.stop("SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
   }
 });

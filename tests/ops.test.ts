@@ -12,33 +12,18 @@ import { join } from "node:path";
 import { keyPath } from "../src/keys/keys.ts";
 import type { KeyRecord } from "../src/master/index/index.ts";
 import { openIndex } from "../src/master/index/open.ts";
-import { startMaster } from "../src/server.ts";
 import { rank } from "../src/keys/placement.ts";
-import type { Running } from "../src/http/running.ts";
-import { startVolume } from "../src/volume/start.ts";
 import { blobPath } from "../src/keys/keys.ts";
-import { HOST, runKvdb as cli } from "../harness/kvdb.ts";
+import { runKvdb as cli } from "../harness/kvdb.ts";
+import { MasterServer, VolumeServer } from "../harness/servers.ts";
 import { tempDir } from "../harness/paths.ts";
-import { until } from "./cluster.ts";
 import { locate, md5 } from "./http.ts";
+import { until } from "../harness/until.ts";
 
-type Vol = Running & { name: string; dir: string };
+type Vol = VolumeServer;
 
-async function quiet<T>(fn: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  const warn = console.error;
-  console.log = console.error = () => {};
-  try {
-    return await fn();
-  } finally {
-    console.log = log;
-    console.error = warn;
-  }
-}
-
-async function volume(dir: string, secret?: string, port = 0): Promise<Vol> {
-  const v = await quiet(() => startVolume({ dir, port, hostname: HOST, verbose: false, secret }));
-  return { ...v, name: `${HOST}:${v.port}`, dir };
+function volume(dir: string, secret?: string, port = 0): Promise<Vol> {
+  return new VolumeServer(dir, { secret }).start(port);
 }
 
 /**
@@ -46,7 +31,7 @@ async function volume(dir: string, secret?: string, port = 0): Promise<Vol> {
  * catalog (the `inline` sublevel, src/volume/catalog.ts) and starts it again on its port.
  */
 async function rotInline(v: Vol, key: string): Promise<Vol> {
-  await v.close();
+  await v.stop();
   const db = new ClassicLevel<string, Uint8Array>(join(v.dir, "catalog"));
   const inline = db.sublevel<string, Uint8Array>("inline", { valueEncoding: "view" });
   try {
@@ -57,18 +42,15 @@ async function rotInline(v: Vol, key: string): Promise<Vol> {
   } finally {
     await db.close();
   }
-  return volume(v.dir, undefined, v.port);
+  return v.restart();
 }
 
-/** Volumes started one after the other (quiet() swaps console, which must not interleave). */
-async function volumesIn(dir: string, ids: number[]): Promise<Vol[]> {
-  const out: Vol[] = [];
-  for (const i of ids) out.push(await volume(join(dir, `v${i}`)));
-  return out;
+function volumesIn(dir: string, ids: number[]): Promise<Vol[]> {
+  return Promise.all(ids.map((i) => volume(join(dir, `v${i}`))));
 }
 
-function master(volumes: Vol[], db: string, replicas: number, port = 0, secret?: string): Promise<Running> {
-  return quiet(() => startMaster({ volumes: volumes.map((v) => v.name), db, port, hostname: HOST, replicas, proxy: false, verbose: false, secret }));
+function master(volumes: Vol[], db: string, replicas: number, port = 0, secret?: string): Promise<MasterServer> {
+  return new MasterServer(db, () => volumes.map((v) => v.name), { replicas, secret }).start(port);
 }
 
 
@@ -127,7 +109,7 @@ test("rebuild: a deleted index is rebuilt from the volumes, record for record, a
     await putAll(m.url, N);
     // An unlinked-then-deleted key and a deleted one leave nothing behind on the volumes.
     assert.is((await fetch(`${m.url}${keyPath(keyOf(0))}`, { method: "DELETE" })).status, 204);
-    await m.close();
+    await m.stop();
     const before = await dump(db);
     assert.is(before.size, N - 1);
     rmSync(db, { recursive: true, force: true });
@@ -154,8 +136,8 @@ test("rebuild: a deleted index is rebuilt from the volumes, record for record, a
     assert.is(locked.code, 1);
     assert.match(locked.stderr, /master still running/);
   } finally {
-    await m.close().catch(() => {});
-    await Promise.all(vols.map((v) => v.close()));
+    await m.stop();
+    await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -167,7 +149,7 @@ test("rebuild: replicas that disagree keep the majority and the odd one is repor
   const m = await master(vols, db, 3);
   try {
     await putAll(m.url, 5);
-    await m.close();
+    await m.stop();
     // Overwrite one replica of key 1 directly on its volume with other bytes.
     const res = await fetch(`http://${vols[2].name}${keyPath(keyOf(1))}`, { method: "PUT", body: "something else" });
     assert.is(res.status, 201);
@@ -180,7 +162,7 @@ test("rebuild: replicas that disagree keep the majority and the odd one is repor
     assert.equal([...rec.volumes].sort(), [vols[0].name, vols[1].name].sort());
     assert.is(rec.md5, md5(value(1)));
   } finally {
-    await Promise.all(vols.map((v) => v.close()));
+    await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -193,7 +175,7 @@ test("rebalance: after adding a volume every key ends on its placement, ~1/4 of 
   try {
     await putAll(m.url, N);
     const port = m.port;
-    await m.close();
+    await m.stop();
     m = await master(vols, db, 2, port); // a volume was added
 
     // Reads keep working while keys move.
@@ -236,7 +218,7 @@ test("rebalance: after adding a volume every key ends on its placement, ~1/4 of 
     assert.match(again.stdout, / 0 moved/);
 
     // Now remove vols[1]: restart the master without it (it keeps running as a source).
-    await m.close();
+    await m.stop();
     const remaining = vols.filter((_, i) => i !== 1);
     m = await master(remaining, db, 2, port);
     const r2 = await cli(["rebalance", "--master", m.url]);
@@ -254,8 +236,8 @@ test("rebalance: after adding a volume every key ends on its placement, ~1/4 of 
     const v = await cli(["verify", "--master", m.url]);
     assert.is(v.code, 0, v.stdout + v.stderr);
   } finally {
-    await m.close().catch(() => {});
-    await Promise.all(vols.map((v) => v.close()));
+    await m.stop();
+    await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -318,8 +300,8 @@ test("verify: finds a corrupt and a missing replica, exits 1; the bad copy is ne
       }
     }
   } finally {
-    await m.close();
-    await Promise.all(vols.map((v) => v.close()));
+    await m.stop();
+    await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -364,8 +346,8 @@ test("verify --quick: finds a lost and a cut-short replica from the catalogs, re
     assert.match(full.stdout, /0 missing, 1 corrupt/);
     assert.match(full.stderr, new RegExp(`${keyOf(15)} on .*expected ${value(15).length} bytes md5 ${md5(value(15))}`));
   } finally {
-    await m.close();
-    await Promise.all(vols.map((v) => v.close()));
+    await m.stop();
+    await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -386,8 +368,8 @@ test("verify --repair removes abandoned values no record points to", async () =>
     assert.match(fixed.stdout, /1 abandoned values deleted/);
     assert.is((await fetch(`http://${vols[0].name}/abandoned`)).status, 404);
   } finally {
-    await m.close();
-    await Promise.all(vols.map((v) => v.close()));
+    await m.stop();
+    await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -403,7 +385,7 @@ test("with --secret: volumes copy between themselves with signed requests; rebui
     await putAll(m.url, 40);
     // Unsigned internal requests are refused: nobody else can make a volume copy or re-hash.
     assert.is((await fetch(`http://${vols[2].name}/_kvdb/pull/x?from=${vols[0].name}`, { method: "POST" })).status, 403);
-    await m.close();
+    await m.stop();
     rmSync(db, { recursive: true, force: true });
     const rb = await cli(["rebuild", "--volumes", vols.slice(0, 2).map((v) => v.name).join(","), "--db", db], { KVDB_SECRET: secret });
     assert.is(rb.code, 0, rb.stderr);
@@ -414,7 +396,7 @@ test("with --secret: volumes copy between themselves with signed requests; rebui
     assert.is(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /rebalance: 40 keys, [1-9]\d* moved/);
     // Lose a disk: its values, inline or files, are gone; the volume comes back empty on its port.
-    await vols[2].close();
+    await vols[2].stop();
     rmSync(vols[2].dir, { recursive: true, force: true });
     vols[2] = await volume(vols[2].dir, secret, vols[2].port);
     const running = m;
@@ -426,8 +408,8 @@ test("with --secret: volumes copy between themselves with signed requests; rebui
     assert.is(v.code, 1, v.stdout + v.stderr);
     assert.match(v.stderr, /no good replica left/);
   } finally {
-    await m.close().catch(() => {});
-    await Promise.all(vols.map((v) => v.close()));
+    await m.stop();
+    await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -453,8 +435,8 @@ test("job progress is visible over HTTP, and bad arguments exit 2", async () => 
     assert.is(view.ok, true);
     assert.is((await fetch(`${m.url}/_kvdb/jobs/nope`, { method: "POST" })).status, 404);
   } finally {
-    await m.close();
-    await Promise.all(vols.map((v) => v.close()));
+    await m.stop();
+    await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 });

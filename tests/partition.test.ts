@@ -9,10 +9,10 @@ import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { keyPath } from "../src/keys/keys.ts";
-import { runKvdb as cli, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { runKvdb as cli } from "../harness/kvdb.ts";
 import { PATHS, tempDir } from "../harness/paths.ts";
-import { MasterProc } from "../harness/process-cluster.ts";
-import { until } from "./cluster.ts";
+import { MasterServer, VolumeServer } from "../harness/servers.ts";
+import { until } from "../harness/until.ts";
 
 const tag = String(process.pid % 10000);
 const NS = `kvdbp${tag}`;
@@ -67,10 +67,10 @@ if (why) console.log(`partition test skipped: ${why} (it needs root and ip netns
   const dir = tempDir("kvdb-part");
   // Volume names must be reachable from every other volume too (they copy between
   // themselves), so the volumes on this side listen on the veth address, not loopback.
-  const local: KvdbServer[] = [];
-  let remote: KvdbServer | undefined;
-  const remoteName = () => `${NS_IP}:${remote!.port}`;
-  const master = new MasterProc(join(dir, "master"), () => [...local.map((v) => `${HOST_IP}:${v.port}`), remoteName()], 2, ["--volume-timeout", "3"]);
+  const local = [0, 1].map((i) => new VolumeServer(join(dir, `v${i}`), { runtime: "node", host: HOST_IP }));
+  const remote = new VolumeServer(join(dir, "remote"), { runtime: "node", host: NS_IP }, ["ip", "netns", "exec", NS, process.execPath, PATHS.kvdbNode]);
+  const remoteName = () => remote.name;
+  const master = new MasterServer(join(dir, "master"), () => [...local.map((v) => v.name), remote.name], { runtime: "node", replicas: 2, timeoutMs: 3000 });
   const health = async () => (await (await fetch(`${master.url}/_kvdb/volumes`)).json()) as { name: string; up: boolean }[];
   const remoteUp = async () => (await health()).find((v) => v.name === remoteName())!.up;
   const read = async (key: string) => {
@@ -78,8 +78,8 @@ if (why) console.log(`partition test skipped: ${why} (it needs root and ip netns
     return res.status === 200 ? await res.text() : `status ${res.status}`;
   };
   try {
-    for (const i of [0, 1]) local.push(await spawnKvdb(["volume", join(dir, `v${i}`), "--port", "0", "--host", HOST_IP]));
-    remote = await spawnKvdb(["volume", join(dir, "remote"), "--port", "0", "--host", NS_IP], {}, 15_000, ["ip", "netns", "exec", NS, process.execPath, PATHS.kvdbNode]);
+    for (const v of local) await v.start();
+    await remote.start();
     await master.start();
     await until("remote volume up", remoteUp);
     for (let i = 0; i < 20; i++) assert.is((await fetch(`${master.url}/p/${i}`, { method: "PUT", body: `value ${i}` })).status, 201);
@@ -104,7 +104,7 @@ if (why) console.log(`partition test skipped: ${why} (it needs root and ip netns
     ip("link", "set", HOST_IF, "up"); // healed
     await until("remote back up", remoteUp, 10_000);
     // The janitor deletes the owed replica; verify then finds all well.
-    await until("orphan deleted", async () => (await fetch(`http://${NS_IP}:${remote!.port}${victim}`)).status === 404, 10_000);
+    await until("orphan deleted", async () => (await fetch(`${remote.url}${victim}`)).status === 404, 10_000);
     // What was written during the partition moves home.
     const r = await cli(["rebalance", "--master", master.url]);
     assert.is(r.code, 0, r.stdout + r.stderr);
@@ -113,7 +113,7 @@ if (why) console.log(`partition test skipped: ${why} (it needs root and ip netns
     assert.is(v.code, 0, v.stdout + v.stderr);
     for (let i = 0; i < 10; i++) assert.is(await read(`/p/new${i}`), `new ${i}`);
   } finally {
-    await Promise.all([master.child?.stop("SIGKILL"), remote?.stop("SIGKILL"), ...local.map((v) => v.stop("SIGKILL"))]);
+    await Promise.all([master.stop("SIGKILL"), remote.stop("SIGKILL"), ...local.map((v) => v.stop("SIGKILL"))]);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -14,7 +14,7 @@ import { HOST } from "../harness/kvdb.ts";
 import { KvdbError } from "../src/errors.ts";
 import { connect, run } from "../src/master/index/pg-connection.ts";
 import { parse, serialize } from "../src/master/index/pg-text-array.ts";
-import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
+import { freshDatabase, startPostgres, type Postgres } from "../harness/postgres.ts";
 
 /** PostgreSQL's ErrorResponse for a backend terminated by pg_terminate_backend or a fast shutdown. */
 function terminated(): Buffer {

@@ -16,8 +16,8 @@ import { join } from "node:path";
 import { assertSurvived } from "./after-crash.ts";
 import { burst, type Ledger, type Planned } from "./burst.ts";
 import { mountLazyFs, type LazyFs } from "./lazyfs.ts";
-import { MasterProc, VolumeProc } from "../harness/process-cluster.ts";
 import { watchdog } from "./watchdog.ts";
+import { MasterServer, VolumeServer } from "../harness/servers.ts";
 
 const KiB = 1 << 10;
 const MiB = 1 << 20;
@@ -75,11 +75,11 @@ if (typeof first === "string") console.log(`power-loss test skipped: ${first}`);
 });
 
 async function powerLoss(lazy: LazyFs): Promise<void> {
-  const volumes = [0, 1, 2].map((i) => new VolumeProc(join(lazy.dir, `v${i}`)));
-  const master = new MasterProc(join(lazy.dir, "master"), () => volumes.map((v) => v.name), 3);
+  const volumes = [0, 1, 2].map((i) => new VolumeServer(join(lazy.dir, `v${i}`), { runtime: "node" }));
+  const master = new MasterServer(join(lazy.dir, "master"), () => volumes.map((v) => v.name), { runtime: "node", replicas: 3 });
   const everyone = () => [master, ...volumes];
   const deadline = watchdog(DEADLINE_MS, () => {
-    for (const p of everyone()) p.child?.proc.kill("SIGKILL");
+    for (const p of everyone()) p.kill("SIGKILL");
     lazy.remove();
   });
   try {
@@ -109,7 +109,7 @@ async function powerLoss(lazy: LazyFs): Promise<void> {
     await assertSurvived("power loss", master.url, ledger, deadline.step);
   } finally {
     deadline.stop();
-    await Promise.all(everyone().map((p) => p.child?.stop("SIGKILL")));
+    await Promise.all(everyone().map((p) => p.stop("SIGKILL")));
   }
 }
 

@@ -9,7 +9,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { crc32c, crc64nvme } from "../src/s3/crc.ts";
 import { runKvdb } from "../harness/kvdb.ts";
-import { S3_KEYS, startCluster, type Cluster } from "./cluster.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { S3_KEYS } from "../harness/server-options.ts";
 
 let c: Cluster;
 const B = "wire";

@@ -7,9 +7,10 @@
 import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, until, type Cluster } from "./cluster.ts";
 import { filesUnder } from "./http.ts";
 import { heldPut, rejects, sdk } from "./s3-client.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 let c: Cluster;
 let s3: S3Client;

@@ -7,7 +7,8 @@ import { PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-
 import { PassThrough } from "node:stream";
 import * as assert from "uvu/assert";
 import { ownerOf } from "../src/keys/names.ts";
-import { S3_KEYS, type Cluster } from "./cluster.ts";
+import { type Cluster } from "../harness/cluster.ts";
+import { S3_KEYS } from "../harness/server-options.ts";
 
 // The SDK warns that its releases after 2026 want Node 22; the tests run on Node 20 on purpose.
 process.removeAllListeners("warning");

@@ -14,9 +14,10 @@ import { join } from "node:path";
 import { HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { keyPath } from "../src/keys/keys.ts";
-import { S3_KEYS, startCluster, type Cluster } from "./cluster.ts";
 import { bytes, md5 } from "./http.ts";
 import { rejects, sdk, storedNames } from "./s3-client.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { S3_KEYS } from "../harness/server-options.ts";
 
 const B = "assembly";
 const PART = 5 << 20;

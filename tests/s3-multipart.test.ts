@@ -25,9 +25,10 @@ import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { blobPath } from "../src/keys/keys.ts";
-import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes, md5 } from "./http.ts";
 import { rejects, sdk, storedNames, text, type ChecksumMode } from "./s3-client.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 const MiB = 1 << 20;
 

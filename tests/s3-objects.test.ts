@@ -3,7 +3,7 @@
  * listing — once with the SDK's default settings (CRC32 checksums, in aws-chunked
  * trailers for streamed bodies) and once with requestChecksumCalculation WHEN_REQUIRED,
  * on a LevelDB index; then the default settings again on a PostgreSQL index (a real
- * server: pg-server.ts).
+ * server: harness/postgres.ts).
  * Tests are named after the ceph s3-tests cases they cover.
  */
 import {
@@ -26,10 +26,10 @@ import {
 import { Readable } from "node:stream";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, type Cluster } from "./cluster.ts";
 import { bytes, md5 } from "./http.ts";
-import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
+import { freshDatabase, startPostgres, type Postgres } from "../harness/postgres.ts";
 import { rejects, sdk, text, type ChecksumMode, type Sdk } from "./s3-client.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
 
 const RUNS: [ChecksumMode, "LevelDB" | "PostgreSQL"][] = [
   ["WHEN_SUPPORTED", "LevelDB"],

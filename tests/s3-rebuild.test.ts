@@ -23,15 +23,16 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { HOST, runKvdb as cli } from "../harness/kvdb.ts";
+import { runKvdb as cli } from "../harness/kvdb.ts";
+import { MasterServer } from "../harness/servers.ts";
 import { tempDir } from "../harness/paths.ts";
 import { keyPath } from "../src/keys/keys.ts";
 import { VERSION_PREFIX } from "../src/keys/names.ts";
-import { startMaster } from "../src/server.ts";
-import { S3_KEYS, startCluster, until } from "./cluster.ts";
 import { bytes, md5 } from "./http.ts";
-import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
+import { freshDatabase, startPostgres, type Postgres } from "../harness/postgres.ts";
 import { sdk, storedNames, text } from "./s3-client.ts";
+import { startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 const B = "photos";
 const PART = 5 << 20;
@@ -53,7 +54,7 @@ async function putOn(volume: string, name: string, body: string): Promise<void> 
 async function writeAndRebuild(newDb: (dir: string) => string): Promise<void> {
   const dir = tempDir("kvdb-s3-rebuild");
   const c = await startCluster({ s3: true, dir });
-  let after: Awaited<ReturnType<typeof startMaster>> | undefined;
+  let after: MasterServer | undefined;
   try {
     const s3 = sdk(c.s3!).client;
     await s3.send(new CreateBucketCommand({ Bucket: B }));
@@ -75,7 +76,7 @@ async function writeAndRebuild(newDb: (dir: string) => string): Promise<void> {
     const heads = new Map<string, HeadObjectCommandOutput>();
     for (const Key of ["plain.txt", "over", "multi/part", "cat.jpg"]) heads.set(Key, await s3.send(new HeadObjectCommand({ Bucket: B, Key })));
     s3.destroy();
-    await c.master.close();
+    await c.master.stop();
 
     // What a crash could leave on the volumes: an older whole value of "over", and a
     // newer one written to one volume only (its write never finished).
@@ -88,13 +89,7 @@ async function writeAndRebuild(newDb: (dir: string) => string): Promise<void> {
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /rebuild: 5 keys from \d+ replicas on 3 volumes .*, 1 S3 bucket\(s\); index at/);
 
-    const log = console.log;
-    console.log = () => {};
-    try {
-      after = await startMaster({ volumes: names, db, port: 0, hostname: HOST, replicas: 3, proxy: false, verbose: false, s3: { port: 0, ...S3_KEYS } });
-    } finally {
-      console.log = log;
-    }
+    after = await new MasterServer(db, () => names, { replicas: 3, s3: true }).start();
     const again = sdk(after.s3!).client;
     try {
       const expected: Record<string, Buffer | string> = { "plain.txt": "plain bytes", over: "third", "multi/part": whole, "cat.jpg": "meow" };
@@ -127,7 +122,7 @@ async function writeAndRebuild(newDb: (dir: string) => string): Promise<void> {
       again.destroy();
     }
   } finally {
-    await after?.close();
+    await after?.stop();
     await c.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,43 +12,25 @@
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST } from "../harness/kvdb.ts";
-import type { Running } from "../src/http/running.ts";
-import { startMaster } from "../src/server.ts";
-import { S3_KEYS, startCluster, until, type Cluster } from "./cluster.ts";
-import { freshDatabase, startPostgres, type Postgres } from "./pg-server.ts";
 import { heldPut, rejects, sdk, storedNames, text } from "./s3-client.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
-let pg: Postgres;
-let db: string;
 let c: Cluster;
-let second: Running & { s3?: string };
 let a: S3Client;
 let b: S3Client;
 const B = "shared";
 
 test.before(async () => {
-  pg = await startPostgres();
-  db = freshDatabase(pg);
-  c = await startCluster({ s3: true, db });
-  const log = console.log;
-  console.log = () => {};
-  try {
-    const volumes = c.volumes.map((v) => v.name);
-    second = await startMaster({ volumes, db, port: 0, hostname: HOST, replicas: 3, proxy: false, verbose: false, s3: { port: 0, ...S3_KEYS } });
-  } finally {
-    console.log = log;
-  }
-  a = sdk(c.s3!).client;
-  b = sdk(second.s3!).client;
+  c = await startCluster({ s3: true, masters: 2 });
+  a = sdk(c.masters[0].s3!).client;
+  b = sdk(c.masters[1].s3!).client;
 });
 
 test.after(async () => {
   a?.destroy();
   b?.destroy();
-  await second?.close();
   await c?.close();
-  await pg?.close();
 });
 
 test("a bucket made through one master is there through the other", async () => {
@@ -82,8 +64,7 @@ test("DeleteBucket through one master while a PutObject into the bucket streams 
   await a.send(new CreateBucketCommand({ Bucket }));
   const { put, finish } = heldPut(a, Bucket, "obj");
   // Past its bucket check: the PUT's version record is in flight in the shared index.
-  const database = new URL(db).pathname.slice(1);
-  await until("the PUT is writing", () => pg.psql("SELECT count(*) FROM kvdb_keys WHERE state = 'writing'", database).trim() === "1");
+  await until("the PUT is writing", () => c.sql("SELECT count(*) FROM kvdb_keys WHERE state = 'writing'") === "1");
   await b.send(new DeleteBucketCommand({ Bucket }));
   finish();
   // NoSuchBucket; on a machine so loaded that the master took a volume for down, a 503
@@ -93,7 +74,7 @@ test("DeleteBucket through one master while a PutObject into the bucket streams 
     (e: S3ServiceException) => e,
   );
   assert.ok(failed instanceof S3ServiceException && ["NoSuchBucket", "ServiceUnavailable"].includes(failed.name), String(failed));
-  assert.is((await fetch(`${c.url}/${Bucket}/obj`)).status, 404);
+  assert.is((await fetch(`${c.master.url}/${Bucket}/obj`)).status, 404);
   await rejects(() => b.send(new HeadBucketCommand({ Bucket })), "", 404);
 });
 
@@ -114,7 +95,7 @@ test("PutObject through one master racing DeleteBucket through the other: never 
     const outcome = `put ${codeOf(put)}, delete ${codeOf(del)}`;
     seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
     assert.ok(put.status === "rejected" || del.status === "rejected", `both succeeded in round ${i}: ${outcome}`);
-    const onCurl = await fetch(`${c.url}/${Bucket}/obj`);
+    const onCurl = await fetch(`${c.master.url}/${Bucket}/obj`);
     if (del.status === "fulfilled") {
       // The bucket is gone and so is any trace of the object, through either master.
       // (ServiceUnavailable: a volume taken for down on a loaded machine; nothing stored either.)

@@ -8,21 +8,21 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { fillCatalogs, SCALE_PREFIX } from "../bench/scale-fill.ts";
-import { HOST, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { VolumeServer } from "../harness/servers.ts";
 import { tempDir } from "../harness/paths.ts";
 import { Value } from "../src/loadgen/data.ts";
 
 test("3 filled catalogs: each volume lists every key and serves its exact bytes", async () => {
   const dir = tempDir("kvdb-scale-fill");
-  const volumes: KvdbServer[] = [];
+  const volumes = [0, 1, 2].map((i) => new VolumeServer(join(dir, `v${i}`), { runtime: "node" }));
   try {
-    const dirs = [0, 1, 2].map((i) => join(dir, `v${i}`));
+    const dirs = volumes.map((v) => v.dir);
     const done: number[] = [];
     await fillCatalogs(dirs, 120_005, 32, (n) => done.push(n));
     assert.equal(done, [50_000, 100_000, 120_005]);
-    for (const d of dirs) volumes.push(await spawnKvdb(["volume", d, "--port", "0", "--host", HOST]));
+    for (const v of volumes) await v.start();
     for (const v of volumes) {
-      assert.match(v.output(), /keys=120005 /);
+      assert.match(v.child.output(), /keys=120005 /);
       const listed = (await (await fetch(`${v.url}/_kvdb/list`)).text()).trim().split("\n");
       assert.is(listed.length, 120_005);
       assert.equal(JSON.parse(listed[0]).key, `${SCALE_PREFIX}0`);

@@ -11,8 +11,8 @@ import { signUrl, SKEW_SECONDS } from "../src/signing/signing.ts";
 import { BATCH_PATH, encodeBatch } from "../src/wire/batch-wire.ts";
 import { spawnKvdb } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
-import { startCluster, type Cluster } from "./cluster.ts";
 import { locate } from "./http.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
 
 const SECRET = "test-secret-0123456789abcdef";
 

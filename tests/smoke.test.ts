@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster } from "./cluster.ts";
+import { startCluster } from "../harness/cluster.ts";
 
 test("PUT then GET through the redirect returns the bytes", async () => {
   const c = await startCluster();

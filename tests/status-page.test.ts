@@ -13,7 +13,8 @@ import * as assert from "uvu/assert";
 import type { StatusFacts } from "../src/master/status/facts.ts";
 import { REPO, tempDir } from "../harness/paths.ts";
 import { runKvdb } from "../harness/kvdb.ts";
-import { startCluster, until, type Cluster } from "./cluster.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Without the background-networking flags Chromium fails on a closed network. */
@@ -38,7 +39,7 @@ test.before(async () => {
   c = await startCluster({ volumes: 3, replicas: 2 });
   for (const k of ["/a", "/b", "/c"]) assert.is((await fetch(`${c.url}/status${k}`, { method: "PUT", body: k })).status, 201);
   dead = c.volumes[2].name;
-  await c.volumes[2].close();
+  await c.volumes[2].stop();
   await until("the master sees the volume down", async () => (await facts()).volumes.some((v) => v.name === dead && !v.up));
 });
 

@@ -14,15 +14,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { HOST } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { answers, type Answered } from "./strace-http.ts";
 import { holdsValue, lastBefore, logPutWrites, putsOf, renameSynced, syncedCarrier, uncovered, valueFileWrites } from "./strace-durability.ts";
 import type { FileActivity } from "./strace-files.ts";
-import { spawnTraced, straceUnusable, type Traced } from "./strace-run.ts";
-import { MasterProc, VolumeProc } from "../harness/process-cluster.ts";
+import { startTraced, straceUnusable, TRACED, type Traced } from "./strace-run.ts";
 import { BATCH_PATH, type BatchOp, type BatchResult } from "../src/wire/batch-wire.ts";
 import { INLINE_MAX } from "../src/volume/store.ts";
+import { MasterServer, VolumeServer } from "../harness/servers.ts";
 
 const PUTS = 240;
 const keys = (prefix: string) => Array.from({ length: PUTS }, (_, i) => `${prefix}/k${String(i).padStart(4, "0")}`);
@@ -53,7 +52,7 @@ async function putAll(base: string, all: string[]): Promise<number> {
  * it, and reads the trace: what it did to its files, and the 201s it wrote to PUTs.
  */
 async function putTraced(traced: Traced, prefix: string): Promise<{ activity: FileActivity; acked: Answered[] }> {
-  const heard = await putAll(traced.child.url, keys(prefix));
+  const heard = await putAll(traced.server.url, keys(prefix));
   assert.is(heard, PUTS, "every PUT answered 201");
   const activity = await traced.finish();
   assert.equal(activity.hidden, [], "file I/O through io_uring is invisible to strace");
@@ -113,7 +112,7 @@ function batchedPuts(all: Answered[]): Answered[] {
 run(`volume: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync covered its value and its catalog record`, async () => {
   const dir = tempDir("kvdb-strace");
   const vdir = join(dir, "v");
-  const traced = await spawnTraced(["volume", vdir, "--port", "0", "--host", HOST], join(dir, "volume.trace"));
+  const traced = await startTraced((command) => new VolumeServer(vdir, TRACED, command), join(dir, "volume.trace"));
   try {
     const { activity, acked } = await putTraced(traced, "/strace-volume");
     const { problems, inline } = volumeProblems(activity, vdir, acked);
@@ -129,14 +128,14 @@ run(`volume: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync
 run(`volume behind a master: each of ${PUTS} concurrent PUTs' replica is answered 201 (alone, or inside a batch of small writes) only after an fsync covered its value and its catalog record`, async () => {
   const dir = tempDir("kvdb-strace");
   const vdir = join(dir, "v");
-  const others = [new VolumeProc(join(dir, "v1")), new VolumeProc(join(dir, "v2"))];
-  let traced: Traced | undefined;
-  let master: MasterProc | undefined;
+  const others = [new VolumeServer(join(dir, "v1"), { runtime: "node" }), new VolumeServer(join(dir, "v2"), { runtime: "node" })];
+  let traced: Traced<VolumeServer> | undefined;
+  let master: MasterServer | undefined;
   try {
-    traced = await spawnTraced(["volume", vdir, "--port", "0", "--host", HOST], join(dir, "volume.trace"));
+    traced = await startTraced((command) => new VolumeServer(vdir, TRACED, command), join(dir, "volume.trace"));
     await Promise.all(others.map((v) => v.start()));
-    const names = [`${HOST}:${traced.child.port}`, ...others.map((v) => v.name)];
-    master = await new MasterProc(join(dir, "master"), () => names, 3).start();
+    const names = [traced.server.name, ...others.map((v) => v.name)];
+    master = await new MasterServer(join(dir, "master"), () => names, { runtime: "node", replicas: 3 }).start();
     const heard = await putAll(master.url, keys("/strace-batched"));
     assert.is(heard, PUTS, "every PUT answered 201");
     const activity = await traced.finish();
@@ -152,8 +151,8 @@ run(`volume behind a master: each of ${PUTS} concurrent PUTs' replica is answere
     console.log(`volume behind a master: ${batched.length} replicas answered 201 inside batches and ${alone.length} alone, each after a sync of its value and catalog record`);
   } finally {
     await traced?.finish().catch(() => {});
-    await master?.child.stop("SIGKILL");
-    await Promise.all(others.map((v) => v.child?.stop("SIGKILL")));
+    await master?.stop("SIGKILL");
+    await Promise.all(others.map((v) => v.stop("SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -161,12 +160,11 @@ run(`volume behind a master: each of ${PUTS} concurrent PUTs' replica is answere
 run(`master: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync of the index log covered the key's last record`, async () => {
   const dir = tempDir("kvdb-strace");
   const db = join(dir, "master");
-  const volumes = Array.from({ length: 3 }, (_, i) => new VolumeProc(join(dir, `v${i}`)));
+  const volumes = Array.from({ length: 3 }, (_, i) => new VolumeServer(join(dir, `v${i}`), { runtime: "node" }));
   let traced;
   try {
     await Promise.all(volumes.map((v) => v.start()));
-    const names = volumes.map((v) => v.name).join(",");
-    traced = await spawnTraced(["master", "--volumes", names, "--db", db, "--port", "0", "--host", HOST, "--replicas", "3"], join(dir, "master.trace"));
+    traced = await startTraced((command) => new MasterServer(db, () => volumes.map((v) => v.name), { ...TRACED, replicas: 3 }, command), join(dir, "master.trace"));
     const { activity, acked } = await putTraced(traced, "/strace-master");
     const index = logPutWrites(activity, (p) => p.startsWith(`${db}/`) && p.endsWith(".log"));
     const problems: string[] = [];
@@ -178,7 +176,7 @@ run(`master: each of ${PUTS} concurrent PUTs is answered 201 only after an fsync
     console.log(`master: ${acked.length} answers 201, each after a sync of the index log holding the key's last record`);
   } finally {
     await traced?.finish().catch(() => {});
-    await Promise.all(volumes.map((v) => v.child?.stop("SIGKILL")));
+    await Promise.all(volumes.map((v) => v.stop("SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
   }
 });

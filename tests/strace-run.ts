@@ -5,7 +5,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { RUNTIMES, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { RUNTIMES } from "../harness/kvdb.ts";
+import type { ServerOptions } from "../harness/server-options.ts";
+import type { Server } from "../harness/servers.ts";
 import { fileActivity, type FileActivity } from "./strace-files.ts";
 import { parseTrace } from "./strace-parse.ts";
 
@@ -23,8 +25,8 @@ export function straceUnusable(): string {
   return "";
 }
 
-export interface Traced {
-  child: KvdbServer;
+export interface Traced<S extends Server = Server> {
+  server: S;
   /** Kills the traced process, waits for strace to write the rest, and reads what it did (once). */
   finish(): Promise<FileActivity>;
 }
@@ -35,11 +37,14 @@ function tracee(strace: number): number {
   return Number(children[0]);
 }
 
-/** `kvdb ...args` under strace, started (its start line seen). */
-export async function spawnTraced(args: string[], traceFile: string): Promise<Traced> {
+/** The options of a traced server: a Node process without io_uring, which would hide file writes and syncs from strace. */
+export const TRACED: ServerOptions = { runtime: "node", env: { UV_USE_IO_URING: "0" }, readyTimeoutMs: 60_000 };
+
+/** The server `make` builds with the command given (kvdb under strace), started (its start line seen). */
+export async function startTraced<S extends Server>(make: (command: readonly string[]) => S, traceFile: string): Promise<Traced<S>> {
   const strace = ["strace", "-f", "-tt", "-xx", "-s", "262144", "-o", traceFile, "-e", `trace=${CALLS}`, "--", ...RUNTIMES.node];
-  // io_uring would hide file writes and syncs from strace: libuv must use plain syscalls.
-  const child = await spawnKvdb(args, { UV_USE_IO_URING: "0" }, 60_000, strace);
+  const server = await make(strace).start();
+  const child = server.child;
   let finished: Promise<FileActivity> | undefined;
   const finish = async () => {
     const straceExited = new Promise((r) => child.proc.once("exit", r));
@@ -52,5 +57,5 @@ export async function spawnTraced(args: string[], traceFile: string): Promise<Tr
     }
     return fileActivity(parseTrace(readFileSync(traceFile, "latin1")));
   };
-  return { child, finish: () => (finished ??= finish()) };
+  return { server, finish: () => (finished ??= finish()) };
 }

@@ -9,16 +9,15 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Running } from "../src/http/running.ts";
 import { blobPath, keyPath } from "../src/keys/keys.ts";
-import { startVolume, type VolumeOptions } from "../src/volume/start.ts";
 import { INLINE_MAX as T } from "../src/volume/store.ts";
-import { HOST } from "../harness/kvdb.ts";
+import { VolumeServer } from "../harness/servers.ts";
+import type { ServerOptions } from "../harness/server-options.ts";
 import { tempDir } from "../harness/paths.ts";
-import { until } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, slowPut } from "./http.ts";
+import { until } from "../harness/until.ts";
 
-type Vol = Running & { dir: string; name: string };
+type Vol = VolumeServer;
 interface Counters {
   count: number;
   free: number;
@@ -32,23 +31,15 @@ let open: Vol[] = [];
 let inl: Vol;
 let fil: Vol;
 
-async function volume(name: string, o: Partial<VolumeOptions> = {}): Promise<Vol> {
-  const dir = join(root, name);
-  const [log, warn] = [console.log, console.error];
-  console.log = console.error = () => {};
-  try {
-    const v = await startVolume({ dir, port: 0, hostname: HOST, verbose: false, inlineMax: T, ...o });
-    const vol = { ...v, dir, name: `${HOST}:${v.port}` };
-    open.push(vol);
-    return vol;
-  } finally {
-    [console.log, console.error] = [log, warn];
-  }
+async function volume(name: string, o: ServerOptions = {}): Promise<Vol> {
+  const v = await new VolumeServer(join(root, name), { inlineMax: T, ...o }).start();
+  open.push(v);
+  return v;
 }
 
 async function close(v: Vol): Promise<void> {
   open = open.filter((o) => o !== v);
-  await v.close();
+  await v.stop();
 }
 
 test.before(async () => {
@@ -58,7 +49,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const v of open) await v.close();
+  for (const v of open) await v.stop();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 

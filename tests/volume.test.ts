@@ -9,21 +9,20 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Running } from "../src/http/running.ts";
 import { runtime } from "../src/runtime/mod.ts";
-import { startVolume } from "../src/volume/start.ts";
 import { fileSized } from "../harness/data.ts";
-import { HOST } from "../harness/kvdb.ts";
+import { VolumeServer } from "../harness/servers.ts";
 import { tempDir } from "../harness/paths.ts";
-import { startCluster, until, type Cluster } from "./cluster.ts";
 import { bytes, filesUnder, md5, rawRequest, send, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 import { encodeFields, FIELDS_HEADER } from "../src/keys/fields.ts";
 import { BATCH_PATH, encodeBatch, headDigest, type BatchOp } from "../src/wire/batch-wire.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
 
 let root: string;
 let dir: string;
-let vol: Running;
+let vol: VolumeServer;
 let cluster: Cluster;
 
 const VALUE = bytes(100, 7);
@@ -32,13 +31,7 @@ const ETAG = `"${md5(VALUE)}"`;
 test.before(async () => {
   root = tempDir("kvdb-vol");
   dir = join(root, "v");
-  const log = console.log;
-  console.log = () => {};
-  try {
-    vol = await startVolume({ dir, port: 0, hostname: HOST, verbose: false });
-  } finally {
-    console.log = log;
-  }
+  vol = await new VolumeServer(dir).start();
   const res = await fetch(vol.url + "/r/value", { method: "PUT", body: VALUE });
   assert.is(res.status, 201);
   assert.equal(await res.json(), { size: 100, md5: md5(VALUE) });
@@ -46,7 +39,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  await vol?.close();
+  await vol?.stop();
   await cluster?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });

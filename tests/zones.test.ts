@@ -9,10 +9,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank, type Candidate } from "../src/keys/placement.ts";
 import { parseVolumeSpec, sharedZones, spreadByZone } from "../src/keys/zones.ts";
-import { startMaster } from "../src/server.ts";
-import type { Running } from "../src/http/running.ts";
-import { startVolume } from "../src/volume/start.ts";
 import { runKvdb } from "../harness/kvdb.ts";
+import { MasterServer, VolumeServer } from "../harness/servers.ts";
 import { tempDir } from "../harness/paths.ts";
 import { keyPath } from "../src/keys/keys.ts";
 
@@ -86,44 +84,19 @@ test("--volumes with a bad zone or a volume twice (once with a zone) is a usage 
 
 const HOSTS = ["127.0.0.1", "127.0.0.2"];
 const dir = tempDir("kvdb-zones");
-const volumes: (Running & { name: string })[] = [];
-let master: Running | undefined;
-
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const [log, err, write] = [console.log, console.error, process.stdout.write];
-  console.log = console.error = () => {};
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    return await fn();
-  } finally {
-    [console.log, console.error, process.stdout.write] = [log, err, write];
-  }
-}
+const volumes = [HOSTS[0], HOSTS[0], HOSTS[1], HOSTS[1]].map((host, i) => new VolumeServer(join(dir, `v${i}`), { host }));
+let master: MasterServer | undefined;
 
 /** A master over the four volumes, each listed with `suffix` (say "=one"). */
-const startOver = (suffix: (name: string) => string) =>
-  quietly(() =>
-    startMaster({
-      volumes: volumes.map((v) => v.name + suffix(v.name)),
-      db: join(dir, "master"),
-      port: 0,
-      hostname: "127.0.0.1",
-      replicas: 2,
-      proxy: false,
-      verbose: false,
-    }),
-  );
+const startOver = (suffix: (name: string) => string) => new MasterServer(join(dir, "master"), () => volumes.map((v) => v.name + suffix(v.name)), { replicas: 2 }).start();
 
 test.before(async () => {
-  for (const [i, host] of [HOSTS[0], HOSTS[0], HOSTS[1], HOSTS[1]].entries()) {
-    const v = await quietly(() => startVolume({ dir: join(dir, `v${i}`), port: 0, hostname: host, verbose: false }));
-    volumes.push({ ...v, name: `${host}:${v.port}` });
-  }
+  await Promise.all(volumes.map((v) => v.start()));
 });
 
 test.after(async () => {
-  await master?.close();
-  await Promise.all(volumes.map((v) => v.close()));
+  await master?.stop();
+  await Promise.all(volumes.map((v) => v.stop()));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -143,12 +116,12 @@ test("volumes on two hosts, 2 replicas: every key has one replica on each host",
 });
 
 test("keys written while every volume was in one zone: verify names those that share a host, rebalance spreads them, verify is then clean", async () => {
-  await master!.close();
+  await master!.stop();
   master = await startOver(() => "=one"); // one zone: plain rendezvous order
   let crowded = 0;
   for (let i = 0; i < 40; i++) if (new Set((await put(`/crowded/${i}`)).map(hostOf)).size === 1) crowded++;
   assert.ok(crowded > 0, "some keys landed on one host");
-  await master.close();
+  await master.stop();
   master = await startOver(() => ""); // back to a zone per host
 
   const env = { KVDB_MASTER: master.url };

@@ -9,8 +9,8 @@ import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { freePort, HOST } from "../harness/kvdb.ts";
-import { tempDir } from "../harness/paths.ts";
+import { freePort, HOST } from "./kvdb.ts";
+import { tempDir } from "./paths.ts";
 
 /** The newest installed server's bin dir. */
 function binDir(): string {
