@@ -79,6 +79,10 @@ test("the index imports nothing from http/ (it throws domain errors: src/errors.
   assert.equal(importing((f) => f.startsWith("src/master/index/"), "src/http/"), []);
 });
 
+test("http/ and runtime/ never import each other (the runtime gets what it needs as parameters: runtime/fast-path.ts)", () => {
+  assert.equal([...importing((f) => f.startsWith("src/http/"), "src/runtime/"), ...importing((f) => f.startsWith("src/runtime/"), "src/http/")], []);
+});
+
 test("only the index's own implementation opens LevelDB on the master's side", () => {
   const users = [...files.keys()].filter((f) => !f.startsWith("src/volume/") && importsOf(f).includes("classic-level"));
   assert.equal(users.sort(), ["src/master/index/level-rebuild.ts", "src/master/index/level-tables.ts", "src/master/index/level.ts"]);

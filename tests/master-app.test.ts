@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { masterApp } from "../src/master/app.ts";
+import { front } from "../src/runtime/fast-path.ts";
 import type { NewRecord } from "../src/master/index/index.ts";
 import { sweepOrphans } from "../src/master/janitor.ts";
 import type { Master } from "../src/master/master.ts";
@@ -62,14 +63,16 @@ test("a live record is redirected to its volume with its md5; unlinked is 404; n
     assert.is((await app.request("/k")).status, 404);
   }));
 
-test("what the runtime adapter answers before the app (readDirect) is what the app answers, and the rest is left to the app", () =>
+test("what the runtime adapter answers before the app (readDirect) is what the app answers, and the rest is left to the app; both are counted", () =>
   withMaster(async (app, m) => {
-    const { direct } = masterApp(m, false);
-    assert.ok(direct, "a master without --verbose answers reads directly");
+    const { direct: readDirect, counter } = masterApp(m, false);
+    assert.ok(readDirect, "a master without --verbose answers reads directly");
+    // As a runtime adapter runs them (runtime/fast-path.ts).
+    const { fetch, direct } = front(app.fetch, readDirect, counter);
     const meter = { receivedBytes: 0, sentBytes: 0, whenDone: (done: () => void) => done() };
     const both = async (target: string) => {
       const quick = direct!("GET", target, meter);
-      const res = await app.request(target);
+      const res = await fetch(new Request(`http://localhost${target}`), {});
       return { quick, res };
     };
     const missing = await both("/nothing/here");

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { renderError } from "../src/http/errors.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { fileSized } from "../harness/data.ts";
 import { VolumeServer } from "../harness/servers.ts";
@@ -222,6 +223,7 @@ test("a blob file gone between the volume's stat and the runtime's open (a DELET
   const app = new Hono();
   const path = join(root, "deleted-since-stat");
   app.get("/x", (c) => runtime.sendFile(c, 200, { "content-length": "10" }, { path, start: 0, end: 9, size: 10 }));
+  app.onError(renderError); // as every server's app (http/server-app.ts): sendFile throws KvdbError "not-found"
   const res = await app.request("/x");
   assert.is(res.status, 404);
   assert.is(await res.text(), "blob file missing\n");

@@ -1,10 +1,12 @@
 /**
  * The master's HTTP app: the public API, and its own /_kvdb/ endpoints mounted beside
- * it; and the reads the runtime adapter may answer before it (read.ts, readDirect).
+ * it; the reads the runtime adapter may answer before it (read.ts, readDirect); and
+ * the counter of its requests, the app's and those alike (runtime/fast-path.ts).
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { serverApp } from "../http/server-app.ts";
-import type { Direct } from "../runtime/types.ts";
+import { requestCounter } from "../observe/request-metrics.ts";
+import type { Direct, RequestCounter } from "../runtime/fast-path.ts";
 import { keysApp } from "./api.ts";
 import { directSteps } from "./direct-write.ts";
 import { MASTER_STEP } from "../wire/direct-wire.ts";
@@ -13,12 +15,14 @@ import type { Master } from "./master.ts";
 import { readDirect } from "./read.ts";
 import { statusApp } from "./status/routes.ts";
 
-export function masterApp(m: Master, verbose: boolean): { app: Hono; direct?: Direct } {
-  const { app, mount, direct } = serverApp({ role: "master", verbose, registry: m.stats.registry, requests: m.stats.requests });
+export function masterApp(m: Master, verbose: boolean): { app: Hono; direct?: Direct; counter: RequestCounter } {
+  const { app, mount } = serverApp({ role: "master", verbose, registry: m.stats.registry });
   app.get("/_kvdb/volumes", (c) => c.json(m.volumes.all));
   app.route("/_kvdb/jobs", jobsApp(m.jobs, m.secret));
   app.route(MASTER_STEP, directSteps(m));
   app.route("/", statusApp(m));
-  // An index that reads through a promise (PostgreSQL) leaves every read to the app.
-  return { app: mount(keysApp(m)), direct: m.index.readsAtOnce ? direct((_method, target) => readDirect(m, target)) : undefined };
+  // With --verbose every request goes through the app, which logs it; an index that
+  // reads through a promise (PostgreSQL) leaves every read to the app.
+  const direct: Direct | undefined = verbose || !m.index.readsAtOnce ? undefined : (_method, target) => readDirect(m, target);
+  return { app: mount(keysApp(m)), direct, counter: requestCounter("master", m.stats.requests) };
 }

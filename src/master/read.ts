@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { fail } from "../http/errors.ts";
 import { parseKey } from "../keys/keys.ts";
 import { storedName } from "../keys/names.ts";
-import type { BodylessAnswer } from "../runtime/types.ts";
+import type { BodylessAnswer } from "../runtime/fast-path.ts";
 import type { Master } from "./master.ts";
 import type { KeyRecord } from "./index/index.ts";
 
@@ -26,7 +26,7 @@ export function read(m: Master, c: Context, key: string): Response | Promise<Res
 }
 
 /**
- * A GET or HEAD answered before the app (runtime/types.ts, Direct), as read() would
+ * A GET or HEAD answered before the app (runtime/fast-path.ts, Direct), as read() would
  * answer it: a key's 302 or 404, when the index has its record at once (LevelDB's
  * cache; master/app.ts offers this only on such an index). Anything else is left to the
  * app: a query (?list, ?unlinked), a path that is no key (400, the /_kvdb/ endpoints),

@@ -83,8 +83,8 @@ export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   if (recovered) log.info(`cleaned up ${recovered} operation(s) a stop interrupted`, { operations: recovered });
   const stopJanitor = startJanitor(m);
   stats.traffic.start();
-  const { app, direct } = masterApp(m, o.verbose);
-  const listener = await runtime.serve(app, { ...o, direct });
+  const { app, direct, counter } = masterApp(m, o.verbose);
+  const listener = await runtime.serve(app, { ...o, direct, counter });
   return {
     master: m,
     url: urlOf(o.hostname, listener.port),

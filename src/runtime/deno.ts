@@ -1,7 +1,8 @@
 /** Deno: Deno.serve, and Deno's own file streams. */
 import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
 import { fetchCall } from "./fetch-client.ts";
-import { fail } from "../http/errors.ts";
+import { KvdbError } from "../errors.ts";
+import { front } from "./fast-path.ts";
 import { StreamMeter } from "./stream-meter.ts";
 import type { RequestFacts } from "./request.ts";
 
@@ -63,18 +64,19 @@ function fileRange(path: string, start: number, end: number): ReadableStream<Uin
 export const deno: Runtime = {
   name: "deno",
 
-  async serve(app, { port, hostname, direct }) {
+  async serve(app, { port, hostname, direct, counter }) {
+    const served = front(app.fetch, direct, counter);
     const server = Deno.serve({ port, hostname, onListen() {} }, (req, info) => {
       // completed settles once the answer is delivered or the client is gone: the exchange's end.
       const meter = new StreamMeter(() => info.completed);
       const method = req.method;
       const head = method === "HEAD";
-      const answered = direct && (head || method === "GET") ? direct(method as "GET" | "HEAD", targetOf(req.url), meter) : undefined;
+      const answered = served.direct && (head || method === "GET") ? served.direct(method as "GET" | "HEAD", targetOf(req.url), meter) : undefined;
       if (answered) {
         meter.sentNothing(); // read no header back from the Response (Deno builds its Headers on demand)
         return new Response(null, answered);
       }
-      const res = app.fetch(req, { meter, body: req.body && meter.received(req.body) } satisfies RequestFacts);
+      const res = served.fetch(req, { meter, body: req.body && meter.received(req.body) } satisfies RequestFacts);
       return res instanceof Promise ? res.then((r) => meter.sent(r, head)) : meter.sent(res, head);
     });
     return {
@@ -95,7 +97,7 @@ export const deno: Runtime = {
     try {
       file = Deno.openSync(slice.path);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return fail(c, 404, "blob file missing"); // deleted since the volume's stat
+      if (e instanceof Deno.errors.NotFound) throw new KvdbError("not-found", "blob file missing"); // deleted since the volume's stat
       throw e;
     }
     if (slice.start) file.seekSync(slice.start, 0);

@@ -6,12 +6,13 @@ import { serve } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import { keepAlive } from "./keep-alive.ts";
-import { fail } from "../http/errors.ts";
+import { KvdbError } from "../errors.ts";
+import { front, type Front } from "./fast-path.ts";
 import type { RequestFacts } from "./request.ts";
 import { MeteredIncoming, MeteredResponse } from "./node-meter.ts";
 import { sendSlice } from "./node-send.ts";
 import { continueOnRead } from "./node-continue.ts";
-import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Direct, type Runtime } from "./types.ts";
+import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
 
 interface NodeEnv {
   incoming: MeteredIncoming;
@@ -43,7 +44,7 @@ function call(url: string, { method = "GET", headers = {}, body, timeoutMs }: Ca
 }
 
 /** `app` (@hono/node-server's listener) behind `direct`: what direct answers never becomes a web Request. */
-function directFirst(direct: Direct, app: RequestListener): RequestListener {
+function directFirst(direct: NonNullable<Front["direct"]>, app: RequestListener): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method;
     const answer = method === "GET" || method === "HEAD" ? direct(method, req.url ?? "/", res as MeteredResponse) : undefined;
@@ -78,7 +79,8 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 export const node: Runtime = {
   name: "node",
 
-  serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS, direct }) {
+  serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS, direct, counter }) {
+    const served = front(app.fetch, direct, counter);
     return new Promise((resolve, reject) => {
       const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, idleTimeoutMs);
       const server = serve(
@@ -86,12 +88,12 @@ export const node: Runtime = {
           // The raw path and body go to handlers as request facts (runtime/request.ts).
           fetch: (req, bindings) => {
             const { incoming, outgoing } = bindings as NodeEnv;
-            return app.fetch(req, { ...bindings, rawPath: pathOf(incoming.url), body: incoming, meter: outgoing } satisfies RequestFacts);
+            return served.fetch(req, { ...bindings, rawPath: pathOf(incoming.url), body: incoming, meter: outgoing } satisfies RequestFacts);
           },
           port,
           hostname,
           createServer: ((options: ServerOptions, listener: RequestListener) => {
-            const handler = direct ? directFirst(direct, listener) : listener;
+            const handler = served.direct ? directFirst(served.direct, listener) : listener;
             return continueOnRead(createServer(options, handler), handler);
           }) as typeof createServer,
           // A 1 GiB upload over a slow link must not be cut at Node's 300 s default: only a
@@ -142,7 +144,7 @@ export const node: Runtime = {
     try {
       fd = openSync(slice.path, "r");
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return fail(c, 404, "blob file missing");
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KvdbError("not-found", "blob file missing");
       throw e;
     }
     const out = env(c).outgoing;

@@ -4,7 +4,7 @@
  * the code never asks which runtime it is on.
  */
 import type { Context, Hono } from "hono";
-import type { ExchangeMeter } from "./request.ts";
+import type { Direct, RequestCounter } from "./fast-path.ts";
 
 export interface Listener {
   /** The port actually bound (useful with port 0). */
@@ -22,25 +22,11 @@ export interface ServeOptions {
    * to arrive (at most 20 s): slow-loris. Default 60 s, longer than a master's volume timeout.
    */
   idleTimeoutMs?: number;
-  /** GETs and HEADs answered before the app when they can be (see Direct). */
+  /** GETs and HEADs answered before the app when they can be (fast-path.ts). */
   direct?: Direct;
+  /** Counts every request, the app's and direct's alike (fast-path.ts). */
+  counter: RequestCounter;
 }
-
-/** A whole answer without a body: a redirect, a miss. */
-export interface BodylessAnswer {
-  status: number;
-  headers: Record<string, string>;
-}
-
-/**
- * Answers a GET or HEAD of `target` (the request target as sent: path and query) at
- * once, or says undefined and leaves the request to the app, which would answer it the
- * same way. The master's redirects and misses come this way (master/read.ts): its
- * hottest path, where the app's web Request, Response and routing cost as much as the
- * answer (docs/PERFORMANCE.md, "The Node master's redirects"). It never throws; `meter`
- * is the exchange, for the request metrics.
- */
-export type Direct = (method: "GET" | "HEAD", target: string, meter: ExchangeMeter) => BodylessAnswer | undefined;
 
 export const IDLE_TIMEOUT_MS = 60_000;
 /** How long a closing server waits for in-flight requests. */
@@ -68,7 +54,10 @@ export interface FileSlice {
 export interface Runtime {
   name: "node" | "bun" | "deno";
   serve(app: Hono, options: ServeOptions): Promise<Listener>;
-  /** A response that streams part of a file (zero-copy where the runtime can). */
+  /**
+   * A response that streams part of a file (zero-copy where the runtime can). A file gone
+   * since the caller's stat throws KvdbError "not-found".
+   */
   sendFile(c: Context, status: number, headers: Record<string, string>, slice: FileSlice | null): Response;
   /**
    * A request to another kvdb server (health, delete, proxied reads). It fails if no

@@ -7,7 +7,6 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { requestLog, serverErrors } from "../observe/log.ts";
-import { measureRequests } from "../observe/request-metrics.ts";
 import { authenticate, target } from "./auth.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
 import { noConditions } from "./conditions.ts";
@@ -90,10 +89,9 @@ function namesOf(path: string): { bucket: string; object: string } {
 
 export function s3App(s: S3, verbose: boolean): Hono {
   const app = new Hono();
-  // Like the master's own port (http/server-app.ts): every 5xx logged, requests counted
-  // and timed in the master's metrics under role "s3".
+  // Like the master's own port (http/server-app.ts): every 5xx logged. Its requests are
+  // counted by the runtime adapter (start.ts).
   app.use(serverErrors("s3"));
-  app.use(measureRequests("s3", s.requests));
   if (verbose) app.use(requestLog("s3"));
   app.all("*", async (c) => {
     c.header("x-amz-request-id", randomBytes(8).toString("hex").toUpperCase());

@@ -1,14 +1,11 @@
 /** What every S3 handler works with: the master it fronts (through its values API), and the request as S3 sees it. */
 import type { Context } from "hono";
 import type { Values } from "../master/values.ts";
-import type { RequestMetrics } from "../observe/request-metrics.ts";
 import type { Credentials, Payload } from "./auth.ts";
 
 export interface S3 {
   /** The master's values API (master/values.ts): all S3 asks of the master. */
   values: Values;
-  /** Where requests are counted and timed (the master's metrics, role "s3"). */
-  requests: RequestMetrics;
   creds: Credentials;
   /** Multipart uploads not completed or aborted within this are removed with their parts. */
   uploadTtlMs: number;

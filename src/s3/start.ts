@@ -6,7 +6,7 @@ import { KEEP_ALIVE_MS } from "./keep-alive.ts";
 import type { Running } from "../http/running.ts";
 import { urlOf } from "../http/running.ts";
 import type { Values } from "../master/values.ts";
-import type { RequestMetrics } from "../observe/request-metrics.ts";
+import { requestCounter, type RequestMetrics } from "../observe/request-metrics.ts";
 import { runtime } from "../runtime/mod.ts";
 import { s3App } from "./app.ts";
 import type { Credentials } from "./auth.ts";
@@ -31,10 +31,11 @@ export interface S3Options extends S3Settings {
 
 export const UPLOAD_TTL_MS = 24 * 3600_000;
 
-/** `requests`: where S3's requests are counted (the master's metrics, role "s3"). */
+/** `requests`: where S3's requests are counted (the master's metrics, role "s3"), by the runtime adapter. */
 export async function startS3(values: Values, requests: RequestMetrics, o: S3Options): Promise<Running> {
-  const s = { values, requests, creds: { accessKey: o.accessKey, secretKey: o.secretKey }, uploadTtlMs: o.uploadTtlMs ?? UPLOAD_TTL_MS, keepAliveMs: o.keepAliveMs ?? KEEP_ALIVE_MS };
-  const listener = await runtime.serve(s3App(s, o.verbose), { port: o.port, hostname: o.hostname, idleTimeoutMs: o.idleTimeoutMs });
+  const s = { values, creds: { accessKey: o.accessKey, secretKey: o.secretKey }, uploadTtlMs: o.uploadTtlMs ?? UPLOAD_TTL_MS, keepAliveMs: o.keepAliveMs ?? KEEP_ALIVE_MS };
+  const counter = requestCounter("s3", requests);
+  const listener = await runtime.serve(s3App(s, o.verbose), { port: o.port, hostname: o.hostname, idleTimeoutMs: o.idleTimeoutMs, counter });
   const stopExpiry = startExpiry(s);
   return {
     url: urlOf(o.hostname, listener.port),

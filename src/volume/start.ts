@@ -5,7 +5,7 @@ import { announce, warnNoSecret } from "../observe/log.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
 import { Registry } from "../observe/metrics.ts";
-import { requestMetrics } from "../observe/request-metrics.ts";
+import { requestCounter, requestMetrics } from "../observe/request-metrics.ts";
 import { serverApp } from "../http/server-app.ts";
 import { volumeApp } from "./app.ts";
 import { registerVolumeMetrics } from "./metrics.ts";
@@ -49,9 +49,9 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   const store = new Store(catalog, blobs, new Space(blobs.root, cap), o.inlineMax ?? INLINE_MAX);
   const registry = new Registry();
   registerVolumeMetrics(registry, catalog);
-  const { mount } = serverApp({ role: "volume", verbose: o.verbose, registry, requests: requestMetrics(registry) });
+  const { mount } = serverApp({ role: "volume", verbose: o.verbose, registry });
   const app = mount(volumeApp({ store, counters, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize }));
-  const listener = await runtime.serve(app, o);
+  const listener = await runtime.serve(app, { ...o, counter: requestCounter("volume", requestMetrics(registry)) });
   const url = urlOf(o.hostname, listener.port);
   if (!o.secret) warnNoSecret("volume"); // before the start line, which callers wait for
   announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name, ...(o.private ? { private: "yes" } : {}) });
