@@ -8,7 +8,7 @@ import process from "node:process";
 
 export type LogFormat = "text" | "json";
 export type Level = "info" | "warn" | "error";
-export type Fields = Record<string, string | number | boolean | undefined>;
+export type LogFields = Record<string, string | number | boolean | undefined>;
 
 export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 
@@ -20,7 +20,7 @@ export function setLogFormat(f: LogFormat): void {
 }
 
 /** The readable form: "kvdb <role>: <msg> k=v …" (a warning says so). */
-function textOf(level: Level, role: string, msg: string, fields: Fields): string {
+function textOf(level: Level, role: string, msg: string, fields: LogFields): string {
   const rest = Object.entries(fields)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => ` ${k}=${v}`)
@@ -32,7 +32,7 @@ function textOf(level: Level, role: string, msg: string, fields: Fields): string
  * Writes one line. `text` replaces the readable form where a line has its own (the
  * start line, request lines); the JSON form is always the same shape.
  */
-export function logLine(level: Level, role: string, msg: string, fields: Fields = {}, text?: string): void {
+export function logLine(level: Level, role: string, msg: string, fields: LogFields = {}, text?: string): void {
   const line =
     format === "json"
       ? JSON.stringify({ time: new Date().toISOString(), level, role, msg, ...fields })
@@ -41,9 +41,9 @@ export function logLine(level: Level, role: string, msg: string, fields: Fields 
 }
 
 export interface Logger {
-  info(msg: string, fields?: Fields): void;
-  warn(msg: string, fields?: Fields): void;
-  error(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
 }
 
 /** The lines of one role ("master", "volume", "janitor"…). */

@@ -11,7 +11,7 @@
 import { ClassicLevel } from "classic-level";
 import type { ValueFields } from "../keys/fields.ts";
 import { GroupCommit } from "../durable/group-commit.ts";
-import { Held, type VolumeCounters } from "./counters.ts";
+import { HeldByForm, type VolumeCounters } from "./counters.ts";
 import { catalogSyncs } from "./fsync-stats.ts";
 
 export interface Entry {
@@ -119,7 +119,7 @@ export class Catalog {
     // first copies and checks every operation in JavaScript (several times the CPU).
     const batch = this.db.batch();
     const seen = new Map<string, Entry | null>();
-    const delta = new Held();
+    const delta = new HeldByForm();
     for (const { key, entry, bytes } of changes) {
       const old = seen.has(key) ? seen.get(key)! : (this.db.getSync(key) ?? null);
       seen.set(key, entry);

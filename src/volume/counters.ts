@@ -17,7 +17,7 @@ interface HeldForm {
 }
 
 /** Blobs and bytes held, inline (in the catalog) and as files. */
-export class Held {
+export class HeldByForm {
   readonly inline: HeldForm = { blobs: 0, bytes: 0 };
   readonly file: HeldForm = { blobs: 0, bytes: 0 };
 
@@ -28,7 +28,7 @@ export class Held {
     form.bytes += sign * value.size;
   }
 
-  add(other: Held): void {
+  add(other: HeldByForm): void {
     for (const form of ["inline", "file"] as const) {
       this[form].blobs += other[form].blobs;
       this[form].bytes += other[form].bytes;
@@ -46,7 +46,7 @@ export class Held {
 
 export class VolumeCounters {
   readonly syncs: Record<SyncKind, Syncs> = { file: { count: 0, ms: 0 }, dir: { count: 0, ms: 0 }, catalog: { count: 0, ms: 0 } };
-  readonly held = new Held();
+  readonly held = new HeldByForm();
 
   /** Runs one fsync (or synced batch) of `kind`, counting it and its duration, failed or not. */
   async timed<T>(kind: SyncKind, sync: () => Promise<T>): Promise<T> {

@@ -1,29 +1,21 @@
 /**
- * verify --quick's view of a volume: what its catalog says of many replicas at once,
- * and whether each one's bytes are there, without reading them.
- *   POST /_kvdb/entries   body: a JSON array of up to MAX_NAMES stored names
- *        200 with a JSON array, in the same order: {"size","md5"} for a replica held —
- *        the md5 the catalog recorded when it was written, the size the bytes have now
- *        (the file's length, or the inline bytes') — or null for one not held (no
- *        catalog entry, or its file or inline bytes are gone).
- * A file cut short or lost shows; bit rot inside the bytes does not: that takes a
- * re-hash (GET /_kvdb/check, copy.ts).
+ * POST /_kvdb/entries (wire/entries.ts): what the catalog says of many replicas at once,
+ * and whether each one's bytes are there, without reading them. A file cut short or
+ * lost shows; bit rot inside the bytes does not: that takes a re-hash (GET
+ * /_kvdb/check, copy.ts).
  */
 import { stat } from "node:fs/promises";
 import type { Hono } from "hono";
 import { Buffer } from "node:buffer";
 import { fail } from "../http/errors.ts";
+import { MAX_NAMES, type HeldReplica } from "../wire/entries.ts";
 import { boundedBody } from "../wire/small-body.ts";
 import type { Store } from "./store.ts";
 
-/** Names per request: the answer stays a few tens of KiB. */
-export const MAX_NAMES = 1024;
 /** The body is read whole before it is parsed: its length is declared and bounded (names of up to 1 KiB, escaped). */
 const MAX_BODY = 4 << 20;
 
-type Held = { size: number; md5: string } | null;
-
-async function held(store: Store, name: string): Promise<Held> {
+async function held(store: Store, name: string): Promise<HeldReplica> {
   const entry = store.catalog.get(name);
   if (!entry) return null;
   if (entry.inline) {

@@ -6,12 +6,12 @@ import type { Registry } from "../observe/metrics.ts";
 import { catalogSyncs, fsyncSeconds, fsyncs } from "./fsync-stats.ts";
 
 /** What the volume holds; read at each scrape. */
-export interface Held {
+export interface HeldTotals {
   count: number;
   bytes: number;
 }
 
-export function registerVolumeMetrics(registry: Registry, held: Held): void {
+export function registerVolumeMetrics(registry: Registry, held: HeldTotals): void {
   const blobs = registry.gauge("kvdb_stored_blobs", "Values this volume holds");
   const bytes = registry.gauge("kvdb_stored_bytes", "Bytes of the values this volume holds");
   registry.add(fsyncs);
