@@ -45,7 +45,7 @@ const labelSets = new Map<string, Labels>();
  * The label set of a role (and a method and status class), the same object every time:
  * the metrics find its series by that object, with no JSON key built per call (metrics.ts).
  */
-export function labelsOf(role: string, method?: string, status?: number): Labels {
+function labelsOf(role: string, method?: string, status?: number): Labels {
   const statusClass = status === undefined ? "" : `${Math.floor(status / 100)}xx`;
   const id = method === undefined ? role : `${role} ${method} ${statusClass}`;
   let labels = labelSets.get(id);
