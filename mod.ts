@@ -28,6 +28,9 @@ const env = process.env;
 /** Help of the options several commands take. */
 const HELP = {
   host: "Address to listen on (env KVDB_HOST, default 0.0.0.0)",
+  serverHost: "Address to listen on (env KVDB_HOST, default 127.0.0.1: this machine only)",
+  allowAnonymous:
+    "Let clients without a key in: all (given bare) or read; needed to listen beyond loopback without keys, on a trusted network (env KVDB_ALLOW_ANONYMOUS)",
   secret: "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)",
   private: "Refuse unsigned reads too (env KVDB_PRIVATE)",
   maxSize: "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)",
@@ -45,6 +48,7 @@ function masterOptions(cmd: Command, secretHelp = HELP.secret, s3PortHelp = S3_H
     .option("--s3-access-key <key>", S3_HELP.accessKey)
     .option("--s3-secret-key <key>", S3_HELP.secretKey)
     .option("--s3-upload-ttl <s>", S3_HELP.uploadTtl)
+    .option("--allow-anonymous [what]", HELP.allowAnonymous)
     .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
     .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
     .option("--busy-wait <s>", "Seconds a PUT or DELETE waits for another operation on its key before 503 + Retry-After (env KVDB_BUSY_WAIT, default 5)")
@@ -130,7 +134,7 @@ masterOptions(
   cli
     .command("server [dir]", `All in one: a master and ${SERVER_VOLUMES} volumes in one process, data under DIR`)
     .option("--port <port>", `Master port; volumes take the next ${SERVER_VOLUMES} (env PORT, default 3000)`)
-    .option("--host <addr>", HELP.host)
+    .option("--host <addr>", HELP.serverHost)
     .option("--replicas <n>", `Copies of each value (env KVDB_REPLICAS, default ${SERVER_VOLUMES})`)
     .option("--private", HELP.private),
   `${HELP.secret.slice(0, -1)}; default: a fresh random one)`,
@@ -140,7 +144,7 @@ masterOptions(
   const port = integer("port", o.port ?? env.PORT ?? 3000, 0, 65535 - SERVER_VOLUMES);
   return serveUntilSignal(
     startServer({
-      ...masterSettings(o),
+      ...masterSettings({ ...o, host: o.host ?? env.KVDB_HOST ?? "127.0.0.1" }),
       s3: s3Settings(o, port === 0 ? 0 : 9000),
       dir: text("dir", dir, env.KVDB_DIR, "./kvdb-data"),
       port,

@@ -7,6 +7,7 @@ import { LOG_FORMATS, type LogFormat } from "../observe/logger.ts";
 import { parseVolumeSpec } from "../keys/zones.ts";
 import { indexKind } from "../master/index/open.ts";
 import { parseSize } from "./size.ts";
+import { ANONYMOUS_LEVELS, type Anonymous } from "../auth/exposure.ts";
 
 const env = process.env;
 
@@ -121,6 +122,16 @@ export interface MasterFlags {
   maxSize?: unknown;
   directThreshold?: unknown;
   idleTimeout?: unknown;
+  allowAnonymous?: unknown;
+}
+
+/** --allow-anonymous [all|read] (KVDB_ALLOW_ANONYMOUS): bare or 1/true/yes is "all"; undefined when not given. */
+export function anonymousOf(value: unknown): Anonymous | undefined {
+  const v = value ?? env.KVDB_ALLOW_ANONYMOUS;
+  if (v === undefined || v === false || /^(0|false|no)?$/i.test(String(v))) return undefined;
+  if (v === true || /^(1|true|yes)$/i.test(String(v))) return "all";
+  if ((ANONYMOUS_LEVELS as readonly unknown[]).includes(v)) return v as Anonymous;
+  throw new UsageError(`allow-anonymous must be ${ANONYMOUS_LEVELS.join(" or ")}, or given bare for all (got ${JSON.stringify(v)})`);
 }
 
 /** A number of seconds given as an option, in ms; undefined if not given. */
@@ -133,6 +144,7 @@ export function masterSettings(o: MasterFlags) {
   const timeoutMs = 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600);
   return {
     hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
+    allowAnonymous: anonymousOf(o.allowAnonymous),
     proxy: flag(o.proxy, env.KVDB_PROXY),
     verbose: flag(o.verbose, env.KVDB_VERBOSE),
     timeoutMs,

@@ -5,6 +5,7 @@
  * started, the API served). The start line is the composition root's (src/server.ts),
  * which may put the S3 API on top first.
  */
+import { refuseExposed, type Anonymous } from "../auth/exposure.ts";
 import { logger } from "../observe/logger.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
@@ -32,6 +33,8 @@ export interface MasterOptions {
   leaseSeconds?: number;
   port: number;
   hostname: string;
+  /** What clients without a key may do; beyond loopback a master without it refuses to start (auth/exposure.ts). */
+  allowAnonymous?: Anonymous;
   replicas: number;
   proxy: boolean;
   verbose: boolean;
@@ -52,7 +55,7 @@ export interface MasterOptions {
 }
 
 /** What buildMaster needs: the options less those of serving. */
-export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs">;
+export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs" | "allowAnonymous">;
 
 /** A master serving its API. */
 export interface StartedMaster extends Running {
@@ -76,6 +79,12 @@ export async function buildMaster(o: MasterParts): Promise<Master> {
 export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   const m = await buildMaster(o);
   const { index, volumes, stats } = m;
+  try {
+    refuseExposed(o.hostname, o.allowAnonymous, false); // after the index opened, whose errors come first
+  } catch (e) {
+    await index.close();
+    throw e;
+  }
   await volumes.check(); // weights and health known before the first placement
   volumes.start();
   registerMasterMetrics(m);

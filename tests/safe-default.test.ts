@@ -1,0 +1,62 @@
+/**
+ * Safe by default (issue 26, item 1): `kvdb server` listens on loopback unless --host
+ * says otherwise, and a master listening beyond loopback without client authentication
+ * refuses to start with one line naming the ways out (src/auth/exposure.ts).
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+
+const dir = tempDir("kvdb-safe-default");
+const DEAD_VOLUME = `${HOST}:1`; // a master starts with its volumes down
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("a master on 0.0.0.0 (the default) without client authentication refuses to start: one line, exit 1, the index untouched after", async () => {
+  const r = await runKvdb(["master", "--volumes", DEAD_VOLUME, "--db", join(dir, "open"), "--port", "0"], {}, 20_000);
+  assert.is(r.code, 1, r.stderr);
+  assert.is(
+    r.stderr,
+    "kvdb: refusing to serve the curl API on 0.0.0.0 without client authentication: anyone who can reach it could write and delete. " +
+      "Listen on 127.0.0.1 (--host), or give --allow-anonymous (KVDB_ALLOW_ANONYMOUS=1) on a trusted network (docs/SECURITY.md)\n",
+  );
+  assert.is(r.stdout, "");
+  // The LevelDB lock was released: the same index serves once the operator chose.
+  const ok = await spawnKvdb(["master", "--volumes", DEAD_VOLUME, "--db", join(dir, "open"), "--port", "0", "--allow-anonymous"]);
+  try {
+    assert.match(ok.output(), /^kvdb master url=http:\/\/localhost:\d+ /m);
+    assert.is((await fetch(`${ok.url}/_kvdb/volumes`)).status, 200);
+  } finally {
+    assert.is(await ok.stop("SIGTERM"), 0, ok.output());
+  }
+});
+
+test("KVDB_ALLOW_ANONYMOUS=1 is the flag's environment variable; a master on a loopback address needs neither", async () => {
+  const env = await spawnKvdb(["master", "--volumes", DEAD_VOLUME, "--db", join(dir, "env"), "--port", "0"], { KVDB_ALLOW_ANONYMOUS: "1" });
+  assert.is(await env.stop("SIGTERM"), 0, env.output());
+  const loop = await spawnKvdb(["master", "--volumes", DEAD_VOLUME, "--db", join(dir, "loop"), "--port", "0", "--host", HOST]);
+  assert.is(await loop.stop("SIGTERM"), 0, loop.output());
+});
+
+test("--allow-anonymous takes all or read (or nothing): anything else is a usage error, exit 2", async () => {
+  const r = await runKvdb(["master", "--volumes", DEAD_VOLUME, "--db", join(dir, "bad"), "--port", "0", "--allow-anonymous", "everyone"], {}, 20_000);
+  assert.is(r.code, 2);
+  assert.is(r.stderr, 'kvdb: allow-anonymous must be all or read, or given bare for all (got "everyone")\n');
+});
+
+test("kvdb server listens on 127.0.0.1 by default (its S3 port too); --host 0.0.0.0 is refused like a master's", async () => {
+  const s = await spawnKvdb(["server", join(dir, "server"), "--port", "0"]);
+  try {
+    assert.match(s.output(), /^kvdb master url=http:\/\/127\.0\.0\.1:\d+ .*s3=http:\/\/127\.0\.0\.1:\d+ /m);
+  } finally {
+    assert.is(await s.stop("SIGTERM"), 0, s.output());
+  }
+  const open = await runKvdb(["server", join(dir, "server"), "--port", "0", "--host", "0.0.0.0"], {}, 20_000);
+  assert.is(open.code, 1);
+  assert.match(open.stderr, /^kvdb: refusing to serve the curl API on 0\.0\.0\.0 without client authentication/);
+});
+
+test.run();
