@@ -104,8 +104,8 @@ test("tests and bench start masters and volumes through the harness's one builde
     return START.test(text) || SPAWN.test(text);
   });
   // master-app.test builds a Master by hand; volume-durable.test imports the volume after its fsync hook;
-  // cli.test and security.test check the commands' own flags, environment and refusals.
-  assert.equal(starters.sort(), ["harness/servers.ts", "tests/cli.test.ts", "tests/master-app.test.ts", "tests/security.test.ts", "tests/volume-durable.test.ts"]);
+  // cli.test, security.test and safe-default.test check the commands' own flags, environment and refusals.
+  assert.equal(starters.sort(), ["harness/servers.ts", "tests/cli.test.ts", "tests/master-app.test.ts", "tests/safe-default.test.ts", "tests/security.test.ts", "tests/volume-durable.test.ts"]);
 });
 
 test.run();

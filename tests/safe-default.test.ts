@@ -36,9 +36,11 @@ test("a master on 0.0.0.0 (the default) without client authentication refuses to
 
 test("KVDB_ALLOW_ANONYMOUS=1 is the flag's environment variable; a master on a loopback address needs neither", async () => {
   const env = await spawnKvdb(["master", "--volumes", DEAD_VOLUME, "--db", join(dir, "env"), "--port", "0"], { KVDB_ALLOW_ANONYMOUS: "1" });
-  assert.is(await env.stop("SIGTERM"), 0, env.output());
   const loop = await spawnKvdb(["master", "--volumes", DEAD_VOLUME, "--db", join(dir, "loop"), "--port", "0", "--host", HOST]);
-  assert.is(await loop.stop("SIGTERM"), 0, loop.output());
+  for (const m of [env, loop]) {
+    assert.is((await fetch(`${m.url}/_kvdb/volumes`)).status, 200); // serving, its SIGTERM handler set
+    assert.is(await m.stop("SIGTERM"), 0, m.output());
+  }
 });
 
 test("--allow-anonymous takes all or read (or nothing): anything else is a usage error, exit 2", async () => {
@@ -51,6 +53,7 @@ test("kvdb server listens on 127.0.0.1 by default (its S3 port too); --host 0.0.
   const s = await spawnKvdb(["server", join(dir, "server"), "--port", "0"]);
   try {
     assert.match(s.output(), /^kvdb master url=http:\/\/127\.0\.0\.1:\d+ .*s3=http:\/\/127\.0\.0\.1:\d+ /m);
+    assert.is((await fetch(`${s.url}/_kvdb/volumes`)).status, 200); // serving, its SIGTERM handler set
   } finally {
     assert.is(await s.stop("SIGTERM"), 0, s.output());
   }
