@@ -81,7 +81,7 @@ export function volumeApp({ store, counters, secret, previousSecret, private: is
   assembleRoutes(app, { store, secret }); // PUT /_kvdb/assemble/<name>
   entriesRoute(app, store); // POST /_kvdb/entries
   batchRoute(app, store, maxSize); // POST /_kvdb/batch
-  directWriteRoute(app, store, secret); // PUT|POST /_kvdb/write/<name>: a client's direct write
+  directWriteRoute(app, store, secret, maxSize); // PUT|POST /_kvdb/write/<name>: a client's direct write
 
   app.get("*", (c) => {
     const key = keyOf(c);

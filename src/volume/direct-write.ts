@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto";
 import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { declaredLength } from "../wire/content-length.ts";
+import { declaredLength, overLimit } from "../wire/content-length.ts";
 import { MASTER_STEP, MD5_TRAILER, termsOf, VOLUME_WRITE, type Step, type WriteTerms } from "../wire/direct-wire.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { rawPath, requestBody } from "../runtime/request.ts";
@@ -31,7 +31,7 @@ import type { Store } from "./store.ts";
 /** How long a URL this volume signs (a replica's PUT, a step at the master) stays good. */
 const TTL_SECONDS = 60;
 
-export function directWriteRoute(app: Hono, store: Store, secret: string | undefined): void {
+export function directWriteRoute(app: Hono, store: Store, secret: string | undefined, maxSize: number | undefined): void {
   app.on(["PUT", "POST"], `${VOLUME_WRITE}/*`, async (c) => {
     const parsed = parseStoredName(rawPath(c).slice(VOLUME_WRITE.length));
     if ("error" in parsed) return fail(c, 400, parsed.error);
@@ -43,6 +43,8 @@ export function directWriteRoute(app: Hono, store: Store, secret: string | undef
     if (declared.kind === "invalid") return fail(c, 400, "invalid Content-Length");
     if (declared.kind !== "length" || declared.bytes === 0) return fail(c, 411, "a direct write needs its Content-Length");
     if (declared.bytes !== terms.size) return fail(c, 400, `Content-Length ${declared.bytes} is not the ${terms.size} bytes the write URL is for`);
+    const tooLarge = overLimit(declared, maxSize); // defence in depth behind the master's check
+    if (tooLarge) return fail(c, 413, tooLarge);
     if (terms.size > (await store.space.room()).free) return fail(c, 507, "nothing stored: not enough free space on this volume");
     return new DirectWrite(store, secret, parsed.key, terms).run(c);
   });
