@@ -4,14 +4,18 @@
  * real loopback HTTP, then stopped with SIGTERM. Proves the runtime adapter (Deno.serve,
  * Bun.serve) carries the whole API, including a streamed 64 MiB value.
  */
-import { readdirSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { streamGet, streamPut } from "../harness/data.ts";
 import { HOST, runKvdb, RUNTIMES, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
-import { md5 } from "./http.ts";
+import { bytes, md5 } from "./http.ts";
+
+const run = promisify(execFile);
 
 const BIG = 64 * 1024 * 1024;
 const SMALL = "hello from kvdb, checked byte for byte";
@@ -63,6 +67,18 @@ export function runtimeSmoke(runtime: "deno" | "bun"): void {
     assert.is(res.status, 206);
     assert.is(res.headers.get("content-range"), `bytes 6-9/${SMALL.length}`);
     assert.is(await res.text(), SMALL.slice(6, 10));
+  });
+
+  test("curl -sS -L -T a 3 MiB file: a direct write (307 to a volume, 201 from it, one hash), read back exact", async () => {
+    const value = bytes(3 * 1024 * 1024 + 7, 31);
+    const file = join(dir, "direct.bin");
+    writeFileSync(file, value);
+    const { stdout } = await run("curl", ["-sS", "-D", "-", "-L", "-T", file, url("/direct-smoke/value")]);
+    assert.equal([...stdout.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1])).filter((s) => s !== 100), [307, 201], stdout);
+    const res = await req("/direct-smoke/value");
+    assert.is(res.status, 302);
+    const got = await streamGet(res.headers.get("location")!);
+    assert.equal([got.status, got.size, got.md5], [200, value.length, md5(value)]);
   });
 
   test("a streamed 64 MiB value round-trips with the same md5", async () => {
