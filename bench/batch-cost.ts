@@ -46,8 +46,8 @@ async function main(): Promise<void> {
   const ways: Record<string, () => Promise<void>> = {
     async client() {
       const base = n++;
-      const answers = await Promise.all(Array.from({ length: opsPerBatch }, (_, i) => client.putSmall(volume, `/batch-cost/${base}-${i}`, value)));
-      if (answers.some((a) => a.status !== 201)) throw new Error(`client: ${JSON.stringify(answers[0])}`);
+      // Each put resolves with what the volume stored, or throws (a VolumeError).
+      await Promise.all(Array.from({ length: opsPerBatch }, (_, i) => client.putSmall(volume, `/batch-cost/${base}-${i}`, value)));
     },
     async upload() {
       const { body, digest } = next();

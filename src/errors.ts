@@ -40,3 +40,21 @@ export class KvdbError extends Error {
 export function isKvdbError(e: unknown, kind?: ErrorKind): e is KvdbError {
   return e instanceof KvdbError && (kind === undefined || e.kind === kind);
 }
+
+/** Failures of a write that left nothing stored: their answer says so. */
+const storedNothing = new WeakSet<Error>();
+
+/**
+ * Marks `e` (a KvdbError, or an HttpError such as S3's) as the failure of a write that
+ * left nothing stored; the answer then starts "nothing stored: " (answerText). The
+ * write path marks, each API surface renders: the prefix is written only here.
+ */
+export function nothingStored<E extends Error>(e: E): E {
+  storedNothing.add(e);
+  return e;
+}
+
+/** What an error's answer says: its message, after "nothing stored: " if a write marked it so. */
+export function answerText(e: Error): string {
+  return storedNothing.has(e) ? `nothing stored: ${e.message}` : e.message;
+}

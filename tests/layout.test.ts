@@ -108,4 +108,12 @@ test("tests and bench start masters and volumes through the harness's one builde
   assert.equal(starters.sort(), ["harness/servers.ts", "tests/cli.test.ts", "tests/master-app.test.ts", "tests/safe-default.test.ts", "tests/security.test.ts", "tests/volume-durable.test.ts"]);
 });
 
+test("the streamed and the batched write share one retry policy and one undo (write-policy.ts) and reach volumes only through the volume client", () => {
+  for (const f of ["src/master/streamed-write.ts", "src/master/batched-write.ts"]) {
+    const imports = importsOf(f);
+    assert.ok(imports.includes("src/master/write-policy.ts"), f);
+    assert.equal(imports.filter((i) => /^src\/master\/(streamed-write|batched-write|replicas|batches)\.ts$|^src\/wire\/upload\.ts$/.test(i)), [], f);
+  }
+});
+
 test.run();

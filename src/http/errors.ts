@@ -6,7 +6,7 @@
  */
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { KvdbError, type ErrorKind } from "../errors.ts";
+import { answerText, KvdbError, type ErrorKind } from "../errors.ts";
 
 export class HttpError extends Error {
   constructor(
@@ -61,10 +61,10 @@ export const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
 
 /** The onError of each app. */
 export const renderError: ErrorHandler = (e, c) => {
-  if (e instanceof HttpError) return fail(c, e.status, e.message);
+  if (e instanceof HttpError) return fail(c, e.status, answerText(e));
   if (e instanceof KvdbError) {
     if (e.kind === "busy") c.header("retry-after", "1"); // what it waited for is likely over by then
-    return fail(c, STATUS_OF[e.kind], e.message);
+    return fail(c, STATUS_OF[e.kind], answerText(e));
   }
   return fail(c, 500, `internal error: ${e.message}`, e.stack);
 };

@@ -25,7 +25,7 @@ import type { KeyRecord } from "./index/index.ts";
 import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
-import { candidatesFor } from "./store.ts";
+import { candidatesFor } from "./write-policy.ts";
 
 /** Whether this write goes direct: a length over the threshold, and a client that waits for 100 Continue before it sends the body. */
 export function goesDirect(m: Master, c: Context, declared: DeclaredLength): declared is { kind: "length"; bytes: number } {

@@ -7,6 +7,7 @@
 import { storedName } from "../keys/names.ts";
 import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
+import { VolumeError } from "./volume-error.ts";
 
 /** Whether the master lists (and health-checks) this volume. */
 export const known = (m: Master, volume: string) => m.volumes.get(volume) !== undefined;
@@ -16,13 +17,17 @@ export function wanted(m: Master, key: string): string[] {
   return m.volumes.placement(key, (v) => m.volumes.isUp(v)).slice(0, m.replicas);
 }
 
-/** Deletes one replica (`name`: its name on the volume); true once the volume no longer has it. */
+/**
+ * Deletes one replica (`name`: its name on the volume); true once the volume no longer
+ * has it. A volume that gives no answer is marked down: the janitor deletes it later.
+ */
 export async function deleteReplica(m: Master, volume: string, name: string): Promise<boolean> {
   if (!m.volumes.isUp(volume)) return false;
   try {
-    return await m.client.delete(volume, name);
+    await m.client.delete(volume, name);
+    return true;
   } catch (e) {
-    m.volumes.markDown(volume, (e as Error).message);
+    if ((e as VolumeError).unanswered) m.volumes.markDown(volume, (e as Error).message);
     return false;
   }
 }
@@ -46,17 +51,22 @@ export async function purge(m: Master, key: string, record: KeyRecord): Promise<
 
 /**
  * Has `target` copy the key's value from the first of `sources` that can give it
- * (checked against the record, fsynced). "" on success, else why every source failed.
+ * (checked against the record, fsynced). Throws a VolumeError naming `target` and why
+ * every source failed.
  */
-export async function copyTo(m: Master, target: string, key: string, record: KeyRecord, sources: string[]): Promise<string> {
+export async function copyTo(m: Master, target: string, key: string, record: KeyRecord, sources: string[]): Promise<void> {
   const why: string[] = [];
+  let last: VolumeError | undefined;
   for (const from of sources) {
     if (m.volumes.get(from)?.up === false) continue; // listed and down
-    const err = await m.client.pull(target, storedName(key, record), from, record.size, record.md5);
-    if (!err) return "";
-    why.push(err);
+    try {
+      return await m.client.pull(target, storedName(key, record), from, record.size, record.md5);
+    } catch (e) {
+      last = e as VolumeError;
+      why.push(`pulling from ${from}: ${last.detail}`);
+    }
   }
-  return why.join("; ") || `no source of ${key} is up`;
+  throw new VolumeError(target, last?.failure ?? "refused", why.join("; ") || `no source of ${key} is up`, last?.status);
 }
 
 /**

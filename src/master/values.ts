@@ -16,8 +16,6 @@ import { purge } from "./replicas.ts";
 import { assembleVersion, putVersion, type Piece, type Precondition } from "./versions.ts";
 
 export type { KeyRecord, Piece, Precondition, Sync, Tables, Within };
-/** A client that went away mid-body (S3: IncompleteBody); here until the write path throws a KvdbError "aborted" for it. */
-export { ClientAborted } from "./replicate.ts";
 
 /** The master's key locks, as a layer above holds keys of its own (a bucket, an upload) or the master's. */
 export type Locks = Pick<KeyLocks, "hold" | "holdWhenFree">;

@@ -8,16 +8,16 @@
  * a crash after it leaves the new one (the old replicas are orphans the janitor deletes).
  */
 import type { DeclaredLength } from "../wire/content-length.ts";
-import { HttpError } from "../http/errors.ts";
+import { KvdbError, nothingStored } from "../errors.ts";
 import { someFields, type ValueFields } from "../keys/fields.ts";
 import { storedName, versionName } from "../keys/names.ts";
 import type { KeyRecord, NewRecord } from "./index/index.ts";
 import type { Within } from "./index/tables.ts";
-import { IN_FLIGHT } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { dropReplicas, purge, wanted } from "./replicas.ts";
-import { VolumeFailed } from "./replicate.ts";
-import { writeReplicas } from "./store.ts";
+import { VolumeError } from "./volume-error.ts";
+import { begin, tooFewUp } from "./write-policy.ts";
+import { writeReplicas } from "./write-replicas.ts";
 
 /** A value the new one is made of, as the volumes hold it. */
 export interface Piece {
@@ -71,20 +71,20 @@ export async function putVersion(
  */
 export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: ValueFields, within?: Within, precondition?: Precondition): Promise<KeyRecord> {
   const volumes = wanted(m, key);
-  if (volumes.length < m.replicas) throw new HttpError(503, `only ${volumes.length} of the ${m.replicas} replicas' volumes are up`);
+  if (volumes.length < m.replicas) throw tooFewUp(volumes.length, m.replicas);
   const name = versionName(key);
   const size = pieces.reduce((n, p) => n + p.size, 0);
   return (await m.locks.hold(name, async () => {
-    const staged = await m.index.create(name, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
-    if (!staged) throw new HttpError(409, IN_FLIGHT);
+    const staged = await begin(m, name, volumes);
     let md5: string;
     try {
-      const answers = await Promise.all(volumes.map((v) => m.client.assemble(v, name, pieces, fields).catch((e: Error) => ({ status: 0, body: e.message }))));
-      const bad = answers.findIndex((a) => a.status !== 201);
-      if (bad >= 0) throw new VolumeFailed(volumes[bad], answers[bad].status, `assembling answered ${answers[bad].status} ${answers[bad].body.trim()}`);
-      const made = answers.map((a) => JSON.parse(a.body) as { size: number; md5: string });
+      const answers = await Promise.allSettled(volumes.map((v) => m.client.assemble(v, name, pieces, fields)));
+      const made = answers.map((a) => {
+        if (a.status === "rejected") throw a.reason;
+        return a.value;
+      });
       const odd = made.findIndex((w) => w.size !== size || w.md5 !== made[0].md5);
-      if (odd >= 0) throw new VolumeFailed(volumes[odd], 0, `assembled ${made[odd].size} bytes md5 ${made[odd].md5}; expected ${size} bytes md5 ${made[0].md5}`);
+      if (odd >= 0) throw new VolumeError(volumes[odd], "mismatch", `assembled ${made[odd].size} bytes md5 ${made[odd].md5}; expected ${size} bytes md5 ${made[0].md5}`);
       md5 = made[0].md5;
     } catch (e) {
       await purge(m, name, staged).catch(() => {});
@@ -110,7 +110,7 @@ async function switchIn(m: Master, key: string, name: string, staged: KeyRecord,
   const refuse = async (why: string): Promise<never> => {
     // If the index cannot be reached now, the janitor finishes the cleanup later.
     await purge(m, name, staged).catch(() => {});
-    throw new HttpError(409, `${why}; nothing stored`);
+    throw nothingStored(new KvdbError("busy", why));
   };
   let record: KeyRecord | undefined;
   const switched = await m.locks.holdWhenFree(
@@ -129,7 +129,8 @@ async function switchIn(m: Master, key: string, name: string, staged: KeyRecord,
           record = await m.index.replace(key, old, live, { key: name, record: staged }, owed, within);
         } catch (e) {
           await purge(m, name, staged).catch(() => {});
-          throw e;
+          // The bucket went meanwhile (KvdbError "gone"), or the index failed: nothing stored.
+          throw e instanceof KvdbError ? nothingStored(e) : e;
         }
         // Still holding the key: no new value can take the old one's name meanwhile.
         if (record && old) await dropReplicas(m, oldName!, old.volumes);

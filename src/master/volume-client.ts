@@ -1,7 +1,7 @@
 /**
  * Every call the master (and `kvdb rebuild`) makes to a volume, in one place: it
  * signs each URL, sets each call's deadline and lets no answer body dangle.
- *   PUT    /key                  streamed upload of a replica (upload.ts)
+ *   PUT    /key                  streamed upload of a replica (upload.ts, replica-upload.ts)
  *   GET    /key                  proxied reads (--proxy); redirect URLs for clients
  *   DELETE /key                  204 deleted, 404 absent (a volume leaving the cluster)
  *   POST   /_kvdb/batch          small replicas' PUTs and every other DELETE, gathered per volume (batches.ts)
@@ -10,6 +10,7 @@
  *   POST   /_kvdb/entries        many replicas' catalog entries, no byte read (verify --quick)
  *   GET    /_kvdb/list           NDJSON of everything the volume holds
  *   GET    /_kvdb/health         total, free, count
+ * Each call resolves with what it asked for or throws a VolumeError (volume-error.ts).
  */
 import { encodeFields, someFields, type ValueFields } from "../keys/fields.ts";
 import { ndjsonLines } from "../wire/ndjson.ts";
@@ -18,7 +19,11 @@ import { runtime } from "../runtime/mod.ts";
 import { BATCH_PATH, encodeBatch, MAX_OPS, type BatchOp, type BatchResult } from "../wire/batch-wire.ts";
 import { VolumeBatches } from "./batches.ts";
 import { VOLUME_WRITE } from "../wire/direct-wire.ts";
-import { upload, type Upload } from "../wire/upload.ts";
+import { upload } from "../wire/upload.ts";
+import { replicaUpload, type ReplicaUpload, type Stored } from "./replica-upload.ts";
+import { answeredError, VolumeError, volumeError } from "./volume-error.ts";
+
+export type { ReplicaUpload, Stored };
 
 export interface Health {
   total: number;
@@ -39,13 +44,8 @@ export interface Listed {
   fields?: ValueFields;
 }
 
-/** A replica as POST /_kvdb/entries describes it (volume/entries.ts): held, or null. */
-type Held = { size: number; md5: string } | null;
-
-export type Checked =
-  | { kind: "stored"; size: number; md5: string }
-  | { kind: "missing" }
-  | { kind: "failed"; detail: string };
+/** A replica as a volume describes it (volume/entries.ts, volume/check.ts): held, or null. */
+export type Held = Stored | null;
 
 const HEALTH_TIMEOUT_MS = 1000;
 /** Deleting a replica off a volume leaving the cluster is best effort: never wait long. */
@@ -60,15 +60,23 @@ const ANSWER_MAX = MAX_OPS * 256;
  * A volume's answer to an assemble, which comes as 201 at once, spaces while it works,
  * then {"status",…} (volume/assemble.ts): as the status and body a PUT would have had.
  */
-function assembled(a: { status: number; body: string }): { status: number; body: string } {
-  if (a.status !== 201) return a;
+function assembled(volume: string, a: { status: number; body: string }): Stored {
+  const what = "assembling answered";
+  if (a.status !== 201) throw answeredError(volume, a.status, a.body, what);
+  let answer: { status?: number; error?: string; size: number; md5: string };
   try {
-    const { status, error, ...written } = JSON.parse(a.body) as { status?: number; error?: string };
-    if (status === undefined || status === 201) return { status: 201, body: JSON.stringify(written) };
-    return { status, body: error ?? "" };
+    answer = JSON.parse(a.body) as typeof answer;
   } catch {
-    return { status: 0, body: `unreadable answer: ${a.body.trim().slice(0, 200)}` };
+    throw new VolumeError(volume, "mismatch", `${what} unreadable: ${a.body.trim().slice(0, 200)}`);
   }
+  if (answer.status !== undefined && answer.status !== 201) throw answeredError(volume, answer.status, answer.error ?? "", what);
+  return { size: answer.size, md5: answer.md5 };
+}
+
+/** A batch's answer to one operation, or the VolumeError it is. */
+function batchAnswer(volume: string, r: BatchResult, ok: number[]): BatchResult {
+  if (ok.includes(r.status)) return r;
+  throw answeredError(volume, r.status, "error" in r ? r.error : "");
 }
 
 export class VolumeClient {
@@ -107,35 +115,42 @@ export class VolumeClient {
   }
 
   /** Starts a streamed PUT of a replica; see upload.ts. */
-  upload(volume: string, key: string, headers: Record<string, string>): Upload {
-    return upload(this.url(volume, key, "PUT"), headers, this.timeoutMs);
+  upload(volume: string, key: string, headers: Record<string, string>): ReplicaUpload {
+    return replicaUpload(volume, upload(this.url(volume, key, "PUT"), headers, this.timeoutMs));
   }
 
   /** GET or HEAD of a value, for --proxy: the volume's answer, body streaming. */
   read(volume: string, key: string, method: string, headers: Record<string, string>): Promise<Response> {
-    return runtime.call(this.url(volume, key, method), { method, headers, timeoutMs: this.timeoutMs });
+    return runtime.call(this.url(volume, key, method), { method, headers, timeoutMs: this.timeoutMs }).catch((e) => {
+      throw volumeError(volume, e);
+    });
   }
 
   /**
    * Stores a small value's replica (wire/batch-wire.ts's BATCH_VALUE_MAX at most) in
-   * the volume's next batch: the volume's answer for it, given once it is durable
-   * (201 with size and md5, else a status and why). Throws if the volume cannot be reached.
+   * the volume's next batch: what the volume stored, once it is durable.
    */
-  putSmall(volume: string, name: string, bytes: Uint8Array, fields?: ValueFields): Promise<BatchResult> {
+  async putSmall(volume: string, name: string, bytes: Uint8Array, fields?: ValueFields): Promise<Stored> {
     const encoded = encodeFields(fields);
-    return this.batches.run(volume, encoded ? { put: name, size: bytes.byteLength, fields: encoded } : { put: name, size: bytes.byteLength }, bytes);
+    const op: BatchOp = encoded ? { put: name, size: bytes.byteLength, fields: encoded } : { put: name, size: bytes.byteLength };
+    const answer = await this.batches.run(volume, op, bytes).catch((e) => {
+      throw volumeError(volume, e);
+    });
+    return batchAnswer(volume, answer, [201]) as Stored;
   }
 
-  /** Deletes a replica; true once the volume no longer has it. Throws if the volume cannot be reached. */
-  async delete(volume: string, key: string, leaving = false): Promise<boolean> {
-    if (!leaving) {
-      const { status } = await this.batches.run(volume, { del: key });
-      return status === 204 || status === 404;
+  /** Deletes a replica: resolves once the volume no longer has it (a 404 counts). */
+  async delete(volume: string, key: string, leaving = false): Promise<void> {
+    const done = [204, 404];
+    try {
+      if (!leaving) return void batchAnswer(volume, await this.batches.run(volume, { del: key }), done);
+      const timeoutMs = Math.min(this.timeoutMs, LEAVING_TIMEOUT_MS);
+      const res = await runtime.call(this.url(volume, key, "DELETE"), { method: "DELETE", timeoutMs });
+      if (!done.includes(res.status)) throw answeredError(volume, res.status, await res.text());
+      await res.body?.cancel();
+    } catch (e) {
+      throw volumeError(volume, e);
     }
-    const timeoutMs = Math.min(this.timeoutMs, LEAVING_TIMEOUT_MS);
-    const res = await runtime.call(this.url(volume, key, "DELETE"), { method: "DELETE", timeoutMs });
-    await res.body?.cancel();
-    return res.status === 204 || res.status === 404;
   }
 
   /**
@@ -158,9 +173,9 @@ export class VolumeClient {
 
   /**
    * Has `target` copy the value from `from`, checked against `size` and `md5` and
-   * fsynced before the answer. "" on success, else why not.
+   * fsynced before the answer; the VolumeError names `target`.
    */
-  async pull(target: string, key: string, from: string, size: number, md5: string): Promise<string> {
+  async pull(target: string, key: string, from: string, size: number, md5: string): Promise<void> {
     const query = { from, size: String(size), md5 };
     try {
       const res = await runtime.call(this.url(target, `/_kvdb/pull${key}`, "POST", query), {
@@ -169,40 +184,44 @@ export class VolumeClient {
         timeoutMs: this.timeoutMs + size / COPY_RATE,
       });
       const text = await res.text();
-      return res.status === 201 ? "" : `${from}→${target}: ${res.status} ${text.trim()}`;
+      if (res.status !== 201) throw answeredError(target, res.status, text);
     } catch (e) {
-      return `${from}→${target}: ${(e as Error).message}`;
+      throw volumeError(target, e);
     }
   }
 
   /**
    * Has `volume` store under `name` the values `parts` one after the other, each read
    * from its own copy or pulled from one of the part's volumes (volume/assemble.ts),
-   * keeping `fields` with it.
-   * The volume's answer: 201 with {"size","md5"}, else why not.
+   * keeping `fields` with it: what it stored, once fsynced.
    */
-  assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[], fields?: ValueFields): Promise<{ status: number; body: string }> {
+  async assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[], fields?: ValueFields): Promise<Stored> {
     const body = Buffer.from(JSON.stringify({ parts, fields: someFields(fields) }));
     const bytes = parts.reduce((n, p) => n + p.size, 0);
     const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
     // The answer comes once the whole value is written and fsynced.
     const call = upload(this.url(volume, `/_kvdb/assemble${name}`, "PUT"), headers, this.timeoutMs + bytes / COPY_RATE);
-    return call.write(body).then(() => call.end()).then(assembled);
+    try {
+      await call.write(body);
+      return assembled(volume, await call.end());
+    } catch (e) {
+      throw volumeError(volume, e);
+    }
   }
 
-  /** Re-hashes the replica on its volume (`size`: what the index expects, for the deadline). */
-  async check(volume: string, key: string, size: number): Promise<Checked> {
+  /** Re-hashes the replica on its volume (`size`: what the index expects, for the deadline): what it holds, or null. */
+  async check(volume: string, key: string, size: number): Promise<Held> {
     try {
       const res = await runtime.call(this.url(volume, `/_kvdb/check${key}`), { timeoutMs: this.timeoutMs + size / HASH_RATE });
       if (res.status === 404) {
         await res.body?.cancel();
-        return { kind: "missing" };
+        return null;
       }
-      if (res.status !== 200) return { kind: "failed", detail: `${volume} answered ${res.status} ${(await res.text()).trim()}` };
-      const got = (await res.json()) as { size: number; md5: string };
-      return { kind: "stored", size: got.size, md5: got.md5 };
+      if (res.status !== 200) throw answeredError(volume, res.status, await res.text());
+      const got = (await res.json()) as Stored;
+      return { size: got.size, md5: got.md5 };
     } catch (e) {
-      return { kind: "failed", detail: `${volume}: ${(e as Error).message}` };
+      throw volumeError(volume, e);
     }
   }
 
@@ -212,32 +231,44 @@ export class VolumeClient {
    */
   async entries(volume: string, names: string[]): Promise<Held[]> {
     const body = new TextEncoder().encode(JSON.stringify(names));
-    const res = await runtime.call(this.url(volume, "/_kvdb/entries", "POST"), {
-      method: "POST",
-      headers: { "content-type": "application/json", "content-length": String(body.byteLength) },
-      body,
-      timeoutMs: this.timeoutMs,
-    });
-    if (res.status !== 200) throw new Error(`${volume}: /_kvdb/entries answered ${res.status} ${(await res.text()).trim()}`);
-    return (await res.json()) as Held[];
+    try {
+      const res = await runtime.call(this.url(volume, "/_kvdb/entries", "POST"), {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": String(body.byteLength) },
+        body,
+        timeoutMs: this.timeoutMs,
+      });
+      if (res.status !== 200) throw answeredError(volume, res.status, await res.text(), "/_kvdb/entries answered");
+      return (await res.json()) as Held[];
+    } catch (e) {
+      throw volumeError(volume, e);
+    }
   }
 
   /** Everything the volume holds, streamed from its catalog. */
   async *list(volume: string): AsyncGenerator<Listed> {
-    const res = await runtime.call(this.url(volume, "/_kvdb/list"), { timeoutMs: this.timeoutMs });
-    if (res.status !== 200 || !res.body) {
-      await res.body?.cancel();
-      throw new Error(`${volume}: /_kvdb/list answered ${res.status}`);
+    try {
+      const res = await runtime.call(this.url(volume, "/_kvdb/list"), { timeoutMs: this.timeoutMs });
+      if (res.status !== 200 || !res.body) {
+        await res.body?.cancel();
+        throw answeredError(volume, res.status, "", "/_kvdb/list answered");
+      }
+      for await (const line of ndjsonLines(res.body)) yield JSON.parse(line) as Listed;
+    } catch (e) {
+      throw volumeError(volume, e);
     }
-    for await (const line of ndjsonLines(res.body)) yield JSON.parse(line) as Listed;
   }
 
   async health(volume: string): Promise<Health> {
-    const res = await runtime.call(this.url(volume, "/_kvdb/health"), { timeoutMs: HEALTH_TIMEOUT_MS });
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      throw new Error(`health answered ${res.status}`);
+    try {
+      const res = await runtime.call(this.url(volume, "/_kvdb/health"), { timeoutMs: HEALTH_TIMEOUT_MS });
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw answeredError(volume, res.status, "", "health answered");
+      }
+      return (await res.json()) as Health;
+    } catch (e) {
+      throw volumeError(volume, e);
     }
-    return (await res.json()) as Health;
   }
 }

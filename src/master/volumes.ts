@@ -5,6 +5,7 @@
 import { rank } from "../keys/placement.ts";
 import { parseVolumeSpec, spreadByZone } from "../keys/zones.ts";
 import type { Health, VolumeClient } from "./volume-client.ts";
+import type { VolumeError } from "./volume-error.ts";
 
 export interface Volume {
   name: string;
@@ -33,12 +34,6 @@ export function volumeName(s: string): string {
 const CHECK_EVERY_MS = 1000;
 /** Health checks that may fail in a row (without a refused connection) before a volume is marked down. */
 const MISSES = 2;
-
-/** Whether a call failed because nothing listens there (node:http's error or fetch's cause). */
-function refused(e: unknown): boolean {
-  const err = e as { code?: string; cause?: { code?: string } };
-  return (err.code ?? err.cause?.code) === "ECONNREFUSED";
-}
 
 export class VolumeSet {
   readonly all: Volume[];
@@ -128,7 +123,8 @@ export class VolumeSet {
       // under load can hold statfs past the deadline): down after MISSES in a row.
       const misses = (this.misses.get(v.name) ?? 0) + 1;
       this.misses.set(v.name, misses);
-      if (misses >= MISSES || refused(e) || !v.up) Object.assign(v, { up: false, error: (e as Error).message });
+      const failed = e as VolumeError;
+      if (misses >= MISSES || failed.failure === "down" || !v.up) Object.assign(v, { up: false, error: failed.detail });
     }
   }
 

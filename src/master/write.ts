@@ -5,13 +5,15 @@
 import type { Context } from "hono";
 import { declaredLength, overLimit, type DeclaredLength } from "../wire/content-length.ts";
 import { declaredMd5, type DeclaredMd5 } from "../wire/content-md5.ts";
-import { fail, HttpError } from "../http/errors.ts";
+import { KvdbError } from "../errors.ts";
+import { fail } from "../http/errors.ts";
 import { requestBody } from "../runtime/request.ts";
 import { goesDirect, redirect } from "./direct-write.ts";
 import { exclusively, type Settled } from "./in-flight.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
-import { writeReplicas } from "./store.ts";
+import { undone } from "./write-policy.ts";
+import { writeReplicas } from "./write-replicas.ts";
 
 export async function write(m: Master, c: Context, key: string): Promise<Response> {
   // Everything decidable from the headers is decided before a byte of the body is read.
@@ -41,14 +43,12 @@ async function store(m: Master, c: Context, key: string, settled: Settled, decla
 
   const { record, size, md5 } = await writeReplicas(m, key, key, declared, requestBody(c), (w) => {
     if (declaredMd5.kind === "md5" && declaredMd5.hex !== w.md5) {
-      throw new HttpError(400, `Content-MD5 mismatch: the body's md5 is ${w.md5}, Content-MD5 says ${declaredMd5.hex}`);
+      throw new KvdbError("invalid", `Content-MD5 mismatch: the body's md5 is ${w.md5}, Content-MD5 says ${declaredMd5.hex}`);
     }
-    if (w.size === 0) throw new HttpError(411, "empty body");
+    if (w.size === 0) throw new KvdbError("length-required", "empty body");
   });
   if (!(await m.index.commit(key, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now() }))) {
-    // If the index cannot be reached now, the janitor finishes the cleanup later.
-    await purge(m, key, record).catch(() => {});
-    throw new HttpError(503, "nothing stored: another master took the key over (this one's lease ran out)");
+    throw await undone(m, key, record, new KvdbError("unavailable", "another master took the key over (this one's lease ran out)"), size);
   }
   return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": record.volumes.join(",") });
 }

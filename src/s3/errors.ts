@@ -6,9 +6,8 @@
  */
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { KvdbError, type ErrorKind } from "../errors.ts";
+import { answerText, KvdbError, type ErrorKind } from "../errors.ts";
 import { HttpError, noteFailure } from "../http/errors.ts";
-import { ClientAborted } from "../master/values.ts";
 import { TooLarge } from "../wire/content-length.ts";
 import { el, xmlDoc, xmlRoot } from "./xml.ts";
 
@@ -76,7 +75,6 @@ const CODE_OF: Record<ErrorKind, S3Code> = {
 /** The S3 code for an HttpError of the master's write path (one not yet a KvdbError). */
 function codeOfStatus(e: HttpError): S3Code {
   if (e instanceof TooLarge) return "EntityTooLarge";
-  if (e instanceof ClientAborted) return "IncompleteBody";
   if (e.status === 409) return "OperationAborted";
   if (e.status === 503) return "ServiceUnavailable";
   if (e.status === 507) return "InsufficientStorage";
@@ -86,8 +84,8 @@ function codeOfStatus(e: HttpError): S3Code {
 /** Any error as S3 answers it: its code, its status, its message (anything unexpected: InternalError). */
 export function asS3Error(e: unknown): S3Error {
   if (e instanceof S3Error) return e;
-  if (e instanceof KvdbError) return new S3Error(CODE_OF[e.kind], e.message);
-  if (e instanceof HttpError) return new S3Error(codeOfStatus(e), e.message);
+  if (e instanceof KvdbError) return new S3Error(CODE_OF[e.kind], answerText(e));
+  if (e instanceof HttpError) return new S3Error(codeOfStatus(e), answerText(e));
   return new S3Error("InternalError", `internal error: ${(e as Error).message}`);
 }
 
@@ -101,7 +99,7 @@ export function errorResponse(c: Context, e: S3Error, resource: string): Respons
 }
 
 function errorBody(c: Context, e: S3Error, resource: string): string {
-  return el("Code", e.code) + el("Message", e.message) + el("Resource", resource) + el("RequestId", c.res.headers.get("x-amz-request-id") ?? "");
+  return el("Code", e.code) + el("Message", answerText(e)) + el("Resource", resource) + el("RequestId", c.res.headers.get("x-amz-request-id") ?? "");
 }
 
 /** The <Error> element alone (no declaration): for an error inside a 200 already under way (keep-alive.ts). */
@@ -116,5 +114,5 @@ export function errorDocument(c: Context, e: unknown, resource: string): string 
 export const renderS3Error: ErrorHandler = (e, c) => {
   const s3 = asS3Error(e);
   const expected = e instanceof HttpError || e instanceof KvdbError;
-  return noteFailure(errorResponse(c, s3, c.req.path), expected ? { message: s3.message } : { message: s3.message, cause: e.stack });
+  return noteFailure(errorResponse(c, s3, c.req.path), expected ? { message: answerText(s3) } : { message: s3.message, cause: e.stack });
 };

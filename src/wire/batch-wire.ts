@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 
 export const BATCH_PATH = "/_kvdb/batch";
-/** Values at most this large go in batches; larger ones stream in their own PUT (master/store.ts). */
+/** Values at most this large go in batches; larger ones stream in their own PUT (master/write-replicas.ts). */
 export const BATCH_VALUE_MAX = 32 << 10;
 /** Operations per request. */
 export const MAX_OPS = 1024;

@@ -29,7 +29,9 @@ export class Stalled extends Error {}
  * close. Either way nothing was answered, and the call may be made again.
  */
 export function connectionLost(e: unknown): "refused" | "reset" | undefined {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  // node:http's error, or (runtime.call under a fetch) its cause.
+  const err = e as { code?: string; cause?: { code?: string } } | undefined;
+  const code = err?.code ?? err?.cause?.code;
   return code === "ECONNREFUSED" ? "refused" : code === "ECONNRESET" || code === "EPIPE" ? "reset" : undefined;
 }
 

@@ -14,7 +14,7 @@ export interface Within {
 }
 
 /** The error of a replace whose entry is gone (an S3 bucket deleted meanwhile): nothing was changed. */
-export const entryGone = (within: Within) => new KvdbError("gone", `${within.table} entry ${JSON.stringify(within.id)} is gone; nothing stored`);
+export const entryGone = (within: Within) => new KvdbError("gone", `${within.table} entry ${JSON.stringify(within.id)} is gone`);
 
 export interface Tables {
   /** An entry of a table (without a promise from an embedded store's cache). */

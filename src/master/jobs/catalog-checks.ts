@@ -5,13 +5,14 @@
  * turn of the event loop go out together.
  */
 import { setImmediate } from "node:timers";
-import type { Checked, VolumeClient } from "../volume-client.ts";
+import type { Held, VolumeClient } from "../volume-client.ts";
 
 const BATCH = 512;
 
 interface Asked {
   name: string;
-  resolve: (c: Checked) => void;
+  resolve: (held: Held) => void;
+  reject: (e: unknown) => void;
 }
 
 export class CatalogChecks {
@@ -19,15 +20,16 @@ export class CatalogChecks {
 
   constructor(private readonly client: VolumeClient) {}
 
-  check(volume: string, name: string): Promise<Checked> {
-    return new Promise((resolve) => {
+  /** What the volume's catalog holds of `name`, or null; throws the VolumeError of its batch. */
+  check(volume: string, name: string): Promise<Held> {
+    return new Promise((resolve, reject) => {
       let queue = this.waiting.get(volume);
       if (!queue) {
         queue = [];
         this.waiting.set(volume, queue);
         setImmediate(() => this.flush(volume, queue!));
       }
-      queue.push({ name, resolve });
+      queue.push({ name, resolve, reject });
       if (queue.length === BATCH) this.flush(volume, queue);
     });
   }
@@ -36,12 +38,8 @@ export class CatalogChecks {
     if (this.waiting.get(volume) !== queue) return; // sent already (full)
     this.waiting.delete(volume);
     this.client.entries(volume, queue.map((a) => a.name)).then(
-      (held) =>
-        queue.forEach((a, i) => {
-          const h = held[i];
-          a.resolve(h ? { kind: "stored", size: h.size, md5: h.md5 } : { kind: "missing" });
-        }),
-      (e: Error) => queue.forEach((a) => a.resolve({ kind: "failed", detail: e.message })),
+      (held) => queue.forEach((a, i) => a.resolve(held[i])),
+      (e) => queue.forEach((a) => a.reject(e)),
     );
   }
 }

@@ -40,15 +40,16 @@ export async function rebalance(m: Master, job: Job): Promise<void> {
       // Current replicas that answer; one on a volume since removed from the list is tried too.
       const sources = record.volumes.filter((v) => m.volumes.isUp(v) || !known(m, v));
       for (const target of missing) {
-        const err = await copyTo(m, target, key, record, sources);
-        if (!err) count(job, "copies");
-        if (err) {
+        try {
+          await copyTo(m, target, key, record, sources);
+        } catch (e) {
           // Copies made so far are not referenced: the old record still stands. Whatever
           // landed is recorded as an orphan, so the janitor removes it.
-          problem(job, `${key}: ${err}`);
+          problem(job, `${key}: ${(e as Error).message}`);
           await switchVolumes(m, key, claimed, record.volumes, missing);
           return count(job, "not moved");
         }
+        count(job, "copies");
       }
       const dropped = record.volumes.filter((v) => !want.includes(v));
       // Lost only if this master's lease ran out and another took the key over: the copies are then strays (verify).

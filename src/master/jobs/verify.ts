@@ -22,7 +22,7 @@ import { spreadByZone } from "../../keys/zones.ts";
 import { holds, sweepOrphans } from "../janitor.ts";
 import type { KeyRecord } from "../index/index.ts";
 import type { Master } from "../master.ts";
-import type { Checked } from "../volume-client.ts";
+import type { Held } from "../volume-client.ts";
 import { CatalogChecks } from "./catalog-checks.ts";
 import { copyTo, deleteReplica, dropReplicas, purge, switchVolumes } from "../replicas.ts";
 import { count, eachKey, problem, type Job } from "./job.ts";
@@ -31,14 +31,18 @@ import { crowded } from "./zone-check.ts";
 type Health = "good" | "missing" | "corrupt" | "unreachable";
 
 /** How one replica is looked at: re-hashed on its volume, or (--quick) its catalog entry. */
-type Look = (volume: string, name: string, size: number) => Promise<Checked>;
+type Look = (volume: string, name: string, size: number) => Promise<Held>;
 
 /** Looks at one replica and compares what it finds with the record. */
 async function checkReplica(m: Master, look: Look, volume: string, key: string, record: KeyRecord): Promise<{ health: Health; detail: string }> {
   if (!m.volumes.isUp(volume)) return { health: "unreachable", detail: `${volume} is down` };
-  const got = await look(volume, storedName(key, record), record.size);
-  if (got.kind === "missing") return { health: "missing", detail: `${key} missing on ${volume}` };
-  if (got.kind === "failed") return { health: "unreachable", detail: got.detail };
+  let got: Held;
+  try {
+    got = await look(volume, storedName(key, record), record.size);
+  } catch (e) {
+    return { health: "unreachable", detail: (e as Error).message };
+  }
+  if (!got) return { health: "missing", detail: `${key} missing on ${volume}` };
   if (got.size !== record.size || got.md5 !== record.md5) {
     return { health: "corrupt", detail: `${key} on ${volume}: ${got.size} bytes md5 ${got.md5}, expected ${record.size} bytes md5 ${record.md5}` };
   }
@@ -112,9 +116,10 @@ async function verifyKey(m: Master, job: Job, look: Look, key: string): Promise<
     .slice(0, m.replicas - volumes.length);
   const copied: string[] = [];
   for (const t of targets) {
-    const err = await copyTo(m, t, key, record, good);
-    if (err) problem(job, `${key}: repair failed: ${err}`);
-    else copied.push(t);
+    await copyTo(m, t, key, record, good).then(
+      () => copied.push(t),
+      (e: Error) => problem(job, `${key}: repair failed: ${e.message}`),
+    );
   }
   const after = [...volumes, ...copied];
   // Switched even with nothing copied: that lets go of the claim.
