@@ -75,7 +75,7 @@ export function describeChecked(c: Checked): string {
     if (!k.window) continue;
     const from = k.window.from.map(describeState).join(", ");
     lines.push(`${k.key}: NOT LINEARIZABLE. No order of these ${k.window.ops.length} operations is possible, from any state the key could hold before them (${from}):`);
-    for (const op of k.window.ops) lines.push(`  ${describeOp(op.from)}${op.ret === Infinity && op.from.ret !== undefined ? "  (still running at the window's end)" : ""}`);
+    for (const op of k.window.ops) lines.push(`  ${describeOp(op.from)}${op.ret === Infinity && op.from.ret !== undefined ? "  (answered after the window ends: there it may or may not have taken effect)" : ""}`);
   }
   for (const f of c.lists) {
     lines.push(`${f.key}: LIST-AFTER-WRITE. Acknowledged, never possibly deleted since, missing from a list begun after:`);

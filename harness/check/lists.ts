@@ -12,7 +12,7 @@ export interface ListFinding {
 }
 
 /** A DELETE that may have removed the key: anything but a 404 or a 409 (which removed nothing), or a request never sent. */
-const mayRemove = (d: Recorded) => d.f === "delete" && d.status !== 404 && d.status !== 409 && d.status !== "refused";
+export const mayRemove = (d: Recorded) => d.f === "delete" && d.status !== 404 && d.status !== 409 && d.status !== "refused";
 
 export function listAfterWrite(history: readonly Recorded[], lists: readonly Listed[]): ListFinding[] {
   const findings: ListFinding[] = [];

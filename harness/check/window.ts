@@ -2,8 +2,8 @@
  * The smallest window of a key's history that cannot be ordered, to print when the whole
  * cannot be. Every cut keeps the window's failure a proof of the whole's: a history that
  * could be ordered would give an order of the window too.
- *   1. the end: the shortest prefix that fails, operations still running at its end made
- *      indeterminate (a write) or dropped (a read);
+ *   1. the end: the shortest prefix in time that fails, operations still running at its
+ *      end made indeterminate (a write) or dropped (a read);
  *   2. the start: the latest point where no answered operation is running, the key's
  *      state there left open (absent, or holding any value);
  *   3. operations that change nothing (reads, refusals, 404s) dropped one by one while
@@ -34,11 +34,9 @@ export function failsFromEvery(ops: ModelOp[], from: string[], s: Semantics, bud
   return from.every((init) => search(ops, init, (state, op) => step(state, op, s), budgetMs).verdict === "fail");
 }
 
-/** The prefix of `ops` (sorted by call) up to the call of ops[k]; k = ops.length: the whole. */
-function prefix(ops: ModelOp[], k: number): ModelOp[] {
-  if (k >= ops.length) return ops;
-  const t = ops[k].call;
-  return ops.slice(0, k + 1).flatMap((o) => runningAt(o, t) ?? []);
+/** The operations of `ops` (sorted by call) called by time `t`, as they looked then. */
+function prefix(ops: ModelOp[], t: number): ModelOp[] {
+  return ops.flatMap((o) => (o.call <= t ? (runningAt(o, t) ?? []) : []));
 }
 
 /** Smallest k in [lo, hi] with fails(k), given fails(hi). */
@@ -56,12 +54,15 @@ function startStates(window: ModelOp[], s: Semantics): string[] {
   return [ABSENT, ...(s.deleteMayClaimInterrupted ? [HALF_DELETED] : []), ...[...read].map(holding), holding(EARLIER)];
 }
 
-const changesNothing = (o: ModelOp) => o.does === "read" || o.does === "refused" || o.does === "refused-or-busy" || o.does === "delete-missed";
+const changesNothing = (o: ModelOp) => o.does === "read" || o.does === "refused" || o.does === "refused-or-busy" || o.does === "delete-missed" || o.does === "conflict";
 
 /** The smallest window of `ops` (sorted by call; the whole fails from absent) that cannot be ordered. */
 export function smallestWindow(ops: ModelOp[], s: Semantics, budgetMs = 20_000): Window {
   const fromAbsent = (w: ModelOp[]) => failsFromEvery(w, [ABSENT], s, budgetMs);
-  const end = prefix(ops, smallest(0, ops.length, (k) => fromAbsent(prefix(ops, k))));
+  // Cut at each call and each answer; the last, Infinity, keeps the whole.
+  const times = [...new Set(ops.flatMap((o) => [o.call, o.ret]))].sort((a, b) => a - b);
+  if (times[times.length - 1] !== Infinity) times.push(Infinity);
+  const end = prefix(ops, times[smallest(0, times.length - 1, (k) => fromAbsent(prefix(ops, times[k])))]);
 
   // Points where every answered operation before has returned: the state there is one the key could hold.
   const quiet: number[] = [0];

@@ -1,0 +1,40 @@
+/**
+ * The report of `npm run jepsen`: one row per scenario (its runs summed), the totals,
+ * and every finding with its smallest window, in Markdown.
+ */
+import type { RunResult } from "./run.ts";
+
+export interface Header {
+  command: string;
+  commit: string;
+  started: string;
+  seconds: number;
+  runs: number;
+  model: string;
+  runtime: string;
+}
+
+export function report(h: Header, results: RunResult[]): string {
+  const names = [...new Set(results.map((r) => r.scenario))];
+  const sum = (rs: RunResult[], k: "ops" | "indeterminate" | "anomalies" | "lost" | "undecided") => rs.reduce((n, r) => n + r[k], 0);
+  const row = (name: string, rs: RunResult[]) => {
+    const ran = rs.filter((r) => !r.skipped);
+    const skipped = rs.length - ran.length ? ` (${rs.length - ran.length} skipped: ${rs.find((r) => r.skipped)!.skipped})` : "";
+    return `| ${name} | ${ran.length}${skipped} | ${sum(ran, "ops")} | ${sum(ran, "indeterminate")} | ${sum(ran, "anomalies")} | ${sum(ran, "lost")} | ${sum(ran, "undecided")} |`;
+  };
+  const lines = [
+    `# kvdb consistency run (${h.started})`,
+    "",
+    `\`${h.command}\` on ${h.commit}: ${h.runs} run(s) of ${h.seconds} s per scenario, the ${h.runtime} runtime, checked against the ${h.model} semantics (harness/check/history.ts).`,
+    "",
+    "| scenario | runs | ops | indeterminate | anomalies | acknowledged writes lost | undecided keys |",
+    "|---|---|---|---|---|---|---|",
+    ...names.map((n) => row(n, results.filter((r) => r.scenario === n))),
+    row("**all**", results),
+    "",
+  ];
+  results.forEach((r, i) => {
+    if (r.findings) lines.push(`## ${r.scenario}, run ${i + 1}`, "", "```", r.findings, "```", "");
+  });
+  return lines.join("\n");
+}

@@ -1,0 +1,149 @@
+/**
+ * One run of a scenario: a real cluster on loopback (harness/cluster.ts), the clients
+ * (clients.ts) and the nemesis (nemesis.ts) for `seconds`; then every fault healed, each
+ * key read back through a master and from its volume, and the history checked
+ * (harness/check/): per-key linearizability, list-after-write, acknowledged writes lost.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkHistory, describeChecked, describeOp } from "../check/check.ts";
+import type { Semantics } from "../check/history.ts";
+import { lostWrites, type Final } from "../check/lost.ts";
+import { startCluster, type Cluster } from "../cluster.ts";
+import { RUNTIMES } from "../kvdb.ts";
+import { tempDir } from "../paths.ts";
+import { freshDatabase, type Postgres } from "../postgres.ts";
+import type { ServerOptions } from "../server-options.ts";
+import { MasterServer } from "../servers.ts";
+import { mountLazyFs, type LazyFs } from "../../tests/lazyfs.ts";
+import { skewed } from "./clock-skew.ts";
+import { drive, History, keyName, type Target, type Workload } from "./clients.ts";
+import { nemesis, type Faulty } from "./nemesis.ts";
+import type { Scenario } from "./scenarios.ts";
+
+export interface RunOptions {
+  seconds: number;
+  workload: Workload;
+  semantics: Semantics;
+  /** A PostgreSQL to make each two-masters run's database in (one is started per run otherwise). */
+  pg?: Postgres;
+  runtime?: "node" | "binary";
+}
+
+export interface RunResult {
+  scenario: string;
+  /** Operations recorded (lists included). */
+  ops: number;
+  /** Writes that may or may not have taken effect. */
+  indeterminate: number;
+  anomalies: number;
+  lost: number;
+  /** Keys the search could not decide in its budget. */
+  undecided: number;
+  /** Findings, smallest windows, lost writes and the nemesis's timeline; "" when all is well. */
+  findings: string;
+  /** Why the run did not happen, when it did not. */
+  skipped?: string;
+}
+
+/** A cluster's settings for a consistency run: a short lease and volume timeout, so faults pass within seconds. */
+const SETTINGS: ServerOptions = { leaseSeconds: 3, timeoutMs: 2000 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Until every master sees every volume up (a restarted volume is marked up by the next health check). */
+async function healed(masters: MasterServer[], deadlineMs = 30_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  for (const m of masters) {
+    for (;;) {
+      const up = await fetch(`${m.url}/_kvdb/volumes`)
+        .then((r) => (r.ok ? (r.json() as Promise<{ up: boolean }[]>) : []))
+        .then((vs) => vs.length > 0 && vs.every((v) => v.up))
+        .catch(() => false);
+      if (up) break;
+      if (Date.now() > end) throw new Error(`${m.url} still sees a volume down ${deadlineMs} ms after the faults ended`);
+      await sleep(100);
+    }
+  }
+}
+
+/** What `key` holds, read through `master` and from the volume it redirects to; null if it cannot be read in 10 s. */
+async function readBack(master: string, key: string): Promise<Final> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const res = await fetch(master + key, { redirect: "manual" });
+      await res.arrayBuffer();
+      if (res.status === 404) return undefined;
+      if (res.status === 302) {
+        const value = await fetch(new URL(res.headers.get("location")!, master));
+        if (value.status === 200) return await value.text();
+      }
+    } catch {
+      // retried until the end
+    }
+    if (Date.now() > end) return null;
+    await sleep(200);
+  }
+}
+
+export async function runScenario(s: Scenario, o: RunOptions): Promise<RunResult> {
+  const runtime = o.runtime ?? "node";
+  let lazy: LazyFs | undefined;
+  if (s.lazyfs) {
+    const mount = mountLazyFs("512mb");
+    if (typeof mount === "string") return { scenario: s.name, ops: 0, indeterminate: 0, anomalies: 0, lost: 0, undecided: 0, findings: "", skipped: mount };
+    lazy = mount;
+  }
+  const scratch = tempDir("kvdb-jepsen");
+  const skewFile = join(scratch, "clock-offset");
+  writeFileSync(skewFile, "+0\n");
+  let cluster: Cluster | undefined;
+  const masters: MasterServer[] = [];
+  try {
+    const db = s.index === "postgres" && o.pg ? freshDatabase(o.pg) : undefined;
+    cluster = await startCluster({ ...SETTINGS, runtime, postgres: s.index === "postgres", db, dir: lazy?.dir });
+    masters.push(cluster.master);
+    if (s.index === "postgres") {
+      const command = s.fault === "clock-skew" ? skewed(RUNTIMES[runtime], skewFile) : undefined;
+      const volumes = cluster.volumes;
+      masters.push(await new MasterServer(cluster.db, () => volumes.map((v) => v.name), { ...SETTINGS, runtime }, command).start());
+    }
+    // Times in the history and the timeline count from here, when the load begins.
+    const history = new History();
+    const timeline: string[] = [];
+    const note = (what: string) => timeline.push(`${(history.now() / 1000).toFixed(3)} s  ${what}`);
+    const targets: Target[] = masters.map((m, i) => ({ name: `master ${i}`, url: () => m.url }));
+    const faulty: Faulty = { masters, volumes: cluster.volumes, pg: o.pg ?? cluster.pg, lazy, skewFile, note };
+
+    const end = Date.now() + o.seconds * 1000;
+    const running = () => Date.now() < end;
+    note(`${s.name}: ${o.workload.clients} clients, ${o.workload.keys} keys, ${o.seconds} s`);
+    await Promise.all([drive(history, targets, o.workload, running), s.fault ? nemesis(s.fault, faulty, running) : undefined]);
+    note("clients stopped, faults healed");
+    await healed(masters);
+
+    const finals = new Map<string, Final>();
+    for (let i = 0; i < o.workload.keys; i++) finals.set(keyName(i), await readBack(masters[i % masters.length].url, keyName(i)));
+    const checked = checkHistory(history.ops, history.lists, o.semantics);
+    const lost = lostWrites(history.ops, finals);
+    const findings: string[] = [];
+    if (checked.anomalies || checked.undecided) findings.push(describeChecked(checked));
+    for (const p of lost) findings.push(`LOST: ${describeOp(p)}; the key holds ${finals.get(p.key) === null ? "(unreadable)" : JSON.stringify(finals.get(p.key) ?? "nothing")}`);
+    if (findings.length) findings.push(`timeline:\n${timeline.map((t) => `  ${t}`).join("\n")}`);
+    return {
+      scenario: s.name,
+      ops: history.ops.length + history.lists.length,
+      indeterminate: checked.keys.reduce((n, k) => n + k.indeterminate, 0),
+      anomalies: checked.anomalies,
+      lost: lost.length,
+      undecided: checked.undecided,
+      findings: findings.join("\n"),
+    };
+  } finally {
+    await Promise.all(masters.slice(1).map((m) => m.stop("SIGKILL")));
+    await cluster?.close("SIGKILL");
+    lazy?.remove();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The scenarios of a consistency run: a cluster (two masters on one PostgreSQL, or one
+ * master on LevelDB; three volumes, three replicas) and the fault its nemesis repeats.
+ */
+import { noFaketime } from "./clock-skew.ts";
+import type { Fault } from "./nemesis.ts";
+
+export interface Scenario {
+  name: string;
+  /** "postgres": two masters on one PostgreSQL; "leveldb": one master, its index in LevelDB. */
+  index: "postgres" | "leveldb";
+  /** None: a calm run, the baseline. */
+  fault?: Fault;
+  /** Every data dir on a LazyFS mount (the power cut). */
+  lazyfs?: boolean;
+}
+
+export const SCENARIOS: Scenario[] = [
+  { name: "two-masters", index: "postgres" },
+  { name: "two-masters/kill-master", index: "postgres", fault: "kill-master" },
+  { name: "two-masters/kill-volume", index: "postgres", fault: "kill-volume" },
+  { name: "two-masters/pause-volume", index: "postgres", fault: "pause-volume" },
+  { name: "two-masters/restart-postgres", index: "postgres", fault: "restart-postgres" },
+  { name: "two-masters/clock-skew", index: "postgres", fault: "clock-skew" },
+  { name: "leveldb/kill-master", index: "leveldb", fault: "kill-master" },
+  { name: "leveldb/power-cut", index: "leveldb", fault: "power-cut", lazyfs: true },
+];
+
+/** Why `s` cannot run on this machine, or "" (LazyFS is tried when the run mounts it). */
+export function cannotRun(s: Scenario): string {
+  return s.fault === "clock-skew" ? noFaketime() : "";
+}
+
+/** The scenarios `spec` names: "all", or names separated by commas. */
+export function scenariosNamed(spec: string): Scenario[] {
+  if (spec === "all") return SCENARIOS;
+  return spec.split(",").map((name) => {
+    const s = SCENARIOS.find((x) => x.name === name);
+    if (!s) throw new Error(`no scenario ${JSON.stringify(name)}; there are: all, ${SCENARIOS.map((x) => x.name).join(", ")}`);
+    return s;
+  });
+}
