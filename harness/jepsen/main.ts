@@ -30,6 +30,7 @@ const workload = { clients: Number(option("clients", "8")), keys: Number(option(
 
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
 const started = new Date().toISOString();
+const NOTHING = { ops: 0, indeterminate: 0, anomalies: 0, lost: 0, undecided: 0, findings: "" };
 const pg = scenarios.some((s) => s.index === "postgres") ? await startPostgres() : undefined;
 const results: RunResult[] = [];
 try {
@@ -37,8 +38,11 @@ try {
     for (let run = 1; run <= runs; run++) {
       const why = cannotRun(s);
       const r = why
-        ? { scenario: s.name, ops: 0, indeterminate: 0, anomalies: 0, lost: 0, undecided: 0, findings: "", skipped: why }
-        : await runScenario(s, { seconds, workload, semantics: model === "spec" ? SPEC : TODAY, pg, runtime });
+        ? { ...NOTHING, scenario: s.name, skipped: why }
+        : await runScenario(s, { seconds, workload, semantics: model === "spec" ? SPEC : TODAY, pg, runtime }).catch(
+            // A server that would not restart, say: the run says so and counts as an anomaly.
+            (e: Error): RunResult => ({ ...NOTHING, scenario: s.name, anomalies: 1, findings: `the run failed: ${e.stack ?? e.message}` }),
+          );
       results.push(r);
       const said = r.skipped ? `skipped: ${r.skipped}` : `${r.ops} ops, ${r.indeterminate} indeterminate, ${r.anomalies} anomalies, ${r.lost} lost${r.undecided ? `, ${r.undecided} undecided` : ""}`;
       console.log(`${s.name} run ${run}/${runs}: ${said}`);
