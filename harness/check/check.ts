@@ -24,7 +24,7 @@ export interface KeyChecked {
 export interface Checked {
   keys: KeyChecked[];
   lists: ListFinding[];
-  /** Answers no rule of the model covers (say, a 400): each an anomaly of the run. */
+  /** Answers no state allows (history.ts unexpected()): each an anomaly of the run. */
   unexpected: Recorded[];
   /** Keys not linearizable, plus list-after-write findings, plus unexpected answers. */
   anomalies: number;
@@ -52,7 +52,7 @@ export function checkHistory(history: readonly Recorded[], lists: readonly Liste
     keys.push({ key, verdict, ops: ops.length, indeterminate, window: verdict === "fail" ? smallestWindow(ops, s) : undefined });
   }
   const listed = listAfterWrite(history, lists);
-  const odd = history.filter(unexpected);
+  const odd = history.filter((r) => unexpected(r, s));
   const failed = keys.filter((k) => k.verdict === "fail").length;
   return { keys, lists: listed, unexpected: odd, anomalies: failed + listed.length + odd.length, undecided: keys.filter((k) => k.verdict === "unknown").length };
 }
@@ -82,7 +82,15 @@ export function describeChecked(c: Checked): string {
     lines.push(`  ${describeOp(f.put)}`);
     lines.push(`  list ${f.list.id}  client ${f.list.client}  via ${f.list.via}  ${seconds(f.list.call)} … ${seconds(f.list.ret!)}  ?list of ${f.list.prefix} → ${f.list.keys!.length} keys`);
   }
-  for (const r of c.unexpected) lines.push(`UNEXPECTED ANSWER: ${describeOp(r)}`);
+  const kinds = new Map<string, Recorded[]>();
+  for (const r of c.unexpected) {
+    const kind = `${r.f.toUpperCase()} → ${r.status}`;
+    kinds.set(kind, [...(kinds.get(kind) ?? []), r]);
+  }
+  for (const [kind, rs] of kinds) {
+    lines.push(`UNEXPECTED ANSWER ${kind}, ${rs.length} times (no state of the key allows it), first:`);
+    for (const r of rs.slice(0, 3)) lines.push(`  ${describeOp(r)}`);
+  }
   const ops = c.keys.reduce((n, k) => n + k.ops, 0);
   lines.push(`${c.keys.length} keys, ${ops} operations checked: ${c.anomalies} anomalies${c.undecided ? `, ${c.undecided} keys undecided` : ""}`);
   return lines.join("\n");

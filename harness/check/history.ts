@@ -74,7 +74,6 @@ export type Does =
   | "created" // PUT 201
   | "refused" // PUT 409: the key exists
   | "refused-or-busy" // PUT or DELETE 409 where a 409 may also mean "in flight"
-  | "conflict" // DELETE 409 where that cannot be: no state allows it
   | "put?" // a PUT that may or may not have stored its value
   | "read" // GET 302 (value) or 404 (absent)
   | "deleted" // DELETE 204 or 202
@@ -88,8 +87,8 @@ const failed = (r: Recorded) => typeof r.status === "number" && r.status >= 500;
 /**
  * What `r` means for the model, or undefined for an operation that says nothing: a read
  * that failed, a request never sent, a PUT whose 5xx promises nothing was stored. An
- * answer no rule covers (a 400 here is the run's own fault) is undefined too, and
- * counted by the caller.
+ * answer the semantics allow in no state (unexpected()) is undefined too: the caller
+ * reports it on its own, so that the search looks past it for anomalies of the others.
  */
 export function interpret(r: Recorded, s: Semantics): ModelOp | undefined {
   const op = (does: Does, value = r.value, ret = r.ret ?? Infinity): ModelOp => ({ call: r.call, ret, does, value, from: r });
@@ -106,13 +105,17 @@ export function interpret(r: Recorded, s: Semantics): ModelOp | undefined {
     case "delete":
       if (r.status === 204 || r.status === 202) return op("deleted");
       if (r.status === 404) return op("delete-missed");
-      if (r.status === 409) return conflict ?? op("conflict");
+      if (r.status === 409) return conflict;
       if (unanswered(r) || failed(r)) return op("delete?", undefined, Infinity);
       return undefined;
   }
 }
 
-/** Whether `r` got an answer the model has no rule for (not a 2xx, 3xx, 404, 409 or 5xx). */
-export function unexpected(r: Recorded): boolean {
-  return typeof r.status === "number" && r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 409;
+/**
+ * Whether `r` got an answer no state allows: a 4xx other than 404 and 409 (a 400 here is
+ * the run's own fault), or a DELETE's 409 where 409 means only "exists".
+ */
+export function unexpected(r: Recorded, s: Semantics): boolean {
+  if (r.status === 409) return r.f === "delete" && !s.conflictMayBeBusy;
+  return typeof r.status === "number" && r.status >= 400 && r.status < 500 && r.status !== 404;
 }

@@ -30,8 +30,6 @@ export function step(state: string, op: ModelOp, s: Semantics): string | undefin
       return present(state) ? state : undefined;
     case "refused-or-busy":
       return state;
-    case "conflict":
-      return undefined;
     case "deleted":
       return present(state) || (state === HALF_DELETED && s.deleteMayClaimInterrupted) ? ABSENT : undefined;
     case "delete-missed":

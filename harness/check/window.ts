@@ -54,7 +54,7 @@ function startStates(window: ModelOp[], s: Semantics): string[] {
   return [ABSENT, ...(s.deleteMayClaimInterrupted ? [HALF_DELETED] : []), ...[...read].map(holding), holding(EARLIER)];
 }
 
-const changesNothing = (o: ModelOp) => o.does === "read" || o.does === "refused" || o.does === "refused-or-busy" || o.does === "delete-missed" || o.does === "conflict";
+const changesNothing = (o: ModelOp) => o.does === "read" || o.does === "refused" || o.does === "refused-or-busy" || o.does === "delete-missed";
 
 /** The smallest window of `ops` (sorted by call; the whole fails from absent) that cannot be ordered. */
 export function smallestWindow(ops: ModelOp[], s: Semantics, budgetMs = 20_000): Window {

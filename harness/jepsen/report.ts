@@ -33,8 +33,10 @@ export function report(h: Header, results: RunResult[]): string {
     row("**all**", results),
     "",
   ];
-  results.forEach((r, i) => {
-    if (r.findings) lines.push(`## ${r.scenario}, run ${i + 1}`, "", "```", r.findings, "```", "");
-  });
+  for (const name of names) {
+    results
+      .filter((r) => r.scenario === name)
+      .forEach((r, i) => r.findings && lines.push(`## ${name}, run ${i + 1}`, "", "```", r.findings, "```", ""));
+  }
   return lines.join("\n");
 }
