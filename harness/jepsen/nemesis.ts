@@ -27,6 +27,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
 const label = (xs: readonly unknown[], x: unknown, what: string) => `${what} ${xs.indexOf(x)}`;
 
+/** Until `m`'s Date header is `minutes` off this machine's clock (libfaketime rereads its file once a second). */
+async function clockShows(m: MasterServer, minutes: number): Promise<void> {
+  for (const end = Date.now() + 10_000; Date.now() < end; await sleep(200)) {
+    const res = await fetch(`${m.url}/_kvdb/volumes`).catch(() => undefined);
+    await res?.arrayBuffer();
+    const off = Date.parse(res?.headers.get("date") ?? "") - Date.now();
+    if (Math.abs(off - minutes * 60_000) < 30_000) return;
+  }
+  throw new Error(`the skewed master's Date header is not ${minutes} min off after 10 s: libfaketime did not take`);
+}
+
 export const STRIKES = {
   "kill-master": async (c) => {
     const m = pick(c.masters);
@@ -63,8 +74,10 @@ export const STRIKES = {
     const minutes = pick([-5, 5]);
     c.note(`master 1's clock ${minutes > 0 ? "+" : ""}${minutes} min`);
     writeFileSync(c.skewFile!, `${minutes > 0 ? "+" : ""}${minutes * 60}\n`);
+    await clockShows(c.masters[1], minutes);
     await sleep(4000);
     writeFileSync(c.skewFile!, "+0\n");
+    await clockShows(c.masters[1], 0);
     c.note("master 1's clock right again");
   },
   "power-cut": async (c) => {
