@@ -38,23 +38,20 @@ async function clockShows(m: MasterServer, minutes: number): Promise<void> {
   throw new Error(`the skewed master's Date header is not ${minutes} min off after 10 s: libfaketime did not take`);
 }
 
+/** kill -9 of one of `servers`, restarted on its port with its data after `downMs`. */
+async function killOne(c: Faulty, servers: (MasterServer | VolumeServer)[], what: string, downMs: number): Promise<void> {
+  const s = pick(servers);
+  const name = label(servers, s, what);
+  c.note(`kill -9 ${name}`);
+  await s.stop("SIGKILL");
+  await sleep(downMs);
+  await s.restart();
+  c.note(`${name} restarted`);
+}
+
 export const STRIKES = {
-  "kill-master": async (c) => {
-    const m = pick(c.masters);
-    c.note(`kill -9 ${label(c.masters, m, "master")}`);
-    await m.stop("SIGKILL");
-    await sleep(1000);
-    await m.restart();
-    c.note(`${label(c.masters, m, "master")} restarted`);
-  },
-  "kill-volume": async (c) => {
-    const v = pick(c.volumes);
-    c.note(`kill -9 ${label(c.volumes, v, "volume")}`);
-    await v.stop("SIGKILL");
-    await sleep(2000);
-    await v.restart();
-    c.note(`${label(c.volumes, v, "volume")} restarted`);
-  },
+  "kill-master": (c) => killOne(c, c.masters, "master", 1000),
+  "kill-volume": (c) => killOne(c, c.volumes, "volume", 2000),
   "pause-volume": async (c) => {
     const v = pick(c.volumes);
     c.note(`SIGSTOP ${label(c.volumes, v, "volume")}`);
