@@ -15,7 +15,7 @@ import { stopAll } from "../children.ts";
 import { REPO } from "../paths.ts";
 import { startPostgres } from "../postgres.ts";
 import { report } from "./report.ts";
-import { runScenario, type RunResult } from "./run.ts";
+import { NOTHING, runScenario, type RunResult } from "./run.ts";
 import { cannotRun, scenariosNamed } from "./scenarios.ts";
 
 const scenarios = scenariosNamed(option("scenario", "all"));
@@ -30,7 +30,6 @@ const workload = { clients: Number(option("clients", "8")), keys: Number(option(
 
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
 const started = new Date().toISOString();
-const NOTHING = { ops: 0, indeterminate: 0, anomalies: 0, lost: 0, undecided: 0, findings: "" };
 const pg = scenarios.some((s) => s.index === "postgres") ? await startPostgres() : undefined;
 const results: RunResult[] = [];
 try {
@@ -44,7 +43,7 @@ try {
             (e: Error): RunResult => ({ ...NOTHING, scenario: s.name, anomalies: 1, findings: `the run failed: ${e.stack ?? e.message}` }),
           );
       results.push(r);
-      const said = r.skipped ? `skipped: ${r.skipped}` : `${r.ops} ops, ${r.indeterminate} indeterminate, ${r.anomalies} anomalies, ${r.lost} lost${r.undecided ? `, ${r.undecided} undecided` : ""}`;
+      const said = r.skipped ? `skipped: ${r.skipped}` : `${r.ops} ops, ${r.indeterminate} indeterminate, ${r.putsFailed} of ${r.puts} PUTs failed, ${r.anomalies} anomalies, ${r.lost} lost${r.undecided ? `, ${r.undecided} undecided` : ""}`;
       console.log(`${s.name} run ${run}/${runs}: ${said}`);
       if (r.findings) console.log(r.findings.replace(/^/gm, "  | "));
     }

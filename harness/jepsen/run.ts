@@ -36,6 +36,9 @@ export interface RunResult {
   ops: number;
   /** Writes that may or may not have taken effect. */
   indeterminate: number;
+  /** PUTs, and those that neither stored (201) nor found the key (409): a 5xx or no answer (availability, issue 24 part 2). */
+  puts: number;
+  putsFailed: number;
   anomalies: number;
   lost: number;
   /** Keys the search could not decide in its budget. */
@@ -45,6 +48,9 @@ export interface RunResult {
   /** Why the run did not happen, when it did not. */
   skipped?: string;
 }
+
+/** A run's figures before it ran. */
+export const NOTHING = { ops: 0, indeterminate: 0, puts: 0, putsFailed: 0, anomalies: 0, lost: 0, undecided: 0, findings: "" };
 
 /** A cluster's settings for a consistency run: a short lease and volume timeout, so faults pass within seconds. */
 const SETTINGS: ServerOptions = { leaseSeconds: 3, timeoutMs: 2000 };
@@ -92,7 +98,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunResult
   let lazy: LazyFs | undefined;
   if (s.lazyfs) {
     const mount = mountLazyFs("512mb");
-    if (typeof mount === "string") return { scenario: s.name, ops: 0, indeterminate: 0, anomalies: 0, lost: 0, undecided: 0, findings: "", skipped: mount };
+    if (typeof mount === "string") return { ...NOTHING, scenario: s.name, skipped: mount };
     lazy = mount;
   }
   const scratch = tempDir("kvdb-jepsen");
@@ -131,10 +137,13 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunResult
     if (checked.anomalies || checked.undecided) findings.push(describeChecked(checked));
     for (const p of lost) findings.push(`LOST: ${describeOp(p)}; the key holds ${finals.get(p.key) === null ? "(unreadable)" : JSON.stringify(finals.get(p.key) ?? "nothing")}`);
     if (findings.length) findings.push(`timeline:\n${timeline.map((t) => `  ${t}`).join("\n")}`);
+    const puts = history.ops.filter((r) => r.f === "put");
     return {
       scenario: s.name,
       ops: history.ops.length + history.lists.length,
       indeterminate: checked.keys.reduce((n, k) => n + k.indeterminate, 0),
+      puts: puts.length,
+      putsFailed: puts.filter((r) => r.status !== 201 && r.status !== 409).length,
       anomalies: checked.anomalies,
       lost: lost.length,
       undecided: checked.undecided,
