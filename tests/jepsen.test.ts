@@ -31,7 +31,7 @@ for (const s of SCENARIOS) {
     if (why) return console.log(`${s.name} skipped: ${why}`);
     const r = await runScenario(s, { seconds: SECONDS, workload, semantics: TODAY, pg });
     if (r.skipped) return console.log(`${s.name} skipped: ${r.skipped}`);
-    assert.ok(r.ops > 20, `${r.ops} operations ran`);
+    assert.ok(r.ops >= 10, `${r.ops} operations ran`);
     assert.is(r.anomalies + r.lost + r.undecided, 0, `${r.anomalies} anomalies, ${r.lost} lost, ${r.undecided} undecided:\n${r.findings}`);
   });
 }
