@@ -74,7 +74,8 @@ export function describeChecked(c: Checked): string {
     if (k.verdict === "unknown") lines.push(`${k.key}: undecided (the search ran out of time on ${k.ops} operations, ${k.indeterminate} indeterminate)`);
     if (!k.window) continue;
     const from = k.window.from.map(describeState).join(", ");
-    lines.push(`${k.key}: NOT LINEARIZABLE. No order of these ${k.window.ops.length} operations is possible, from any state the key could hold before them (${from}):`);
+    const these = k.window.ops.length === 1 ? "this operation" : `these ${k.window.ops.length} operations`;
+    lines.push(`${k.key}: NOT LINEARIZABLE. No order of ${these} is possible, from any state the key could hold before (${from}):`);
     for (const op of k.window.ops) lines.push(`  ${describeOp(op.from)}${op.ret === Infinity && op.from.ret !== undefined ? "  (answered after the window ends: there it may or may not have taken effect)" : ""}`);
   }
   for (const f of c.lists) {
