@@ -4,13 +4,14 @@
  * did goes into the run's timeline, to read beside a finding.
  */
 import { writeFileSync } from "node:fs";
-import type { MasterServer, VolumeServer } from "../servers.ts";
+import process from "node:process";
+import type { Server } from "../servers.ts";
 import type { Postgres } from "../postgres.ts";
 import type { LazyFs } from "../../tests/lazyfs.ts";
 
 export interface Faulty {
-  masters: MasterServer[];
-  volumes: VolumeServer[];
+  masters: Server[];
+  volumes: Server[];
   /** The index's PostgreSQL, in a two-masters run. */
   pg?: Postgres;
   /** The mount every data dir is on, in a power-cut run. */
@@ -28,7 +29,7 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length
 const label = (xs: readonly unknown[], x: unknown, what: string) => `${what} ${xs.indexOf(x)}`;
 
 /** Until `m`'s Date header is `minutes` off this machine's clock (libfaketime rereads its file once a second). */
-async function clockShows(m: MasterServer, minutes: number): Promise<void> {
+async function clockShows(m: Server, minutes: number): Promise<void> {
   for (const end = Date.now() + 10_000; Date.now() < end; await sleep(200)) {
     const res = await fetch(`${m.url}/_kvdb/volumes`).catch(() => undefined);
     await res?.arrayBuffer();
@@ -39,7 +40,7 @@ async function clockShows(m: MasterServer, minutes: number): Promise<void> {
 }
 
 /** kill -9 of one of `servers`, restarted on its port with its data after `downMs`. */
-async function killOne(c: Faulty, servers: (MasterServer | VolumeServer)[], what: string, downMs: number): Promise<void> {
+async function killOne(c: Faulty, servers: Server[], what: string, downMs: number): Promise<void> {
   const s = pick(servers);
   const name = label(servers, s, what);
   c.note(`kill -9 ${name}`);
@@ -55,9 +56,9 @@ export const STRIKES = {
   "pause-volume": async (c) => {
     const v = pick(c.volumes);
     c.note(`SIGSTOP ${label(c.volumes, v, "volume")}`);
-    v.child.proc.kill("SIGSTOP");
+    process.kill(v.pid, "SIGSTOP");
     await sleep(3000);
-    v.child.proc.kill("SIGCONT");
+    process.kill(v.pid, "SIGCONT");
     c.note(`SIGCONT ${label(c.volumes, v, "volume")}`);
   },
   "restart-postgres": async (c) => {

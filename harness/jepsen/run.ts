@@ -1,5 +1,5 @@
 /**
- * One run of a scenario: a real cluster on loopback (harness/cluster.ts), the clients
+ * One run of a scenario: a real cluster on loopback (cluster.ts), the clients
  * (clients.ts) and the nemesis (nemesis.ts) for `seconds`; then every fault healed, each
  * key read back through a master and from its volume, and the history checked
  * (harness/check/): per-key linearizability, list-after-write, acknowledged writes lost.
@@ -9,14 +9,11 @@ import { join } from "node:path";
 import { checkHistory, describeChecked, describeOp } from "../check/check.ts";
 import type { Semantics } from "../check/history.ts";
 import { lostWrites, type Final } from "../check/lost.ts";
-import { startCluster, type Cluster } from "../cluster.ts";
-import { RUNTIMES } from "../kvdb.ts";
 import { tempDir } from "../paths.ts";
-import { freshDatabase, type Postgres } from "../postgres.ts";
-import type { ServerOptions } from "../server-options.ts";
-import { MasterServer } from "../servers.ts";
+import type { Postgres } from "../postgres.ts";
+import type { Server } from "../servers.ts";
 import { mountLazyFs, type LazyFs } from "../../tests/lazyfs.ts";
-import { skewed } from "./clock-skew.ts";
+import { startRunCluster, type RunCluster } from "./cluster.ts";
 import { drive, History, keyName, type Target, type Workload } from "./clients.ts";
 import { nemesis, type Faulty } from "./nemesis.ts";
 import type { Scenario } from "./scenarios.ts";
@@ -52,13 +49,11 @@ export interface RunResult {
 /** A run's figures before it ran. */
 export const NOTHING = { ops: 0, indeterminate: 0, puts: 0, putsFailed: 0, anomalies: 0, lost: 0, undecided: 0, findings: "" };
 
-/** A cluster's settings for a consistency run: a short lease and volume timeout, so faults pass within seconds. */
-const SETTINGS: ServerOptions = { leaseSeconds: 3, timeoutMs: 2000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Until every master sees every volume up (a restarted volume is marked up by the next health check). */
-async function healed(masters: MasterServer[], deadlineMs = 30_000): Promise<void> {
+async function healed(masters: Server[], deadlineMs = 30_000): Promise<void> {
   const end = Date.now() + deadlineMs;
   for (const m of masters) {
     for (;;) {
@@ -104,23 +99,16 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunResult
   const scratch = tempDir("kvdb-jepsen");
   const skewFile = join(scratch, "clock-offset");
   writeFileSync(skewFile, "+0\n");
-  let cluster: Cluster | undefined;
-  const masters: MasterServer[] = [];
+  let cluster: RunCluster | undefined;
   try {
-    const db = s.index === "postgres" && o.pg ? freshDatabase(o.pg) : undefined;
-    cluster = await startCluster({ ...SETTINGS, runtime, postgres: s.index === "postgres", db, dir: lazy?.dir });
-    masters.push(cluster.master);
-    if (s.index === "postgres") {
-      const command = s.fault === "clock-skew" ? skewed(RUNTIMES[runtime], skewFile) : undefined;
-      const volumes = cluster.volumes;
-      masters.push(await new MasterServer(cluster.db, () => volumes.map((v) => v.name), { ...SETTINGS, runtime }, command).start());
-    }
+    cluster = await startRunCluster({ index: s.index, runtime, pg: o.pg, dir: lazy?.dir, skewFile: s.fault === "clock-skew" ? skewFile : undefined });
+    const { masters } = cluster;
     // Times in the history and the timeline count from here, when the load begins.
     const history = new History();
     const timeline: string[] = [];
     const note = (what: string) => timeline.push(`${(history.now() / 1000).toFixed(3)} s  ${what}`);
     const targets: Target[] = masters.map((m, i) => ({ name: `master ${i}`, url: () => m.url }));
-    const faulty: Faulty = { masters, volumes: cluster.volumes, pg: o.pg ?? cluster.pg, lazy, skewFile, note };
+    const faulty: Faulty = { masters, volumes: cluster.volumes, pg: cluster.pg, lazy, skewFile, note };
 
     const end = Date.now() + o.seconds * 1000;
     const running = () => Date.now() < end;
@@ -150,8 +138,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunResult
       findings: findings.join("\n"),
     };
   } finally {
-    await Promise.all(masters.slice(1).map((m) => m.stop("SIGKILL")));
-    await cluster?.close("SIGKILL");
+    await cluster?.close();
     lazy?.remove();
     rmSync(scratch, { recursive: true, force: true });
   }
