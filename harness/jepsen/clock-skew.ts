@@ -13,7 +13,12 @@ export function noFaketime(): string {
   return LIB ? "" : "no libfaketime (apt-get install faketime, as .ci/run does)";
 }
 
+/** The environment that offsets a process's wall clock by what `file` says. */
+export function skewEnv(file: string): Record<string, string> {
+  return { LD_PRELOAD: LIB!, FAKETIME_TIMESTAMP_FILE: file, FAKETIME_CACHE_DURATION: "1", FAKETIME_DONT_FAKE_MONOTONIC: "1" };
+}
+
 /** `command` (a runtime's command for kvdb) run with its clock offset by what `file` says. */
 export function skewed(command: readonly string[], file: string): string[] {
-  return ["env", `LD_PRELOAD=${LIB}`, `FAKETIME_TIMESTAMP_FILE=${file}`, "FAKETIME_CACHE_DURATION=1", "FAKETIME_DONT_FAKE_MONOTONIC=1", ...command];
+  return ["env", ...Object.entries(skewEnv(file)).map(([k, v]) => `${k}=${v}`), ...command];
 }

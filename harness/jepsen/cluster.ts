@@ -11,6 +11,8 @@ import type { ServerOptions } from "../server-options.ts";
 import { MasterServer, type Server } from "../servers.ts";
 import { skewed } from "./clock-skew.ts";
 
+export type { Server };
+
 /** A short lease and volume timeout, so that a fault passes within seconds. */
 const SETTINGS: ServerOptions = { leaseSeconds: 3, timeoutMs: 2000 };
 

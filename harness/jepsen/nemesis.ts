@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import type { Server } from "../servers.ts";
 import type { Postgres } from "../postgres.ts";
+import type { Server } from "./cluster.ts";
 import type { LazyFs } from "../../tests/lazyfs.ts";
 
 export interface Faulty {
