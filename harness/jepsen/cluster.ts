@@ -39,7 +39,8 @@ export interface RunClusterOptions {
 export async function startRunCluster(o: RunClusterOptions): Promise<RunCluster> {
   const two = o.index === "postgres";
   const db = two && o.pg ? freshDatabase(o.pg) : undefined;
-  const cluster = await startCluster({ ...SETTINGS, runtime: o.runtime, postgres: two, db, dir: o.dir });
+  // With a database given, the builder starts no PostgreSQL of its own.
+  const cluster = await startCluster({ ...SETTINGS, runtime: o.runtime, postgres: two && !db, db, dir: o.dir });
   const masters: Server[] = [cluster.master];
   try {
     if (two) {
