@@ -16,6 +16,7 @@ import { runKvdb } from "../harness/kvdb.ts";
 import { startCluster, type Cluster } from "../harness/cluster.ts";
 import { until } from "../harness/until.ts";
 import { askToWrite, bytes, filesUnder, md5 } from "./http.ts";
+import { sample, scrape } from "./prometheus.ts";
 
 const SECRET = "direct-write-test-secret";
 const run = promisify(execFile);
@@ -58,11 +59,15 @@ async function read(key: string): Promise<{ status: number; body?: Buffer }> {
   return { status: res.status, body: res.status === 200 ? Buffer.from(await res.arrayBuffer()) : (await res.arrayBuffer(), undefined) };
 }
 
-test("curl -sS -L -T file URL, verbatim: 201 from the first volume of the placement, the value reads back byte-exact", async () => {
+const masterReceived = async () => sample((await scrape(c.url)).text, 'kvdb_http_received_bytes_total{role="master"}') ?? 0;
+
+test("curl -sS -L -T file URL, verbatim: 201 from the first volume of the placement, not a byte through the master, the value reads back byte-exact", async () => {
   const value = bytes(3 * MiB + 17, 23);
   const file = fileOf("three", value);
+  const before = await masterReceived();
   const plain = await run("curl", ["-sS", "-L", "-T", file, `${c.url}/direct/curl`]);
   assert.equal([plain.stdout, plain.stderr], ["", ""]);
+  assert.is(await masterReceived(), before, "the master received no body byte");
   assert.equal(await read("/direct/curl"), { status: 200, body: value });
 
   const shown = await curl(["-L", "-T", file, `${c.url}/direct/shown`]);
