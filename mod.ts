@@ -21,6 +21,8 @@ import { startVolume } from "./src/volume/start.ts";
 import { runJob } from "./src/ops/job-client.ts";
 import { migrateIndex } from "./src/ops/migrate-index.ts";
 import { rebuild } from "./src/ops/rebuild.ts";
+import { bootstrapKey } from "./src/ops/keys.ts";
+import { parseGrant, type Grant } from "./src/auth/keys.ts";
 import { VERSION } from "./src/version.ts";
 
 const env = process.env;
@@ -179,6 +181,28 @@ cli
   .action(async (o) => {
     await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES).map(volumeName), db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret) });
   });
+
+cli
+  .command("keys <verb> [name]", "Client keys of the curl and S3 APIs: create NAME (--bootstrap: the first, into the index)")
+  .option("--grant <level[:prefix]>", "read, write or admin, on every key or those under PREFIX (an S3 bucket: BUCKET/); repeatable")
+  .option("--bootstrap", "Write the key straight into the index (--db; a LevelDB index's master stopped)")
+  .option("--db <dir|url>", "The index, with --bootstrap (env KVDB_DB)")
+  .example("kvdb keys create ops --bootstrap --db /var/lib/kvdb/index --grant admin")
+  .action(async (verb, name, o) => {
+    if (verb !== "create") throw new UsageError(`keys: unknown verb ${JSON.stringify(verb)} (create)`);
+    if (!o.bootstrap) throw new UsageError("keys create: only --bootstrap (straight into the index) so far");
+    process.stdout.write(await bootstrapKey(dbOf(o.db, env.KVDB_DB), text("name", name), grantsOf(o.grant)));
+  });
+
+/** --grant, repeatable; default admin (a first key must manage the others). */
+function grantsOf(value: unknown): Grant[] {
+  const given = value === undefined ? ["admin"] : [value].flat();
+  return given.map((g) => parseGrant(String(g)) ?? usage(`grant must be read, write or admin, optionally :PREFIX (got ${JSON.stringify(g)})`));
+}
+
+function usage(message: string): never {
+  throw new UsageError(message);
+}
 
 cli
   .command("migrate-index", "Copy a LevelDB index into PostgreSQL and check it key for key (master stopped)")

@@ -21,7 +21,7 @@ test("a master on 0.0.0.0 (the default) without client authentication refuses to
   assert.is(
     r.stderr,
     "kvdb: refusing to serve the curl API on 0.0.0.0 without client authentication: anyone who can reach it could write and delete. " +
-      "Listen on 127.0.0.1 (--host), or give --allow-anonymous (KVDB_ALLOW_ANONYMOUS=1) on a trusted network (docs/SECURITY.md)\n",
+      "Create a key (kvdb keys create --bootstrap --db INDEX NAME), listen on 127.0.0.1 (--host), or give --allow-anonymous (KVDB_ALLOW_ANONYMOUS=1) on a trusted network (docs/SECURITY.md)\n",
   );
   assert.is(r.stdout, "");
   // The LevelDB lock was released: the same index serves once the operator chose.

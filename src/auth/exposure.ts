@@ -25,6 +25,6 @@ export function refuseExposed(hostname: string, anonymous: Anonymous | undefined
   if (isLoopback(hostname) || authenticated || anonymous === "all") return;
   throw new Error(
     `refusing to serve the curl API on ${hostname} without client authentication: anyone who can reach it could write and delete. ` +
-      `Listen on 127.0.0.1 (--host), or give --allow-anonymous (KVDB_ALLOW_ANONYMOUS=1) on a trusted network (docs/SECURITY.md)`,
+      `Create a key (kvdb keys create --bootstrap --db INDEX NAME), listen on 127.0.0.1 (--host), or give --allow-anonymous (KVDB_ALLOW_ANONYMOUS=1) on a trusted network (docs/SECURITY.md)`,
   );
 }

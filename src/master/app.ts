@@ -14,15 +14,20 @@ import { jobsApp } from "./jobs/routes.ts";
 import type { Master } from "./master.ts";
 import { readDirect } from "./read.ts";
 import { statusApp } from "./status/routes.ts";
+import type { Access } from "../auth/access.ts";
+import { curlGuard } from "../auth/curl-guard.ts";
 
-export function masterApp(m: Master, verbose: boolean): { app: Hono; direct?: Direct; counter: RequestCounter } {
+export function masterApp(m: Master, verbose: boolean, access?: Access): { app: Hono; direct?: Direct; counter: RequestCounter } {
   const { app, mount } = serverApp({ role: "master", verbose, registry: m.stats.registry });
+  const guarded = access && access.on && access.anonymous !== "all";
+  if (guarded) app.use("*", curlGuard(access, m.secret !== undefined)); // before every route
   app.get("/_kvdb/volumes", (c) => c.json(m.volumes.all));
   app.route("/_kvdb/jobs", jobsApp(m.jobs, m.secret));
   app.route(MASTER_STEP, directSteps(m));
   app.route("/", statusApp(m));
   // With --verbose every request goes through the app, which logs it; an index that
   // reads through a promise (PostgreSQL) leaves every read to the app.
-  const direct: Direct | undefined = verbose || !m.index.readsAtOnce ? undefined : (_method, target) => readDirect(m, target);
+  // With authentication every read goes through the door (auth/curl-guard.ts) too.
+  const direct: Direct | undefined = verbose || !m.index.readsAtOnce || guarded ? undefined : (_method, target) => readDirect(m, target);
   return { app: mount(keysApp(m)), direct, counter: requestCounter("master", m.stats.requests) };
 }

@@ -6,6 +6,8 @@
  * which may put the S3 API on top first.
  */
 import { refuseExposed, type Anonymous } from "../auth/exposure.ts";
+import { Access } from "../auth/access.ts";
+import { KeyStore } from "../auth/key-store.ts";
 import { logger } from "../observe/logger.ts";
 import { runtime } from "../runtime/mod.ts";
 import { urlOf, type Running } from "../http/running.ts";
@@ -79,8 +81,12 @@ export async function buildMaster(o: MasterParts): Promise<Master> {
 export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   const m = await buildMaster(o);
   const { index, volumes, stats } = m;
+  const keys = new KeyStore(index.tables);
+  let access: Access;
   try {
-    refuseExposed(o.hostname, o.allowAnonymous, false); // after the index opened, whose errors come first
+    // Authentication is on once the index holds a key (kvdb keys create).
+    access = new Access(keys, await keys.any(), o.allowAnonymous, stats.registry);
+    refuseExposed(o.hostname, o.allowAnonymous, access.on); // after the index opened, whose errors come first
   } catch (e) {
     await index.close();
     throw e;
@@ -92,7 +98,7 @@ export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   if (recovered) log.info(`cleaned up ${recovered} operation(s) a stop interrupted`, { operations: recovered });
   const stopJanitor = startJanitor(m);
   stats.traffic.start();
-  const { app, direct, counter } = masterApp(m, o.verbose);
+  const { app, direct, counter } = masterApp(m, o.verbose, access);
   const listener = await runtime.serve(app, { ...o, direct, counter });
   return {
     master: m,

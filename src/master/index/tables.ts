@@ -5,7 +5,7 @@
  */
 import { KvdbError } from "../../errors.ts";
 
-export type Table = "buckets" | "uploads";
+export type Table = "buckets" | "uploads" | "credentials";
 
 /** An entry a replace needs (index.ts: Index.replace). */
 export interface Within {

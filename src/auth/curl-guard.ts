@@ -1,0 +1,38 @@
+/**
+ * The curl API's door (issue 26): every request to a key, a listing or a job carries
+ * credentials allowed to do what it asks (access.ts), else 400/401/403 with one line.
+ * GET and HEAD need read on the key, other methods write, /_kvdb/jobs admin. The rest of
+ * /_kvdb/ is left to its own checks (volumes' calls signed with the cluster secret).
+ */
+import type { MiddlewareHandler } from "hono";
+import { fail } from "../http/errors.ts";
+import { rawPath } from "../runtime/request.ts";
+import type { Access } from "./access.ts";
+import type { Level } from "./keys.ts";
+
+/** The level and key a request needs; undefined: not this door's to check. */
+export function needOf(method: string, raw: string): { level: Level; key: string | undefined } | undefined {
+  if (raw.startsWith("/_kvdb/jobs")) return { level: "admin", key: undefined };
+  if (raw.startsWith("/_kvdb/")) return undefined;
+  let key: string | undefined;
+  try {
+    key = decodeURIComponent(raw).slice(1);
+  } catch {
+    key = undefined; // a bad key: only a grant on everything lets it through, to its 400
+  }
+  return { level: method === "GET" || method === "HEAD" ? "read" : "write", key };
+}
+
+export const CHALLENGE = 'Bearer realm="kvdb", Basic realm="kvdb"';
+
+/** `signedJobs`: the master has a cluster secret, so jobsApp checks a signed job call itself (kvdb rebalance --secret). */
+export function curlGuard(access: Access, signedJobs: boolean): MiddlewareHandler {
+  return async (c, next) => {
+    const need = needOf(c.req.method, rawPath(c));
+    if (!need || (need.level === "admin" && signedJobs && c.req.query("signature") !== undefined)) return next();
+    const verdict = await access.check(c.req.header("authorization"), need.level, need.key);
+    if (verdict === "allowed") return next();
+    if (verdict.status === 401) c.header("www-authenticate", CHALLENGE);
+    return fail(c, verdict.status, verdict.message);
+  };
+}

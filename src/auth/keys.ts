@@ -1,0 +1,60 @@
+/**
+ * Client keys (issue 26): an access key id, its secret, a name and grants. A grant is a
+ * level (read < write < admin) on everything or on the keys under a prefix (on S3: a
+ * bucket). The secret is stored as it is: SigV4 signs with HMAC keys derived from the
+ * secret itself per date, region and service, so a verifier needs the secret (or every
+ * future day's derived key); a hash would only serve bearer tokens. The index holding
+ * the keys must be guarded like a password file (docs/SECURITY.md).
+ */
+import { randomBytes, timingSafeEqual } from "node:crypto";
+
+export type Level = "read" | "write" | "admin";
+export const LEVELS: readonly Level[] = ["read", "write", "admin"];
+
+export interface Grant {
+  level: Level;
+  /** Keys starting with it (a bucket on S3: "bucket/"); absent: every key. */
+  prefix?: string;
+}
+
+/** A key as the index holds it (table "credentials", id: the access key id). */
+export interface ClientKey {
+  name: string;
+  secret: string;
+  grants: Grant[];
+  created: string;
+}
+
+/** `read`, `write:logs/`, `admin`…: a grant as `--grant` gives it; undefined if malformed. */
+export function parseGrant(text: string): Grant | undefined {
+  const colon = text.indexOf(":");
+  const level = (colon < 0 ? text : text.slice(0, colon)) as Level;
+  const prefix = colon < 0 ? undefined : text.slice(colon + 1);
+  if (!LEVELS.includes(level) || prefix === "") return undefined;
+  return prefix === undefined ? { level } : { level, prefix };
+}
+
+export const grantText = (g: Grant) => (g.prefix === undefined ? g.level : `${g.level}:${g.prefix}`);
+
+/** Whether `grants` allow `level` on `key` (no leading slash); key undefined: the whole store (admin endpoints). */
+export function allows(grants: readonly Grant[], level: Level, key?: string): boolean {
+  return grants.some(
+    (g) => LEVELS.indexOf(g.level) >= LEVELS.indexOf(level) && (g.prefix === undefined || (key !== undefined && key.startsWith(g.prefix))),
+  );
+}
+
+/** A fresh key: id KVDB + 16 hex digits (AWS-like), a 40-character secret. */
+export function newClientKey(name: string, grants: Grant[]): { id: string; key: ClientKey } {
+  const id = `KVDB${randomBytes(8).toString("hex").toUpperCase()}`;
+  return { id, key: { name, secret: randomBytes(30).toString("base64url"), grants, created: new Date().toISOString() } };
+}
+
+/** The bearer token of a key: `ID.SECRET` (neither contains a dot). */
+export const tokenOf = (id: string, secret: string) => `${id}.${secret}`;
+
+/** Compares two secrets in time independent of where they differ. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

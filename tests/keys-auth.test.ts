@@ -1,0 +1,102 @@
+/**
+ * Client keys on the curl API (issue 26, items 2, 3, 5): keys made by `kvdb keys create
+ * --bootstrap` into the index turn authentication on; Bearer tokens and `curl -u` are
+ * checked against them and their grants; refusals are 400/401/403, counted by reason.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { join } from "node:path";
+import { rmSync } from "node:fs";
+import { runKvdb } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { startCluster, type Cluster } from "../harness/cluster.ts";
+
+const run = promisify(execFile);
+const dir = tempDir("kvdb-keys");
+const db = join(dir, "index");
+let c: Cluster;
+const keys: Record<string, { id: string; secret: string; token: string }> = {};
+
+async function create(name: string, ...grants: string[]) {
+  const r = await runKvdb(["keys", "create", name, "--bootstrap", "--db", db, ...grants.flatMap((g) => ["--grant", g])]);
+  assert.is(r.code, 0, r.stderr);
+  const field = (f: string) => new RegExp(`^${f}=(\\S+)$`, "m").exec(r.stdout)![1];
+  assert.match(r.stdout, new RegExp(`^name=${name}\ngrants=${grants.join(",") || "admin"}\n`, "m"));
+  keys[name] = { id: field("id"), secret: field("secret"), token: field("token") };
+  assert.is(keys[name].token, `${keys[name].id}.${keys[name].secret}`);
+}
+
+const bearer = (name: string) => ({ authorization: `Bearer ${keys[name].token}` });
+const send = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+  fetch(`${c.url}${path}`, { method, headers, body, redirect: "manual" });
+
+test.before(async () => {
+  await create("ops");
+  await create("reader", "read:pub/");
+  await create("writer", "write:app/");
+  c = await startCluster({ dir, db });
+});
+
+test.after(async () => {
+  await c?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("without credentials: 401 with a challenge, for reads and writes alike", async () => {
+  const put = await send("PUT", "/app/a", {}, "x");
+  assert.is(put.status, 401);
+  assert.is(put.headers.get("www-authenticate"), 'Bearer realm="kvdb", Basic realm="kvdb"');
+  assert.is(await put.text(), "authentication required: send Authorization: Bearer ID.SECRET (kvdb keys create)\n");
+  assert.is((await send("GET", "/app/a")).status, 401);
+  assert.is((await send("GET", "/?list")).status, 401);
+});
+
+test("an admin token writes and reads; curl -L with the token follows the presigned redirect; curl -u ID:SECRET works too", async () => {
+  assert.is((await send("PUT", "/app/a", bearer("ops"), "hello")).status, 201);
+  const { stdout } = await run("curl", ["-sS", "-L", "-H", `Authorization: Bearer ${keys.ops.token}`, `${c.url}/app/a`]);
+  assert.is(stdout, "hello");
+  const basic = await run("curl", ["-sS", "-L", "-u", `${keys.ops.id}:${keys.ops.secret}`, `${c.url}/app/a`]);
+  assert.is(basic.stdout, "hello");
+});
+
+test("grants by key prefix: a read key reads under its prefix only and never writes; a write key writes and reads under its own", async () => {
+  assert.is((await send("PUT", "/pub/p", bearer("ops"), "public")).status, 201);
+  const read = await send("GET", "/pub/p", bearer("reader"));
+  assert.is(read.status, 302);
+  for (const [method, path] of [["PUT", "/pub/q"], ["DELETE", "/pub/p"], ["UNLINK", "/pub/p"], ["GET", "/app/a"]]) {
+    const r = await send(method, path, bearer("reader"), method === "PUT" ? "x" : undefined);
+    assert.is(r.status, 403, `${method} ${path}`);
+  }
+  assert.is(await (await send("PUT", "/pub/q", bearer("reader"), "x")).text(), `key ${keys.reader.id} has no write grant on "pub/q"\n`);
+  assert.is((await send("PUT", "/app/w", bearer("writer"), "w")).status, 201);
+  assert.is((await send("GET", "/app/w", bearer("writer"))).status, 302);
+  assert.is((await send("PUT", "/pub/w", bearer("writer"), "w")).status, 403);
+  assert.is((await send("POST", "/_kvdb/jobs?kind=verify", bearer("writer"))).status, 403, "jobs need admin");
+});
+
+test("bad credentials at the door: malformed 400, unknown key and wrong secret 401, each counted by reason", async () => {
+  const before = await (await fetch(`${c.url}/_kvdb/metrics`)).text();
+  const count = (text: string, reason: string) => Number(new RegExp(`^kvdb_auth_failures_total\\{reason="${reason}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+  assert.is((await send("GET", "/app/a", { authorization: "Bearer no-dot" })).status, 400);
+  assert.is((await send("GET", "/app/a", { authorization: "Digest x" })).status, 400);
+  const unknown = await send("GET", "/app/a", { authorization: "Bearer KVDB0000000000000000.nope" });
+  assert.is(unknown.status, 401);
+  assert.is(await unknown.text(), "unknown key KVDB0000000000000000\n");
+  const wrong = await send("GET", "/app/a", { authorization: `Bearer ${keys.ops.id}.${keys.ops.secret}x` });
+  assert.is(wrong.status, 401);
+  assert.not.match(await wrong.text(), keys.ops.secret);
+  const after = await (await fetch(`${c.url}/_kvdb/metrics`)).text();
+  assert.is(count(after, "malformed") - count(before, "malformed"), 2);
+  assert.is(count(after, "unknown-key") - count(before, "unknown-key"), 1);
+  assert.is(count(after, "bad-secret") - count(before, "bad-secret"), 1);
+});
+
+test("keys create refuses a bad grant (exit 2)", async () => {
+  const r = await runKvdb(["keys", "create", "x", "--bootstrap", "--db", db, "--grant", "delete"]);
+  assert.is(r.code, 2);
+  assert.is(r.stderr, 'kvdb: grant must be read, write or admin, optionally :PREFIX (got "delete")\n');
+});
+
+test.run();
