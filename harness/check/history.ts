@@ -57,6 +57,17 @@ export const TODAY: Semantics = { conflictMayBeBusy: true, deleteMayClaimInterru
 export const SPEC: Semantics = { conflictMayBeBusy: false, deleteMayClaimInterrupted: false, putFailureStoresNothing: true };
 
 /**
+ * The models `npm run jepsen -- --model NAME` checks against: today's, SPEC.md's, and
+ * each of issue 24 part 1's two fixes alone, so that one can be checked before the other.
+ */
+export const MODELS: Record<string, Semantics> = {
+  today: TODAY,
+  spec: SPEC,
+  "spec-409": { ...TODAY, conflictMayBeBusy: false },
+  "spec-delete": { ...TODAY, deleteMayClaimInterrupted: false },
+};
+
+/**
  * An operation as the model sees it: `ret` is Infinity for one that may or may not have
  * taken effect (indeterminate); `does` is what the answer says happened.
  */
