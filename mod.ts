@@ -21,7 +21,7 @@ import { startVolume } from "./src/volume/start.ts";
 import { runJob } from "./src/ops/job-client.ts";
 import { migrateIndex } from "./src/ops/migrate-index.ts";
 import { rebuild } from "./src/ops/rebuild.ts";
-import { bootstrapKey } from "./src/ops/keys.ts";
+import { bootstrapKey, callKeys } from "./src/ops/keys.ts";
 import { parseGrant, type Grant } from "./src/auth/keys.ts";
 import { VERSION } from "./src/version.ts";
 
@@ -182,16 +182,28 @@ cli
     await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES).map(volumeName), db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret) });
   });
 
+const KEY_VERBS = ["create", "list", "grant", "revoke", "delete"] as const;
+
 cli
-  .command("keys <verb> [name]", "Client keys of the curl and S3 APIs: create NAME (--bootstrap: the first, into the index)")
+  .command("keys <verb> [name]", "Client keys: create NAME, list, grant ID, revoke ID, delete ID (through a master, as an admin key)")
   .option("--grant <level[:prefix]>", "read, write or admin, on every key or those under PREFIX (an S3 bucket: BUCKET/); repeatable")
-  .option("--bootstrap", "Write the key straight into the index (--db; a LevelDB index's master stopped)")
+  .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
+  .option("--token <token>", "An admin key's token, ID.SECRET (env KVDB_TOKEN)")
+  .option("--bootstrap", "create: write the key straight into the index (--db; a LevelDB index's master stopped): the first key")
   .option("--db <dir|url>", "The index, with --bootstrap (env KVDB_DB)")
-  .example("kvdb keys create ops --bootstrap --db /var/lib/kvdb/index --grant admin")
+  .example("kvdb keys create ops --bootstrap --db /var/lib/kvdb/index")
+  .example("KVDB_TOKEN=… kvdb keys create app --grant write:app/ --grant read:pub/")
+  .example("KVDB_TOKEN=… kvdb keys revoke KVDB0123456789ABCDEF --grant read:pub/")
   .action(async (verb, name, o) => {
-    if (verb !== "create") throw new UsageError(`keys: unknown verb ${JSON.stringify(verb)} (create)`);
-    if (!o.bootstrap) throw new UsageError("keys create: only --bootstrap (straight into the index) so far");
-    process.stdout.write(await bootstrapKey(dbOf(o.db, env.KVDB_DB), text("name", name), grantsOf(o.grant)));
+    if (!(KEY_VERBS as readonly string[]).includes(verb)) throw new UsageError(`keys: unknown verb ${JSON.stringify(verb)} (${KEY_VERBS.join(", ")})`);
+    if (verb !== "list" && !name) throw new UsageError(`keys ${verb}: give the key's ${verb === "create" ? "name" : "id"}`);
+    const grants = verb === "grant" || verb === "revoke" ? grantsOf(o.grant ?? usage(`keys ${verb}: give --grant`)) : grantsOf(o.grant);
+    if (o.bootstrap) {
+      if (verb !== "create") throw new UsageError("--bootstrap only creates a key");
+      return void process.stdout.write(await bootstrapKey(dbOf(o.db, env.KVDB_DB), String(name), grants));
+    }
+    const token = o.token ?? env.KVDB_TOKEN;
+    process.stdout.write(await callKeys({ master: masterOf(o.master), token: token === undefined ? undefined : String(token), verb, name: name === undefined ? undefined : String(name), grants }));
   });
 
 /** --grant, repeatable; default admin (a first key must manage the others). */

@@ -93,6 +93,31 @@ test("bad credentials at the door: malformed 400, unknown key and wrong secret 4
   assert.is(count(after, "bad-secret") - count(before, "bad-secret"), 1);
 });
 
+test("kvdb keys through the master, as an admin key: create, list (no secrets), grant, revoke, delete — effective at once on that master", async () => {
+  const keysCmd = (token: string, ...args: string[]) => runKvdb(["keys", ...args, "--master", c.url], { KVDB_TOKEN: token });
+  const denied = await keysCmd(keys.writer.token, "list");
+  assert.is(denied.code, 1);
+  assert.match(denied.stderr, /^kvdb: GET \/_kvdb\/keys: 403 key KVDB\w+ has no admin grant on this endpoint\n$/);
+  const made = await keysCmd(keys.ops.token, "create", "late", "--grant", "read:late/");
+  assert.is(made.code, 0, made.stderr);
+  const late = { id: /^id=(\S+)$/m.exec(made.stdout)![1], token: /^token=(\S+)$/m.exec(made.stdout)![1] };
+  const listed = await keysCmd(keys.ops.token, "list");
+  assert.is(listed.code, 0, listed.stderr);
+  assert.is(listed.stdout.trim().split("\n").length, 4);
+  assert.match(listed.stdout, new RegExp(`^${late.id} late read:late/ `, "m"));
+  for (const k of Object.values(keys)) assert.not.ok(listed.stdout.includes(k.secret), "no secret listed");
+  const lateGet = () => send("GET", "/late/x", { authorization: `Bearer ${late.token}` });
+  assert.is((await lateGet()).status, 404, "read grant: allowed, and no such key");
+  assert.is((await keysCmd(keys.ops.token, "grant", late.id, "--grant", "write:late/")).stdout, `id=${late.id}\ngrants=read:late/,write:late/\n`);
+  assert.is((await send("PUT", "/late/x", { authorization: `Bearer ${late.token}` }, "l")).status, 201);
+  assert.is((await keysCmd(keys.ops.token, "revoke", late.id, "--grant", "read:late/", "--grant", "write:late/")).stdout, `id=${late.id}\ngrants=\n`);
+  assert.is((await lateGet()).status, 403);
+  assert.is((await keysCmd(keys.ops.token, "delete", late.id)).code, 0);
+  assert.is((await lateGet()).status, 401);
+  const gone = await keysCmd(keys.ops.token, "delete", late.id);
+  assert.is(gone.stderr, `kvdb: DELETE /_kvdb/keys/${late.id}: 404 no key ${late.id}\n`);
+});
+
 test("keys create refuses a bad grant (exit 2)", async () => {
   const r = await runKvdb(["keys", "create", "x", "--bootstrap", "--db", db, "--grant", "delete"]);
   assert.is(r.code, 2);

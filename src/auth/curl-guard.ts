@@ -1,7 +1,7 @@
 /**
  * The curl API's door (issue 26): every request to a key, a listing or a job carries
  * credentials allowed to do what it asks (access.ts), else 400/401/403 with one line.
- * GET and HEAD need read on the key, other methods write, /_kvdb/jobs admin. The rest of
+ * GET and HEAD need read on the key, other methods write, /_kvdb/jobs and /_kvdb/keys admin. The rest of
  * /_kvdb/ is left to its own checks (volumes' calls signed with the cluster secret).
  */
 import type { MiddlewareHandler } from "hono";
@@ -12,7 +12,7 @@ import type { Level } from "./keys.ts";
 
 /** The level and key a request needs; undefined: not this door's to check. */
 export function needOf(method: string, raw: string): { level: Level; key: string | undefined } | undefined {
-  if (raw.startsWith("/_kvdb/jobs")) return { level: "admin", key: undefined };
+  if (raw.startsWith("/_kvdb/jobs") || raw.startsWith("/_kvdb/keys")) return { level: "admin", key: undefined };
   if (raw.startsWith("/_kvdb/")) return undefined;
   let key: string | undefined;
   try {

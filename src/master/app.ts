@@ -16,6 +16,7 @@ import { readDirect } from "./read.ts";
 import { statusApp } from "./status/routes.ts";
 import type { Access } from "../auth/access.ts";
 import { curlGuard } from "../auth/curl-guard.ts";
+import { keyRoutes } from "../auth/key-routes.ts";
 
 export function masterApp(m: Master, verbose: boolean, access?: Access): { app: Hono; direct?: Direct; counter: RequestCounter } {
   const { app, mount } = serverApp({ role: "master", verbose, registry: m.stats.registry });
@@ -23,6 +24,7 @@ export function masterApp(m: Master, verbose: boolean, access?: Access): { app: 
   if (guarded) app.use("*", curlGuard(access, m.secret !== undefined)); // before every route
   app.get("/_kvdb/volumes", (c) => c.json(m.volumes.all));
   app.route("/_kvdb/jobs", jobsApp(m.jobs, m.secret));
+  if (access) app.route("/_kvdb/keys", keyRoutes(access.store, !!guarded));
   app.route(MASTER_STEP, directSteps(m));
   app.route("/", statusApp(m));
   // With --verbose every request goes through the app, which logs it; an index that
