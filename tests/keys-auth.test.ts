@@ -12,6 +12,8 @@ import { rmSync } from "node:fs";
 import { runKvdb } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { startCluster, type Cluster } from "../harness/cluster.ts";
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { rejects, sdk, text } from "./s3-client.ts";
 
 const run = promisify(execFile);
 const dir = tempDir("kvdb-keys");
@@ -36,7 +38,7 @@ test.before(async () => {
   await create("ops");
   await create("reader", "read:pub/");
   await create("writer", "write:app/");
-  c = await startCluster({ dir, db });
+  c = await startCluster({ dir, db, s3: true });
 });
 
 test.after(async () => {
@@ -116,6 +118,20 @@ test("kvdb keys through the master, as an admin key: create, list (no secrets), 
   assert.is((await lateGet()).status, 401);
   const gone = await keysCmd(keys.ops.token, "delete", late.id);
   assert.is(gone.stderr, `kvdb: DELETE /_kvdb/keys/${late.id}: 404 no key ${late.id}\n`);
+});
+
+test("S3 takes the stored keys too, with grants by bucket; the configured pair keeps working", async () => {
+  const as = (name: string) => sdk(c.s3!, "WHEN_SUPPORTED", { accessKey: keys[name].id, secretKey: keys[name].secret }).client;
+  const ops = as("ops");
+  await ops.send(new CreateBucketCommand({ Bucket: "pub" }));
+  await ops.send(new PutObjectCommand({ Bucket: "pub", Key: "o", Body: "s3 value" }));
+  assert.is(await text((await as("reader").send(new GetObjectCommand({ Bucket: "pub", Key: "o" }))).Body), "s3 value");
+  await rejects(() => as("reader").send(new PutObjectCommand({ Bucket: "pub", Key: "o2", Body: "x" })), "AccessDenied", 403);
+  await rejects(() => as("reader").send(new ListBucketsCommand({})), "AccessDenied", 403);
+  await rejects(() => as("writer").send(new GetObjectCommand({ Bucket: "pub", Key: "o" })), "AccessDenied", 403);
+  const wrong = sdk(c.s3!, "WHEN_SUPPORTED", { accessKey: keys.ops.id, secretKey: "not-the-secret" }).client;
+  await rejects(() => wrong.send(new ListBucketsCommand({})), "SignatureDoesNotMatch", 403);
+  assert.ok((await sdk(c.s3!).client.send(new ListBucketsCommand({}))).Buckets?.some((b) => b.Name === "pub"), "the configured pair");
 });
 
 test("keys create refuses a bad grant (exit 2)", async () => {

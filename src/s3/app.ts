@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { requestLog, serverErrors } from "../observe/log.ts";
 import { authenticate, target } from "./auth.ts";
+import { checkGrants } from "./keys.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
 import { noConditions } from "./conditions.ts";
 import { copyObject } from "./copy.ts";
@@ -95,8 +96,10 @@ export function s3App(s: S3, verbose: boolean): Hono {
   if (verbose) app.use(requestLog("s3"));
   app.all("*", async (c) => {
     c.header("x-amz-request-id", randomBytes(8).toString("hex").toUpperCase());
-    const payload = authenticate(c, s.creds);
+    const { creds, grants } = s.keys ? await s.keys.lookup(c) : { creds: s.creds, grants: undefined };
+    const payload = authenticate(c, creds);
     const { bucket, object } = namesOf(target(c).path);
+    checkGrants(grants, c.req.method, bucket, object);
     const params = new Map<string, string>();
     for (const [name, value] of queryPairs(target(c).query).reverse()) params.set(name, value);
     const r: Req = { c, payload, bucket, object, params };

@@ -1,4 +1,5 @@
 /** What every S3 handler works with: the master it fronts (through its values API), and the request as S3 sees it. */
+import type { S3Keys } from "./keys.ts";
 import type { Context } from "hono";
 import type { Values } from "../master/values.ts";
 import type { Credentials, Payload } from "./auth.ts";
@@ -7,6 +8,8 @@ export interface S3 {
   /** The master's values API (master/values.ts): all S3 asks of the master. */
   values: Values;
   creds: Credentials;
+  /** The client keys in the index besides `creds` (keys.ts); absent: `creds` only. */
+  keys?: S3Keys;
   /** Multipart uploads not completed or aborted within this are removed with their parts. */
   uploadTtlMs: number;
   /** How often a long CompleteMultipartUpload sends a space to keep its connection alive (keep-alive.ts). */

@@ -11,6 +11,8 @@ import { runtime } from "../runtime/mod.ts";
 import { s3App } from "./app.ts";
 import type { Credentials } from "./auth.ts";
 import { startExpiry } from "./expiry.ts";
+import { S3Keys } from "./keys.ts";
+import { KeyStore } from "../auth/key-store.ts";
 
 /** S3's settings as the command line gives them (cli/s3-options.ts). */
 export interface S3Settings extends Credentials {
@@ -33,7 +35,9 @@ export const UPLOAD_TTL_MS = 24 * 3600_000;
 
 /** `requests`: where S3's requests are counted (the master's metrics, role "s3"), by the runtime adapter. */
 export async function startS3(values: Values, requests: RequestMetrics, o: S3Options): Promise<Running> {
-  const s = { values, creds: { accessKey: o.accessKey, secretKey: o.secretKey }, uploadTtlMs: o.uploadTtlMs ?? UPLOAD_TTL_MS, keepAliveMs: o.keepAliveMs ?? KEEP_ALIVE_MS };
+  const creds = { accessKey: o.accessKey, secretKey: o.secretKey };
+  // Its own cache of the index's keys: a change made through the master reaches S3 within KEY_CACHE_MS.
+  const s = { values, creds, keys: new S3Keys(creds, new KeyStore(values.tables)), uploadTtlMs: o.uploadTtlMs ?? UPLOAD_TTL_MS, keepAliveMs: o.keepAliveMs ?? KEEP_ALIVE_MS };
   const counter = requestCounter("s3", requests);
   const listener = await runtime.serve(s3App(s, o.verbose), { port: o.port, hostname: o.hostname, idleTimeoutMs: o.idleTimeoutMs, counter });
   const stopExpiry = startExpiry(s);
