@@ -191,11 +191,13 @@ test("test_object_raw_get_x_amz_expires_out_range_zero... and anonymous access: 
 });
 
 test("versioning, ACLs, policies, SSE: NotImplemented, cleanly", async () => {
-  for (const q of ["versioning", "acl", "policy", "lifecycle"]) {
+  for (const q of ["acl", "policy", "lifecycle"]) {
     const res = await send("GET", `/${B}?${q}`);
     assert.is(res.status, 501, q);
     assert.is(await errorCode(res), "NotImplemented");
   }
+  const versioning = await send("PUT", `/${B}?versioning`, "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>");
+  assert.is(await errorCode(versioning), "NotImplemented");
   const sse = await send("PUT", `/${B}/sse`, "x", { "x-amz-server-side-encryption": "AES256" });
   assert.is(await errorCode(sse), "NotImplemented");
   const acl = await send("PUT", `/${B}/acl`, "x", { "x-amz-acl": "public-read" });

@@ -18,6 +18,7 @@ import { listObjectsV1, listObjectsV2 } from "./listing.ts";
 import { listParts, listUploads } from "./multipart-list.ts";
 import { abortUpload, completeUpload, createUpload, uploadPart } from "./multipart.ts";
 import { deleteObject, getObject, putObject } from "./objects.ts";
+import { getBucketVersioning, listObjectVersions } from "./versions.ts";
 import type { Req, S3 } from "./s3.ts";
 import { queryPairs } from "./sigv4.ts";
 
@@ -35,6 +36,9 @@ const UNSUPPORTED = new Set(
   ).split(" "),
 );
 
+/** Of those, the ones a GET of a bucket answers: an unversioned bucket's versions (versions.ts). */
+const READ_ONLY = new Set(["versioning", "versions"]);
+
 /** Request headers that ask for what kvdb does not have. */
 function unsupportedHeader(header: (name: string) => string | undefined, names: string[]): string | undefined {
   const acl = header("x-amz-acl");
@@ -47,6 +51,8 @@ function bucketOperation(method: string, params: Map<string, string>): Operation
     case "GET":
       if (params.has("location")) return getBucketLocation;
       if (params.has("uploads")) return listUploads;
+      if (params.has("versions")) return listObjectVersions;
+      if (params.has("versioning")) return getBucketVersioning;
       return params.get("list-type") === "2" ? listObjectsV2 : listObjectsV1;
     case "HEAD":
       return headBucket;
@@ -104,7 +110,7 @@ export function s3App(s: S3, verbose: boolean): Hono {
     for (const [name, value] of queryPairs(target(c).query).reverse()) params.set(name, value);
     const r: Req = { c, payload, bucket, object, params };
     const method = c.req.method;
-    const sub = [...params.keys()].find((p) => UNSUPPORTED.has(p));
+    const sub = [...params.keys()].find((p) => UNSUPPORTED.has(p) && !(method === "GET" && bucket && !object && READ_ONLY.has(p)));
     if (sub) throw new S3Error("NotImplemented", `?${sub} is not supported by kvdb`);
     const header = unsupportedHeader((n) => c.req.header(n), Object.keys(c.req.header()));
     if (header && (method === "PUT" || method === "POST")) throw new S3Error("NotImplemented", `${header} is not supported by kvdb`);
