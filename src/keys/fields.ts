@@ -14,6 +14,26 @@ export interface ValueFields {
 
 export const FIELDS_HEADER = "x-kvdb-fields";
 
+/**
+ * The standard headers S3 keeps with a value as a client sent them and answers with on
+ * every GET and HEAD. They ride in `meta` under ":" + their name (KVDB_META_MARK): no
+ * x-amz-meta- header can make such a name (":" is not a header-name character), and so
+ * the index, the volume catalog and rebuild keep them with no stored form changed.
+ */
+export const KEPT_HEADERS = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
+/** The first character of the `meta` names that are kvdb's own, not a client's x-amz-meta-*. */
+export const KVDB_META_MARK = ":";
+
+/** The kept standard headers of a value (KEPT_HEADERS), by their header names. */
+export function keptHeaders(f: ValueFields | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const v = f?.meta?.[KVDB_META_MARK + name];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
 /** Only the fields that are set; undefined when none is. */
 export function someFields(f: ValueFields | undefined): ValueFields | undefined {
   if (!f) return undefined;

@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import { fail } from "../http/errors.ts";
+import { KEPT_HEADERS } from "../keys/fields.ts";
 import { parseKey } from "../keys/keys.ts";
 import { storedName } from "../keys/names.ts";
 import type { BodylessAnswer } from "../runtime/fast-path.ts";
@@ -12,7 +13,7 @@ import type { Master } from "./master.ts";
 import type { KeyRecord } from "./index/index.ts";
 
 const FORWARDED = ["range", "if-none-match", "if-modified-since"];
-const RETURNED = ["content-length", "content-range", "content-type", "accept-ranges", "last-modified"];
+const RETURNED = ["content-length", "content-range", "content-type", "accept-ranges", "last-modified", ...KEPT_HEADERS];
 
 /**
  * Synchronous when the index is (LevelDB): the master's hottest path then answers

@@ -46,7 +46,7 @@ export async function listUploads(s: S3, r: Req): Promise<Response> {
   const idMarker = r.params.get("upload-id-marker") ?? "";
   // In progress uploads are few: gathered, then sorted by key and age as S3 lists them.
   const all: [string, Upload][] = [];
-  for await (const [id, u] of s.values.tables.entries<Upload>("uploads")) if (u.bucket === r.bucket && u.object.startsWith(prefix)) all.push([id, u]);
+  for await (const [id, u] of s.values.tables.entries<Upload>("uploads")) if (u.bucket === r.bucket && !u.completed && u.object.startsWith(prefix)) all.push([id, u]);
   all.sort(([a, x], [b, y]) => Buffer.compare(Buffer.from(x.object), Buffer.from(y.object)) || x.initiated - y.initiated || (a < b ? -1 : 1));
   const after = ([id, u]: [string, Upload]) => u.object > keyMarker || (u.object === keyMarker && idMarker !== "" && id > idMarker);
   let uploads = "";

@@ -16,7 +16,7 @@ import { smallBody } from "./body.ts";
 import { writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { keptAliveXml } from "./keep-alive.ts";
-import { etagOf, fieldsOf } from "./metadata.ts";
+import { etagOf, fieldsOf, MAX_PART_NUMBER, withParts } from "./metadata.ts";
 import { inBucket, keyOf, requireBucket } from "./names.ts";
 import { storeBody } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
@@ -29,10 +29,15 @@ export interface Upload extends ValueFields {
   object: string;
   /** ms since the epoch */
   initiated: number;
+  /**
+   * The quoted ETag of the object it made, once completed: the entry stays (until
+   * --s3-upload-ttl, expiry.ts) so that a Complete sent again after a lost answer gets
+   * the same answer, as S3 gives it. A completed upload is no upload for anything else.
+   */
+  completed?: string;
 }
 
 export const PART_PREFIX = `${RESERVED_PREFIX}part/`;
-const MAX_PART_NUMBER = 10_000;
 /** Every part but the last must be at least this long (S3's rule). */
 const MIN_PART_SIZE = 5 << 20;
 
@@ -41,12 +46,12 @@ export const partKey = (id: string, n: number) => `${PART_PREFIX}${id}/${String(
 /** The lock an upload is held by while it completes or aborts (keys never start with a space). */
 export const uploadLock = (id: string) => ` upload ${id}`;
 
-/** The upload named by ?uploadId=, which must be of this bucket and object; NoSuchUpload otherwise. */
-export async function uploadOf(s: S3, r: Req): Promise<{ id: string; upload: Upload }> {
+/** The upload named by ?uploadId=, which must be of this bucket and object (and, unless `completed`, not completed); NoSuchUpload otherwise. */
+export async function uploadOf(s: S3, r: Req, completed = false): Promise<{ id: string; upload: Upload }> {
   await requireBucket(s.values, r.bucket);
   const id = r.params.get("uploadId") ?? "";
   const upload = /^[\w-]{1,64}$/.test(id) ? await s.values.tables.get<Upload>("uploads", id) : undefined;
-  if (!upload || upload.bucket !== r.bucket || upload.object !== r.object) throw new S3Error("NoSuchUpload");
+  if (!upload || upload.bucket !== r.bucket || upload.object !== r.object || (upload.completed && !completed)) throw new S3Error("NoSuchUpload");
   return { id, upload };
 }
 
@@ -74,17 +79,25 @@ export async function uploadPart(s: S3, r: Req): Promise<Response> {
   return storeBody(s, r, partKey(id, n), {});
 }
 
+/** The parts a CompleteMultipartUpload names, in order; a part named twice in a row is its last copy (as S3 takes it). */
+function listedParts(doc: string): { n: number; etag: string }[] {
+  const listed: { n: number; etag: string }[] = [];
+  for (const p of elements(rootOf(doc, "CompleteMultipartUpload"), "Part")) {
+    const n = Number(textOf(p, "PartNumber"));
+    const etag = (textOf(p, "ETag") ?? "").trim().replace(/^"|"$/g, "");
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidPart", `part number ${n} is not valid`);
+    const last = listed[listed.length - 1];
+    if (last && n < last.n) throw new S3Error("InvalidPartOrder");
+    if (last && n === last.n) listed.pop();
+    listed.push({ n, etag });
+  }
+  if (!listed.length) throw new S3Error("MalformedXML", "a CompleteMultipartUpload names at least one <Part>");
+  return listed;
+}
+
 /** The parts a CompleteMultipartUpload names, as the volumes hold them; S3's errors if they are not what is stored. */
 async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: Piece[]; etag: string }> {
-  const listed = elements(rootOf(doc, "CompleteMultipartUpload"), "Part").map((p) => ({
-    n: Number(textOf(p, "PartNumber")),
-    etag: (textOf(p, "ETag") ?? "").trim().replace(/^"|"$/g, ""),
-  }));
-  if (!listed.length) throw new S3Error("MalformedXML", "a CompleteMultipartUpload names at least one <Part>");
-  for (const [i, { n }] of listed.entries()) {
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidPart", `part number ${n} is not valid`);
-    if (i > 0 && n <= listed[i - 1].n) throw new S3Error("InvalidPartOrder");
-  }
+  const listed = listedParts(doc);
   const md5s: Buffer[] = [];
   const pieces: Piece[] = [];
   for (const [i, { n, etag }] of listed.entries()) {
@@ -104,27 +117,35 @@ async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: Pi
  * checked, the answer is a 200 kept alive while the volumes assemble (keep-alive.ts).
  */
 export async function completeUpload(s: S3, r: Req): Promise<Response> {
-  const { id, upload } = await uploadOf(s, r);
+  const { id, upload } = await uploadOf(s, r, true);
   const key = keyOf(r.bucket, r.object);
   const doc = await smallBody(r.c, r.payload, 4 << 20);
   const precondition = writeCondition((n) => r.c.req.header(n), "CompleteMultipartUpload");
   precondition?.(await s.values.get(key)); // refused with its status if it fails now; checked again as the object is switched in
   let checked!: () => void;
   const partsChecked = new Promise<void>((resolve) => (checked = resolve));
-  let result: KeyRecord | undefined;
+  let etag: string | undefined;
   const held = s.values.locks.hold(uploadLock(id), async () => {
-    if (!(await s.values.tables.get("uploads", id))) throw new S3Error("NoSuchUpload");
-    const { pieces, etag } = await chosenParts(s, id, doc);
+    const now = await s.values.tables.get<Upload>("uploads", id);
+    if (!now) throw new S3Error("NoSuchUpload");
+    if (now.completed) {
+      // Sent again (its first answer was lost): the same answer.
+      etag = now.completed;
+      return checked();
+    }
+    const chosen = await chosenParts(s, id, doc);
     checked();
-    result = await s.values.assemble(key, pieces, { type: upload.type, meta: upload.meta, etag }, inBucket(r.bucket), precondition);
-    await dropUpload(s.values, id);
+    const fields = withParts({ type: upload.type, meta: upload.meta, etag: chosen.etag }, chosen.pieces.map((p) => p.size));
+    etag = etagOf(await s.values.assemble(key, chosen.pieces, fields, inBucket(r.bucket), precondition));
+    await s.values.tables.put("uploads", id, { ...now, completed: etag } satisfies Upload);
+    await dropParts(s.values, id);
   });
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
   await Promise.race([partsChecked, held]); // a refusal before assembling throws here, with its own status
   const location = `http://${r.c.req.header("host") ?? "localhost"}/${r.bucket}/${r.object}`;
   const work = held.then(() => ({
     root: "CompleteMultipartUploadResult",
-    body: el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etagOf(result!)),
+    body: el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etag!),
   }));
   return keptAliveXml(r.c, work, s.keepAliveMs, r.c.req.path);
 }
@@ -132,6 +153,11 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
 /** Forgets an upload and deletes its parts. */
 export async function dropUpload(values: Values, id: string): Promise<void> {
   await values.tables.delete("uploads", id);
+  await dropParts(values, id);
+}
+
+/** Deletes an upload's parts. */
+async function dropParts(values: Values, id: string): Promise<void> {
   const parts: [number, KeyRecord][] = [];
   for await (const part of partsOf(values, id)) parts.push(part);
   for (const [n, record] of parts) await values.locks.holdWhenFree(partKey(id, n), () => values.purge(partKey(id, n), record).then(() => {}));

@@ -11,7 +11,7 @@ import { parseRange } from "../volume/range.ts";
 import { valueBody } from "./body.ts";
 import { conflictsAs, deleteHeaders, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
-import { etagOf, fieldsOf, valueHeaders } from "./metadata.ts";
+import { etagOf, fieldsOf, MAX_PART_NUMBER, partRange, partsCount, valueHeaders } from "./metadata.ts";
 import { bucketPrefix, inBucket, keyOf, requireBucket } from "./names.ts";
 import type { Req, S3 } from "./s3.ts";
 
@@ -77,7 +77,8 @@ export async function getObject(s: S3, r: Req): Promise<Response> {
     const v = r.params.get(`response-${h}`);
     if (v !== undefined) headers[h] = v;
   }
-  const range = c.req.header("range");
+  const range = partAsRange(record, r.params.get("partNumber")) ?? c.req.header("range");
+  if (r.params.has("partNumber") && c.req.header("range") !== undefined) throw new S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter");
   if (c.req.method === "HEAD") return headAnswer(record, headers, range);
   const res = await s.values.read(key, record, "GET", range ? { range } : {});
   if (!res) throw new S3Error("ServiceUnavailable", "no replica of this object answered");
@@ -90,6 +91,20 @@ export async function getObject(s: S3, r: Req): Promise<Response> {
     if (v) headers[h] = v;
   }
   return new Response(res.body, { status: res.status, headers });
+}
+
+/**
+ * ?partNumber=N as the Range of that part's bytes (a client downloading parts in
+ * parallel: 206 with Content-Range). An object not made by multipart has one part, the
+ * whole object; undefined: no partNumber (or a whole empty object).
+ */
+function partAsRange(record: KeyRecord, asked: string | undefined): string | undefined {
+  if (asked === undefined) return undefined;
+  const n = /^\d{1,5}$/.test(asked) ? Number(asked) : 0;
+  if (n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidArgument", `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`);
+  const part = partsCount(record) === undefined ? (n === 1 ? { start: 0, end: record.size - 1 } : undefined) : partRange(record, n);
+  if (!part) throw new S3Error("InvalidPartNumber", `the object has no part ${n}`);
+  return part.end < part.start ? undefined : `bytes=${part.start}-${part.end}`;
 }
 
 /** HEAD, from the index alone (a Range is answered as GET would: 206 with Content-Range). */

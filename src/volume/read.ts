@@ -9,7 +9,7 @@ import { fail } from "../http/errors.ts";
 import { runtime } from "../runtime/mod.ts";
 import type { FileSlice } from "../runtime/types.ts";
 import type { Store } from "./store.ts";
-import { encodeFields, FIELDS_HEADER } from "../keys/fields.ts";
+import { encodeFields, FIELDS_HEADER, keptHeaders } from "../keys/fields.ts";
 import { matchesEtag, parseRange } from "./range.ts";
 
 /** Bytes start..end (inclusive) of a value: a file slice for runtime.sendFile, or inline bytes. */
@@ -39,6 +39,8 @@ export function readValue(c: Context, store: Store, key: string): Response {
     // The master names the value's Content-Type in the URLs it hands out (S3 clients set one).
     "content-type": c.req.query("response-content-type") ?? "application/octet-stream",
     "last-modified": new Date(entry.time).toUTCString(),
+    // Content-Encoding, Cache-Control and the like, as the S3 client stored them.
+    ...keptHeaders(entry.fields),
   };
   // So that a volume pulling this value (copy.ts) keeps its S3 fields too.
   const fields = encodeFields(entry.fields);
