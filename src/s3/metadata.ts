@@ -32,11 +32,20 @@ export function fieldsOf(c: Context): ValueFields {
   }
   if (bytes > MAX_META_BYTES) throw new S3Error("InvalidArgument", `user metadata over ${MAX_META_BYTES} bytes`);
   for (const name of KEPT_HEADERS) {
-    const value = c.req.header(name);
+    const value = name === "content-encoding" ? storedEncoding(c.req.header(name)) : c.req.header(name);
     if (value !== undefined) meta[KVDB_META_MARK + name] = value;
   }
   const type = c.req.header("content-type");
   return { ...(type ? { type } : {}), ...(Object.keys(meta).length ? { meta } : {}) };
+}
+
+/** A Content-Encoding as S3 keeps it: without aws-chunked, the framing of the request's body (chunked.ts), not of the value. */
+function storedEncoding(header: string | undefined): string | undefined {
+  const kept = header
+    ?.split(",")
+    .map((e) => e.trim())
+    .filter((e) => e && e.toLowerCase() !== "aws-chunked");
+  return kept?.length ? kept.join(", ") : undefined;
 }
 
 /** The quoted ETag of a stored value. */
