@@ -5,6 +5,8 @@
  * hashes, clock skew, anonymous requests, S3's XML errors, NotImplemented.
  */
 import { createHash, createHmac } from "node:crypto";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { crc32c, crc64nvme } from "../src/s3/crc.ts";
@@ -203,6 +205,86 @@ test("versioning, ACLs, policies, SSE: NotImplemented, cleanly", async () => {
   const acl = await send("PUT", `/${B}/acl`, "x", { "x-amz-acl": "public-read" });
   assert.is(await errorCode(acl), "NotImplemented");
   assert.is((await send("PUT", `/${B}/acl`, "x", { "x-amz-acl": "private" })).status, 200, "the default ACL is what kvdb does");
+});
+
+/**
+ * A PUT with an Expect header over a socket of its own (fetch will not send one): the
+ * first bytes the server sends, then the rest. With 100-continue the body is held back
+ * until a 100 Continue comes; with any other expectation it is sent at once.
+ */
+async function withExpect(path: string, body: string, expect = "100-continue", secret = S3_KEYS.secretKey): Promise<{ first: string; rest: string }> {
+  const s = sign("PUT", path, { "content-length": String(body.length), expect }, sha(body), Date.now(), secret);
+  const { hostname, port } = new URL(c.s3!);
+  const sock = connect({ host: hostname, port: Number(port) });
+  await once(sock, "connect");
+  const head = Object.entries({ ...s.headers, connection: "close" }).map(([k, v]) => `${k}: ${v}`).join("\r\n");
+  sock.write(`PUT ${path} HTTP/1.1\r\n${head}\r\n\r\n`);
+  if (expect !== "100-continue") sock.write(body);
+  const [first] = (await once(sock, "data")) as [Buffer];
+  const rest: Buffer[] = [];
+  sock.on("data", (d: Buffer) => rest.push(d));
+  if (expect === "100-continue" && first.toString().startsWith("HTTP/1.1 100")) sock.write(body);
+  await once(sock, "close");
+  return { first: first.toString("latin1"), rest: Buffer.concat(rest).toString("latin1") };
+}
+
+test("test_100_continue: 100 Continue only once the signature is checked; a refused request's body is never asked for", async () => {
+  const bad = await withExpect(`/${B}/continued`, "the body", "100-continue", "not the secret");
+  assert.match(bad.first, /^HTTP\/1\.1 403 /);
+  assert.match(bad.first, /SignatureDoesNotMatch/);
+  const good = await withExpect(`/${B}/continued`, "the body");
+  assert.match(good.first, /^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+  assert.match(good.rest, /^HTTP\/1\.1 200 /);
+  assert.is(await read("continued"), "the body");
+});
+
+test("test_object_create_bad_expect_mismatch: an Expect other than 100-continue is ignored, as S3 does (Node would answer 417)", async () => {
+  const { first } = await withExpect(`/${B}/expected`, "value", "200");
+  assert.match(first, /^HTTP\/1\.1 200 /);
+  assert.is(await read("expected"), "value");
+});
+
+test("Signature Version 2 (header or query) gets InvalidRequest saying to sign with SigV4", async () => {
+  for (const [path, headers] of [
+    [`/${B}/v2`, { authorization: `AWS ${S3_KEYS.accessKey}:c2lnbmF0dXJl`, date: new Date().toUTCString() }],
+    [`/${B}/v2?AWSAccessKeyId=${S3_KEYS.accessKey}&Expires=9999999999&Signature=c2ln`, {}],
+  ] as [string, Record<string, string>][]) {
+    const res = await fetch(c.s3 + path, { headers });
+    assert.is(res.status, 400);
+    const body = await res.text();
+    assert.match(body, /<Code>InvalidRequest<\/Code>/);
+    assert.match(body, /SigV2 is not supported, sign with SigV4/);
+  }
+});
+
+test("ListObjectVersions and GetBucketVersioning of kvdb's unversioned buckets: one version, null, the latest; PutBucketVersioning NotImplemented", async () => {
+  assert.is((await send("PUT", `/${B}/versioned/a`, "aaa")).status, 200);
+  const versions = await send("GET", `/${B}?versions&prefix=versioned%2F`);
+  assert.is(versions.status, 200);
+  const xml = await versions.text();
+  assert.match(xml, /<ListVersionsResult xmlns="http:\/\/s3.amazonaws.com\/doc\/2006-03-01\/"><Name>wire<\/Name><Prefix>versioned\/<\/Prefix>/);
+  assert.match(xml, /<Version><Key>versioned\/a<\/Key><VersionId>null<\/VersionId><IsLatest>true<\/IsLatest><LastModified>[^<]+<\/LastModified><ETag>&quot;[0-9a-f]{32}&quot;<\/ETag><Size>3<\/Size>/);
+  const versioning = await send("GET", `/${B}?versioning`);
+  assert.is(versioning.status, 200);
+  assert.match(await versioning.text(), /<VersioningConfiguration xmlns="[^"]+"><\/VersioningConfiguration>$/);
+});
+
+test("test_list_buckets_paginated: ListBuckets with max-buckets pages by ContinuationToken; test_bucket_create_exists: creating one's own bucket again is 200 (us-east-1), 409 elsewhere", async () => {
+  for (const b of ["page-a", "page-b", "page-c"]) assert.is((await send("PUT", `/${b}`)).status, 200);
+  const names: string[] = [];
+  let token = "";
+  for (let pages = 0; pages < 10; pages++) {
+    const res = await send("GET", `/?max-buckets=2&prefix=page-${token ? `&continuation-token=${token}` : ""}`);
+    const xml = await res.text();
+    names.push(...[...xml.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]));
+    token = /<ContinuationToken>([^<]+)<\/ContinuationToken>/.exec(xml)?.[1] ?? "";
+    if (!token) break;
+  }
+  assert.equal(names, ["page-a", "page-b", "page-c"]);
+  assert.is((await send("PUT", "/page-a")).status, 200, "again, in us-east-1");
+  const config = "<CreateBucketConfiguration><LocationConstraint>eu-west-3</LocationConstraint></CreateBucketConfiguration>";
+  assert.is((await send("PUT", "/page-eu", config)).status, 200);
+  assert.is(await errorCode(await send("PUT", "/page-eu", config)), "BucketAlreadyOwnedByYou");
 });
 
 test("kvdb master --s3-port without credentials is a usage error (exit 2): no anonymous access", async () => {

@@ -24,14 +24,31 @@ export const KEPT_HEADERS = ["cache-control", "content-disposition", "content-en
 /** The first character of the `meta` names that are kvdb's own, not a client's x-amz-meta-*. */
 export const KVDB_META_MARK = ":";
 
-/** The kept standard headers of a value (KEPT_HEADERS), by their header names. */
+/** The kept standard headers of a value (KEPT_HEADERS), by their header names, as they can be sent (mailSafe). */
 export function keptHeaders(f: ValueFields | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of KEPT_HEADERS) {
     const v = f?.meta?.[KVDB_META_MARK + name];
-    if (v !== undefined) out[name] = v;
+    if (v !== undefined) out[name] = mailSafe(v);
   }
   return out;
+}
+
+/**
+ * A stored value as a response header can carry it: as is when printable ASCII, else
+ * RFC 2047's =?UTF-8?B?…?=, as S3 answers metadata that is not ASCII (a header holds bytes,
+ * not text; a character past U+00FF could not be sent at all).
+ */
+export function mailSafe(v: string): string {
+  return /^[\x20-\x7e\t]*$/.test(v) ? v : `=?UTF-8?B?${Buffer.from(v).toString("base64")}?=`;
+}
+
+/** A request header's text: runtimes read its bytes as Latin-1; bytes that are UTF-8 (what clients send) are read as such. */
+export function headerText(v: string): string {
+  if (!/[^\x00-\x7f]/.test(v)) return v;
+  const bytes = Buffer.from(v, "latin1");
+  const utf8 = bytes.toString("utf8");
+  return Buffer.from(utf8).equals(bytes) ? utf8 : v;
 }
 
 /** Only the fields that are set; undefined when none is. */

@@ -22,6 +22,11 @@ export type Payload =
   /** aws-chunked; `chunks`: each chunk signed, chained from `seed` (the request's signature). */
   | { kind: "chunked"; trailer: boolean; chunks?: { signer: Signer; seed: string } };
 
+/** What a client signing with Signature Version 2 (Authorization: AWS key:signature, or ?AWSAccessKeyId=…&Signature=…) is told. */
+const SIGV2 =
+  "SigV2 is not supported, sign with SigV4 (AWS4-HMAC-SHA256): boto3 Config(signature_version='s3v4'), " +
+  "AWS CLI `aws configure set default.s3.signature_version s3v4`, rclone any region but other-v2-signature";
+
 /** Clocks may differ this much (S3's own limit). */
 const SKEW_MS = 15 * 60_000;
 /** A presigned URL is good for at most a week, as in S3. */
@@ -73,7 +78,11 @@ function checkSignature(c: Context, s: Signer, pairs: [string, string][], signed
   const headers = signedHeaders.split(";").map((name): [string, string] => [name, c.req.header(name) ?? ""]);
   const query = canonicalQuery(pairs, skip);
   for (const p of new Set([path, uriEncode(decoded, true)])) {
-    if (sameSignature(signRequest(s, canonicalRequest(c.req.method, p, query, headers, payloadHash)), signature)) return;
+    const canonical = canonicalRequest(c.req.method, p, query, headers, payloadHash);
+    if (sameSignature(signRequest(s, canonical), signature)) return;
+    // A header value that is not ASCII arrives as bytes (runtimes read them as Latin-1):
+    // botocore sends UTF-8 and signs those bytes; Node's clients send Latin-1 and sign its UTF-8 (above).
+    if (/[^\x00-\x7f]/.test(canonical) && sameSignature(signRequest(s, Buffer.from(canonical, "latin1")), signature)) return;
   }
   throw new S3Error("SignatureDoesNotMatch");
 }
@@ -99,6 +108,7 @@ export function authenticate(c: Context, creds: Credentials, now = Date.now()): 
   if (param("X-Amz-Algorithm") !== undefined) return presigned(c, creds, pairs, param, now);
 
   const header = c.req.header("authorization");
+  if (param("AWSAccessKeyId") !== undefined || header?.startsWith("AWS ")) throw new S3Error("InvalidRequest", SIGV2);
   if (!header) throw new S3Error("AccessDenied", "anonymous access is not allowed: sign requests with AWS Signature Version 4");
   if (!header.startsWith(`${ALGORITHM} `)) throw new S3Error("AccessDenied", "only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported");
   const fields = new Map(

@@ -70,12 +70,12 @@ export async function listPage(values: Values, bucket: string, prefix: string, d
   }
 }
 
-/** max-keys (or max-uploads…): 1000 by default, and at most. */
-export function maxOf(r: Req, name: string): number {
+/** max-keys (or max-uploads…): `most` (1000) by default, and at most. */
+export function maxOf(r: Req, name: string, most = MAX_KEYS): number {
   const v = r.params.get(name);
-  if (v === undefined) return MAX_KEYS;
+  if (v === undefined) return most;
   if (!/^\d{1,10}$/.test(v)) throw new S3Error("InvalidArgument", `${name} must be a non-negative integer`);
-  return Math.min(Number(v), MAX_KEYS);
+  return Math.min(Number(v), most);
 }
 
 function contents(page: Page, encode: (s: string) => string, owner: boolean): string {

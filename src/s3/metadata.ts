@@ -6,7 +6,7 @@
  */
 import type { Context } from "hono";
 import type { KeyRecord } from "../master/values.ts";
-import { KEPT_HEADERS, keptHeaders, KVDB_META_MARK, type ValueFields } from "../keys/fields.ts";
+import { headerText, KEPT_HEADERS, keptHeaders, KVDB_META_MARK, mailSafe, type ValueFields } from "../keys/fields.ts";
 import { S3Error } from "./errors.ts";
 
 const META = "x-amz-meta-";
@@ -27,13 +27,13 @@ export function fieldsOf(c: Context): ValueFields {
   let bytes = 0;
   for (const [name, value] of Object.entries(c.req.header())) {
     if (!name.startsWith(META)) continue;
-    meta[name.slice(META.length)] = value;
-    bytes += name.length - META.length + value.length;
+    meta[name.slice(META.length)] = headerText(value);
+    bytes += name.length - META.length + Buffer.byteLength(value, "latin1");
   }
   if (bytes > MAX_META_BYTES) throw new S3Error("InvalidArgument", `user metadata over ${MAX_META_BYTES} bytes`);
   for (const name of KEPT_HEADERS) {
     const value = name === "content-encoding" ? storedEncoding(c.req.header(name)) : c.req.header(name);
-    if (value !== undefined) meta[KVDB_META_MARK + name] = value;
+    if (value !== undefined) meta[KVDB_META_MARK + name] = headerText(value);
   }
   const type = c.req.header("content-type");
   return { ...(type ? { type } : {}), ...(Object.keys(meta).length ? { meta } : {}) };
@@ -65,7 +65,7 @@ export function valueHeaders(r: KeyRecord): Record<string, string> {
     "content-type": r.s3?.type ?? DEFAULT_TYPE,
     "accept-ranges": "bytes",
   };
-  for (const [name, value] of Object.entries(r.s3?.meta ?? {})) if (!name.startsWith(KVDB_META_MARK)) headers[`${META}${name}`] = value;
+  for (const [name, value] of Object.entries(r.s3?.meta ?? {})) if (!name.startsWith(KVDB_META_MARK)) headers[`${META}${name}`] = mailSafe(value);
   Object.assign(headers, keptHeaders(r.s3));
   const parts = partsCount(r);
   if (parts) headers["x-amz-mp-parts-count"] = String(parts);

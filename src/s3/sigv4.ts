@@ -31,7 +31,7 @@ export function sign(s: Signer, stringToSign: string): string {
 }
 
 /** The signature of a request from its canonical form. */
-export function signRequest(s: Signer, canonicalRequest: string): string {
+export function signRequest(s: Signer, canonicalRequest: string | Uint8Array): string {
   return sign(s, `${ALGORITHM}\n${s.amzDate}\n${s.scope}\n${sha256Hex(canonicalRequest)}`);
 }
 
