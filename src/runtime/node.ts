@@ -94,7 +94,8 @@ export const node: Runtime = {
           hostname,
           createServer: ((options: ServerOptions, listener: RequestListener) => {
             const handler = served.direct ? directFirst(served.direct, listener) : listener;
-            return continueOnRead(createServer(options, handler), handler);
+            // Any Expect but 100-continue is ignored, as S3 ignores it (Node would answer 417).
+            return continueOnRead(createServer(options, handler), handler).on("checkExpectation", handler);
           }) as typeof createServer,
           // A 1 GiB upload over a slow link must not be cut at Node's 300 s default: only a
           // connection that goes idle is (below). Headers trickled in (slow-loris) get 408;

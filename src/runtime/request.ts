@@ -13,13 +13,6 @@ export interface RequestFacts {
   body?: AsyncIterable<Uint8Array> | null;
   /** The exchange as the wire saw it: body bytes each way and its real end (observe/request-metrics.ts). */
   meter?: ExchangeMeter;
-  /**
-   * Sends "100 Continue" to a client that asked for it (Expect: 100-continue) and waits
-   * to send its body; does nothing otherwise, or once sent. requestBody calls it: the
-   * body is asked for only once the handler wants it, after its checks (S3: the
-   * signature), so that a refused request's body is never sent.
-   */
-  sendContinue?: () => void;
 }
 
 /**
@@ -51,6 +44,5 @@ export function requestTrailers(c: Context): (() => Record<string, string | unde
 
 export function requestBody(c: Context): AsyncIterable<Uint8Array> | null {
   const facts = c.env as RequestFacts | undefined;
-  facts?.sendContinue?.();
   return facts?.body !== undefined ? facts.body : (c.req.raw.body as AsyncIterable<Uint8Array> | null);
 }
