@@ -19,7 +19,7 @@ import {
 import { Readable } from "node:stream";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, type Cluster } from "./cluster.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
 import { sdk, type Sdk } from "./s3-client.ts";
 
 const B = "headers";

@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, type Cluster } from "./cluster.ts";
+import { type Cluster, startCluster } from "../harness/cluster.ts";
 import { bytes } from "./http.ts";
 import { rejects, sdk } from "./s3-client.ts";
 
