@@ -106,7 +106,7 @@ for (const mode of ["WHEN_SUPPORTED", "WHEN_REQUIRED"] as ChecksumMode[]) {
     await rejects(() => complete([{ ETag: '"ffffffffffffffffffffffffffffffff"', PartNumber: 1 }]), "InvalidPart", 400);
     await rejects(() => complete([{ ETag: etags[0], PartNumber: 1 }, { ETag: etags[1], PartNumber: 3 }]), "InvalidPart", 400);
     await rejects(() => complete([{ ETag: etags[1], PartNumber: 2 }, { ETag: etags[0], PartNumber: 1 }]), "InvalidPartOrder", 400);
-    await rejects(() => complete([{ ETag: etags[1], PartNumber: 2 }, { ETag: etags[1], PartNumber: 2 }]), "InvalidPartOrder", 400);
+    await rejects(() => complete([{ ETag: etags[1], PartNumber: 2 }, { ETag: etags[1], PartNumber: 2 }, { ETag: etags[0], PartNumber: 1 }]), "InvalidPartOrder", 400);
     const small = await multipart("small", [bytes(100, 6), bytes(100, 7)]);
     await rejects(
       () => s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: "small", UploadId: small.UploadId, MultipartUpload: { Parts: small.etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } })),
