@@ -50,14 +50,14 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-const sortOrphans = (o: Orphan[]) => o.map((x) => `${x.volume} ${x.key}`).sort();
+const sortOrphans = (o: Orphan[]) => o.map((x) => `${x.volume} ${x.name}`).sort();
 const writing = (volumes: string[]): NewRecord => ({ state: "writing", volumes, size: 0, md5: "", time: 1 });
 
 /** Writes a value of `key` under the version name `name`, as versions.ts does, and switches it in. */
 async function putVersion(index: Index, key: string, name: string, fields: Partial<NewRecord>, current: KeyRecord | undefined): Promise<KeyRecord | undefined> {
   const staged = await index.create(name, writing(["v1", "v2"]));
   assert.ok(staged, `create ${name}`);
-  const owed = current ? current.volumes.map((volume) => ({ volume, key: current.blob ?? key })) : [];
+  const owed = current ? current.volumes.map((volume) => ({ volume, name: current.blob ?? key })) : [];
   const live: NewRecord = { state: "live", volumes: ["v1", "v2"], size: 5, md5: "md5-" + name, time: 2, blob: name, ...fields };
   return index.replace(key, current, live, { key: name, record: staged! }, owed);
 }

@@ -26,7 +26,8 @@ type OldRecord = Omit<KeyRecord, "s3"> & ValueFields;
 const fixture = JSON.parse(readFileSync(join(FIXTURE, "expected.json"), "utf8")) as {
   records: [string, OldRecord][];
   pending: string[];
-  orphans: Orphan[];
+  /** As the old release named them: a replica's name on its volume was `key`. */
+  orphans: { volume: string; key: string }[];
   buckets: [string, object][];
   uploads: [string, object][];
 };
@@ -37,7 +38,11 @@ function today({ type, meta, etag, ...rest }: OldRecord): KeyRecord {
   return Object.keys(s3).length ? { ...rest, s3 } : rest;
 }
 
-const expected = { ...fixture, records: fixture.records.map(([key, r]): [string, KeyRecord] => [key, today(r)]) };
+const expected = {
+  ...fixture,
+  records: fixture.records.map(([key, r]): [string, KeyRecord] => [key, today(r)]),
+  orphans: fixture.orphans.map(({ volume, key }): Orphan => ({ volume, name: key })),
+};
 
 /** A fresh copy of the fixture's index (opening one changes it). */
 function copy(): { dir: string; db: string } {
@@ -131,7 +136,7 @@ test("writes: a changed record is rewritten compact, the rest stay JSON and read
     assert.equal(index.get("/new/key"), live);
     assert.equal(index.get("/live/one-replica"), records.get("/live/one-replica"));
     assert.equal(await collect(index.abandoned()), ["/_kvdb/v/lz9k3m2c0123456789ab/bkt/late", "/writing/c"]);
-    assert.ok((await collect(index.orphans())).some((o) => o.volume === "127.0.0.1:29101" && o.key === "/deleting/d"));
+    assert.ok((await collect(index.orphans())).some((o) => o.volume === "127.0.0.1:29101" && o.name === "/deleting/d"));
     assert.equal(await index.counts(), { writing: 2, live: 6, unlinked: 2, deleting: 0 });
   } finally {
     await index.close();

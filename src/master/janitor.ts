@@ -60,7 +60,7 @@ export async function holds(m: Master, name: string, volume: string): Promise<bo
  */
 export async function sweepOrphans(m: Master, waitMs = 0): Promise<void> {
   for await (const orphan of m.index.orphans()) {
-    const { volume, key: name } = orphan;
+    const { volume, name } = orphan;
     if (!m.volumes.isUp(volume)) continue;
     const sweep = async () => {
       // The key may have been written again onto this very volume: then the replica is live.

@@ -2,7 +2,7 @@
  * A streamed PUT of one replica (upload.ts) as the write path sees it: each step
  * resolves or fails with a VolumeError, and the volume's answer is read as what it stored.
  */
-import { Stalled, type Upload } from "../wire/upload.ts";
+import { Stalled, type OutgoingBody } from "../wire/upload.ts";
 import { answeredError, VolumeError, volumeError } from "./volume-error.ts";
 
 /** What a volume holds of a replica: the size its bytes have and their md5. */
@@ -24,7 +24,7 @@ export interface ReplicaUpload {
 }
 
 /** `call`, a streamed PUT to `volume`, with its failures as VolumeErrors and its answer read. */
-export function replicaUpload(volume: string, call: Upload): ReplicaUpload {
+export function replicaUpload(volume: string, call: OutgoingBody): ReplicaUpload {
   let sent = 0;
   const failed = (e: unknown): never => {
     throw volumeError(volume, e, sent);

@@ -82,7 +82,7 @@ export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes
 export async function dropReplicas(m: Master, name: string, volumes: string[]): Promise<void> {
   for (const volume of volumes) {
     if (known(m, volume)) {
-      if (await deleteReplica(m, volume, name)) await m.index.forgetOrphan({ volume, key: name });
+      if (await deleteReplica(m, volume, name)) await m.index.forgetOrphan({ volume, name });
       continue;
     }
     // A removed volume: delete its copy if it still answers (best effort, it is leaving anyway).

@@ -123,7 +123,7 @@ async function switchIn(m: Master, key: string, name: string, staged: KeyRecord,
         // Another master is writing or deleting the key (index.ts: busy).
         if (old?.busy) return refuse("another master is changing this key");
         const oldName = old && storedName(key, old);
-        const owed = old ? old.volumes.map((volume) => ({ volume, key: oldName! })) : [];
+        const owed = old ? old.volumes.map((volume) => ({ volume, name: oldName! })) : [];
         try {
           precondition?.(old);
           record = await m.index.replace(key, old, live, { key: name, record: staged }, owed, within);

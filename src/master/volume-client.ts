@@ -20,10 +20,11 @@ import { BATCH_PATH, encodeBatch, MAX_OPS, type BatchOp, type BatchResult } from
 import { VolumeBatches } from "./batches.ts";
 import { VOLUME_WRITE } from "../wire/direct-wire.ts";
 import { upload } from "../wire/upload.ts";
+import type { HeldReplica } from "../wire/entries.ts";
 import { replicaUpload, type ReplicaUpload, type Stored } from "./replica-upload.ts";
 import { answeredError, VolumeError, volumeError } from "./volume-error.ts";
 
-export type { ReplicaUpload, Stored };
+export type { HeldReplica, ReplicaUpload, Stored };
 
 export interface Health {
   total: number;
@@ -44,8 +45,6 @@ export interface Listed {
   fields?: ValueFields;
 }
 
-/** A replica as a volume describes it (volume/entries.ts, volume/check.ts): held, or null. */
-export type Held = Stored | null;
 
 const HEALTH_TIMEOUT_MS = 1000;
 /** Deleting a replica off a volume leaving the cluster is best effort: never wait long. */
@@ -210,7 +209,7 @@ export class VolumeClient {
   }
 
   /** Re-hashes the replica on its volume (`size`: what the index expects, for the deadline): what it holds, or null. */
-  async check(volume: string, key: string, size: number): Promise<Held> {
+  async check(volume: string, key: string, size: number): Promise<HeldReplica> {
     try {
       const res = await runtime.call(this.url(volume, `/_kvdb/check${key}`), { timeoutMs: this.timeoutMs + size / HASH_RATE });
       if (res.status === 404) {
@@ -226,10 +225,10 @@ export class VolumeClient {
   }
 
   /**
-   * What the volume's catalog says of each of `names` (at most volume/entries.ts's
+   * What the volume's catalog says of each of `names` (at most wire/entries.ts's
    * MAX_NAMES), in order: its md5 and the size its bytes have, or null if not held.
    */
-  async entries(volume: string, names: string[]): Promise<Held[]> {
+  async entries(volume: string, names: string[]): Promise<HeldReplica[]> {
     const body = new TextEncoder().encode(JSON.stringify(names));
     try {
       const res = await runtime.call(this.url(volume, "/_kvdb/entries", "POST"), {
@@ -239,7 +238,7 @@ export class VolumeClient {
         timeoutMs: this.timeoutMs,
       });
       if (res.status !== 200) throw answeredError(volume, res.status, await res.text(), "/_kvdb/entries answered");
-      return (await res.json()) as Held[];
+      return (await res.json()) as HeldReplica[];
     } catch (e) {
       throw volumeError(volume, e);
     }

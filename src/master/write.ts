@@ -26,11 +26,11 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
   if (tooLarge) return fail(c, 413, tooLarge);
   const md5 = declaredMd5(c);
   if (md5.kind === "invalid") return fail(c, 400, "invalid Content-MD5 (base64 of 16 bytes, or 32 hex digits)");
-  return exclusively(m, key, (settled) => store(m, c, key, settled, declared, md5));
+  return exclusively(m, key, (settled) => writeUnderLock(m, c, key, settled, declared, md5));
 }
 
 /** The write itself, the key held. */
-async function store(m: Master, c: Context, key: string, settled: Settled, declared: DeclaredLength, declaredMd5: DeclaredMd5): Promise<Response> {
+async function writeUnderLock(m: Master, c: Context, key: string, settled: Settled, declared: DeclaredLength, declaredMd5: DeclaredMd5): Promise<Response> {
   for (;; settled.again()) {
     const old = await settled.record();
     if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");

@@ -83,7 +83,7 @@ export async function migrateIndex(o: { from: string; to: string }, out: (line: 
     }
     bar.clear();
     const records = await compare(from.scan(), to.scan(), ([ka, a], [kb, b]) => ka === kb && same(a, b), ([k, r]) => `${k} ${JSON.stringify(r)}`);
-    const owed = await compare<Orphan>(from.orphans(), to.orphans(), (a, b) => a.volume === b.volume && a.key === b.key, (x) => `orphan ${x.key} on ${x.volume}`);
+    const owed = await compare<Orphan>(from.orphans(), to.orphans(), (a, b) => a.volume === b.volume && a.name === b.name, (x) => `orphan ${x.name} on ${x.volume}`);
     let tables = "";
     for (const table of TABLES) {
       tables ||= await compare(from.tables.entries<unknown>(table), to.tables.entries<unknown>(table), (a, b) => entryText(a) === entryText(b), (x) => `${table} ${entryText(x)}`);

@@ -132,11 +132,11 @@ async function write(writer: RebuildWriter, key: string, candidates: Candidate[]
         `kvdb rebuild: ${c.name} on ${r.volume}: ${r.replica.size} bytes md5 ${r.replica.md5} disagrees with ${c.record.volumes.join(",")} ` +
           `(${c.record.size} bytes md5 ${c.record.md5}); kept the majority, the other copy will be deleted`,
       );
-      await writer.owe({ volume: r.volume, key: c.name });
+      await writer.owe({ volume: r.volume, name: c.name });
       aside++;
     }
     // A name that lost to a newer or more complete one: a leftover of an S3 overwrite.
-    if (c !== won) for (const volume of c.record.volumes) await writer.owe({ volume, key: c.name });
+    if (c !== won) for (const volume of c.record.volumes) await writer.owe({ volume, name: c.name });
   }
   await writer.write(key, won.record);
   return aside;

@@ -21,7 +21,7 @@ import { MASTER_STEP, MD5_TRAILER, termsOf, VOLUME_WRITE, type Step, type WriteT
 import { fail, HttpError } from "../http/errors.ts";
 import { rawPath, requestBody } from "../runtime/request.ts";
 import { urlOn } from "../signing/signing.ts";
-import { EarlyAnswer, upload, type Upload } from "../wire/upload.ts";
+import { EarlyAnswer, upload, type OutgoingBody } from "../wire/upload.ts";
 import { ownerOf, parseStoredName } from "../keys/names.ts";
 import { runtime } from "../runtime/mod.ts";
 import { Feed } from "./feed.ts";
@@ -179,7 +179,7 @@ function replicaFailed(volume: string) {
   };
 }
 
-async function answerOf(volume: string, u: Upload, trailers: Record<string, string>): Promise<Written> {
+async function answerOf(volume: string, u: OutgoingBody, trailers: Record<string, string>): Promise<Written> {
   const a = await u.end(trailers).catch(replicaFailed(volume));
   if (a.status !== 201) throw new HttpError(a.status === 507 ? 507 : 503, `volume ${volume} answered ${a.status} ${a.body.trim()}`);
   return JSON.parse(a.body) as Written;

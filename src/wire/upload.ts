@@ -36,7 +36,7 @@ export function connectionLost(e: unknown): "refused" | "reset" | undefined {
 }
 
 /** One streamed HTTP request body going out to a volume. */
-export interface Upload {
+export interface OutgoingBody {
   /** Resolves once connected to the receiver, before any body byte is needed. */
   ready(): Promise<void>;
   /** Resolves when the receiver can take more: the slowest receiver paces the sender. */
@@ -51,7 +51,7 @@ export interface Upload {
  * has neither taken bytes nor answered for `stallMs`: a hung volume cannot hang a PUT.
  * Of the answer's body, at most `answerMax` characters are kept.
  */
-export function upload(url: string, headers: Record<string, string>, stallMs: number, { method = "PUT", answerMax = 4096 } = {}): Upload {
+export function upload(url: string, headers: Record<string, string>, stallMs: number, { method = "PUT", answerMax = 4096 } = {}): OutgoingBody {
   const req = request(url, { method, headers, agent: keepAlive });
   // Socket idle time: no byte taken and no answer for stallMs.
   req.setTimeout(stallMs, () => req.destroy(new Stalled(`volume stalled for ${stallMs} ms`)));

@@ -79,8 +79,8 @@ export type NewRecord = Omit<KeyRecord, "version" | "busy">;
 /** A replica owed a delete. */
 export interface Orphan {
   volume: string;
-  /** The replica's name on that volume: its record's `blob`, else its key. */
-  key: string;
+  /** The replica's name on that volume (keys/names.ts, storedName): its record's `blob`, else its key. */
+  name: string;
 }
 
 
@@ -93,7 +93,7 @@ export interface JobRecord {
   finished?: number;
 }
 
-export interface JobStore {
+export interface Jobs {
   /**
    * Stores `job` as the one running, owned by this master, unless a job runs already
    * (on any master sharing the index): then that one is returned, as last saved.
@@ -192,7 +192,7 @@ export interface Index {
   counts(): Promise<Record<State, number>>;
 
   /** Long jobs (rebalance, verify): one runs at a time across every master sharing the index. */
-  readonly jobs: JobStore;
+  readonly jobs: Jobs;
 
   /** Replaces the whole index from what the volumes hold (kvdb rebuild, kvdb migrate-index; masters stopped). */
   rebuild(): Promise<RebuildWriter>;

@@ -32,7 +32,7 @@ import { iterate, LevelTables, type Change } from "./level-tables.ts";
 const log = logger("master");
 
 /** Volume names never contain a space; keys may, so the volume comes first. */
-const orphanId = ({ volume, key }: Orphan) => `${volume} ${key}`;
+const orphanId = ({ volume, name }: Orphan) => `${volume} ${name}`;
 
 export class LevelIndex implements Index {
   private readonly db: ClassicLevel<string, string>;
@@ -151,7 +151,7 @@ export class LevelIndex implements Index {
 
   /** The replicas of `key` on `owed` become orphans. */
   private owe(batch: Batch, key: string, owed: string[]): Batch {
-    return this.oweAll(batch, owed.map((volume) => ({ volume, key })));
+    return this.oweAll(batch, owed.map((volume) => ({ volume, name: key })));
   }
 
   private oweAll(batch: Batch, orphans: Orphan[]): Batch {
@@ -160,7 +160,7 @@ export class LevelIndex implements Index {
   }
 
   private forgive(batch: Batch, key: string, volumes: string[]): Batch {
-    for (const volume of volumes) batch.del(orphanId({ volume, key }), { sublevel: this.orphanIds });
+    for (const volume of volumes) batch.del(orphanId({ volume, name: key }), { sublevel: this.orphanIds });
     return batch;
   }
 
@@ -270,7 +270,7 @@ export class LevelIndex implements Index {
     await this.writes.settled(); // drops (naming orphans) resolve before they are written
     for await (const id of this.orphanIds.keys()) {
       const sp = id.indexOf(" ");
-      yield { volume: id.slice(0, sp), key: id.slice(sp + 1) };
+      yield { volume: id.slice(0, sp), name: id.slice(sp + 1) };
     }
   }
 

@@ -2,9 +2,9 @@
  * Jobs of one master's life, for a store only one master uses (level.ts): the running
  * job is the caller's own object, so its progress needs no saving.
  */
-import type { JobRecord, JobStore } from "./index.ts";
+import type { JobRecord, Jobs } from "./index.ts";
 
-export class MemoryJobs implements JobStore {
+export class MemoryJobs implements Jobs {
   private readonly list: JobRecord[] = [];
 
   async start(job: JobRecord): Promise<JobRecord> {

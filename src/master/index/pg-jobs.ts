@@ -5,14 +5,14 @@
  * out is failed, so running the job again can start it elsewhere.
  */
 import { KvdbError } from "../../errors.ts";
-import type { JobRecord, JobStore } from "./index.ts";
+import type { JobRecord, Jobs } from "./index.ts";
 import { run, type Sql } from "./pg-connection.ts";
 import { ownerAlive } from "./pg-lease.ts";
 
 /** How many past jobs are listed. */
 const LISTED = 100;
 
-export class PgJobs implements JobStore {
+export class PgJobs implements Jobs {
   constructor(
     private readonly sql: Sql,
     private readonly owner: string,

@@ -68,7 +68,7 @@ export async function pgRebuild(sql: Sql, owner: string): Promise<RebuildWriter>
         owner: r.state === "writing" || r.state === "deleting" ? owner : null,
         ...fieldColumns(sql, r),
       }),
-    owe: ({ volume, key }: Orphan) => orphanRow({ volume, key: keyBytes(key), since: Date.now() }),
+    owe: ({ volume, name }: Orphan) => orphanRow({ volume, key: keyBytes(name), since: Date.now() }),
     async finish() {
       await Promise.all([keyRow(), orphanRow()]);
       await run(sql`TRUNCATE kvdb_rebuild`);

@@ -201,7 +201,7 @@ export class PostgresIndex implements Index {
           }
           await tx`DELETE FROM kvdb_orphans WHERE key = ${keyBytes(storedName(key, r))} AND volume = ANY(${r.volumes}::text[])`;
           for (const o of owed) {
-            await tx`INSERT INTO kvdb_orphans (volume, key, since) VALUES (${o.volume}, ${keyBytes(o.key)}, ${Date.now()}) ON CONFLICT DO NOTHING`;
+            await tx`INSERT INTO kvdb_orphans (volume, key, since) VALUES (${o.volume}, ${keyBytes(o.name)}, ${Date.now()}) ON CONFLICT DO NOTHING`;
           }
           return Number(row.version);
         }),
@@ -240,11 +240,11 @@ export class PostgresIndex implements Index {
         SELECT volume, key FROM kvdb_orphans WHERE (volume, key) > (${last?.volume ?? ""}, ${last?.key ?? Buffer.alloc(0)})
         ORDER BY volume, key LIMIT ${PAGE}`),
     );
-    for await (const r of rows) yield { volume: r.volume, key: r.key.toString("utf8") };
+    for await (const r of rows) yield { volume: r.volume, name: r.key.toString("utf8") };
   }
 
-  async forgetOrphan({ volume, key }: Orphan): Promise<void> {
-    await run(this.sql`DELETE FROM kvdb_orphans WHERE volume = ${volume} AND key = ${keyBytes(key)}`);
+  async forgetOrphan({ volume, name }: Orphan): Promise<void> {
+    await run(this.sql`DELETE FROM kvdb_orphans WHERE volume = ${volume} AND key = ${keyBytes(name)}`);
   }
 
   async *scan(gte = ""): AsyncGenerator<[string, KeyRecord]> {

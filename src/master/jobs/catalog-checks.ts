@@ -5,13 +5,13 @@
  * turn of the event loop go out together.
  */
 import { setImmediate } from "node:timers";
-import type { Held, VolumeClient } from "../volume-client.ts";
+import type { HeldReplica, VolumeClient } from "../volume-client.ts";
 
 const BATCH = 512;
 
 interface Asked {
   name: string;
-  resolve: (held: Held) => void;
+  resolve: (held: HeldReplica) => void;
   reject: (e: unknown) => void;
 }
 
@@ -21,7 +21,7 @@ export class CatalogChecks {
   constructor(private readonly client: VolumeClient) {}
 
   /** What the volume's catalog holds of `name`, or null; throws the VolumeError of its batch. */
-  check(volume: string, name: string): Promise<Held> {
+  check(volume: string, name: string): Promise<HeldReplica> {
     return new Promise((resolve, reject) => {
       let queue = this.waiting.get(volume);
       if (!queue) {

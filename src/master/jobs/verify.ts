@@ -22,7 +22,7 @@ import { spreadByZone } from "../../keys/zones.ts";
 import { holds, sweepOrphans } from "../janitor.ts";
 import type { KeyRecord } from "../index/index.ts";
 import type { Master } from "../master.ts";
-import type { Held } from "../volume-client.ts";
+import type { HeldReplica } from "../volume-client.ts";
 import { CatalogChecks } from "./catalog-checks.ts";
 import { copyTo, deleteReplica, dropReplicas, purge, switchVolumes } from "../replicas.ts";
 import { count, eachKey, problem, type Job } from "./job.ts";
@@ -31,12 +31,12 @@ import { crowded } from "./zone-check.ts";
 type Health = "good" | "missing" | "corrupt" | "unreachable";
 
 /** How one replica is looked at: re-hashed on its volume, or (--quick) its catalog entry. */
-type Look = (volume: string, name: string, size: number) => Promise<Held>;
+type Look = (volume: string, name: string, size: number) => Promise<HeldReplica>;
 
 /** Looks at one replica and compares what it finds with the record. */
 async function checkReplica(m: Master, look: Look, volume: string, key: string, record: KeyRecord): Promise<{ health: Health; detail: string }> {
   if (!m.volumes.isUp(volume)) return { health: "unreachable", detail: `${volume} is down` };
-  let got: Held;
+  let got: HeldReplica;
   try {
     got = await look(volume, storedName(key, record), record.size);
   } catch (e) {
