@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import { fail } from "../http/errors.ts";
 import { rawPath } from "../runtime/request.ts";
 import type { Access } from "./access.ts";
+import type { Direct } from "../runtime/fast-path.ts";
 import type { Level } from "./keys.ts";
 
 /** The level and key a request needs; undefined: not this door's to check. */
@@ -21,6 +22,15 @@ export function needOf(method: string, raw: string): { level: Level; key: string
     key = undefined; // a bad key: only a grant on everything lets it through, to its 400
   }
   return { level: method === "GET" || method === "HEAD" ? "read" : "write", key };
+}
+
+/** The fast path's door (runtime/fast-path.ts Direct): `direct` only for a request allowed at once. */
+export function guardedDirect(access: Access, direct: Direct): Direct {
+  return (method, target, authorization) => {
+    const query = target.indexOf("?");
+    const need = needOf(method, query < 0 ? target : target.slice(0, query));
+    return !need || access.allowsAtOnce(authorization, need.level, need.key) ? direct(method, target) : undefined;
+  };
 }
 
 export const CHALLENGE = 'Bearer realm="kvdb", Basic realm="kvdb"';

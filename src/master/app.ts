@@ -15,7 +15,7 @@ import type { Master } from "./master.ts";
 import { readDirect } from "./read.ts";
 import { statusApp } from "./status/routes.ts";
 import type { Access } from "../auth/access.ts";
-import { curlGuard } from "../auth/curl-guard.ts";
+import { curlGuard, guardedDirect } from "../auth/curl-guard.ts";
 import { keyRoutes } from "../auth/key-routes.ts";
 
 export function masterApp(m: Master, verbose: boolean, access?: Access): { app: Hono; direct?: Direct; counter: RequestCounter } {
@@ -29,7 +29,8 @@ export function masterApp(m: Master, verbose: boolean, access?: Access): { app: 
   app.route("/", statusApp(m));
   // With --verbose every request goes through the app, which logs it; an index that
   // reads through a promise (PostgreSQL) leaves every read to the app.
-  // With authentication every read goes through the door (auth/curl-guard.ts) too.
-  const direct: Direct | undefined = verbose || !m.index.readsAtOnce || guarded ? undefined : (_method, target) => readDirect(m, target);
+  // With authentication a read goes fast only through the door's own check (auth/curl-guard.ts).
+  const read: Direct = (_method, target) => readDirect(m, target);
+  const direct: Direct | undefined = verbose || !m.index.readsAtOnce ? undefined : guarded ? guardedDirect(access, read) : read;
   return { app: mount(keysApp(m)), direct, counter: requestCounter("master", m.stats.requests) };
 }

@@ -71,7 +71,7 @@ export const deno: Runtime = {
       const meter = new StreamMeter(() => info.completed);
       const method = req.method;
       const head = method === "HEAD";
-      const answered = served.direct && (head || method === "GET") ? served.direct(method as "GET" | "HEAD", targetOf(req.url), meter) : undefined;
+      const answered = served.direct && (head || method === "GET") ? served.direct(method as "GET" | "HEAD", targetOf(req.url), meter, req.headers.get("authorization") ?? undefined) : undefined;
       if (answered) {
         meter.sentNothing(); // read no header back from the Response (Deno builds its Headers on demand)
         return new Response(null, answered);

@@ -18,9 +18,10 @@ export interface BodylessAnswer {
 /**
  * Answers a GET or HEAD of `target` (the request target as sent: path and query) at
  * once, or says undefined and leaves the request to the app, which would answer it the
- * same way. It never throws.
+ * same way. It never throws. `authorization`: the request's Authorization header, for
+ * a server that checks credentials (auth/access.ts).
  */
-export type Direct = (method: "GET" | "HEAD", target: string) => BodylessAnswer | undefined;
+export type Direct = (method: "GET" | "HEAD", target: string, authorization?: string) => BodylessAnswer | undefined;
 
 /** What a server counts of its requests: a request's arrival, then its end or its failure. */
 export interface RequestCounter {
@@ -41,7 +42,7 @@ export type Fetch = (req: Request, facts: RequestFacts) => Response | Promise<Re
 export interface Front {
   fetch: Fetch;
   /** `direct`, counted; `meter` is the exchange the answer goes out on. */
-  direct?: (method: "GET" | "HEAD", target: string, meter: ExchangeMeter) => BodylessAnswer | undefined;
+  direct?: (method: "GET" | "HEAD", target: string, meter: ExchangeMeter, authorization?: string) => BodylessAnswer | undefined;
 }
 
 /**
@@ -82,9 +83,9 @@ export function front(fetch: Fetch, direct: Direct | undefined, counter: Request
   if (!direct) return { fetch: counted };
   return {
     fetch: counted,
-    direct(method, target, meter) {
+    direct(method, target, meter, authorization) {
       const t0 = performance.now();
-      const answer = direct(method, target);
+      const answer = direct(method, target, authorization);
       if (answer) {
         counter.began();
         count(counter, method, answer.status, t0, meter, () => [0, 0]);

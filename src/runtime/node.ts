@@ -47,7 +47,7 @@ function call(url: string, { method = "GET", headers = {}, body, timeoutMs }: Ca
 function directFirst(direct: NonNullable<Front["direct"]>, app: RequestListener): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method;
-    const answer = method === "GET" || method === "HEAD" ? direct(method, req.url ?? "/", res as MeteredResponse) : undefined;
+    const answer = method === "GET" || method === "HEAD" ? direct(method, req.url ?? "/", res as MeteredResponse, req.headers.authorization) : undefined;
     if (answer) res.writeHead(answer.status, answer.headers).end();
     else app(req, res);
   };
