@@ -6,10 +6,15 @@
  * from /proc, which the kernel scales to the threads' exact run time) the master and the
  * volumes spent, in µs per request. A warm-up round of the same three phases comes first.
  *
- *   node dist/node/bench/request-cpu.js [--runtime node|deno|bun] [--count 4000] [--concurrency 16] [--size 1KiB]
+ * With --auth, an admin key is made in the index first and every request carries its
+ * Bearer token (what authentication costs: docs/SECURITY.md).
+ *
+ *   node dist/node/bench/request-cpu.js [--runtime node|deno|bun] [--count 4000] [--concurrency 16] [--size 1KiB] [--auth]
  *   npm run bench:requests -- --concurrency 1
  */
 import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { bootstrapKey } from "../src/ops/keys.ts";
 import { Agent, request } from "node:http";
 import process from "node:process";
 import { parseSize } from "../src/cli/size.ts";
@@ -34,12 +39,14 @@ async function main(): Promise<void> {
   const size = parseSize(option("size", "1KiB"));
   if (size === undefined || size < 1) throw new Error("--size needs a size of at least 1 byte (1KiB, 32KiB, 1MiB…)");
   const dir = tempDir("kvdb-request-cpu");
+  // The cluster's index is dir/master (harness/cluster.ts).
+  const token = process.argv.includes("--auth") ? /^token=(\S+)$/m.exec(await bootstrapKey(join(dir, "master"), "bench", [{ level: "admin" }]))![1] : undefined;
   const cluster = await startCluster(benchClusterOptions(runtime, dir));
   const port = Number(new URL(cluster.url).port);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const call = (method: string, path: string, body?: Uint8Array) =>
     new Promise<number>((resolve, reject) => {
-      const headers = body ? { "content-length": String(body.byteLength) } : {};
+      const headers = { ...(body ? { "content-length": String(body.byteLength) } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
       const req = request({ host: "127.0.0.1", port, method, path, agent, headers }, (res) => {
         res.resume();
         res.on("end", () => resolve(res.statusCode ?? 0));
@@ -75,7 +82,7 @@ async function main(): Promise<void> {
     }
   };
   try {
-    console.log(`${runtime} cluster, ${concurrency} clients, ${size}-byte values, ${count} requests a phase (CPU per request: utime + stime)`);
+    console.log(`${runtime} cluster${token ? " (every request with a Bearer token)" : ""}, ${concurrency} clients, ${size}-byte values, ${count} requests a phase (CPU per request: utime + stime)`);
     await run("warm-up", Math.min(count, 500), false);
     await run("measured", count, true);
   } finally {
