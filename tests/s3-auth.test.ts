@@ -287,6 +287,13 @@ test("test_list_buckets_paginated: ListBuckets with max-buckets pages by Continu
   assert.is(await errorCode(await send("PUT", "/page-eu", config)), "BucketAlreadyOwnedByYou");
 });
 
+test("test_bucket_list_prefix_unreadable: with encoding-type=url, ListObjects (v1) answers its Prefix as given, v2 url-encoded (as S3, and as botocore decodes them)", async () => {
+  const v1 = await (await send("GET", `/${B}?encoding-type=url&prefix=%0A`)).text();
+  assert.match(v1, /<Prefix>\n<\/Prefix>/);
+  const v2 = await (await send("GET", `/${B}?encoding-type=url&list-type=2&prefix=%0A`)).text();
+  assert.match(v2, /<Prefix>%0A<\/Prefix>/);
+});
+
 test("kvdb master --s3-port without credentials is a usage error (exit 2): no anonymous access", async () => {
   const r = await runKvdb(["master", "--volumes", "127.0.0.1:1", "--db", "/nonexistent/kvdb-index", "--s3-port", "0"], {}, 20_000);
   assert.is(r.code, 2);

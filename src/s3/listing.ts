@@ -128,7 +128,8 @@ export async function listObjectsV1(s: S3, r: Req): Promise<Response> {
   const page = await listPage(s.values, r.bucket, prefix, delimiter, marker, max);
   const body =
     el("Name", r.bucket) +
-    el("Prefix", encode(prefix)) +
+    // v1's own Prefix is never url-encoded by S3 (clients decode it only in v2's answer).
+    el("Prefix", prefix) +
     el("Marker", encode(marker)) +
     el("MaxKeys", max) +
     (delimiter ? el("Delimiter", encode(delimiter)) : "") +
