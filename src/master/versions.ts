@@ -24,6 +24,8 @@ export interface Piece {
   name: string;
   size: number;
   volumes: string[];
+  /** The piece is `size` bytes of the value from this one (S3's UploadPartCopy of a range); absent: the whole value. */
+  offset?: number;
 }
 
 /**

@@ -194,7 +194,7 @@ export class VolumeClient {
    * from its own copy or pulled from one of the part's volumes (volume/assemble.ts),
    * keeping `fields` with it: what it stored, once fsynced.
    */
-  async assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[] }[], fields?: ValueFields): Promise<Stored> {
+  async assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[]; offset?: number }[], fields?: ValueFields): Promise<Stored> {
     const body = Buffer.from(JSON.stringify({ parts, fields: someFields(fields) }));
     const bytes = parts.reduce((n, p) => n + p.size, 0);
     const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };

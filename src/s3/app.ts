@@ -11,7 +11,7 @@ import { authenticate, target } from "./auth.ts";
 import { checkGrants } from "./keys.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
 import { noConditions } from "./conditions.ts";
-import { copyObject } from "./copy.ts";
+import { copyObject, uploadPartCopy } from "./copy.ts";
 import { deleteObjects } from "./delete-objects.ts";
 import { renderS3Error, S3Error } from "./errors.ts";
 import { listObjectsV1, listObjectsV2 } from "./listing.ts";
@@ -21,6 +21,7 @@ import { deleteObject, getObject, putObject } from "./objects.ts";
 import { getBucketVersioning, listObjectVersions } from "./versions.ts";
 import type { Req, S3 } from "./s3.ts";
 import { queryPairs } from "./sigv4.ts";
+import { getObjectTagging } from "./tagging.ts";
 
 type Operation = (s: S3, r: Req) => Promise<Response>;
 
@@ -72,7 +73,7 @@ function objectOperation(method: string, params: Map<string, string>, copy: bool
     case "HEAD":
       return getObject;
     case "PUT":
-      if (params.has("uploadId")) return copy ? undefined : uploadPart; // UploadPartCopy: not implemented
+      if (params.has("uploadId")) return copy ? uploadPartCopy : uploadPart;
       return copy ? copyObject : putObject;
     case "DELETE":
       return params.has("uploadId") ? abortUpload : deleteObject;
@@ -110,6 +111,8 @@ export function s3App(s: S3, verbose: boolean): Hono {
     for (const [name, value] of queryPairs(target(c).query).reverse()) params.set(name, value);
     const r: Req = { c, payload, bucket, object, params };
     const method = c.req.method;
+    // An object's tags can be read (there are none: tagging.ts), not written.
+    if (method === "GET" && object && params.has("tagging") && !params.has("versionId")) return getObjectTagging(s, r);
     const sub = [...params.keys()].find((p) => UNSUPPORTED.has(p) && !(method === "GET" && bucket && !object && READ_ONLY.has(p)));
     if (sub) throw new S3Error("NotImplemented", `?${sub} is not supported by kvdb`);
     const header = unsupportedHeader((n) => c.req.header(n), Object.keys(c.req.header()));

@@ -3,12 +3,16 @@
  * replica read from a replica of the source (the values API's assemble, master/values.ts, with
  * one piece); no byte goes through the master. The x-amz-copy-source-if-* conditions
  * are checked first; metadata is the source's (COPY) or the request's (REPLACE).
+ * UploadPartCopy (the same with ?uploadId=&partNumber=) makes a part of an upload the
+ * same way, of the whole source or of its x-amz-copy-source-range.
  */
 import { storedName } from "../keys/names.ts";
+import type { KeyRecord, Piece } from "../master/values.ts";
 import { conflictsAs, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, isoTime } from "./metadata.ts";
 import { inBucket, keyOf, requireBucket } from "./names.ts";
+import { partKey, partNumberOf, uploadOf } from "./multipart.ts";
 import { liveRecord } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
 import { el, xmlAnswer } from "./xml.ts";
@@ -28,13 +32,22 @@ function sourceOf(header: string): { bucket: string; object: string } {
   return { bucket: path.slice(0, slash), object: path.slice(slash + 1) };
 }
 
+/** The copy source's live record, its x-amz-copy-source-if-* conditions met. */
+async function sourceRecord(s: S3, r: Req): Promise<{ key: string; record: KeyRecord }> {
+  const from = sourceOf(r.c.req.header("x-amz-copy-source")!);
+  const source = await liveRecord(s.values, from.bucket, from.object);
+  if (evaluate(source.record, (name) => r.c.req.header(`x-amz-copy-source-${name}`)) !== "ok") throw new S3Error("PreconditionFailed");
+  return source;
+}
+
+/** The source as the volumes hold it, whole. */
+const pieceOf = (key: string, record: KeyRecord): Piece => ({ name: storedName(key, record), size: record.size, volumes: record.volumes });
+
 export async function copyObject(s: S3, r: Req): Promise<Response> {
   const { c } = r;
-  const from = sourceOf(c.req.header("x-amz-copy-source")!);
   await requireBucket(s.values, r.bucket);
   const key = keyOf(r.bucket, r.object);
-  const source = await liveRecord(s.values, from.bucket, from.object);
-  if (evaluate(source.record, (name) => c.req.header(`x-amz-copy-source-${name}`)) !== "ok") throw new S3Error("PreconditionFailed");
+  const source = await sourceRecord(s, r);
   const directive = (c.req.header("x-amz-metadata-directive") ?? "COPY").toUpperCase();
   if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "x-amz-metadata-directive must be COPY or REPLACE");
   if (source.key === key && directive === "COPY") {
@@ -44,9 +57,28 @@ export async function copyObject(s: S3, r: Req): Promise<Response> {
   precondition?.(await s.values.get(key)); // refused before copying if it fails now; checked again as the copy is switched in
   const { record } = source;
   const fields = directive === "COPY" ? { type: record.s3?.type, meta: record.s3?.meta } : fieldsOf(c);
-  const piece = { name: storedName(source.key, record), size: record.size, volumes: record.volumes };
-  const assembled = s.values.assemble(key, [piece], fields, inBucket(r.bucket), precondition);
+  const assembled = s.values.assemble(key, [pieceOf(source.key, record)], fields, inBucket(r.bucket), precondition);
   const copy = await (precondition ? conflictsAs(assembled) : assembled);
   const body = el("LastModified", isoTime(copy.time)) + el("ETag", etagOf(copy));
   return xmlAnswer(c, "CopyObjectResult", body);
+}
+
+/** x-amz-copy-source-range (bytes=first-last, both given, within the source) as the part of the source to copy. */
+function rangeOf(header: string | undefined, piece: Piece): Piece {
+  if (header === undefined) return piece;
+  const m = /^bytes=(\d+)-(\d+)$/.exec(header.trim());
+  if (!m || Number(m[1]) > Number(m[2])) throw new S3Error("InvalidArgument", "x-amz-copy-source-range must be bytes=first-last");
+  const [first, last] = [Number(m[1]), Number(m[2])];
+  if (last >= piece.size) throw new S3Error("InvalidRange", `the range is not valid for the source object of size ${piece.size}`);
+  return { ...piece, offset: first, size: last - first + 1 };
+}
+
+/** UploadPartCopy: part N of an upload made on the volumes from (a range of) an object. */
+export async function uploadPartCopy(s: S3, r: Req): Promise<Response> {
+  const n = partNumberOf(r);
+  const { id } = await uploadOf(s, r);
+  const source = await sourceRecord(s, r);
+  const piece = rangeOf(r.c.req.header("x-amz-copy-source-range"), pieceOf(source.key, source.record));
+  const part = await s.values.assemble(partKey(id, n), [piece], {});
+  return xmlAnswer(r.c, "CopyPartResult", el("LastModified", isoTime(part.time)) + el("ETag", etagOf(part)));
 }

@@ -72,9 +72,15 @@ export async function createUpload(s: S3, r: Req): Promise<Response> {
   return xmlAnswer(r.c, "InitiateMultipartUploadResult", el("Bucket", r.bucket) + el("Key", r.object) + el("UploadId", id));
 }
 
-export async function uploadPart(s: S3, r: Req): Promise<Response> {
+/** The ?partNumber= of UploadPart and UploadPartCopy. */
+export function partNumberOf(r: Req): number {
   const n = Number(r.params.get("partNumber"));
   if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidArgument", `partNumber must be from 1 to ${MAX_PART_NUMBER}`);
+  return n;
+}
+
+export async function uploadPart(s: S3, r: Req): Promise<Response> {
+  const n = partNumberOf(r);
   const { id } = await uploadOf(s, r);
   return storeBody(s, r, partKey(id, n), {});
 }

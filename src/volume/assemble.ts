@@ -1,7 +1,8 @@
 /**
- * PUT /_kvdb/assemble/<name>, body {"parts":[{"name","size","volumes":["host:port",…]},…][,"fields":{…}]}
+ * PUT /_kvdb/assemble/<name>, body {"parts":[{"name","size","volumes":["host:port",…][,"offset"]},…][,"fields":{…}]}
  *   stores under <name> the values named, one after the other: an S3 multipart upload
- *   completed, or an S3 server-side copy (one part). Each part is read from this
+ *   completed, or an S3 server-side copy (one part; with "offset", `size` bytes of the
+ *   value from there: S3's UploadPartCopy of a range). Each part is read from this
  *   volume's own file when it holds one, else pulled from one of its volumes (signed
  *   GET, as copy.ts pulls), never whole in memory; each must be exactly its size. The
  *   result is written like any value (tmp → fsync → rename, catalog). Assembling
@@ -15,7 +16,7 @@
 import type { Hono } from "hono";
 import { fail } from "../http/errors.ts";
 import { rawPath } from "../runtime/request.ts";
-import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched } from "./copy.ts";
+import { getFrom, keep, keyAfter, Mismatch, STALL_MS, stored, watched, type Slice } from "./copy.ts";
 import type { Store } from "./store.ts";
 import { keptAlive } from "../http/kept-alive.ts";
 import { logger } from "../observe/logger.ts";
@@ -28,18 +29,25 @@ interface Part {
   name: string;
   size: number;
   volumes: string[];
+  /** The part is `size` bytes of the value from this one; absent: the whole value. */
+  offset?: number;
 }
 
 const isPart = (p: Partial<Part>): p is Part =>
-  typeof p?.name === "string" && Number.isSafeInteger(p.size) && Array.isArray(p.volumes) && p.volumes.every((v) => typeof v === "string");
+  typeof p?.name === "string" &&
+  Number.isSafeInteger(p.size) &&
+  Array.isArray(p.volumes) &&
+  p.volumes.every((v) => typeof v === "string") &&
+  (p.offset === undefined || (Number.isSafeInteger(p.offset) && p.offset >= 0 && p.size! > 0));
 
 /** One part's bytes: this volume's own file if it has one, else the first of its volumes that answers. */
 async function* partBytes({ store, secret }: Deps, part: Part): AsyncGenerator<Uint8Array> {
+  const slice: Slice | undefined = part.offset === undefined ? undefined : { start: part.offset, end: part.offset + part.size - 1 };
   const entry = store.catalog.get(part.name);
   if (entry) {
     try {
       // Its inline bytes, or its file (store.ts).
-      for await (const chunk of stored(store, part.name, entry)) yield chunk as Uint8Array;
+      for await (const chunk of stored(store, part.name, entry, slice)) yield chunk as Uint8Array;
       return;
     } catch (e) {
       // The catalog knew it but the bytes are gone: another volume's copy will do.
@@ -49,8 +57,8 @@ async function* partBytes({ store, secret }: Deps, part: Part): AsyncGenerator<U
   const why: string[] = [];
   for (const from of part.volumes) {
     try {
-      const res = await getFrom(from, part.name, secret);
-      if (res.status === 200 && res.body) return yield* watched(res.body, STALL_MS);
+      const res = await getFrom(from, part.name, secret, slice);
+      if (res.status === (slice ? 206 : 200) && res.body) return yield* watched(res.body, STALL_MS);
       await res.body?.cancel();
       why.push(`${from} answered ${res.status}`);
     } catch (e) {

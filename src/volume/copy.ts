@@ -53,10 +53,17 @@ export async function* watched(body: ReadableStream<Uint8Array>, stallMs: number
   }
 }
 
-/** GET of a value from another volume, signed with the cluster's secret: the answer, its body streaming. */
-export function getFrom(from: string, name: string, secret: string | undefined): Promise<Response> {
+/** Bytes `start` to `end` (inclusive) of a value. */
+export interface Slice {
+  start: number;
+  end: number;
+}
+
+/** GET of a value (or of its `slice`: 206) from another volume, signed with the cluster's secret: the answer, its body streaming. */
+export function getFrom(from: string, name: string, secret: string | undefined, slice?: Slice): Promise<Response> {
   const plain = `http://${from}${keyPath(name)}`;
-  return runtime.call(secret ? signUrl(secret, "GET", plain, 300) : plain, { timeoutMs: STALL_MS });
+  const headers: Record<string, string> = slice ? { range: `bytes=${slice.start}-${slice.end}` } : {};
+  return runtime.call(secret ? signUrl(secret, "GET", plain, 300) : plain, { timeoutMs: STALL_MS, headers });
 }
 
 /**
@@ -90,12 +97,12 @@ export function keyAfter(rawPath: string, prefix: string): { key: string } | { e
   return parseStoredName(rawPath.slice(prefix.length));
 }
 
-/** A value's bytes as stored, to re-hash: its inline bytes, or its file in 1 MiB reads. ENOENT if missing. */
-export function stored(store: Store, key: string, entry: Entry | null): Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
-  if (!entry?.inline) return createReadStream(store.blobs.path(key), { highWaterMark: 1 << 20 });
+/** A value's bytes as stored (or its `slice`), to re-hash: its inline bytes, or its file in 1 MiB reads. ENOENT if missing. */
+export function stored(store: Store, key: string, entry: Entry | null, slice?: Slice): Iterable<Uint8Array> | AsyncIterable<Uint8Array> {
+  if (!entry?.inline) return createReadStream(store.blobs.path(key), { highWaterMark: 1 << 20, ...slice });
   const bytes = store.catalog.bytesOf(key);
   if (!bytes) throw Object.assign(new Error("inline bytes missing"), { code: "ENOENT" });
-  return [bytes];
+  return [slice ? bytes.subarray(slice.start, slice.end + 1) : bytes];
 }
 
 export function copyRoutes(app: Hono, { store, secret }: { store: Store; secret?: string }): void {
