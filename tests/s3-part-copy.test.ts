@@ -21,7 +21,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, type Cluster } from "./cluster.ts";
+import { startCluster, type Cluster } from "../harness/cluster.ts";
 import { bytes, md5 } from "./http.ts";
 import { rejects, sdk } from "./s3-client.ts";
 
