@@ -1,76 +1,34 @@
 /**
  * The S3 API with the command-line clients people use, as installed from Debian
  * (.ci/run installs them): the AWS CLI, boto3 and rclone, against a `kvdb server`
- * process — path-style addressing, any region.
+ * process — path-style addressing, any region. (Server-side copies: s3-copy-tools.test.ts.)
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
-import { tempDir } from "../harness/paths.ts";
+import type { KvdbServer } from "../harness/kvdb.ts";
 import { bytes, md5 } from "./http.ts";
+import { awsCli, KEYS, PYTHON, run, startToolServer, type Aws } from "./tools.ts";
 
 const MiB = 1 << 20;
-const KEYS = { KVDB_S3_ACCESS_KEY: "TOOLSACCESSKEY", KVDB_S3_SECRET_KEY: "tools-secret-key" };
-/** Debian's programs, not whatever else is first on the PATH. */
-const AWS = "/usr/bin/aws";
-const PYTHON = "/usr/bin/python3";
 const RCLONE = "/usr/bin/rclone";
 
 let server: KvdbServer;
 let endpoint: string;
 let dir: string;
+let aws: Aws["aws"];
+let awsRun: Aws["awsRun"];
 
 test.before(async () => {
-  dir = tempDir("kvdb-s3-tools");
-  server = await spawnKvdb(["server", join(dir, "data"), "--port", "0", "--host", HOST], KEYS);
-  const port = /s3=http:\/\/[^\s:]+:(\d+)/.exec(server.output())![1];
-  endpoint = `http://${HOST}:${port}`;
+  ({ server, endpoint, dir } = await startToolServer("kvdb-s3-tools"));
+  ({ aws, awsRun } = awsCli(endpoint, dir));
 });
 
 test.after(async () => {
   await server?.stop("SIGTERM");
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** This process's environment less any AWS_* setting (a profile, a CA bundle rclone cannot load): the tests give each tool all it needs. */
-function toolEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
-}
-
-function run(command: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(command, args, { env: { ...toolEnv(), ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-    p.stdin.end(input ?? "");
-  });
-}
-
-/** The AWS CLI with the server's credentials, path-style, in a region of its own choosing; it must exit 0. */
-async function aws(...args: string[]): Promise<string> {
-  const r = await awsRun(...args);
-  assert.is(r.code, 0, `aws ${args.join(" ")}: ${r.err}${r.out}`);
-  return r.out;
-}
-
-async function awsRun(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = {
-    AWS_ACCESS_KEY_ID: KEYS.KVDB_S3_ACCESS_KEY,
-    AWS_SECRET_ACCESS_KEY: KEYS.KVDB_S3_SECRET_KEY,
-    AWS_DEFAULT_REGION: "eu-central-1",
-    AWS_CONFIG_FILE: join(dir, "aws-config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"),
-  };
-  writeFileSync(env.AWS_CONFIG_FILE, "[default]\ns3 =\n  addressing_style = path\n");
-  return run(AWS, ["--endpoint-url", endpoint, ...args], env);
-}
 
 /** A tree of files: 0 bytes to `largest`, names with spaces and unicode. */
 function makeTree(root: string, largest: number): Map<string, string> {
