@@ -3,11 +3,11 @@
  * or requestChecksumCalculation WHEN_REQUIRED), recording how it signed each request's
  * body, and what the volumes of a test cluster hold.
  */
-import { PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { PassThrough } from "node:stream";
 import * as assert from "uvu/assert";
 import { ownerOf } from "../src/keys/names.ts";
-import { type Cluster } from "../harness/cluster.ts";
+import { startCluster, type Cluster, type ClusterOptions } from "../harness/cluster.ts";
 import { S3_KEYS } from "../harness/server-options.ts";
 
 // The SDK warns that its releases after 2026 want Node 22; the tests run on Node 20 on purpose.
@@ -83,4 +83,19 @@ export function heldPut(client: S3Client, Bucket: string, Key: string): { put: P
   const put = client.send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: first.length + rest.length }));
   put.catch(() => {}); // the caller awaits it
   return { put, finish: () => Body.end(rest) };
+}
+
+/** A test cluster serving S3 (`o`: startCluster's options), an SDK client of it, and `bucket` made in it; close() stops all. */
+export async function s3Bucket(bucket: string, o: ClusterOptions = {}): Promise<{ c: Cluster; s3: S3Client; close(): Promise<void> }> {
+  const c = await startCluster({ ...o, s3: true });
+  const s3 = sdk(c.s3!).client;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    c,
+    s3,
+    async close() {
+      s3.destroy();
+      await c.close();
+    },
+  };
 }

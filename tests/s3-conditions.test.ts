@@ -11,7 +11,6 @@
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -22,23 +21,19 @@ import {
 } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, type Cluster } from "../harness/cluster.ts";
-import { rejects, sdk } from "./s3-client.ts";
+import { rejects, s3Bucket } from "./s3-client.ts";
 
-let c: Cluster;
 let s3: S3Client;
 const Bucket = "cond";
 
+let cluster: Awaited<ReturnType<typeof s3Bucket>>;
+
 test.before(async () => {
-  c = await startCluster({ s3: true });
-  s3 = sdk(c.s3!).client;
-  await s3.send(new CreateBucketCommand({ Bucket }));
+  cluster = await s3Bucket(Bucket);
+  s3 = cluster.s3;
 });
 
-test.after(async () => {
-  s3?.destroy();
-  await c?.close();
-});
+test.after(() => cluster?.close());
 
 const put = (Key: string, o: { IfMatch?: string; IfNoneMatch?: string } = {}, Body = "abc") => s3.send(new PutObjectCommand({ Bucket, Key, Body, ...o }));
 

@@ -8,7 +8,6 @@
  */
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -21,30 +20,26 @@ import {
 } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { startCluster, type Cluster } from "../harness/cluster.ts";
 import { bytes, md5 } from "./http.ts";
-import { rejects, sdk } from "./s3-client.ts";
+import { rejects, s3Bucket } from "./s3-client.ts";
 
 const MiB = 1 << 20;
-let c: Cluster;
 let s3: S3Client;
 const Bucket = "part-copy";
 const big = bytes(12 * MiB + 77, 31);
 const small = bytes(1000, 32);
 
+let cluster: Awaited<ReturnType<typeof s3Bucket>>;
+
 test.before(async () => {
   // One replica on three volumes: most parts are placed on a volume without the source, which then pulls its slice with a Range GET.
-  c = await startCluster({ s3: true, replicas: 1 });
-  s3 = sdk(c.s3!).client;
-  await s3.send(new CreateBucketCommand({ Bucket }));
+  cluster = await s3Bucket(Bucket, { replicas: 1 });
+  s3 = cluster.s3;
   await s3.send(new PutObjectCommand({ Bucket, Key: "big", Body: big }));
   await s3.send(new PutObjectCommand({ Bucket, Key: "small", Body: small }));
 });
 
-test.after(async () => {
-  s3?.destroy();
-  await c?.close();
-});
+test.after(() => cluster?.close());
 
 const body = async (Key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray());
 
