@@ -36,6 +36,8 @@ export interface Values {
    * (versions.ts putVersion): `check` may refuse what arrived before it becomes
    * visible; with `within`, that entry must still exist then; `precondition` is checked
    * against the key's current record in the same compare-and-set that switches the value in.
+   * `fields` are read again then, after `check`: a check may complete them (S3 keeps a
+   * checksum sent in the body's trailer), though the volumes were handed them at the start.
    */
   put(key: string, declared: DeclaredLength, body: AsyncIterable<Uint8Array> | null, fields: ValueFields, check?: (w: { size: number; md5: string }) => void, within?: Within, precondition?: Precondition): Promise<KeyRecord>;
   /** Makes the key's new value from `pieces` on the volumes themselves, then switches it in as put does (versions.ts assembleVersion). */

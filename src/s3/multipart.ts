@@ -13,6 +13,7 @@ import { storedName } from "../keys/names.ts";
 import type { KeyRecord, Piece, Values } from "../master/values.ts";
 import type { ValueFields } from "../keys/fields.ts";
 import { smallBody } from "./body.ts";
+import { askedChecksum, compose, elementOf, withChecksum, type Algorithm, type ChecksumType } from "./checksums.ts";
 import { writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { keptAliveXml } from "./keep-alive.ts";
@@ -35,6 +36,8 @@ export interface Upload extends ValueFields {
    * the same answer, as S3 gives it. A completed upload is no upload for anything else.
    */
   completed?: string;
+  /** The checksum CreateMultipartUpload asked for (checksums.ts), made from the parts' at completion. */
+  checksum?: { algorithm: Algorithm; type: ChecksumType };
 }
 
 export const PART_PREFIX = `${RESERVED_PREFIX}part/`;
@@ -68,7 +71,12 @@ export async function createUpload(s: S3, r: Req): Promise<Response> {
   await requireBucket(s.values, r.bucket);
   keyOf(r.bucket, r.object); // a name kvdb cannot store is refused now, not at the end
   const id = randomBytes(18).toString("base64url");
-  await s.values.tables.put("uploads", id, { bucket: r.bucket, object: r.object, initiated: Date.now(), ...fieldsOf(r.c) } satisfies Upload);
+  const checksum = askedChecksum((n) => r.c.req.header(n));
+  await s.values.tables.put("uploads", id, { bucket: r.bucket, object: r.object, initiated: Date.now(), ...fieldsOf(r.c), ...(checksum ? { checksum } : {}) } satisfies Upload);
+  if (checksum) {
+    r.c.header("x-amz-checksum-algorithm", checksum.algorithm.toUpperCase());
+    r.c.header("x-amz-checksum-type", checksum.type);
+  }
   return xmlAnswer(r.c, "InitiateMultipartUploadResult", el("Bucket", r.bucket) + el("Key", r.object) + el("UploadId", id));
 }
 
@@ -102,10 +110,11 @@ function listedParts(doc: string): { n: number; etag: string }[] {
 }
 
 /** The parts a CompleteMultipartUpload names, as the volumes hold them; S3's errors if they are not what is stored. */
-async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: Piece[]; etag: string }> {
+async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: Piece[]; etag: string; records: [number, KeyRecord][] }> {
   const listed = listedParts(doc);
   const md5s: Buffer[] = [];
   const pieces: Piece[] = [];
+  const records: [number, KeyRecord][] = [];
   for (const [i, { n, etag }] of listed.entries()) {
     const key = partKey(id, n);
     const record = await s.values.get(key);
@@ -113,8 +122,9 @@ async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: Pi
     if (i < listed.length - 1 && record.size < MIN_PART_SIZE) throw new S3Error("EntityTooSmall", `part ${n} has ${record.size} bytes; every part but the last needs ${MIN_PART_SIZE}`);
     md5s.push(Buffer.from(record.md5, "hex"));
     pieces.push({ name: storedName(key, record), size: record.size, volumes: record.volumes });
+    records.push([n, record]);
   }
-  return { pieces, etag: `${createHash("md5").update(Buffer.concat(md5s)).digest("hex")}-${listed.length}` };
+  return { pieces, records, etag: `${createHash("md5").update(Buffer.concat(md5s)).digest("hex")}-${listed.length}` };
 }
 
 /**
@@ -131,6 +141,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
   let checked!: () => void;
   const partsChecked = new Promise<void>((resolve) => (checked = resolve));
   let etag: string | undefined;
+  let kept: ReturnType<typeof compose> | undefined;
   const held = s.values.locks.hold(uploadLock(id), async () => {
     const now = await s.values.tables.get<Upload>("uploads", id);
     if (!now) throw new S3Error("NoSuchUpload");
@@ -140,9 +151,10 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
       return checked();
     }
     const chosen = await chosenParts(s, id, doc);
+    kept = upload.checksum && compose(upload.checksum, chosen.records);
     checked();
     const fields = withParts({ type: upload.type, meta: upload.meta, etag: chosen.etag }, chosen.pieces.map((p) => p.size));
-    etag = etagOf(await s.values.assemble(key, chosen.pieces, fields, inBucket(r.bucket), precondition));
+    etag = etagOf(await s.values.assemble(key, chosen.pieces, kept ? withChecksum(fields, kept) : fields, inBucket(r.bucket), precondition));
     await s.values.tables.put("uploads", id, { ...now, completed: etag } satisfies Upload);
     await dropParts(s.values, id);
   });
@@ -151,7 +163,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
   const location = `http://${r.c.req.header("host") ?? "localhost"}/${r.bucket}/${r.object}`;
   const work = held.then(() => ({
     root: "CompleteMultipartUploadResult",
-    body: el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etag!),
+    body: el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etag!) + (kept ? el(elementOf(kept.algorithm), kept.value) + el("ChecksumType", kept.type) : ""),
   }));
   return keptAliveXml(r.c, work, s.keepAliveMs, r.c.req.path);
 }

@@ -9,6 +9,7 @@ import { overLimit } from "../wire/content-length.ts";
 import type { KeyRecord, Precondition, Values } from "../master/values.ts";
 import { parseRange } from "../volume/range.ts";
 import { valueBody } from "./body.ts";
+import { checksumHeaders, keepVerified } from "./checksums.ts";
 import { conflictsAs, deleteHeaders, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, MAX_PART_NUMBER, partRange, partsCount, valueHeaders } from "./metadata.ts";
@@ -58,6 +59,7 @@ export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<t
     fields,
     (w) => {
       if (md5.kind === "md5" && md5.hex !== w.md5) throw new S3Error("BadDigest", `Content-MD5 mismatch: the body's md5 is ${w.md5}`);
+      keepVerified(fields, verified);
     },
     within,
     precondition,
@@ -79,6 +81,8 @@ export async function getObject(s: S3, r: Req): Promise<Response> {
   }
   const range = partAsRange(record, r.params.get("partNumber")) ?? c.req.header("range");
   if (r.params.has("partNumber") && c.req.header("range") !== undefined) throw new S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter");
+  // The checksum covers the whole value: a range is answered without it, as S3 does.
+  if (!range && c.req.header("x-amz-checksum-mode")?.toUpperCase() === "ENABLED") Object.assign(headers, checksumHeaders(record));
   if (c.req.method === "HEAD") return headAnswer(record, headers, range);
   const res = await s.values.read(key, record, "GET", range ? { range } : {});
   if (!res) throw new S3Error("ServiceUnavailable", "no replica of this object answered");
