@@ -1,6 +1,6 @@
 /**
  * npm run jepsen -- [--scenario all|NAME,…] [--seconds N] [--runs K] [--clients N]
- *   [--keys N] [--model today|spec|spec-409|spec-delete] [--runtime node|binary] [--out FILE]
+ *   [--keys N] [--runtime node|binary] [--out FILE]
  * Runs each scenario K times (harness/jepsen/run.ts), prints one line per run, and
  * writes the report (report.ts) to FILE (default test-artifacts/jepsen-report.md).
  * Exits 1 if any run found an anomaly or lost an acknowledged write.
@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { option } from "../../bench/argv.ts";
-import { MODELS } from "../check/history.ts";
+import { SPEC } from "../check/history.ts";
 import { stopAll } from "../children.ts";
 import { REPO } from "../paths.ts";
 import { startPostgres } from "../postgres.ts";
@@ -21,9 +21,8 @@ import { cannotRun, scenariosNamed } from "./scenarios.ts";
 const scenarios = scenariosNamed(option("scenario", "all"));
 const seconds = Number(option("seconds", "60"));
 const runs = Number(option("runs", "1"));
-const model = option("model", "today");
-const semantics = MODELS[model];
-if (!semantics) throw new Error(`--model: one of ${Object.keys(MODELS).join(", ")}`);
+const model = "spec";
+const semantics = SPEC;
 const runtime = option("runtime", "node");
 if (runtime !== "node" && runtime !== "binary") throw new Error("--runtime: node or binary");
 const out = resolve(option("out", `${REPO}/test-artifacts/jepsen-report.md`));

@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { Hono, type Context } from "hono";
 import type { DeclaredMd5 } from "../wire/content-md5.ts";
 import { MASTER_STEP, termsQuery, type Step } from "../wire/direct-wire.ts";
-import { fail, HttpError } from "../http/errors.ts";
+import { fail } from "../http/errors.ts";
 import { requireSignature } from "../signing/auth.ts";
 import { rawPath } from "../runtime/request.ts";
 import { parseKey } from "../keys/keys.ts";
@@ -22,7 +22,7 @@ import { versionName } from "../keys/names.ts";
 import type { DeclaredLength } from "../wire/content-length.ts";
 import { BEGUN, CREATED, deadlineFor, startWindow } from "./direct-terms.ts";
 import type { KeyRecord } from "./index/index.ts";
-import { IN_FLIGHT } from "./locks.ts";
+import { createForWrite, KEY_EXISTS } from "./in-flight.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
 import { candidatesFor } from "./write-policy.ts";
@@ -42,8 +42,7 @@ export async function redirect(m: Master, c: Context, key: string, bytes: number
   const startMs = startWindow(m.client.ttlSeconds);
   const direct = { token, deadline: deadlineFor(now, startMs, bytes, m.client.timeoutMs) };
   const blob = versionName(key);
-  const record = await m.index.create(key, { state: "writing", volumes, size: bytes, md5: declared ?? "", time: now, blob, direct });
-  if (!record) throw new HttpError(409, IN_FLIGHT);
+  await createForWrite(m, key, { state: "writing", volumes, size: bytes, md5: declared ?? "", time: now, blob, direct });
   // The volume calls back the address the client reached this master at.
   const master = c.req.header("host") ?? "";
   const terms = { token, size: bytes, replicas: volumes.slice(1), master, timeoutMs: m.client.timeoutMs };
@@ -79,7 +78,7 @@ function ours(record: KeyRecord | undefined, token: string, version: number): bo
 }
 
 async function begin(m: Master, c: Context, key: string, token: string, record: KeyRecord | undefined): Promise<Response> {
-  if (record?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
+  if (record?.state === "live") return fail(c, 409, KEY_EXISTS);
   if (!ours(record, token, CREATED)) return fail(c, 403, "this write URL was used already, or its write was undone: PUT to the master again");
   if (Date.now() > record!.time + startWindow(m.client.ttlSeconds)) return fail(c, 403, "this write URL came too late: PUT to the master again");
   // A compare-and-set: of two uses of one URL, one begins.

@@ -10,8 +10,9 @@
  */
 import { KvdbError } from "../errors.ts";
 import { directPending } from "./direct-terms.ts";
-import type { KeyRecord } from "./index/index.ts";
+import type { KeyRecord, NewRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
+import { purge } from "./replicas.ts";
 
 /** How long a PUT or DELETE waits for another operation on its key unless told otherwise (--busy-wait). */
 export const DEFAULT_BUSY_WAIT_MS = 5000;
@@ -26,6 +27,9 @@ export interface Settled {
   /** Before reading the record again after a change lost its compare-and-set: throws `busy` past the deadline. */
   again(): void;
 }
+
+/** Why a PUT of a key gets 409: the only reason it may. */
+export const KEY_EXISTS = "key exists (values are immutable: DELETE it first)";
 
 function busy(): KvdbError {
   return new KvdbError("busy", "another write or delete of this key is still in flight; nothing changed, try again");
@@ -56,5 +60,24 @@ async function settledRecord(m: Master, key: string, deadline: number): Promise<
     const left = deadline - Date.now();
     if (left <= 0) throw busy();
     await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+  }
+}
+
+/**
+ * Creates `key`'s record for a write (`writing`). Two masters may both have found the
+ * key free and create at once: the index lets one win, and the other waits for the
+ * winner's write to end and answers from what it left (`exists` if it wrote the key;
+ * else it clears what is left, as write.ts does, and creates again), so a PUT never
+ * hears 409 for a key whose only write then failed.
+ */
+export async function createForWrite(m: Master, key: string, record: NewRecord): Promise<KeyRecord> {
+  const deadline = Date.now() + m.busyWaitMs;
+  for (;;) {
+    const created = await m.index.create(key, record);
+    if (created) return created;
+    const other = await settledRecord(m, key, deadline);
+    if (other?.state === "live") throw new KvdbError("exists", KEY_EXISTS);
+    if (other) await purge(m, key, other);
+    if (Date.now() >= deadline) throw busy();
   }
 }

@@ -8,7 +8,7 @@
 import { isKvdbError, KvdbError, nothingStored } from "../errors.ts";
 import { HttpError } from "../http/errors.ts";
 import type { KeyRecord } from "./index/index.ts";
-import { IN_FLIGHT } from "./locks.ts";
+import { createForWrite } from "./in-flight.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
 import type { Stored } from "./volume-client.ts";
@@ -45,13 +45,11 @@ export function candidatesFor(m: Master, key: string, need: number): string[] {
 
 /**
  * Records `name` as being written to `volumes` (so a restart undoes a write cut short:
- * janitor.ts). The database decides between masters writing the same name at once: if
- * another's create won, the name's record exists and this write stops (409, in flight).
+ * janitor.ts). If another master's write of the same name began meanwhile, waits for
+ * it and answers from it (in-flight.ts createForWrite).
  */
-export async function begin(m: Master, name: string, volumes: string[]): Promise<KeyRecord> {
-  const record = await m.index.create(name, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
-  if (!record) throw new KvdbError("exists", IN_FLIGHT);
-  return record;
+export function begin(m: Master, name: string, volumes: string[]): Promise<KeyRecord> {
+  return createForWrite(m, name, { state: "writing", volumes, size: 0, md5: "", time: Date.now() });
 }
 
 /** The md5 every volume reports for the `size` bytes it was sent; a "mismatch" VolumeError names the first that stored another size or md5. */

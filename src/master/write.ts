@@ -9,7 +9,7 @@ import { KvdbError } from "../errors.ts";
 import { fail } from "../http/errors.ts";
 import { requestBody } from "../runtime/request.ts";
 import { goesDirect, redirect } from "./direct-write.ts";
-import { exclusively, type Settled } from "./in-flight.ts";
+import { exclusively, KEY_EXISTS, type Settled } from "./in-flight.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
 import { undone } from "./write-policy.ts";
@@ -33,7 +33,7 @@ export async function write(m: Master, c: Context, key: string): Promise<Respons
 async function writeUnderLock(m: Master, c: Context, key: string, settled: Settled, declared: DeclaredLength, declaredMd5: DeclaredMd5): Promise<Response> {
   for (;; settled.again()) {
     const old = await settled.record();
-    if (old?.state === "live") return fail(c, 409, "key exists (values are immutable: DELETE it first)");
+    if (old?.state === "live") return fail(c, 409, KEY_EXISTS);
     // An unlinked key may be written again (as in minikeyvalue); a record left by a
     // crash is cleaned up first. Either way the old bytes go before the new come.
     if (!old || (await purge(m, key, old))) break;
