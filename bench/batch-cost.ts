@@ -4,8 +4,8 @@
  * sent three ways from this process, and the CPU this process spends per batch
  * (process.cpuUsage) is printed for each:
  *   client  VolumeClient.putSmall × ops at once: the master's way (batches.ts gathers
- *           them, encodes, signs nothing, upload.ts sends, the answer is parsed)
- *   upload  the same body through upload.ts alone
+ *           them, encodes, signs nothing, outgoing-body.ts sends, the answer is parsed)
+ *   upload  the same body through outgoing-body.ts alone
  *   bare    the same body through a bare node:http request
  * Each way first runs 200 batches unmeasured (the JIT warms up), then `--count`, over
  * `--rounds` rounds taking turns.
@@ -19,7 +19,7 @@ import { parseSize } from "../src/cli/size.ts";
 import { BATCH_PATH, encodeBatch, type BatchOp } from "../src/wire/batch-wire.ts";
 import { keepAlive } from "../src/runtime/keep-alive.ts";
 import { VolumeClient } from "../src/master/volume-client.ts";
-import { upload } from "../src/wire/upload.ts";
+import { upload } from "../src/wire/outgoing-body.ts";
 import { stopAll } from "../harness/children.ts";
 import { VolumeServer } from "../harness/servers.ts";
 import { tempDir } from "../harness/paths.ts";

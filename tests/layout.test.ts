@@ -90,7 +90,7 @@ test("only the index's own implementation opens LevelDB on the master's side", (
 
 test("only the volume client calls out from the master (and the CLI's clients of the master: jobs, status)", () => {
   const callers = [...files.keys()].filter((f) => /runtime\.call\(|(?<![.\w])upload\(|(?<![.\w])request\(/.test(files.get(f)!) && !/^src\/(runtime|volume|loadgen)\//.test(f));
-  assert.equal(callers.sort(), ["src/master/volume-client.ts", "src/ops/job-client.ts", "src/ops/status.ts", "src/wire/upload.ts"]);
+  assert.equal(callers.sort(), ["src/master/volume-client.ts", "src/ops/job-client.ts", "src/ops/status.ts", "src/wire/outgoing-body.ts"]);
 });
 
 test("tests and bench start masters and volumes through the harness's one builder (harness/cluster.ts, harness/servers.ts)", () => {

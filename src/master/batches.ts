@@ -8,7 +8,7 @@
  */
 import { GroupCommit } from "../durable/group-commit.ts";
 import { MAX_BODY, MAX_OPS, type BatchOp, type BatchResult } from "../wire/batch-wire.ts";
-import { Stalled } from "../wire/upload.ts";
+import { Stalled } from "../wire/outgoing-body.ts";
 
 interface Queued {
   op: BatchOp;

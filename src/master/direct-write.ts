@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { Hono, type Context } from "hono";
 import type { DeclaredMd5 } from "../wire/content-md5.ts";
 import { MASTER_STEP, termsQuery, type Step } from "../wire/direct-wire.ts";
+import { KvdbError, nothingStored } from "../errors.ts";
 import { fail } from "../http/errors.ts";
 import { requireSignature } from "../signing/auth.ts";
 import { rawPath } from "../runtime/request.ts";
@@ -87,7 +88,7 @@ async function begin(m: Master, c: Context, key: string, token: string, record: 
 }
 
 async function commit(m: Master, c: Context, key: string, token: string, record: KeyRecord | undefined): Promise<Response> {
-  if (!ours(record, token, BEGUN)) return fail(c, 503, "nothing stored: the write was undone before it committed (too late, or taken over)");
+  if (!ours(record, token, BEGUN)) throw nothingStored(new KvdbError("unavailable", "the write was undone before it committed (too late, or taken over)"));
   const size = Number(c.req.query("size"));
   const md5 = c.req.query("md5") ?? "";
   const wrong =
@@ -96,13 +97,13 @@ async function commit(m: Master, c: Context, key: string, token: string, record:
     : undefined;
   if (wrong) {
     await purge(m, key, record!).catch(() => {});
-    return fail(c, 400, `nothing stored: ${wrong}`);
+    throw nothingStored(new KvdbError("invalid", wrong));
   }
   if (Date.now() > record!.direct!.deadline) {
     await purge(m, key, record!).catch(() => {});
-    return fail(c, 503, "nothing stored: the write took longer than its deadline");
+    throw nothingStored(new KvdbError("unavailable", "the write took longer than its deadline"));
   }
   const live = await m.index.commit(key, record!, { state: "live", volumes: record!.volumes, size, md5, time: Date.now(), blob: record!.blob });
-  if (!live) return fail(c, 503, "nothing stored: another master took the key over");
+  if (!live) throw nothingStored(new KvdbError("unavailable", "another master took the key over"));
   return c.json({ volumes: live.volumes }, 201);
 }

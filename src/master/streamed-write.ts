@@ -14,7 +14,7 @@ import { discard, limited, type DeclaredLength } from "../wire/content-length.ts
 import { HttpError } from "../http/errors.ts";
 import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
-import type { ReplicaUpload, Stored } from "./volume-client.ts";
+import type { ReplicaStream, Stored } from "./volume-client.ts";
 import { VolumeError } from "./volume-error.ts";
 import { agreed, begin, candidatesFor, clientAborted, leaseLost, lostVolumes, tooFewUp, undone } from "./write-policy.ts";
 
@@ -77,8 +77,8 @@ export async function writeStreamed(
  * policy: write-policy.ts lostVolumes), so a volume that died since the last health
  * check costs no failed write.
  */
-async function connect(m: Master, name: string, headers: Record<string, string>, candidates: string[]): Promise<ReplicaUpload[]> {
-  const targets: ReplicaUpload[] = [];
+async function connect(m: Master, name: string, headers: Record<string, string>, candidates: string[]): Promise<ReplicaStream[]> {
+  const targets: ReplicaStream[] = [];
   while (targets.length < m.replicas && candidates.length) {
     const batch = candidates.splice(0, m.replicas - targets.length).map((volume) => m.client.upload(volume, name, headers));
     const ready = await Promise.allSettled(batch.map((t) => t.ready()));
@@ -92,7 +92,7 @@ async function connect(m: Master, name: string, headers: Record<string, string>,
 }
 
 /** Sends `body` to every target, chunk by chunk; `leaseHeld` is checked before each chunk goes on (Index.leaseCheck). */
-async function replicate(body: AsyncIterable<Uint8Array>, targets: ReplicaUpload[], leaseHeld: () => boolean): Promise<Stored> {
+async function replicate(body: AsyncIterable<Uint8Array>, targets: ReplicaStream[], leaseHeld: () => boolean): Promise<Stored> {
   let size = 0;
   const source = body[Symbol.asyncIterator]();
   try {

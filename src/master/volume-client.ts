@@ -1,7 +1,7 @@
 /**
  * Every call the master (and `kvdb rebuild`) makes to a volume, in one place: it
  * signs each URL, sets each call's deadline and lets no answer body dangle.
- *   PUT    /key                  streamed upload of a replica (upload.ts, replica-upload.ts)
+ *   PUT    /key                  streamed upload of a replica (outgoing-body.ts, replica-stream.ts)
  *   GET    /key                  proxied reads (--proxy); redirect URLs for clients
  *   DELETE /key                  204 deleted, 404 absent (a volume leaving the cluster)
  *   POST   /_kvdb/batch          small replicas' PUTs and every other DELETE, gathered per volume (batches.ts)
@@ -19,12 +19,12 @@ import { runtime } from "../runtime/mod.ts";
 import { BATCH_PATH, encodeBatch, MAX_OPS, type BatchOp, type BatchResult } from "../wire/batch-wire.ts";
 import { VolumeBatches } from "./batches.ts";
 import { VOLUME_WRITE } from "../wire/direct-wire.ts";
-import { upload } from "../wire/upload.ts";
+import { upload } from "../wire/outgoing-body.ts";
 import type { HeldReplica } from "../wire/entries.ts";
-import { replicaUpload, type ReplicaUpload, type Stored } from "./replica-upload.ts";
+import { replicaStream, type ReplicaStream, type Stored } from "./replica-stream.ts";
 import { answeredError, VolumeError, volumeError } from "./volume-error.ts";
 
-export type { HeldReplica, ReplicaUpload, Stored };
+export type { HeldReplica, ReplicaStream, Stored };
 
 export interface Health {
   total: number;
@@ -113,9 +113,9 @@ export class VolumeClient {
     return urlOn(volume, VOLUME_WRITE + key, method, this.secret, ttlSeconds, query);
   }
 
-  /** Starts a streamed PUT of a replica; see upload.ts. */
-  upload(volume: string, key: string, headers: Record<string, string>): ReplicaUpload {
-    return replicaUpload(volume, upload(this.url(volume, key, "PUT"), headers, this.timeoutMs));
+  /** Starts a streamed PUT of a replica; see wire/outgoing-body.ts. */
+  upload(volume: string, key: string, headers: Record<string, string>): ReplicaStream {
+    return replicaStream(volume, upload(this.url(volume, key, "PUT"), headers, this.timeoutMs));
   }
 
   /** GET or HEAD of a value, for --proxy: the volume's answer, body streaming. */
@@ -154,7 +154,7 @@ export class VolumeClient {
 
   /**
    * One POST /_kvdb/batch: the volume's answers, or its one answer as every operation's.
-   * Through node:http (upload.ts), not runtime.call: a web Response per call showed in
+   * Through node:http (outgoing-body.ts), not runtime.call: a web Response per call showed in
    * the master's profile, and a batch is most of the master's calls under small writes.
    */
   private async batch(volume: string, ops: BatchOp[], values: Uint8Array[]): Promise<BatchResult[]> {

@@ -5,7 +5,7 @@
  * from `failure` alone whether to mark the volume down or send the value elsewhere.
  */
 import { KvdbError } from "../errors.ts";
-import { connectionLost, EarlyAnswer, Stalled } from "../wire/upload.ts";
+import { connectionLost, EarlyAnswer, Stalled } from "../wire/outgoing-body.ts";
 
 export type VolumeFailure =
   /** Nothing listens at its address (a refused connection): it died. */

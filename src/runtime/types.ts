@@ -37,7 +37,7 @@ export const HEADERS_TIMEOUT_MS = 20_000;
 export interface CallInit {
   method?: string;
   headers?: Record<string, string>;
-  /** A small request body, whole (a value's bytes go through wire/upload.ts, streamed). */
+  /** A small request body, whole (a value's bytes go through wire/outgoing-body.ts, streamed). */
   body?: Uint8Array<ArrayBuffer>;
   timeoutMs: number;
 }

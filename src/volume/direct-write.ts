@@ -21,7 +21,7 @@ import { MASTER_STEP, MD5_TRAILER, termsOf, VOLUME_WRITE, type Step, type WriteT
 import { fail, HttpError } from "../http/errors.ts";
 import { rawPath, requestBody } from "../runtime/request.ts";
 import { urlOn } from "../signing/signing.ts";
-import { EarlyAnswer, upload, type OutgoingBody } from "../wire/upload.ts";
+import { EarlyAnswer, upload, type OutgoingBody } from "../wire/outgoing-body.ts";
 import { ownerOf, parseStoredName } from "../keys/names.ts";
 import { runtime } from "../runtime/mod.ts";
 import { Feed } from "./feed.ts";

@@ -1,8 +1,8 @@
 /**
- * A streamed PUT of one replica (upload.ts) as the write path sees it: each step
+ * A streamed PUT of one replica (outgoing-body.ts) as the write path sees it: each step
  * resolves or fails with a VolumeError, and the volume's answer is read as what it stored.
  */
-import { Stalled, type OutgoingBody } from "../wire/upload.ts";
+import { Stalled, type OutgoingBody } from "../wire/outgoing-body.ts";
 import { answeredError, VolumeError, volumeError } from "./volume-error.ts";
 
 /** What a volume holds of a replica: the size its bytes have and their md5. */
@@ -11,8 +11,8 @@ export interface Stored {
   md5: string;
 }
 
-/** A streamed PUT of one replica (upload.ts), each step failing with a VolumeError. */
-export interface ReplicaUpload {
+/** A streamed PUT of one replica (outgoing-body.ts), each step failing with a VolumeError. */
+export interface ReplicaStream {
   readonly volume: string;
   /** Resolves once connected; a volume that cannot be reached is "down" (or "stalled"). */
   ready(): Promise<void>;
@@ -24,7 +24,7 @@ export interface ReplicaUpload {
 }
 
 /** `call`, a streamed PUT to `volume`, with its failures as VolumeErrors and its answer read. */
-export function replicaUpload(volume: string, call: OutgoingBody): ReplicaUpload {
+export function replicaStream(volume: string, call: OutgoingBody): ReplicaStream {
   let sent = 0;
   const failed = (e: unknown): never => {
     throw volumeError(volume, e, sent);
