@@ -53,7 +53,7 @@ function masterOptions(cmd: Command, secretHelp = HELP.secret, s3PortHelp = S3_H
     .option("--allow-anonymous [what]", HELP.allowAnonymous)
     .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
     .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
-    .option("--busy-wait <s>", "Seconds a PUT or DELETE waits for another operation on its key before 503 + Retry-After (env KVDB_BUSY_WAIT, default 5)")
+    .option("--busy-wait <s>", "Seconds a PUT, DELETE or UNLINK waits for another operation on its key before 503 + Retry-After (env KVDB_BUSY_WAIT, default 5)")
     .option("--secret <s>", secretHelp)
     .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
     .option("--max-size <bytes>", HELP.maxSize)

@@ -68,7 +68,9 @@ async function settledRecord(m: Master, key: string, deadline: number): Promise<
  * key free and create at once: the index lets one win, and the other waits for the
  * winner's write to end and answers from what it left (`exists` if it wrote the key;
  * else it clears what is left, as write.ts does, and creates again), so a PUT never
- * hears 409 for a key whose only write then failed.
+ * hears 409 for a key whose only write then failed. Its wait has a --busy-wait of its
+ * own, after the one exclusively() may have spent: the write path creates the record
+ * deep inside the streamed and the batched write, which do not carry the caller's deadline.
  */
 export async function createForWrite(m: Master, key: string, record: NewRecord): Promise<KeyRecord> {
   const deadline = Date.now() + m.busyWaitMs;
