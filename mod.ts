@@ -41,6 +41,13 @@ const HELP = {
   verbose: "Log one line per request (env KVDB_VERBOSE)",
   logFormat: "Log lines as text (default) or json, one object per line (env KVDB_LOG_FORMAT)",
   clusterSecret: "The cluster's shared secret (env KVDB_SECRET)",
+  token: "A key's token, ID.SECRET, when the master authenticates (env KVDB_TOKEN)",
+};
+
+/** --token, else KVDB_TOKEN. */
+const tokenOf = (value: unknown) => {
+  const token = value ?? env.KVDB_TOKEN;
+  return token === undefined || token === "" ? undefined : String(token);
 };
 
 /** The options `master` and `server` share (read by masterSettings and s3Settings). */
@@ -51,6 +58,7 @@ function masterOptions(cmd: Command, secretHelp = HELP.secret, s3PortHelp = S3_H
     .option("--s3-secret-key <key>", S3_HELP.secretKey)
     .option("--s3-upload-ttl <s>", S3_HELP.uploadTtl)
     .option("--allow-anonymous [what]", HELP.allowAnonymous)
+    .option("--metrics-public", "Serve /_kvdb/metrics without a key when authentication is on, for Prometheus (env KVDB_METRICS_PUBLIC)")
     .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
     .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
     .option("--busy-wait <s>", "Seconds a PUT, DELETE or UNLINK waits for another operation on its key before 503 + Retry-After (env KVDB_BUSY_WAIT, default 5)")
@@ -186,9 +194,9 @@ const KEY_VERBS = ["create", "list", "grant", "revoke", "delete"] as const;
 
 cli
   .command("keys <verb> [name]", "Client keys: create NAME, list, grant ID, revoke ID, delete ID (through a master, as an admin key)")
-  .option("--grant <level[:prefix]>", "read, write or admin, on every key or those under PREFIX (an S3 bucket: BUCKET/); repeatable")
+  .option("--grant <level[:prefix]>", "read, write or admin, on every key or those under PREFIX (an S3 bucket: BUCKET/), or monitor (status and metrics); repeatable")
   .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
-  .option("--token <token>", "An admin key's token, ID.SECRET (env KVDB_TOKEN)")
+  .option("--token <token>", `${HELP.token.slice(0, -1)}; an admin key)`)
   .option("--bootstrap", "create: write the key straight into the index (--db; a LevelDB index's master stopped): the first key")
   .option("--db <dir|url>", "The index, with --bootstrap (env KVDB_DB)")
   .example("kvdb keys create ops --bootstrap --db /var/lib/kvdb/index")
@@ -202,14 +210,13 @@ cli
       if (verb !== "create") throw new UsageError("--bootstrap only creates a key");
       return void process.stdout.write(await bootstrapKey(dbOf(o.db, env.KVDB_DB), String(name), grants));
     }
-    const token = o.token ?? env.KVDB_TOKEN;
-    process.stdout.write(await callKeys({ master: masterOf(o.master), token: token === undefined ? undefined : String(token), verb, name: name === undefined ? undefined : String(name), grants }));
+    process.stdout.write(await callKeys({ master: masterOf(o.master), token: tokenOf(o.token), verb, name: name === undefined ? undefined : String(name), grants }));
   });
 
 /** --grant, repeatable; default admin (a first key must manage the others). */
 function grantsOf(value: unknown): Grant[] {
   const given = value === undefined ? ["admin"] : [value].flat();
-  return given.map((g) => parseGrant(String(g)) ?? usage(`grant must be read, write or admin, optionally :PREFIX (got ${JSON.stringify(g)})`));
+  return given.map((g) => parseGrant(String(g)) ?? usage(`grant must be read, write or admin, optionally :PREFIX, or monitor (got ${JSON.stringify(g)})`));
 }
 
 function usage(message: string): never {
@@ -229,8 +236,9 @@ cli
   .command("rebalance", "Move every key to the volumes placement now chooses, online (after volumes were added or removed)")
   .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
   .option("--secret <s>", HELP.clusterSecret)
+  .option("--token <token>", `${HELP.token.slice(0, -1)}; an admin key)`)
   .example("kvdb rebalance --master http://localhost:3000")
-  .action(async (o) => process.exit(await runJob({ master: masterOf(o.master), kind: "rebalance", secret: secretOf(o.secret) })));
+  .action(async (o) => process.exit(await runJob({ master: masterOf(o.master), kind: "rebalance", secret: secretOf(o.secret), token: tokenOf(o.token) })));
 
 cli
   .command("verify", "Check every key's replicas (present, size, md5 re-hashed on the volume); exit 0 only if all is well")
@@ -238,18 +246,20 @@ cli
   .option("--repair", "Re-copy missing or corrupt replicas, finish interrupted deletes, remove abandoned writes (env KVDB_REPAIR)")
   .option("--quick", "Read no bytes: compare the volumes' catalogs (md5 recorded at write, size on disk) with the index; finds lost and cut-short replicas, not bit rot")
   .option("--secret <s>", HELP.clusterSecret)
+  .option("--token <token>", `${HELP.token.slice(0, -1)}; an admin key)`)
   .example("kvdb verify --master http://localhost:3000 --repair")
   .example("kvdb verify --quick")
   .action(async (o) =>
-    process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), quick: flag(o.quick, undefined), secret: secretOf(o.secret) })),
+    process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), quick: flag(o.quick, undefined), secret: secretOf(o.secret), token: tokenOf(o.token) })),
   );
 
 cli
   .command("status", "Print the master's status: health, volumes, capacity, replication, traffic, jobs")
   .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
   .option("--json", "Print the status as JSON, as GET /_kvdb/status.json gives it")
+  .option("--token <token>", `${HELP.token.slice(0, -1)}; a monitor or admin key)`)
   .example("kvdb status --master http://localhost:3000")
-  .action(async (o) => process.exit(await printStatus(masterOf(o.master), flag(o.json, undefined))));
+  .action(async (o) => process.exit(await printStatus(masterOf(o.master), flag(o.json, undefined), tokenOf(o.token))));
 
 cli.help();
 cli.version(VERSION);

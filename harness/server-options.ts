@@ -44,6 +44,8 @@ export interface ServerOptions {
   directThreshold?: number | null;
   /** With PostgreSQL: the master's lease (--lease). */
   leaseSeconds?: number;
+  /** /_kvdb/metrics open without a key (--metrics-public). */
+  metricsPublic?: boolean;
   /** Serve S3 too, on a free port, with S3_KEYS; its URL is the master's `s3`. */
   s3?: boolean;
   /** See MasterCommandOptions.s3.uploadTtlMs (--s3-upload-ttl). */
@@ -102,9 +104,9 @@ const replicasOf = (o: ServerOptions, volumes: string[]) => o.replicas ?? Math.m
 
 export function masterOptions(o: ServerOptions, volumes: string[], db: string, port: number): MasterCommandOptions {
   refuseArgs(o);
-  const { secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds } = o;
+  const { secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds, metricsPublic } = o;
   const s3 = o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs, keepAliveMs: o.s3KeepAliveMs } : undefined;
-  return { volumes, db, port, hostname: o.host ?? HOST, replicas: replicasOf(o, volumes), proxy: o.proxy ?? false, verbose: false, secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds, s3 };
+  return { volumes, db, port, hostname: o.host ?? HOST, replicas: replicasOf(o, volumes), proxy: o.proxy ?? false, verbose: false, secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds, metricsPublic, s3 };
 }
 
 export function masterFlags(o: ServerOptions, volumes: string[], db: string, port: number): string[] {
@@ -127,6 +129,7 @@ export function masterFlags(o: ServerOptions, volumes: string[], db: string, por
       ["--busy-wait", ms("busyWaitMs", o.busyWaitMs)],
       ["--direct-threshold", o.directThreshold === null ? "off" : o.directThreshold],
       ["--lease", o.leaseSeconds],
+      ["--metrics-public", o.metricsPublic],
       ["--s3-port", s3?.port],
       ["--s3-access-key", s3?.key],
       ["--s3-secret-key", s3?.secret],

@@ -2,13 +2,14 @@
  * Who may do what on the curl API (issue 26): the credentials a request carries
  * (`Authorization: Bearer ID.SECRET`, or `curl -u ID:SECRET`'s Basic), checked against
  * the keys in the index (key-store.ts) and their grants (keys.ts). Authentication is on
- * once the index holds a key; `--allow-anonymous read` lets requests without
- * credentials read, `--allow-anonymous` (all) lets them do everything.
+ * once the index holds a key, seen within KEY_CACHE_MS of the first one's making, without a
+ * restart, and stays on; `--allow-anonymous read` lets requests without credentials read,
+ * `--allow-anonymous` (all) lets them do everything.
  */
 import type { Counter, Registry } from "../observe/metrics.ts";
 import { logLine } from "../observe/logger.ts";
 import type { Anonymous } from "./exposure.ts";
-import type { KeyStore } from "./key-store.ts";
+import { KEY_CACHE_MS, type KeyStore } from "./key-store.ts";
 import { allows, sameSecret, type ClientKey, type Level } from "./keys.ts";
 
 /** Why a request was refused; counted as kvdb_auth_failures_total{reason}. */
@@ -33,23 +34,64 @@ export function credentialsOf(header: string | undefined): { id: string; secret:
   return pair.length === 2 && pair[0] && pair[1] ? { id: pair[0], secret: pair[1] } : "malformed";
 }
 
+/** What an unknown key's secret is compared with, so that the comparison takes its usual time. */
+const NO_SECRET = "x".repeat(40);
+
 export class Access {
   private readonly failures: Counter;
+  /** When the index was last seen holding no key; authentication is on for good once it holds one. */
+  private offSince: number | undefined;
+  private looking: Promise<boolean> | undefined;
 
-  /** `on`: the index held a key when this master started. */
+  /** `on`: the index holds a key (KeyStore.any). */
   constructor(
     readonly store: KeyStore,
-    readonly on: boolean,
+    on: boolean,
     readonly anonymous: Anonymous | undefined,
     registry: Registry,
     private readonly role = "master",
   ) {
     this.failures = registry.counter("kvdb_auth_failures_total", "Requests refused at the door, by reason");
+    this.offSince = on ? undefined : Date.now();
   }
 
-  /** Whether a request without credentials may do `level`. */
+  /** Whether authentication is on as last seen: undefined when the index was not looked at within KEY_CACHE_MS. */
+  private known(now = Date.now()): boolean | undefined {
+    if (this.offSince === undefined) return true;
+    return now - this.offSince < KEY_CACHE_MS ? false : undefined;
+  }
+
+  /** Whether authentication is on, synchronously (the fast path); undefined while the index is being looked at again. */
+  onAtOnce(): boolean | undefined {
+    const on = this.known();
+    if (on === undefined) this.isOn().catch(() => {}); // for the next request; the app's own look reports a failure
+    return on;
+  }
+
+  /** Whether authentication is on: the index is looked at again when the last look is older than KEY_CACHE_MS. */
+  async isOn(): Promise<boolean> {
+    const on = this.known();
+    if (on !== undefined) return on;
+    this.looking ??= this.store
+      .any()
+      .then((any) => {
+        this.offSince = any ? undefined : Date.now();
+        return any;
+      })
+      .finally(() => {
+        this.looking = undefined;
+      });
+    return this.looking;
+  }
+
+  /** The first key was made through this master: authentication is on here at once. */
+  turnOn(): void {
+    this.offSince = undefined;
+  }
+
+  /** Whether a request without credentials may do `level`, authentication on. */
   private anonymousMay(level: Level): boolean {
-    return !this.on || this.anonymous === "all" || (this.anonymous === "read" && level === "read");
+    return this.anonymous === "all" || (this.anonymous === "read" && level === "read");
   }
 
   /**
@@ -60,8 +102,9 @@ export class Access {
     const creds = credentialsOf(header);
     if (creds === "malformed") return this.refuse(400, "malformed", "malformed Authorization header: give Bearer ID.SECRET or Basic (curl -u ID:SECRET)", id);
     if (!creds) return this.anonymousMay(level) ? "allowed" : this.refuse(401, "missing", "authentication required: send Authorization: Bearer ID.SECRET (kvdb keys create)");
-    if (!found) return this.refuse(401, "unknown-key", `unknown key ${creds.id}`, creds.id);
-    if (!sameSecret(found.secret, creds.secret)) return this.refuse(401, "bad-secret", `wrong secret for key ${creds.id}`, creds.id);
+    // One answer for an unknown key and a wrong secret, after the same comparison: no oracle of which ids exist.
+    const right = sameSecret(found?.secret ?? NO_SECRET, creds.secret);
+    if (!found || !right) return this.refuse(401, found ? "bad-secret" : "unknown-key", `unknown key or wrong secret: ${creds.id}`, creds.id);
     if (!allows(found.grants, level, key)) return this.refuse(403, "no-grant", `key ${creds.id} has no ${level} grant on ${key === undefined ? "this endpoint" : JSON.stringify(key)}`, creds.id);
     return "allowed";
   }
@@ -72,6 +115,8 @@ export class Access {
    * app, whose check looks the key up and counts a refusal.
    */
   allowsAtOnce(header: string | undefined, level: Level, key: string | undefined): boolean {
+    const on = this.onAtOnce();
+    if (on !== true) return on === false; // off: every request is let in, credentials or not
     const creds = credentialsOf(header);
     if (creds === "malformed") return false;
     if (!creds) return this.anonymousMay(level);
@@ -79,8 +124,9 @@ export class Access {
     return found !== undefined && found !== "stale" && sameSecret(found.secret, creds.secret) && allows(found.grants, level, key);
   }
 
-  /** decide, looking the key up in the store first. */
+  /** decide, looking the key up in the store first; everything is allowed while authentication is off. */
   async check(header: string | undefined, level: Level, key: string | undefined): Promise<Refusal | "allowed"> {
+    if (!(await this.isOn())) return "allowed";
     const creds = credentialsOf(header);
     const found = creds && creds !== "malformed" ? await this.store.get(creds.id) : undefined;
     return this.decide(header, level, key, found, creds && creds !== "malformed" ? creds.id : undefined);

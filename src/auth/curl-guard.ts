@@ -1,8 +1,9 @@
 /**
  * The curl API's door (issue 26): every request to a key, a listing or a job carries
  * credentials allowed to do what it asks (access.ts), else 400/401/403 with one line.
- * GET and HEAD need read on the key, other methods write, /_kvdb/jobs and /_kvdb/keys admin. The rest of
- * /_kvdb/ is left to its own checks (volumes' calls signed with the cluster secret).
+ * GET and HEAD need read on the key, other methods write, /_kvdb/jobs and /_kvdb/keys admin, the
+ * status page and /_kvdb/metrics monitor (or admin; metrics none with --metrics-public). The rest
+ * of /_kvdb/ is left to its own checks (volumes' calls signed with the cluster secret).
  */
 import type { MiddlewareHandler } from "hono";
 import { fail } from "../http/errors.ts";
@@ -11,9 +12,13 @@ import type { Access } from "./access.ts";
 import type { Direct } from "../runtime/fast-path.ts";
 import type { Level } from "./keys.ts";
 
-/** The level and key a request needs; undefined: not this door's to check. */
-export function needOf(method: string, raw: string): { level: Level; key: string | undefined } | undefined {
+/** The operator endpoints a monitor grant opens (master/status/routes.ts, http/server-app.ts). */
+const MONITORED = ["/_kvdb/status", "/_kvdb/status.json", "/_kvdb/metrics"];
+
+/** The level and key a request needs; undefined: not this door's to check. `metricsPublic`: --metrics-public. */
+export function needOf(method: string, raw: string, metricsPublic = false): { level: Level; key: string | undefined } | undefined {
   if (raw.startsWith("/_kvdb/jobs") || raw.startsWith("/_kvdb/keys")) return { level: "admin", key: undefined };
+  if (MONITORED.includes(raw) && !(metricsPublic && raw === "/_kvdb/metrics")) return { level: "monitor", key: undefined };
   if (raw.startsWith("/_kvdb/")) return undefined;
   let key: string | undefined;
   try {
@@ -35,10 +40,13 @@ export function guardedDirect(access: Access, direct: Direct): Direct {
 
 export const CHALLENGE = 'Bearer realm="kvdb", Basic realm="kvdb"';
 
-/** `signedJobs`: the master has a cluster secret, so jobsApp checks a signed job call itself (kvdb rebalance --secret). */
-export function curlGuard(access: Access, signedJobs: boolean): MiddlewareHandler {
+/**
+ * `signedJobs`: the master has a cluster secret, so jobsApp checks a signed job call itself
+ * (kvdb rebalance --secret); `metricsPublic`: /_kvdb/metrics is open (--metrics-public).
+ */
+export function curlGuard(access: Access, signedJobs: boolean, metricsPublic: boolean): MiddlewareHandler {
   return async (c, next) => {
-    const need = needOf(c.req.method, rawPath(c));
+    const need = needOf(c.req.method, rawPath(c), metricsPublic);
     if (!need || (need.level === "admin" && signedJobs && c.req.query("signature") !== undefined)) return next();
     const verdict = await access.check(c.req.header("authorization"), need.level, need.key);
     if (verdict === "allowed") return next();

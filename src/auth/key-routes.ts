@@ -10,8 +10,8 @@
  */
 import { Hono, type Context } from "hono";
 import { fail } from "../http/errors.ts";
-import type { KeyStore } from "./key-store.ts";
-import { grantText, newClientKey, parseGrant, tokenOf, type ClientKey, type Grant } from "./keys.ts";
+import { credentialsOf, type Access } from "./access.ts";
+import { allows, grantText, newClientKey, parseGrant, tokenOf, type ClientKey, type Grant } from "./keys.ts";
 
 const view = (id: string, k: ClientKey) => ({ id, name: k.name, grants: k.grants.map(grantText), created: k.created });
 
@@ -28,10 +28,19 @@ function grantOf(v: unknown): Grant | undefined {
   return typeof v === "string" ? parseGrant(v) : undefined;
 }
 
-/** `on`: authentication is on (a key existed at start); before that, keys are made with --bootstrap only. */
-export function keyRoutes(store: KeyStore, on: boolean): Hono {
+/**
+ * Once a key exists, curl-guard.ts lets in only an admin key's request or, under
+ * --allow-anonymous (all), one without credentials, which key management still refuses.
+ * Before (authentication off: whoever reaches the master may do everything anyway), the
+ * first key may be made here, an admin one, which turns authentication on.
+ */
+export function keyRoutes(access: Access): Hono {
+  const { store } = access;
   const app = new Hono();
-  app.use("*", async (c, next) => (on ? next() : fail(c, 403, "no key exists yet: make the first with kvdb keys create --bootstrap, then restart the master")));
+  app.use("*", async (c, next) => {
+    if (!(await access.isOn())) return c.req.method === "POST" ? next() : fail(c, 403, "no key exists yet: create the first, an admin key, with kvdb keys create NAME");
+    return credentialsOf(c.req.header("authorization")) ? next() : fail(c, 401, "key management needs an admin key, even with --allow-anonymous");
+  });
   app.get("/", async (c) => {
     const keys = [];
     for await (const [id, k] of store.list()) keys.push(view(id, k));
@@ -43,8 +52,11 @@ export function keyRoutes(store: KeyStore, on: boolean): Hono {
     if (typeof b?.name !== "string" || !b.name || !grants.length || grants.some((g) => !g)) {
       return fail(c, 400, 'give {"name": "...", "grants": ["read|write|admin[:prefix]", ...]}');
     }
+    const first = !(await access.isOn());
+    if (first && !allows(grants as Grant[], "admin")) return fail(c, 400, "the first key must be an admin key (--grant admin): it manages the others");
     const { id, key } = newClientKey(b.name, grants as Grant[]);
     await store.put(id, key);
+    if (first) access.turnOn();
     return c.json({ ...view(id, key), secret: key.secret, token: tokenOf(id, key.secret) }, 201);
   });
   app.post("/:id/:verb{grant|revoke}", async (c) => {

@@ -1,15 +1,18 @@
 /**
  * Client keys (issue 26): an access key id, its secret, a name and grants. A grant is a
  * level (read < write < admin) on everything or on the keys under a prefix (on S3: a
- * bucket). The secret is stored as it is: SigV4 signs with HMAC keys derived from the
+ * bucket), or monitor (the status page and metrics, on everything; admin includes it). The secret is stored as it is: SigV4 signs with HMAC keys derived from the
  * secret itself per date, region and service, so a verifier needs the secret (or every
  * future day's derived key); a hash would only serve bearer tokens. The index holding
  * the keys must be guarded like a password file (docs/SECURITY.md).
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 
-export type Level = "read" | "write" | "admin";
-export const LEVELS: readonly Level[] = ["read", "write", "admin"];
+export type Level = "read" | "write" | "admin" | "monitor";
+export const LEVELS: readonly Level[] = ["read", "write", "admin", "monitor"];
+
+/** Whether a grant of `have` covers `need`: write includes read, admin everything; monitor (the status page, metrics) nothing else. */
+const covers = (have: Level, need: Level) => have === need || have === "admin" || (have === "write" && need === "read");
 
 export interface Grant {
   level: Level;
@@ -30,7 +33,7 @@ export function parseGrant(text: string): Grant | undefined {
   const colon = text.indexOf(":");
   const level = (colon < 0 ? text : text.slice(0, colon)) as Level;
   const prefix = colon < 0 ? undefined : text.slice(colon + 1);
-  if (!LEVELS.includes(level) || prefix === "") return undefined;
+  if (!LEVELS.includes(level) || prefix === "" || (level === "monitor" && prefix !== undefined)) return undefined;
   return prefix === undefined ? { level } : { level, prefix };
 }
 
@@ -38,9 +41,7 @@ export const grantText = (g: Grant) => (g.prefix === undefined ? g.level : `${g.
 
 /** Whether `grants` allow `level` on `key` (no leading slash); key undefined: the whole store (admin endpoints). */
 export function allows(grants: readonly Grant[], level: Level, key?: string): boolean {
-  return grants.some(
-    (g) => LEVELS.indexOf(g.level) >= LEVELS.indexOf(level) && (g.prefix === undefined || (key !== undefined && key.startsWith(g.prefix))),
-  );
+  return grants.some((g) => covers(g.level, level) && (g.prefix === undefined || (key !== undefined && key.startsWith(g.prefix))));
 }
 
 /** A fresh key: id KVDB + 16 hex digits (AWS-like), a 40-character secret. */

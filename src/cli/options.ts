@@ -123,6 +123,7 @@ export interface MasterFlags {
   directThreshold?: unknown;
   idleTimeout?: unknown;
   allowAnonymous?: unknown;
+  metricsPublic?: unknown;
 }
 
 /** --allow-anonymous [all|read] (KVDB_ALLOW_ANONYMOUS): bare or 1/true/yes is "all"; undefined when not given. */
@@ -145,6 +146,7 @@ export function masterSettings(o: MasterFlags) {
   return {
     hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
     allowAnonymous: anonymousOf(o.allowAnonymous),
+    metricsPublic: flag(o.metricsPublic, env.KVDB_METRICS_PUBLIC),
     proxy: flag(o.proxy, env.KVDB_PROXY),
     verbose: flag(o.verbose, env.KVDB_VERBOSE),
     timeoutMs,

@@ -3,7 +3,7 @@
  * --verbose request lines; the role's own routes inside. Its requests are counted by
  * the runtime adapter, with the counter each role's start passes it (runtime/fast-path.ts).
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { renderError } from "./errors.ts";
 import { logServerError, requestLog } from "../observe/log.ts";
 import { EXPOSITION_TYPE, type Registry } from "../observe/metrics.ts";
@@ -12,6 +12,8 @@ export interface ServerAppOptions {
   role: string;
   verbose: boolean;
   registry: Registry;
+  /** The master's door (auth/curl-guard.ts), before every route, metrics included. */
+  guard?: MiddlewareHandler;
 }
 
 /** The path of a request's URL, for a log line. */
@@ -38,7 +40,8 @@ function loggingServerErrors(role: string, fetch: Hono["fetch"]): Hono["fetch"] 
 export function serverApp(o: ServerAppOptions): { app: Hono; mount(inner: Hono): Hono } {
   const app = new Hono();
   if (o.verbose) app.use(requestLog(o.role));
-  // Open like a health check: Prometheus does not sign, and no key appears in it.
+  if (o.guard) app.use("*", o.guard);
+  // Open like a health check unless the master's door asks for a monitor key: no key appears in it.
   app.get("/_kvdb/metrics", async (c) => c.body(await o.registry.exposition(), 200, { "content-type": EXPOSITION_TYPE }));
   return {
     app,

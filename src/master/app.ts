@@ -18,19 +18,20 @@ import type { Access } from "../auth/access.ts";
 import { curlGuard, guardedDirect } from "../auth/curl-guard.ts";
 import { keyRoutes } from "../auth/key-routes.ts";
 
-export function masterApp(m: Master, verbose: boolean, access?: Access): { app: Hono; direct?: Direct; counter: RequestCounter } {
-  const { app, mount } = serverApp({ role: "master", verbose, registry: m.stats.registry });
-  const guarded = access && access.on && access.anonymous !== "all";
-  if (guarded) app.use("*", curlGuard(access, m.secret !== undefined)); // before every route
+/** `metricsPublic`: /_kvdb/metrics needs no key (--metrics-public). */
+export function masterApp(m: Master, verbose: boolean, access?: Access, metricsPublic = false): { app: Hono; direct?: Direct; counter: RequestCounter } {
+  // The door lets everything in while no key exists, and checks from the first one on (auth/access.ts).
+  const guard = access && curlGuard(access, m.secret !== undefined, metricsPublic);
+  const { app, mount } = serverApp({ role: "master", verbose, registry: m.stats.registry, guard });
   app.get("/_kvdb/volumes", (c) => c.json(m.volumes.all));
   app.route("/_kvdb/jobs", jobsApp(m.jobs, m.secret));
-  if (access) app.route("/_kvdb/keys", keyRoutes(access.store, !!guarded));
+  if (access) app.route("/_kvdb/keys", keyRoutes(access));
   app.route(MASTER_STEP, directSteps(m));
   app.route("/", statusApp(m));
   // With --verbose every request goes through the app, which logs it; an index that
   // reads through a promise (PostgreSQL) leaves every read to the app.
   // With authentication a read goes fast only through the door's own check (auth/curl-guard.ts).
   const read: Direct = (_method, target) => readDirect(m, target);
-  const direct: Direct | undefined = verbose || !m.index.readsAtOnce ? undefined : guarded ? guardedDirect(access, read) : read;
+  const direct: Direct | undefined = verbose || !m.index.readsAtOnce ? undefined : access ? guardedDirect(access, read) : read;
   return { app: mount(keysApp(m)), direct, counter: requestCounter("master", m.stats.requests) };
 }

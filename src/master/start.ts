@@ -37,6 +37,8 @@ export interface MasterOptions {
   hostname: string;
   /** What clients without a key may do; beyond loopback a master without it refuses to start (auth/exposure.ts). */
   allowAnonymous?: Anonymous;
+  /** /_kvdb/metrics needs no key even with authentication on (--metrics-public): for Prometheus. */
+  metricsPublic?: boolean;
   replicas: number;
   proxy: boolean;
   verbose: boolean;
@@ -57,7 +59,7 @@ export interface MasterOptions {
 }
 
 /** What buildMaster needs: the options less those of serving. */
-export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs" | "allowAnonymous">;
+export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs" | "allowAnonymous" | "metricsPublic">;
 
 /** A master serving its API. */
 export interface StartedMaster extends Running {
@@ -84,9 +86,10 @@ export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   const keys = new KeyStore(index.tables);
   let access: Access;
   try {
-    // Authentication is on once the index holds a key (kvdb keys create).
-    access = new Access(keys, await keys.any(), o.allowAnonymous, stats.registry);
-    refuseExposed(o.hostname, o.allowAnonymous, access.on); // after the index opened, whose errors come first
+    // Authentication is on once the index holds a key (kvdb keys create), from start or later (auth/access.ts).
+    const on = await keys.any();
+    access = new Access(keys, on, o.allowAnonymous, stats.registry);
+    refuseExposed(o.hostname, o.allowAnonymous, on); // after the index opened, whose errors come first
   } catch (e) {
     await index.close();
     throw e;
@@ -98,7 +101,7 @@ export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   if (recovered) log.info(`cleaned up ${recovered} operation(s) a stop interrupted`, { operations: recovered });
   const stopJanitor = startJanitor(m);
   stats.traffic.start();
-  const { app, direct, counter } = masterApp(m, o.verbose, access);
+  const { app, direct, counter } = masterApp(m, o.verbose, access, o.metricsPublic);
   const listener = await runtime.serve(app, { ...o, direct, counter });
   return {
     master: m,

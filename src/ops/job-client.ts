@@ -28,7 +28,12 @@ export interface JobClientOptions {
   /** verify --quick: catalogs only, no re-hash. */
   quick?: boolean;
   secret?: string;
+  /** An admin key's token, when the master authenticates (--token, KVDB_TOKEN). */
+  token?: string;
 }
+
+/** The Authorization header of a command given a key's token (--token, KVDB_TOKEN). */
+export const bearer = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
 function url(o: JobClientOptions, path: string, method: string, query: Record<string, string> = {}): string {
   const base = /^https?:\/\//.test(o.master) ? o.master : `http://${o.master}`;
@@ -49,7 +54,7 @@ async function json(res: Response): Promise<JobView> {
 /** Starts the job on the master (or joins the same one running): its first progress. */
 export async function startJob(o: JobClientOptions): Promise<JobView> {
   const query = { ...(o.repair ? { repair: "1" } : {}), ...(o.quick ? { quick: "1" } : {}) };
-  const started = await runtime.call(url(o, `/_kvdb/jobs/${o.kind}`, "POST", query), { method: "POST", timeoutMs: 10_000 });
+  const started = await runtime.call(url(o, `/_kvdb/jobs/${o.kind}`, "POST", query), { method: "POST", timeoutMs: 10_000, headers: bearer(o.token) });
   const job = await json(started);
   if (started.status === 409) throw new Error(`${job.error ?? "another job is running"} (${job.id}); wait for it to end`);
   if (started.status !== 202) throw new Error(`master answered ${started.status}: ${job.error ?? ""}`);
@@ -58,7 +63,7 @@ export async function startJob(o: JobClientOptions): Promise<JobView> {
 
 /** The job's progress now. */
 export async function readJob(o: JobClientOptions, id: string): Promise<JobView> {
-  const res = await runtime.call(url(o, `/_kvdb/jobs/${encodeURIComponent(id)}`, "GET"), { timeoutMs: 10_000 });
+  const res = await runtime.call(url(o, `/_kvdb/jobs/${encodeURIComponent(id)}`, "GET"), { timeoutMs: 10_000, headers: bearer(o.token) });
   if (res.status !== 200) throw new Error(`lost the job: master answered ${res.status} (was it restarted? run again)`);
   return json(res);
 }

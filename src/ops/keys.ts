@@ -6,6 +6,7 @@
 import { KeyStore } from "../auth/key-store.ts";
 import { grantText, newClientKey, tokenOf, type Grant } from "../auth/keys.ts";
 import { openIndex } from "../master/index/open.ts";
+import { bearer } from "./job-client.ts";
 
 /** What `keys create` prints: the secret is shown this once and never again. */
 export function createdLines(id: string, name: string, secret: string, grants: Grant[]): string {
@@ -36,7 +37,7 @@ export interface KeyCallOptions {
 /** `kvdb keys VERB` through a master (auth/key-routes.ts); what to print, or throws the master's answer. */
 export async function callKeys(o: KeyCallOptions): Promise<string> {
   const base = `${/^https?:\/\//.test(o.master) ? o.master : `http://${o.master}`}`.replace(/\/$/, "");
-  const headers = { "content-type": "application/json", ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) };
+  const headers = { "content-type": "application/json", ...bearer(o.token) };
   const call = async (method: string, path: string, body?: object) => {
     const res = await fetch(`${base}/_kvdb/keys${path}`, { method, headers, body: body && JSON.stringify(body) });
     if (!res.ok) throw new Error(`${method} /_kvdb/keys${path}: ${res.status} ${(await res.text()).trim()}`);

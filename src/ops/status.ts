@@ -8,6 +8,7 @@ import { humanSize } from "../cli/size.ts";
 import type { Job } from "../master/jobs/job.ts";
 import type { StatusFacts } from "../master/status/facts.ts";
 import { runtime } from "../runtime/mod.ts";
+import { bearer } from "./job-client.ts";
 
 function ago(ms: number | null): string {
   return ms === null ? "never" : `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
@@ -56,12 +57,12 @@ export function renderStatus(s: StatusFacts): string {
   ].join("\n") + "\n";
 }
 
-/** Prints the status; resolves to the exit code. */
-export async function printStatus(master: string, json: boolean): Promise<number> {
+/** Prints the status; resolves to the exit code. `token`: a monitor or admin key's, when the master authenticates. */
+export async function printStatus(master: string, json: boolean, token?: string): Promise<number> {
   const base = /^https?:\/\//.test(master) ? master : `http://${master}`;
   let res: Response;
   try {
-    res = await runtime.call(new URL("/_kvdb/status.json", base).href, { timeoutMs: 10_000 });
+    res = await runtime.call(new URL("/_kvdb/status.json", base).href, { timeoutMs: 10_000, headers: bearer(token) });
   } catch (e) {
     throw new Error(`cannot reach the master at ${base}: ${(e as Error).message}`);
   }
