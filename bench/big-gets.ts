@@ -1,7 +1,7 @@
 /**
- * Reads of one large value through the redirect with curl (`curl -L -o /dev/null`),
- * one at a time and 4 at once, the same for kvdb and minikeyvalue (whose volumes are
- * nginx): the value is PUT with curl from a file, read, then deleted.
+ * One large value PUT with curl from a file (`curl -L -T`, as users do), then read
+ * through the redirect with curl (`curl -L -o /dev/null`), one at a time and 4 at once,
+ * the same for kvdb and minikeyvalue (whose volumes are nginx), then deleted.
  */
 import { runChild } from "../harness/children.ts";
 
@@ -24,11 +24,17 @@ async function get(url: string, size: number): Promise<void> {
   if (got !== size) throw new Error(`GET ${url} read ${got} bytes, not ${size}`);
 }
 
-/** `file` (of `size` bytes) PUT under a new key of `master`, read `singles` times alone and 4 times at once, deleted. */
-export async function bigGets(master: string, file: string, size: number, singles = 2): Promise<BigGets> {
+/** `file` PUT with `curl -L -T` (Expect: 100-continue, following a direct write's 307) under a new key of `master`: its URL and MB/s. */
+export async function bigPut(master: string, file: string, size: number): Promise<{ url: string; mbPerSec: number }> {
   const url = `${master}/bench-big-get-${Date.now()}`;
+  const t0 = performance.now();
   const put = await curl(["-L", "-T", file, "-o", "/dev/null", "-w", "%{http_code}", url], 300_000);
   if (!put.startsWith("2")) throw new Error(`PUT ${url} answered ${put}`);
+  return { url, mbPerSec: size / 1e6 / ((performance.now() - t0) / 1000) };
+}
+
+/** The value at `url` (of `size` bytes) read `singles` times alone and 4 times at once, then deleted. */
+export async function bigGets(url: string, size: number, singles = 2): Promise<BigGets> {
   try {
     const single: number[] = [];
     for (let i = 0; i < singles; i++) {

@@ -29,6 +29,8 @@ function machineBusySeconds(): number {
 export interface CpuShare {
   /** Cores kept busy on average, per named group of processes. */
   cores: Record<string, number>;
+  /** CPU seconds (user + system) used, per named group of processes. */
+  seconds: Record<string, number>;
   /** Cores busy machine-wide (the load generator and everything else included). */
   machine: number;
 }
@@ -44,8 +46,12 @@ export function measureCpu(groups: Record<string, number[]>): { stop(): CpuShare
       const seconds = (performance.now() - t0) / 1000;
       const m1 = machineBusySeconds();
       const cores: Record<string, number> = {};
-      for (const [g, pids] of Object.entries(groups)) cores[g] = (sum(pids) - start[g]) / seconds;
-      return { cores, machine: (m1 - m0) / seconds };
+      const used: Record<string, number> = {};
+      for (const [g, pids] of Object.entries(groups)) {
+        used[g] = sum(pids) - start[g];
+        cores[g] = used[g] / seconds;
+      }
+      return { cores, seconds: used, machine: (m1 - m0) / seconds };
     },
   };
 }

@@ -4,21 +4,24 @@
  * CPU by process, the master's RSS during the 1 GiB PUT.
  */
 import { measureCpu, type CpuShare } from "./cpu.ts";
-import { bigGets, type BigGets } from "./big-gets.ts";
+import { bigGets, bigPut, type BigGets } from "./big-gets.ts";
 import { kvdbBench, stepOf, type BenchOutput } from "./kvdb-bench.ts";
 import { sampleRss } from "./rss.ts";
 import type { Target } from "./runtimes.ts";
 
 export const WORKLOADS = ["thrash", "thrash1m", "redirect", "missing", "redirect-secret", "missing-secret", "large256", "large1g", "get1g"] as const;
 export type WorkloadRun = (typeof WORKLOADS)[number];
+/** What a run measured: the workloads, and get1g's curl PUT of its value apart (put1g). */
+export type Measurement = WorkloadRun | "put1g";
 
 /** The workloads run against a cluster started with --secret (kvdb only: minikeyvalue has none). */
 export const SIGNED: readonly WorkloadRun[] = ["redirect-secret", "missing-secret"];
 
 export interface Measured {
-  /** `kvdb bench`'s output; get1g is measured with curl instead (`gets`). */
+  /** `kvdb bench`'s output; get1g is measured with curl instead (`gets`, and `put` for put1g). */
   bench?: BenchOutput;
   gets?: BigGets;
+  put?: { mbPerSec: number; bytes: number };
   cpu: CpuShare;
   rss?: { idleMiB: number; peakMiB: number };
   /** Wall seconds of the measurement and the load generator's CPU seconds in it. */
@@ -31,7 +34,7 @@ export interface TargetResult {
   target: string;
   /** The cluster could not run at all (or, for minikeyvalue, could not be built). */
   error?: string;
-  runs: Partial<Record<WorkloadRun, Measured>>;
+  runs: Partial<Record<Measurement, Measured>>;
   /** Workloads that gave no results (killed at their time limit, crashed). */
   failures: string[];
 }
@@ -83,8 +86,14 @@ export async function runWorkloads(cluster: Target, workloads: WorkloadRun[], se
     try {
       let m: Measured;
       if (w === "get1g") {
-        const gets = await bigGets(cluster.url, big.path, big.size);
-        m = { gets, cpu: cpu.stop(), wallSeconds: (performance.now() - t0) / 1000, clientCpuSeconds: 0 };
+        // The PUT is measured on its own: its server CPU per MB is a figure of its own.
+        const { url, mbPerSec } = await bigPut(cluster.url, big.path, big.size);
+        result.runs.put1g = { put: { mbPerSec, bytes: big.size }, cpu: cpu.stop(), wallSeconds: (performance.now() - t0) / 1000, clientCpuSeconds: 0 };
+        log(`  ${result.target} put1g: PUT 1 GiB with curl ${mbPerSec.toFixed(0)} MB/s`);
+        const getCpu = measureCpu(groups);
+        const g0 = performance.now();
+        const gets = await bigGets(url, big.size);
+        m = { gets, cpu: getCpu.stop(), wallSeconds: (performance.now() - g0) / 1000, clientCpuSeconds: 0 };
       } else {
         const [args, limit] = benchArgs(w, seconds);
         const bench = await kvdbBench(cluster.url, args, limit * 1000);

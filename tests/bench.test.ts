@@ -12,6 +12,7 @@ import { freePort, HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
 import { REPO, tempDir } from "../harness/paths.ts";
 import { Value } from "../src/loadgen/data.ts";
 import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { sample, scrape } from "./prometheus.ts";
 
 /** `kvdb bench ...args` to completion (killed after 60 s). */
 const bench = (args: string[]) => runKvdb(["bench", ...args]);
@@ -79,20 +80,24 @@ test("thrash, missing, redirect: exit 0, a table with every step, no errors", as
   assertClean(r, SMALL_ROWS, 50);
 });
 
+const LARGE_ROWS: [string, string][] = ["cycle", "put", "get 302", "read", "delete"].map((step) => ["large", step]);
+
 test("large (8 MiB, streamed, checked byte for byte): exit 0, no errors", async () => {
   const r = await bench(["--master", cluster.url, "--workload", "large", "--large-size", "8MiB", "--count", "2", "--seconds", "5"]);
-  assertClean(
-    r,
-    [
-      ["large", "cycle"],
-      ["large", "put"],
-      ["large", "get 302"],
-      ["large", "read"],
-      ["large", "delete"],
-    ],
-    2,
-  );
+  assertClean(r, LARGE_ROWS, 2);
   assert.match(r.stdout, /large-size=8 MiB/);
+});
+
+const masterReceived = async () => sample((await scrape(cluster.url)).text, 'kvdb_http_received_bytes_total{role="master"}') ?? 0;
+
+test("large with Expect (the default --expect-over): the 307 is followed, the master receives none of the body; --expect-over off: every byte goes through the master", async () => {
+  const args = ["--master", cluster.url, "--workload", "large", "--large-size", "8MiB", "--count", "2", "--seconds", "5"];
+  const before = await masterReceived();
+  assertClean(await bench(args), LARGE_ROWS, 2);
+  const direct = (await masterReceived()) - before;
+  assert.ok(direct < 2 ** 20, `the master received ${direct} bytes of two direct 8 MiB PUTs`);
+  assertClean(await bench([...args, "--expect-over", "off"]), LARGE_ROWS, 2);
+  assert.is((await masterReceived()) - before - direct, 2 * 8 * 2 ** 20, "without Expect both bodies go through the master");
 });
 
 test("every key the bench stored is gone afterwards", async () => {
@@ -152,6 +157,7 @@ const usageErrors: [string, string[], RegExp][] = [
   ["a concurrency that is not a number", ["--concurrency", "many"], /concurrency/],
   ["a size with an unknown unit", ["--size", "12XB"], /size/],
   ["a zero large size", ["--large-size", "0"], /large-size/],
+  ["an --expect-over that is not a size", ["--expect-over", "soon"], /expect-over/],
   ["a count that is not a number", ["--count", "abc"], /count/],
   ["negative seconds", ["--seconds=-1"], /seconds/],
   ["zero seconds", ["--seconds", "0"], /seconds/],

@@ -5,7 +5,7 @@
  * answer with status 0, so every loop counts it and goes on.
  */
 import { createHash } from "node:crypto";
-import { Agent, request, type IncomingHttpHeaders } from "node:http";
+import { Agent, request, type ClientRequest, type IncomingHttpHeaders } from "node:http";
 import type { Checker, Value } from "./data.ts";
 
 export interface Reply {
@@ -18,8 +18,6 @@ export interface Reply {
   text: string;
   /** Network-level failure, when status is 0 or the body broke off. */
   error?: string;
-  /** md5 (hex) of what was sent, for a streamed upload. */
-  sentMd5?: string;
   /** performance.now() when the last byte of the request was handed to the OS; the answer came after it. */
   sentAt?: number;
   /** performance.now() when the answer's head arrived. */
@@ -35,6 +33,8 @@ export interface Call {
   check?: Checker;
   /** The request fails after this long without progress. */
   idleMs: number;
+  /** Send `Expect: 100-continue` and the body only after `100 Continue` (an answer before it means no body is sent). */
+  expectContinue?: boolean;
 }
 
 const ONE_WRITE = 1 << 20;
@@ -56,13 +56,12 @@ export class HttpClient {
       let text = "";
       let status = 0;
       let headers: IncomingHttpHeaders = {};
-      let sentMd5: string | undefined;
       let sentAt: number | undefined;
       let answeredAt: number | undefined;
       const finish = (error?: string) => {
         if (settled) return;
         settled = true;
-        resolve({ status: error && !answered ? 0 : status, headers, bytes, text, error, sentMd5, sentAt, answeredAt });
+        resolve({ status: error && !answered ? 0 : status, headers, bytes, text, error, sentAt, answeredAt });
       };
       const req = request({
         host: url.hostname.replace(/^\[|\]$/g, ""),
@@ -70,7 +69,7 @@ export class HttpClient {
         path: url.pathname + url.search,
         method: call.method,
         agent: this.agent,
-        headers: body ? { "content-length": String(body.size) } : undefined,
+        headers: body ? { "content-length": String(body.size), ...(call.expectContinue ? { expect: "100-continue" } : {}) } : undefined,
       });
       req.setTimeout(call.idleMs, () => req.destroy(new Error(`no progress for ${call.idleMs} ms`)));
       req.on("error", (e) => finish(e.message || String(e)));
@@ -93,34 +92,40 @@ export class HttpClient {
         res.on("error", (e) => finish(e.message));
         res.on("aborted", () => finish("response aborted"));
       });
-      if (!body) req.end();
-      else if (body.size <= ONE_WRITE) req.end(body.whole());
-      else {
-        void (async () => {
-          const hash = createHash("md5");
-          for (const chunk of body.chunks()) {
-            if (settled || answered || req.destroyed) return;
-            hash.update(chunk);
-            if (!req.write(chunk)) {
-              await new Promise<void>((wake) => {
-                const go = () => {
-                  req.off("drain", go);
-                  req.off("close", go);
-                  req.off("response", go);
-                  wake();
-                };
-                req.on("drain", go);
-                req.on("close", go);
-                req.on("response", go);
-              });
-            }
-          }
-          sentMd5 = hash.digest("hex");
-          body.knowMd5(sentMd5);
-          req.end();
-        })();
-      }
+      const sendBody = () => {
+        if (!body) req.end();
+        else if (body.size <= ONE_WRITE) req.end(body.whole());
+        else void this.stream(req, body, () => settled || answered || req.destroyed);
+      };
+      // Without 100 Continue no byte is sent; an answer before it ends the request, and the
+      // unsent body leaves the connection unusable, so it is closed (res "end" above).
+      if (body && call.expectContinue) req.once("continue", sendBody).flushHeaders();
+      else sendBody();
     });
+  }
+
+  /** Writes `body` in chunks with backpressure until it is all sent or `stop()`; knows its md5 after. */
+  private async stream(req: ClientRequest, body: Value, stop: () => boolean): Promise<void> {
+    const hash = createHash("md5");
+    for (const chunk of body.chunks()) {
+      if (stop()) return;
+      hash.update(chunk);
+      if (!req.write(chunk)) {
+        await new Promise<void>((wake) => {
+          const go = () => {
+            req.off("drain", go);
+            req.off("close", go);
+            req.off("response", go);
+            wake();
+          };
+          req.on("drain", go);
+          req.on("close", go);
+          req.on("response", go);
+        });
+      }
+    }
+    body.knowMd5(hash.digest("hex"));
+    req.end();
   }
 
   /** Closes the idle keep-alive sockets so the process can exit. */

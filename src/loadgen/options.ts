@@ -21,6 +21,12 @@ export interface BenchOptions {
   seconds: number;
   /** Value size of the large workload. */
   largeSize: number;
+  /**
+   * PUTs of bodies longer than this send `Expect: 100-continue` and send the body only
+   * after `100 Continue`, following a 307/308 as `curl -L -T` does (a kvdb master
+   * answers a large one with a direct write's 307); undefined: never.
+   */
+  expectOver?: number;
   allowRemote: boolean;
   json: boolean;
   /**
@@ -40,6 +46,7 @@ export interface BenchFlags {
   count?: unknown;
   seconds?: unknown;
   largeSize?: unknown;
+  expectOver?: unknown;
   allowRemote?: unknown;
   json?: unknown;
   existingKeys?: unknown;
@@ -53,6 +60,8 @@ export const DEFAULTS = {
   count: 1_000_000,
   seconds: 10,
   largeSize: "256MiB",
+  // curl 7.88 (Debian 12's) sends Expect for bodies over 1 KiB; curl 8 for bodies over 1 MiB.
+  expectOver: "1KiB",
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -88,6 +97,11 @@ function existingKeys(s: string): { prefix: string; count: number } | undefined 
   const prefix = s.slice(0, colon);
   if (colon < 0 || !prefix.startsWith("/")) throw new UsageError(`--existing-keys must be PREFIX:N, like /scale/:1000000 (got ${JSON.stringify(s)})`);
   return { prefix, count: integer("existing-keys", s.slice(colon + 1), 1, 1e12) };
+}
+
+/** --expect-over: a size, or "off" for never. */
+function expectOver(s: string): number | undefined {
+  return s === "off" ? undefined : size("expect-over", s, 0, 2 ** 40);
 }
 
 export function benchOptions(o: BenchFlags, env: Env): BenchOptions {
@@ -127,6 +141,7 @@ export function benchOptions(o: BenchFlags, env: Env): BenchOptions {
     count: integer("count", pick("count", o.count, env.KVDB_BENCH_COUNT, DEFAULTS.count), 1, 1e9),
     seconds,
     largeSize: size("large-size", pick("large-size", o.largeSize, env.KVDB_BENCH_LARGE_SIZE, DEFAULTS.largeSize), 1, 2 ** 40),
+    expectOver: expectOver(pick("expect-over", o.expectOver, env.KVDB_BENCH_EXPECT_OVER, DEFAULTS.expectOver)),
     allowRemote,
     json: flag(o.json, env.KVDB_BENCH_JSON),
     existing: existingKeys(pick("existing-keys", o.existingKeys, env.KVDB_BENCH_EXISTING_KEYS, "")),

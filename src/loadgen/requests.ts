@@ -14,6 +14,8 @@ export interface Target {
   allowRemote: boolean;
   /** Stall timeout of each request. */
   idleMs: number;
+  /** See BenchOptions.expectOver. */
+  expectOver?: number;
 }
 
 const header = (r: Reply, name: string) => {
@@ -32,6 +34,16 @@ function md5Problem(r: Reply, value: Value): string | undefined {
   return md5 !== undefined && md5 !== value.md5() ? `Content-Md5 ${md5}, but the value's md5 is ${value.md5()}` : undefined;
 }
 
+/** Where a redirect points, or what is wrong with it (no URL, not http, off this machine without --allow-remote). */
+function redirectTarget(t: Target, r: Reply): URL | string {
+  const location = header(r, "location");
+  const url = location !== undefined && URL.canParse(location, t.master) ? new URL(location, t.master) : undefined;
+  if (url === undefined) return `Location ${JSON.stringify(location)} is not a URL`;
+  if (url.protocol !== "http:") return `Location ${url.href} is not http://`;
+  if (!t.allowRemote && !isLoopbackHost(url.hostname)) return `redirected off this machine to ${url.host} (--allow-remote to follow)`;
+  return url;
+}
+
 /** What is wrong with an answer: not the `expected` one (`accepted` false), or a Content-Md5 that is not `value`'s. */
 function replyProblem(what: string, key: string, r: Reply, accepted: boolean, expected: string, value?: Value): string | undefined {
   if (r.error || !accepted) return why(what, key, r, expected);
@@ -39,10 +51,23 @@ function replyProblem(what: string, key: string, r: Reply, accepted: boolean, ex
   return bad ? `${what} ${key}: ${bad}` : undefined;
 }
 
-/** PUT the value (Content-Length, streamed beyond 1 MiB); 2xx (kvdb: 201) expected. */
+/**
+ * PUT the value (Content-Length, streamed beyond 1 MiB); 2xx (kvdb: 201) expected. A
+ * body over --expect-over is offered with `Expect: 100-continue`, and a 307/308 (a
+ * direct write) followed once to its Location, as `curl -L -T` does.
+ */
 export async function put(t: Target, step: Step, value: Value): Promise<boolean> {
   const t0 = step.begin();
-  const r = await t.http.send({ method: "PUT", url: new URL(value.key, t.master), body: value, idleMs: t.idleMs });
+  const expectContinue = t.expectOver !== undefined && value.size > t.expectOver;
+  let r = await t.http.send({ method: "PUT", url: new URL(value.key, t.master), body: value, idleMs: t.idleMs, expectContinue });
+  if (r.status === 307 || r.status === 308) {
+    const to = redirectTarget(t, r);
+    if (typeof to === "string") {
+      step.fail(`PUT ${value.key}: ${to}`);
+      return false;
+    }
+    r = await t.http.send({ method: "PUT", url: to, body: value, idleMs: t.idleMs, expectContinue });
+  }
   const problem = replyProblem("PUT", value.key, r, r.status >= 200 && r.status <= 299, "201", value);
   if (problem) {
     step.fail(problem);
@@ -77,17 +102,9 @@ export async function locate(t: Target, step: Step, value: Value): Promise<URL |
     step.ok(t0, value.size);
     return "served";
   }
-  const url = URL.canParse(location!, t.master) ? new URL(location!, t.master) : undefined;
-  const wrong =
-    url === undefined
-      ? `Location ${JSON.stringify(location)} is not a URL`
-      : url.protocol !== "http:"
-        ? `Location ${url.href} is not http://`
-        : !t.allowRemote && !isLoopbackHost(url.hostname)
-          ? `redirected off this machine to ${url.host} (--allow-remote to follow)`
-          : undefined;
-  if (wrong) {
-    step.fail(`GET ${value.key}: ${wrong}`);
+  const url = redirectTarget(t, r);
+  if (typeof url === "string") {
+    step.fail(`GET ${value.key}: ${url}`);
     return undefined;
   }
   step.ok(t0);

@@ -36,7 +36,7 @@ const REDIRECT_KEYS = 256;
 const REDIRECT_VALUE_BYTES = 1024;
 
 function target(run: Run, idleMs: number): Target {
-  return { http: run.http, master: run.o.master, allowRemote: run.o.allowRemote, idleMs };
+  return { http: run.http, master: run.o.master, allowRemote: run.o.allowRemote, idleMs, expectOver: run.o.expectOver };
 }
 
 function bounds(run: Run, concurrency: number, count = run.o.count) {
