@@ -52,6 +52,8 @@ export interface ServerOptions {
   s3UploadTtlMs?: number;
   /** See MasterCommandOptions.s3.keepAliveMs (KVDB_S3_KEEPALIVE_MS). */
   s3KeepAliveMs?: number;
+  /** See MasterCommandOptions.s3.lifecycleDayMs (KVDB_LIFECYCLE_DAY_MS). */
+  s3LifecycleDayMs?: number;
   /** Processes only: flags no option above names. */
   masterArgs?: string[];
   volumeArgs?: string[];
@@ -105,7 +107,7 @@ const replicasOf = (o: ServerOptions, volumes: string[]) => o.replicas ?? Math.m
 export function masterOptions(o: ServerOptions, volumes: string[], db: string, port: number): MasterCommandOptions {
   refuseArgs(o);
   const { secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds, metricsPublic } = o;
-  const s3 = o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs, keepAliveMs: o.s3KeepAliveMs } : undefined;
+  const s3 = o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs, keepAliveMs: o.s3KeepAliveMs, lifecycleDayMs: o.s3LifecycleDayMs } : undefined;
   return { volumes, db, port, hostname: o.host ?? HOST, replicas: replicasOf(o, volumes), proxy: o.proxy ?? false, verbose: false, secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds, metricsPublic, s3 };
 }
 
@@ -141,5 +143,9 @@ export function masterFlags(o: ServerOptions, volumes: string[], db: string, por
 
 /** A master process's environment: ServerOptions.env, and what it reads from there only. */
 export function masterEnv(o: ServerOptions): Record<string, string> {
-  return { ...o.env, ...(o.s3KeepAliveMs === undefined ? {} : { KVDB_S3_KEEPALIVE_MS: String(o.s3KeepAliveMs) }) };
+  return {
+    ...o.env,
+    ...(o.s3KeepAliveMs === undefined ? {} : { KVDB_S3_KEEPALIVE_MS: String(o.s3KeepAliveMs) }),
+    ...(o.s3LifecycleDayMs === undefined ? {} : { KVDB_LIFECYCLE_DAY_MS: String(o.s3LifecycleDayMs) }),
+  };
 }

@@ -26,7 +26,7 @@ export interface MasterCommandOptions extends MasterOptions {
 export async function startMaster(o: MasterCommandOptions): Promise<Running> {
   const master = await serveMaster(o);
   const m = master.master;
-  const s3 = o.s3 && (await startS3(valuesOf(m), m.stats.requests, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
+  const s3 = o.s3 && (await startS3(valuesOf(m), m.stats, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
   if (!o.secret) warnNoSecret("master"); // before the start line
   const s3Fields = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey, ...(o.s3!.show ? { "s3-secret-key": o.s3!.secretKey } : {}) } : {};
   announce("master", { url: master.url, db: m.index.location, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, runtime: runtime.name });

@@ -50,6 +50,9 @@ export function s3Settings(o: S3Flags, serverPort?: number): S3Settings | undefi
   // Not a flag: how often a long CompleteMultipartUpload sends a space (s3/keep-alive.ts); docs/S3.md lists it.
   const keepAlive = env.KVDB_S3_KEEPALIVE_MS;
   const keepAliveMs = keepAlive === undefined || keepAlive === "" ? undefined : integer("KVDB_S3_KEEPALIVE_MS", keepAlive, 10, 600_000);
+  // Not a flag either: the length of a lifecycle rule's day, for tests (s3/lifecycle-run.ts); docs/S3.md lists it.
+  const day = env.KVDB_LIFECYCLE_DAY_MS;
+  const lifecycleDayMs = day === undefined || day === "" ? undefined : integer("KVDB_LIFECYCLE_DAY_MS", day, 100, 86_400_000);
   const uploadTtlMs = 1000 * integer("s3-upload-ttl", flagOf(o, "s3-upload-ttl") ?? env.KVDB_S3_UPLOAD_TTL ?? 86400, 1, 365 * 86400);
   if (serverPort === undefined && (!accessKey || !secretKey)) {
     throw new UsageError("--s3-port needs --s3-access-key and --s3-secret-key (or KVDB_S3_ACCESS_KEY, KVDB_S3_SECRET_KEY): S3 has no anonymous access");
@@ -57,5 +60,5 @@ export function s3Settings(o: S3Flags, serverPort?: number): S3Settings | undefi
   const show = !secretKey;
   accessKey ??= `KVDB${randomBytes(8).toString("hex").toUpperCase()}`;
   secretKey ??= randomBytes(30).toString("base64url");
-  return { port, accessKey, secretKey, uploadTtlMs, keepAliveMs, show };
+  return { port, accessKey, secretKey, uploadTtlMs, keepAliveMs, lifecycleDayMs, show };
 }

@@ -9,13 +9,15 @@ import type { ValueFields } from "../keys/fields.ts";
 import type { DeclaredLength } from "../wire/content-length.ts";
 import type { KeyRecord, Sync } from "./index/index.ts";
 import type { Tables, Within } from "./index/tables.ts";
+import type { Job, JobBody } from "./jobs/job.ts";
+import { runIfDue } from "./jobs/periodic.ts";
 import type { KeyLocks } from "./locks.ts";
 import type { Master } from "./master.ts";
 import { readReplica } from "./read.ts";
 import { purge } from "./replicas.ts";
 import { assembleVersion, putVersion, type Piece, type Precondition } from "./versions.ts";
 
-export type { KeyRecord, Piece, Precondition, Sync, Tables, Within };
+export type { Job, JobBody, KeyRecord, Piece, Precondition, Sync, Tables, Within };
 
 /** The master's key locks, as a layer above holds keys of its own (a bucket, an upload) or the master's. */
 export type Locks = Pick<KeyLocks, "hold" | "holdWhenFree">;
@@ -46,6 +48,12 @@ export interface Values {
   read(key: string, record: KeyRecord, method: string, ask: Record<string, string>): Promise<Response | undefined>;
   /** Deletes the key's record and replicas (the caller holds the key); false if the record changed meanwhile (nothing done). */
   purge(key: string, record: KeyRecord): Promise<boolean>;
+  /**
+   * Runs `body` as the master's lifecycle job, once per `everyMs` across the masters
+   * sharing the index, unless another job runs (jobs/periodic.ts); its tallies and
+   * summary are reported as every job's (GET /_kvdb/jobs, metrics, the status page).
+   */
+  runLifecycle(everyMs: number, body: JobBody): Promise<void>;
 }
 
 /** The values API of master `m`. */
@@ -60,5 +68,6 @@ export function valuesOf(m: Master): Values {
     assemble: (key, pieces, fields, within, precondition) => assembleVersion(m, key, pieces, fields, within, precondition),
     read: (key, record, method, ask) => readReplica(m, key, record, method, ask),
     purge: async (key, record) => (await purge(m, key, record)) !== undefined,
+    runLifecycle: (everyMs, body) => runIfDue(m.jobs, "lifecycle", everyMs, body),
   };
 }

@@ -14,6 +14,7 @@ import { noConditions } from "./conditions.ts";
 import { copyObject, uploadPartCopy } from "./copy.ts";
 import { deleteObjects } from "./delete-objects.ts";
 import { renderS3Error, S3Error } from "./errors.ts";
+import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from "./lifecycle.ts";
 import { listObjectsV1, listObjectsV2 } from "./listing.ts";
 import { listParts, listUploads } from "./multipart-list.ts";
 import { abortUpload, completeUpload, createUpload, uploadPart } from "./multipart.ts";
@@ -37,8 +38,8 @@ const UNSUPPORTED = new Set(
   ).split(" "),
 );
 
-/** Of those, the ones a GET of a bucket answers: an unversioned bucket's versions (versions.ts). */
-const READ_ONLY = new Set(["versioning", "versions"]);
+/** Of those, the ones a bucket has after all: an unversioned bucket's versions to GET (versions.ts), and its lifecycle (lifecycle.ts). */
+const bucketHas = (sub: string, method: string) => sub === "lifecycle" || (method === "GET" && (sub === "versioning" || sub === "versions"));
 
 /** Request headers that ask for what kvdb does not have. */
 function unsupportedHeader(header: (name: string) => string | undefined, names: string[]): string | undefined {
@@ -50,6 +51,7 @@ function unsupportedHeader(header: (name: string) => string | undefined, names: 
 function bucketOperation(method: string, params: Map<string, string>): Operation | undefined {
   switch (method) {
     case "GET":
+      if (params.has("lifecycle")) return getBucketLifecycle;
       if (params.has("location")) return getBucketLocation;
       if (params.has("uploads")) return listUploads;
       if (params.has("versions")) return listObjectVersions;
@@ -58,9 +60,9 @@ function bucketOperation(method: string, params: Map<string, string>): Operation
     case "HEAD":
       return headBucket;
     case "PUT":
-      return createBucket;
+      return params.has("lifecycle") ? putBucketLifecycle : createBucket;
     case "DELETE":
-      return deleteBucket;
+      return params.has("lifecycle") ? deleteBucketLifecycle : deleteBucket;
     case "POST":
       return params.has("delete") ? deleteObjects : undefined;
   }
@@ -113,7 +115,7 @@ export function s3App(s: S3, verbose: boolean): Hono {
     const method = c.req.method;
     // An object's tags can be read (there are none: tagging.ts), not written.
     if (method === "GET" && object && params.has("tagging") && !params.has("versionId")) return getObjectTagging(s, r);
-    const sub = [...params.keys()].find((p) => UNSUPPORTED.has(p) && !(method === "GET" && bucket && !object && READ_ONLY.has(p)));
+    const sub = [...params.keys()].find((p) => UNSUPPORTED.has(p) && !(bucket && !object && bucketHas(p, method)));
     if (sub) throw new S3Error("NotImplemented", `?${sub} is not supported by kvdb`);
     const header = unsupportedHeader((n) => c.req.header(n), Object.keys(c.req.header()));
     if (header && (method === "PUT" || method === "POST")) throw new S3Error("NotImplemented", `${header} is not supported by kvdb`);

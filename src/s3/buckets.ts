@@ -47,7 +47,7 @@ export async function listBuckets(s: S3, r: Req): Promise<Response> {
 }
 
 /** Runs `fn` holding the buckets' lock (waiting for it a little). */
-async function holdingBuckets(s: S3, fn: () => Promise<void>): Promise<void> {
+export async function holdingBuckets(s: S3, fn: () => Promise<void>): Promise<void> {
   if (!(await s.values.locks.holdWhenFree(BUCKETS_LOCK, fn))) throw new S3Error("OperationAborted");
 }
 

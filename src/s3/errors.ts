@@ -37,6 +37,7 @@ const CODES = {
   MissingContentLength: [411, "You must provide the Content-Length HTTP header"],
   NoSuchBucket: [404, "The specified bucket does not exist"],
   NoSuchKey: [404, "The specified key does not exist"],
+  NoSuchLifecycleConfiguration: [404, "The lifecycle configuration does not exist"],
   NoSuchUpload: [404, "The specified multipart upload does not exist"],
   NotImplemented: [501, "A header or query you provided implies functionality that is not implemented"],
   OperationAborted: [409, "A conflicting operation is currently in progress against this resource. Please try again"],

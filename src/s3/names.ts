@@ -6,12 +6,15 @@
 import { keyError } from "../keys/keys.ts";
 import type { Sync, Values, Within } from "../master/values.ts";
 import { S3Error } from "./errors.ts";
+import type { LifecycleRule } from "./lifecycle-config.ts";
 
 export interface Bucket {
   /** ms since the epoch */
   created: number;
   /** The LocationConstraint it was created with ("" for none). */
   region: string;
+  /** Its lifecycle configuration (lifecycle.ts); absent: none (as in every bucket recorded before there was one). */
+  lifecycle?: LifecycleRule[];
 }
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

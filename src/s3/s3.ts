@@ -14,6 +14,8 @@ export interface S3 {
   uploadTtlMs: number;
   /** How often a long CompleteMultipartUpload sends a space to keep its connection alive (keep-alive.ts). */
   keepAliveMs: number;
+  /** How long a day of the lifecycle rules lasts (lifecycle-run.ts): a day, or less in tests. */
+  lifecycleDayMs: number;
 }
 
 export interface Req {

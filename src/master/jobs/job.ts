@@ -5,7 +5,8 @@
  */
 import type { Index } from "../index/index.ts";
 
-export type JobKind = "rebalance" | "verify";
+/** lifecycle: S3's lifecycle rules, run by the layer above (periodic.ts, src/s3/lifecycle-run.ts). */
+export type JobKind = "rebalance" | "verify" | "lifecycle";
 
 export interface Job {
   id: string;

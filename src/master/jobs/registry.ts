@@ -16,8 +16,13 @@ export class JobRegistry {
 
   constructor(
     private readonly index: Index,
-    private readonly bodies: Record<JobKind, JobBody>,
+    private readonly bodies: Partial<Record<JobKind, JobBody>>,
   ) {}
+
+  /** Gives a kind its work (a layer above the master defines its own jobs: periodic.ts). */
+  define(kind: JobKind, body: JobBody): void {
+    this.bodies[kind] = body;
+  }
 
   /** Every job the index keeps, oldest first. */
   async all(): Promise<Job[]> {
@@ -31,6 +36,8 @@ export class JobRegistry {
 
   /** Starts a job, or returns the one running (of whatever kind, on whichever master). */
   async start(kind: JobKind, repair: boolean, quick = false): Promise<Job> {
+    const body = this.bodies[kind];
+    if (!body) throw new Error(`no ${kind} job on this master`);
     const job: Job = {
       id: `${kind}-${Date.now().toString(36)}-${++this.serial}`,
       kind,
@@ -50,11 +57,11 @@ export class JobRegistry {
     const running = (await this.index.jobs.start(job)) as Job;
     if (running.id !== job.id) return this.mine.get(running.id) ?? running;
     this.mine.set(job.id, job);
-    this.run(job);
+    this.run(job, body);
     return job;
   }
 
-  private run(job: Job): void {
+  private run(job: Job, body: JobBody): void {
     // Saved as it goes; once finished, until a save gets through (the index may be down just then).
     let saving = false;
     const saver = setInterval(() => {
@@ -67,7 +74,7 @@ export class JobRegistry {
       ).finally(() => (saving = false));
     }, SAVE_EVERY_MS);
     saver.unref?.();
-    this.bodies[job.kind](job).then(
+    body(job).then(
       () => {
         job.state = "done";
         job.finished = Date.now();

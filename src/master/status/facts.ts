@@ -39,6 +39,8 @@ export interface StatusFacts {
     countedAt: number;
     lastVerify: Job | null;
     lastRebalance: Job | null;
+    /** S3's lifecycle rules' latest run (src/s3/lifecycle-run.ts). */
+    lastLifecycle: Job | null;
   };
   traffic: Traffic;
   jobs: Job[];
@@ -102,6 +104,7 @@ export async function statusFacts(m: Master): Promise<StatusFacts> {
       countedAt: counts.at,
       lastVerify: latest(jobs, "verify"),
       lastRebalance: latest(jobs, "rebalance"),
+      lastLifecycle: latest(jobs, "lifecycle"),
     },
     traffic: m.stats.traffic.traffic(),
     jobs: jobs.filter((j) => j.state === "running").map(snapshot),

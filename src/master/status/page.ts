@@ -69,7 +69,7 @@ function render(s) {
   list("replication", [["keys", k.live + " live, " + k.unlinked + " unlinked, " + k.writing + " writing, " + k.deleting + " deleting"],
     ["replicas owed a delete", r.owedDelete], ["operations in flight or interrupted", r.pending],
     ["abandoned values (last verify)", r.lastVerify ? (r.lastVerify.counts.abandoned || 0) : "not verified yet"],
-    ["last verify", job(r.lastVerify)], ["last rebalance", job(r.lastRebalance)]]);
+    ["last verify", job(r.lastVerify)], ["last rebalance", job(r.lastRebalance)], ["last S3 lifecycle run", job(r.lastLifecycle)]]);
   const t = s.traffic;
   list("traffic", [["requests/s", t.requestsPerSecond + " (last " + t.windowSeconds + " s)"], ["errors (5xx)", pct(t.errorRate)], ["p50 / p99", secs(t.p50) + " / " + secs(t.p99)]]);
   const jobs = $("jobs"); jobs.replaceChildren(...(s.jobs.length ? s.jobs.map((j) => { const d = el("div", j.kind + ": " + j.done + " of " + j.total + " keys, " + j.rate + "/s, ETA " + j.eta + " s "); const p = el("progress"); p.max = j.total || 1; p.value = j.done; d.append(p); return d; }) : [el("span", "none", "small")]));
