@@ -5,10 +5,11 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { startCluster } from "../harness/cluster.ts";
 import { HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
-import { tempDir } from "../harness/paths.ts";
+import { REPO, tempDir } from "../harness/paths.ts";
 
 const dir = tempDir("kvdb-safe-default");
 const DEAD_VOLUME = `${HOST}:1`; // a master starts with its volumes down
@@ -60,6 +61,32 @@ test("kvdb server listens on 127.0.0.1 by default (its S3 port too); --host 0.0.
   const open = await runKvdb(["server", join(dir, "server"), "--port", "0", "--host", "0.0.0.0"], {}, 20_000);
   assert.is(open.code, 1);
   assert.match(open.stderr, /^kvdb: refusing to serve the curl API on 0\.0\.0\.0 without client authentication/);
+});
+
+test("upgrading: an index that served before the safe default (it holds keys, and no mark) keeps starting beyond loopback, with a warning line, until a key is made; one made since refuses", async () => {
+  const old = join(dir, "old");
+  cpSync(join(REPO, "tests/fixtures/level-json-index/db"), old, { recursive: true }); // written by an old release
+  const m = await spawnKvdb(["master", "--volumes", DEAD_VOLUME, "--db", old, "--port", "0"]);
+  try {
+    assert.match(
+      m.output(),
+      "serving the curl API on 0.0.0.0 without client authentication, as before: this index predates the safe default. " +
+        "Create a key (kvdb keys create NAME), or give --allow-anonymous to say so (docs/PRODUCTION.md, Upgrading)",
+    );
+    assert.is((await fetch(`${m.url}/?list`)).status, 200, "anonymous, as before");
+    const made = await runKvdb(["keys", "create", "ops", "--master", m.url]);
+    assert.is(made.code, 0, made.stderr);
+    assert.is((await fetch(`${m.url}/?list`)).status, 401, "a key: authentication on");
+  } finally {
+    assert.is(await m.stop("SIGTERM"), 0, m.output());
+  }
+  // An index made since: it holds a key too, but its master never served it without the rule.
+  const c = await startCluster({ dir: join(dir, "new") });
+  assert.is((await fetch(`${c.url}/k`, { method: "PUT", body: "v" })).status, 201);
+  await c.close();
+  const r = await runKvdb(["master", "--volumes", DEAD_VOLUME, "--db", c.db, "--port", "0"], {}, 20_000);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^kvdb: refusing to serve the curl API on 0\.0\.0\.0 without client authentication/);
 });
 
 test.run();

@@ -19,10 +19,15 @@ export function isLoopback(hostname: string): boolean {
 /**
  * Throws the one line that refuses to start when `hostname` is beyond loopback, no
  * client authentication is configured (`authenticated`), and anonymous writes were not
- * allowed on purpose.
+ * allowed on purpose; unless the index was serving so before the rule (`predates`:
+ * upgrade.ts), for which it returns the line to warn with.
  */
-export function refuseExposed(hostname: string, anonymous: Anonymous | undefined, authenticated: boolean): void {
-  if (isLoopback(hostname) || authenticated || anonymous === "all") return;
+export function refuseExposed(hostname: string, anonymous: Anonymous | undefined, authenticated: boolean, predates = false): string | undefined {
+  if (isLoopback(hostname) || authenticated || anonymous === "all") return undefined;
+  if (predates) {
+    return `serving the curl API on ${hostname} without client authentication, as before: this index predates the safe default. ` +
+      `Create a key (kvdb keys create NAME), or give --allow-anonymous to say so (docs/PRODUCTION.md, Upgrading)`;
+  }
   throw new Error(
     `refusing to serve the curl API on ${hostname} without client authentication: anyone who can reach it could write and delete. ` +
       `Create a key (kvdb keys create --bootstrap --db INDEX NAME), listen on 127.0.0.1 (--host), or give --allow-anonymous (KVDB_ALLOW_ANONYMOUS=1) on a trusted network (docs/SECURITY.md)`,

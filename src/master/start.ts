@@ -7,6 +7,7 @@
  */
 import { refuseExposed, type Anonymous } from "../auth/exposure.ts";
 import { Access } from "../auth/access.ts";
+import { predatesSafeDefault } from "../auth/upgrade.ts";
 import { KeyStore } from "../auth/key-store.ts";
 import { logger } from "../observe/logger.ts";
 import { runtime } from "../runtime/mod.ts";
@@ -89,7 +90,9 @@ export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
     // Authentication is on once the index holds a key (kvdb keys create), from start or later (auth/access.ts).
     const on = await keys.any();
     access = new Access(keys, on, o.allowAnonymous, stats.registry);
-    refuseExposed(o.hostname, o.allowAnonymous, on); // after the index opened, whose errors come first
+    // After the index opened, whose errors come first.
+    const warning = refuseExposed(o.hostname, o.allowAnonymous, on, await predatesSafeDefault(index));
+    if (warning) log.warn(warning);
   } catch (e) {
     await index.close();
     throw e;

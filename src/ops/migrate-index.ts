@@ -31,7 +31,7 @@ const same = (a: KeyRecord, b: KeyRecord) =>
   a.s3?.etag === b.s3?.etag &&
   JSON.stringify(a.s3?.meta ?? null) === JSON.stringify(b.s3?.meta ?? null);
 
-const TABLES: Table[] = ["buckets", "uploads"];
+const TABLES: Table[] = ["buckets", "uploads", "credentials", "settings"];
 
 /** A table entry as text to compare: jsonb does not keep the order of an object's names, so they are sorted on both sides. */
 const entryText = ([id, value]: [string, unknown]) => `${id} ${JSON.stringify(value, (_, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v))}`;
@@ -90,7 +90,7 @@ export async function migrateIndex(o: { from: string; to: string }, out: (line: 
     }
     if (records || owed || tables) throw new Error(`migrate-index: the copy does not match: ${records || owed || tables}`);
     const seconds = (performance.now() - t0) / 1000;
-    out(`migrate-index: ${keys} keys and ${orphans} orphans${entries ? ` (and ${entries} S3 bucket and upload entries)` : ""} copied from ${o.from} to ${to.location} and checked key for key in ${seconds.toFixed(1)} s`);
+    out(`migrate-index: ${keys} keys and ${orphans} orphans${entries ? ` (and ${entries} table entries: S3 buckets and uploads, client keys, settings)` : ""} copied from ${o.from} to ${to.location} and checked key for key in ${seconds.toFixed(1)} s`);
     return { keys, orphans, seconds };
   } finally {
     bar.clear();

@@ -49,7 +49,7 @@ export class LevelTables implements Tables {
     private readonly keys: Sublevel<Buffer>,
   ) {
     const table = (name: Table) => db.sublevel<string, object>(name, { valueEncoding: "json" });
-    this.tables = { buckets: table("buckets"), uploads: table("uploads"), credentials: table("credentials") };
+    this.tables = { buckets: table("buckets"), uploads: table("uploads"), credentials: table("credentials"), settings: table("settings") };
   }
 
   /** Opens the sublevels (they open a tick after their parent; getSync refuses until then). */

@@ -6,7 +6,7 @@
  *   meta     "counts": the records in each state, saved at a clean close (state-counts.ts)
  *   pending  keys whose write or delete is in flight (index.ts: a restart finishes or undoes them)
  *   orphans  "volume name" → time: a replica still to be deleted (its volume was down)
- * and one sublevel per table (tables.ts: buckets, uploads, credentials): id → JSON (level-tables.ts).
+ * and one sublevel per table (tables.ts: buckets, uploads, credentials, settings): id → JSON (level-tables.ts).
  * A state change that spans sublevels is one atomic batch. The sublevels are private:
  * every change goes through the verbs of Index. Every batch goes through one group
  * committer (src/durable/group-commit.ts), in the order the verbs were called: the

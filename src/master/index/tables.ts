@@ -1,11 +1,12 @@
 /**
  * The index's small tables: documents kept beside the records, each table keyed by its
- * own ids (S3's buckets and multipart uploads), as Index.tables offers them. One
+ * own ids (S3's buckets and multipart uploads, client keys, the index's own settings:
+ * auth/upgrade.ts), as Index.tables offers them. One
  * implementation per store: level-tables.ts (LevelDB), pg-tables.ts (PostgreSQL).
  */
 import { KvdbError } from "../../errors.ts";
 
-export type Table = "buckets" | "uploads" | "credentials";
+export type Table = "buckets" | "uploads" | "credentials" | "settings";
 
 /** An entry a replace needs (index.ts: Index.replace). */
 export interface Within {
