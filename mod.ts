@@ -32,7 +32,7 @@ const HELP = {
   host: "Address to listen on (env KVDB_HOST, default 0.0.0.0)",
   serverHost: "Address to listen on (env KVDB_HOST, default 127.0.0.1: this machine only)",
   allowAnonymous:
-    "Let clients without a key in: all (given bare) or read; needed to listen beyond loopback without keys, on a trusted network (env KVDB_ALLOW_ANONYMOUS)",
+    "Let clients without a key in: all (given bare), read or none; needed to listen beyond loopback without keys, on a trusted network; server on loopback: all unless given (env KVDB_ALLOW_ANONYMOUS)",
   secret: "Shared secret of master and volumes: signs volume requests and redirect URLs (env KVDB_SECRET)",
   private: "Refuse unsigned reads too (env KVDB_PRIVATE)",
   maxSize: "Largest value accepted, e.g. 1GiB, 512MiB, 1000; 413 beyond it (env KVDB_MAX_SIZE, default no limit)",

@@ -6,7 +6,10 @@
  * three ports after the master's; their names must stay the same across restarts,
  * since the index records where each value lives.
  */
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { isLoopback } from "./auth/exposure.ts";
+import { serverCredentials } from "./auth/server-credentials.ts";
 import type { Running } from "./http/running.ts";
 import { serveMaster, type MasterOptions } from "./master/start.ts";
 import { valuesOf } from "./master/values.ts";
@@ -20,6 +23,8 @@ import { startVolume } from "./volume/start.ts";
 export interface MasterCommandOptions extends MasterOptions {
   /** Serve the S3 API too (src/s3/), on its own port. */
   s3?: S3Settings;
+  /** `kvdb server`'s credentials file (auth/server-credentials.ts), named on the start line. */
+  credentials?: string;
 }
 
 /** `kvdb master`: the master, S3 on top when asked, then the start line (which callers wait for). */
@@ -28,8 +33,9 @@ export async function startMaster(o: MasterCommandOptions): Promise<Running> {
   const m = master.master;
   const s3 = o.s3 && (await startS3(valuesOf(m), m.stats, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
   if (!o.secret) warnNoSecret("master"); // before the start line
-  const s3Fields = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey, ...(o.s3!.show ? { "s3-secret-key": o.s3!.secretKey } : {}) } : {};
-  announce("master", { url: master.url, db: m.index.location, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, runtime: runtime.name });
+  const s3Fields: Record<string, string> = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey } : {};
+  const credentials: Record<string, string> = o.credentials ? { credentials: o.credentials } : {};
+  announce("master", { url: master.url, db: m.index.location, volumes: o.volumes.join(","), replicas: o.replicas, ...s3Fields, ...credentials, runtime: runtime.name });
   const down = m.volumes.all.filter((v) => !v.up).map((v) => v.name);
   if (down.length) logger("master").warn(`volumes not answering yet: ${down.join(",")}`, { volumes: down.join(",") });
   return {
@@ -52,9 +58,15 @@ export interface ServerOptions extends Omit<MasterCommandOptions, "volumes" | "d
 
 export const SERVER_VOLUMES = 3;
 
-/** `kvdb server`: three volumes, then the master on them (as `kvdb master`, S3 included). */
+/**
+ * `kvdb server`: three volumes, then the master on them (as `kvdb master`, S3 included).
+ * A fresh data dir gets an admin key in its credentials file; on loopback the clients of
+ * this machine need none unless --allow-anonymous says otherwise (docs/SECURITY.md).
+ */
 export async function startServer(o: ServerOptions): Promise<Running> {
   const dir = resolve(o.dir);
+  const db = join(dir, "master");
+  const fresh = !existsSync(db);
   const host = o.hostname === "0.0.0.0" ? "127.0.0.1" : o.hostname;
   const secret = o.secret ?? newSecret();
   const volumes: Running[] = [];
@@ -64,7 +76,9 @@ export async function startServer(o: ServerOptions): Promise<Running> {
     volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port, hostname: host, secret, private: o.private, verbose, maxSize, idleTimeoutMs }));
   }
   const { dir: _, private: __, ...shared } = o;
-  const master = await startMaster({ ...shared, volumes: volumes.map((v) => `${host}:${v.port}`), db: join(dir, "master"), secret });
+  const { path, s3 } = await serverCredentials(dir, db, fresh, o.s3);
+  const allowAnonymous = o.allowAnonymous ?? (isLoopback(o.hostname) ? "all" : undefined);
+  const master = await startMaster({ ...shared, allowAnonymous, s3, credentials: path, volumes: volumes.map((v) => `${host}:${v.port}`), db, secret });
   return {
     url: master.url,
     port: master.port,

@@ -5,7 +5,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cpSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startCluster } from "../harness/cluster.ts";
 import { HOST, runKvdb, spawnKvdb } from "../harness/kvdb.ts";
@@ -47,20 +47,46 @@ test("KVDB_ALLOW_ANONYMOUS=1 is the flag's environment variable; a master on a l
 test("--allow-anonymous takes all or read (or nothing): anything else is a usage error, exit 2", async () => {
   const r = await runKvdb(["master", "--volumes", DEAD_VOLUME, "--db", join(dir, "bad"), "--port", "0", "--allow-anonymous", "everyone"], {}, 20_000);
   assert.is(r.code, 2);
-  assert.is(r.stderr, 'kvdb: allow-anonymous must be all or read, or given bare for all (got "everyone")\n');
+  assert.is(r.stderr, 'kvdb: allow-anonymous must be all, read, none, or given bare for all (got "everyone")\n');
 });
 
-test("kvdb server listens on 127.0.0.1 by default (its S3 port too); --host 0.0.0.0 is refused like a master's", async () => {
-  const s = await spawnKvdb(["server", join(dir, "server"), "--port", "0"]);
+test("kvdb server listens on 127.0.0.1 by default (its S3 port too), and a fresh data dir gets an admin key and the S3 pair in a 0600 file the start line names, no secret printed; on loopback this machine's clients need no key", async () => {
+  const data = join(dir, "server");
+  const file = join(data, "credentials");
+  const s = await spawnKvdb(["server", data, "--port", "0"]);
+  let fields: Record<string, string>;
   try {
-    assert.match(s.output(), /^kvdb master url=http:\/\/127\.0\.0\.1:\d+ .*s3=http:\/\/127\.0\.0\.1:\d+ /m);
-    assert.is((await fetch(`${s.url}/_kvdb/volumes`)).status, 200); // serving, its SIGTERM handler set
+    assert.match(s.output(), new RegExp(`^kvdb master url=http://127\\.0\\.0\\.1:\\d+ .*s3=http://127\\.0\\.0\\.1:\\d+ s3-access-key=KVDB\\w+ credentials=${file} `, "m"));
+    assert.is(statSync(file).mode & 0o777, 0o600);
+    fields = Object.fromEntries([...readFileSync(file, "utf8").matchAll(/^([\w-]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+    assert.is(fields.token, `${fields.id}.${fields.secret}`);
+    assert.is(fields.grants, "admin");
+    assert.match(s.output(), `s3-access-key=${fields["s3-access-key"]} `);
+    for (const secret of [fields.secret, fields["s3-secret-key"]]) assert.not.ok(s.output().includes(secret), "no secret on the start line or in the log");
+    assert.is((await fetch(`${s.url}/k`, { method: "PUT", body: "v" })).status, 201, "loopback: --allow-anonymous all by default");
+    assert.is((await fetch(`${s.url}/_kvdb/keys`, { headers: { authorization: `Bearer ${fields.token}` } })).status, 200);
+    const wrong = await fetch(`${s.url}/k`, { headers: { authorization: `Bearer ${fields.id}.${fields.secret.slice(0, -1)}x` } });
+    assert.is(wrong.status, 401);
+    assert.not.ok(s.output().includes(fields.secret.slice(0, -1)), "a refusal logs the key id, never the secret tried");
+    assert.match(s.output(), `key=${fields.id}`);
   } finally {
     assert.is(await s.stop("SIGTERM"), 0, s.output());
   }
-  const open = await runKvdb(["server", join(dir, "server"), "--port", "0", "--host", "0.0.0.0"], {}, 20_000);
-  assert.is(open.code, 1);
-  assert.match(open.stderr, /^kvdb: refusing to serve the curl API on 0\.0\.0\.0 without client authentication/);
+  // Beyond loopback the same data dir serves with authentication on (it holds a key); the S3 pair is the file's still.
+  const open = await spawnKvdb(["server", data, "--port", "0", "--host", "0.0.0.0"]);
+  try {
+    assert.match(open.output(), `s3-access-key=${fields["s3-access-key"]} credentials=${file} `);
+    assert.is((await fetch(`${open.url}/k2`, { method: "PUT", body: "v" })).status, 401);
+    assert.is((await fetch(`${open.url}/k2`, { method: "PUT", body: "v", headers: { authorization: `Bearer ${fields.token}` } })).status, 201);
+  } finally {
+    assert.is(await open.stop("SIGTERM"), 0, open.output());
+  }
+  const none = await spawnKvdb(["server", data, "--port", "0", "--allow-anonymous", "none"]);
+  try {
+    assert.is((await fetch(`${none.url}/k`)).status, 401, "--allow-anonymous none: keys on loopback too");
+  } finally {
+    assert.is(await none.stop("SIGTERM"), 0, none.output());
+  }
 });
 
 test("upgrading: an index that served before the safe default (it holds keys, and no mark) keeps starting beyond loopback, with a warning line, until a key is made; one made since refuses", async () => {

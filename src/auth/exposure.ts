@@ -4,11 +4,11 @@
  * start unless the operator allowed anonymous access for a trusted network.
  */
 
-/** What anonymous clients may do: everything (today's curl API), or only read. */
-export type Anonymous = "all" | "read";
+/** What anonymous clients may do: everything (today's curl API), only read, or nothing (`kvdb server` on loopback says so to need keys). */
+export type Anonymous = "all" | "read" | "none";
 
 /** The anonymous levels `--allow-anonymous` takes; given bare it means "all". */
-export const ANONYMOUS_LEVELS: readonly Anonymous[] = ["all", "read"];
+export const ANONYMOUS_LEVELS: readonly Anonymous[] = ["all", "read", "none"];
 
 /** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
 export function isLoopback(hostname: string): boolean {

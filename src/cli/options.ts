@@ -126,13 +126,13 @@ export interface MasterFlags {
   metricsPublic?: unknown;
 }
 
-/** --allow-anonymous [all|read] (KVDB_ALLOW_ANONYMOUS): bare or 1/true/yes is "all"; undefined when not given. */
+/** --allow-anonymous [all|read|none] (KVDB_ALLOW_ANONYMOUS): bare or 1/true/yes is "all"; undefined when not given. */
 export function anonymousOf(value: unknown): Anonymous | undefined {
   const v = value ?? env.KVDB_ALLOW_ANONYMOUS;
   if (v === undefined || v === false || /^(0|false|no)?$/i.test(String(v))) return undefined;
   if (v === true || /^(1|true|yes)$/i.test(String(v))) return "all";
   if ((ANONYMOUS_LEVELS as readonly unknown[]).includes(v)) return v as Anonymous;
-  throw new UsageError(`allow-anonymous must be ${ANONYMOUS_LEVELS.join(" or ")}, or given bare for all (got ${JSON.stringify(v)})`);
+  throw new UsageError(`allow-anonymous must be ${ANONYMOUS_LEVELS.join(", ")}, or given bare for all (got ${JSON.stringify(v)})`);
 }
 
 /** A number of seconds given as an option, in ms; undefined if not given. */

@@ -57,8 +57,8 @@ export function s3Settings(o: S3Flags, serverPort?: number): S3Settings | undefi
   if (serverPort === undefined && (!accessKey || !secretKey)) {
     throw new UsageError("--s3-port needs --s3-access-key and --s3-secret-key (or KVDB_S3_ACCESS_KEY, KVDB_S3_SECRET_KEY): S3 has no anonymous access");
   }
-  const show = !secretKey;
+  const madeUp = !secretKey;
   accessKey ??= `KVDB${randomBytes(8).toString("hex").toUpperCase()}`;
   secretKey ??= randomBytes(30).toString("base64url");
-  return { port, accessKey, secretKey, uploadTtlMs, keepAliveMs, lifecycleDayMs, show };
+  return { port, accessKey, secretKey, uploadTtlMs, keepAliveMs, lifecycleDayMs, madeUp };
 }

@@ -25,8 +25,8 @@ export interface S3Settings extends Credentials {
   keepAliveMs?: number;
   /** See S3.lifecycleDayMs; default a day. */
   lifecycleDayMs?: number;
-  /** The secret key was made up: the start line prints it. */
-  show?: boolean;
+  /** The keys were made up (`kvdb server` without them): kept in its credentials file. */
+  madeUp?: boolean;
 }
 
 export interface S3Options extends S3Settings {
