@@ -6,14 +6,10 @@
  * restart, and stays on; `--allow-anonymous read` lets requests without credentials read,
  * `--allow-anonymous` (all) lets them do everything.
  */
-import type { Counter, Registry } from "../observe/metrics.ts";
-import { logLine } from "../observe/logger.ts";
+import type { AuthFailures, Reason } from "./failures.ts";
 import type { Anonymous } from "./exposure.ts";
 import { KEY_CACHE_MS, type KeyStore } from "./key-store.ts";
 import { allows, sameSecret, type ClientKey, type Level } from "./keys.ts";
-
-/** Why a request was refused; counted as kvdb_auth_failures_total{reason}. */
-export type Reason = "malformed" | "missing" | "unknown-key" | "bad-secret" | "no-grant";
 
 export interface Refusal {
   status: 400 | 401 | 403;
@@ -38,7 +34,6 @@ export function credentialsOf(header: string | undefined): { id: string; secret:
 const NO_SECRET = "x".repeat(40);
 
 export class Access {
-  private readonly failures: Counter;
   /** When the index was last seen holding no key; authentication is on for good once it holds one. */
   private offSince: number | undefined;
   private looking: Promise<boolean> | undefined;
@@ -48,10 +43,8 @@ export class Access {
     readonly store: KeyStore,
     on: boolean,
     readonly anonymous: Anonymous | undefined,
-    registry: Registry,
-    private readonly role = "master",
+    private readonly failures: AuthFailures,
   ) {
-    this.failures = registry.counter("kvdb_auth_failures_total", "Requests refused at the door, by reason");
     this.offSince = on ? undefined : Date.now();
   }
 
@@ -133,8 +126,7 @@ export class Access {
   }
 
   private refuse(status: Refusal["status"], reason: Reason, message: string, id?: string): Refusal {
-    this.failures.inc({ reason });
-    logLine("warn", this.role, `refused: ${message}`, { reason, key: id ?? "-" }); // the key id, never its secret
+    this.failures.refused("master", reason, message, id);
     return { status, reason, message };
   }
 }

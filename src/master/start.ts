@@ -89,7 +89,7 @@ export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   try {
     // Authentication is on once the index holds a key (kvdb keys create), from start or later (auth/access.ts).
     const on = await keys.any();
-    access = new Access(keys, on, o.allowAnonymous, stats.registry);
+    access = new Access(keys, on, o.allowAnonymous, stats.authFailures);
     // After the index opened, whose errors come first.
     const warning = refuseExposed(o.hostname, o.allowAnonymous, on, await predatesSafeDefault(index));
     if (warning) log.warn(warning);

@@ -5,10 +5,10 @@
  * (versioning, ACLs, policies, tagging, encryption…) answers NotImplemented.
  */
 import { randomBytes } from "node:crypto";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { requestLog, serverErrors } from "../observe/log.ts";
-import { authenticate, target } from "./auth.ts";
-import { checkGrants } from "./keys.ts";
+import { authenticate, Refused, target, type Payload } from "./auth.ts";
+import { accessKeyIdOf, checkGrants } from "./keys.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
 import { noConditions } from "./conditions.ts";
 import { copyObject, uploadPartCopy } from "./copy.ts";
@@ -97,6 +97,20 @@ function namesOf(path: string): { bucket: string; object: string } {
   return slash < 0 ? { bucket: decoded.slice(1), object: "" } : { bucket: decoded.slice(1, slash), object: decoded.slice(slash + 1) };
 }
 
+/** The request's signature and grants checked, or throws S3's error; a refusal is counted and logged (auth/failures.ts). */
+async function door(s: S3, c: Context): Promise<{ payload: Payload; bucket: string; object: string }> {
+  try {
+    const { creds, grants } = s.keys ? await s.keys.lookup(c) : { creds: s.creds, grants: undefined };
+    const payload = authenticate(c, creds);
+    const { bucket, object } = namesOf(target(c).path);
+    checkGrants(grants, c.req.method, bucket, object);
+    return { payload, bucket, object };
+  } catch (e) {
+    if (e instanceof Refused) s.failures?.refused("s3", e.reason, e.message, accessKeyIdOf(c));
+    throw e;
+  }
+}
+
 export function s3App(s: S3, verbose: boolean): Hono {
   const app = new Hono();
   // Like the master's own port (http/server-app.ts): every 5xx logged. Its requests are
@@ -105,10 +119,7 @@ export function s3App(s: S3, verbose: boolean): Hono {
   if (verbose) app.use(requestLog("s3"));
   app.all("*", async (c) => {
     c.header("x-amz-request-id", randomBytes(8).toString("hex").toUpperCase());
-    const { creds, grants } = s.keys ? await s.keys.lookup(c) : { creds: s.creds, grants: undefined };
-    const payload = authenticate(c, creds);
-    const { bucket, object } = namesOf(target(c).path);
-    checkGrants(grants, c.req.method, bucket, object);
+    const { payload, bucket, object } = await door(s, c);
     const params = new Map<string, string>();
     for (const [name, value] of queryPairs(target(c).query).reverse()) params.set(name, value);
     const r: Req = { c, payload, bucket, object, params };

@@ -7,7 +7,8 @@
  */
 import type { Context } from "hono";
 import type { RequestFacts } from "../runtime/request.ts";
-import { S3Error } from "./errors.ts";
+import { S3Error, type S3Code } from "./errors.ts";
+import type { Reason } from "../auth/failures.ts";
 import { ALGORITHM, canonicalQuery, canonicalRequest, queryPairs, sameSignature, signer, signRequest, uriEncode, type Signer } from "./sigv4.ts";
 
 export interface Credentials {
@@ -21,6 +22,17 @@ export type Payload =
   | { kind: "unsigned" }
   /** aws-chunked; `chunks`: each chunk signed, chained from `seed` (the request's signature). */
   | { kind: "chunked"; trailer: boolean; chunks?: { signer: Signer; seed: string } };
+
+/** A refusal at S3's door, with the reason it is counted by (auth/failures.ts, app.ts). */
+export class Refused extends S3Error {
+  constructor(
+    code: S3Code,
+    readonly reason: Reason,
+    message?: string,
+  ) {
+    super(code, message);
+  }
+}
 
 /** What a client signing with Signature Version 2 (Authorization: AWS key:signature, or ?AWSAccessKeyId=…&Signature=…) is told. */
 const SIGV2 =
@@ -84,15 +96,15 @@ function checkSignature(c: Context, s: Signer, pairs: [string, string][], signed
     // botocore sends UTF-8 and signs those bytes; Node's clients send Latin-1 and sign its UTF-8 (above).
     if (/[^\x00-\x7f]/.test(canonical) && sameSignature(signRequest(s, Buffer.from(canonical, "latin1")), signature)) return;
   }
-  throw new S3Error("SignatureDoesNotMatch");
+  throw new Refused("SignatureDoesNotMatch", "bad-secret");
 }
 
 /** The credential scope of a request signed with our access key: date/region/s3/aws4_request. */
 function scopeOf(credential: string, creds: Credentials): string {
   const slash = credential.indexOf("/");
   const scope = credential.slice(slash + 1);
-  if (slash < 0 || !/^\d{8}\/[^/]+\/[^/]+\/aws4_request$/.test(scope)) throw new S3Error("InvalidArgument", `malformed credential ${JSON.stringify(credential)}`);
-  if (credential.slice(0, slash) !== creds.accessKey) throw new S3Error("InvalidAccessKeyId");
+  if (slash < 0 || !/^\d{8}\/[^/]+\/[^/]+\/aws4_request$/.test(scope)) throw new Refused("InvalidArgument", "malformed", `malformed credential ${JSON.stringify(credential)}`);
+  if (credential.slice(0, slash) !== creds.accessKey) throw new Refused("InvalidAccessKeyId", "unknown-key");
   return scope;
 }
 
@@ -102,15 +114,15 @@ export function authenticate(c: Context, creds: Credentials, now = Date.now()): 
   try {
     pairs = queryPairs(target(c).query);
   } catch {
-    throw new S3Error("InvalidArgument", "invalid percent-encoding in the query");
+    throw new Refused("InvalidArgument", "malformed", "invalid percent-encoding in the query");
   }
   const param = (name: string) => pairs.find(([n]) => n === name)?.[1];
   if (param("X-Amz-Algorithm") !== undefined) return presigned(c, creds, pairs, param, now);
 
   const header = c.req.header("authorization");
-  if (param("AWSAccessKeyId") !== undefined || header?.startsWith("AWS ")) throw new S3Error("InvalidRequest", SIGV2);
-  if (!header) throw new S3Error("AccessDenied", "anonymous access is not allowed: sign requests with AWS Signature Version 4");
-  if (!header.startsWith(`${ALGORITHM} `)) throw new S3Error("AccessDenied", "only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported");
+  if (param("AWSAccessKeyId") !== undefined || header?.startsWith("AWS ")) throw new Refused("InvalidRequest", "malformed", SIGV2);
+  if (!header) throw new Refused("AccessDenied", "missing", "anonymous access is not allowed: sign requests with AWS Signature Version 4");
+  if (!header.startsWith(`${ALGORITHM} `)) throw new Refused("AccessDenied", "malformed", "only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported");
   const fields = new Map(
     header
       .slice(ALGORITHM.length + 1)
@@ -118,15 +130,15 @@ export function authenticate(c: Context, creds: Credentials, now = Date.now()): 
       .map((f) => f.trim().split("=") as [string, string]),
   );
   const [credential, signedHeaders, signature] = ["Credential", "SignedHeaders", "Signature"].map((f) => fields.get(f));
-  if (!credential || !signedHeaders || !signature) throw new S3Error("InvalidArgument", "the Authorization header needs Credential, SignedHeaders and Signature");
+  if (!credential || !signedHeaders || !signature) throw new Refused("InvalidArgument", "malformed", "the Authorization header needs Credential, SignedHeaders and Signature");
   const scope = scopeOf(credential, creds);
 
   const amz = c.req.header("x-amz-date");
   const time = amz !== undefined ? parseAmzDate(amz) : Date.parse(c.req.header("date") ?? "");
-  if (Number.isNaN(time)) throw new S3Error("AccessDenied", "the request needs a valid X-Amz-Date or Date header");
-  if (Math.abs(now - time) > SKEW_MS) throw new S3Error("RequestTimeTooSkewed");
+  if (Number.isNaN(time)) throw new Refused("AccessDenied", "malformed", "the request needs a valid X-Amz-Date or Date header");
+  if (Math.abs(now - time) > SKEW_MS) throw new Refused("RequestTimeTooSkewed", "expired");
   const payloadHash = c.req.header("x-amz-content-sha256");
-  if (!payloadHash) throw new S3Error("InvalidRequest", "missing required header for this request: x-amz-content-sha256");
+  if (!payloadHash) throw new Refused("InvalidRequest", "malformed", "missing required header for this request: x-amz-content-sha256");
   const s = signer(creds.secretKey, amz ?? toAmzDate(time), scope);
   checkSignature(c, s, pairs, signedHeaders, payloadHash, signature);
   return payloadOf(payloadHash, s, signature);
@@ -134,16 +146,16 @@ export function authenticate(c: Context, creds: Credentials, now = Date.now()): 
 
 /** A presigned URL: the signature and its validity in the query, the body unsigned. */
 function presigned(c: Context, creds: Credentials, pairs: [string, string][], param: (n: string) => string | undefined, now: number): Payload {
-  if (param("X-Amz-Algorithm") !== ALGORITHM) throw new S3Error("AccessDenied", "only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported");
+  if (param("X-Amz-Algorithm") !== ALGORITHM) throw new Refused("AccessDenied", "malformed", "only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported");
   const [credential, amzDate, expires, signedHeaders, signature] = ["X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"].map(param);
-  if (!credential || !amzDate || !expires || !signedHeaders || !signature) throw new S3Error("AccessDenied", "a presigned URL needs every X-Amz-* parameter");
+  if (!credential || !amzDate || !expires || !signedHeaders || !signature) throw new Refused("AccessDenied", "malformed", "a presigned URL needs every X-Amz-* parameter");
   const scope = scopeOf(credential, creds);
   const time = parseAmzDate(amzDate);
   const seconds = Number(expires);
-  if (Number.isNaN(time)) throw new S3Error("AccessDenied", "X-Amz-Date must be like 20130524T000000Z");
-  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_EXPIRES_S) throw new S3Error("AuthorizationQueryParametersError", "X-Amz-Expires must be from 1 to 604800 seconds");
-  if (time - now > SKEW_MS) throw new S3Error("AccessDenied", "Request is not valid yet");
-  if (now > time + seconds * 1000) throw new S3Error("AccessDenied", "Request has expired");
+  if (Number.isNaN(time)) throw new Refused("AccessDenied", "malformed", "X-Amz-Date must be like 20130524T000000Z");
+  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_EXPIRES_S) throw new Refused("AuthorizationQueryParametersError", "malformed", "X-Amz-Expires must be from 1 to 604800 seconds");
+  if (time - now > SKEW_MS) throw new Refused("AccessDenied", "expired", "Request is not valid yet");
+  if (now > time + seconds * 1000) throw new Refused("AccessDenied", "expired", "Request has expired");
   const payloadHash = param("X-Amz-Content-Sha256") ?? "UNSIGNED-PAYLOAD";
   const s = signer(creds.secretKey, amzDate, scope);
   checkSignature(c, s, pairs, signedHeaders, payloadHash, signature, "X-Amz-Signature");

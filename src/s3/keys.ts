@@ -7,8 +7,7 @@
 import type { Context } from "hono";
 import type { KeyStore } from "../auth/key-store.ts";
 import { allows, type Grant } from "../auth/keys.ts";
-import type { Credentials } from "./auth.ts";
-import { S3Error } from "./errors.ts";
+import { Refused, type Credentials } from "./auth.ts";
 
 /** The access key id a request names: its Authorization's Credential, or a presigned URL's. */
 export function accessKeyIdOf(c: Context): string | undefined {
@@ -39,6 +38,6 @@ export function checkGrants(grants: Grant[] | undefined, method: string, bucket:
   if (!grants) return;
   const level = method === "GET" || method === "HEAD" ? "read" : "write";
   if (!allows(grants, level, bucket ? `${bucket}/${object}` : undefined)) {
-    throw new S3Error("AccessDenied", `this key has no ${level} grant on ${bucket ? `${bucket}/${object}` : "every bucket"}`);
+    throw new Refused("AccessDenied", "no-grant", `this key has no ${level} grant on ${bucket ? `${bucket}/${object}` : "every bucket"}`);
   }
 }

@@ -1,5 +1,6 @@
 /** What every S3 handler works with: the master it fronts (through its values API), and the request as S3 sees it. */
 import type { S3Keys } from "./keys.ts";
+import type { AuthFailures } from "../auth/failures.ts";
 import type { Context } from "hono";
 import type { Values } from "../master/values.ts";
 import type { Credentials, Payload } from "./auth.ts";
@@ -10,6 +11,8 @@ export interface S3 {
   creds: Credentials;
   /** The client keys in the index besides `creds` (keys.ts); absent: `creds` only. */
   keys?: S3Keys;
+  /** Where refusals are counted: the master's kvdb_auth_failures_total (auth/failures.ts). */
+  failures?: AuthFailures;
   /** Multipart uploads not completed or aborted within this are removed with their parts. */
   uploadTtlMs: number;
   /** How often a long CompleteMultipartUpload sends a space to keep its connection alive (keep-alive.ts). */

@@ -15,6 +15,7 @@ import { startExpiry } from "./expiry.ts";
 import { DAY_MS, lifecycleMetrics, startLifecycle } from "./lifecycle-run.ts";
 import { S3Keys } from "./keys.ts";
 import { KeyStore } from "../auth/key-store.ts";
+import type { AuthFailures } from "../auth/failures.ts";
 
 /** S3's settings as the command line gives them (cli/s3-options.ts). */
 export interface S3Settings extends Credentials {
@@ -39,12 +40,13 @@ export const UPLOAD_TTL_MS = 24 * 3600_000;
 
 /**
  * `metrics`: the master's; S3's requests are counted in `requests` (role "s3") by the
- * runtime adapter, the lifecycle runs' tallies in `registry`.
+ * runtime adapter, the lifecycle runs' tallies in `registry`, refusals at the door in
+ * `authFailures` (auth/failures.ts).
  */
-export async function startS3(values: Values, metrics: { requests: RequestMetrics; registry: Registry }, o: S3Options): Promise<Running> {
+export async function startS3(values: Values, metrics: { requests: RequestMetrics; registry: Registry; authFailures?: AuthFailures }, o: S3Options): Promise<Running> {
   const creds = { accessKey: o.accessKey, secretKey: o.secretKey };
   // Its own cache of the index's keys: a change made through the master reaches S3 within KEY_CACHE_MS.
-  const s = { values, creds, keys: new S3Keys(creds, new KeyStore(values.tables)), uploadTtlMs: o.uploadTtlMs ?? UPLOAD_TTL_MS, keepAliveMs: o.keepAliveMs ?? KEEP_ALIVE_MS, lifecycleDayMs: o.lifecycleDayMs ?? DAY_MS };
+  const s = { values, creds, keys: new S3Keys(creds, new KeyStore(values.tables)), failures: metrics.authFailures, uploadTtlMs: o.uploadTtlMs ?? UPLOAD_TTL_MS, keepAliveMs: o.keepAliveMs ?? KEEP_ALIVE_MS, lifecycleDayMs: o.lifecycleDayMs ?? DAY_MS };
   const counter = requestCounter("s3", metrics.requests);
   const listener = await runtime.serve(s3App(s, o.verbose), { port: o.port, hostname: o.hostname, idleTimeoutMs: o.idleTimeoutMs, counter });
   const stopExpiry = startExpiry(s);

@@ -4,6 +4,7 @@ import { requestMetrics, type RequestMetrics } from "../../observe/request-metri
 import type { Index } from "../index/index.ts";
 import { indexSyncedChanges, indexSyncs } from "../index/sync-stats.ts";
 import { Census } from "./census.ts";
+import { AuthFailures } from "../../auth/failures.ts";
 import { TrafficSampler } from "./traffic.ts";
 
 export interface MasterStats {
@@ -11,6 +12,8 @@ export interface MasterStats {
   requests: RequestMetrics;
   /** Replica uploads that failed, by volume. */
   replicaWriteFailures: Counter;
+  /** Requests refused at the curl API's and S3's doors. */
+  authFailures: AuthFailures;
   census: Census;
   traffic: TrafficSampler;
   /** When the master started, ms since the epoch. */
@@ -26,6 +29,7 @@ export function newMasterStats(index: Index): MasterStats {
     registry,
     requests,
     replicaWriteFailures: registry.counter("kvdb_replica_write_failures_total", "Replica uploads to a volume that failed (nothing was stored for that PUT)"),
+    authFailures: new AuthFailures(registry),
     census: new Census(index),
     traffic: new TrafficSampler(requests),
     started: Date.now(),
