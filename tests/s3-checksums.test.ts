@@ -4,11 +4,13 @@
  * by GetObject and HeadObject with ChecksumMode ENABLED (and only then, and not for a
  * range); CreateMultipartUpload answers the ChecksumAlgorithm asked for, and the object
  * completed has the checksum S3 defines: COMPOSITE (of the parts' checksums, "-N") or
- * FULL_OBJECT (the CRC of all its bytes, combined from the parts'). Named after the ceph
+ * FULL_OBJECT (the CRC of all its bytes, combined from the parts'), compared with the
+ * checksums a CompleteMultipartUpload sends (complete-checksum.ts). Named after the ceph
  * s3-tests cases they follow (test_object_checksum_sha256, test_multipart_checksum_*).
  */
 import {
   CompleteMultipartUploadCommand,
+  type CompleteMultipartUploadCommandInput,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -22,7 +24,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { crc32, crc64nvme } from "../src/s3/crc.ts";
 import { bytes } from "./http.ts";
-import { s3Bucket } from "./s3-client.ts";
+import { rejects, s3Bucket } from "./s3-client.ts";
 
 const MiB = 1 << 20;
 let s3: S3Client;
@@ -108,6 +110,33 @@ test("FULL_OBJECT (CRC64NVME, CRC32): the CRC of all the bytes, combined from th
   const got = await s3.send(new GetObjectCommand({ Bucket, Key: "full32", ChecksumMode: "ENABLED" }));
   assert.is(got.ChecksumCRC32, b64(crc(crc32, ...parts)));
   assert.is((await got.Body!.transformToByteArray()).length, 10 * MiB + 780);
+});
+
+test("test_multipart_checksum_sha256: the checksum sent with CompleteMultipartUpload is compared (BadDigest), each <Part>'s too (InvalidPart); a retried Complete answers it again", async () => {
+  const Body = bytes(1024, 48);
+  const start = async (Key: string) => {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm: "SHA256" }));
+    const p = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body, ChecksumAlgorithm: "SHA256", ChecksumSHA256: sha256(Body) }));
+    return { Key, UploadId, part: { PartNumber: 1, ETag: p.ETag, ChecksumSHA256: p.ChecksumSHA256 } };
+  };
+  const complete = (u: Awaited<ReturnType<typeof start>>, more: Partial<CompleteMultipartUploadCommandInput>, part = u.part) =>
+    s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId, MultipartUpload: { Parts: [part] }, ...more }));
+  const want = `${b64(createHash("sha256").update(createHash("sha256").update(Body).digest()).digest())}-1`;
+  const u = await start("complete-sum");
+  await rejects(() => complete(u, { ChecksumSHA256: "bad" }), "BadDigest", 400);
+  await rejects(() => complete(u, { ChecksumSHA256: want }, { ...u.part, ChecksumSHA256: sha256(bytes(1024, 49)) }), "InvalidPart", 400);
+  await rejects(() => complete(u, { ChecksumCRC32: "AAAAAA==" }), "InvalidRequest", 400);
+  await rejects(() => complete(u, { ChecksumType: "FULL_OBJECT" }), "InvalidRequest", 400);
+  const done = await complete(u, { ChecksumSHA256: want });
+  assert.is(done.ChecksumSHA256, want);
+  const again = await complete(u, { ChecksumSHA256: want });
+  assert.is(again.ETag, done.ETag);
+  assert.is(again.ChecksumSHA256, want);
+  // Without its "-N", as S3 takes it too; an upload that asked for no checksum has none to compare.
+  assert.is((await complete(await start("complete-sum-bare"), { ChecksumSHA256: want.replace(/-1$/, "") })).ChecksumSHA256, want);
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: "no-sum" }));
+  const p = await s3.send(new UploadPartCommand({ Bucket, Key: "no-sum", UploadId, PartNumber: 1, Body }));
+  await rejects(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: "no-sum", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] }, ChecksumSHA256: want })), "InvalidRequest", 400);
 });
 
 test.run();

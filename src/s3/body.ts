@@ -24,9 +24,12 @@ export interface ValueBody {
   verified: Record<string, string>;
 }
 
-/** The checksum the request announces, and where its value is: a header, or the trailer. */
-function announcedChecksum(c: Context, trailers: Map<string, string>): { checksum: Checksum; expected: () => string | undefined } | undefined {
-  const inHeader = ALGORITHMS.find((a) => c.req.header(headerOf(a)) !== undefined);
+/**
+ * The checksum the request announces, and where its value is: a header (unless
+ * `headers` is false: CompleteMultipartUpload's are of the object, complete-checksum.ts), or the trailer.
+ */
+function announcedChecksum(c: Context, trailers: Map<string, string>, headers: boolean): { checksum: Checksum; expected: () => string | undefined } | undefined {
+  const inHeader = headers ? ALGORITHMS.find((a) => c.req.header(headerOf(a)) !== undefined) : undefined;
   if (inHeader) return { checksum: new Checksum(inHeader), expected: () => c.req.header(headerOf(inHeader)) };
   const trailer = c.req.header("x-amz-trailer")?.trim();
   if (!trailer) return undefined;
@@ -43,7 +46,7 @@ function valueLength(c: Context, chunked: boolean): DeclaredLength {
   return /^\d{1,16}$/.test(decoded.trim()) ? { kind: "length", bytes: Number(decoded) } : { kind: "invalid" };
 }
 
-export function valueBody(c: Context, payload: Payload): ValueBody {
+export function valueBody(c: Context, payload: Payload, checksumHeaders = true): ValueBody {
   const chunked = payload.kind === "chunked";
   const declared = valueLength(c, chunked);
   if (declared.kind === "invalid") throw new S3Error("InvalidArgument", "invalid Content-Length or x-amz-decoded-content-length");
@@ -51,7 +54,7 @@ export function valueBody(c: Context, payload: Payload): ValueBody {
   const trailers = new Map<string, string>();
   const raw = requestBody(c) ?? NO_BYTES;
   const bytes = payload.kind === "chunked" ? decodeChunked(raw, payload, trailers) : raw;
-  const announced = announcedChecksum(c, trailers);
+  const announced = announcedChecksum(c, trailers, checksumHeaders);
   const verified: Record<string, string> = {};
   return { declared, body: checked(bytes, payload.kind === "sha256" ? payload.hex : undefined, announced, verified), verified };
 }
@@ -75,14 +78,18 @@ async function* checked(
   verified[headerOf(announced.checksum.algorithm)] = expected!;
 }
 
-/** A small body (an XML document), whole, checked like a value's and against Content-MD5; `max` bytes at most; "" if there is none. */
-export async function smallBody(c: Context, payload: Payload, max = 1 << 20): Promise<string> {
+/**
+ * A small body (an XML document), whole, checked like a value's and against Content-MD5;
+ * `max` bytes at most; "" if there is none. `checksumHeaders`: whether x-amz-checksum-*
+ * headers are of this body (not CompleteMultipartUpload's).
+ */
+export async function smallBody(c: Context, payload: Payload, max = 1 << 20, checksumHeaders = true): Promise<string> {
   if (payload.kind !== "chunked" && declaredLength(c).kind === "none") return "";
   const md5 = declaredMd5(c);
   if (md5.kind === "invalid") throw new S3Error("InvalidDigest");
   const parts: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of valueBody(c, payload).body) {
+  for await (const chunk of valueBody(c, payload, checksumHeaders).body) {
     if ((size += chunk.byteLength) > max) throw new S3Error("InvalidRequest", `the request body is larger than ${max} bytes`);
     parts.push(chunk);
   }

@@ -13,7 +13,8 @@ import { storedName } from "../keys/names.ts";
 import type { KeyRecord, Piece, Values } from "../master/values.ts";
 import type { ValueFields } from "../keys/fields.ts";
 import { smallBody } from "./body.ts";
-import { askedChecksum, compose, elementOf, withChecksum, type Algorithm, type ChecksumType } from "./checksums.ts";
+import { checkObjectChecksum, checkPartChecksum, partChecksum } from "./complete-checksum.ts";
+import { askedChecksum, compose, elementOf, withChecksum, type Algorithm, type ChecksumType, type Kept } from "./checksums.ts";
 import { writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { keptAliveXml } from "./keep-alive.ts";
@@ -36,6 +37,8 @@ export interface Upload extends ValueFields {
    * the same answer, as S3 gives it. A completed upload is no upload for anything else.
    */
   completed?: string;
+  /** The checksum the completed object got, answered again with that ETag. */
+  completedChecksum?: Kept;
   /** The checksum CreateMultipartUpload asked for (checksums.ts), made from the parts' at completion. */
   checksum?: { algorithm: Algorithm; type: ChecksumType };
 }
@@ -94,8 +97,8 @@ export async function uploadPart(s: S3, r: Req): Promise<Response> {
 }
 
 /** The parts a CompleteMultipartUpload names, in order; a part named twice in a row is its last copy (as S3 takes it). */
-function listedParts(doc: string): { n: number; etag: string }[] {
-  const listed: { n: number; etag: string }[] = [];
+function listedParts(doc: string): { n: number; etag: string; checksum?: { element: string; value: string } }[] {
+  const listed: { n: number; etag: string; checksum?: { element: string; value: string } }[] = [];
   for (const p of elements(rootOf(doc, "CompleteMultipartUpload"), "Part")) {
     const n = Number(textOf(p, "PartNumber"));
     const etag = (textOf(p, "ETag") ?? "").trim().replace(/^"|"$/g, "");
@@ -103,7 +106,7 @@ function listedParts(doc: string): { n: number; etag: string }[] {
     const last = listed[listed.length - 1];
     if (last && n < last.n) throw new S3Error("InvalidPartOrder");
     if (last && n === last.n) listed.pop();
-    listed.push({ n, etag });
+    listed.push({ n, etag, checksum: partChecksum(p) });
   }
   if (!listed.length) throw new S3Error("MalformedXML", "a CompleteMultipartUpload names at least one <Part>");
   return listed;
@@ -115,10 +118,11 @@ async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: Pi
   const md5s: Buffer[] = [];
   const pieces: Piece[] = [];
   const records: [number, KeyRecord][] = [];
-  for (const [i, { n, etag }] of listed.entries()) {
+  for (const [i, { n, etag, checksum }] of listed.entries()) {
     const key = partKey(id, n);
     const record = await s.values.get(key);
     if (!record || record.state !== "live" || record.md5 !== etag) throw new S3Error("InvalidPart", `part ${n} with ETag ${JSON.stringify(etag)} was not uploaded`);
+    checkPartChecksum(n, checksum, record);
     if (i < listed.length - 1 && record.size < MIN_PART_SIZE) throw new S3Error("EntityTooSmall", `part ${n} has ${record.size} bytes; every part but the last needs ${MIN_PART_SIZE}`);
     md5s.push(Buffer.from(record.md5, "hex"));
     pieces.push({ name: storedName(key, record), size: record.size, volumes: record.volumes });
@@ -135,27 +139,29 @@ async function chosenParts(s: S3, id: string, doc: string): Promise<{ pieces: Pi
 export async function completeUpload(s: S3, r: Req): Promise<Response> {
   const { id, upload } = await uploadOf(s, r, true);
   const key = keyOf(r.bucket, r.object);
-  const doc = await smallBody(r.c, r.payload, 4 << 20);
+  const doc = await smallBody(r.c, r.payload, 4 << 20, false);
   const precondition = writeCondition((n) => r.c.req.header(n), "CompleteMultipartUpload");
   precondition?.(await s.values.get(key)); // refused with its status if it fails now; checked again as the object is switched in
   let checked!: () => void;
   const partsChecked = new Promise<void>((resolve) => (checked = resolve));
   let etag: string | undefined;
-  let kept: ReturnType<typeof compose> | undefined;
+  let kept: Kept | undefined;
   const held = s.values.locks.hold(uploadLock(id), async () => {
     const now = await s.values.tables.get<Upload>("uploads", id);
     if (!now) throw new S3Error("NoSuchUpload");
     if (now.completed) {
       // Sent again (its first answer was lost): the same answer.
       etag = now.completed;
+      kept = now.completedChecksum;
       return checked();
     }
     const chosen = await chosenParts(s, id, doc);
     kept = upload.checksum && compose(upload.checksum, chosen.records);
+    checkObjectChecksum((n) => r.c.req.header(n), kept);
     checked();
     const fields = withParts({ type: upload.type, meta: upload.meta, etag: chosen.etag }, chosen.pieces.map((p) => p.size));
     etag = etagOf(await s.values.assemble(key, chosen.pieces, kept ? withChecksum(fields, kept) : fields, inBucket(r.bucket), precondition));
-    await s.values.tables.put("uploads", id, { ...now, completed: etag } satisfies Upload);
+    await s.values.tables.put("uploads", id, { ...now, completed: etag, ...(kept ? { completedChecksum: kept } : {}) } satisfies Upload);
     await dropParts(s.values, id);
   });
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
