@@ -79,6 +79,8 @@ test("what S3 refuses is refused, and what kvdb does not do answers 501", async 
     [[{ ID: "a", Prefix: "x/", Status: "Enabled", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 0 } }], "InvalidArgument", 400],
     [[{ ID: "a", Filter: { Tag: { Key: "k", Value: "v" } }, Status: "Enabled", Expiration: { Days: 1 } }], "NotImplemented", 501],
     [[{ ID: "a", Prefix: "x/", Status: "Enabled", Transitions: [{ Days: 1, StorageClass: "GLACIER" }] }], "NotImplemented", 501],
+    // test_lifecycle_transition_set_invalid_date: what S3 would refuse is refused first.
+    [[{ ID: "a", Prefix: "x/", Status: "Enabled", Transitions: [{ Date: new Date("2022-09-27T12:00:00Z"), StorageClass: "GLACIER" }] }], "InvalidArgument", 400],
   ];
   for (const [rules, code, status] of refused) await rejects(() => put("conf", rules), code, status);
   await rejects(() => put("conf", []), "MalformedXML", 400);

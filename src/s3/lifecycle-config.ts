@@ -77,7 +77,15 @@ function filterOf(rule: string): Pick<LifecycleRule, "prefix" | "larger" | "smal
 }
 
 function ruleOf(rule: string): LifecycleRule {
-  if (has(rule, "Transition") || has(rule, "NoncurrentVersionTransition")) throw new S3Error("NotImplemented", "lifecycle transitions are not supported by kvdb (it has one storage class)");
+  if (has(rule, "Transition") || has(rule, "NoncurrentVersionTransition")) {
+    // A transition S3 would refuse is refused as S3 refuses it, before kvdb says it has none.
+    for (const t of elements(rule, "Transition")) {
+      const date = textOf(t, "Date");
+      if (date !== undefined) dateOf(date);
+      whole(textOf(t, "Days"), "'Days' for Transition action", 0);
+    }
+    throw new S3Error("NotImplemented", "lifecycle transitions are not supported by kvdb (it has one storage class)");
+  }
   const id = textOf(rule, "ID") ?? randomBytes(12).toString("base64url");
   if (id.length > MAX_ID) throw new S3Error("InvalidArgument", `a rule's ID is at most ${MAX_ID} characters`);
   const status = textOf(rule, "Status");
