@@ -65,7 +65,7 @@ function masterOptions(cmd: Command, secretHelp = HELP.secret, s3PortHelp = S3_H
     .option("--secret <s>", secretHelp)
     .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
     .option("--max-size <bytes>", HELP.maxSize)
-    .option("--direct-threshold <bytes>", "Larger PUTs sent with Expect: 100-continue go straight to a volume (307), or off (env KVDB_DIRECT_THRESHOLD, default 1MiB)")
+    .option("--direct-threshold <bytes>", "Larger PUTs sent with Expect: 100-continue go straight to a volume (307), or off (env KVDB_DIRECT_THRESHOLD, default 256KiB)")
     .option("--idle-timeout <s>", HELP.idleTimeout)
     .option("--verbose", HELP.verbose)
     .option("--log-format <format>", HELP.logFormat);

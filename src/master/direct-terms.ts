@@ -10,7 +10,7 @@
 import type { KeyRecord } from "./index/index.ts";
 
 /** Bodies longer than this go direct unless told otherwise (--direct-threshold): see docs/PERFORMANCE.md. */
-export const DIRECT_THRESHOLD = 1 << 20;
+export const DIRECT_THRESHOLD = 256 << 10;
 
 /** How long the volume has to begin after the 307 (less if --url-ttl is shorter): the client follows it at once. */
 const START_MS = 10_000;
