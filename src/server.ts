@@ -17,6 +17,7 @@ import { announce, warnNoSecret } from "./observe/log.ts";
 import { logger } from "./observe/logger.ts";
 import { runtime } from "./runtime/mod.ts";
 import { startS3, type S3Settings } from "./s3/start.ts";
+import { checkSigV4 } from "./s3/curl-sigv4.ts";
 import { newSecret } from "./signing/signing.ts";
 import { startVolume } from "./volume/start.ts";
 
@@ -29,7 +30,7 @@ export interface MasterCommandOptions extends MasterOptions {
 
 /** `kvdb master`: the master, S3 on top when asked, then the start line (which callers wait for). */
 export async function startMaster(o: MasterCommandOptions): Promise<Running> {
-  const master = await serveMaster(o);
+  const master = await serveMaster({ sigv4: checkSigV4, ...o }); // SigV4 on the curl API too, S3's verifier
   const m = master.master;
   const s3 = o.s3 && (await startS3(valuesOf(m), m.stats, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
   if (!o.secret) warnNoSecret("master"); // before the start line

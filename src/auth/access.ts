@@ -6,6 +6,7 @@
  * restart, and stays on; `--allow-anonymous read` lets requests without credentials read,
  * `--allow-anonymous` (all) lets them do everything.
  */
+import type { Context } from "hono";
 import type { AuthFailures, Reason } from "./failures.ts";
 import type { Anonymous } from "./exposure.ts";
 import { KEY_CACHE_MS, type KeyStore } from "./key-store.ts";
@@ -30,8 +31,26 @@ export function credentialsOf(header: string | undefined): { id: string; secret:
   return pair.length === 2 && pair[0] && pair[1] ? { id: pair[0], secret: pair[1] } : "malformed";
 }
 
-/** What an unknown key's secret is compared with, so that the comparison takes its usual time. */
-const NO_SECRET = "x".repeat(40);
+/**
+ * Checks a request signed with SigV4 (s3/curl-sigv4.ts, S3's verifier): the key it was
+ * signed with, or why it was refused (`message`: what to tell the client, else the
+ * answer of a wrong secret).
+ */
+export type SignedCheck = (c: Context, store: KeyStore) => Promise<{ id: string; key: ClientKey } | { id: string; reason: Reason; message?: string }>;
+
+/** Whether a request is signed with SigV4, in its Authorization header or as a presigned URL. */
+export function signedWithSigV4(header: string | undefined, url: string): boolean {
+  return header?.startsWith("AWS4-HMAC-SHA256 ") || (header === undefined && /[?&]X-Amz-Signature=/.test(url));
+}
+
+/** The HTTP status of each refusal. */
+const STATUS: Record<Reason, Refusal["status"]> = { malformed: 400, missing: 401, "unknown-key": 401, "bad-secret": 401, expired: 401, "no-grant": 403 };
+
+/** One answer for an unknown key and a wrong secret. */
+const wrongSecret = (id: string) => `unknown key or wrong secret: ${id}`;
+
+/** What an unknown key's secret is compared with (a signature checked with), so that it takes its usual time. */
+export const NO_SECRET = "x".repeat(40);
 
 export class Access {
   /** When the index was last seen holding no key; authentication is on for good once it holds one. */
@@ -44,6 +63,8 @@ export class Access {
     on: boolean,
     readonly anonymous: Anonymous | undefined,
     private readonly failures: AuthFailures,
+    /** SigV4's check, when the master takes it (src/server.ts gives S3's). */
+    private readonly signed?: SignedCheck,
   ) {
     this.offSince = on ? undefined : Date.now();
   }
@@ -97,9 +118,23 @@ export class Access {
     if (!creds) return this.anonymousMay(level) ? "allowed" : this.refuse(401, "missing", "authentication required: send Authorization: Bearer ID.SECRET (kvdb keys create)");
     // One answer for an unknown key and a wrong secret, after the same comparison: no oracle of which ids exist.
     const right = sameSecret(found?.secret ?? NO_SECRET, creds.secret);
-    if (!found || !right) return this.refuse(401, found ? "bad-secret" : "unknown-key", `unknown key or wrong secret: ${creds.id}`, creds.id);
-    if (!allows(found.grants, level, key)) return this.refuse(403, "no-grant", `key ${creds.id} has no ${level} grant on ${key === undefined ? "this endpoint" : JSON.stringify(key)}`, creds.id);
+    if (!found || !right) return this.refuse(401, found ? "bad-secret" : "unknown-key", wrongSecret(creds.id), creds.id);
+    return this.granted(creds.id, found, level, key);
+  }
+
+  private granted(id: string, found: ClientKey, level: Level, key: string | undefined): Refusal | "allowed" {
+    if (!allows(found.grants, level, key)) return this.refuse(403, "no-grant", `key ${id} has no ${level} grant on ${key === undefined ? "this endpoint" : JSON.stringify(key)}`, id);
     return "allowed";
+  }
+
+  /** check, for a request signed with SigV4 (signedWithSigV4). */
+  async checkSigned(c: Context, level: Level, key: string | undefined): Promise<Refusal | "allowed"> {
+    if (!(await this.isOn())) return "allowed";
+    if (!this.signed) return this.refuse(400, "malformed", "this master takes no SigV4 signature: send Authorization: Bearer ID.SECRET");
+    const r = await this.signed(c, this.store);
+    if ("key" in r) return this.granted(r.id, r.key, level, key);
+    const secretWrong = r.reason === "unknown-key" || r.reason === "bad-secret";
+    return this.refuse(STATUS[r.reason], r.reason, secretWrong ? wrongSecret(r.id) : (r.message ?? r.reason), r.id);
   }
 
   /**

@@ -8,7 +8,7 @@
 import type { MiddlewareHandler } from "hono";
 import { fail } from "../http/errors.ts";
 import { rawPath } from "../runtime/request.ts";
-import type { Access } from "./access.ts";
+import { signedWithSigV4, type Access } from "./access.ts";
 import type { Direct } from "../runtime/fast-path.ts";
 import type { Level } from "./keys.ts";
 
@@ -48,7 +48,8 @@ export function curlGuard(access: Access, signedJobs: boolean, metricsPublic: bo
   return async (c, next) => {
     const need = needOf(c.req.method, rawPath(c), metricsPublic);
     if (!need || (need.level === "admin" && signedJobs && c.req.query("signature") !== undefined)) return next();
-    const verdict = await access.check(c.req.header("authorization"), need.level, need.key);
+    const header = c.req.header("authorization");
+    const verdict = signedWithSigV4(header, c.req.url) ? await access.checkSigned(c, need.level, need.key) : await access.check(header, need.level, need.key);
     if (verdict === "allowed") return next();
     if (verdict.status === 401) c.header("www-authenticate", CHALLENGE);
     return fail(c, verdict.status, verdict.message);

@@ -6,7 +6,7 @@
  * which may put the S3 API on top first.
  */
 import { refuseExposed, type Anonymous } from "../auth/exposure.ts";
-import { Access } from "../auth/access.ts";
+import { Access, type SignedCheck } from "../auth/access.ts";
 import { predatesSafeDefault } from "../auth/upgrade.ts";
 import { KeyStore } from "../auth/key-store.ts";
 import { logger } from "../observe/logger.ts";
@@ -40,6 +40,8 @@ export interface MasterOptions {
   allowAnonymous?: Anonymous;
   /** /_kvdb/metrics needs no key even with authentication on (--metrics-public): for Prometheus. */
   metricsPublic?: boolean;
+  /** How SigV4-signed requests are checked (src/server.ts gives S3's verifier); absent: refused. */
+  sigv4?: SignedCheck;
   replicas: number;
   proxy: boolean;
   verbose: boolean;
@@ -60,7 +62,7 @@ export interface MasterOptions {
 }
 
 /** What buildMaster needs: the options less those of serving. */
-export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs" | "allowAnonymous" | "metricsPublic">;
+export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs" | "allowAnonymous" | "metricsPublic" | "sigv4">;
 
 /** A master serving its API. */
 export interface StartedMaster extends Running {
@@ -89,7 +91,7 @@ export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   try {
     // Authentication is on once the index holds a key (kvdb keys create), from start or later (auth/access.ts).
     const on = await keys.any();
-    access = new Access(keys, on, o.allowAnonymous, stats.authFailures);
+    access = new Access(keys, on, o.allowAnonymous, stats.authFailures, o.sigv4);
     // After the index opened, whose errors come first.
     const warning = refuseExposed(o.hostname, o.allowAnonymous, on, await predatesSafeDefault(index));
     if (warning) log.warn(warning);
