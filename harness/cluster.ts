@@ -11,6 +11,7 @@ import { freshDatabase, startPostgres, type Postgres } from "./postgres.ts";
 import { tempDir } from "./paths.ts";
 import type { ServerOptions } from "./server-options.ts";
 import { MasterServer, VolumeServer } from "./servers.ts";
+import { bootstrapKey } from "../src/ops/keys.ts";
 
 export interface ClusterOptions extends ServerOptions {
   /** Default 3. */
@@ -23,6 +24,8 @@ export interface ClusterOptions extends ServerOptions {
   db?: string;
   /** Start a PostgreSQL (harness/postgres.ts) for the index, stopped by close(). */
   postgres?: boolean;
+  /** Authentication on: an admin key made in the index before the masters start (Cluster.token). */
+  authenticated?: boolean;
   /** Commands replacing the runtime's for the masters or the first volume (say, node --cpu-prof). */
   commands?: { master?: readonly string[]; firstVolume?: readonly string[] };
 }
@@ -39,6 +42,8 @@ export interface Cluster {
   db: string;
   /** The PostgreSQL of the index, when the cluster started one. */
   pg?: Postgres;
+  /** With ClusterOptions.authenticated: the admin key's token (ID.SECRET). */
+  token?: string;
   /** The first master's view of its volumes (GET /_kvdb/volumes). */
   health(): Promise<{ name: string; up: boolean; weight: number }[]>;
   /** One SQL statement on the index's PostgreSQL database (psql); its output, trimmed. */
@@ -63,7 +68,9 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
     await pg?.close();
     if (!o.dir) rmSync(dir, { recursive: true, force: true });
   };
+  let token: string | undefined;
   try {
+    if (o.authenticated) token = /^token=(\S+)$/m.exec(await bootstrapKey(db, "cluster-admin", [{ level: "admin" }]))![1];
     const started = await Promise.allSettled(volumes.map((v) => v.start()));
     const failed = started.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
@@ -87,6 +94,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
     dir,
     db,
     pg,
+    token,
     async health() {
       const res = await fetch(`${masters[0].url}/_kvdb/volumes`);
       if (res.status !== 200) throw new Error(`/_kvdb/volumes answered ${res.status}`);

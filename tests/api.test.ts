@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rank } from "../src/keys/placement.ts";
-import { bytes, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
+import { bytes, carryToken, filesUnder, md5, rawRequest, sha256, slowPut } from "./http.ts";
 import { keyPath } from "../src/keys/keys.ts";
 import { fileSized } from "../harness/data.ts";
 import { type Cluster, startCluster } from "../harness/cluster.ts";
@@ -16,8 +16,10 @@ import { until } from "../harness/until.ts";
 let c: Cluster;
 
 test.before(async () => {
-  // api-two-masters.test.ts: the same tests, each request to one of two masters in turn.
-  c = await startCluster({ volumes: 3, masters: process.env.KVDB_TEST_TWO_MASTERS ? 2 : 1 });
+  // api-two-masters.test.ts: the same tests, each request to one of two masters in turn;
+  // api-auth.test.ts: with authentication on, every request carrying an admin key's token.
+  c = await startCluster({ volumes: 3, masters: process.env.KVDB_TEST_TWO_MASTERS ? 2 : 1, authenticated: !!process.env.KVDB_TEST_AUTH });
+  if (c.token) carryToken(c.token);
 });
 
 test.after(async () => {
@@ -25,6 +27,15 @@ test.after(async () => {
 });
 
 const HEX32 = /^[0-9a-f]{32}$/;
+
+if (process.env.KVDB_TEST_AUTH) {
+  test("authentication on: the same requests without the token are refused, 401", async () => {
+    const none = { authorization: "" }; // carryToken adds the token to every other request
+    assert.is((await fetch(`${c.url}/auth/k`, { method: "PUT", body: "v", headers: none })).status, 401);
+    assert.is((await fetch(`${c.url}/auth/k`, { headers: none })).status, 401);
+    assert.is((await rawRequest(c.url, "GET /?list HTTP/1.1\r\nAuthorization: Bearer KVDB0000000000000000.wrong")).status, 401);
+  });
+}
 
 async function put(key: string, body: string | Buffer, method = "PUT", base = c.url): Promise<Response> {
   const res = await fetch(base + keyPath(key), { method, body: body as BodyInit });

@@ -10,6 +10,24 @@ import { connect } from "node:net";
 import { join, relative } from "node:path";
 import { keyPath } from "../src/keys/keys.ts";
 
+/** What every request made here (and by fetch, after carryToken) carries: a client key's Authorization, with authentication on. */
+const always: Record<string, string> = {};
+
+/**
+ * From now on every request this process makes, by fetch and by the helpers here,
+ * carries `Authorization: Bearer token` unless it names its own Authorization (an empty
+ * one: none). For running a test file with authentication on (api-auth.test.ts).
+ */
+export function carryToken(token: string): void {
+  always.authorization = `Bearer ${token}`;
+  const original = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    if (!headers.has("authorization")) headers.set("authorization", always.authorization);
+    return original(input, { ...init, headers });
+  };
+}
+
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;
@@ -46,7 +64,11 @@ export async function rawRequest(
     sock.once("error", (e: NodeJS.ErrnoException) => (e.code === "ECONNRESET" ? resolve() : reject(e)));
   });
   const timer = setTimeout(() => sock.destroy(new Error(`no answer in ${timeoutMs} ms to ${head.split("\r\n")[0]}`)), timeoutMs);
-  sock.write(`${head}\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`);
+  const more = Object.entries(always)
+    .filter(([name]) => !new RegExp(`\r\n${name}:`, "i").test(head)) // the head's own comes first
+    .map(([name, value]) => `\r\n${name}: ${value}`)
+    .join("");
+  sock.write(`${head}${more}\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`);
   if (body.length) sock.write(body);
   // Half-close: the server sees the end of the stream right after `body`.
   if (halfClose) sock.end();
@@ -82,7 +104,7 @@ export function send(
 ): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
   const { host, port } = addr(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method, headers, agent: false }, (res) => {
+    const req = request({ host, port, path, method, headers: { ...always, ...headers }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (d: Buffer) => chunks.push(d));
       res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -111,7 +133,7 @@ export interface SlowPut {
 
 export function slowPut(url: string, path: string, headers: Record<string, string> = {}, method = "PUT"): SlowPut {
   const { host, port } = addr(url);
-  const req = request({ host, port, path, method, headers, agent: false });
+  const req = request({ host, port, path, method, headers: { ...always, ...headers }, agent: false });
   const response = new Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }>((resolve, reject) => {
     req.on("response", (res) => {
       let body = "";
@@ -186,7 +208,7 @@ export async function locate(master: string, key: string, method = "GET"): Promi
  */
 export function askToWrite(master: string, key: string, size: number, headers: Record<string, string> = {}): Promise<{ status: number; location?: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${master}${keyPath(key)}`, { method: "PUT", headers: { "content-length": String(size), expect: "100-continue", ...headers } });
+    const req = request(`${master}${keyPath(key)}`, { method: "PUT", headers: { ...always, "content-length": String(size), expect: "100-continue", ...headers } });
     req.on("continue", () => reject(new Error("the master sent 100 Continue")));
     req.on("response", (res) => {
       let body = "";
