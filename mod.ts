@@ -8,9 +8,8 @@
  */
 import process from "node:process";
 import { cac, type Command } from "cac";
-import { UsageError, dbOf, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, secretOf, sizeOf, text, volumesOf } from "./src/cli/options.ts";
+import { UsageError, dbOf, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, secretOf, sizeOf, text, tlsOf, trustOf, volumesOf } from "./src/cli/options.ts";
 import { logLine, setLogFormat } from "./src/observe/logger.ts";
-import { volumeName } from "./src/master/volumes.ts";
 import { printStatus } from "./src/ops/status.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";
 import { s3Settings, S3_HELP } from "./src/cli/s3-options.ts";
@@ -42,6 +41,9 @@ const HELP = {
   logFormat: "Log lines as text (default) or json, one object per line (env KVDB_LOG_FORMAT)",
   clusterSecret: "The cluster's shared secret (env KVDB_SECRET)",
   token: "A key's token, ID.SECRET, when the master authenticates (env KVDB_TOKEN)",
+  tlsCert: "Serve HTTPS with this certificate (PEM, chain after it), read again on SIGHUP (env KVDB_TLS_CERT)",
+  tlsKey: "The private key of --tls-cert, PEM (env KVDB_TLS_KEY)",
+  tlsCa: "Trust the CA certificates in this PEM file for calls to https:// servers, besides the system's (env KVDB_TLS_CA)",
 };
 
 /** --token, else KVDB_TOKEN. */
@@ -67,6 +69,9 @@ function masterOptions(cmd: Command, secretHelp = HELP.secret, s3PortHelp = S3_H
     .option("--max-size <bytes>", HELP.maxSize)
     .option("--direct-threshold <bytes>", "Larger PUTs sent with Expect: 100-continue go straight to a volume (307), or off (env KVDB_DIRECT_THRESHOLD, default 256KiB)")
     .option("--idle-timeout <s>", HELP.idleTimeout)
+    .option("--tls-cert <file>", HELP.tlsCert)
+    .option("--tls-key <file>", HELP.tlsKey)
+    .option("--tls-ca <file>", HELP.tlsCa)
     .option("--verbose", HELP.verbose)
     .option("--log-format <format>", HELP.logFormat);
 }
@@ -114,6 +119,9 @@ cli
   .option("--idle-timeout <s>", HELP.idleTimeout)
   .option("--max-bytes <bytes>", "Capacity cap, e.g. 10GiB: free space reported and accepted is at most this minus what is held; 507 beyond (env KVDB_MAX_BYTES)")
   .option("--inline-max <bytes>", "Values up to this size live in the catalog, not in files, 0 turns it off (docs/VOLUME-STORAGE.md; env KVDB_INLINE_MAX, default 32KiB)")
+  .option("--tls-cert <file>", HELP.tlsCert)
+  .option("--tls-key <file>", HELP.tlsKey)
+  .option("--tls-ca <file>", HELP.tlsCa)
   .option("--verbose", HELP.verbose)
   .option("--log-format <format>", HELP.logFormat)
   .example("PORT=3002 kvdb volume /tmp/v2")
@@ -123,6 +131,7 @@ cli
     const isPrivate = flag(o.private, env.KVDB_PRIVATE);
     if (isPrivate && !secret) throw new UsageError("--private needs --secret (or KVDB_SECRET)");
     if (o.previousSecret && !secret) throw new UsageError("--previous-secret needs --secret (or KVDB_SECRET)");
+    trustOf(o.tlsCa); // for its calls to other volumes (direct writes, copies) and the master
     return serveUntilSignal(
       startVolume({
         dir: text("dir", dir, env.KVDB_DIR),
@@ -136,6 +145,7 @@ cli
         idleTimeoutMs: idleTimeoutOf(o.idleTimeout),
         maxBytes: sizeOf("max-bytes", o.maxBytes, env.KVDB_MAX_BYTES),
         inlineMax: inlineMaxOf(o.inlineMax),
+        tls: tlsOf(o),
       }),
     );
   });
@@ -176,19 +186,25 @@ cli
   .option("--expect-over <size>", `PUTs of bodies over this send Expect: 100-continue and follow a 307, as curl -L -T does; off: never (env KVDB_BENCH_EXPECT_OVER, default ${BENCH.expectOver})`)
   .option("--allow-remote", "Allow a master that is not on this machine (env KVDB_ALLOW_REMOTE)")
   .option("--json", "Print the results as JSON instead of a table (env KVDB_BENCH_JSON)")
+  .option("--tls-ca <file>", HELP.tlsCa)
   .option("--existing-keys <prefix:n>", "Keys PREFIX0…PREFIX(n-1) already stored (values of --size): redirect reads random ones, missing asks between them (env KVDB_BENCH_EXISTING_KEYS)")
   .example("kvdb bench --workload thrash,missing --concurrency 32 --seconds 5")
   .example("kvdb bench --master http://127.0.0.1:3000 --workload large --large-size 1GiB --count 3")
-  .action(async (o) => process.exit(await bench(benchOptions(o, env))));
+  .action(async (o) => {
+    trustOf(o.tlsCa);
+    process.exit(await bench(benchOptions(o, env)));
+  });
 
 cli
   .command("rebuild", "Reconstruct a lost master index from what the volumes hold (master stopped)")
   .option("--volumes <list>", "Every volume server, comma-separated host:port (env KVDB_VOLUMES)")
   .option("--db <dir|url>", "Index to write, a directory or postgres://…; its keys are replaced (env KVDB_DB)")
   .option("--secret <s>", HELP.clusterSecret)
+  .option("--tls-ca <file>", HELP.tlsCa)
   .example("kvdb rebuild --volumes localhost:3001,localhost:3002 --db /tmp/idx")
   .action(async (o) => {
-    await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES).map(volumeName), db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret) });
+    trustOf(o.tlsCa);
+    await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES), db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret) });
   });
 
 const KEY_VERBS = ["create", "list", "grant", "revoke", "delete"] as const;
@@ -200,6 +216,7 @@ cli
   .option("--token <token>", `${HELP.token.slice(0, -1)}; an admin key)`)
   .option("--bootstrap", "create: write the key straight into the index (--db; a LevelDB index's master stopped): the first key")
   .option("--db <dir|url>", "The index, with --bootstrap (env KVDB_DB)")
+  .option("--tls-ca <file>", HELP.tlsCa)
   .example("kvdb keys create ops --bootstrap --db /var/lib/kvdb/index")
   .example("KVDB_TOKEN=… kvdb keys create app --grant write:app/ --grant read:pub/")
   .example("KVDB_TOKEN=… kvdb keys revoke KVDB0123456789ABCDEF --grant read:pub/")
@@ -211,6 +228,7 @@ cli
       if (verb !== "create") throw new UsageError("--bootstrap only creates a key");
       return void process.stdout.write(await bootstrapKey(dbOf(o.db, env.KVDB_DB), String(name), grants));
     }
+    trustOf(o.tlsCa);
     process.stdout.write(await callKeys({ master: masterOf(o.master), token: tokenOf(o.token), verb, name: name === undefined ? undefined : String(name), grants }));
   });
 
@@ -238,8 +256,12 @@ cli
   .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
   .option("--secret <s>", HELP.clusterSecret)
   .option("--token <token>", `${HELP.token.slice(0, -1)}; an admin key)`)
+  .option("--tls-ca <file>", HELP.tlsCa)
   .example("kvdb rebalance --master http://localhost:3000")
-  .action(async (o) => process.exit(await runJob({ master: masterOf(o.master), kind: "rebalance", secret: secretOf(o.secret), token: tokenOf(o.token) })));
+  .action(async (o) => {
+    trustOf(o.tlsCa);
+    process.exit(await runJob({ master: masterOf(o.master), kind: "rebalance", secret: secretOf(o.secret), token: tokenOf(o.token) }));
+  });
 
 cli
   .command("verify", "Check every key's replicas (present, size, md5 re-hashed on the volume); exit 0 only if all is well")
@@ -248,19 +270,25 @@ cli
   .option("--quick", "Read no bytes: compare the volumes' catalogs (md5 recorded at write, size on disk) with the index; finds lost and cut-short replicas, not bit rot")
   .option("--secret <s>", HELP.clusterSecret)
   .option("--token <token>", `${HELP.token.slice(0, -1)}; an admin key)`)
+  .option("--tls-ca <file>", HELP.tlsCa)
   .example("kvdb verify --master http://localhost:3000 --repair")
   .example("kvdb verify --quick")
-  .action(async (o) =>
-    process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), quick: flag(o.quick, undefined), secret: secretOf(o.secret), token: tokenOf(o.token) })),
-  );
+  .action(async (o) => {
+    trustOf(o.tlsCa);
+    process.exit(await runJob({ master: masterOf(o.master), kind: "verify", repair: flag(o.repair, env.KVDB_REPAIR), quick: flag(o.quick, undefined), secret: secretOf(o.secret), token: tokenOf(o.token) }));
+  });
 
 cli
   .command("status", "Print the master's status: health, volumes, capacity, replication, traffic, jobs")
   .option("--master <url>", "The master (env KVDB_MASTER, default http://127.0.0.1:3000)")
   .option("--json", "Print the status as JSON, as GET /_kvdb/status.json gives it")
   .option("--token <token>", `${HELP.token.slice(0, -1)}; a monitor or admin key)`)
+  .option("--tls-ca <file>", HELP.tlsCa)
   .example("kvdb status --master http://localhost:3000")
-  .action(async (o) => process.exit(await printStatus(masterOf(o.master), flag(o.json, undefined), tokenOf(o.token))));
+  .action(async (o) => {
+    trustOf(o.tlsCa);
+    process.exit(await printStatus(masterOf(o.master), flag(o.json, undefined), tokenOf(o.token)));
+  });
 
 cli.help();
 cli.version(VERSION);

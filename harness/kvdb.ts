@@ -38,10 +38,10 @@ export async function spawnKvdb(
 ): Promise<KvdbServer> {
   // `server` prints its volumes' start lines first: wait for the master's.
   const role = args[0] === "server" ? "master" : args[0];
-  const startLine = new RegExp(`^kvdb ${role} url=http://[^\\s:]+:(\\d+)`, "m");
+  const startLine = new RegExp(`^kvdb ${role} url=(https?)://[^\\s:]+:(\\d+)`, "m");
   const { child, match } = await startChild([...command, ...args], startLine, { env, timeoutMs, name: `kvdb ${args.join(" ")}` });
-  const port = Number(match[1]);
-  return { ...child, port, url: `http://${HOST}:${port}` };
+  const port = Number(match[2]);
+  return { ...child, port, url: `${match[1]}://${HOST}:${port}` };
 }
 
 /** Runs `kvdb ...args` to completion (a command, not a server); stopped after `timeoutMs`. */

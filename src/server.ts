@@ -20,6 +20,8 @@ import { startS3, type S3Settings } from "./s3/start.ts";
 import { checkSigV4 } from "./s3/curl-sigv4.ts";
 import { newSecret } from "./signing/signing.ts";
 import { startVolume } from "./volume/start.ts";
+import { addressOf } from "./wire/address.ts";
+import { trustCa, trustedCa } from "./runtime/tls.ts";
 
 export interface MasterCommandOptions extends MasterOptions {
   /** Serve the S3 API too (src/s3/), on its own port. */
@@ -32,7 +34,7 @@ export interface MasterCommandOptions extends MasterOptions {
 export async function startMaster(o: MasterCommandOptions): Promise<Running> {
   const master = await serveMaster({ sigv4: checkSigV4, ...o }); // SigV4 on the curl API too, S3's verifier
   const m = master.master;
-  const s3 = o.s3 && (await startS3(valuesOf(m), m.stats, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs }));
+  const s3 = o.s3 && (await startS3(valuesOf(m), m.stats, { ...o.s3, hostname: o.hostname, verbose: o.verbose, idleTimeoutMs: o.idleTimeoutMs, tls: o.tls }));
   if (!o.secret) warnNoSecret("master"); // before the start line
   const s3Fields: Record<string, string> = s3 ? { s3: s3.url, "s3-access-key": o.s3!.accessKey } : {};
   const credentials: Record<string, string> = o.credentials ? { credentials: o.credentials } : {};
@@ -70,16 +72,21 @@ export async function startServer(o: ServerOptions): Promise<Running> {
   const fresh = !existsSync(db);
   const host = o.hostname === "0.0.0.0" ? "127.0.0.1" : o.hostname;
   const secret = o.secret ?? newSecret();
+  // Its master calls its volumes over TLS: without --tls-ca, it trusts their certificate
+  // itself (enough for a self-signed one; one a CA issued needs that CA: --tls-ca).
+  if (o.tls && trustedCa === undefined) trustCa(o.tls.cert);
   const volumes: Running[] = [];
   for (let i = 1; i <= SERVER_VOLUMES; i++) {
     const port = o.port === 0 ? 0 : o.port + i;
-    const { verbose, maxSize, idleTimeoutMs } = o;
-    volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port, hostname: host, secret, private: o.private, verbose, maxSize, idleTimeoutMs }));
+    const { verbose, maxSize, idleTimeoutMs, tls } = o;
+    volumes.push(await startVolume({ dir: join(dir, `volume${i}`), port, hostname: host, secret, private: o.private, verbose, maxSize, idleTimeoutMs, tls }));
   }
   const { dir: _, private: __, ...shared } = o;
   const { path, s3 } = await serverCredentials(dir, db, fresh, o.s3);
   const allowAnonymous = o.allowAnonymous ?? (isLoopback(o.hostname) ? "all" : undefined);
-  const master = await startMaster({ ...shared, allowAnonymous, s3, credentials: path, volumes: volumes.map((v) => `${host}:${v.port}`), db, secret });
+  // With a certificate the volumes serve TLS too, and the master calls them over it.
+  const listed = volumes.map((v) => addressOf(`${host}:${v.port}`, !!o.tls));
+  const master = await startMaster({ ...shared, allowAnonymous, s3, credentials: path, volumes: listed, db, secret });
   return {
     url: master.url,
     port: master.port,

@@ -8,6 +8,7 @@ import { parseVolumeSpec } from "../keys/zones.ts";
 import { indexKind } from "../master/index/open.ts";
 import { parseSize } from "./size.ts";
 import { ANONYMOUS_LEVELS, type Anonymous } from "../auth/exposure.ts";
+import { trustCa, type TlsFiles } from "../runtime/tls.ts";
 
 const env = process.env;
 
@@ -86,8 +87,8 @@ export function dbOf(...candidates: unknown[]): string {
 
 /**
  * A list of volumes (--volumes, KVDB_VOLUMES, an argument): host:port each, or
- * host:port=zone (keys/zones.ts), none twice. Returned as given, less http:// and
- * trailing slashes.
+ * host:port=zone (keys/zones.ts), https:// first for a volume serving TLS, none twice.
+ * Returned as given, less http:// and trailing slashes.
  */
 export function volumesOf(...candidates: unknown[]): string[] {
   const specs = text("volumes", ...candidates)
@@ -100,7 +101,27 @@ export function volumesOf(...candidates: unknown[]): string[] {
   if (bad) throw new UsageError(`volumes: ${JSON.stringify(bad.given)} is not host:port or host:port=zone`);
   const badZone = specs.find((v) => !/^[\w.:-]+$/.test(v.zone));
   if (badZone) throw new UsageError(`volumes: zone of ${JSON.stringify(badZone.given)} must be letters, digits, . : _ or -`);
-  return specs.map((v) => (v.given.includes("=") ? `${v.name}=${v.zone}` : v.name));
+  return specs.map((v) => `${v.secure ? "https://" : ""}${v.name}${v.given.includes("=") ? `=${v.zone}` : ""}`);
+}
+
+/** --tls-cert and --tls-key (KVDB_TLS_CERT, KVDB_TLS_KEY): both or neither; undefined for plain HTTP. */
+export function tlsOf(o: { tlsCert?: unknown; tlsKey?: unknown }): TlsFiles | undefined {
+  const cert = o.tlsCert ?? env.KVDB_TLS_CERT;
+  const key = o.tlsKey ?? env.KVDB_TLS_KEY;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new UsageError("tls: give both --tls-cert and --tls-key (or KVDB_TLS_CERT and KVDB_TLS_KEY)");
+  return { cert: text("tls-cert", cert), key: text("tls-key", key) };
+}
+
+/** --tls-ca (KVDB_TLS_CA): this process's calls to https:// servers trust its CA certificates too. */
+export function trustOf(value: unknown): void {
+  const file = value ?? env.KVDB_TLS_CA;
+  if (file === undefined || file === "") return;
+  try {
+    trustCa(text("tls-ca", file));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** --log-format (KVDB_LOG_FORMAT): text or json. */
@@ -124,6 +145,9 @@ export interface MasterFlags {
   idleTimeout?: unknown;
   allowAnonymous?: unknown;
   metricsPublic?: unknown;
+  tlsCert?: unknown;
+  tlsKey?: unknown;
+  tlsCa?: unknown;
 }
 
 /** --allow-anonymous [all|read|none] (KVDB_ALLOW_ANONYMOUS): bare or 1/true/yes is "all"; undefined when not given. */
@@ -140,8 +164,9 @@ function seconds(name: string, value: unknown): number | undefined {
   return value === undefined ? undefined : 1000 * integer(name, value, 0, 3600);
 }
 
-/** What `master` and `server` read alike: how the master listens and talks to volumes and clients. */
+/** What `master` and `server` read alike: how the master listens and talks to volumes and clients (--tls-ca trusted). */
 export function masterSettings(o: MasterFlags) {
+  trustOf(o.tlsCa);
   const timeoutMs = 1000 * integer("volume-timeout", o.volumeTimeout ?? env.KVDB_VOLUME_TIMEOUT ?? 30, 1, 3600);
   return {
     hostname: text("host", o.host, env.KVDB_HOST, "0.0.0.0"),
@@ -156,5 +181,6 @@ export function masterSettings(o: MasterFlags) {
     maxSize: sizeOf("max-size", o.maxSize, env.KVDB_MAX_SIZE),
     directThreshold: directThresholdOf(o.directThreshold),
     idleTimeoutMs: idleTimeoutOf(o.idleTimeout, timeoutMs),
+    tls: tlsOf(o),
   };
 }

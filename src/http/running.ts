@@ -7,7 +7,7 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** The URL to print and hand out for a listen address. */
-export function urlOf(hostname: string, port: number): string {
-  return `http://${hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname}:${port}`;
+/** The URL to print and hand out for a listen address; https:// when serving TLS. */
+export function urlOf(hostname: string, port: number, secure = false): string {
+  return `${secure ? "https" : "http"}://${hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname}:${port}`;
 }

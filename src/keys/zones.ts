@@ -5,18 +5,21 @@
  * each zone first, and only then the rest, in the same order.
  */
 
-/** A volume as listed: "host:port" or "host:port=zone". */
+/** A volume as listed: "host:port" or "host:port=zone", "https://" first if it serves TLS. */
 export interface VolumeSpec {
   name: string;
   zone: string;
+  /** Listed as https://: called over TLS. */
+  secure: boolean;
 }
 
 /** "10.0.0.1:3001=rack1" → name 10.0.0.1:3001, zone rack1; without "=zone" the zone is the host. */
 export function parseVolumeSpec(s: string): VolumeSpec {
   const eq = s.indexOf("=");
-  const name = (eq < 0 ? s : s.slice(0, eq)).trim().replace(/^https?:\/\//, "").replace(/\/+$/, "");
+  const given = (eq < 0 ? s : s.slice(0, eq)).trim();
+  const name = given.replace(/^https?:\/\//i, "").replace(/\/+$/, "");
   const zone = eq < 0 ? "" : s.slice(eq + 1).trim();
-  return { name, zone: zone || hostOf(name) };
+  return { name, zone: zone || hostOf(name), secure: /^https:\/\//i.test(given) };
 }
 
 export function hostOf(name: string): string {

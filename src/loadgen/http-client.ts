@@ -6,6 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { Agent, request, type ClientRequest, type IncomingHttpHeaders } from "node:http";
+import { Agent as SecureAgent, request as secureRequest } from "node:https";
+import { trustedRoots } from "../runtime/tls.ts";
 import type { Checker, Value } from "./data.ts";
 
 export interface Reply {
@@ -41,10 +43,14 @@ const ONE_WRITE = 1 << 20;
 
 export class HttpClient {
   private agent: Agent;
+  /** For https:// (a master or volumes serving TLS), trusting --tls-ca too, read before. */
+  private secureAgent: SecureAgent;
 
   constructor(concurrency: number) {
     // One socket per worker and host: no request waits for a socket, none is opened twice.
-    this.agent = new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
+    const pool = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
+    this.agent = new Agent(pool);
+    this.secureAgent = new SecureAgent({ ...pool, ca: trustedRoots() });
   }
 
   send(call: Call): Promise<Reply> {
@@ -63,12 +69,13 @@ export class HttpClient {
         settled = true;
         resolve({ status: error && !answered ? 0 : status, headers, bytes, text, error, sentAt, answeredAt });
       };
-      const req = request({
+      const secure = url.protocol === "https:";
+      const req = (secure ? secureRequest : request)({
         host: url.hostname.replace(/^\[|\]$/g, ""),
-        port: url.port || 80,
+        port: url.port || (secure ? 443 : 80),
         path: url.pathname + url.search,
         method: call.method,
-        agent: this.agent,
+        agent: secure ? this.secureAgent : this.agent,
         headers: body ? { "content-length": String(body.size), ...(call.expectContinue ? { expect: "100-continue" } : {}) } : undefined,
       });
       req.setTimeout(call.idleMs, () => req.destroy(new Error(`no progress for ${call.idleMs} ms`)));

@@ -113,7 +113,7 @@ export function benchOptions(o: BenchFlags, env: Env): BenchOptions {
   } catch {
     throw new UsageError(`--master must be a URL like http://localhost:3000 (got ${JSON.stringify(masterText)})`);
   }
-  if (master.protocol !== "http:") throw new UsageError(`--master: only http:// is supported (got ${JSON.stringify(masterText)})`);
+  if (master.protocol !== "http:" && master.protocol !== "https:") throw new UsageError(`--master: only http:// or https:// (got ${JSON.stringify(masterText)})`);
   const allowRemote = flag(o.allowRemote, env.KVDB_ALLOW_REMOTE);
   if (!allowRemote && !isLoopbackHost(master.hostname)) {
     throw new UsageError(`--master ${master.host} is not this machine: bench sends heavy load; add --allow-remote if you mean it`);

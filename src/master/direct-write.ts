@@ -24,6 +24,7 @@ import type { DeclaredLength } from "../wire/content-length.ts";
 import { BEGUN, CREATED, deadlineFor, startWindow } from "./direct-terms.ts";
 import type { KeyRecord } from "./index/index.ts";
 import { createForWrite, KEY_EXISTS } from "./in-flight.ts";
+import { addressOf } from "../wire/address.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
 import { candidatesFor } from "./write-policy.ts";
@@ -44,9 +45,10 @@ export async function redirect(m: Master, c: Context, key: string, bytes: number
   const direct = { token, deadline: deadlineFor(now, startMs, bytes, m.client.timeoutMs) };
   const blob = versionName(key);
   await createForWrite(m, key, { state: "writing", volumes, size: bytes, md5: declared ?? "", time: now, blob, direct });
-  // The volume calls back the address the client reached this master at.
-  const master = c.req.header("host") ?? "";
-  const terms = { token, size: bytes, replicas: volumes.slice(1), master, timeoutMs: m.client.timeoutMs };
+  // The volume calls back the address the client reached this master at (https:// if over TLS).
+  const master = addressOf(c.req.header("host") ?? "", new URL(c.req.url).protocol === "https:");
+  const replicas = volumes.slice(1).map((v) => m.client.address(v));
+  const terms = { token, size: bytes, replicas, master, timeoutMs: m.client.timeoutMs };
   const location = m.client.directUrl(volumes[0], blob, c.req.method, termsQuery(terms), Math.ceil(startMs / 1000));
   return c.body(null, 307, { location, "content-length": "0" });
 }

@@ -11,6 +11,7 @@ import { predatesSafeDefault } from "../auth/upgrade.ts";
 import { KeyStore } from "../auth/key-store.ts";
 import { logger } from "../observe/logger.ts";
 import { runtime } from "../runtime/mod.ts";
+import type { TlsFiles } from "../runtime/tls.ts";
 import { urlOf, type Running } from "../http/running.ts";
 import { masterApp } from "./app.ts";
 import { KeyLocks } from "./locks.ts";
@@ -26,7 +27,7 @@ import { verify } from "./jobs/verify.ts";
 import { VolumeClient } from "./volume-client.ts";
 import { registerMasterMetrics } from "./status/metrics.ts";
 import { newMasterStats } from "./status/stats.ts";
-import { VolumeSet } from "./volumes.ts";
+import { secureVolumes, VolumeSet } from "./volumes.ts";
 
 export interface MasterOptions {
   volumes: string[];
@@ -59,10 +60,12 @@ export interface MasterOptions {
   maxSize?: number;
   /** See ServeOptions.idleTimeoutMs; default 60 s. */
   idleTimeoutMs?: number;
+  /** Serve HTTPS (the curl API, and S3 when asked) with this certificate; see ServeOptions.tls. */
+  tls?: TlsFiles;
 }
 
 /** What buildMaster needs: the options less those of serving. */
-export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs" | "allowAnonymous" | "metricsPublic" | "sigv4">;
+export type MasterParts = Omit<MasterOptions, "port" | "hostname" | "verbose" | "idleTimeoutMs" | "allowAnonymous" | "metricsPublic" | "sigv4" | "tls">;
 
 /** A master serving its API. */
 export interface StartedMaster extends Running {
@@ -74,7 +77,7 @@ const log = logger("master");
 /** A master's parts, the index opened; the volumes are neither checked nor watched yet (all down until checked). */
 export async function buildMaster(o: MasterParts): Promise<Master> {
   const index = await openIndex(o.db, { leaseSeconds: o.leaseSeconds });
-  const client = new VolumeClient(o.secret, o.timeoutMs, o.urlTtl);
+  const client = new VolumeClient(o.secret, o.timeoutMs, o.urlTtl, secureVolumes(o.volumes));
   const volumes = new VolumeSet(o.volumes, client);
   const jobs = new JobRegistry(index, { rebalance: logged((job) => rebalance(m, job)), verify: logged((job) => verify(m, job)) });
   const stats = newMasterStats(index);
@@ -110,7 +113,7 @@ export async function serveMaster(o: MasterOptions): Promise<StartedMaster> {
   const listener = await runtime.serve(app, { ...o, direct, counter });
   return {
     master: m,
-    url: urlOf(o.hostname, listener.port),
+    url: urlOf(o.hostname, listener.port, !!o.tls),
     port: listener.port,
     async close() {
       await listener.close();

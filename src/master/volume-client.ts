@@ -15,6 +15,7 @@
 import { encodeFields, someFields, type ValueFields } from "../keys/fields.ts";
 import { ndjsonLines } from "../wire/ndjson.ts";
 import { urlOn } from "../signing/signing.ts";
+import { addressOf } from "../wire/address.ts";
 import { runtime } from "../runtime/mod.ts";
 import { BATCH_PATH, encodeBatch, MAX_OPS, type BatchOp, type BatchResult } from "../wire/batch-wire.ts";
 import { VolumeBatches } from "./batches.ts";
@@ -85,16 +86,23 @@ export class VolumeClient {
    * @param secret signs every URL called or handed out; none: plain URLs
    * @param timeoutMs how long a volume may stall (no answer, no progress) before a call fails
    * @param ttlSeconds how long a signed URL stays good (redirects included)
+   * @param secure the volumes called over TLS (listed as https://)
    */
   constructor(
     private readonly secret: string | undefined,
     readonly timeoutMs = 30_000,
     readonly ttlSeconds = 60,
+    private readonly secure: ReadonlySet<string> = new Set(),
   ) {}
+
+  /** Where `volume` is called, as servers tell each other (wire/address.ts): https://host:port for a TLS volume. */
+  address(volume: string): string {
+    return addressOf(volume, this.secure.has(volume));
+  }
 
   /** The URL of `path` (a key or a /_kvdb/ path) on a volume, good for `method`. */
   private url(volume: string, path: string, method = "GET", query?: Record<string, string>): string {
-    return urlOn(volume, path, method, this.secret, this.ttlSeconds, query);
+    return urlOn(this.address(volume), path, method, this.secret, this.ttlSeconds, query);
   }
 
   /**
@@ -110,7 +118,7 @@ export class VolumeClient {
    * write route (wire/direct-wire.ts), good for `ttlSeconds`.
    */
   directUrl(volume: string, key: string, method: string, query: Record<string, string>, ttlSeconds: number): string {
-    return urlOn(volume, VOLUME_WRITE + key, method, this.secret, ttlSeconds, query);
+    return urlOn(this.address(volume), VOLUME_WRITE + key, method, this.secret, ttlSeconds, query);
   }
 
   /** Starts a streamed PUT of a replica; see wire/outgoing-body.ts. */
@@ -175,7 +183,7 @@ export class VolumeClient {
    * fsynced before the answer; the VolumeError names `target`.
    */
   async pull(target: string, key: string, from: string, size: number, md5: string): Promise<void> {
-    const query = { from, size: String(size), md5 };
+    const query = { from: this.address(from), size: String(size), md5 };
     try {
       const res = await runtime.call(this.url(target, `/_kvdb/pull${key}`, "POST", query), {
         method: "POST",
@@ -195,7 +203,8 @@ export class VolumeClient {
    * keeping `fields` with it: what it stored, once fsynced.
    */
   async assemble(volume: string, name: string, parts: { name: string; size: number; volumes: string[]; offset?: number }[], fields?: ValueFields): Promise<Stored> {
-    const body = Buffer.from(JSON.stringify({ parts, fields: someFields(fields) }));
+    const named = parts.map((p) => ({ ...p, volumes: p.volumes.map((v) => this.address(v)) }));
+    const body = Buffer.from(JSON.stringify({ parts: named, fields: someFields(fields) }));
     const bytes = parts.reduce((n, p) => n + p.size, 0);
     const headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
     // The answer comes once the whole value is written and fsynced.

@@ -26,9 +26,14 @@ export interface Volume {
   version: string;
 }
 
-/** "http://h:p/", "h:p" and "h:p=zone" name the same volume. */
+/** "http://h:p/", "https://h:p", "h:p" and "h:p=zone" name the same volume. */
 export function volumeName(s: string): string {
   return parseVolumeSpec(s).name;
+}
+
+/** The names of the volumes listed as https:// (the volume client calls them over TLS). */
+export function secureVolumes(listed: string[]): Set<string> {
+  return new Set(listed.map(parseVolumeSpec).filter((v) => v.secure).map((v) => v.name));
 }
 
 const CHECK_EVERY_MS = 1000;
@@ -48,8 +53,9 @@ export class VolumeSet {
     listed: string[],
     private readonly client: VolumeClient,
   ) {
-    this.all = listed.map((s) => ({
-      ...parseVolumeSpec(s),
+    this.all = listed.map(parseVolumeSpec).map(({ name, zone }) => ({
+      name,
+      zone,
       up: false,
       weight: 1,
       total: 0,

@@ -23,7 +23,7 @@
 import type { Index, RebuildWriter } from "../master/index/index.ts";
 import { indexKind, openIndex } from "../master/index/open.ts";
 import { VolumeClient } from "../master/volume-client.ts";
-import { VolumeSet } from "../master/volumes.ts";
+import { secureVolumes, VolumeSet } from "../master/volumes.ts";
 import { barLine, Bar } from "./progress.ts";
 import { RESERVED_PREFIX } from "../keys/keys.ts";
 import { candidate, fromStaged, stagedName, winner, type Candidate } from "./rebuild-versions.ts";
@@ -58,7 +58,7 @@ async function open(db: string): Promise<Index> {
 
 export async function rebuild(o: RebuildOptions, out: (line: string) => void = console.log): Promise<RebuildResult> {
   const t0 = performance.now();
-  const client = new VolumeClient(o.secret);
+  const client = new VolumeClient(o.secret, undefined, undefined, secureVolumes(o.volumes));
   const set = new VolumeSet(o.volumes, client);
   await set.check();
   const down = set.all.filter((v) => !v.up);

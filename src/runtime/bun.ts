@@ -13,6 +13,13 @@
  */
 import { node } from "./node.ts";
 import { fetchCall } from "./fetch-client.ts";
+import { trustedRoots } from "./tls.ts";
 import type { Runtime } from "./types.ts";
 
-export const bun: Runtime = { ...node, name: "bun", call: fetchCall };
+/** Bun's fetch takes the CAs to trust as `tls.ca`. */
+const trust = () => {
+  const ca = trustedRoots();
+  return ca && { tls: { ca } };
+};
+
+export const bun: Runtime = { ...node, name: "bun", call: fetchCall(trust) };

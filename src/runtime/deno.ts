@@ -1,5 +1,6 @@
-/** Deno: Deno.serve, and Deno's own file streams. */
+/** Deno: Deno.serve (with --tls-cert, HTTPS), and Deno's own file streams. */
 import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
+import { onReload, readCertificate, trustedCa, type Certificate } from "./tls.ts";
 import { fetchCall } from "./fetch-client.ts";
 import { KvdbError } from "../errors.ts";
 import { front } from "./fast-path.ts";
@@ -15,12 +16,21 @@ interface DenoFile {
 }
 declare const Deno: {
   serve(
-    options: { port: number; hostname: string; onListen?(addr: { port: number }): void },
+    options: { port: number; hostname: string; onListen?(addr: { port: number }): void; cert?: string; key?: string },
     handler: (req: Request, info: { completed: Promise<void> }) => Response | Promise<Response>,
   ): { addr: { port: number }; shutdown(): Promise<void>; finished: Promise<void> };
   open(path: string): Promise<DenoFile>;
   openSync(path: string): DenoFile;
   errors: { NotFound: new () => Error };
+  createHttpClient(options: { caCerts: string[] }): object;
+};
+
+/** Deno's fetch trusts more CAs through a client of its own (caCerts: besides the system's). */
+let client: { ca: string; client: object } | undefined;
+const trust = () => {
+  if (trustedCa === undefined) return undefined;
+  if (client?.ca !== trustedCa) client = { ca: trustedCa, client: Deno.createHttpClient({ caCerts: [trustedCa] }) };
+  return { client: client.client };
 };
 
 const CHUNK = 1 << 20;
@@ -64,9 +74,9 @@ function fileRange(path: string, start: number, end: number): ReadableStream<Uin
 export const deno: Runtime = {
   name: "deno",
 
-  async serve(app, { port, hostname, direct, counter }) {
+  async serve(app, { port, hostname, direct, counter, tls }) {
     const served = front(app.fetch, direct, counter);
-    const server = Deno.serve({ port, hostname, onListen() {} }, (req, info) => {
+    const handler = (req: Request, info: { completed: Promise<void> }) => {
       // completed settles once the answer is delivered or the client is gone: the exchange's end.
       const meter = new StreamMeter(() => info.completed);
       const method = req.method;
@@ -78,11 +88,28 @@ export const deno: Runtime = {
       }
       const res = served.fetch(req, { meter, body: req.body && meter.received(req.body) } satisfies RequestFacts);
       return res instanceof Promise ? res.then((r) => meter.sent(r, head)) : meter.sent(res, head);
-    });
+    };
+    const listen = (at: number, certificate?: Certificate) => Deno.serve({ port: at, hostname, onListen() {}, ...certificate }, handler);
+    let server = listen(port, tls && readCertificate(tls));
+    const bound = server.addr.port;
+    /** Servers shut down at a reload, finishing their requests. */
+    const retired: Promise<void>[] = [];
+    // Deno.serve cannot take a new certificate in place: the old server stops accepting
+    // and finishes its requests (closing its idle connections) while a new one listens on
+    // the port at once; a connection attempt in between is refused (docs/SECURITY.md, "TLS").
+    const unregister = tls
+      ? onReload(async () => {
+          const certificate = readCertificate(tls);
+          retired.push(server.shutdown());
+          await new Promise((r) => setTimeout(r, 0)); // the port is free once shutdown began
+          server = listen(bound, certificate);
+        })
+      : () => {};
     return {
-      port: server.addr.port,
+      port: bound,
       async close() {
-        await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS))]);
+        unregister();
+        await Promise.race([Promise.all([server.shutdown(), ...retired]), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS))]);
       },
     };
   },
@@ -104,5 +131,5 @@ export const deno: Runtime = {
     return new Response(file.readable, { status, headers });
   },
 
-  call: fetchCall,
+  call: fetchCall(trust),
 };

@@ -1,17 +1,20 @@
-/** Node: @hono/node-server, raw sockets for the big byte paths. */
-import { createServer, request, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from "node:http";
+/** Node: @hono/node-server (over node:https with --tls-cert), raw sockets for the big byte paths. */
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createSecureServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { openSync } from "node:fs";
 import { Readable, type Duplex } from "node:stream";
-import { serve } from "@hono/node-server";
+import { createAdaptorServer } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
-import { keepAlive } from "./keep-alive.ts";
+import { callRequest } from "./keep-alive.ts";
 import { KvdbError } from "../errors.ts";
 import { front, type Front } from "./fast-path.ts";
 import type { RequestFacts } from "./request.ts";
 import { MeteredIncoming, MeteredResponse } from "./node-meter.ts";
 import { sendSlice } from "./node-send.ts";
 import { continueOnRead } from "./node-continue.ts";
+import { onReload, readCertificate, type Certificate } from "./tls.ts";
 import { CLOSE_GRACE_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, type CallInit, type Runtime } from "./types.ts";
 
 interface NodeEnv {
@@ -28,7 +31,7 @@ function pathOf(url = "/"): string {
 
 function call(url: string, { method = "GET", headers = {}, body, timeoutMs }: CallInit): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent: keepAlive }, (res) => {
+    const req = callRequest(url, method, headers, (res) => {
       req.setTimeout(0);
       const status = res.statusCode ?? 0;
       const bodyless = method === "HEAD" || status === 204 || status === 304;
@@ -76,63 +79,98 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy(err);
 }
 
+/** Stops accepting, lets in-flight requests finish (at most CLOSE_GRACE_MS), then closes. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((done) => {
+    const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    force.unref();
+    // A keep-alive connection whose request ends after close() stays open until the
+    // client drops it (Node's agent: 4-5 s), delaying the exit: close those as they go idle.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    idle.unref();
+    server.close(() => {
+      clearTimeout(force);
+      clearInterval(idle);
+      done();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function listen(server: Server, port: number, hostname: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
 export const node: Runtime = {
   name: "node",
 
-  serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS, direct, counter }) {
+  async serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS, direct, counter, tls }) {
     const served = front(app.fetch, direct, counter);
-    return new Promise((resolve, reject) => {
-      const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, idleTimeoutMs);
-      const server = serve(
-        {
-          // The raw path and body go to handlers as request facts (runtime/request.ts).
-          fetch: (req, bindings) => {
-            const { incoming, outgoing } = bindings as NodeEnv;
-            return served.fetch(req, { ...bindings, rawPath: pathOf(incoming.url), body: incoming, meter: outgoing } satisfies RequestFacts);
-          },
-          port,
-          hostname,
-          createServer: ((options: ServerOptions, listener: RequestListener) => {
-            const handler = served.direct ? directFirst(served.direct, listener) : listener;
-            // Any Expect but 100-continue is ignored, as S3 ignores it (Node would answer 417).
-            return continueOnRead(createServer(options, handler), handler).on("checkExpectation", handler);
-          }) as typeof createServer,
-          // A 1 GiB upload over a slow link must not be cut at Node's 300 s default: only a
-          // connection that goes idle is (below). Headers trickled in (slow-loris) get 408;
-          // Node checks that deadline every connectionsCheckingInterval (default 30 s).
-          serverOptions: {
-            IncomingMessage: MeteredIncoming, // body bytes counted (node-meter.ts)
-            ServerResponse: MeteredResponse as typeof ServerResponse,
-            requestTimeout: 0,
-            headersTimeout,
-            keepAliveTimeout: 65_000,
-            connectionsCheckingInterval: Math.min(1000, headersTimeout),
-          },
+    const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, idleTimeoutMs);
+    /** A server for the app: node:https with `certificate`, else node:http. */
+    const make = (certificate?: Certificate): Server => {
+      const server = createAdaptorServer({
+        // The raw path and body go to handlers as request facts (runtime/request.ts).
+        fetch: (req, bindings) => {
+          const { incoming, outgoing } = bindings as NodeEnv;
+          return served.fetch(req, { ...bindings, rawPath: pathOf(incoming.url), body: incoming, meter: outgoing } satisfies RequestFacts);
         },
-        (info) => resolve({ port: info.port, close }),
-      );
+        createServer: ((options: ServerOptions, listener: RequestListener) => {
+          const handler = served.direct ? directFirst(served.direct, listener) : listener;
+          const server = certificate ? (createSecureServer({ ...options, ...certificate }, handler) as unknown as Server) : createServer(options, handler);
+          // Any Expect but 100-continue is ignored, as S3 ignores it (Node would answer 417).
+          return continueOnRead(server, handler).on("checkExpectation", handler);
+        }) as typeof createServer,
+        // A 1 GiB upload over a slow link must not be cut at Node's 300 s default: only a
+        // connection that goes idle is (below). Headers trickled in (slow-loris) get 408;
+        // Node checks that deadline every connectionsCheckingInterval (default 30 s).
+        serverOptions: {
+          IncomingMessage: MeteredIncoming, // body bytes counted (node-meter.ts)
+          ServerResponse: MeteredResponse as typeof ServerResponse,
+          requestTimeout: 0,
+          headersTimeout,
+          keepAliveTimeout: 65_000,
+          connectionsCheckingInterval: Math.min(1000, headersTimeout),
+        },
+      }) as Server;
       // Socket idle timeout: no 'timeout' listener, so Node destroys the socket.
       server.setTimeout(idleTimeoutMs);
       server.on("clientError", clientError);
-      server.once("error", reject);
-      function close(): Promise<void> {
-        return new Promise((done) => {
-          const s = server as unknown as { closeAllConnections(): void; closeIdleConnections(): void };
-          const force = setTimeout(() => s.closeAllConnections(), CLOSE_GRACE_MS);
-          force.unref();
-          // A keep-alive connection whose request ends after close() stays open until the
-          // client drops it (Node's agent: 4-5 s), delaying the exit: close those as they go idle.
-          const idle = setInterval(() => s.closeIdleConnections(), 100);
-          idle.unref();
-          server.close(() => {
-            clearTimeout(force);
-            clearInterval(idle);
-            done();
-          });
-          s.closeIdleConnections();
-        });
-      }
-    });
+      return server;
+    };
+    let server = make(tls && readCertificate(tls));
+    const bound = await listen(server, port, hostname);
+    /** Servers that stopped accepting at a reload (Bun), their connections still open. */
+    const retired: Server[] = [];
+    const unregister = tls
+      ? onReload(async () => {
+          const certificate = readCertificate(tls);
+          const secure = server as Server & { setSecureContext?(c: Certificate): void };
+          // Node: new connections get the new certificate, open ones go on as they are.
+          if (secure.setSecureContext) return secure.setSecureContext(certificate);
+          // Bun's node:https has no setSecureContext: the old server stops accepting (its
+          // open connections go on) and a new one listens on the port at once; a
+          // connection attempt in between is refused (docs/SECURITY.md, "TLS").
+          const fresh = make(certificate);
+          retired.push(server);
+          server.close();
+          await listen(fresh, bound, hostname);
+          server = fresh;
+        })
+      : () => {};
+    return {
+      port: bound,
+      async close() {
+        unregister();
+        await Promise.all([server, ...retired].map(closeServer));
+      },
+    };
   },
 
   sendFile(c, status, headers, slice) {

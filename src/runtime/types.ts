@@ -5,6 +5,7 @@
  */
 import type { Context, Hono } from "hono";
 import type { Direct, RequestCounter } from "./fast-path.ts";
+import type { TlsFiles } from "./tls.ts";
 
 export interface Listener {
   /** The port actually bound (useful with port 0). */
@@ -26,6 +27,8 @@ export interface ServeOptions {
   direct?: Direct;
   /** Counts every request, the app's and direct's alike (fast-path.ts). */
   counter: RequestCounter;
+  /** Serve HTTPS with this certificate, read again on SIGHUP (tls.ts). */
+  tls?: TlsFiles;
 }
 
 export const IDLE_TIMEOUT_MS = 60_000;

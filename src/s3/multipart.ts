@@ -166,7 +166,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
   });
   if (!held) throw new S3Error("OperationAborted", "this upload is being completed or aborted already");
   await Promise.race([partsChecked, held]); // a refusal before assembling throws here, with its own status
-  const location = `http://${r.c.req.header("host") ?? "localhost"}/${r.bucket}/${r.object}`;
+  const location = `${new URL(r.c.req.url).protocol}//${r.c.req.header("host") ?? "localhost"}/${r.bucket}/${r.object}`;
   const work = held.then(() => ({
     root: "CompleteMultipartUploadResult",
     body: el("Location", location) + el("Bucket", r.bucket) + el("Key", r.object) + el("ETag", etag!) + (kept ? el(elementOf(kept.algorithm), kept.value) + el("ChecksumType", kept.type) : ""),

@@ -16,6 +16,7 @@ import { DAY_MS, lifecycleMetrics, startLifecycle } from "./lifecycle-run.ts";
 import { S3Keys } from "./keys.ts";
 import { KeyStore } from "../auth/key-store.ts";
 import type { AuthFailures } from "../auth/failures.ts";
+import type { TlsFiles } from "../runtime/tls.ts";
 
 /** S3's settings as the command line gives them (cli/s3-options.ts). */
 export interface S3Settings extends Credentials {
@@ -34,6 +35,8 @@ export interface S3Options extends S3Settings {
   hostname: string;
   verbose: boolean;
   idleTimeoutMs?: number;
+  /** Serve HTTPS with this certificate (the master's). */
+  tls?: TlsFiles;
 }
 
 export const UPLOAD_TTL_MS = 24 * 3600_000;
@@ -48,11 +51,11 @@ export async function startS3(values: Values, metrics: { requests: RequestMetric
   // Its own cache of the index's keys: a change made through the master reaches S3 within KEY_CACHE_MS.
   const s = { values, creds, keys: new S3Keys(creds, new KeyStore(values.tables)), failures: metrics.authFailures, uploadTtlMs: o.uploadTtlMs ?? UPLOAD_TTL_MS, keepAliveMs: o.keepAliveMs ?? KEEP_ALIVE_MS, lifecycleDayMs: o.lifecycleDayMs ?? DAY_MS };
   const counter = requestCounter("s3", metrics.requests);
-  const listener = await runtime.serve(s3App(s, o.verbose), { port: o.port, hostname: o.hostname, idleTimeoutMs: o.idleTimeoutMs, counter });
+  const listener = await runtime.serve(s3App(s, o.verbose), { port: o.port, hostname: o.hostname, idleTimeoutMs: o.idleTimeoutMs, counter, tls: o.tls });
   const stopExpiry = startExpiry(s);
   const stopLifecycle = startLifecycle(s, lifecycleMetrics(metrics.registry));
   return {
-    url: urlOf(o.hostname, listener.port),
+    url: urlOf(o.hostname, listener.port, !!o.tls),
     port: listener.port,
     async close() {
       stopExpiry();

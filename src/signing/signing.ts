@@ -7,6 +7,7 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { keyPath } from "../keys/keys.ts";
+import { originOf } from "../wire/address.ts";
 import { HmacSha256 } from "./hmac-sha256.ts";
 
 /** Accepted past `expires`, so that a few seconds of clock skew between machines never break a URL. */
@@ -69,11 +70,12 @@ export function signPath(
 }
 
 /**
- * The URL of `path` (a key or a /_kvdb/ path, decoded) on the server at `host`, good for
- * `method`: signed with `secret` for `ttlSeconds` if there is one, else plain.
+ * The URL of `path` (a key or a /_kvdb/ path, decoded) on the server at `address`
+ * (wire/address.ts: host:port, or https://host:port), good for `method`: signed with
+ * `secret` for `ttlSeconds` if there is one, else plain.
  */
-export function urlOn(host: string, path: string, method: string, secret: string | undefined, ttlSeconds: number, query?: Record<string, string>): string {
-  const base = `http://${host}${keyPath(path)}`;
+export function urlOn(address: string, path: string, method: string, secret: string | undefined, ttlSeconds: number, query?: Record<string, string>): string {
+  const base = `${originOf(address)}${keyPath(path)}`;
   if (secret) return signPath(secret, method, base, path, query, ttlSeconds);
   return query ? `${base}?${new URLSearchParams(query)}` : base;
 }

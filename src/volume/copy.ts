@@ -1,6 +1,6 @@
 /**
  * Volume-to-volume copy and re-hashing, for rebalance and verify --repair:
- *   POST /_kvdb/pull/<key>?from=<host:port>[&size=N][&md5=hex]
+ *   POST /_kvdb/pull/<key>?from=<host:port or https://host:port>[&size=N][&md5=hex]
  *        this volume GETs the blob from the volume `from` and stores it as a PUT would
  *        (store.ts: inline if small, else tmp → fsync → rename, never whole in memory);
  *        the size and md5 are checked before the blob becomes visible. 201 {"size","md5"}; 502 if the source
@@ -21,6 +21,7 @@ import { parseStoredName } from "../keys/names.ts";
 import { runtime } from "../runtime/mod.ts";
 import { rawPath } from "../runtime/request.ts";
 import { signUrl } from "../signing/signing.ts";
+import { ADDRESS, originOf } from "../wire/address.ts";
 import type { Entry } from "./catalog.ts";
 import type { Written } from "./receive.ts";
 import type { Store } from "./store.ts";
@@ -61,7 +62,7 @@ export interface Slice {
 
 /** GET of a value (or of its `slice`: 206) from another volume, signed with the cluster's secret: the answer, its body streaming. */
 export function getFrom(from: string, name: string, secret: string | undefined, slice?: Slice): Promise<Response> {
-  const plain = `http://${from}${keyPath(name)}`;
+  const plain = `${originOf(from)}${keyPath(name)}`;
   const headers: Record<string, string> = slice ? { range: `bytes=${slice.start}-${slice.end}` } : {};
   return runtime.call(secret ? signUrl(secret, "GET", plain, 300) : plain, { timeoutMs: STALL_MS, headers });
 }
@@ -111,7 +112,7 @@ export function copyRoutes(app: Hono, { store, secret }: { store: Store; secret?
     if ("error" in parsed) return fail(c, 400, parsed.error);
     const key = parsed.key;
     const from = c.req.query("from") ?? "";
-    if (!/^[^\s/:?#@]+:\d{1,5}$/.test(from)) return fail(c, 400, "from must be host:port of the source volume");
+    if (!ADDRESS.test(from)) return fail(c, 400, "from must be host:port (or https://host:port) of the source volume");
     const wantSize = c.req.query("size") === undefined ? undefined : Number(c.req.query("size"));
     const wantMd5 = c.req.query("md5");
     let res: Response;

@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { announce, warnNoSecret } from "../observe/log.ts";
 import { runtime } from "../runtime/mod.ts";
+import type { TlsFiles } from "../runtime/tls.ts";
 import { urlOf, type Running } from "../http/running.ts";
 import { Registry } from "../observe/metrics.ts";
 import { requestCounter, requestMetrics } from "../observe/request-metrics.ts";
@@ -35,6 +36,8 @@ export interface VolumeOptions {
    * (docs/VOLUME-STORAGE.md); 0 for none. Default: INLINE_MAX, the measured choice.
    */
   inlineMax?: number;
+  /** Serve HTTPS with this certificate; see ServeOptions.tls. */
+  tls?: TlsFiles;
 }
 
 export async function startVolume(o: VolumeOptions): Promise<Running> {
@@ -52,7 +55,7 @@ export async function startVolume(o: VolumeOptions): Promise<Running> {
   const { mount } = serverApp({ role: "volume", verbose: o.verbose, registry });
   const app = mount(volumeApp({ store, counters, verbose: o.verbose, secret: o.secret, previousSecret: o.previousSecret, private: o.private, maxSize: o.maxSize }));
   const listener = await runtime.serve(app, { ...o, counter: requestCounter("volume", requestMetrics(registry)) });
-  const url = urlOf(o.hostname, listener.port);
+  const url = urlOf(o.hostname, listener.port, !!o.tls);
   if (!o.secret) warnNoSecret("volume"); // before the start line, which callers wait for
   announce("volume", { url, dir, keys: catalog.count, runtime: runtime.name, ...(o.private ? { private: "yes" } : {}) });
   return {

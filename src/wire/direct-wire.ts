@@ -1,7 +1,7 @@
 /**
  * A direct write on the wire (master/direct-write.ts, volume/direct-write.ts):
  *   client → master  PUT|POST /key with Expect: 100-continue and a large Content-Length
- *   master → client  307, Location: http://<volume>/_kvdb/write/<key>?<WriteTerms>, signed
+ *   master → client  307, Location: http(s)://<volume>/_kvdb/write/<key>?<WriteTerms>, signed
  *   client → volume  the body (the volume answers 201 or an error, as the master would)
  *   volume → master  POST /_kvdb/direct/<key>?token&step=begin   before it reads a byte: the URL is used up
  *                    POST …&step=commit&size&md5                 every replica fsynced: the key goes live
@@ -30,9 +30,9 @@ export interface WriteTerms {
   token: string;
   /** The body's length, as the client declared it. */
   size: number;
-  /** The other replicas' volumes, host:port each. */
+  /** The other replicas' volumes, each an address (address.ts: host:port, or https://host:port). */
   replicas: string[];
-  /** host:port of the master to call back. */
+  /** The address of the master to call back. */
   master: string;
   /** How long a replica's volume may stall (the master's --volume-timeout). */
   timeoutMs: number;
