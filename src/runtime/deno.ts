@@ -1,6 +1,6 @@
 /** Deno: Deno.serve (with --tls-cert, HTTPS), and Deno's own file streams. */
 import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
-import { onReload, readCertificate, trustedCa, type Certificate } from "./tls.ts";
+import { notAPair, onReload, readCertificate, trustedCa, type Certificate } from "./tls.ts";
 import { fetchCall } from "./fetch-client.ts";
 import { KvdbError } from "../errors.ts";
 import { front } from "./fast-path.ts";
@@ -23,6 +23,7 @@ declare const Deno: {
   openSync(path: string): DenoFile;
   errors: { NotFound: new () => Error };
   createHttpClient(options: { caCerts: string[] }): object;
+  listenTls(options: { port: number; hostname: string; cert: string; key: string }): { close(): void };
 };
 
 /** Deno's fetch trusts more CAs through a client of its own (caCerts: besides the system's). */
@@ -100,6 +101,13 @@ export const deno: Runtime = {
     const unregister = tls
       ? onReload(async () => {
           const certificate = readCertificate(tls);
+          // Deno's node:tls checks no pair (readCertificate's check): a throwaway TLS
+          // listener does, before the server that works stops accepting.
+          try {
+            Deno.listenTls({ port: 0, hostname: "127.0.0.1", ...certificate }).close();
+          } catch (e) {
+            throw notAPair(tls, e);
+          }
           retired.push(server.shutdown());
           await new Promise((r) => setTimeout(r, 0)); // the port is free once shutdown began
           server = listen(bound, certificate);

@@ -11,6 +11,12 @@ export function fetchCall(trust: () => object | undefined) {
     const timer = setTimeout(() => aborter.abort(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
     try {
       return await fetch(url, { method, headers, body, signal: aborter.signal, ...(url.startsWith("https:") ? trust() : undefined) });
+    } catch (e) {
+      // Deno says only "fetch failed"; why (a refused connection, an unknown issuer) is in its cause.
+      const err = e as Error;
+      const why = (err.cause as Error | undefined)?.message;
+      if (why && !err.message.includes(why)) err.message += `: ${why}`;
+      throw err;
     } finally {
       clearTimeout(timer);
     }

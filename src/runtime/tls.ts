@@ -32,11 +32,15 @@ function read(file: string, what: string): string {
 export function readCertificate(files: TlsFiles): Certificate {
   const pair = { cert: read(files.cert, "certificate"), key: read(files.key, "key") };
   try {
-    createSecureContext(pair); // Node and Bun refuse a key that is not the certificate's here
+    createSecureContext(pair); // Node and Bun refuse a key that is not the certificate's here (Deno: deno.ts)
   } catch (e) {
-    throw new Error(`tls: the certificate ${files.cert} and key ${files.key} do not make a pair: ${(e as Error).message}`);
+    throw notAPair(files, e);
   }
   return pair;
+}
+
+export function notAPair(files: TlsFiles, e: unknown): Error {
+  return new Error(`tls: the certificate ${files.cert} and key ${files.key} do not make a pair: ${(e as Error).message}`);
 }
 
 /** The CA certificates (PEM) that calls to https:// servers trust besides the system's, if --tls-ca named some. */

@@ -1,0 +1,92 @@
+/**
+ * TLS under Node (tls-smoke.ts's checks); S3 over TLS with the AWS CLI (--ca-bundle)
+ * and boto3 (verify=CA); a master, itself plain HTTP, whose volumes are https://.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { HOST, runKvdb, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { tempDir } from "../harness/paths.ts";
+import { bytes, md5 } from "./http.ts";
+import { issue, makeCa } from "./tls-certs.ts";
+import { tlsServer, tlsSmoke, type TlsCluster } from "./tls-smoke.ts";
+import { awsCli, KEYS, PYTHON, run } from "./tools.ts";
+
+tlsSmoke("node");
+
+let s3: TlsCluster | undefined;
+
+test("S3 over TLS: the AWS CLI with --ca-bundle copies 6 MiB up (multipart) and down; boto3 with verify=CA puts and gets", async () => {
+  s3 = await tlsServer("node", [], KEYS);
+  const endpoint = /s3=(https:\/\/\S+)/.exec(s3.server.output())![1];
+  const { aws } = awsCli(endpoint, s3.dir);
+  const file = join(s3.dir, "six.bin");
+  const value = bytes(6 * 1024 * 1024, 11);
+  writeFileSync(file, value);
+  await aws("--ca-bundle", s3.ca.cert, "s3", "mb", "s3://tls");
+  await aws("--ca-bundle", s3.ca.cert, "s3", "cp", file, "s3://tls/six.bin");
+  await aws("--ca-bundle", s3.ca.cert, "s3", "cp", "s3://tls/six.bin", join(s3.dir, "back.bin"));
+  const back = await run("md5sum", [join(s3.dir, "back.bin")]);
+  assert.is(back.out.split(" ")[0], md5(value));
+  const script = `
+import sys, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3],
+                  region_name="us-east-1", verify=sys.argv[4], config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+s3.put_object(Bucket="tls", Key="boto.txt", Body=b"over tls")
+assert s3.get_object(Bucket="tls", Key="boto.txt")["Body"].read() == b"over tls"
+try:
+    boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3],
+                 region_name="us-east-1", verify=sys.argv[5]).list_buckets()
+    raise SystemExit("another CA was trusted")
+except Exception as e:
+    assert "CERTIFICATE_VERIFY_FAILED" in str(e), e
+print("ok")
+`;
+  const r = await run(PYTHON, ["-c", script, endpoint, KEYS.KVDB_S3_ACCESS_KEY, KEYS.KVDB_S3_SECRET_KEY, s3.ca.cert, s3.otherCa.cert]);
+  assert.is(r.code, 0, r.err + r.out);
+  assert.match(r.out, /ok/);
+});
+
+test("a plain master with https:// volumes and --tls-ca: PUT, a redirect to https, a direct write (the volume replicates to the other over TLS and reports to the master), kvdb verify", async () => {
+  const dir = tempDir("kvdb-tls-volumes");
+  const ca = makeCa(dir, "ca");
+  const started: KvdbServer[] = [];
+  try {
+    const volumes: string[] = [];
+    for (const n of [1, 2]) {
+      const pem = issue(dir, ca, `volume${n}`);
+      const v = await spawnKvdb(["volume", join(dir, `v${n}`), "--port", "0", "--host", HOST, "--tls-cert", pem.cert, "--tls-key", pem.key, "--tls-ca", ca.cert]);
+      started.push(v);
+      volumes.push(v.url);
+    }
+    assert.ok(volumes.every((v) => v.startsWith("https://")), volumes.join());
+    const master = await spawnKvdb(["master", "--volumes", volumes.join(","), "--db", join(dir, "index"), "--port", "0", "--host", HOST, "--replicas", "2", "--tls-ca", ca.cert]);
+    started.push(master);
+    const curl = (...args: string[]) => run("curl", ["-sS", "--cacert", ca.cert, ...args]);
+    writeFileSync(join(dir, "small"), "small value");
+    assert.is((await curl("-o", "/dev/null", "-w", "%{http_code}", "-T", join(dir, "small"), `${master.url}/v/small`)).out, "201");
+    const where = await curl("-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `${master.url}/v/small`);
+    assert.match(where.out, /^302 https:\/\/127\.0\.0\.1:\d+\/v\/small$/);
+    assert.is((await curl("-L", `${master.url}/v/small`)).out, "small value");
+    const big = bytes(2 * 1024 * 1024, 5);
+    writeFileSync(join(dir, "big"), big);
+    const direct = await curl("-D", "-", "-o", "/dev/null", "-L", "-T", join(dir, "big"), `${master.url}/v/big`);
+    assert.equal([...direct.out.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1])).filter((s) => s !== 100), [307, 201], direct.out);
+    const got = await run("sh", ["-c", `curl -sS --cacert '${ca.cert}' -L '${master.url}/v/big' | md5sum`]);
+    assert.is(got.out.split(" ")[0], md5(big));
+    const verify = await runKvdb(["verify", "--master", master.url]);
+    assert.is(verify.code, 0, verify.stderr + verify.stdout);
+  } finally {
+    await Promise.all(started.map((s) => s.stop("SIGKILL")));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.after(async () => {
+  await s3?.server.stop("SIGKILL");
+  if (s3) rmSync(s3.dir, { recursive: true, force: true });
+});
+
+test.run();
