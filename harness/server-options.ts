@@ -54,6 +54,12 @@ export interface ServerOptions {
   s3KeepAliveMs?: number;
   /** See MasterCommandOptions.s3.lifecycleDayMs (KVDB_LIFECYCLE_DAY_MS). */
   s3LifecycleDayMs?: number;
+  /**
+   * Processes only (the CAs a process trusts are the whole process's): master and volumes
+   * serve TLS with this certificate and trust `ca` in their calls (--tls-cert, --tls-key,
+   * --tls-ca); the master's --volumes name them https://.
+   */
+  tls?: { cert: string; key: string; ca: string };
   /** Processes only: flags no option above names. */
   masterArgs?: string[];
   volumeArgs?: string[];
@@ -76,7 +82,15 @@ function flags(pairs: [string, string | number | boolean | undefined][]): string
 
 function refuseArgs(o: ServerOptions): void {
   if (o.masterArgs?.length || o.volumeArgs?.length) throw new Error("a server in this process takes options, not flags (masterArgs, volumeArgs)");
+  if (o.tls) throw new Error("TLS takes server processes (ServerOptions.runtime): what a process trusts is the whole process's");
 }
+
+/** The TLS flags, master and volumes alike. */
+const tlsFlags = (o: ServerOptions): [string, string | undefined][] => [
+  ["--tls-cert", o.tls?.cert],
+  ["--tls-key", o.tls?.key],
+  ["--tls-ca", o.tls?.ca],
+];
 
 export function volumeOptions(o: ServerOptions, dir: string, port: number): VolumeOptions {
   refuseArgs(o);
@@ -97,6 +111,7 @@ export function volumeFlags(o: ServerOptions, dir: string, port: number): string
       ["--idle-timeout", o.idleTimeoutMs === undefined ? undefined : seconds("idleTimeoutMs", o.idleTimeoutMs)],
       ["--inline-max", o.inlineMax],
       ["--max-bytes", o.maxBytes],
+      ...tlsFlags(o),
     ]),
     ...(o.volumeArgs ?? []),
   ];
@@ -136,6 +151,7 @@ export function masterFlags(o: ServerOptions, volumes: string[], db: string, por
       ["--s3-access-key", s3?.key],
       ["--s3-secret-key", s3?.secret],
       ["--s3-upload-ttl", ms("s3UploadTtlMs", o.s3UploadTtlMs)],
+      ...tlsFlags(o),
     ]),
     ...(o.masterArgs ?? []),
   ];

@@ -50,8 +50,9 @@ function inProcess(running: Running): Started {
 }
 
 function asProcess(child: KvdbServer, host: string): Started {
-  const s3 = /\bs3=(http:\/\/\S+)/.exec(child.output())?.[1];
-  return { url: `http://${host}:${child.port}`, port: child.port, s3, pid: child.proc.pid!, child, stop: (signal) => child.stop(signal) };
+  const s3 = /\bs3=(https?:\/\/\S+)/.exec(child.output())?.[1];
+  const scheme = new URL(child.url).protocol;
+  return { url: `${scheme}//${host}:${child.port}`, port: child.port, s3, pid: child.proc.pid!, child, stop: (signal) => child.stop(signal) };
 }
 
 export abstract class Server {
@@ -80,9 +81,9 @@ export abstract class Server {
   get port(): number {
     return this.started.port;
   }
-  /** host:port, as the master's --volumes names it. */
+  /** host:port (https://host:port with TLS), as the master's --volumes names it. */
   get name(): string {
-    return `${this.o.host ?? HOST}:${this.port}`;
+    return `${this.o.tls ? "https://" : ""}${this.o.host ?? HOST}:${this.port}`;
   }
   /** The process serving it: this one for a server in this process. */
   get pid(): number {

@@ -62,6 +62,8 @@ const usageErrors: [string, string[], RegExp][] = [
   ["a volume that is not host:port", ["master", "--volumes", "nonsense", "--db", "/tmp/kvdb-never"], /volumes/],
   ["an unknown command", ["frobnicate"], /frobnicate/],
   ["an --inline-max over 1MiB", ["volume", "/tmp/kvdb-never", "--inline-max", "2MiB"], /inline-max/],
+  ["--tls-cert without --tls-key", ["volume", "/tmp/kvdb-never", "--tls-cert", "/tmp/kvdb-never.pem"], /both --tls-cert and --tls-key/],
+  ["a --tls-ca that cannot be read", ["status", "--tls-ca", "/tmp/kvdb-never/ca.pem"], /tls: cannot read the CA file \/tmp\/kvdb-never\/ca\.pem/],
 ];
 
 for (const [what, args, mentions] of usageErrors) {

@@ -1,12 +1,14 @@
 /**
  * TLS under Node (tls-smoke.ts's checks); S3 over TLS with the AWS CLI (--ca-bundle)
- * and boto3 (verify=CA); a master, itself plain HTTP, whose volumes are https://.
+ * and boto3 (verify=CA); `kvdb master` and `kvdb volume` processes with their own
+ * certificates, the volumes listed https://.
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { HOST, runKvdb, spawnKvdb, type KvdbServer } from "../harness/kvdb.ts";
+import { startCluster } from "../harness/cluster.ts";
+import { runKvdb } from "../harness/kvdb.ts";
 import { tempDir } from "../harness/paths.ts";
 import { bytes, md5 } from "./http.ts";
 import { issue, makeCa } from "./tls-certs.ts";
@@ -49,21 +51,15 @@ print("ok")
   assert.match(r.out, /ok/);
 });
 
-test("a plain master with https:// volumes and --tls-ca: PUT, a redirect to https, a direct write (the volume replicates to the other over TLS and reports to the master), kvdb verify", async () => {
+test("kvdb master and kvdb volume with --tls-cert, their volumes listed https://: a redirect to https, a direct write (the volume replicates to the other and reports to the master over TLS), kvdb verify", async () => {
   const dir = tempDir("kvdb-tls-volumes");
   const ca = makeCa(dir, "ca");
-  const started: KvdbServer[] = [];
+  const pem = issue(dir, ca, "cluster");
+  const cluster = await startCluster({ runtime: "node", volumes: 2, replicas: 2, tls: { ...pem, ca: ca.cert } });
   try {
-    const volumes: string[] = [];
-    for (const n of [1, 2]) {
-      const pem = issue(dir, ca, `volume${n}`);
-      const v = await spawnKvdb(["volume", join(dir, `v${n}`), "--port", "0", "--host", HOST, "--tls-cert", pem.cert, "--tls-key", pem.key, "--tls-ca", ca.cert]);
-      started.push(v);
-      volumes.push(v.url);
-    }
-    assert.ok(volumes.every((v) => v.startsWith("https://")), volumes.join());
-    const master = await spawnKvdb(["master", "--volumes", volumes.join(","), "--db", join(dir, "index"), "--port", "0", "--host", HOST, "--replicas", "2", "--tls-ca", ca.cert]);
-    started.push(master);
+    const master = cluster.master;
+    assert.ok(cluster.volumes.every((v) => v.name.startsWith("https://127.0.0.1:")), cluster.volumes.map((v) => v.name).join());
+    assert.ok(master.url.startsWith("https://"), master.url);
     const curl = (...args: string[]) => run("curl", ["-sS", "--cacert", ca.cert, ...args]);
     writeFileSync(join(dir, "small"), "small value");
     assert.is((await curl("-o", "/dev/null", "-w", "%{http_code}", "-T", join(dir, "small"), `${master.url}/v/small`)).out, "201");
@@ -74,12 +70,14 @@ test("a plain master with https:// volumes and --tls-ca: PUT, a redirect to http
     writeFileSync(join(dir, "big"), big);
     const direct = await curl("-D", "-", "-o", "/dev/null", "-L", "-T", join(dir, "big"), `${master.url}/v/big`);
     assert.equal([...direct.out.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1])).filter((s) => s !== 100), [307, 201], direct.out);
+    assert.match(direct.out, /^key-volumes: 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\r?$/im, "the volumes' names, as the index keeps them");
     const got = await run("sh", ["-c", `curl -sS --cacert '${ca.cert}' -L '${master.url}/v/big' | md5sum`]);
     assert.is(got.out.split(" ")[0], md5(big));
-    const verify = await runKvdb(["verify", "--master", master.url]);
+    const verify = await runKvdb(["verify", "--master", master.url, "--tls-ca", ca.cert]);
     assert.is(verify.code, 0, verify.stderr + verify.stdout);
+    assert.match(verify.stdout + verify.stderr, /2 keys, 0 missing, 0 corrupt/);
   } finally {
-    await Promise.all(started.map((s) => s.stop("SIGKILL")));
+    await cluster.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -35,10 +35,11 @@ function movedShare(before: string[][], after: string[][]): number {
   return moved / total;
 }
 
-test("a volume's zone: given after =, else its host", () => {
-  assert.equal(parseVolumeSpec("10.0.0.1:3001=rack1"), { name: "10.0.0.1:3001", zone: "rack1" });
-  assert.equal(parseVolumeSpec("http://10.0.0.1:3001/"), { name: "10.0.0.1:3001", zone: "10.0.0.1" });
-  assert.equal(parseVolumeSpec("db7:3001"), { name: "db7:3001", zone: "db7" });
+test("a volume's zone: given after =, else its host; https:// marks a volume serving TLS, its name the same", () => {
+  assert.equal(parseVolumeSpec("10.0.0.1:3001=rack1"), { name: "10.0.0.1:3001", zone: "rack1", secure: false });
+  assert.equal(parseVolumeSpec("http://10.0.0.1:3001/"), { name: "10.0.0.1:3001", zone: "10.0.0.1", secure: false });
+  assert.equal(parseVolumeSpec("db7:3001"), { name: "db7:3001", zone: "db7", secure: false });
+  assert.equal(parseVolumeSpec("https://10.0.0.1:3001=rack2"), { name: "10.0.0.1:3001", zone: "rack2", secure: true });
 });
 
 test("spreadByZone: one volume per zone first, in rendezvous order, then the rest in order", () => {
