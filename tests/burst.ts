@@ -13,6 +13,8 @@ export interface Planned {
   size: number;
   /** Send this many bytes of the body, then wait for the crash before the rest. */
   holdAt?: number;
+  /** Sent with Expect: 100-continue, so a value over the master's --direct-threshold goes direct (307 to a volume). */
+  direct?: boolean;
 }
 
 export interface Ledger {
@@ -20,6 +22,8 @@ export interface Ledger {
   sent: Map<string, { size: number; md5: string }>;
   /** Keys whose PUT got 201. */
   created: Set<string>;
+  /** Keys whose PUT was sent on to a volume by a 307 (a direct write), answered or not. */
+  direct: Set<string>;
   /**
    * Keys a DELETE was sent for, and those it was acknowledged for: 204, or 202 (gone
    * from the index at once, a down volume's replica deleted later).
@@ -55,15 +59,17 @@ export interface BurstOptions {
  * tail after the DELETEs; resolves after the crash, every request settled.
  */
 export async function burst(master: string, plan: Planned[], o: BurstOptions): Promise<Ledger> {
-  const ledger: Ledger = { sent: new Map(), created: new Set(), deleteSent: new Set(), deleted: new Set(), inFlightAtCrash: 0, statuses: { before: {}, after: {}, delete: {} } };
-  const put = async ({ key, size, holdAt }: Planned, hold: Promise<void>) => {
+  const ledger: Ledger = { sent: new Map(), created: new Set(), direct: new Set(), deleteSent: new Set(), deleted: new Set(), inFlightAtCrash: 0, statuses: { before: {}, after: {}, delete: {} } };
+  const put = async ({ key, size, holdAt, direct }: Planned, hold: Promise<void>) => {
     const res = await streamPut(`${master}${keyPath(key)}`, size, {
       seed: key,
+      expect: direct,
       chunk: holdAt ?? 256 << 10,
       pause: (sent) => (holdAt && sent >= holdAt ? hold : undefined),
       timeoutMs: holdAt ? 3 * o.timeoutMs : o.timeoutMs, // a held PUT waits for the rest too
     });
     ledger.sent.set(key, { size, md5: res.md5 });
+    if (res.redirectedTo) ledger.direct.add(key);
     if (res.status === 201) ledger.created.add(key);
     return res.status;
   };

@@ -15,6 +15,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Context, Hono } from "hono";
+import { answerText, nothingStored } from "../errors.ts";
 import { fail } from "../http/errors.ts";
 import { keyPath } from "../keys/keys.ts";
 import { parseStoredName } from "../keys/names.ts";
@@ -88,7 +89,7 @@ export async function keep(
     const written = await store.put(name, body, length, check, fields);
     return c.json(written, 201);
   } catch (e) {
-    if (e instanceof Mismatch) return fail(c, 409, `nothing stored: ${e.message}`);
+    if (e instanceof Mismatch) return fail(c, 409, answerText(nothingStored(e)));
     if ((e as NodeJS.ErrnoException).code === "ENOSPC") return fail(c, 507, "volume disk full");
     return fail(c, 502, `${what} failed: ${(e as Error).message}`);
   }

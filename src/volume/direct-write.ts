@@ -18,6 +18,7 @@ import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { declaredLength, overLimit } from "../wire/content-length.ts";
 import { MASTER_STEP, MD5_TRAILER, termsOf, VOLUME_WRITE, type Step, type WriteTerms } from "../wire/direct-wire.ts";
+import { answerText, nothingStored } from "../errors.ts";
 import { fail, HttpError } from "../http/errors.ts";
 import { rawPath, requestBody } from "../runtime/request.ts";
 import { urlOn } from "../signing/signing.ts";
@@ -45,7 +46,7 @@ export function directWriteRoute(app: Hono, store: Store, secret: string | undef
     if (declared.bytes !== terms.size) return fail(c, 400, `Content-Length ${declared.bytes} is not the ${terms.size} bytes the write URL is for`);
     const tooLarge = overLimit(declared, maxSize); // defence in depth behind the master's check
     if (tooLarge) return fail(c, 413, tooLarge);
-    if (terms.size > (await store.space.room()).free) return fail(c, 507, "nothing stored: not enough free space on this volume");
+    if (terms.size > (await store.space.room()).free) return fail(c, 507, answerText(nothingStored(new Error("not enough free space on this volume"))));
     return new DirectWrite(store, secret, parsed.key, terms).run(c);
   });
 }
@@ -77,7 +78,7 @@ class DirectWrite {
       answer = committed;
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
-      answer = { status: e.status, text: `nothing stored: ${e.message}` };
+      answer = { status: e.status, text: answerText(nothingStored(e)) };
     }
     await this.undo();
     c.header("connection", "close"); // the body may not have been read to its end
@@ -144,7 +145,8 @@ class DirectWrite {
       const res = await runtime.call(url, { method: "POST", timeoutMs: this.terms.timeoutMs });
       return { status: res.status, text: (await res.text()).trim() };
     } catch (e) {
-      return { status: 503, text: `nothing stored: the master at ${this.terms.master} cannot be reached: ${(e as Error).message}` };
+      const unreachable = new Error(`the master at ${this.terms.master} cannot be reached: ${(e as Error).message}`);
+      return { status: 503, text: answerText(nothingStored(unreachable)) };
     }
   }
 }
