@@ -5,9 +5,13 @@
  * fsynced (some 3 MiB PUTs are held mid-body until then, so the crash always cuts
  * writes in flight). Restarted on the same dirs: every PUT that got 201 reads back
  * exact, every DELETE that got 204 (or 202) stays 404, verify --repair then verify end
- * clean. LazyFS does not model lost renames, creates or unlinks (no directory fsync is
- * checked here): see ../shared/tools/lazyfs/README.md. Skipped where LazyFS cannot be
- * mounted; made once more on a new mount if LazyFS's own daemon died during it.
+ * clean. A second run, on a mount of its own, does the same with direct writes only
+ * (over --direct-threshold, sent with Expect: 100-continue), its crash once every one
+ * not held is answered: then nothing written later covers the last commits, only their
+ * own syncs (each replica's file, the master's index). LazyFS does not model lost
+ * renames, creates or unlinks (no directory fsync is checked here): see
+ * ../shared/tools/lazyfs/README.md. Skipped where LazyFS cannot be mounted; made once
+ * more on a new mount if LazyFS's own daemon died during it.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -50,17 +54,60 @@ const acknowledged = (l: Ledger, which: (key: string, size: number) => boolean) 
  */
 const crashPoint = (l: Ledger) => acknowledged(l, (k) => tailKeys.has(k)) >= TAIL / 2 && acknowledged(l, (_, size) => size > MiB) >= 2;
 
+/**
+ * Direct writes alone: 16 of 1 to 2 MiB (every 4th held at its volume after 512 KiB),
+ * and 4 DELETEs of direct writes stored before. The crash comes once every request not
+ * held is answered, so the last acknowledged writes have nothing synced after them.
+ */
+const DIRECT = 16;
+const directPlan: Planned[] = Array.from({ length: DIRECT }, (_, i) => ({ key: key("direct", i), size: MiB + 1 + i * 64 * KiB, direct: true, holdAt: i % 4 === 0 ? 512 * KiB : undefined }));
+const directPrelude: Planned[] = Array.from({ length: 4 }, (_, i) => ({ key: key("direct-d", i), size: MiB + 1 + i, direct: true }));
+
+interface Scenario {
+  /** Leads the counts it prints. */
+  label: string;
+  plan: Planned[];
+  prelude: Planned[];
+  tail: Planned[];
+  crashWhen: (l: Ledger) => boolean;
+  /** What the run must have done, beyond surviving the crash. */
+  check: (l: Ledger) => void;
+}
+
+const mixed: Scenario = {
+  label: "power loss",
+  plan,
+  prelude,
+  tail,
+  crashWhen: crashPoint,
+  check: (l) => assert.ok(l.inFlightAtCrash > 0, "the crash came while requests were in flight"),
+};
+
+const directOnly: Scenario = {
+  label: "power loss, direct writes",
+  plan: directPlan,
+  prelude: directPrelude,
+  tail: [],
+  crashWhen: () => false,
+  check(l) {
+    assert.ok(l.inFlightAtCrash > 0, "the crash came while direct writes were in flight");
+    assert.is(l.direct.size, DIRECT + directPrelude.length, "every PUT went direct (a 307 to its first volume)");
+  },
+};
+
 /** LazyFS's daemon has been seen to segfault (tests/lazyfs.ts): a run it broke is made again on a new mount, once. */
 const ATTEMPTS = 2;
 
 const first = mountLazyFs("256mb");
 if (typeof first === "string") console.log(`power-loss test skipped: ${first}`);
+const run = typeof first === "string" ? test.skip : test;
 
-(typeof first === "string" ? test.skip : test)(`power loss mid-burst (${PUTS + TAIL} PUTs, ${DELETES} DELETEs, kill -9 of all, LazyFS drops unsynced writes): what was acknowledged holds`, async () => {
-  let lazy = first;
+/** `scenario` on a LazyFS mount (the one made at load for the first run), once more on a new mount if LazyFS broke. */
+async function onLazyFs(scenario: Scenario, mounted: LazyFs | string): Promise<void> {
+  let lazy = mounted;
   for (let attempt = 1; typeof lazy !== "string"; attempt++) {
     try {
-      return await powerLoss(lazy);
+      return await powerLoss(lazy, scenario);
     } catch (e) {
       const broken = lazy.broken();
       if (!broken) throw e;
@@ -71,10 +118,14 @@ if (typeof first === "string") console.log(`power-loss test skipped: ${first}`);
     }
     lazy = mountLazyFs("256mb");
   }
-  throw new Error(`LazyFS could not be mounted again: ${lazy}`);
-});
+  throw new Error(`LazyFS could not be mounted: ${lazy}`);
+}
 
-async function powerLoss(lazy: LazyFs): Promise<void> {
+run(`power loss mid-burst (${PUTS + TAIL} PUTs, ${DELETES} DELETEs, kill -9 of all, LazyFS drops unsynced writes): what was acknowledged holds`, () => onLazyFs(mixed, first));
+
+run(`power loss mid-burst of ${DIRECT} direct writes and ${directPrelude.length} DELETEs, crash once every one not held is answered: what was acknowledged holds on every replica`, () => onLazyFs(directOnly, mountLazyFs("256mb")));
+
+async function powerLoss(lazy: LazyFs, scenario: Scenario): Promise<void> {
   const volumes = [0, 1, 2].map((i) => new VolumeServer(join(lazy.dir, `v${i}`), { runtime: "node" }));
   const master = new MasterServer(join(lazy.dir, "master"), () => volumes.map((v) => v.name), { runtime: "node", replicas: 3 });
   const everyone = () => [master, ...volumes];
@@ -87,14 +138,14 @@ async function powerLoss(lazy: LazyFs): Promise<void> {
     await Promise.all(volumes.map((v) => v.start()));
     await master.start();
     deadline.step("the burst and the kill");
-    const ledger = await burst(master.url, plan, {
-      prelude,
-      tail,
-      crashWhen: crashPoint,
+    const ledger = await burst(master.url, scenario.plan, {
+      prelude: scenario.prelude,
+      tail: scenario.tail,
+      crashWhen: scenario.crashWhen,
       crash: async () => void (await Promise.all(everyone().map((p) => p.child.stop("SIGKILL")))),
       timeoutMs: 30_000,
     });
-    assert.ok(ledger.inFlightAtCrash > 0, "the crash came while requests were in flight");
+    scenario.check(ledger);
 
     // A write never synced must be gone after the crash: proof this crash dropped something.
     const canary = join(lazy.dir, "canary");
@@ -106,7 +157,7 @@ async function powerLoss(lazy: LazyFs): Promise<void> {
     deadline.step("restarting on the same dirs");
     await Promise.all(volumes.map((v) => v.restart()));
     await master.restart();
-    await assertSurvived("power loss", master.url, ledger, deadline.step);
+    await assertSurvived(scenario.label, master.url, ledger, deadline.step);
   } finally {
     deadline.stop();
     await Promise.all(everyone().map((p) => p.stop("SIGKILL")));

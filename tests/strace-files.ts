@@ -6,10 +6,13 @@
  */
 import { firstInt, strings, type Syscall } from "./strace-parse.ts";
 
-/** One opening of a file (or one accepted socket). */
+/** One opening of a file (or one accepted socket, or one socket it made). */
 export interface Opened {
   path: string;
+  /** A socket it accepted. */
   socket: boolean;
+  /** For a socket it made: the address it connected to ("127.0.0.1:8080"), once connect was called. */
+  peer?: string;
   /** Opened O_SYNC or O_DSYNC: each write is durable when it returns. */
   syncWrites: boolean;
   /** Bytes written so far at the current position, for write/writev. */
@@ -75,6 +78,13 @@ function payload(call: Syscall): { data: Buffer; cut: boolean } {
   return { data: call.ret === undefined ? data : data.subarray(0, call.ret), cut: parts.some((p) => p.cut) };
 }
 
+/** "127.0.0.1:8080" from connect's sockaddr as strace prints it (its one string: the address, as \xNN), or "?". */
+function connectedTo(args: string): string {
+  const port = /sin6?_port=htons\((\d+)\)/.exec(args)?.[1];
+  const addr = strings(args)[0]?.bytes.toString();
+  return port && addr ? `${addr}:${port}` : "?";
+}
+
 export function fileActivity(calls: Syscall[]): FileActivity {
   // Entries and returns in line order: an fd is freed when close enters, taken when open returns.
   const events = calls.flatMap((c) => [
@@ -102,12 +112,16 @@ export function fileActivity(calls: Syscall[]): FileActivity {
       if (!positioned) file.pos += c.ret ?? data.length;
       out.writes.push({ file, entry: c.entry, exit: c.exit, offset, data, cut, time: c.time });
     }
+    // A nonblocking connect returns EINPROGRESS: the address is what counts.
+    if (file && c.name === "connect") file.peer = connectedTo(c.args);
     if (c.ret === undefined || c.ret < 0) continue;
     if (OPENS.has(c.name)) {
       const path = strings(c.args)[0]?.bytes.toString() ?? "?";
       fds.set(c.ret!, { path, socket: false, syncWrites: /O_D?SYNC/.test(c.args), pos: 0 });
     } else if (c.name === "accept" || c.name === "accept4") {
       fds.set(c.ret!, { path: "socket", socket: true, syncWrites: false, pos: 0 });
+    } else if (c.name === "socket") {
+      fds.set(c.ret!, { path: "outgoing socket", socket: false, syncWrites: false, pos: 0 });
     } else if (/^dup[23]?$/.test(c.name) && file) {
       fds.set(c.ret!, file);
     } else if (file && READS.has(c.name)) {

@@ -12,7 +12,7 @@ import { fileActivity, type FileActivity } from "./strace-files.ts";
 import { parseTrace } from "./strace-parse.ts";
 
 const CALLS = [
-  "open,openat,creat,close,dup,dup2,dup3,accept,accept4,rename,renameat,renameat2",
+  "open,openat,creat,close,dup,dup2,dup3,accept,accept4,socket,connect,rename,renameat,renameat2",
   "read,readv,recvfrom,recvmsg,write,writev,pwrite64,pwritev,pwritev2,sendto,sendmsg",
   "fsync,fdatasync,io_uring_setup,io_uring_enter",
 ].join(",");
@@ -40,9 +40,13 @@ function tracee(strace: number): number {
 /** The options of a traced server: a Node process without io_uring, which would hide file writes and syncs from strace. */
 export const TRACED: ServerOptions = { runtime: "node", env: { UV_USE_IO_URING: "0" }, readyTimeoutMs: 60_000 };
 
-/** The server `make` builds with the command given (kvdb under strace), started (its start line seen). */
-export async function startTraced<S extends Server>(make: (command: readonly string[]) => S, traceFile: string): Promise<Traced<S>> {
-  const strace = ["strace", "-f", "-tt", "-xx", "-s", "262144", "-o", traceFile, "-e", `trace=${CALLS}`, "--", ...RUNTIMES.node];
+/**
+ * The server `make` builds with the command given (kvdb under strace), started (its
+ * start line seen). `stringLimit`: how many bytes of each buffer strace shows (-s); a
+ * smaller one keeps the trace of a process that moves MiBs of values small.
+ */
+export async function startTraced<S extends Server>(make: (command: readonly string[]) => S, traceFile: string, stringLimit = 262144): Promise<Traced<S>> {
+  const strace = ["strace", "-f", "-tt", "-xx", "-s", String(stringLimit), "-o", traceFile, "-e", `trace=${CALLS}`, "--", ...RUNTIMES.node];
   const server = await make(strace).start();
   const child = server.child;
   let finished: Promise<FileActivity> | undefined;
