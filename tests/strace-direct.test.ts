@@ -114,7 +114,7 @@ if (why) console.log(`strace direct-write test skipped: ${why}`);
   } finally {
     await master?.finish().catch(() => {});
     await Promise.all(volumes.map((v) => v.finish().catch(() => {})));
-    if (process.env.KEEP) console.log(dir); else rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
