@@ -27,7 +27,7 @@ const small: Planned[] = Array.from({ length: PUTS }, (_, i) => {
   const size = 2 + ((i * 37) % 2047);
   return { key: `/kill-burst/k${String(i).padStart(4, "0")}`, size, holdAt: i % 50 === 0 ? size >> 1 : undefined };
 });
-/** Just over the 1 MiB default --direct-threshold; every 4th held at the volume after half its body. */
+/** 1 MiB and a bit: over the default --direct-threshold (master/direct-terms.ts); every 4th held at the volume after half its body. */
 const direct: Planned[] = Array.from({ length: DIRECT }, (_, i) => {
   const size = MiB + 1 + i * 4096;
   return { key: `/kill-burst/direct${String(i).padStart(2, "0")}`, size, direct: true, holdAt: i % 4 === 0 ? size >> 1 : undefined };

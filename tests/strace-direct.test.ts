@@ -1,7 +1,7 @@
 /**
  * fsync before 201 for direct writes (src/volume/direct-write.ts), from the syscalls of
- * every server: a master and 3 volumes, each under `strace -f`, while 12 PUTs just over
- * --direct-threshold, sent with Expect: 100-continue, arrive at once (each a 307, then
+ * every server: a master and 3 volumes, each under `strace -f`, while 12 PUTs of 1 MiB
+ * and a bit (over --direct-threshold), sent with Expect: 100-continue, arrive at once (a 307, then
  * the body to its first volume, which streams it to the other two and asks the master
  * to commit). For every 201 a first volume wrote to a client, its trace must show, before
  * that write: an fsync of its own value file (after the file's last write) and of the
