@@ -184,6 +184,7 @@ cli
   .option("--seconds <s>", `At most this long per workload (env KVDB_BENCH_SECONDS, default ${BENCH.seconds})`)
   .option("--large-size <size>", `Value size of the large workload (env KVDB_BENCH_LARGE_SIZE, default ${BENCH.largeSize})`)
   .option("--expect-over <size>", `PUTs of bodies over this send Expect: 100-continue and follow a 307, as curl -L -T does; off: never (env KVDB_BENCH_EXPECT_OVER, default ${BENCH.expectOver})`)
+  .option("--token <token>", `${HELP.token.slice(0, -1)}; sent to the master only, as curl -L sends it)`)
   .option("--allow-remote", "Allow a master that is not on this machine (env KVDB_ALLOW_REMOTE)")
   .option("--json", "Print the results as JSON instead of a table (env KVDB_BENCH_JSON)")
   .option("--tls-ca <file>", HELP.tlsCa)

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import type { WorkloadResult } from "../src/loadgen/stats.ts";
 import { runChild } from "../harness/children.ts";
 import { PATHS } from "../harness/paths.ts";
+import { MEASURE_MARK } from "../src/loadgen/bench.ts";
 
 export type ClientName = "node" | "bun";
 
@@ -35,9 +36,23 @@ export interface BenchOutput {
   wallSeconds: number;
 }
 
-export async function kvdbBench(master: string, args: string[], timeoutMs: number): Promise<BenchOutput> {
+/** `onMark`: called as the load generator begins and ends the measured part of a workload (src/loadgen/bench.ts's MEASURE_MARK lines). */
+export async function kvdbBench(master: string, args: string[], timeoutMs: number, onMark?: (what: "begin" | "end", workload: string) => void): Promise<BenchOutput> {
   const t0 = performance.now();
-  const r = await runChild([...CLIENTS[client].command, "bench", "--json", "--master", master, ...args], { timeoutMs });
+  let partial = "";
+  const onStderr = (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const m = line.startsWith(MEASURE_MARK) ? / (begin|end) (\S+)$/.exec(line) : null;
+      if (m) onMark?.(m[1] as "begin" | "end", m[2]);
+    }
+  };
+  const r = await runChild([...CLIENTS[client].command, "bench", "--json", "--master", master, ...args], { timeoutMs, onStderr });
+  r.stderr = r.stderr
+    .split("\n")
+    .filter((l) => !l.startsWith(MEASURE_MARK))
+    .join("\n");
   let out: BenchOutput;
   try {
     out = { ...(JSON.parse(r.stdout) as BenchOutput), wallSeconds: (performance.now() - t0) / 1000 };

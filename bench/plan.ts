@@ -9,13 +9,15 @@ import { kvdbBench, stepOf, type BenchOutput } from "./kvdb-bench.ts";
 import { sampleRss } from "./rss.ts";
 import type { Target } from "./runtimes.ts";
 
-export const WORKLOADS = ["thrash", "thrash1m", "redirect", "missing", "redirect-secret", "missing-secret", "large256", "large1g", "get1g"] as const;
+export const WORKLOADS = ["thrash", "thrash1m", "redirect", "missing", "redirect-secret", "missing-secret", "redirect-auth", "large256", "large1g", "get1g"] as const;
 export type WorkloadRun = (typeof WORKLOADS)[number];
 /** What a run measured: the workloads, and get1g's curl PUT of its value apart (put1g). */
 export type Measurement = WorkloadRun | "put1g";
 
 /** The workloads run against a cluster started with --secret (kvdb only: minikeyvalue has none). */
 export const SIGNED: readonly WorkloadRun[] = ["redirect-secret", "missing-secret"];
+/** The workloads run against a cluster with a client key, every request carrying its token (kvdb only). */
+export const AUTHED: readonly WorkloadRun[] = ["redirect-auth"];
 
 export interface Measured {
   /** `kvdb bench`'s output; get1g is measured with curl instead (`gets`, and `put` for put1g). */
@@ -55,6 +57,7 @@ function benchArgs(w: WorkloadRun, seconds: number): [string[], number] {
       return small("thrash", "--size", "1MiB");
     case "redirect":
     case "redirect-secret":
+    case "redirect-auth":
       return small("redirect");
     case "missing":
     case "missing-secret":
@@ -77,7 +80,8 @@ export function headline(w: WorkloadRun, m: Measured): string {
 }
 
 /** Runs `workloads` against `cluster` in order, into `result`; a workload that fails is noted and the next one runs. */
-export async function runWorkloads(cluster: Target, workloads: WorkloadRun[], seconds: number, big: BigFile, result: TargetResult, log: (s: string) => void): Promise<void> {
+/** `token`: a client key's, sent by the load generator with every request to the master. */
+export async function runWorkloads(cluster: Target, workloads: WorkloadRun[], seconds: number, big: BigFile, result: TargetResult, log: (s: string) => void, token?: string): Promise<void> {
   const groups = { master: [cluster.masterPid], volumes: cluster.volumePids };
   for (const w of workloads) {
     const cpu = measureCpu(groups);
@@ -96,8 +100,14 @@ export async function runWorkloads(cluster: Target, workloads: WorkloadRun[], se
         m = { gets, cpu: getCpu.stop(), wallSeconds: (performance.now() - g0) / 1000, clientCpuSeconds: 0 };
       } else {
         const [args, limit] = benchArgs(w, seconds);
-        const bench = await kvdbBench(cluster.url, args, limit * 1000);
-        m = { bench, cpu: cpu.stop(), rss: rss?.stop(), wallSeconds: bench.wallSeconds, clientCpuSeconds: bench.clientCpuSeconds };
+        // The servers' CPU of the measured part alone, without the workload's setup and cleanup.
+        let measuring = cpu;
+        let measured: CpuShare | undefined;
+        const bench = await kvdbBench(cluster.url, token ? [...args, "--token", token] : args, limit * 1000, (what) => {
+          if (what === "begin") measuring = measureCpu(groups);
+          else measured ??= measuring.stop();
+        });
+        m = { bench, cpu: measured ?? measuring.stop(), rss: rss?.stop(), wallSeconds: bench.wallSeconds, clientCpuSeconds: bench.clientCpuSeconds };
       }
       result.runs[w] = m;
       log(`  ${result.target} ${w}: ${headline(w, m)}`);

@@ -23,7 +23,8 @@ import { clientLabel, stepOf, useClient, type ClientName } from "./kvdb-bench.ts
 import { clientCeiling, diskFsyncMBps, honoCeiling, loopbackSendMBps, writeRandomFile } from "./limits.ts";
 import { describeMachine } from "./machine.ts";
 import { buildMinikeyvalue, startMinikeyvalue } from "./minikeyvalue.ts";
-import { runWorkloads, SIGNED, WORKLOADS, type BigFile, type TargetResult, type WorkloadRun } from "./plan.ts";
+import { bootstrapKey } from "../src/ops/keys.ts";
+import { AUTHED, runWorkloads, SIGNED, WORKLOADS, type BigFile, type TargetResult, type WorkloadRun } from "./plan.ts";
 import { profileThrash } from "./profile.ts";
 import { writeReport, type Limits, type Report } from "./report.ts";
 import { startCluster } from "../harness/cluster.ts";
@@ -82,26 +83,35 @@ process.once("SIGINT", () => abort("interrupted", 130));
 process.once("SIGTERM", () => abort("terminated", 143));
 setTimeout(() => abort(`still running after ${HARD_LIMIT_MS / 60_000} minutes`, 1), HARD_LIMIT_MS).unref();
 
-/** kvdb under `runtime`: a fresh cluster for the plain workloads, another with --secret for the signed ones. */
+/**
+ * kvdb under `runtime`: a fresh cluster for the plain workloads, another with --secret
+ * for the signed ones, a third with a client key (every request carrying its token).
+ */
 async function benchRuntime(runtime: RuntimeName, big: BigFile): Promise<TargetResult> {
   const result: TargetResult = { target: runtime, runs: {}, failures: [] };
-  const plain = workloads.filter((w) => !SIGNED.includes(w));
-  const signed = workloads.filter((w) => SIGNED.includes(w));
-  for (const [list, secret] of [[plain, undefined], [signed, "kvdb-bench-shared-secret"]] as const) {
+  const plain = workloads.filter((w) => !SIGNED.includes(w) && !AUTHED.includes(w));
+  const clusters = [
+    { list: plain, name: "", secret: undefined, auth: false },
+    { list: workloads.filter((w) => SIGNED.includes(w)), name: "-secret", secret: "kvdb-bench-shared-secret", auth: false },
+    { list: workloads.filter((w) => AUTHED.includes(w)), name: "-auth", secret: undefined, auth: true },
+  ];
+  for (const { list, name, secret, auth } of clusters) {
     if (!list.length) continue;
-    const dir = join(root, `${runtime}${secret ? "-secret" : ""}`);
+    const dir = join(root, `${runtime}${name}`);
     try {
+      // An admin key made in the index (harness/cluster.ts keeps it in dir/master) turns authentication on.
+      const token = auth ? /^token=(\S+)$/m.exec(await bootstrapKey(join(dir, "master"), "bench", [{ level: "admin" }]))![1] : undefined;
       const cluster = await startCluster(benchClusterOptions(runtime, dir, { secret }));
       try {
-        await runWorkloads(targetOf(cluster), list, seconds, big, result, log);
+        await runWorkloads(targetOf(cluster), list, seconds, big, result, log, token);
       } finally {
         await cluster.close("SIGINT");
       }
     } catch (e) {
       // The cluster did not start: its workloads have no figures, the others keep theirs.
       const why = (e as Error).message.split("\n").filter(Boolean).slice(-1)[0];
-      result.failures.push(`${list.join(", ")}: the cluster${secret ? " with --secret" : ""} did not start: ${why}`);
-      log(`  ${runtime}${secret ? " --secret" : ""} cluster failed: ${why}`);
+      result.failures.push(`${list.join(", ")}: the cluster${name} did not start: ${why}`);
+      log(`  ${runtime}${name} cluster failed: ${why}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -122,7 +132,7 @@ async function benchPeer(big: BigFile): Promise<TargetResult> {
   const dir = join(root, "minikeyvalue");
   try {
     peerCluster = await startMinikeyvalue(dir, join(root, "minikeyvalue-start.log"));
-    await runWorkloads(peerCluster, workloads.filter((w) => !SIGNED.includes(w)), seconds, big, result, log);
+    await runWorkloads(peerCluster, workloads.filter((w) => !SIGNED.includes(w) && !AUTHED.includes(w)), seconds, big, result, log);
   } catch (e) {
     log(`  minikeyvalue failed: ${(e as Error).message}`);
     result.error = (e as Error).message.split("\n")[0];

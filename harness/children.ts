@@ -113,14 +113,17 @@ export interface Ran {
 }
 
 /** Runs `command` to completion; one still running after `timeoutMs` is stopped, and its stderr says so. */
-export function runChild(command: readonly string[], o: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Ran> {
+export function runChild(command: readonly string[], o: { env?: Record<string, string>; timeoutMs?: number; onStderr?: (chunk: string) => void } = {}): Promise<Ran> {
   const timeoutMs = o.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const proc = launch(command, o.env ?? {});
     let stdout = "";
     let stderr = "";
     proc.stdout!.on("data", (d) => (stdout += d));
-    proc.stderr!.on("data", (d) => (stderr += d));
+    proc.stderr!.on("data", (d) => {
+      stderr += d;
+      o.onStderr?.(String(d));
+    });
     const timer = setTimeout(() => {
       stderr += `\n(stopped after ${timeoutMs} ms)`;
       void stopProcess(proc, "SIGTERM", 5000);

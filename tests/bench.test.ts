@@ -13,6 +13,7 @@ import { REPO, tempDir } from "../harness/paths.ts";
 import { Value } from "../src/loadgen/data.ts";
 import { type Cluster, startCluster } from "../harness/cluster.ts";
 import { sample, scrape } from "./prometheus.ts";
+import { bootstrapKey } from "../src/ops/keys.ts";
 
 /** `kvdb bench ...args` to completion (killed after 60 s). */
 const bench = (args: string[]) => runKvdb(["bench", ...args]);
@@ -98,6 +99,22 @@ test("large with Expect (the default --expect-over): the 307 is followed, the ma
   assert.ok(direct < 2 ** 20, `the master received ${direct} bytes of two direct 8 MiB PUTs`);
   assertClean(await bench([...args, "--expect-over", "off"]), LARGE_ROWS, 2);
   assert.is((await masterReceived()) - before - direct, 2 * 8 * 2 ** 20, "without Expect both bodies go through the master");
+});
+
+test("--token: a master with keys answers the bench's requests carrying the token, and refuses them without it", async () => {
+  const dir = tempDir("kvdb-bench-keys");
+  const token = /^token=(\S+)$/m.exec(await bootstrapKey(join(dir, "master"), "bench", [{ level: "admin" }]))![1];
+  const keyed = await startCluster({ dir });
+  try {
+    const args = ["--master", keyed.url, "--workload", "redirect,missing", "--count", "20", "--seconds", "5", "--concurrency", "2"];
+    assertClean(await bench([...args, "--token", token]), [["redirect", "get 302"], ["missing", "get 404"]], 20);
+    const refused = await bench(args);
+    assert.is(refused.code, 1);
+    assert.match(refused.stderr, /answered 401/);
+  } finally {
+    await keyed.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("every key the bench stored is gone afterwards", async () => {

@@ -20,8 +20,11 @@ function runtimeName(): string {
   return `node ${process.versions.node}`;
 }
 
+/** What begins each line of stderr that brackets a measured part (`… begin thrash`, `… end thrash`). */
+export const MEASURE_MARK = "kvdb bench: measuring";
+
 export async function bench(o: BenchOptions): Promise<number> {
-  const http = new HttpClient(o.concurrency);
+  const http = new HttpClient(o.concurrency, o.token ? { origin: o.master.origin, authorization: `Bearer ${o.token}` } : undefined);
   const id = randomBytes(4).toString("hex");
   const prefix = `/kvdb-bench/${id}`;
   const progress = new Progress(process.stderr);
@@ -45,7 +48,21 @@ export async function bench(o: BenchOptions): Promise<number> {
       `size=${formatSize(o.size)} large-size=${formatSize(o.largeSize)} count=${o.count} seconds=${o.seconds} ` +
       `client=${runtimeName()} run=${id}`;
     if (!o.json) console.log(head);
-    const run: Run = { o, http, prefix, stopped: () => stopped, track: (w, step) => progress.show(w, step, o.seconds) };
+    // With --json (a program reading the output), the measured part of each workload is
+    // bracketed on stderr, so the reader can take its own readings (bench/plan.ts: the
+    // servers' CPU) without the workload's setup and cleanup.
+    const mark = (what: string, w: string) => o.json && process.stderr.write(`${MEASURE_MARK} ${what} ${w}\n`);
+    const run: Run = {
+      o,
+      http,
+      prefix,
+      stopped: () => stopped,
+      track: (w, step) => {
+        mark("begin", w);
+        progress.show(w, step, o.seconds);
+      },
+      measured: (w) => mark("end", w),
+    };
     const results: WorkloadResult[] = [];
     for (const name of o.workloads) {
       if (stopped) break;

@@ -46,7 +46,11 @@ export class HttpClient {
   /** For https:// (a master or volumes serving TLS), trusting --tls-ca too, read before. */
   private secureAgent: SecureAgent;
 
-  constructor(concurrency: number) {
+  /** `auth`: an Authorization header for requests to `origin` (the master) only. */
+  constructor(
+    concurrency: number,
+    private readonly auth?: { origin: string; authorization: string },
+  ) {
     // One socket per worker and host: no request waits for a socket, none is opened twice.
     const pool = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
     this.agent = new Agent(pool);
@@ -76,7 +80,10 @@ export class HttpClient {
         path: url.pathname + url.search,
         method: call.method,
         agent: secure ? this.secureAgent : this.agent,
-        headers: body ? { "content-length": String(body.size), ...(call.expectContinue ? { expect: "100-continue" } : {}) } : undefined,
+        headers: {
+          ...(body ? { "content-length": String(body.size), ...(call.expectContinue ? { expect: "100-continue" } : {}) } : {}),
+          ...(this.auth && url.origin === this.auth.origin ? { authorization: this.auth.authorization } : {}),
+        },
       });
       req.setTimeout(call.idleMs, () => req.destroy(new Error(`no progress for ${call.idleMs} ms`)));
       req.on("error", (e) => finish(e.message || String(e)));

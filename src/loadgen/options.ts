@@ -29,6 +29,8 @@ export interface BenchOptions {
   expectOver?: number;
   allowRemote: boolean;
   json: boolean;
+  /** A key's token (ID.SECRET), sent as `Authorization: Bearer` to the master only, as curl -L sends it. */
+  token?: string;
   /**
    * Keys already stored, `prefix` + 0 … count − 1, each holding the bench's value of
    * `size` bytes for its key (bench/scale-fill.ts writes them): redirect reads random ones
@@ -49,6 +51,7 @@ export interface BenchFlags {
   expectOver?: unknown;
   allowRemote?: unknown;
   json?: unknown;
+  token?: unknown;
   existingKeys?: unknown;
 }
 
@@ -145,6 +148,7 @@ export function benchOptions(o: BenchFlags, env: Env): BenchOptions {
     expectOver: expectOver(pick("expect-over", o.expectOver, env.KVDB_BENCH_EXPECT_OVER, DEFAULTS.expectOver)),
     allowRemote,
     json: flag(o.json, env.KVDB_BENCH_JSON),
+    token: pick("token", o.token, env.KVDB_TOKEN, "") || undefined,
     existing: existingKeys(pick("existing-keys", o.existingKeys, env.KVDB_BENCH_EXISTING_KEYS, "")),
   };
 }

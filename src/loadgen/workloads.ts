@@ -25,8 +25,10 @@ export interface Run {
   /** Key prefix of this run: /kvdb-bench/<run id> */
   prefix: string;
   stopped: () => boolean;
-  /** Shows `headline` as the workload's progress (on a TTY). */
+  /** The measured part of a workload begins (after any setup): shows `headline` as its progress (on a TTY). */
   track: (workload: string, headline: Step) => void;
+  /** The measured part of a workload has ended (before any cleanup). */
+  measured: (workload: string) => void;
 }
 
 const SMALL_IDLE_MS = 30_000;
@@ -44,8 +46,9 @@ function bounds(run: Run, concurrency: number, count = run.o.count) {
 }
 
 /** Rates per wall second, or per busy second of each step for a one-at-a-time workload. */
-function result(workload: string, t0: number, steps: Step[], oneAtATime = false): WorkloadResult {
+function result(run: Run, workload: string, t0: number, steps: Step[], oneAtATime = false): WorkloadResult {
   const seconds = (performance.now() - t0) / 1000;
+  run.measured(workload);
   for (const s of steps) s.settle();
   return { workload, seconds, steps: steps.map((s) => s.summary(oneAtATime || s.kind === "quiet" ? undefined : seconds)) };
 }
@@ -69,7 +72,7 @@ async function cycles(run: Run, name: string, size: number, concurrency: number,
     if (read && deleted) cycle.ok(c0, size);
     else cycle.fail(`cycle ${i}: ${read ? "delete" : "read"} failed`);
   });
-  return result(name, t0, [cycle, putStep, getStep, readStep, delStep], concurrency === 1);
+  return result(run, name, t0, [cycle, putStep, getStep, readStep, delStep], concurrency === 1);
 }
 
 function thrash(run: Run): Promise<WorkloadResult> {
@@ -92,7 +95,7 @@ async function redirectExisting(run: Run, existing: { prefix: string; count: num
   await runPool(bounds(run, run.o.concurrency), async () => {
     await getStatus(t, get, new Value(`${existing.prefix}${randomBelow(existing.count)}`, run.o.size), 302);
   });
-  return result("redirect", t0, [get]);
+  return result(run, "redirect", t0, [get]);
 }
 
 async function redirect(run: Run): Promise<WorkloadResult> {
@@ -111,7 +114,7 @@ async function redirect(run: Run): Promise<WorkloadResult> {
   run.track("redirect", get);
   const t0 = performance.now();
   if (stored.length) await runPool(bounds(run, run.o.concurrency), (i) => getStatus(t, get, stored[i % stored.length], 302).then(() => {}));
-  const res = result("redirect", t0, [get, setup, cleanup]);
+  const res = result(run, "redirect", t0, [get, setup, cleanup]);
   await runPool({ concurrency: run.o.concurrency, count: stored.length, deadline: Infinity, stopped: () => false }, async (i) => {
     await remove(t, cleanup, stored[i].key);
   });
@@ -130,7 +133,7 @@ async function missing(run: Run): Promise<WorkloadResult> {
     const key = ex ? `${ex.prefix}${randomBelow(ex.count)}-missing` : `${run.prefix}/missing/${i}`;
     await getStatus(t, get, new Value(key, 0), 404);
   });
-  return result("missing", t0, [get]);
+  return result(run, "missing", t0, [get]);
 }
 
 export const workloads: Record<WorkloadName, (run: Run) => Promise<WorkloadResult>> = { thrash, redirect, missing, large };
