@@ -39,7 +39,7 @@ function redirectTarget(t: Target, r: Reply): URL | string {
   const location = header(r, "location");
   const url = location !== undefined && URL.canParse(location, t.master) ? new URL(location, t.master) : undefined;
   if (url === undefined) return `Location ${JSON.stringify(location)} is not a URL`;
-  if (url.protocol !== "http:") return `Location ${url.href} is not http://`;
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `Location ${url.href} is not http:// or https://`;
   if (!t.allowRemote && !isLoopbackHost(url.hostname)) return `redirected off this machine to ${url.host} (--allow-remote to follow)`;
   return url;
 }
