@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import { cac, type Command } from "cac";
-import { UsageError, dbOf, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, secretOf, sizeOf, text, tlsOf, trustOf, volumesOf } from "./src/cli/options.ts";
+import { UsageError, dbOf, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, replicasOf, secretOf, sizeOf, text, tlsOf, trustOf, volumesOf } from "./src/cli/options.ts";
 import { logLine, setLogFormat } from "./src/observe/logger.ts";
 import { printStatus } from "./src/ops/status.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";
@@ -63,6 +63,7 @@ function masterOptions(cmd: Command, secretHelp = HELP.secret, s3PortHelp = S3_H
     .option("--metrics-public", "Serve /_kvdb/metrics without a key when authentication is on, for Prometheus (env KVDB_METRICS_PUBLIC)")
     .option("--proxy", "Stream GET bodies through the master instead of redirecting (env KVDB_PROXY)")
     .option("--volume-timeout <s>", "Seconds a volume may stall before its request fails (env KVDB_VOLUME_TIMEOUT, default 30)")
+    .option("--min-replicas <n>", "Replicas a PUT needs fsynced to succeed; the rest are owed and copied by the janitor (env KVDB_MIN_REPLICAS, default --replicas)")
     .option("--busy-wait <s>", "Seconds a PUT, DELETE or UNLINK waits for another operation on its key before 503 + Retry-After (env KVDB_BUSY_WAIT, default 5)")
     .option("--secret <s>", secretHelp)
     .option("--url-ttl <s>", "Seconds a signed redirect URL stays good (env KVDB_URL_TTL, default 60)")
@@ -103,7 +104,7 @@ masterOptions(
         db: dbOf(dbArg, o.db, env.KVDB_DB),
         leaseSeconds: integer("lease", o.lease ?? env.KVDB_LEASE ?? 10, 1, 3600),
         port: integer("port", o.port ?? env.PORT ?? 3000, 0, 65535),
-        replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? Math.min(3, volumes.length), 1, volumes.length),
+        ...replicasOf(o, Math.min(3, volumes.length), volumes.length),
       }),
     );
   });
@@ -168,7 +169,7 @@ masterOptions(
       s3: s3Settings(o, port === 0 ? 0 : 9000),
       dir: text("dir", dir, env.KVDB_DIR, "./kvdb-data"),
       port,
-      replicas: integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? SERVER_VOLUMES, 1, SERVER_VOLUMES),
+      ...replicasOf(o, SERVER_VOLUMES, SERVER_VOLUMES),
       private: flag(o.private, env.KVDB_PRIVATE),
     }),
   );

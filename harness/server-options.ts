@@ -32,6 +32,8 @@ export interface ServerOptions {
   maxBytes?: number;
   /** Copies of each value; default min(3, volumes). */
   replicas?: number;
+  /** Replicas a write needs (--min-replicas); default: replicas. */
+  minReplicas?: number;
   /** The master streams GET bodies (--proxy). */
   proxy?: boolean;
   /** Seconds a signed URL stays good (--url-ttl). */
@@ -123,7 +125,7 @@ export function masterOptions(o: ServerOptions, volumes: string[], db: string, p
   refuseArgs(o);
   const { secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds, metricsPublic } = o;
   const s3 = o.s3 ? { port: 0, ...S3_KEYS, uploadTtlMs: o.s3UploadTtlMs, keepAliveMs: o.s3KeepAliveMs, lifecycleDayMs: o.s3LifecycleDayMs } : undefined;
-  return { volumes, db, port, hostname: o.host ?? HOST, replicas: replicasOf(o, volumes), proxy: o.proxy ?? false, verbose: false, secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds, metricsPublic, s3 };
+  return { volumes, db, port, hostname: o.host ?? HOST, replicas: replicasOf(o, volumes), minReplicas: o.minReplicas, proxy: o.proxy ?? false, verbose: false, secret, urlTtl, maxSize, idleTimeoutMs, timeoutMs, busyWaitMs, directThreshold, leaseSeconds, metricsPublic, s3 };
 }
 
 export function masterFlags(o: ServerOptions, volumes: string[], db: string, port: number): string[] {
@@ -137,6 +139,7 @@ export function masterFlags(o: ServerOptions, volumes: string[], db: string, por
       ["--port", port],
       ["--host", o.host ?? HOST],
       ["--replicas", replicasOf(o, volumes)],
+      ["--min-replicas", o.minReplicas],
       ["--proxy", o.proxy],
       ["--secret", o.secret],
       ["--url-ttl", o.urlTtl],

@@ -14,6 +14,7 @@ import { MasterServer } from "../harness/servers.ts";
 import { askToWrite, bytes, md5 } from "./http.ts";
 import { freshDatabase, type Postgres } from "../harness/postgres.ts";
 import { type Cluster, startCluster } from "../harness/cluster.ts";
+import { SCHEMA_VERSION } from "../src/master/index/pg-schema.ts";
 import { until } from "../harness/until.ts";
 
 let c: Cluster;
@@ -186,7 +187,7 @@ test("a database kvdb cannot use is refused clearly: another URL scheme (exit 2)
   pg.psql("UPDATE kvdb_meta SET value = '99' WHERE name = 'schema'", new URL(newer).pathname.slice(1));
   const refused = await runKvdb(["master", "--volumes", volumes, "--db", newer, "--port", "0"]);
   assert.is(refused.code, 1);
-  assert.match(refused.stderr, /^kvdb: the index at postgres:\/\/\S+ has schema version 99, newer than this kvdb's \(3\): upgrade kvdb/);
+  assert.match(refused.stderr, new RegExp(String.raw`^kvdb: the index at postgres://\S+ has schema version 99, newer than this kvdb's \(${SCHEMA_VERSION}\): upgrade kvdb`));
 });
 
 test("migrate-index copies a LevelDB index into PostgreSQL and checks it key for key; rebuild into PostgreSQL refuses while a master runs on it", async () => {

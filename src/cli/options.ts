@@ -138,6 +138,7 @@ export interface MasterFlags {
   verbose?: unknown;
   volumeTimeout?: unknown;
   busyWait?: unknown;
+  minReplicas?: unknown;
   secret?: unknown;
   urlTtl?: unknown;
   maxSize?: unknown;
@@ -157,6 +158,17 @@ export function anonymousOf(value: unknown): Anonymous | undefined {
   if (v === true || /^(1|true|yes)$/i.test(String(v))) return "all";
   if ((ANONYMOUS_LEVELS as readonly unknown[]).includes(v)) return v as Anonymous;
   throw new UsageError(`allow-anonymous must be ${ANONYMOUS_LEVELS.join(", ")}, or given bare for all (got ${JSON.stringify(v)})`);
+}
+
+/**
+ * --replicas N (KVDB_REPLICAS; `fallback` when not given, at most `most`) and
+ * --min-replicas W (KVDB_MIN_REPLICAS, 1…N): W defaults to N, so a 201 means every
+ * replica is fsynced unless the operator trades that for writes that survive a volume
+ * down (docs/DURABILITY.md, "--min-replicas").
+ */
+export function replicasOf(o: { replicas?: unknown; minReplicas?: unknown }, fallback: number, most: number): { replicas: number; minReplicas: number } {
+  const replicas = integer("replicas", o.replicas ?? env.KVDB_REPLICAS ?? fallback, 1, most);
+  return { replicas, minReplicas: integer("min-replicas", o.minReplicas ?? env.KVDB_MIN_REPLICAS ?? replicas, 1, replicas) };
 }
 
 /** A number of seconds given as an option, in ms; undefined if not given. */

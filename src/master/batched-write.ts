@@ -10,15 +10,15 @@ import type { ValueFields } from "../keys/fields.ts";
 import { HttpError } from "../http/errors.ts";
 import { takeSmall } from "../wire/small-body.ts";
 import { isKvdbError, nothingStored } from "../errors.ts";
-import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
 import type { Stored } from "./volume-client.ts";
-import { agreed, begin, candidatesFor, clientAborted, leaseLost, startsOver, undone } from "./write-policy.ts";
+import { agreed, begin, candidatesFor, clientAborted, held, type Written, leaseLost, startsOver, undone } from "./write-policy.ts";
 
 /**
  * Writes the `length` bytes of `body` as new replicas of the value stored as `name`, on
- * the volumes where placement puts `key`. Resolves once every replica holds them durably
- * and they agree, and `check` passed; throws otherwise, having deleted whatever was written.
+ * the volumes where placement puts `key`. Resolves once every replica (or, when some
+ * volumes failed, at least --min-replicas: write-policy.ts held) holds them durably and
+ * they agree, and `check` passed; throws otherwise, having deleted whatever was written.
  */
 export async function writeBatched(
   m: Master,
@@ -28,7 +28,7 @@ export async function writeBatched(
   body: AsyncIterable<Uint8Array>,
   check: (w: Stored) => void,
   fields?: ValueFields,
-): Promise<Stored & { record: KeyRecord }> {
+): Promise<Written> {
   const bytes = await readWhole(body, length);
   for (let attempt = 0; ; attempt++) {
     const volumes = candidatesFor(m, key, length).slice(0, m.replicas);
@@ -38,11 +38,12 @@ export async function writeBatched(
       if (!leaseHeld()) throw leaseLost();
       const answers = await Promise.allSettled(volumes.map((v) => m.client.putSmall(v, name, bytes, fields)));
       const failures = answers.flatMap((a) => (a.status === "rejected" ? [a.reason] : []));
-      if (await startsOver(m, name, record, failures, attempt)) continue;
-      if (failures.length) throw failures[0];
-      const written = agreed(volumes, answers.map((a) => (a as PromiseFulfilledResult<Stored>).value), length);
+      const kept = failures.length ? held(m, volumes, answers) : { volumes, values: answers.map((a) => (a as PromiseFulfilledResult<Stored>).value), failed: [] };
+      if (!kept && (await startsOver(m, name, record, failures, attempt))) continue;
+      if (!kept) throw failures[0];
+      const written = agreed(kept.volumes, kept.values, length);
       check(written);
-      return { record, ...written };
+      return { record, ...written, volumes: kept.volumes, failed: kept.failed };
     } catch (e) {
       throw await undone(m, name, record, e, length);
     }

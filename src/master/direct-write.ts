@@ -27,7 +27,7 @@ import { createForWrite, KEY_EXISTS } from "./in-flight.ts";
 import { addressOf } from "../wire/address.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
-import { candidatesFor } from "./write-policy.ts";
+import { candidatesFor, owedOn } from "./write-policy.ts";
 
 /** Whether this write goes direct: a length over the threshold, and a client that waits for 100 Continue before it sends the body. */
 export function goesDirect(m: Master, c: Context, declared: DeclaredLength): declared is { kind: "length"; bytes: number } {
@@ -105,7 +105,8 @@ async function commit(m: Master, c: Context, key: string, token: string, record:
     await purge(m, key, record!).catch(() => {});
     throw nothingStored(new KvdbError("unavailable", "the write took longer than its deadline"));
   }
-  const live = await m.index.commit(key, record!, { state: "live", volumes: record!.volumes, size, md5, time: Date.now(), blob: record!.blob });
+  // Placed at the 307 on the volumes up then: at least --min-replicas, the rest owed.
+  const live = await m.index.commit(key, record!, { state: "live", volumes: record!.volumes, size, md5, time: Date.now(), blob: record!.blob, ...owedOn(m, record!.volumes) });
   if (!live) throw nothingStored(new KvdbError("unavailable", "another master took the key over"));
   return c.json({ volumes: live.volumes }, 201);
 }

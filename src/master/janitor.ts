@@ -2,14 +2,16 @@
  * Cleaning up after failures: the writes and deletes a stopped master left in flight
  * (this one before a crash, or another whose lease ran out: index.ts) are undone or
  * finished, at start and then on every sweep; replicas left on volumes that were down
- * (orphans) are deleted once those volumes answer again.
+ * (orphans) are deleted once those volumes answer again; replicas owed to a key written
+ * on fewer volumes than --replicas (--min-replicas: KeyRecord.owed) are copied as soon
+ * as a volume can take them.
  */
 import { repeat } from "../repeat.ts";
 import { logger } from "../observe/logger.ts";
 import { ownerOf, storedName } from "../keys/names.ts";
 import { directPending } from "./direct-terms.ts";
 import type { Master } from "./master.ts";
-import { deleteReplica, purge } from "./replicas.ts";
+import { copyTo, deleteReplica, purge, repairTargets, switchVolumes } from "./replicas.ts";
 
 const SWEEP_EVERY_MS = 2000;
 
@@ -71,6 +73,52 @@ export async function sweepOrphans(m: Master, waitMs = 0): Promise<void> {
   }
 }
 
+/** Keys repaired at once: each is a copy between two volumes, none through the master. */
+const REPAIRS_AT_ONCE = 4;
+
+/**
+ * One pass over the keys owed replicas: each gets copies (volume to volume, checked
+ * against the record's size and md5: replicas.ts copyTo) on the next volumes of its
+ * placement that are up, and its record then names them. A key no volume can take yet
+ * waits for the next pass. Returns how many replicas were made.
+ */
+export async function repairOwed(m: Master): Promise<number> {
+  let made = 0;
+  const keys = m.index.underReplicated()[Symbol.asyncIterator]();
+  const worker = async () => {
+    for (let next = await keys.next(); !next.done; next = await keys.next()) {
+      const key = next.value;
+      if (m.locks.has(key)) continue; // a write or delete of it is under way: next pass
+      await m.locks.hold(key, async () => {
+        made += await repairKey(m, key);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: REPAIRS_AT_ONCE }, worker));
+  return made;
+}
+
+/** Copies the replicas `key` is owed where it can (the key held); how many it made. */
+async function repairKey(m: Master, key: string): Promise<number> {
+  const record = await m.index.get(key);
+  if (!record?.owed || record.busy || (record.state !== "live" && record.state !== "unlinked")) return 0;
+  const targets = repairTargets(m, key, record.volumes);
+  // Owed more than --replicas now asks (it was lowered): only the mark goes.
+  if (!targets.length && record.volumes.length < m.replicas) return 0;
+  const claimed = await m.index.claim(key, record);
+  if (!claimed) return 0;
+  const copied: string[] = [];
+  for (const target of targets) {
+    await copyTo(m, target, key, record, record.volumes).then(
+      () => copied.push(target),
+      (e: Error) => logger("janitor").warn(`${key}: copying an owed replica to ${target} failed: ${e.message}`),
+    );
+  }
+  // Switched even with nothing copied: that lets go of the claim.
+  await switchVolumes(m, key, claimed, [...record.volumes, ...copied], []);
+  return copied.length;
+}
+
 const report = (e: unknown) => void logger("janitor").error((e as Error).message, { cause: (e as Error).stack });
 
 export function startJanitor(m: Master): () => void {
@@ -78,5 +126,7 @@ export function startJanitor(m: Master): () => void {
     const finished = await finishAbandoned(m).catch(report);
     if (finished) logger("master").info(`cleaned up ${finished} operation(s) a stopped master left in flight`);
     await sweepOrphans(m).catch(report);
+    const repaired = await repairOwed(m).catch(report);
+    if (repaired) logger("master").info(`copied ${repaired} owed replica(s)`, { replicas: repaired });
   });
 }

@@ -12,6 +12,11 @@ export interface Master {
   /** Every call to a volume goes through it. */
   client: VolumeClient;
   replicas: number;
+  /**
+   * Replicas a write needs fsynced on distinct volumes to succeed (--min-replicas, ≤
+   * replicas); the others are owed (KeyRecord.owed) and the janitor copies them.
+   */
+  minReplicas: number;
   /** Keys with an operation in flight here: a second write or delete waits (in-flight.ts). */
   locks: KeyLocks;
   /** How long a write or delete waits for another operation on its key before it fails busy (--busy-wait). */

@@ -5,6 +5,7 @@
  * dead volume never blocks a key.
  */
 import { storedName } from "../keys/names.ts";
+import { spreadByZone } from "../keys/zones.ts";
 import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
 import { VolumeError } from "./volume-error.ts";
@@ -70,12 +71,26 @@ export async function copyTo(m: Master, target: string, key: string, record: Key
 }
 
 /**
+ * Where the replicas a key on `volumes` lacks are copied: the next volumes in its
+ * placement order that are up and not `skipped`, the zones its replicas are in last
+ * (keys/zones.ts), as many as it lacks of --replicas.
+ */
+export function repairTargets(m: Master, key: string, volumes: string[], skipped: string[] = []): string[] {
+  const usable = (v: string) => m.volumes.isUp(v) && !volumes.includes(v) && !skipped.includes(v);
+  return spreadByZone([...volumes, ...m.volumes.placement(key, usable)], (v) => m.volumes.zoneOf(v))
+    .filter((v) => !volumes.includes(v))
+    .slice(0, m.replicas - volumes.length);
+}
+
+/**
  * Switches a settled record to `volumes` (compare-and-set: undefined if it changed
  * meanwhile); dropped replicas become orphans, except on a volume no longer in the
- * master's list (never checked, so never swept).
+ * master's list (never checked, so never swept). A record owed replicas
+ * (KeyRecord.owed) stays owed what `volumes` lack of --replicas.
  */
 export function switchVolumes(m: Master, key: string, record: KeyRecord, volumes: string[], dropped: string[]): Promise<KeyRecord | undefined> {
-  return m.index.relocate(key, record, volumes, dropped.filter((v) => known(m, v)));
+  const short = record.owed ? Math.max(0, m.replicas - volumes.length) : 0;
+  return m.index.relocate(key, record, volumes, dropped.filter((v) => known(m, v)), short);
 }
 
 /** Deletes replicas recorded as orphans (`name`: their name on the volumes); those that cannot go now stay for the janitor. */

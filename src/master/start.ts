@@ -44,6 +44,8 @@ export interface MasterOptions {
   /** How SigV4-signed requests are checked (src/server.ts gives S3's verifier); absent: refused. */
   sigv4?: SignedCheck;
   replicas: number;
+  /** See Master.minReplicas; default `replicas`. */
+  minReplicas?: number;
   proxy: boolean;
   verbose: boolean;
   /** See Master.busyWaitMs; default in-flight.ts's DEFAULT_BUSY_WAIT_MS. */
@@ -81,7 +83,7 @@ export async function buildMaster(o: MasterParts): Promise<Master> {
   const volumes = new VolumeSet(o.volumes, client);
   const jobs = new JobRegistry(index, { rebalance: logged((job) => rebalance(m, job)), verify: logged((job) => verify(m, job)) });
   const stats = newMasterStats(index);
-  const m: Master = { index, volumes, client, replicas: o.replicas, locks: new KeyLocks(), busyWaitMs: o.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS, jobs, proxy: o.proxy, directThreshold: o.directThreshold === null ? undefined : (o.directThreshold ?? DIRECT_THRESHOLD), maxSize: o.maxSize, secret: o.secret, stats };
+  const m: Master = { index, volumes, client, replicas: o.replicas, minReplicas: o.minReplicas ?? o.replicas, locks: new KeyLocks(), busyWaitMs: o.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS, jobs, proxy: o.proxy, directThreshold: o.directThreshold === null ? undefined : (o.directThreshold ?? DIRECT_THRESHOLD), maxSize: o.maxSize, secret: o.secret, stats };
   return m;
 }
 

@@ -16,13 +16,14 @@ import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
 import type { ReplicaStream, Stored } from "./volume-client.ts";
 import { VolumeError } from "./volume-error.ts";
-import { agreed, begin, candidatesFor, clientAborted, leaseLost, lostVolumes, tooFewUp, undone } from "./write-policy.ts";
+import { agreed, begin, candidatesFor, clientAborted, held, type Written, leaseLost, lostVolumes, tooFewUp, undone } from "./write-policy.ts";
 
 /**
  * Streams `body` (its length `declared`, or chunked) to new replicas of the value
  * stored as `name`, on the volumes where placement puts `key`. Resolves once every
- * replica holds the bytes fsynced and they agree, and `check` passed; throws otherwise,
- * having deleted whatever was written (write-policy.ts undone).
+ * replica still written holds the bytes fsynced (a volume that fails mid-value is left
+ * behind while at least --min-replicas go on: write-policy.ts held) and they agree, and
+ * `check` passed; throws otherwise, having deleted whatever was written (write-policy.ts undone).
  */
 export async function writeStreamed(
   m: Master,
@@ -32,7 +33,7 @@ export async function writeStreamed(
   body: AsyncIterable<Uint8Array> | null,
   check: (w: Stored) => void,
   fields?: ValueFields,
-): Promise<Stored & { record: KeyRecord }> {
+): Promise<Written> {
   const headers: Record<string, string> =
     declared.kind === "length" ? { "content-length": String(declared.bytes) } : { "transfer-encoding": "chunked" };
   // The volumes keep S3's fields with the value, for kvdb rebuild (keys/fields.ts).
@@ -45,9 +46,9 @@ export async function writeStreamed(
   const abort = (why: string) => {
     for (const t of targets) t.abort(new Error(why));
   };
-  if (targets.length < m.replicas) {
+  if (targets.length < m.minReplicas) {
     abort("not enough volumes");
-    throw tooFewUp(targets.length, m.replicas);
+    throw tooFewUp(targets.length, m.minReplicas);
   }
   const leaseHeld = m.index.leaseCheck();
   let record: KeyRecord;
@@ -61,10 +62,10 @@ export async function writeStreamed(
   try {
     if (!body) throw clientAborted("no body");
     // A chunked body is cut as soon as it passes the limit (a declared length was checked above).
-    const { size, md5 } = await replicate(limited(body, m.maxSize), targets, leaseHeld);
+    const { size, md5, volumes, failed } = await replicate(m, limited(body, m.maxSize), targets, leaseHeld);
     if (need !== undefined && size !== need) throw clientAborted(`body ended after ${size} of ${need} bytes`);
     check({ size, md5 });
-    return { record, size, md5 };
+    return { record, size, md5, volumes, failed };
   } catch (e) {
     if (e instanceof VolumeError && body) await discard(body); // the client may still be sending
     throw await undone(m, name, record, e, need);
@@ -91,9 +92,22 @@ async function connect(m: Master, name: string, headers: Record<string, string>,
   return targets;
 }
 
-/** Sends `body` to every target, chunk by chunk; `leaseHeld` is checked before each chunk goes on (Index.leaseCheck). */
-async function replicate(body: AsyncIterable<Uint8Array>, targets: ReplicaStream[], leaseHeld: () => boolean): Promise<Stored> {
+/**
+ * Sends `body` to every target, chunk by chunk; `leaseHeld` is checked before each chunk
+ * goes on (Index.leaseCheck). A target that fails is dropped while enough remain (held).
+ */
+async function replicate(m: Master, body: AsyncIterable<Uint8Array>, targets: ReplicaStream[], leaseHeld: () => boolean): Promise<Stored & { volumes: string[]; failed: string[] }> {
   let size = 0;
+  const failed: string[] = [];
+  // The targets that answered `steps`, or the first failure thrown when too few did.
+  const survivors = <T>(steps: PromiseSettledResult<T>[], live: ReplicaStream[]): { live: ReplicaStream[]; values: T[] } => {
+    const kept = held(m, live.map((t) => t.volume), steps);
+    if (!kept) throw (steps.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
+    failed.push(...kept.failed);
+    steps.forEach((s, i) => s.status === "rejected" && live[i].abort(s.reason));
+    return { live: live.filter((t) => kept.volumes.includes(t.volume)), values: kept.values };
+  };
+  let live = targets;
   const source = body[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -108,17 +122,17 @@ async function replicate(body: AsyncIterable<Uint8Array>, targets: ReplicaStream
       if (next.done) break;
       if (!leaseHeld()) throw leaseLost();
       size += next.value.byteLength;
-      await Promise.all(targets.map((t) => t.write(next.value)));
+      const chunk = next.value;
+      const steps = await Promise.allSettled(live.map((t) => t.write(chunk)));
+      if (steps.some((s) => s.status === "rejected")) live = survivors(steps, live).live;
     }
   } catch (e) {
     for (const t of targets) t.abort(e);
     throw e;
   }
   // Wait for every answer, good or bad, so no replica is still being written when we clean up.
-  const answers = await Promise.allSettled(targets.map((t) => t.end()));
-  const stored = answers.map((a) => {
-    if (a.status === "rejected") throw a.reason;
-    return a.value;
-  });
-  return agreed(targets.map((t) => t.volume), stored, size);
+  const answers = await Promise.allSettled(live.map((t) => t.end()));
+  const ended = survivors(answers, live);
+  const volumes = ended.live.map((t) => t.volume);
+  return { ...agreed(volumes, ended.values, size), volumes, failed };
 }

@@ -16,7 +16,7 @@ import type { Within } from "./index/tables.ts";
 import type { Master } from "./master.ts";
 import { dropReplicas, purge, wanted } from "./replicas.ts";
 import { VolumeError } from "./volume-error.ts";
-import { begin, tooFewUp } from "./write-policy.ts";
+import { begin, owedOn, tooFewUp } from "./write-policy.ts";
 import { writeReplicas } from "./write-replicas.ts";
 
 /** A value the new one is made of, as the volumes hold it. */
@@ -61,8 +61,9 @@ export async function putVersion(
 ): Promise<KeyRecord> {
   const name = versionName(key);
   return (await m.locks.hold(name, async () => {
-    const { record, size, md5 } = await writeReplicas(m, key, name, declared, body, check, fields);
-    return switchIn(m, key, name, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields) }, within, precondition);
+    const { record, size, md5, volumes, failed } = await writeReplicas(m, key, name, declared, body, check, fields);
+    const live: NewRecord = { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields), ...owedOn(m, volumes) };
+    return switchIn(m, key, name, record, live, within, precondition, failed);
   }))!;
 }
 
@@ -108,7 +109,7 @@ function s3Of(fields: ValueFields): { s3?: ValueFields } {
  * Index.replace), then deletes the old value's replicas. `precondition` is checked
  * against the record each compare-and-set is made on.
  */
-async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, live: NewRecord, within?: Within, precondition?: Precondition): Promise<KeyRecord> {
+async function switchIn(m: Master, key: string, name: string, staged: KeyRecord, live: NewRecord, within?: Within, precondition?: Precondition, failed: string[] = []): Promise<KeyRecord> {
   const refuse = async (why: string): Promise<never> => {
     // If the index cannot be reached now, the janitor finishes the cleanup later.
     await purge(m, name, staged).catch(() => {});
@@ -125,7 +126,8 @@ async function switchIn(m: Master, key: string, name: string, staged: KeyRecord,
         // Another master is writing or deleting the key (index.ts: busy).
         if (old?.busy) return refuse("another master is changing this key");
         const oldName = old && storedName(key, old);
-        const owed = old ? old.volumes.map((volume) => ({ volume, name: oldName! })) : [];
+        // The old value's replicas, and the new one's where its write failed (--min-replicas).
+        const owed = [...(old ? old.volumes.map((volume) => ({ volume, name: oldName! })) : []), ...failed.map((volume) => ({ volume, name }))];
         try {
           precondition?.(old);
           record = await m.index.replace(key, old, live, { key: name, record: staged }, owed, within);

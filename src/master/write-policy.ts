@@ -1,7 +1,7 @@
 /**
  * What the streamed and the batched write (streamed-write.ts, batched-write.ts) share:
  * where a value may go, the record that says it is being written, the replicas'
- * agreement, the one retry policy (a volume that gave no answer is skipped and the value
+ * agreement, how many must hold it (--min-replicas: held), the one retry policy (a volume that gave no answer is skipped and the value
  * sent elsewhere while the writer still can) and the one undo (whatever was written is
  * deleted, and the answer says nothing was stored: errors.ts nothingStored).
  */
@@ -14,6 +14,16 @@ import { purge } from "./replicas.ts";
 import type { Stored } from "./volume-client.ts";
 import { VolumeError } from "./volume-error.ts";
 
+/** What a write of a value's replicas resolves to (write-replicas.ts). */
+export interface Written extends Stored {
+  /** The record of `name`, still `writing`: the caller commits or replaces with it. */
+  record: KeyRecord;
+  /** Where the value is, fsynced: at least --min-replicas volumes (owedOn: what the rest is owed). */
+  volumes: string[];
+  /** Volumes the write failed on (it went on without them): their replicas are owed a delete. */
+  failed: string[];
+}
+
 /** How often a batched write starts over after volumes gave no answer (a streamed one cannot: the body is spent). */
 const RETRIES = 2;
 
@@ -24,23 +34,44 @@ export const clientAborted = (why: string) => new KvdbError("aborted", why);
 export const leaseLost = () =>
   new KvdbError("unavailable", "this master's lease on the index ran out while it wrote (it stalled or lost the database); the key may be another master's now");
 
-/** Too few volumes are up to hold `replicas` copies. */
-export const tooFewUp = (up: number, replicas: number) => new KvdbError("unavailable", `only ${up} of the ${replicas} replicas' volumes are up`);
+/** Too few volumes are up to hold the `needed` copies a write must make. */
+export const tooFewUp = (up: number, needed: number) => new KvdbError("unavailable", `only ${up} of the ${needed} replicas' volumes are up`);
 
 /**
  * The volumes a value of `need` bytes may go to, in the placement order of `key`;
- * throws when fewer than `replicas` can take it: unavailable when too few are up, full
- * when too few of those have room. A full volume is skipped, not taken for down.
+ * throws when fewer than --min-replicas can take it: unavailable when too few are up,
+ * full when too few of those have room. A full volume is skipped, not taken for down.
  */
 export function candidatesFor(m: Master, key: string, need: number): string[] {
   const up = (v: string) => m.volumes.isUp(v);
   const free = (v: string) => m.volumes.get(v)?.free ?? 0;
   const alive = m.volumes.all.filter((v) => v.up).length;
-  if (alive < m.replicas) throw tooFewUp(alive, m.replicas);
+  if (alive < m.minReplicas) throw tooFewUp(alive, m.minReplicas);
   const roomy = m.volumes.placement(key, (v) => up(v) && free(v) >= need);
-  if (roomy.length >= m.replicas) return roomy;
+  if (roomy.length >= m.minReplicas) return roomy;
   const most = Math.max(0, ...m.volumes.all.filter((v) => v.up && !roomy.includes(v.name)).map((v) => v.free));
-  throw nothingStored(new KvdbError("full", `${need} bytes fit on ${roomy.length} of the ${m.replicas} volumes needed (the most free on any other is ${most} bytes)`));
+  throw nothingStored(new KvdbError("full", `${need} bytes fit on ${roomy.length} of the ${m.minReplicas} volumes needed (the most free on any other is ${most} bytes)`));
+}
+
+/** How many replicas a value on `volumes` is owed (KeyRecord.owed), as the record field: absent when none. */
+export function owedOn(m: Master, volumes: string[]): { owed?: number } {
+  return volumes.length < m.replicas ? { owed: m.replicas - volumes.length } : {};
+}
+
+/**
+ * The replicas a write keeps after some failed (--min-replicas): the `volumes` whose
+ * answer is fulfilled, if at least minReplicas are and every failure is a volume's
+ * (a VolumeError: down, stalled, full, refused); the failed volumes are then counted
+ * and marked down as the retry policy does (lostVolumes), and their replicas are owed a
+ * delete by the commit. Undefined when the write must fail instead.
+ */
+export function held<T>(m: Master, volumes: string[], answers: PromiseSettledResult<T>[]): { volumes: string[]; values: T[]; failed: string[] } | undefined {
+  const failures = answers.flatMap((a) => (a.status === "rejected" ? [a.reason] : []));
+  const kept = answers.flatMap((a, i) => (a.status === "fulfilled" ? [{ volume: volumes[i], value: a.value }] : []));
+  if (kept.length < m.minReplicas || !failures.every((e) => e instanceof VolumeError)) return undefined;
+  for (const e of failures as VolumeError[]) m.stats.replicaWriteFailures.inc({ volume: e.volume });
+  lostVolumes(m, failures);
+  return { volumes: kept.map((k) => k.volume), values: kept.map((k) => k.value), failed: volumes.filter((_, i) => answers[i].status === "rejected") };
 }
 
 /**

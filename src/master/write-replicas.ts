@@ -9,21 +9,18 @@
 import type { DeclaredLength } from "../wire/content-length.ts";
 import { BATCH_VALUE_MAX } from "../wire/batch-wire.ts";
 import type { ValueFields } from "../keys/fields.ts";
-import type { KeyRecord } from "./index/index.ts";
 import type { Master } from "./master.ts";
 import { writeBatched } from "./batched-write.ts";
 import { writeStreamed } from "./streamed-write.ts";
 import type { Stored } from "./volume-client.ts";
+import type { Written } from "./write-policy.ts";
 
-export interface Written extends Stored {
-  /** The record of `name`, still `writing`: the caller commits or replaces with it. */
-  record: KeyRecord;
-}
 
 /**
  * Writes `body` as new replicas of the value stored as `name`, on the volumes where
  * placement puts `key` (`name` is `key`, or a version name of it: keys/names.ts).
- * Resolves once every replica holds the bytes durably and they agree on size and md5,
+ * Resolves once every replica, or at least --min-replicas of them when volumes failed
+ * (Written.volumes), holds the bytes durably and they agree on size and md5,
  * and `check` (the caller's own tests of what arrived) passed. Throws a KvdbError (or
  * what the body or `check` threw) otherwise, having deleted whatever was written.
  */

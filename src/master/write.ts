@@ -1,6 +1,7 @@
 /**
- * PUT/POST /key: 201 once every replica has the value fsynced and the index says
- * live. Any failure removes what was written: a 5xx means nothing was stored.
+ * PUT/POST /key: 201 once every replica has the value fsynced (or --min-replicas of
+ * them, the rest owed: write-policy.ts held) and the index says live. Any failure
+ * removes what was written: a 5xx means nothing was stored.
  */
 import type { Context } from "hono";
 import { declaredLength, overLimit, type DeclaredLength } from "../wire/content-length.ts";
@@ -12,7 +13,7 @@ import { goesDirect, redirect } from "./direct-write.ts";
 import { exclusively, KEY_EXISTS, type Settled } from "./in-flight.ts";
 import type { Master } from "./master.ts";
 import { purge } from "./replicas.ts";
-import { undone } from "./write-policy.ts";
+import { owedOn, undone } from "./write-policy.ts";
 import { writeReplicas } from "./write-replicas.ts";
 
 export async function write(m: Master, c: Context, key: string): Promise<Response> {
@@ -41,14 +42,14 @@ async function writeUnderLock(m: Master, c: Context, key: string, settled: Settl
   // A large body the client has not sent yet goes straight to a volume (direct-write.ts).
   if (goesDirect(m, c, declared)) return redirect(m, c, key, declared.bytes, declaredMd5);
 
-  const { record, size, md5 } = await writeReplicas(m, key, key, declared, requestBody(c), (w) => {
+  const { record, size, md5, volumes, failed } = await writeReplicas(m, key, key, declared, requestBody(c), (w) => {
     if (declaredMd5.kind === "md5" && declaredMd5.hex !== w.md5) {
       throw new KvdbError("invalid", `Content-MD5 mismatch: the body's md5 is ${w.md5}, Content-MD5 says ${declaredMd5.hex}`);
     }
     if (w.size === 0) throw new KvdbError("length-required", "empty body");
   });
-  if (!(await m.index.commit(key, record, { state: "live", volumes: record.volumes, size, md5, time: Date.now() }))) {
+  if (!(await m.index.commit(key, record, { state: "live", volumes, size, md5, time: Date.now(), ...owedOn(m, volumes) }, failed))) {
     throw await undone(m, key, record, new KvdbError("unavailable", "another master took the key over (this one's lease ran out)"), size);
   }
-  return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": record.volumes.join(",") });
+  return c.body(null, 201, { "content-length": "0", "content-md5": md5, etag: `"${md5}"`, "key-volumes": volumes.join(",") });
 }

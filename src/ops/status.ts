@@ -48,12 +48,12 @@ export function renderStatus(s: StatusFacts): string {
     "",
     `capacity     ${humanSize(s.capacity.free)} free of ${humanSize(s.capacity.total)}; ${s.capacity.volumesUp} of ${s.capacity.volumes} volumes up in ${s.capacity.zones} zones`,
     `keys         ${keys.live} live, ${keys.unlinked} unlinked, ${keys.writing} writing, ${keys.deleting} deleting`,
-    `replication  ${s.replication.owedDelete} replicas owed a delete, ${s.replication.pending} operations in flight or interrupted`,
+    `replication  ${s.replication.owedDelete} replicas owed a delete, ${s.replication.underReplicated} keys owed replicas, ${s.replication.pending} operations in flight or interrupted`,
     `last verify  ${job(s.replication.lastVerify)}`,
     `rebalance    ${job(s.replication.lastRebalance)}`,
     `traffic      ${t.requestsPerSecond} requests/s, ${(100 * t.errorRate).toFixed(1)}% 5xx, p50 ${seconds(t.p50)}, p99 ${seconds(t.p99)} (last ${t.windowSeconds} s)`,
     ...s.jobs.map((j) => `running      ${j.kind}: ${j.done} of ${j.total} keys, ${j.rate}/s, ETA ${j.eta} s`),
-    `config       ${c.replicas} replicas, secret ${c.secret ? "on" : "OFF"}, proxy ${c.proxy ? "on" : "off"}, kvdb ${c.version} on ${c.runtime}, up ${c.uptimeSeconds} s`,
+    `config       ${c.replicas} replicas${c.minReplicas < c.replicas ? ` (${c.minReplicas} acknowledge a write)` : ""}, secret ${c.secret ? "on" : "OFF"}, proxy ${c.proxy ? "on" : "off"}, kvdb ${c.version} on ${c.runtime}, up ${c.uptimeSeconds} s`,
   ].join("\n") + "\n";
 }
 

@@ -58,6 +58,13 @@ export interface KeyRecord {
    * janitor leaves it alone.
    */
   direct?: DirectTerms;
+  /**
+   * How many replicas the value is still owed: it was written with --min-replicas on
+   * fewer volumes than --replicas (or lost one since). The janitor copies it onto
+   * other volumes until none is owed (janitor.ts repairOwed); `volumes` names only the
+   * replicas that exist, so no read goes to an owed one. Absent: none owed.
+   */
+  owed?: number;
   /** Bumped by every change; the compare-and-set token of the verbs below. */
   version: number;
   /**
@@ -133,8 +140,12 @@ export interface Index {
    * finds the unreferenced bytes).
    */
   create(key: string, record: NewRecord): Promise<KeyRecord | undefined>;
-  /** writing → live, durably (before the client hears 201); old orphans of the key on its volumes are forgotten. */
-  commit(key: string, current: KeyRecord, live: NewRecord): Promise<KeyRecord | undefined>;
+  /**
+   * writing → live, durably (before the client hears 201); old orphans of the key on its
+   * volumes are forgotten, and the replicas on `failed` (volumes where the write failed
+   * while enough others held it: --min-replicas) become orphans.
+   */
+  commit(key: string, current: KeyRecord, live: NewRecord, failed?: string[]): Promise<KeyRecord | undefined>;
   /**
    * Changes the state (live ⇄ unlinked, or → deleting), durably. `deleting` is owned by
    * this master and is how a delete (or a janitor taking an abandoned record over)
@@ -146,8 +157,11 @@ export interface Index {
    * so that no other master writes or deletes it meanwhile; relocate or settle lets go.
    */
   claim(key: string, current: KeyRecord): Promise<KeyRecord | undefined>;
-  /** Moves a settled record to `volumes` (each holding the value durably); the replicas on `owed` become orphans. */
-  relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined>;
+  /**
+   * Moves a settled record to `volumes` (each holding the value durably); the replicas on
+   * `owed` become orphans; `short`: how many replicas the record is then owed (KeyRecord.owed).
+   */
+  relocate(key: string, current: KeyRecord, volumes: string[], owed: string[], short?: number): Promise<KeyRecord | undefined>;
   /**
    * The key is gone; replicas on `owed` volumes (named as the record names them: its
    * `blob`, else the key) become orphans. Need not be durable: it follows a durable
@@ -175,6 +189,9 @@ export interface Index {
   abandoned(): AsyncIterable<string>;
   /** Lets go of a settled record's owner mark (the janitor's step for a mark left behind). */
   settle(key: string, current: KeyRecord): Promise<void>;
+
+  /** Keys whose record is owed replicas (KeyRecord.owed), in key order, streamed. */
+  underReplicated(): AsyncIterable<string>;
 
   /** Every orphan, streamed. */
   orphans(): AsyncIterable<Orphan>;

@@ -6,6 +6,7 @@
  *   meta     "counts": the records in each state, saved at a clean close (state-counts.ts)
  *   pending  keys whose write or delete is in flight (index.ts: a restart finishes or undoes them)
  *   orphans  "volume name" → time: a replica still to be deleted (its volume was down)
+ *   owed     key → "": a record owed replicas (KeyRecord.owed), for the janitor to find
  * and one sublevel per table (tables.ts: buckets, uploads, credentials, settings): id → JSON (level-tables.ts).
  * A state change that spans sublevels is one atomic batch. The sublevels are private:
  * every change goes through the verbs of Index. Every batch goes through one group
@@ -42,6 +43,7 @@ export class LevelIndex implements Index {
   private readonly counter = new Counter();
   private readonly pending;
   private readonly orphanIds;
+  private readonly owedKeys;
   readonly tables: LevelTables;
   /** Versions of keys whose change is queued or being written (null: being dropped): a check between two writes sees the first. */
   private readonly changing = new Map<string, number | null>();
@@ -69,13 +71,14 @@ export class LevelIndex implements Index {
     this.meta = this.db.sublevel<string, unknown>("meta", { valueEncoding: "json" });
     this.pending = this.db.sublevel<string, string>("pending", {});
     this.orphanIds = this.db.sublevel<string, string>("orphans", {});
+    this.owedKeys = this.db.sublevel<string, string>("owed", {});
     this.tables = new LevelTables(this.db, this.writes, this.keys);
   }
 
   async open(): Promise<void> {
     await this.db.open();
     // Sublevels finish opening a tick after their parent; getSync refuses until they have.
-    await Promise.all([...[this.keys, this.pending, this.orphanIds, this.meta].map((s) => s.open()), this.tables.open()]);
+    await Promise.all([...[this.keys, this.pending, this.orphanIds, this.owedKeys, this.meta].map((s) => s.open()), this.tables.open()]);
     await this.volumeIds.load();
     await this.counter.load(this.meta, () => this.states());
   }
@@ -143,9 +146,15 @@ export class LevelIndex implements Index {
     }
   }
 
-  private put(batch: Batch, key: string, record: KeyRecord): Batch {
+  /**
+   * Writes `record` as the key's; `was`: the record it replaces, whose mark in `owed`
+   * goes if this one owes nothing (so a plain write costs no extra entry).
+   */
+  private put(batch: Batch, key: string, record: KeyRecord, was?: KeyRecord): Batch {
     batch.put(key, encodeRecord(record, this.volumeIds), { sublevel: this.keys });
     this.volumeIds.addUnsaved(batch);
+    if (record.owed) batch.put(key, "", { sublevel: this.owedKeys });
+    else if (was?.owed) batch.del(key, { sublevel: this.owedKeys });
     return record.state === "writing" || record.state === "deleting" ? batch.put(key, record.state, { sublevel: this.pending }) : batch;
   }
 
@@ -179,10 +188,11 @@ export class LevelIndex implements Index {
     return created;
   }
 
-  async commit(key: string, current: KeyRecord, live: NewRecord): Promise<KeyRecord | undefined> {
+  async commit(key: string, current: KeyRecord, live: NewRecord, failed: string[] = []): Promise<KeyRecord | undefined> {
     const next = { ...live, version: current.version + 1 };
+    const name = storedName(key, next);
     const ok = await this.cas(key, current.version, next.version, true, (b) =>
-      this.forgive(this.put(b, key, next).del(key, { sublevel: this.pending }), storedName(key, next), next.volumes),
+      this.owe(this.forgive(this.put(b, key, next, current).del(key, { sublevel: this.pending }), name, next.volumes), name, failed),
     );
     if (!ok) return undefined;
     this.counter.move(current.state, next.state);
@@ -191,7 +201,7 @@ export class LevelIndex implements Index {
 
   async setState(key: string, current: KeyRecord, state: State): Promise<KeyRecord | undefined> {
     const next = { ...current, state, version: current.version + 1 };
-    if (!(await this.cas(key, current.version, next.version, true, (b) => this.put(b, key, next)))) return undefined;
+    if (!(await this.cas(key, current.version, next.version, true, (b) => this.put(b, key, next, current)))) return undefined;
     this.counter.move(current.state, state);
     return next;
   }
@@ -201,9 +211,10 @@ export class LevelIndex implements Index {
     return this.versionNow(key) === current.version ? current : undefined;
   }
 
-  async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined> {
-    const next = { ...current, volumes, version: current.version + 1 };
-    const ok = await this.cas(key, current.version, next.version, true, (b) => this.owe(this.forgive(this.put(b, key, next), storedName(key, next), volumes), storedName(key, next), owed));
+  async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[], short?: number): Promise<KeyRecord | undefined> {
+    const { owed: _, ...rest } = current;
+    const next: KeyRecord = { ...rest, volumes, version: current.version + 1, ...(short ? { owed: short } : {}) };
+    const ok = await this.cas(key, current.version, next.version, true, (b) => this.owe(this.forgive(this.put(b, key, next, current), storedName(key, next), volumes), storedName(key, next), owed));
     return ok ? next : undefined;
   }
 
@@ -215,7 +226,10 @@ export class LevelIndex implements Index {
    */
   async drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
     if (this.versionNow(key) !== current.version) return false;
-    const build = (b: Batch) => this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), storedName(key, current), owed);
+    const build = (b: Batch) => {
+      if (current.owed) b.del(key, { sublevel: this.owedKeys });
+      return this.owe(b.del(key, { sublevel: this.keys }).del(key, { sublevel: this.pending }), storedName(key, current), owed);
+    };
     this.writeLater(key, undefined, build, "the drop (a restart finishes it)");
     this.counter.move(current.state, undefined);
     return true;
@@ -240,7 +254,7 @@ export class LevelIndex implements Index {
     if (within) this.tables.checkOpen(within);
     const next = { ...live, version: (current?.version ?? 0) + 1 };
     const build = (batch: Batch) => {
-      this.put(batch, key, next).del(key, { sublevel: this.pending });
+      this.put(batch, key, next, current).del(key, { sublevel: this.pending });
       batch.del(staged.key, { sublevel: this.keys }).del(staged.key, { sublevel: this.pending });
       this.forgive(batch, storedName(key, next), next.volumes);
       return this.oweAll(batch, owed);
@@ -274,6 +288,11 @@ export class LevelIndex implements Index {
     }
   }
 
+  async *underReplicated(): AsyncGenerator<string> {
+    await this.writes.settled();
+    yield* this.owedKeys.keys();
+  }
+
   forgetOrphan(orphan: Orphan): Promise<void> {
     return this.writes.add({ build: (b) => b.del(orphanId(orphan), { sublevel: this.orphanIds }), sync: false });
   }
@@ -305,7 +324,7 @@ export class LevelIndex implements Index {
       },
       orphan: (batch, orphan) => this.oweAll(batch, [orphan]),
     });
-    await Promise.all([this.keys.clear(), this.pending.clear(), this.orphanIds.clear()]);
+    await Promise.all([this.keys.clear(), this.pending.clear(), this.orphanIds.clear(), this.owedKeys.clear()]);
     this.counter.reset();
     return writer;
   }

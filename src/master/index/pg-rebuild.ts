@@ -67,6 +67,7 @@ export async function pgRebuild(sql: Sql, owner: string): Promise<RebuildWriter>
         version: 1,
         owner: r.state === "writing" || r.state === "deleting" ? owner : null,
         ...fieldColumns(sql, r),
+        owed: r.owed || null,
       }),
     owe: ({ volume, name }: Orphan) => orphanRow({ volume, key: keyBytes(name), since: Date.now() }),
     async finish() {

@@ -12,7 +12,7 @@ import type { NewRecord } from "./index.ts";
 import { keyBytes, type Sql } from "./pg-connection.ts";
 
 /** The version this kvdb writes and reads. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const MIGRATIONS: Record<number, string[]> = {
   1: [
@@ -43,6 +43,8 @@ const MIGRATIONS: Record<number, string[]> = {
   ],
   // A direct write's terms while it is in flight (index.ts: KeyRecord.direct).
   3: [`ALTER TABLE kvdb_keys ADD COLUMN direct jsonb`],
+  // Replicas a record is still owed (index.ts: KeyRecord.owed); the janitor reads only those records.
+  4: [`ALTER TABLE kvdb_keys ADD COLUMN owed int`, `CREATE INDEX kvdb_keys_owed ON kvdb_keys (key) WHERE owed IS NOT NULL`],
 };
 
 /** A database written by a newer kvdb. */

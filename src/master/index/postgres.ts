@@ -36,6 +36,7 @@ interface Row {
   meta: Record<string, string> | null;
   etag: string | null;
   direct: DirectTerms | null;
+  owed: number | null;
   busy?: boolean;
 }
 
@@ -45,6 +46,7 @@ function recordOf(r: Row): KeyRecord {
   const s3 = someFields({ type: r.type ?? undefined, meta: r.meta ?? undefined, etag: r.etag || undefined });
   if (s3) record.s3 = s3;
   if (r.direct) record.direct = r.direct;
+  if (r.owed) record.owed = r.owed;
   if (r.busy) record.busy = true;
   return record;
 }
@@ -66,7 +68,7 @@ export class PostgresIndex implements Index {
 
   /** A record's columns beyond the first ones, as query parameters: S3's (pg-schema.ts) and a direct write's terms. */
   private columns(r: NewRecord) {
-    return { ...fieldColumns(this.sql, r), direct: r.direct ? this.sql.json({ ...r.direct }) : null };
+    return { ...fieldColumns(this.sql, r), direct: r.direct ? this.sql.json({ ...r.direct }) : null, owed: r.owed || null };
   }
 
   private get me(): string {
@@ -98,7 +100,7 @@ export class PostgresIndex implements Index {
   async get(key: string): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const [row] = await run(sql<Row[]>`
-      SELECT state, volumes, size, md5, written, version, blob, type, meta, etag, direct,
+      SELECT state, volumes, size, md5, written, version, blob, type, meta, etag, direct, owed,
              (k.owner IS NOT NULL AND k.owner <> ${this.me} AND ${ownerAlive(sql)}) AS busy
       FROM kvdb_keys k WHERE key = ${keyBytes(key)}`);
     return row && recordOf(row);
@@ -114,17 +116,19 @@ export class PostgresIndex implements Index {
     return row ? { ...r, version: 1 } : undefined;
   }
 
-  async commit(key: string, current: KeyRecord, r: NewRecord): Promise<KeyRecord | undefined> {
+  async commit(key: string, current: KeyRecord, r: NewRecord, failed: string[] = []): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const k = keyBytes(key);
+    const name = keyBytes(storedName(key, r));
     const f = this.columns(r);
     const [row] = await run(sql`
       WITH k AS (
         UPDATE kvdb_keys SET state = ${r.state}, volumes = ${r.volumes}::text[], size = ${r.size}, md5 = ${r.md5},
                              written = ${r.time}, version = version + 1, owner = NULL,
-                             blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}, direct = ${f.direct}
+                             blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}, direct = ${f.direct}, owed = ${f.owed}
         WHERE key = ${k} AND version = ${current.version} RETURNING version),
-      forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${keyBytes(storedName(key, r))} AND volume = ANY(${r.volumes}::text[]) AND EXISTS (SELECT 1 FROM k))
+      forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${name} AND volume = ANY(${r.volumes}::text[]) AND EXISTS (SELECT 1 FROM k)),
+      ${this.owing(name, failed)}
       SELECT version FROM k`);
     return row ? { ...r, version: Number(row.version) } : undefined;
   }
@@ -143,21 +147,26 @@ export class PostgresIndex implements Index {
     return row ? { ...current, busy: undefined, version: Number(row.version) } : undefined;
   }
 
-  async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[]): Promise<KeyRecord | undefined> {
+  /** The CTE that makes the replicas named `name` on `volumes` orphans, if the statement's `k` changed a record. */
+  private owing(name: Buffer, volumes: string[]) {
+    return this.sql`owing AS (
+        INSERT INTO kvdb_orphans (volume, key, since)
+        SELECT v, ${name}, ${Date.now()} FROM unnest(${volumes}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
+        ON CONFLICT DO NOTHING)`;
+  }
+
+  async relocate(key: string, current: KeyRecord, volumes: string[], owed: string[], short?: number): Promise<KeyRecord | undefined> {
     const { sql } = this;
     const k = keyBytes(key);
     const name = keyBytes(storedName(key, current));
     const [row] = await run(sql`
       WITH k AS (
-        UPDATE kvdb_keys SET volumes = ${volumes}::text[], version = version + 1, owner = NULL
+        UPDATE kvdb_keys SET volumes = ${volumes}::text[], version = version + 1, owner = NULL, owed = ${short || null}
         WHERE key = ${k} AND version = ${current.version} RETURNING version),
       forgiven AS (DELETE FROM kvdb_orphans WHERE key = ${name} AND volume = ANY(${volumes}::text[]) AND EXISTS (SELECT 1 FROM k)),
-      owing AS (
-        INSERT INTO kvdb_orphans (volume, key, since)
-        SELECT v, ${name}, ${Date.now()} FROM unnest(${owed}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
-        ON CONFLICT DO NOTHING)
+      ${this.owing(name, owed)}
       SELECT version FROM k`);
-    return row ? { ...current, busy: undefined, volumes, version: Number(row.version) } : undefined;
+    return row ? { ...current, busy: undefined, volumes, version: Number(row.version), owed: short || undefined } : undefined;
   }
 
   async drop(key: string, current: KeyRecord, owed: string[]): Promise<boolean> {
@@ -165,10 +174,7 @@ export class PostgresIndex implements Index {
     const k = keyBytes(key);
     const [row] = await run(sql`
       WITH k AS (DELETE FROM kvdb_keys WHERE key = ${k} AND version = ${current.version} RETURNING 1),
-      owing AS (
-        INSERT INTO kvdb_orphans (volume, key, since)
-        SELECT v, ${keyBytes(storedName(key, current))}, ${Date.now()} FROM unnest(${owed}::text[]) AS v WHERE EXISTS (SELECT 1 FROM k)
-        ON CONFLICT DO NOTHING)
+      ${this.owing(keyBytes(storedName(key, current)), owed)}
       SELECT count(*)::int AS n FROM k`);
     return row.n === 1;
   }
@@ -189,11 +195,11 @@ export class PostgresIndex implements Index {
               ? await tx`
                   UPDATE kvdb_keys SET state = ${r.state}, volumes = ${r.volumes}::text[], size = ${r.size}, md5 = ${r.md5},
                                        written = ${r.time}, version = version + 1, owner = NULL,
-                                       blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}, direct = ${f.direct}
+                                       blob = ${f.blob}, type = ${f.type}, meta = ${f.meta}, etag = ${f.etag}, direct = ${f.direct}, owed = ${f.owed}
                   WHERE key = ${k} AND version = ${current.version} RETURNING version`
               : await tx`
-                  INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag)
-                  VALUES (${k}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, NULL, ${f.blob}, ${f.type}, ${f.meta}, ${f.etag})
+                  INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag, owed)
+                  VALUES (${k}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, NULL, ${f.blob}, ${f.type}, ${f.meta}, ${f.etag}, ${f.owed})
                   ON CONFLICT (key) DO NOTHING RETURNING version`;
           if (!row) {
             lost = true;
@@ -243,6 +249,14 @@ export class PostgresIndex implements Index {
     for await (const r of rows) yield { volume: r.volume, name: r.key.toString("utf8") };
   }
 
+  async *underReplicated(): AsyncGenerator<string> {
+    const { sql } = this;
+    const rows = pages<{ key: Buffer }>((last) =>
+      run(sql`SELECT key FROM kvdb_keys WHERE owed IS NOT NULL AND key > ${last?.key ?? Buffer.alloc(0)} ORDER BY key LIMIT ${PAGE}`),
+    );
+    for await (const r of rows) yield r.key.toString("utf8");
+  }
+
   async forgetOrphan({ volume, name }: Orphan): Promise<void> {
     await run(this.sql`DELETE FROM kvdb_orphans WHERE volume = ${volume} AND key = ${keyBytes(name)}`);
   }
@@ -251,7 +265,7 @@ export class PostgresIndex implements Index {
     const { sql } = this;
     const rows = pages<Row>((last) =>
       run(sql`
-        SELECT key, state, volumes, size, md5, written, version, blob, type, meta, etag, direct FROM kvdb_keys
+        SELECT key, state, volumes, size, md5, written, version, blob, type, meta, etag, direct, owed FROM kvdb_keys
         WHERE ${last ? sql`key > ${last.key}` : sql`key >= ${keyBytes(gte)}`} ORDER BY key LIMIT ${PAGE}`),
     );
     for await (const r of rows) yield [r.key.toString("utf8"), recordOf(r)];

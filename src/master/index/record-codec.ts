@@ -11,6 +11,7 @@
  *   blob, type, etag, meta     strings (varint length + UTF-8), only when present
  *                              (type, etag, meta: the record's `s3` fields)
  *   direct                     a varint deadline and a string token, only when present
+ *   owed                       a varint, only when present (replicas still owed)
  *
  * A record this layout cannot hold exactly (a number that is not a non-negative safe
  * integer) is stored as JSON, which decode reads as it always did. JSON keeps the form
@@ -30,6 +31,7 @@ const TYPE = 8;
 const META = 16;
 const ETAG = 32;
 const DIRECT = 64;
+const OWED = 128;
 
 const HEX_MD5 = /^[0-9a-f]{32}$/;
 
@@ -139,7 +141,7 @@ function lifted(stored: Flat): KeyRecord {
 /** The stored form of `record`; `busy` is not stored (level.ts never sets it). */
 export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
   const state = STATES.indexOf(record.state);
-  if (state < 0 || !isCount(record.version) || !isCount(record.size) || !isCount(record.time) || (record.direct && !isCount(record.direct.deadline))) return Buffer.from(JSON.stringify(flat(record)));
+  if (state < 0 || !isCount(record.version) || !isCount(record.size) || !isCount(record.time) || (record.direct && !isCount(record.direct.deadline)) || (record.owed !== undefined && !isCount(record.owed))) return Buffer.from(JSON.stringify(flat(record)));
   const { type, meta, etag } = record.s3 ?? {};
   const md5Binary = HEX_MD5.test(record.md5);
   const flags =
@@ -148,7 +150,8 @@ export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
     (type !== undefined ? TYPE : 0) |
     (meta !== undefined ? META : 0) |
     (etag !== undefined ? ETAG : 0) |
-    (record.direct !== undefined ? DIRECT : 0);
+    (record.direct !== undefined ? DIRECT : 0) |
+    (record.owed !== undefined ? OWED : 0);
   const w = new Writer();
   w.byte(FORMAT);
   w.byte(state);
@@ -175,6 +178,7 @@ export function encodeRecord(record: KeyRecord, ids: VolumeIdTable): Buffer {
     w.varint(record.direct.deadline);
     w.string(record.direct.token);
   }
+  if (record.owed !== undefined) w.varint(record.owed);
   return w.done();
 }
 
@@ -211,6 +215,7 @@ export function decodeRecord(stored: Uint8Array, ids: VolumeIdTable): KeyRecord 
     record.s3 = s3;
   }
   if (flags & DIRECT) record.direct = { deadline: r.varint(), token: r.string() };
+  if (flags & OWED) record.owed = r.varint();
   r.end();
   return record;
 }

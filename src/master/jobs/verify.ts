@@ -18,13 +18,12 @@
  * ok (exit 0) only if nothing is left wrong.
  */
 import { ownerOf, storedName } from "../../keys/names.ts";
-import { spreadByZone } from "../../keys/zones.ts";
 import { holds, sweepOrphans } from "../janitor.ts";
 import type { KeyRecord } from "../index/index.ts";
 import type { Master } from "../master.ts";
 import type { HeldReplica } from "../volume-client.ts";
 import { CatalogChecks } from "./catalog-checks.ts";
-import { copyTo, deleteReplica, dropReplicas, purge, switchVolumes } from "../replicas.ts";
+import { copyTo, deleteReplica, dropReplicas, purge, repairTargets, switchVolumes } from "../replicas.ts";
 import { count, eachKey, problem, type Job } from "./job.ts";
 import { crowded } from "./zone-check.ts";
 
@@ -109,11 +108,7 @@ async function verifyKey(m: Master, job: Job, look: Look, key: string): Promise<
   if (!current) return count(job, "busy");
   // Repair: copy from a good replica onto the next volumes in placement order (a bad
   // copy's volume included: its file is replaced).
-  // The zones the remaining replicas are in go last (keys/zones.ts).
-  const usable = (v: string) => m.volumes.isUp(v) && !volumes.includes(v) && !unknown.includes(v);
-  const targets = spreadByZone([...volumes, ...m.volumes.placement(key, usable)], (v) => m.volumes.zoneOf(v))
-    .filter((v) => !volumes.includes(v))
-    .slice(0, m.replicas - volumes.length);
+  const targets = repairTargets(m, key, volumes, unknown);
   const copied: string[] = [];
   for (const t of targets) {
     await copyTo(m, t, key, record, good).then(

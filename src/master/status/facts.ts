@@ -34,6 +34,8 @@ export interface StatusFacts {
     keys: Counts["keys"];
     /** Replicas owed a delete. */
     owedDelete: number;
+    /** Keys owed replicas (--min-replicas): the janitor copies them once a volume can take them. */
+    underReplicated: number;
     /** Writes and deletes in flight or left by a stop. */
     pending: number;
     countedAt: number;
@@ -44,24 +46,25 @@ export interface StatusFacts {
   };
   traffic: Traffic;
   jobs: Job[];
-  config: { replicas: number; secret: boolean; proxy: boolean; version: string; runtime: string; started: number; uptimeSeconds: number };
+  config: { replicas: number; minReplicas: number; secret: boolean; proxy: boolean; version: string; runtime: string; started: number; uptimeSeconds: number };
 }
 
 function health(m: Master, volumes: VolumeFacts[], counts: Counts): StatusFacts["health"] {
   const up = volumes.filter((v) => v.up);
   const roomy = up.filter((v) => v.free > 0);
   const down = volumes.filter((v) => !v.up);
-  const writable = roomy.length >= m.replicas;
+  const writable = roomy.length >= m.minReplicas;
   if (!writable) {
-    const why = up.length < m.replicas ? `${up.length} of ${volumes.length} volumes up` : `${roomy.length} volumes up have room`;
-    return { state: "failing", writable, message: `writes fail: ${why}, ${m.replicas} replicas needed` };
+    const why = up.length < m.minReplicas ? `${up.length} of ${volumes.length} volumes up` : `${roomy.length} volumes up have room`;
+    return { state: "failing", writable, message: `writes fail: ${why}, ${m.minReplicas} replicas needed` };
   }
   const worries = [
     ...(down.length ? [`${down.length} of ${volumes.length} volumes down (${down.map((v) => v.name).join(", ")})`] : []),
     ...(up.length > roomy.length ? [`${up.length - roomy.length} volumes full`] : []),
     ...(counts.orphans ? [`${counts.orphans} replicas owed a delete`] : []),
+    ...(counts.underReplicated ? [`${counts.underReplicated} keys owed replicas`] : []),
   ];
-  const ok = `writes get their ${m.replicas} replicas`;
+  const ok = roomy.length >= m.replicas ? `writes get their ${m.replicas} replicas` : `writes get ${roomy.length} of their ${m.replicas} replicas, the rest owed`;
   return worries.length ? { state: "degraded", writable, message: `${ok}; ${worries.join("; ")}` } : { state: "ok", writable, message: `${ok}; all volumes up` };
 }
 
@@ -100,6 +103,7 @@ export async function statusFacts(m: Master): Promise<StatusFacts> {
     replication: {
       keys: counts.keys,
       owedDelete: counts.orphans,
+      underReplicated: counts.underReplicated,
       pending: counts.pending,
       countedAt: counts.at,
       lastVerify: latest(jobs, "verify"),
@@ -110,6 +114,7 @@ export async function statusFacts(m: Master): Promise<StatusFacts> {
     jobs: jobs.filter((j) => j.state === "running").map(snapshot),
     config: {
       replicas: m.replicas,
+      minReplicas: m.minReplicas,
       secret: m.secret !== undefined,
       proxy: m.proxy,
       version: VERSION,

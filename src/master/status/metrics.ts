@@ -13,6 +13,7 @@ const GAUGES = {
   blobs: ["kvdb_volume_blobs", "Values the volume held at its last health check"],
   keys: ["kvdb_keys", "Keys in the index, by state"],
   owed: ["kvdb_replicas_owed_delete", "Replicas still to be deleted from a volume that was down"],
+  underReplicated: ["kvdb_under_replicated_keys", "Keys with fewer replicas than --replicas, owed copies the janitor makes (--min-replicas)"],
   pending: ["kvdb_operations_pending", "Writes and deletes in flight or left by a stop"],
   jobRunning: ["kvdb_job_running", "1 while a job of this kind runs"],
   jobDone: ["kvdb_job_keys_done", "Keys the latest job of this kind has looked at"],
@@ -38,6 +39,7 @@ export function registerMasterMetrics(m: Master): void {
     const counts = await m.stats.census.counts();
     for (const [state, n] of Object.entries(counts.keys)) g.keys.set({ state }, n);
     g.owed.set({}, counts.orphans);
+    g.underReplicated.set({}, counts.underReplicated);
     g.pending.set({}, counts.pending);
     for (const job of await m.jobs.all()) {
       const kind = { kind: job.kind };

@@ -67,14 +67,14 @@ function render(s) {
   list("capacity", [["free", bytes(c.free) + " of " + bytes(c.total) + " on the volumes up"], ["volumes up", c.volumesUp + " of " + c.volumes + " (" + c.zones + " zones)"]]);
   const r = s.replication, k = r.keys;
   list("replication", [["keys", k.live + " live, " + k.unlinked + " unlinked, " + k.writing + " writing, " + k.deleting + " deleting"],
-    ["replicas owed a delete", r.owedDelete], ["operations in flight or interrupted", r.pending],
+    ["replicas owed a delete", r.owedDelete], ["keys owed replicas", r.underReplicated], ["operations in flight or interrupted", r.pending],
     ["abandoned values (last verify)", r.lastVerify ? (r.lastVerify.counts.abandoned || 0) : "not verified yet"],
     ["last verify", job(r.lastVerify)], ["last rebalance", job(r.lastRebalance)], ["last S3 lifecycle run", job(r.lastLifecycle)]]);
   const t = s.traffic;
   list("traffic", [["requests/s", t.requestsPerSecond + " (last " + t.windowSeconds + " s)"], ["errors (5xx)", pct(t.errorRate)], ["p50 / p99", secs(t.p50) + " / " + secs(t.p99)]]);
   const jobs = $("jobs"); jobs.replaceChildren(...(s.jobs.length ? s.jobs.map((j) => { const d = el("div", j.kind + ": " + j.done + " of " + j.total + " keys, " + j.rate + "/s, ETA " + j.eta + " s "); const p = el("progress"); p.max = j.total || 1; p.value = j.done; d.append(p); return d; }) : [el("span", "none", "small")]));
   const g = s.config;
-  list("config", [["replicas", g.replicas], ["secret", g.secret ? "on" : "OFF: volumes accept writes from anyone"], ["proxy", g.proxy ? "on" : "off"],
+  list("config", [["replicas", g.replicas + (g.minReplicas < g.replicas ? " (" + g.minReplicas + " acknowledge a write)" : "")], ["secret", g.secret ? "on" : "OFF: volumes accept writes from anyone"], ["proxy", g.proxy ? "on" : "off"],
     ["version", g.version + " on " + g.runtime], ["uptime", g.uptimeSeconds + " s"]]);
   $("updated").textContent = "updated " + new Date().toLocaleTimeString() + "; refreshes every 2 s";
 }
