@@ -1,5 +1,6 @@
 /**
- * Authentication switched on by the first key, without a restart, and the operator
+ * Authentication switched on by the first key, without a restart (on every master within
+ * KEY_CACHE_MS), and the operator
  * endpoints behind it (issue 26, items 2 and 6): the status page, its JSON, `kvdb status`
  * and /_kvdb/metrics need a monitor (or admin) key; `--metrics-public` opens metrics;
  * `kvdb status`, `verify` and `rebalance` take --token / KVDB_TOKEN.
@@ -8,6 +9,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { runKvdb } from "../harness/kvdb.ts";
 import { startCluster, type Cluster } from "../harness/cluster.ts";
+import { until } from "../harness/until.ts";
+import { KEY_CACHE_MS } from "../src/auth/key-store.ts";
 
 let c: Cluster;
 let open: Cluster;
@@ -46,6 +49,23 @@ test("before any key the curl API and its operator endpoints are open; the first
   const second = await kvdb(["keys", "create", "late", "--grant", "admin"]);
   assert.is(second.code, 1, "the second key needs an admin key");
   assert.match(second.stderr, /^kvdb: POST \/_kvdb\/keys: 401 /);
+});
+
+test("two masters sharing PostgreSQL: the first key made through one turns authentication on at the other within KEY_CACHE_MS (5 s)", async () => {
+  const two = await startCluster({ masters: 2 });
+  try {
+    const [a, b] = two.masters.map((m) => m.url);
+    assert.is((await fetch(`${b}/seen`, { method: "PUT", body: "v" })).status, 201);
+    assert.is((await fetch(`${b}/seen`, { redirect: "manual" })).status, 302);
+    const made = await runKvdb(["keys", "create", "ops", "--master", a]);
+    assert.is(made.code, 0, made.stderr);
+    const t0 = Date.now();
+    await until("B refuses an anonymous read", async () => (await fetch(`${b}/seen`, { redirect: "manual" })).status === 401, KEY_CACHE_MS + 2000);
+    assert.ok(Date.now() - t0 <= KEY_CACHE_MS + 1000, `${Date.now() - t0} ms`);
+    assert.is((await fetch(`${b}/other`, { method: "PUT", body: "v" })).status, 401);
+  } finally {
+    await two.close();
+  }
 });
 
 test("the status page, its JSON and metrics need a monitor or admin key; a monitor key reads nothing else", async () => {
