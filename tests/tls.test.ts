@@ -1,7 +1,7 @@
 /**
  * TLS under Node (tls-smoke.ts's checks); S3 over TLS with the AWS CLI (--ca-bundle)
  * and boto3 (verify=CA); `kvdb master` and `kvdb volume` processes with their own
- * certificates, the volumes listed https://.
+ * certificates, the volumes listed https:// (and kvdb verify and bench against them).
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,16 +19,18 @@ tlsSmoke("node");
 
 let s3: TlsCluster | undefined;
 
-test("S3 over TLS: the AWS CLI with --ca-bundle copies 6 MiB up (multipart) and down; boto3 with verify=CA puts and gets", async () => {
-  s3 = await tlsServer("node", [], KEYS);
+test("S3 over TLS: the AWS CLI with --ca-bundle copies 20 MiB up (multipart: one replica each, so the volume assembling it pulls the parts it lacks from the others over TLS) and down; boto3 with verify=CA puts and gets", async () => {
+  s3 = await tlsServer("node", ["--replicas", "1"], KEYS);
   const endpoint = /s3=(https:\/\/\S+)/.exec(s3.server.output())![1];
   const { aws } = awsCli(endpoint, s3.dir);
-  const file = join(s3.dir, "six.bin");
-  const value = bytes(6 * 1024 * 1024, 11);
+  const file = join(s3.dir, "twenty.bin");
+  const value = bytes(20 * 1024 * 1024, 11);
   writeFileSync(file, value);
   await aws("--ca-bundle", s3.ca.cert, "s3", "mb", "s3://tls");
-  await aws("--ca-bundle", s3.ca.cert, "s3", "cp", file, "s3://tls/six.bin");
-  await aws("--ca-bundle", s3.ca.cert, "s3", "cp", "s3://tls/six.bin", join(s3.dir, "back.bin"));
+  await aws("--ca-bundle", s3.ca.cert, "s3", "cp", file, "s3://tls/twenty.bin");
+  const etag = JSON.parse(await aws("--ca-bundle", s3.ca.cert, "s3api", "head-object", "--bucket", "tls", "--key", "twenty.bin")).ETag as string;
+  assert.match(etag, /-3"$/, "a multipart upload of three parts");
+  await aws("--ca-bundle", s3.ca.cert, "s3", "cp", "s3://tls/twenty.bin", join(s3.dir, "back.bin"));
   const back = await run("md5sum", [join(s3.dir, "back.bin")]);
   assert.is(back.out.split(" ")[0], md5(value));
   const script = `
@@ -51,7 +53,7 @@ print("ok")
   assert.match(r.out, /ok/);
 });
 
-test("kvdb master and kvdb volume with --tls-cert, their volumes listed https://: a redirect to https, a direct write (the volume replicates to the other and reports to the master over TLS), kvdb verify", async () => {
+test("kvdb master and kvdb volume with --tls-cert, their volumes listed https://: a redirect to https, a direct write (the volume replicates to the other and reports to the master over TLS), kvdb verify and bench", async () => {
   const dir = tempDir("kvdb-tls-volumes");
   const ca = makeCa(dir, "ca");
   const pem = issue(dir, ca, "cluster");
@@ -76,6 +78,10 @@ test("kvdb master and kvdb volume with --tls-cert, their volumes listed https://
     const verify = await runKvdb(["verify", "--master", master.url, "--tls-ca", ca.cert]);
     assert.is(verify.code, 0, verify.stderr + verify.stdout);
     assert.match(verify.stdout + verify.stderr, /2 keys, 0 missing, 0 corrupt/);
+    // kvdb bench over TLS: its writes, redirects and the volumes' reads.
+    const bench = await runKvdb(["bench", "--master", master.url, "--tls-ca", ca.cert, "--workload", "redirect,large", "--count", "5", "--large-size", "1MiB", "--concurrency", "2"]);
+    assert.is(bench.code, 0, bench.stderr + bench.stdout);
+    assert.match(bench.stdout, /^no errors$/m);
   } finally {
     await cluster.close();
     rmSync(dir, { recursive: true, force: true });
