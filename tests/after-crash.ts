@@ -33,7 +33,7 @@ async function find(master: string, key: string, expected: { size: number; md5: 
   if (loc.status !== 302) return `GET answered ${loc.status}`;
   for (const volume of loc.volumes) {
     const url = new URL(loc.location);
-    url.host = volume;
+    url.host = new URL(volume.includes("://") ? volume : `${url.protocol}//${volume}`).host; // a volume may be named with its scheme (TLS)
     const got = await streamGet(url.href);
     if (got.status !== 200 || got.size !== expected.size || got.md5 !== expected.md5) {
       return `read ${got.status} on ${volume}, ${got.size} bytes md5 ${got.md5}, expected ${expected.size} bytes md5 ${expected.md5}`;
