@@ -79,22 +79,26 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy(err);
 }
 
-/** Stops accepting, lets in-flight requests finish (at most CLOSE_GRACE_MS), then closes. */
-function closeServer(server: Server): Promise<void> {
-  return new Promise((done) => {
-    const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-    force.unref();
-    // A keep-alive connection whose request ends after close() stays open until the
-    // client drops it (Node's agent: 4-5 s), delaying the exit: close those as they go idle.
-    const idle = setInterval(() => server.closeIdleConnections(), 100);
-    idle.unref();
-    server.close(() => {
-      clearTimeout(force);
-      clearInterval(idle);
-      done();
-    });
-    server.closeIdleConnections();
-  });
+/** Stops accepting; resolves once its last connection has ended. */
+function stopAccepting(server: Server): Promise<void> {
+  return new Promise((done) => server.close(() => done()));
+}
+
+/**
+ * Stops accepting (unless `stopped` says it did already), lets in-flight requests finish
+ * (at most CLOSE_GRACE_MS), then closes.
+ */
+async function closeServer(server: Server, stopped = stopAccepting(server)): Promise<void> {
+  const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+  force.unref();
+  // A keep-alive connection whose request ends after close() stays open until the
+  // client drops it (Node's agent: 4-5 s), delaying the exit: close those as they go idle.
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  idle.unref();
+  server.closeIdleConnections();
+  await stopped;
+  clearTimeout(force);
+  clearInterval(idle);
 }
 
 function listen(server: Server, port: number, hostname: string): Promise<number> {
@@ -147,7 +151,7 @@ export const node: Runtime = {
     let server = make(tls && readCertificate(tls));
     const bound = await listen(server, port, hostname);
     /** Servers that stopped accepting at a reload (Bun), their connections still open. */
-    const retired: Server[] = [];
+    const retired: { server: Server; stopped: Promise<void> }[] = [];
     const unregister = tls
       ? onReload(async () => {
           const certificate = readCertificate(tls);
@@ -158,9 +162,14 @@ export const node: Runtime = {
           // open connections go on) and a new one listens on the port at once; a
           // connection attempt in between is refused (docs/SECURITY.md, "TLS").
           const fresh = make(certificate);
-          retired.push(server);
-          server.close();
-          await listen(fresh, bound, hostname);
+          const old = { server, stopped: stopAccepting(server) };
+          retired.push(old);
+          void old.stopped.then(() => retired.splice(retired.indexOf(old), 1));
+          try {
+            await listen(fresh, bound, hostname);
+          } catch (e) {
+            throw new Error(`the port ${bound} could not be listened on again, no new connection is taken: ${(e as Error).message}`);
+          }
           server = fresh;
         })
       : () => {};
@@ -168,7 +177,7 @@ export const node: Runtime = {
       port: bound,
       async close() {
         unregister();
-        await Promise.all([server, ...retired].map(closeServer));
+        await Promise.all([closeServer(server), ...retired.map((r) => closeServer(r.server, r.stopped))]);
       },
     };
   },
