@@ -1,6 +1,7 @@
 /**
  * Who may do what on the curl API (issue 26): the credentials a request carries
- * (`Authorization: Bearer ID.SECRET`, or `curl -u ID:SECRET`'s Basic), checked against
+ * (`Authorization: Bearer ID.SECRET`, `curl -u ID:SECRET`'s Basic, or a SigV4 signature:
+ * checkSigned), checked against
  * the keys in the index (key-store.ts) and their grants (keys.ts). Authentication is on
  * once the index holds a key, seen within KEY_CACHE_MS of the first one's making, without a
  * restart, and stays on; `--allow-anonymous read` lets requests without credentials read,
@@ -109,10 +110,10 @@ export class Access {
   }
 
   /**
-   * Checks a request needing `level` on `key` (undefined: the whole store); a ClientKey
-   * or "anonymous" when allowed. `lookup` is the store's: sync from its cache on the fast path.
+   * Checks a request needing `level` on `key` (undefined: the whole store) with
+   * authentication on; `found`: the key its credentials name (id), as the store has it.
    */
-  decide(header: string | undefined, level: Level, key: string | undefined, found: ClientKey | undefined, id: string | undefined): Refusal | "allowed" {
+  private decide(header: string | undefined, level: Level, key: string | undefined, found: ClientKey | undefined, id: string | undefined): Refusal | "allowed" {
     const creds = credentialsOf(header);
     if (creds === "malformed") return this.refuse(400, "malformed", "malformed Authorization header: give Bearer ID.SECRET or Basic (curl -u ID:SECRET)", id);
     if (!creds) return this.anonymousMay(level) ? "allowed" : this.refuse(401, "missing", "authentication required: send Authorization: Bearer ID.SECRET (kvdb keys create)");
