@@ -93,8 +93,8 @@ export const deno: Runtime = {
     const listen = (at: number, certificate?: Certificate) => Deno.serve({ port: at, hostname, onListen() {}, ...certificate }, handler);
     let server = listen(port, tls && readCertificate(tls));
     const bound = server.addr.port;
-    /** Servers shut down at a reload, finishing their requests. */
-    const retired: Promise<void>[] = [];
+    /** Servers shut down at a reload, finishing their requests (forgotten once done). */
+    const retired = new Set<Promise<void>>();
     // Deno.serve cannot take a new certificate in place: the old server stops accepting
     // and finishes its requests (closing its idle connections) while a new one listens on
     // the port at once; a connection attempt in between is refused (docs/SECURITY.md, "TLS").
@@ -108,7 +108,9 @@ export const deno: Runtime = {
           } catch (e) {
             throw notAPair(tls, e);
           }
-          retired.push(server.shutdown());
+          const stopping = server.shutdown();
+          retired.add(stopping);
+          void stopping.then(() => retired.delete(stopping));
           await new Promise((r) => setTimeout(r, 0)); // the port is free once shutdown began
           server = listen(bound, certificate);
         })

@@ -39,6 +39,7 @@ export function readCertificate(files: TlsFiles): Certificate {
   return pair;
 }
 
+/** The error of a certificate and key that do not belong together. */
 export function notAPair(files: TlsFiles, e: unknown): Error {
   return new Error(`tls: the certificate ${files.cert} and key ${files.key} do not make a pair: ${(e as Error).message}`);
 }
