@@ -16,6 +16,7 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
   type ChecksumAlgorithm,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -110,6 +111,25 @@ test("FULL_OBJECT (CRC64NVME, CRC32): the CRC of all the bytes, combined from th
   const got = await s3.send(new GetObjectCommand({ Bucket, Key: "full32", ChecksumMode: "ENABLED" }));
   assert.is(got.ChecksumCRC32, b64(crc(crc32, ...parts)));
   assert.is((await got.Body!.transformToByteArray()).length, 10 * MiB + 780);
+});
+
+test("UploadPartCopy into an upload that asked for a checksum: the part gets the checksum of the bytes it took, so the upload completes", async () => {
+  const source = bytes(6 * MiB + 5, 50);
+  await s3.send(new PutObjectCommand({ Bucket, Key: "copy-source", Body: source })); // the SDK's CRC32, kept
+  for (const ChecksumAlgorithm of ["CRC32", "SHA256"] as const) {
+    const Key = `copied-${ChecksumAlgorithm}`;
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm }));
+    const whole = await s3.send(new UploadPartCopyCommand({ Bucket, Key, UploadId, PartNumber: 1, CopySource: `${Bucket}/copy-source` }));
+    const slice = await s3.send(new UploadPartCopyCommand({ Bucket, Key, UploadId, PartNumber: 2, CopySource: `${Bucket}/copy-source`, CopySourceRange: "bytes=100-1099" }));
+    const sums = [source, source.subarray(100, 1100)].map((b) => (ChecksumAlgorithm === "CRC32" ? crc(crc32, b) : createHash("sha256").update(b).digest()));
+    const field = `Checksum${ChecksumAlgorithm}` as const;
+    assert.is(whole.CopyPartResult?.[field], b64(sums[0]));
+    assert.is(slice.CopyPartResult?.[field], b64(sums[1]));
+    const Parts = [whole, slice].map((p, i) => ({ PartNumber: i + 1, ETag: p.CopyPartResult!.ETag, [field]: p.CopyPartResult![field] }));
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }));
+    const composite = ChecksumAlgorithm === "CRC32" ? crc(crc32, ...sums) : createHash("sha256").update(Buffer.concat(sums)).digest();
+    assert.is(done[field], `${b64(composite)}-2`);
+  }
 });
 
 test("test_multipart_checksum_sha256: the checksum sent with CompleteMultipartUpload is compared (BadDigest), each <Part>'s too (InvalidPart); a retried Complete answers it again", async () => {

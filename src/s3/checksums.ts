@@ -42,10 +42,14 @@ export class Checksum {
   update(chunk: Uint8Array): void {
     this.crc.update(chunk);
   }
+  /** The checksum of the bytes so far, base64 (once: the hash is finished). */
+  value(): string {
+    return this.crc.digest().toString("base64");
+  }
   /** Throws BadDigest unless `expected` (base64, as sent) is what the bytes hash to. */
   verify(expected: string | undefined): void {
     if (expected === undefined) throw new S3Error("InvalidRequest", `the ${headerOf(this.algorithm)} the request announced never came`);
-    const got = this.crc.digest().toString("base64");
+    const got = this.value();
     if (got !== expected) throw new S3Error("BadDigest", `${headerOf(this.algorithm)} mismatch: the body's is ${got}, the request says ${expected}`);
   }
 }

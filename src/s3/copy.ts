@@ -4,10 +4,12 @@
  * one piece); no byte goes through the master. The x-amz-copy-source-if-* conditions
  * are checked first; metadata is the source's (COPY) or the request's (REPLACE).
  * UploadPartCopy (the same with ?uploadId=&partNumber=) makes a part of an upload the
- * same way, of the whole source or of its x-amz-copy-source-range.
+ * same way, of the whole source or of its x-amz-copy-source-range; for an upload that
+ * asked for a checksum, the part gets one (pieceChecksum).
  */
 import { storedName } from "../keys/names.ts";
 import type { KeyRecord, Piece } from "../master/values.ts";
+import { Checksum, elementOf, keptOf, withChecksum, type Algorithm, type Kept } from "./checksums.ts";
 import { conflictsAs, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, isoTime } from "./metadata.ts";
@@ -73,12 +75,34 @@ function rangeOf(header: string | undefined, piece: Piece): Piece {
   return { ...piece, offset: first, size: last - first + 1 };
 }
 
-/** UploadPartCopy: part N of an upload made on the volumes from (a range of) an object. */
+/**
+ * The checksum of the bytes `piece` takes from the source, for an upload that asked for
+ * `algorithm`: the source's own when the piece is all of it and it kept one of that
+ * algorithm; else those bytes are read from a replica (through the master: the price
+ * of a checksum the volumes do not make).
+ */
+async function pieceChecksum(s: S3, source: { key: string; record: KeyRecord }, piece: Piece, algorithm: Algorithm): Promise<Kept> {
+  const own = keptOf(source.record);
+  const whole = piece.offset === undefined && piece.size === source.record.size;
+  if (whole && own?.algorithm === algorithm && own.type === "FULL_OBJECT") return own;
+  const sum = new Checksum(algorithm);
+  const first = piece.offset ?? 0;
+  if (piece.size > 0) {
+    const res = await s.values.read(source.key, source.record, "GET", { range: `bytes=${first}-${first + piece.size - 1}` });
+    if (!res?.body || !res.ok) throw new S3Error("ServiceUnavailable", "no replica of the copy source answered");
+    for await (const chunk of res.body) sum.update(chunk);
+  }
+  return { algorithm, type: "FULL_OBJECT", value: sum.value() };
+}
+
+/** UploadPartCopy: part N of an upload made on the volumes from (a range of) an object, with its checksum if the upload asked for one. */
 export async function uploadPartCopy(s: S3, r: Req): Promise<Response> {
   const n = partNumberOf(r);
-  const { id } = await uploadOf(s, r);
+  const { id, upload } = await uploadOf(s, r);
   const source = await sourceRecord(s, r);
   const piece = rangeOf(r.c.req.header("x-amz-copy-source-range"), pieceOf(source.key, source.record));
-  const part = await s.values.assemble(partKey(id, n), [piece], {});
-  return xmlAnswer(r.c, "CopyPartResult", el("LastModified", isoTime(part.time)) + el("ETag", etagOf(part)));
+  const sum = upload.checksum && (await pieceChecksum(s, source, piece, upload.checksum.algorithm));
+  const part = await s.values.assemble(partKey(id, n), [piece], sum ? withChecksum({}, sum) : {});
+  const answer = el("LastModified", isoTime(part.time)) + el("ETag", etagOf(part)) + (sum ? el(elementOf(sum.algorithm), sum.value) : "");
+  return xmlAnswer(r.c, "CopyPartResult", answer);
 }
