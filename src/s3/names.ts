@@ -21,7 +21,8 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** Throws InvalidBucketName unless `name` is a bucket name S3 allows. */
 export function checkBucketName(name: string): void {
-  if (!BUCKET.test(name) || name.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(name)) {
+  // Each dot-separated label begins and ends with a letter or digit, as in a DNS name: no "..", ".-" or "-.".
+  if (!BUCKET.test(name) || /\.\.|\.-|-\./.test(name) || /^\d+\.\d+\.\d+\.\d+$/.test(name)) {
     throw new S3Error("InvalidBucketName", `${JSON.stringify(name)} is not a valid bucket name`);
   }
 }
