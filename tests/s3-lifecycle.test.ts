@@ -11,6 +11,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketLifecycleCommand,
+  GetObjectCommand,
   GetBucketLifecycleConfigurationCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -111,6 +112,29 @@ test("objects past their Expiration are deleted, the others stay; the run is a j
   assert.is(runs.reduce((n, j) => n + (j.counts.expired ?? 0), 0), 3);
   const lastRun = async () => ((await (await fetch(`${c.master.url}/_kvdb/status.json`)).json()) as { replication: { lastLifecycle: { summary: string } | null } }).replication.lastLifecycle;
   await until("the status page names the last run", async () => /^lifecycle: \d+ objects expired, \d+ uploads aborted in \d+ buckets with rules$/.test((await lastRun())?.summary ?? ""));
+});
+
+test("test_lifecycle_expiration_header_put/_head: PutObject, HeadObject and GetObject answer x-amz-expiration, the first rule's date and ID", async () => {
+  const Bucket = "headers";
+  await s3.send(new CreateBucketCommand({ Bucket }));
+  await put(Bucket, [
+    { ID: "later", Prefix: "logs/", Status: "Enabled", Expiration: { Days: 2000 } },
+    { ID: "rule one", Prefix: "logs/", Status: "Enabled", Expiration: { Days: 1000 } },
+    { ID: "off", Prefix: "logs/", Status: "Disabled", Expiration: { Days: 1 } },
+  ]);
+  const before = Date.now();
+  const put1 = await s3.send(new PutObjectCommand({ Bucket, Key: "logs/a", Body: "v" }));
+  const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "logs/a" }));
+  const got = await s3.send(new GetObjectCommand({ Bucket, Key: "logs/a" }));
+  await got.Body!.transformToString();
+  for (const expiration of [put1.Expiration, head.Expiration, got.Expiration]) {
+    const m = /^expiry-date="([^"]+)", rule-id="rule%20one"$/.exec(expiration ?? "");
+    assert.ok(m, String(expiration));
+    // A day is a second here: 1000 of them, rounded up to the next "midnight".
+    const at = Date.parse(m![1]);
+    assert.ok(at >= before + 1_000_000 - 1000 && at <= Date.now() + 1_001_000, `${m![1]}`);
+  }
+  assert.is((await s3.send(new PutObjectCommand({ Bucket, Key: "other", Body: "v" }))).Expiration, undefined);
 });
 
 test("incomplete uploads past AbortIncompleteMultipartUpload are aborted with their parts; others are kept", async () => {

@@ -5,22 +5,18 @@
  * kept), and uploads past AbortIncompleteMultipartUpload are aborted with their parts.
  * It runs as the master's lifecycle job (master/values.ts runLifecycle): once per pass
  * across every master sharing the index, its tallies in the job and in the metrics.
- *
- * Days are S3's: an object written at t under a rule of n days expires at the first
- * midnight UTC at or after t + n days. A shorter day (KVDB_LIFECYCLE_DAY_MS, for tests,
- * as ceph's rgw_lc_debug_interval) makes midnights every day-length since the epoch.
+ * When things expire: lifecycle-dates.ts.
  */
 import type { Counter, Gauge, Registry } from "../observe/metrics.ts";
 import { repeat } from "../repeat.ts";
 import type { Job, KeyRecord, Precondition } from "../master/values.ts";
 import { asS3Error } from "./errors.ts";
 import type { LifecycleRule } from "./lifecycle-config.ts";
+import { dueAt, expiryOf } from "./lifecycle-dates.ts";
 import { dropUpload, uploadLock, type Upload } from "./multipart.ts";
 import { bucketPrefix, type Bucket } from "./names.ts";
 import { deleteKey } from "./objects.ts";
 import type { S3 } from "./s3.ts";
-
-export const DAY_MS = 86_400_000;
 
 export interface LifecycleMetrics {
   expired: Counter;
@@ -38,16 +34,6 @@ export function lifecycleMetrics(r: Registry): LifecycleMetrics {
 
 /** How often each master asks for a run: hourly, or ten times a day when days are shorter (tests). */
 export const runEvery = (dayMs: number) => Math.max(200, Math.min(3_600_000, dayMs / 10));
-
-/** When something made at `t` expires after `days` (S3's rounding up to the next midnight). */
-export const dueAt = (t: number, days: number, dayMs: number) => Math.ceil((t + days * dayMs) / dayMs) * dayMs;
-
-/** When the object `record` expires under `rule`; undefined if the rule does not expire it. */
-export function expiryOf(rule: LifecycleRule, object: string, record: KeyRecord, dayMs: number): number | undefined {
-  if (!rule.enabled || !object.startsWith(rule.prefix)) return undefined;
-  if ((rule.larger !== undefined && record.size <= rule.larger) || (rule.smaller !== undefined && record.size >= rule.smaller)) return undefined;
-  return rule.days !== undefined ? dueAt(record.time, rule.days, dayMs) : rule.date;
-}
 
 /** The buckets that have enabled rules, with those rules. */
 async function bucketsWithRules(s: S3): Promise<Map<string, LifecycleRule[]>> {

@@ -12,6 +12,8 @@ import { valueBody } from "./body.ts";
 import { checksumHeaders, keepVerified } from "./checksums.ts";
 import { conflictsAs, deleteHeaders, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
+import type { LifecycleRule } from "./lifecycle-config.ts";
+import { expirationHeader } from "./lifecycle-dates.ts";
 import { etagOf, fieldsOf, MAX_PART_NUMBER, partRange, partsCount, valueHeaders } from "./metadata.ts";
 import { bucketPrefix, inBucket, keyOf, requireBucket } from "./names.ts";
 import type { Req, S3 } from "./s3.ts";
@@ -23,29 +25,36 @@ const DELETE_WAIT_MS = 60_000;
 const OVERRIDES = ["content-type", "content-language", "expires", "cache-control", "content-disposition", "content-encoding"];
 
 /** The live record of an object; NoSuchBucket or NoSuchKey if there is none. */
-export async function liveRecord(values: Values, bucket: string, object: string): Promise<{ key: string; record: KeyRecord }> {
-  await requireBucket(values, bucket);
+export async function liveRecord(values: Values, bucket: string, object: string): Promise<{ key: string; record: KeyRecord; rules?: LifecycleRule[] }> {
+  const { lifecycle } = await requireBucket(values, bucket);
   const key = keyOf(bucket, object);
   const record = await values.get(key);
   if (!record || record.state !== "live") throw new S3Error("NoSuchKey", `no object ${JSON.stringify(object)} in bucket ${bucket}`);
-  return { key, record };
+  return { key, record, rules: lifecycle };
 }
 
 export async function putObject(s: S3, r: Req): Promise<Response> {
-  await requireBucket(s.values, r.bucket);
+  const { lifecycle } = await requireBucket(s.values, r.bucket);
   const key = keyOf(r.bucket, r.object);
   const precondition = writeCondition((n) => r.c.req.header(n), "PutObject");
-  if (!precondition) return storeBody(s, r, key, fieldsOf(r.c));
   // Refused now if it already fails (no byte read); the master checks again as it switches the value in.
-  precondition(await s.values.get(key));
-  return conflictsAs(storeBody(s, r, key, fieldsOf(r.c), precondition));
+  precondition?.(await s.values.get(key));
+  const stored = storeBody(s, r, key, fieldsOf(r.c), precondition, (record) => expirationHeader(lifecycle, r.object, record, s.lifecycleDayMs));
+  return precondition ? conflictsAs(stored) : stored;
 }
 
 /**
  * Stores the request's body as the value of `key` (an object or a part), checked as S3
  * checks it; answers with its ETag (and the checksum it was verified against).
  */
-export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<typeof fieldsOf>, precondition?: Precondition): Promise<Response> {
+export async function storeBody(
+  s: S3,
+  r: Req,
+  key: string,
+  fields: ReturnType<typeof fieldsOf>,
+  precondition?: Precondition,
+  more: (record: KeyRecord) => Record<string, string> = () => ({}),
+): Promise<Response> {
   const md5 = declaredMd5(r.c);
   if (md5.kind === "invalid") throw new S3Error("InvalidDigest", "Content-MD5 must be the base64 of 16 bytes");
   const { declared, body, verified } = valueBody(r.c, r.payload);
@@ -64,14 +73,14 @@ export async function storeBody(s: S3, r: Req, key: string, fields: ReturnType<t
     within,
     precondition,
   );
-  return r.c.body(null, 200, { etag: etagOf(record), "content-length": "0", ...verified });
+  return r.c.body(null, 200, { etag: etagOf(record), "content-length": "0", ...verified, ...more(record) });
 }
 
 /** GetObject and HeadObject. */
 export async function getObject(s: S3, r: Req): Promise<Response> {
   const { c } = r;
-  const { key, record } = await liveRecord(s.values, r.bucket, r.object);
-  const headers = valueHeaders(record);
+  const { key, record, rules } = await liveRecord(s.values, r.bucket, r.object);
+  const headers = { ...valueHeaders(record), ...expirationHeader(rules, r.object, record, s.lifecycleDayMs) };
   const verdict = evaluate(record, (name) => c.req.header(name));
   if (verdict === "precondition failed") throw new S3Error("PreconditionFailed");
   if (verdict === "not modified") return c.body(null, 304, { etag: headers.etag, "last-modified": headers["last-modified"] });
