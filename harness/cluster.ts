@@ -60,7 +60,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
   const pg = o.postgres || (o.masters ?? 1) > 1 ? await startPostgres() : undefined;
   const db = o.db ?? (pg ? freshDatabase(pg) : join(dir, "master"));
   const volumes = Array.from({ length: o.volumes ?? 3 }, (_, i) => new VolumeServer(join(dir, `v${i}`), o, i === 0 ? o.commands?.firstVolume : undefined));
-  const names = () => volumes.map((v) => v.name);
+  const names = () => volumes.map((v) => v.listed);
   const masters = Array.from({ length: o.masters ?? 1 }, () => new MasterServer(db, names, o, o.commands?.master));
   const close = async (signal?: NodeJS.Signals) => {
     for (const m of [...masters].reverse()) await m.stop(signal);

@@ -81,9 +81,13 @@ export abstract class Server {
   get port(): number {
     return this.started.port;
   }
-  /** host:port (https://host:port with TLS), as the master's --volumes names it. */
+  /** host:port, as the index and the master's answers name a volume. */
   get name(): string {
-    return `${this.o.tls ? "https://" : ""}${this.o.host ?? HOST}:${this.port}`;
+    return `${this.o.host ?? HOST}:${this.port}`;
+  }
+  /** As the master's --volumes lists it: its name, with https:// when it serves TLS. */
+  get listed(): string {
+    return `${this.o.tls ? "https://" : ""}${this.name}`;
   }
   /** The process serving it: this one for a server in this process. */
   get pid(): number {

@@ -15,10 +15,15 @@ import { until } from "../harness/until.ts";
 
 let c: Cluster;
 
+/** api-tls.test.ts: every server a kvdb process serving TLS (KVDB_TEST_TLS: its certificate's files, as JSON). */
+const tls = process.env.KVDB_TEST_TLS ? { runtime: "node" as const, tls: JSON.parse(process.env.KVDB_TEST_TLS) as { cert: string; key: string; ca: string } } : {};
+/** The origin of the volume `name` (host:port, as Key-Volumes names it). */
+const volumeAt = (name: string) => `${"tls" in tls ? "https" : "http"}://${name}`;
+
 test.before(async () => {
   // api-two-masters.test.ts: the same tests, each request to one of two masters in turn;
   // api-auth.test.ts: with authentication on, every request carrying an admin key's token.
-  c = await startCluster({ volumes: 3, masters: process.env.KVDB_TEST_TWO_MASTERS ? 2 : 1, authenticated: !!process.env.KVDB_TEST_AUTH });
+  c = await startCluster({ volumes: 3, masters: process.env.KVDB_TEST_TWO_MASTERS ? 2 : 1, authenticated: !!process.env.KVDB_TEST_AUTH, ...tls });
   if (c.token) carryToken(c.token);
 });
 
@@ -309,7 +314,7 @@ test("following the redirect → 200, exact bytes, Content-Length, ETag, Accept-
   assert.ok(Buffer.from(await got.arrayBuffer()).equals(value));
   // Every replica serves the same bytes.
   for (const name of res.headers.get("key-volumes")!.split(",")) {
-    const r = await fetch(`http://${name}/get/follow`);
+    const r = await fetch(`${volumeAt(name)}/get/follow`);
     assert.is(r.status, 200);
     assert.ok(Buffer.from(await r.arrayBuffer()).equals(value), name);
   }
@@ -389,7 +394,7 @@ test("UNLINK → 204: GET 404, listed by /?unlinked, absent from ?list, bytes ke
   assert.equal((await listPage("/unl/", "unlinked")).keys, [key]);
   // Bytes stay on the volumes.
   for (const name of holders) {
-    const r = await fetch(`http://${name}${key}`);
+    const r = await fetch(`${volumeAt(name)}${key}`);
     assert.is(r.status, 200);
     assert.is(await r.text(), "soft deleted");
   }
@@ -415,7 +420,7 @@ test("PUT over an unlinked key is allowed and serves the new value", async () =>
   assert.is(redirect.headers.get("etag"), `"${md5("new value!")}"`);
   assert.is(await (await fetch(c.url + key)).text(), "new value!");
   for (const name of res.headers.get("key-volumes")!.split(",")) {
-    assert.is(await (await fetch(`http://${name}${key}`)).text(), "new value!", name);
+    assert.is(await (await fetch(`${volumeAt(name)}${key}`)).text(), "new value!", name);
   }
   assert.ok((await listPage("/unl/")).keys.includes(key));
   assert.not.ok((await listPage("/", "unlinked")).keys.includes(key));
@@ -544,7 +549,7 @@ test("one key, two spellings: percent-encoding is decoded before the key is name
 // ---------------------------------------------------------------- replicas
 
 test("3 volumes, --replicas 2: each key on exactly 2 volumes, the top two of its placement", async () => {
-  const r = await startCluster({ volumes: 3, replicas: 2 });
+  const r = await startCluster({ volumes: 3, replicas: 2, ...tls });
   try {
     const names = r.volumes.map((v) => v.name);
     const holders = new Map<string, string[]>();
@@ -604,7 +609,7 @@ test("3 volumes, --replicas 2: each key on exactly 2 volumes, the top two of its
 // ---------------------------------------------------------------- --proxy
 
 test("--proxy: GET → 200 with the bytes from the master; HEAD, Range, If-None-Match, 404", async () => {
-  const p = await startCluster({ volumes: 2, proxy: true });
+  const p = await startCluster({ volumes: 2, proxy: true, ...tls });
   try {
     const value = bytes(100_000, 61);
     const created = await put("/px/value", value, "PUT", p.url);

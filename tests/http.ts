@@ -5,8 +5,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { once } from "node:events";
-import { request, type ClientRequest, type IncomingMessage } from "node:http";
-import { connect } from "node:net";
+import { request as plainRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { request as secureRequest } from "node:https";
+import { connect as plainConnect } from "node:net";
+import { connect as secureConnect } from "node:tls";
 import { join, relative } from "node:path";
 import { keyPath } from "../src/keys/keys.ts";
 
@@ -42,6 +44,9 @@ export function addr(url: string): { host: string; port: number } {
   return { host: u.hostname, port: Number(u.port) };
 }
 
+/** node:http's request, or node:https's for an https:// `url` (api-tls.test.ts: the CA comes from NODE_EXTRA_CA_CERTS). */
+const requestTo = (url: string, o: RequestOptions): ClientRequest => (url.startsWith("https:") ? secureRequest(o) : plainRequest(o));
+
 /**
  * Sends `head` (request line + headers, no trailing blank line) and `body` over a
  * fresh socket with Connection: close, and reads until the server closes it.
@@ -55,8 +60,8 @@ export async function rawRequest(
   halfClose = false,
 ): Promise<RawResponse> {
   const { host, port } = addr(url);
-  const sock = connect({ host, port });
-  await once(sock, "connect");
+  const sock = url.startsWith("https:") ? secureConnect({ host, port, servername: "localhost" }) : plainConnect({ host, port });
+  await once(sock, url.startsWith("https:") ? "secureConnect" : "connect");
   const chunks: Buffer[] = [];
   sock.on("data", (d: Buffer) => chunks.push(d));
   const closed = new Promise<void>((resolve, reject) => {
@@ -104,7 +109,7 @@ export function send(
 ): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
   const { host, port } = addr(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method, headers: { ...always, ...headers }, agent: false }, (res) => {
+    const req = requestTo(url, { host, port, path, method, headers: { ...always, ...headers }, agent: false }).once("response", (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (d: Buffer) => chunks.push(d));
       res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -133,7 +138,7 @@ export interface SlowPut {
 
 export function slowPut(url: string, path: string, headers: Record<string, string> = {}, method = "PUT"): SlowPut {
   const { host, port } = addr(url);
-  const req = request({ host, port, path, method, headers: { ...always, ...headers }, agent: false });
+  const req = requestTo(url, { host, port, path, method, headers: { ...always, ...headers }, agent: false });
   const response = new Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }>((resolve, reject) => {
     req.on("response", (res) => {
       let body = "";
@@ -208,9 +213,10 @@ export async function locate(master: string, key: string, method = "GET"): Promi
  */
 export function askToWrite(master: string, key: string, size: number, headers: Record<string, string> = {}): Promise<{ status: number; location?: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${master}${keyPath(key)}`, { method: "PUT", headers: { ...always, "content-length": String(size), expect: "100-continue", ...headers } });
+    const { host, port } = addr(master);
+    const req = requestTo(master, { host, port, path: keyPath(key), method: "PUT", headers: { ...always, "content-length": String(size), expect: "100-continue", ...headers } });
     req.on("continue", () => reject(new Error("the master sent 100 Continue")));
-    req.on("response", (res) => {
+    req.on("response", (res: IncomingMessage) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => (body += d));

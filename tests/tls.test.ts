@@ -60,7 +60,7 @@ test("kvdb master and kvdb volume with --tls-cert, their volumes listed https://
   const cluster = await startCluster({ runtime: "node", volumes: 2, replicas: 2, tls: { ...pem, ca: ca.cert } });
   try {
     const master = cluster.master;
-    assert.ok(cluster.volumes.every((v) => v.name.startsWith("https://127.0.0.1:")), cluster.volumes.map((v) => v.name).join());
+    assert.ok(cluster.volumes.every((v) => v.listed.startsWith("https://127.0.0.1:")), cluster.volumes.map((v) => v.listed).join());
     assert.ok(master.url.startsWith("https://"), master.url);
     const curl = (...args: string[]) => run("curl", ["-sS", "--cacert", ca.cert, ...args]);
     writeFileSync(join(dir, "small"), "small value");
