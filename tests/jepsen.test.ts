@@ -33,6 +33,8 @@ for (const s of SCENARIOS) {
     if (r.skipped) return console.log(`${s.name} skipped: ${r.skipped}`);
     assert.ok(r.ops >= 10, `${r.ops} operations ran`);
     assert.is(r.anomalies + r.lost + r.undecided, 0, `${r.anomalies} anomalies, ${r.lost} lost, ${r.undecided} undecided:\n${r.findings}`);
+    // A volume down costs no write when fewer replicas than there are volumes suffice (issue 24 part 2).
+    if (s.minReplicas) assert.is(r.putsFailed, 0, `${r.putsFailed} of ${r.puts} PUTs failed with a volume killed, --min-replicas ${s.minReplicas}`);
   });
 }
 

@@ -2,7 +2,10 @@
  * --min-replicas (issue 24 part 2): with --replicas 3 --min-replicas 2 on 3 volumes, a
  * volume killed (SIGKILL) while PUTs run costs no failed write; every 201 reads back
  * byte-exact; the replicas the keys are then owed are copied by the janitor once the
- * volume is back, within REPLICATED_WITHIN_MS; verify --repair then finds all well.
+ * volume is back, within REPLICATED_WITHIN_MS; verify --repair then finds all well. A
+ * volume paused (SIGSTOP) for less than --volume-timeout costs latency, not errors. A
+ * direct write (307 to a volume that fans the body out) whose other replica's volume is
+ * killed mid-body commits on the two that hold it, the third owed.
  * Every server is a real child process.
  */
 import { test } from "uvu";
@@ -12,7 +15,7 @@ import { runKvdb } from "../harness/kvdb.ts";
 import { startCluster, type Cluster } from "../harness/cluster.ts";
 import { until } from "../harness/until.ts";
 import type { StatusFacts } from "../src/master/status/facts.ts";
-import { bytes, locate, md5 } from "./http.ts";
+import { askToWrite, bytes, locate, md5, slowPut } from "./http.ts";
 import { sample, scrape } from "./prometheus.ts";
 
 /** How long after the volume is back every key must have its 3 replicas again (measured: docs/DURABILITY.md). */
@@ -134,5 +137,66 @@ test("a volume killed with SIGKILL under PUTs (--replicas 3 --min-replicas 2): e
   killedUnderPuts({}));
 
 test("the same with two masters on PostgreSQL (the owed replicas kept in its records)", () => killedUnderPuts({ masters: 2 }));
+
+/** How long the volume is paused: less than the cluster's --volume-timeout (5 s). */
+const PAUSE_MS = 2500;
+
+test("a volume paused (SIGSTOP) for less than --volume-timeout under PUTs: latency, not errors; 3 replicas again after, verify --repair clean", async () => {
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3, minReplicas: 2, timeoutMs: 5000 });
+  const victim = c.volumes[0];
+  try {
+    let resumed: Promise<void> | undefined;
+    const answers = await putLoop(c, "/pause", (n) => {
+      if (n < PUTS / 4 || resumed) return;
+      victim.kill("SIGSTOP");
+      resumed = new Promise((done) => setTimeout(done, PAUSE_MS)).then(() => victim.kill("SIGCONT"));
+    });
+    assert.ok(resumed, "the volume was paused");
+    await resumed;
+    assert.equal([...answers].filter(([, s]) => s !== 201), [], "every PUT succeeded with a volume paused");
+    await readsBack(c, answers);
+    const keys = [...answers.keys()];
+    await until("every key has 3 replicas again", async () => (await shortOf(c, keys)).length === 0, REPLICATED_WITHIN_MS);
+    const verified = await runKvdb(["verify", "--repair", "--master", c.url]);
+    assert.is(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /all well/);
+  } finally {
+    victim.kill("SIGCONT");
+    await c.close();
+  }
+});
+
+test("a direct write whose other replica's volume is killed mid-body: 201 on the two that hold it, the third owed and copied once the volume is back", async () => {
+  const MiB = 1 << 20;
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3, minReplicas: 2, timeoutMs: 2000 });
+  try {
+    const key = "/direct/killed-replica";
+    const value = Buffer.concat([bytes(MiB, 1), bytes(MiB, 2)]);
+    const asked = await askToWrite(c.url, key, value.length);
+    assert.is(asked.status, 307, asked.body);
+    const url = new URL(asked.location!);
+    const first = c.volumes.find((v) => v.port === Number(url.port))!;
+    const other = c.volumes.find((v) => v !== first)!;
+    const put = slowPut(url.origin, url.pathname + url.search, { "content-length": String(value.length) });
+    await put.write(value.subarray(0, MiB));
+    await until("every replica's volume receives the body", () => c.volumes.every((v) => v.tmpFiles().length === 1));
+    await other.child.stop("SIGKILL");
+    const answer = await put.finish(value.subarray(MiB));
+    assert.is(answer.status, 201, answer.body);
+    const held = String(answer.headers["key-volumes"]).split(",");
+    assert.is(held.length, 2);
+    assert.not.ok(held.includes(other.name), `Key-Volumes ${held} names the killed volume`);
+    const res = await fetch(c.url + keyPath(key));
+    assert.is(md5(Buffer.from(await res.arrayBuffer())), md5(value), "reads back byte-exact");
+    await other.restart();
+    await until("the key has 3 replicas again", async () => (await locate(c.url, key)).volumes.length === 3, REPLICATED_WITHIN_MS);
+    // verify re-hashes each replica on its volume, the copy on the returned one too.
+    const verified = await runKvdb(["verify", "--repair", "--master", c.url]);
+    assert.is(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /all well/);
+  } finally {
+    await c.close();
+  }
+});
 
 test.run();

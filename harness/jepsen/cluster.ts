@@ -34,19 +34,22 @@ export interface RunClusterOptions {
   dir?: string;
   /** Runs the second master with its clock offset by what this file says. */
   skewFile?: string;
+  /** The masters' --min-replicas. */
+  minReplicas?: number;
 }
 
 export async function startRunCluster(o: RunClusterOptions): Promise<RunCluster> {
   const two = o.index === "postgres";
   const db = two && o.pg ? freshDatabase(o.pg) : undefined;
   // With a database given, the builder starts no PostgreSQL of its own.
-  const cluster = await startCluster({ ...SETTINGS, runtime: o.runtime, postgres: two && !db, db, dir: o.dir });
+  const settings: ServerOptions = { ...SETTINGS, minReplicas: o.minReplicas };
+  const cluster = await startCluster({ ...settings, runtime: o.runtime, postgres: two && !db, db, dir: o.dir });
   const masters: Server[] = [cluster.master];
   try {
     if (two) {
       const command = o.skewFile ? skewed(RUNTIMES[o.runtime], o.skewFile) : undefined;
       const names = () => cluster.volumes.map((v) => v.name);
-      masters.push(await new MasterServer(cluster.db, names, { ...SETTINGS, runtime: o.runtime }, command).start());
+      masters.push(await new MasterServer(cluster.db, names, { ...settings, runtime: o.runtime }, command).start());
     }
   } catch (e) {
     await cluster.close("SIGKILL");

@@ -100,7 +100,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunResult
   writeFileSync(skewFile, "+0\n");
   let cluster: RunCluster | undefined;
   try {
-    cluster = await startRunCluster({ index: s.index, runtime, pg: o.pg, dir: lazy?.dir, skewFile: s.fault === "clock-skew" ? skewFile : undefined });
+    cluster = await startRunCluster({ index: s.index, runtime, pg: o.pg, dir: lazy?.dir, skewFile: s.fault === "clock-skew" ? skewFile : undefined, minReplicas: s.minReplicas });
     const { masters } = cluster;
     // Times in the history and the timeline count from here, when the load begins.
     const history = new History();

@@ -48,7 +48,7 @@ export async function redirect(m: Master, c: Context, key: string, bytes: number
   // The volume calls back the address the client reached this master at (https:// if over TLS).
   const master = addressOf(c.req.header("host") ?? "", new URL(c.req.url).protocol === "https:");
   const replicas = volumes.slice(1).map((v) => m.client.address(v));
-  const terms = { token, size: bytes, replicas, master, timeoutMs: m.client.timeoutMs };
+  const terms = { token, size: bytes, replicas, master, timeoutMs: m.client.timeoutMs, min: m.minReplicas };
   const location = m.client.directUrl(volumes[0], blob, c.req.method, termsQuery(terms), Math.ceil(startMs / 1000));
   return c.body(null, 307, { location, "content-length": "0" });
 }
@@ -93,9 +93,15 @@ async function commit(m: Master, c: Context, key: string, token: string, record:
   if (!ours(record, token, BEGUN)) throw nothingStored(new KvdbError("unavailable", "the write was undone before it committed (too late, or taken over)"));
   const size = Number(c.req.query("size"));
   const md5 = c.req.query("md5") ?? "";
+  // The replicas that hold it: the first volume and those the volume names by the
+  // addresses the terms gave (all, without `held`); a name not among them fails the check below.
+  const held = c.req.query("held");
+  const named = (address: string) => record!.volumes.find((v) => m.client.address(v) === address) ?? address;
+  const volumes = held === undefined ? record!.volumes : [record!.volumes[0], ...held.split(",").filter(Boolean).map(named)];
   const wrong =
     size !== record!.size ? `body of ${size} bytes, ${record!.size} declared`
     : record!.md5 && record!.md5 !== md5 ? `Content-MD5 mismatch: the body's md5 is ${md5}, Content-MD5 says ${record!.md5}`
+    : volumes.length < m.minReplicas || volumes.some((v) => !record!.volumes.includes(v)) ? `${volumes.length} replicas held (${volumes.join(",")}), ${m.minReplicas} needed of ${record!.volumes.join(",")}`
     : undefined;
   if (wrong) {
     await purge(m, key, record!).catch(() => {});
@@ -105,8 +111,10 @@ async function commit(m: Master, c: Context, key: string, token: string, record:
     await purge(m, key, record!).catch(() => {});
     throw nothingStored(new KvdbError("unavailable", "the write took longer than its deadline"));
   }
-  // Placed at the 307 on the volumes up then: at least --min-replicas, the rest owed.
-  const live = await m.index.commit(key, record!, { state: "live", volumes: record!.volumes, size, md5, time: Date.now(), blob: record!.blob, ...owedOn(m, record!.volumes) });
+  // At least --min-replicas hold it (placed at the 307 on the volumes up then, less
+  // those that failed since): the rest are owed, and the failed ones' replicas a delete.
+  const failed = record!.volumes.filter((v) => !volumes.includes(v));
+  const live = await m.index.commit(key, record!, { state: "live", volumes, size, md5, time: Date.now(), blob: record!.blob, ...owedOn(m, volumes) }, failed);
   if (!live) throw nothingStored(new KvdbError("unavailable", "another master took the key over"));
   return c.json({ volumes: live.volumes }, 201);
 }

@@ -10,6 +10,9 @@
  * (wire/direct-wire.ts's MD5_TRAILER; docs/VOLUME-STORAGE.md says what each checks).
  * Once every replica is fsynced and all agree on size and md5, the master commits;
  * only then does the client get its 201, with the headers the master would give.
+ * Another replica's volume that fails is left behind while the terms' `min` replicas
+ * remain (the master's --min-replicas): the commit names those that hold the value, and
+ * the master records the rest as owed. This volume's own store failing fails the write.
  * Any failure: every replica is deleted (the master's abort deletes them too, and
  * records those it cannot reach) and the client gets the status the master would give.
  */
@@ -69,8 +72,8 @@ class DirectWrite {
     if (began.status !== 204) return fail(c, began.status as ContentfulStatusCode, began.text);
     let answer: { status: number; text: string };
     try {
-      const written = await this.fanOut(requestBody(c));
-      const committed = await this.step("commit", { size: String(written.size), md5: written.md5 });
+      const { written, held } = await this.fanOut(requestBody(c));
+      const committed = await this.step("commit", { size: String(written.size), md5: written.md5, held: held.join(",") });
       if (committed.status === 201) {
         const { volumes } = JSON.parse(committed.text) as { volumes: string[] };
         return c.body(null, 201, { "content-length": "0", "content-md5": written.md5, etag: `"${written.md5}"`, "key-volumes": volumes.join(",") });
@@ -85,10 +88,13 @@ class DirectWrite {
     return fail(c, answer.status as ContentfulStatusCode, answer.text);
   }
 
-  /** Stores the body here and on the other replicas; their size and md5, once every one is fsynced. */
-  private async fanOut(body: AsyncIterable<Uint8Array> | null): Promise<Written> {
+  /**
+   * Stores the body here and on the other replicas; their size and md5, once every one
+   * still written is fsynced, and the other replicas' volumes that hold it.
+   */
+  private async fanOut(body: AsyncIterable<Uint8Array> | null): Promise<{ written: Written; held: string[] }> {
     if (!body) throw new HttpError(411, "empty body");
-    const { size: declared, replicas, timeoutMs } = this.terms;
+    const { size: declared, replicas, timeoutMs, min } = this.terms;
     const hash = createHash("md5");
     let md5 = "";
     const local = new Feed();
@@ -96,19 +102,30 @@ class DirectWrite {
     stored.catch(() => {}); // awaited below
     // A chunked body: the md5 follows it as a trailer.
     const headers = { [MD5_TRAILER]: "trailer", trailer: MD5_TRAILER };
-    const others = replicas.map((volume) => ({ volume, upload: upload(urlOn(volume, this.name, "PUT", this.secret, TTL_SECONDS), headers, timeoutMs) }));
+    const all = replicas.map((volume) => ({ volume, upload: upload(urlOn(volume, this.name, "PUT", this.secret, TTL_SECONDS), headers, timeoutMs) }));
+    let others = all;
     const abort = (e: unknown) => {
       local.fail(e);
-      for (const o of others) o.upload.abort(e);
+      for (const o of all) o.upload.abort(e);
+    };
+    // The other replicas whose step succeeded, while `min` remain with this one; else the first failure.
+    const survivors = <T>(steps: PromiseSettledResult<T>[]): T[] => {
+      const failed = steps.flatMap((s, i) => (s.status === "rejected" ? [{ o: others[i], e: asHttpError(others[i].volume, s.reason) }] : []));
+      if (failed.length && 1 + others.length - failed.length < min) throw failed[0].e;
+      for (const { o, e } of failed) o.upload.abort(e);
+      others = others.filter((_, i) => steps[i].status === "fulfilled");
+      return steps.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     };
     let size = 0;
     try {
-      await Promise.all(others.map((o) => o.upload.ready().catch(replicaFailed(o.volume))));
+      survivors(await Promise.allSettled(others.map((o) => o.upload.ready())));
       for await (const chunk of clientBody(body)) {
         size += chunk.byteLength;
         if (size > declared) throw new HttpError(400, `the body is longer than its declared ${declared} bytes`);
         hash.update(chunk);
-        await Promise.all([local.write(chunk).catch(() => stored.then(() => {}, localFailed)), ...others.map((o) => o.upload.write(chunk).catch(replicaFailed(o.volume)))]);
+        const [mine, ...theirs] = await Promise.allSettled([local.write(chunk).catch(() => stored.then(() => {}, localFailed)), ...others.map((o) => o.upload.write(chunk))]);
+        if (mine.status === "rejected") throw mine.reason;
+        survivors(theirs);
       }
       if (size < declared) throw new HttpError(400, `body ended after ${size} of ${declared} bytes`);
     } catch (e) {
@@ -120,14 +137,13 @@ class DirectWrite {
     local.end();
     // Every answer, good or bad, so that no replica is still being written when we clean up.
     const [mine, ...theirs] = await Promise.allSettled([stored.catch(localFailed), ...others.map((o) => answerOf(o.volume, o.upload, { [MD5_TRAILER]: md5 }))]);
-    const all = [mine, ...theirs].map((a) => {
-      if (a.status === "rejected") throw a.reason;
-      return a.value;
-    });
-    for (const [i, w] of all.entries()) {
-      if (w.size !== size || w.md5 !== all[0].md5) throw new HttpError(503, `volume ${i ? replicas[i - 1] : "here"} stored ${w.size} bytes with md5 ${w.md5}, sent ${size} bytes with md5 ${all[0].md5}`);
+    if (mine.status === "rejected") throw mine.reason;
+    const held = others;
+    const stores = [mine.value, ...survivors(theirs)];
+    for (const [i, w] of stores.entries()) {
+      if (w.size !== size || w.md5 !== stores[0].md5) throw new HttpError(503, `volume ${i ? held[i - 1].volume : "here"} stored ${w.size} bytes with md5 ${w.md5}, sent ${size} bytes with md5 ${stores[0].md5}`);
     }
-    return all[0];
+    return { written: stores[0], held: held.map((o) => o.volume) };
   }
 
   /** Deletes every replica this write may have left (best effort: the master's abort deletes them too, and owes what it cannot). */
@@ -173,16 +189,16 @@ function localFailed(e: unknown): never {
 }
 
 /** Another replica's volume failed: 507 if it said it is full, else 503. */
-function replicaFailed(volume: string) {
-  return (e: unknown): never => {
-    if (e instanceof HttpError) throw e;
-    const status = e instanceof EarlyAnswer && e.status === 507 ? 507 : 503;
-    throw new HttpError(status, `volume ${volume}: ${(e as Error).message}`);
-  };
+function asHttpError(volume: string, e: unknown): HttpError {
+  if (e instanceof HttpError) return e;
+  const status = e instanceof EarlyAnswer && e.status === 507 ? 507 : 503;
+  return new HttpError(status, `volume ${volume}: ${(e as Error).message}`);
 }
 
 async function answerOf(volume: string, u: OutgoingBody, trailers: Record<string, string>): Promise<Written> {
-  const a = await u.end(trailers).catch(replicaFailed(volume));
+  const a = await u.end(trailers).catch((e) => {
+    throw asHttpError(volume, e);
+  });
   if (a.status !== 201) throw new HttpError(a.status === 507 ? 507 : 503, `volume ${volume} answered ${a.status} ${a.body.trim()}`);
   return JSON.parse(a.body) as Written;
 }

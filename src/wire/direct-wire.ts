@@ -4,7 +4,7 @@
  *   master → client  307, Location: http(s)://<volume>/_kvdb/write/<key>?<WriteTerms>, signed
  *   client → volume  the body (the volume answers 201 or an error, as the master would)
  *   volume → master  POST /_kvdb/direct/<key>?token&step=begin   before it reads a byte: the URL is used up
- *                    POST …&step=commit&size&md5                 every replica fsynced: the key goes live
+ *                    POST …&step=commit&size&md5&held            the replicas fsynced (at least `min`): the key goes live
  *                    POST …&step=abort                           it failed: the master deletes every replica
  * Every call to the master is signed with the cluster's secret, if there is one.
  */
@@ -36,10 +36,16 @@ export interface WriteTerms {
   master: string;
   /** How long a replica's volume may stall (the master's --volume-timeout). */
   timeoutMs: number;
+  /**
+   * How many replicas, the first volume's included, must hold the value for the write
+   * to commit (the master's --min-replicas): another replica's volume that fails is left
+   * behind while that many remain, and the commit's `held` names the others that hold it.
+   */
+  min: number;
 }
 
 export function termsQuery(t: WriteTerms): Record<string, string> {
-  return { token: t.token, size: String(t.size), replicas: t.replicas.join(","), master: t.master, timeout: String(t.timeoutMs) };
+  return { token: t.token, size: String(t.size), replicas: t.replicas.join(","), master: t.master, timeout: String(t.timeoutMs), min: String(t.min) };
 }
 
 /** The terms a write URL's query names, or what is wrong with them. */
@@ -51,5 +57,9 @@ export function termsOf(q: URLSearchParams): WriteTerms | string {
   const replicas = q.get("replicas");
   if (!token || !master || replicas === null) return "a direct write URL needs token, size, replicas, master and timeout";
   if (!Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) return "invalid size or timeout in the write URL";
-  return { token, size, replicas: replicas ? replicas.split(",") : [], master, timeoutMs };
+  const others = replicas ? replicas.split(",") : [];
+  // A URL without `min` (signed by a master before --min-replicas) needs every replica.
+  const min = q.has("min") ? Number(q.get("min")) : others.length + 1;
+  if (!Number.isSafeInteger(min) || min < 1 || min > others.length + 1) return "invalid min in the write URL";
+  return { token, size, replicas: others, master, timeoutMs, min };
 }
