@@ -15,8 +15,8 @@ import { until } from "../harness/until.ts";
 
 let c: Cluster;
 
-/** api-tls.test.ts: every server a kvdb process serving TLS (KVDB_TEST_TLS: its certificate's files, as JSON). */
-const tls = process.env.KVDB_TEST_TLS ? { runtime: "node" as const, tls: JSON.parse(process.env.KVDB_TEST_TLS) as { cert: string; key: string; ca: string } } : {};
+/** api-tls.test.ts: every server a kvdb process under a runtime, serving TLS (KVDB_TEST_TLS: the runtime and the certificate's files, as JSON). */
+const tls = process.env.KVDB_TEST_TLS ? (JSON.parse(process.env.KVDB_TEST_TLS) as { runtime: "node" | "deno" | "bun"; tls: { cert: string; key: string; ca: string } }) : {};
 /** The origin of the volume `name` (host:port, as Key-Volumes names it). */
 const volumeAt = (name: string) => `${"tls" in tls ? "https" : "http"}://${name}`;
 
