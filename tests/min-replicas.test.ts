@@ -5,7 +5,8 @@
  * volume is back, within REPLICATED_WITHIN_MS; verify --repair then finds all well. A
  * volume paused (SIGSTOP) for less than --volume-timeout costs latency, not errors. A
  * direct write (307 to a volume that fans the body out) whose other replica's volume is
- * killed mid-body commits on the two that hold it, the third owed.
+ * killed mid-body commits on the two that hold it, the third owed; so do S3's PutObject
+ * and CompleteMultipartUpload with a volume down.
  * Every server is a real child process.
  */
 import { test } from "uvu";
@@ -17,6 +18,8 @@ import { until } from "../harness/until.ts";
 import type { StatusFacts } from "../src/master/status/facts.ts";
 import { askToWrite, bytes, locate, md5, slowPut } from "./http.ts";
 import { sample, scrape } from "./prometheus.ts";
+import { s3Bucket, text } from "./s3-client.ts";
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
 
 /** How long after the volume is back every key must have its 3 replicas again (measured: docs/DURABILITY.md). */
 const REPLICATED_WITHIN_MS = 30_000;
@@ -196,6 +199,32 @@ test("a direct write whose other replica's volume is killed mid-body: 201 on the
     assert.match(verified.stdout, /all well/);
   } finally {
     await c.close();
+  }
+});
+
+test("S3 with a volume down: PutObject and CompleteMultipartUpload succeed on two replicas, owed the third until the volume is back", async () => {
+  const { c, s3, close } = await s3Bucket("owed", { runtime: "node", volumes: 3, replicas: 3, minReplicas: 2, timeoutMs: 3000 });
+  try {
+    const victim = c.volumes[2];
+    await victim.child.stop("SIGKILL");
+    const part = Buffer.alloc(5 << 20, 7);
+    await s3.send(new PutObjectCommand({ Bucket: "owed", Key: "small", Body: "while a volume is down" }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: "owed", Key: "parts" }));
+    const one = await s3.send(new UploadPartCommand({ Bucket: "owed", Key: "parts", UploadId, PartNumber: 1, Body: part }));
+    const two = await s3.send(new UploadPartCommand({ Bucket: "owed", Key: "parts", UploadId, PartNumber: 2, Body: "end" }));
+    const Parts = [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }];
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: "owed", Key: "parts", UploadId, MultipartUpload: { Parts } }));
+    assert.is(await text((await s3.send(new GetObjectCommand({ Bucket: "owed", Key: "small" }))).Body), "while a volume is down");
+    const whole = await (await s3.send(new GetObjectCommand({ Bucket: "owed", Key: "parts" }))).Body!.transformToByteArray();
+    assert.is(md5(Buffer.from(whole)), md5(Buffer.concat([part, Buffer.from("end")])));
+    await until("both objects counted as owed", async () => (await counted(c)).metric === 2, 15_000);
+    await victim.restart();
+    await until("none owed once the volume is back", async () => (await counted(c)).metric === 0, REPLICATED_WITHIN_MS);
+    const verified = await runKvdb(["verify", "--repair", "--master", c.url]);
+    assert.is(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /all well/);
+  } finally {
+    await close();
   }
 });
 

@@ -100,6 +100,13 @@ test("a direct write's terms (deadline, token) round-trip with a version name; a
   assert.is("direct" in roundTrip(base("writing")), false);
 });
 
+test("the replicas a record is owed (--min-replicas) round-trip, with every other field; a record without them, as every older one, owes none", () => {
+  const record: KeyRecord = { ...base("live"), volumes: ["127.0.0.1:3001", "127.0.0.1:3003"], blob: versionName("/owed"), direct: { deadline: 1795000090123, token: "t" }, owed: 1 };
+  assert.equal(roundTrip(record), record);
+  assert.equal(roundTrip({ ...record, owed: 300 }), { ...record, owed: 300 });
+  assert.is("owed" in roundTrip(base("live")), false);
+});
+
 test("busy is not stored (only a shared store sets it)", () => {
   const back = roundTrip({ ...base("live"), busy: true });
   assert.is(back.busy, undefined);

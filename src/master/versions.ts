@@ -73,8 +73,9 @@ export async function putVersion(
  * master sends no byte), then switches it in as putVersion does.
  */
 export async function assembleVersion(m: Master, key: string, pieces: Piece[], fields: ValueFields, within?: Within, precondition?: Precondition): Promise<KeyRecord> {
+  // At least --min-replicas volumes up: the rest are owed (a volume failing mid-assembly still fails it).
   const volumes = wanted(m, key);
-  if (volumes.length < m.replicas) throw tooFewUp(volumes.length, m.replicas);
+  if (volumes.length < m.minReplicas) throw tooFewUp(volumes.length, m.minReplicas);
   const name = versionName(key);
   const size = pieces.reduce((n, p) => n + p.size, 0);
   return (await m.locks.hold(name, async () => {
@@ -93,7 +94,7 @@ export async function assembleVersion(m: Master, key: string, pieces: Piece[], f
       await purge(m, name, staged).catch(() => {});
       throw e;
     }
-    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields) }, within, precondition);
+    return switchIn(m, key, name, staged, { state: "live", volumes, size, md5, time: Date.now(), blob: name, ...s3Of(fields), ...owedOn(m, volumes) }, within, precondition);
   }))!;
 }
 
