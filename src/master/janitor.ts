@@ -80,31 +80,39 @@ const REPAIRS_AT_ONCE = 4;
  * One pass over the keys owed replicas: each gets copies (volume to volume, checked
  * against the record's size and md5: replicas.ts copyTo) on the next volumes of its
  * placement that are up, and its record then names them. A key no volume can take yet
- * waits for the next pass. Returns how many replicas were made.
+ * waits for the next pass. Returns how many replicas were made, and whether any key
+ * was left for another reason (held, a copy that failed): then the next pass should run.
  */
-export async function repairOwed(m: Master): Promise<number> {
+export async function repairOwed(m: Master): Promise<{ made: number; left: boolean }> {
   let made = 0;
+  let left = false;
   const keys = m.index.underReplicated()[Symbol.asyncIterator]();
   const worker = async () => {
     for (let next = await keys.next(); !next.done; next = await keys.next()) {
       const key = next.value;
-      if (m.locks.has(key)) continue; // a write or delete of it is under way: next pass
+      if (m.locks.has(key)) {
+        left = true; // a write or delete of it is under way: next pass
+        continue;
+      }
       await m.locks.hold(key, async () => {
-        made += await repairKey(m, key);
+        const n = await repairKey(m, key);
+        if (n === undefined) return;
+        made += n;
+        left ||= n === 0;
       });
     }
   };
   await Promise.all(Array.from({ length: REPAIRS_AT_ONCE }, worker));
-  return made;
+  return { made, left };
 }
 
-/** Copies the replicas `key` is owed where it can (the key held); how many it made. */
-async function repairKey(m: Master, key: string): Promise<number> {
+/** Copies the replicas `key` is owed where it can (the key held); how many it made, undefined if no volume can take one. */
+async function repairKey(m: Master, key: string): Promise<number | undefined> {
   const record = await m.index.get(key);
   if (!record?.owed || record.busy || (record.state !== "live" && record.state !== "unlinked")) return 0;
   const targets = repairTargets(m, key, record.volumes);
   // Owed more than --replicas now asks (it was lowered): only the mark goes.
-  if (!targets.length && record.volumes.length < m.replicas) return 0;
+  if (!targets.length && record.volumes.length < m.replicas) return undefined;
   const claimed = await m.index.claim(key, record);
   if (!claimed) return 0;
   const copied: string[] = [];
@@ -121,12 +129,22 @@ async function repairKey(m: Master, key: string): Promise<number> {
 
 const report = (e: unknown) => void logger("janitor").error((e as Error).message, { cause: (e as Error).stack });
 
+/** How long a pass over the owed keys that copied nothing is not repeated while the same volumes are up. */
+const IDLE_REPAIR_MS = 30_000;
+
 export function startJanitor(m: Master): () => void {
+  // While a volume stays down, the owed keys can go nowhere new: a pass that copied
+  // nothing is not repeated every sweep (it reads every owed key) until the volumes up
+  // change, or IDLE_REPAIR_MS passed (a key may be owed for another reason: a full volume).
+  let idle: { up: string; at: number } | undefined;
   return repeat("janitor", SWEEP_EVERY_MS, async () => {
     const finished = await finishAbandoned(m).catch(report);
     if (finished) logger("master").info(`cleaned up ${finished} operation(s) a stopped master left in flight`);
     await sweepOrphans(m).catch(report);
+    const up = m.volumes.all.filter((v) => v.up).map((v) => v.name).join(",");
+    if (idle && idle.up === up && Date.now() - idle.at < IDLE_REPAIR_MS) return;
     const repaired = await repairOwed(m).catch(report);
-    if (repaired) logger("master").info(`copied ${repaired} owed replica(s)`, { replicas: repaired });
+    idle = repaired && !repaired.made && !repaired.left ? { up, at: Date.now() } : undefined;
+    if (repaired?.made) logger("master").info(`copied ${repaired.made} owed replica(s)`, { replicas: repaired.made });
   });
 }
