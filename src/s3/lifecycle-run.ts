@@ -32,7 +32,7 @@ export function lifecycleMetrics(r: Registry): LifecycleMetrics {
   };
 }
 
-/** How often each master asks for a run: hourly, or ten times a day when days are shorter (tests). */
+/** How often each master asks for a run: hourly, or every tenth of a day when days are shorter (tests), at most every 200 ms. */
 export const runEvery = (dayMs: number) => Math.max(200, Math.min(3_600_000, dayMs / 10));
 
 /** The buckets that have enabled rules, with those rules. */
