@@ -57,4 +57,28 @@ test("two masters run the lifecycle one at a time: each expired object deleted a
   assert.is(await expired(), N);
 });
 
+test("a verify stays listed however many lifecycle runs came after it (PostgreSQL lists the latest of each kind)", async () => {
+  // A lifecycle run may be running: then 409 (docs/OPERATIONS.md), and the verify is asked for again.
+  let id = "";
+  await until("a verify starts", async () => {
+    const started = await fetch(`${c.masters[0].url}/_kvdb/jobs/verify`, { method: "POST" });
+    assert.ok(started.status === 202 || started.status === 409, String(started.status));
+    id = ((await started.json()) as { id: string }).id;
+    return started.status === 202;
+  });
+  await until("the verify is done", async () => ((await (await fetch(`${c.masters[0].url}/_kvdb/jobs/${id}`)).json()) as JobView).state === "done");
+  await until("its end is saved", () => c.sql(`SELECT state FROM kvdb_jobs WHERE id = '${id}'`) === "done");
+  // A year of hourly lifecycle runs after it, more than the 100 latest jobs listed.
+  c.sql(`INSERT INTO kvdb_jobs (id, state, owner, started, body)
+         SELECT 'lifecycle-old-' || g, 'done', 'gone', now() + g * interval '1 ms',
+                jsonb_build_object('id', 'lifecycle-old-' || g, 'kind', 'lifecycle', 'state', 'done', 'repair', false, 'done', 0, 'total', 0,
+                                   'started', ${Date.now()}, 'finished', ${Date.now()}, 'rate', 0, 'eta', 0, 'counts', '{}'::jsonb,
+                                   'problems', '[]'::jsonb, 'ok', true, 'summary', 'lifecycle: 0 objects expired')
+         FROM generate_series(1, 150) g`);
+  const jobs = (await (await fetch(`${c.masters[1].url}/_kvdb/jobs`)).json()) as (JobView & { id: string })[];
+  assert.ok(jobs.some((j) => j.id === id), "the verify is listed");
+  const status = (await (await fetch(`${c.masters[1].url}/_kvdb/status.json`)).json()) as { replication: { lastVerify: { id: string } | null } };
+  assert.is(status.replication.lastVerify?.id, id);
+});
+
 test.run();

@@ -1,8 +1,9 @@
 /**
  * Long jobs in PostgreSQL: one row each, its progress saved by the master running it,
- * so any master can report it. A unique index on the running state lets one job run
- * at a time across every master (pg-schema.ts); a running job whose master's lease ran
- * out is failed, so running the job again can start it elsewhere.
+ * so any master can report it (the latest LISTED, and the latest of each kind). A
+ * unique index on the running state lets one job run at a time across every master
+ * (pg-schema.ts); a running job whose master's lease ran out is failed, so running the
+ * job again can start it elsewhere.
  */
 import { KvdbError } from "../../errors.ts";
 import type { JobRecord, Jobs } from "./index.ts";
@@ -42,8 +43,13 @@ export class PgJobs implements Jobs {
 
   async all(): Promise<JobRecord[]> {
     const { sql } = this;
+    // The latest LISTED, and the latest of each kind however long ago: S3's hourly
+    // lifecycle runs (jobs/periodic.ts) must not push the last verify out of the list.
     const rows = await run(sql<{ body: JobRecord; stopped: boolean }[]>`
-      SELECT body, (state = 'running' AND NOT ${ownerAlive(sql)}) AS stopped FROM kvdb_jobs k ORDER BY started DESC LIMIT ${LISTED}`);
+      SELECT body, (state = 'running' AND NOT ${ownerAlive(sql)}) AS stopped FROM kvdb_jobs k
+      WHERE id IN (SELECT id FROM kvdb_jobs ORDER BY started DESC LIMIT ${LISTED})
+         OR id IN (SELECT DISTINCT ON (body->>'kind') id FROM kvdb_jobs ORDER BY body->>'kind', started DESC)
+      ORDER BY started DESC`);
     return rows.reverse().map(({ body, stopped }) => (stopped ? { ...body, state: "failed", summary: `${body.kind} failed: its master stopped` } : body));
   }
 }
