@@ -74,6 +74,7 @@ function fileRange(path: string, start: number, end: number): ReadableStream<Uin
 
 export const deno: Runtime = {
   name: "deno",
+  chunkedUploads: false,
 
   async serve(app, { port, hostname, direct, counter, tls }) {
     const served = front(app.fetch, direct, counter);

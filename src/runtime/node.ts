@@ -113,6 +113,7 @@ function listen(server: Server, port: number, hostname: string): Promise<number>
 
 export const node: Runtime = {
   name: "node",
+  chunkedUploads: true,
 
   async serve(app, { port, hostname, idleTimeoutMs = IDLE_TIMEOUT_MS, direct, counter, tls }) {
     const served = front(app.fetch, direct, counter);

@@ -56,6 +56,12 @@ export interface FileSlice {
 
 export interface Runtime {
   name: "node" | "bun" | "deno";
+  /**
+   * Whether a chunked upload this runtime sends (wire/outgoing-body.ts) is read by a volume
+   * as fast as one of declared length, so a direct write's md5 can follow it as a trailer.
+   * Not Deno's: its node:http sends one that Deno volumes read at ~10 MB/s (docs/RUNTIMES.md).
+   */
+  chunkedUploads: boolean;
   serve(app: Hono, options: ServeOptions): Promise<Listener>;
   /**
    * A response that streams part of a file (zero-copy where the runtime can). A file gone

@@ -100,10 +100,9 @@ class DirectWrite {
     const local = new Feed();
     const stored = this.store.put(this.name, local, declared, () => {}, undefined, () => md5);
     stored.catch(() => {}); // awaited below
-    // A chunked body: the md5 follows it as a trailer. Not from Deno: its node:http sends a
-    // chunked body that a volume reads many times slower than one of declared length
-    // (docs/RUNTIMES.md), so there the others get the length and hash the bytes themselves.
-    const trailer = runtime.name !== "deno";
+    // A chunked body: the md5 follows it as a trailer. Where the runtime's chunked uploads
+    // are slow to read, the others get the length instead and hash the bytes themselves.
+    const trailer = runtime.chunkedUploads;
     const headers: Record<string, string> = trailer ? { [MD5_TRAILER]: "trailer", trailer: MD5_TRAILER } : { "content-length": String(declared) };
     const all = replicas.map((volume) => ({ volume, upload: upload(urlOn(volume, this.name, "PUT", this.secret, TTL_SECONDS), headers, timeoutMs) }));
     let others = all;
