@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { requestLog, serverErrors } from "../observe/log.ts";
+import { getObjectAttributes } from "./attributes.ts";
 import { authenticate, Refused, target, type Payload } from "./auth.ts";
 import { accessKeyIdOf, checkGrants } from "./keys.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
@@ -34,7 +35,7 @@ const UNSUPPORTED = new Set(
   (
     "acl policy policyStatus versioning versions tagging cors lifecycle encryption replication website logging notification " +
     "object-lock publicAccessBlock ownershipControls accelerate requestPayment analytics metrics inventory intelligent-tiering " +
-    "retention legal-hold torrent restore select attributes"
+    "retention legal-hold torrent restore select"
   ).split(" "),
 );
 
@@ -71,6 +72,7 @@ function bucketOperation(method: string, params: Map<string, string>): Operation
 function objectOperation(method: string, params: Map<string, string>, copy: boolean): Operation | undefined {
   switch (method) {
     case "GET":
+      if (params.has("attributes")) return getObjectAttributes;
       return params.has("uploadId") ? listParts : getObject;
     case "HEAD":
       return getObject;

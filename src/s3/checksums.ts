@@ -86,9 +86,31 @@ export function keptOf(r: KeyRecord): Kept | undefined {
   return value ? { algorithm: algorithm as Algorithm, type: type as ChecksumType, value } : undefined;
 }
 
-/** What a GET or HEAD of the whole value answers with x-amz-checksum-mode: ENABLED. */
-export function checksumHeaders(r: KeyRecord): Record<string, string> {
+/**
+ * The parts' checksums of a multipart object, in its meta (":partsums", base64 values
+ * joined by ","), for GetObjectAttributes and GetObject ?partNumber=N (attributes.ts,
+ * objects.ts). They ride with the value to the volumes in one header (keys/fields.ts),
+ * so they are kept only up to PART_SUMS_MAX characters (about 90 SHA-256 or 450 CRC32
+ * parts); an object of more parts answers its parts without their checksums.
+ */
+const PART_SUMS = `${KVDB_META_MARK}partsums`;
+const PART_SUMS_MAX = 4096;
+
+/** `fields` with its parts' checksums (each of the object's algorithm: compose checked), if they fit. */
+export function withPartChecksums(fields: ValueFields, parts: [number, KeyRecord][]): ValueFields {
+  const coded = parts.map(([, r]) => keptOf(r)?.value ?? "").join(",");
+  return coded.length > PART_SUMS_MAX ? fields : { ...fields, meta: { ...fields.meta, [PART_SUMS]: coded } };
+}
+
+/** The checksum of part `n` (from 1) of a multipart object, if it was kept. */
+export function partChecksumOf(r: KeyRecord, n: number): Kept | undefined {
   const k = keptOf(r);
+  const value = r.s3?.meta?.[PART_SUMS]?.split(",")[n - 1];
+  return k && value ? { ...k, value } : undefined;
+}
+
+/** What a GET or HEAD answers with x-amz-checksum-mode: ENABLED, given the checksum of what it answers (keptOf, partChecksumOf). */
+export function checksumHeaders(k: Kept | undefined): Record<string, string> {
   return k ? { [headerOf(k.algorithm)]: k.value, "x-amz-checksum-type": k.type } : {};
 }
 

@@ -14,7 +14,7 @@ import type { KeyRecord, Piece, Values } from "../master/values.ts";
 import type { ValueFields } from "../keys/fields.ts";
 import { smallBody } from "./body.ts";
 import { checkObjectChecksum, checkPartChecksum, partChecksum } from "./complete-checksum.ts";
-import { askedChecksum, compose, elementOf, withChecksum, type Algorithm, type ChecksumType, type Kept } from "./checksums.ts";
+import { askedChecksum, compose, elementOf, withChecksum, withPartChecksums, type Algorithm, type ChecksumType, type Kept } from "./checksums.ts";
 import { writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { keptAliveXml } from "./keep-alive.ts";
@@ -160,7 +160,7 @@ export async function completeUpload(s: S3, r: Req): Promise<Response> {
     checkObjectChecksum((n) => r.c.req.header(n), kept);
     checked();
     const fields = withParts({ type: upload.type, meta: upload.meta, etag: chosen.etag }, chosen.pieces.map((p) => p.size));
-    etag = etagOf(await s.values.assemble(key, chosen.pieces, kept ? withChecksum(fields, kept) : fields, inBucket(r.bucket), precondition));
+    etag = etagOf(await s.values.assemble(key, chosen.pieces, kept ? withPartChecksums(withChecksum(fields, kept), chosen.records) : fields, inBucket(r.bucket), precondition));
     await s.values.tables.put("uploads", id, { ...now, completed: etag, ...(kept ? { completedChecksum: kept } : {}) } satisfies Upload);
     await dropParts(s.values, id);
   });

@@ -9,7 +9,7 @@ import { overLimit } from "../wire/content-length.ts";
 import type { KeyRecord, Precondition, Values } from "../master/values.ts";
 import { parseRange } from "../volume/range.ts";
 import { valueBody } from "./body.ts";
-import { checksumHeaders, keepVerified } from "./checksums.ts";
+import { checksumHeaders, keepVerified, keptOf, partChecksumOf } from "./checksums.ts";
 import { conflictsAs, deleteHeaders, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import type { LifecycleRule } from "./lifecycle-config.ts";
@@ -88,10 +88,16 @@ export async function getObject(s: S3, r: Req): Promise<Response> {
     const v = r.params.get(`response-${h}`);
     if (v !== undefined) headers[h] = v;
   }
-  const range = partAsRange(record, r.params.get("partNumber")) ?? c.req.header("range");
-  if (r.params.has("partNumber") && c.req.header("range") !== undefined) throw new S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter");
-  // The checksum covers the whole value: a range is answered without it, as S3 does.
-  if (!range && c.req.header("x-amz-checksum-mode")?.toUpperCase() === "ENABLED") Object.assign(headers, checksumHeaders(record));
+  const part = r.params.get("partNumber");
+  const range = partAsRange(record, part) ?? c.req.header("range");
+  if (part !== undefined && c.req.header("range") !== undefined) throw new S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter");
+  // The checksum covers the whole value, or a part of a multipart object (its own, as
+  // uploaded): another range is answered without one, as S3 does.
+  if (c.req.header("x-amz-checksum-mode")?.toUpperCase() === "ENABLED") {
+    const multipart = part !== undefined && partsCount(record) !== undefined;
+    if (multipart) Object.assign(headers, checksumHeaders(partChecksumOf(record, Number(part))));
+    else if (!range || part !== undefined) Object.assign(headers, checksumHeaders(keptOf(record)));
+  }
   if (c.req.method === "HEAD") return headAnswer(record, headers, range);
   const res = await s.values.read(key, record, "GET", range ? { range } : {});
   if (!res) throw new S3Error("ServiceUnavailable", "no replica of this object answered");
