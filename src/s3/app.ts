@@ -9,7 +9,9 @@ import { Hono, type Context } from "hono";
 import { requestLog, serverErrors } from "../observe/log.ts";
 import { getObjectAttributes } from "./attributes.ts";
 import { authenticate, Refused, target, type Payload } from "./auth.ts";
+import type { Grant } from "../auth/keys.ts";
 import { accessKeyIdOf, checkGrants } from "./keys.ts";
+import { bucketOf } from "./names.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
 import { noConditions } from "./conditions.ts";
 import { copyObject, uploadPartCopy } from "./copy.ts";
@@ -100,15 +102,21 @@ function namesOf(path: string): { bucket: string; object: string } {
 }
 
 /** The request's signature and grants checked, or throws S3's error; a refusal is counted and logged (auth/failures.ts). */
-async function door(s: S3, c: Context): Promise<{ payload: Payload; bucket: string; object: string }> {
+async function door(s: S3, c: Context): Promise<{ payload: Payload; bucket: string; object: string; grants?: Grant[] }> {
+  let bucket = "";
   try {
     const { creds, grants } = s.keys ? await s.keys.lookup(c) : { creds: s.creds, grants: undefined };
     const payload = authenticate(c, creds);
-    const { bucket, object } = namesOf(target(c).path);
-    checkGrants(grants, c.req.method, bucket, object);
-    return { payload, bucket, object };
+    const names = namesOf(target(c).path);
+    bucket = names.bucket;
+    checkGrants(grants, c.req.method, bucket, names.object);
+    return { payload, ...names, grants };
   } catch (e) {
-    if (e instanceof Refused) s.failures?.refused("s3", e.reason, e.message, accessKeyIdOf(c));
+    if (!(e instanceof Refused)) throw e;
+    s.failures?.refused("s3", e.reason, e.message, accessKeyIdOf(c));
+    // Bucket names are one namespace: creating one that exists, without a grant on it, is S3's answer to another owner's bucket.
+    const creating = e.reason === "no-grant" && c.req.method === "PUT" && bucket && namesOf(target(c).path).object === "" && !target(c).query;
+    if (creating && (await bucketOf(s.values, bucket))) throw new S3Error("BucketAlreadyExists");
     throw e;
   }
 }
@@ -121,10 +129,10 @@ export function s3App(s: S3, verbose: boolean): Hono {
   if (verbose) app.use(requestLog("s3"));
   app.all("*", async (c) => {
     c.header("x-amz-request-id", randomBytes(8).toString("hex").toUpperCase());
-    const { payload, bucket, object } = await door(s, c);
+    const { payload, bucket, object, grants } = await door(s, c);
     const params = new Map<string, string>();
     for (const [name, value] of queryPairs(target(c).query).reverse()) params.set(name, value);
-    const r: Req = { c, payload, bucket, object, params };
+    const r: Req = { c, payload, bucket, object, grants, params };
     const method = c.req.method;
     // An object's tags can be read (there are none: tagging.ts), not written.
     if (method === "GET" && object && params.has("tagging") && !params.has("versionId")) return getObjectTagging(s, r);

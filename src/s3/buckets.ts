@@ -2,6 +2,7 @@
 import { abortUploadsOf } from "./multipart.ts";
 import { smallBody } from "./body.ts";
 import { S3Error } from "./errors.ts";
+import { reaches } from "./keys.ts";
 import { maxOf, OWNER } from "./listing.ts";
 import { isoTime } from "./metadata.ts";
 import { bucketOf, bucketPrefix, checkBucketName, requireBucket, type Bucket } from "./names.ts";
@@ -18,7 +19,7 @@ const isUsEast1 = (region: string) => region === "" || region === "us-east-1";
 /** Buckets are created and deleted one at a time under this lock (keys never start with a space). */
 const BUCKETS_LOCK = " buckets";
 
-/** ListBuckets: every bucket, or `max-buckets` at a time (continuation-token: after which name), of those starting with `prefix`. */
+/** ListBuckets: every bucket the key reaches (keys.ts), or `max-buckets` at a time (continuation-token: after which name), of those starting with `prefix`. */
 export async function listBuckets(s: S3, r: Req): Promise<Response> {
   const max = r.params.has("max-buckets") ? maxOf(r, "max-buckets", MAX_BUCKETS) : Infinity;
   if (max === 0) throw new S3Error("InvalidArgument", "max-buckets must be from 1 to 10000");
@@ -34,6 +35,7 @@ export async function listBuckets(s: S3, r: Req): Promise<Response> {
       if (name > prefix) break;
       continue;
     }
+    if (!reaches(r.grants, name)) continue;
     if (count === max) {
       next = Buffer.from(last).toString("base64url");
       break;

@@ -14,6 +14,8 @@ import { conflictsAs, evaluate, writeCondition } from "./conditions.ts";
 import { S3Error } from "./errors.ts";
 import { etagOf, fieldsOf, isoTime } from "./metadata.ts";
 import { inBucket, keyOf, requireBucket } from "./names.ts";
+import { Refused } from "./auth.ts";
+import { accessKeyIdOf, checkGrants } from "./keys.ts";
 import { partKey, partNumberOf, uploadOf } from "./multipart.ts";
 import { liveRecord } from "./objects.ts";
 import type { Req, S3 } from "./s3.ts";
@@ -34,9 +36,20 @@ function sourceOf(header: string): { bucket: string; object: string } {
   return { bucket: path.slice(0, slash), object: path.slice(slash + 1) };
 }
 
+/** Throws AccessDenied unless the request's key may read a copy's source, counted and logged as the door's refusals are. */
+function checkSourceGrant(s: S3, r: Req, bucket: string, object: string): void {
+  try {
+    checkGrants(r.grants, "GET", bucket, object);
+  } catch (e) {
+    if (e instanceof Refused) s.failures?.refused("s3", e.reason, `copy source: ${e.message}`, accessKeyIdOf(r.c));
+    throw e;
+  }
+}
+
 /** The copy source's live record, its x-amz-copy-source-if-* conditions met. */
 async function sourceRecord(s: S3, r: Req): Promise<{ key: string; record: KeyRecord }> {
   const from = sourceOf(r.c.req.header("x-amz-copy-source")!);
+  checkSourceGrant(s, r, from.bucket, from.object);
   const source = await liveRecord(s.values, from.bucket, from.object);
   if (evaluate(source.record, (name) => r.c.req.header(`x-amz-copy-source-${name}`)) !== "ok") throw new S3Error("PreconditionFailed");
   return source;

@@ -15,6 +15,7 @@ const CODES = {
   AccessDenied: [403, "Access Denied"],
   AuthorizationQueryParametersError: [400, "The presigned URL's X-Amz-* parameters are not valid"],
   BadDigest: [400, "The Content-MD5 or checksum you specified did not match what we received"],
+  BucketAlreadyExists: [409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system"],
   BucketAlreadyOwnedByYou: [409, "Your previous request to create the named bucket succeeded and you already own it"],
   ConditionalRequestConflict: [409, "A conflicting operation occurred. If using PutObject you can retry the request"],
   BucketNotEmpty: [409, "The bucket you tried to delete is not empty"],

@@ -2,7 +2,8 @@
  * The keys S3 accepts (issue 26): the configured pair (--s3-access-key), which may do
  * everything, and the client keys in the index (auth/key-store.ts), each limited to its
  * grants: read on GET and HEAD, write otherwise, on `bucket/object` (a grant on
- * `bucket/` covers the bucket; one on every key is needed to list the buckets).
+ * `bucket/` covers the bucket), and read on a copy's source. ListBuckets answers every
+ * key, with the buckets its grants reach (as S3 lists the buckets one owns).
  */
 import type { Context } from "hono";
 import type { KeyStore } from "../auth/key-store.ts";
@@ -34,10 +35,16 @@ export class S3Keys {
 }
 
 /** Throws AccessDenied unless `grants` (a stored key's; undefined: the configured pair) allow the request. */
-export function checkGrants(grants: Grant[] | undefined, method: string, bucket: string, object: string): void {
-  if (!grants) return;
+export function checkGrants(grants: readonly Grant[] | undefined, method: string, bucket: string, object: string): void {
+  if (!grants || (!bucket && method === "GET")) return; // ListBuckets: filtered by reaches
   const level = method === "GET" || method === "HEAD" ? "read" : "write";
   if (!allows(grants, level, bucket ? `${bucket}/${object}` : undefined)) {
     throw new Refused("AccessDenied", "no-grant", `this key has no ${level} grant on ${bucket ? `${bucket}/${object}` : "every bucket"}`);
   }
+}
+
+/** Whether `grants` (undefined: the configured pair) reach any key of `bucket`: ListBuckets lists it. */
+export function reaches(grants: readonly Grant[] | undefined, bucket: string): boolean {
+  const keys = `${bucket}/`;
+  return !grants || allows(grants, "read", keys) || grants.some((g) => g.prefix?.startsWith(keys) && allows([g], "read", g.prefix));
 }

@@ -1,5 +1,6 @@
 /** What every S3 handler works with: the master it fronts (through its values API), and the request as S3 sees it. */
 import type { S3Keys } from "./keys.ts";
+import type { Grant } from "../auth/keys.ts";
 import type { AuthFailures } from "../auth/failures.ts";
 import type { Context } from "hono";
 import type { Values } from "../master/values.ts";
@@ -29,6 +30,8 @@ export interface Req {
   bucket: string;
   /** The object key, decoded; empty for bucket requests. */
   object: string;
+  /** The grants of the stored key that signed the request (keys.ts); undefined: the configured pair, which may do everything. */
+  grants?: readonly Grant[];
   /** The query's parameters, decoded (a parameter given twice: its first value). */
   params: Map<string, string>;
 }
