@@ -298,6 +298,14 @@ test("test_bucket_list_prefix_unreadable: with encoding-type=url, ListObjects (v
   assert.match(v2, /<Prefix>%0A<\/Prefix>/);
 });
 
+test("a path that is not percent-encoded UTF-8 (the bytes test_object_read_unreadable sent under Python 2) is 400 InvalidURI, S3's answer", async () => {
+  for (const path of [`/${B}/%ae%8a-`, `/${B}/%zz`]) {
+    const res = await send("GET", path);
+    assert.is(res.status, 400, path);
+    assert.match(await res.text(), /<Code>InvalidURI<\/Code><Message>Couldn&apos;t parse the specified URI.<\/Message>/);
+  }
+});
+
 test("kvdb master --s3-port without credentials is a usage error (exit 2): no anonymous access", async () => {
   const r = await runKvdb(["master", "--volumes", "127.0.0.1:1", "--db", "/nonexistent/kvdb-index", "--s3-port", "0"], {}, 20_000);
   assert.is(r.code, 2);

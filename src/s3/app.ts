@@ -95,7 +95,7 @@ function namesOf(path: string): { bucket: string; object: string } {
   try {
     decoded = decodeURIComponent(path);
   } catch {
-    throw new S3Error("InvalidArgument", "invalid percent-encoding or UTF-8 in the path");
+    throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
   }
   const slash = decoded.indexOf("/", 1);
   return slash < 0 ? { bucket: decoded.slice(1), object: "" } : { bucket: decoded.slice(1, slash), object: decoded.slice(slash + 1) };

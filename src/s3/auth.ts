@@ -158,7 +158,10 @@ function presigned(c: Context, creds: Credentials, pairs: [string, string][], pa
   const time = parseAmzDate(amzDate);
   const seconds = Number(expires);
   if (Number.isNaN(time)) throw new Refused("AccessDenied", "malformed", "X-Amz-Date must be like 20130524T000000Z");
-  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_EXPIRES_S) throw new Refused("AuthorizationQueryParametersError", "malformed", "X-Amz-Expires must be from 1 to 604800 seconds");
+  // S3 answers a malformed X-Amz-Expires 400 AuthorizationQueryParametersError, not an expired URL's 403.
+  if (!Number.isSafeInteger(seconds)) throw new Refused("AuthorizationQueryParametersError", "malformed", "X-Amz-Expires should be a number");
+  if (seconds < 0) throw new Refused("AuthorizationQueryParametersError", "malformed", "X-Amz-Expires must be non-negative");
+  if (seconds < 1 || seconds > MAX_EXPIRES_S) throw new Refused("AuthorizationQueryParametersError", "malformed", `X-Amz-Expires must be from 1 to ${MAX_EXPIRES_S} seconds`);
   if (time - now > SKEW_MS) throw new Refused("AccessDenied", "expired", "Request is not valid yet");
   if (now > time + seconds * 1000) throw new Refused("AccessDenied", "expired", "Request has expired");
   const payloadHash = param("X-Amz-Content-Sha256") ?? "UNSIGNED-PAYLOAD";

@@ -28,6 +28,7 @@ const CODES = {
   InvalidArgument: [400, "Invalid Argument"],
   InvalidBucketName: [400, "The specified bucket is not valid"],
   InvalidDigest: [400, "The Content-MD5 or checksum you specified is not valid"],
+  InvalidURI: [400, "Couldn't parse the specified URI."],
   InvalidPart: [400, "One or more of the specified parts could not be found, or its entity tag did not match"],
   InvalidPartNumber: [416, "The requested partnumber is not satisfiable"],
   InvalidPartOrder: [400, "The list of parts was not in ascending order"],
