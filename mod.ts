@@ -203,10 +203,13 @@ cli
   .option("--db <dir|url>", "Index to write, a directory or postgres://…; its keys are replaced (env KVDB_DB)")
   .option("--secret <s>", HELP.clusterSecret)
   .option("--tls-ca <file>", HELP.tlsCa)
-  .example("kvdb rebuild --volumes localhost:3001,localhost:3002 --db /tmp/idx")
+  .option("--replicas <n>", "The masters' --replicas: a key found on fewer volumes is owed the rest, which the janitor copies (env KVDB_REPLICAS, default min(3, volumes))")
+  .example("kvdb rebuild --volumes localhost:3001,localhost:3002 --db /tmp/idx --replicas 2")
   .action(async (o) => {
     trustOf(o.tlsCa);
-    await rebuild({ volumes: volumesOf(o.volumes, env.KVDB_VOLUMES), db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret) });
+    const volumes = volumesOf(o.volumes, env.KVDB_VOLUMES);
+    const { replicas } = replicasOf({ replicas: o.replicas, minReplicas: 1 }, Math.min(3, volumes.length), volumes.length);
+    await rebuild({ volumes, db: dbOf(o.db, env.KVDB_DB), secret: secretOf(o.secret), replicas });
   });
 
 const KEY_VERBS = ["create", "list", "grant", "revoke", "delete"] as const;

@@ -1,9 +1,11 @@
 /**
  * An operation that meets another on the same key (src/master/in-flight.ts): it waits
  * up to --busy-wait, then fails 503 with Retry-After, having changed nothing; the
- * operation it waited for is not disturbed. (The waits that end in an answer are in
+ * operation it waited for is not disturbed; a PUT that waits twice (before its body and
+ * after, in a create race across masters) still answers within one --busy-wait. (The waits that end in an answer are in
  * api.test.ts; across masters, in masters-faults.test.ts.)
  */
+import { once } from "node:events";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -61,6 +63,54 @@ test("a DELETE of an absent key that meets a DELETE in flight answers 404, and a
   assert.is(put.status, 201, put.text);
   const deletes = [del1.status, del2.status].sort();
   assert.ok(JSON.stringify(deletes) === "[204,404]" || JSON.stringify(deletes) === "[404,404]", JSON.stringify(deletes));
+});
+
+/** The bound of the test below, long enough that a loaded machine's delays stay well inside the margin. */
+const RACE_BUSY_WAIT_MS = 3000;
+
+test("the loser of a create race across masters, after waiting for another write, answers within one --busy-wait in all", async () => {
+  // Two waits in one PUT: before its body (the key busy on the other master), and after
+  // it, when it creates the record and finds a write the other master began meanwhile.
+  // The deadline is the PUT's, not each wait's: 503 by --busy-wait, not twice that.
+  const two = await startCluster({ volumes: 3, masters: 2, busyWaitMs: RACE_BUSY_WAIT_MS });
+  const [first, second] = two.masters;
+  const key = "/busy/create-race";
+  const part = bytes(64 * 1024, 1);
+  const tmpFiles = (n: number) => two.volumes.every((v) => filesUnder(join(v.dir, "tmp")).length === n);
+  const streamed = () => slowPut(first.url, keyPath(key), { "content-length": String(2 * part.length) });
+  try {
+    const a = streamed();
+    await a.write(part);
+    await until("the first write reached the volumes", () => tmpFiles(1));
+
+    // A small PUT on the other master waits for it; 100 Continue comes when it reads its body.
+    const t0 = Date.now();
+    const b = slowPut(second.url, keyPath(key), { "content-length": "5", expect: "100-continue" });
+    const continued = once(b.req, "continue");
+    b.req.flushHeaders();
+    await new Promise((r) => setTimeout(r, RACE_BUSY_WAIT_MS / 2)); // half its wait spent
+    a.abort();
+    await continued; // the key is free: it reads its body
+    await until("the first write is gone from the volumes", () => tmpFiles(0));
+    const c2 = streamed();
+    await c2.write(part);
+    await until("another write of the key began on the first master", () => tmpFiles(1));
+
+    const answer = await b.finish("hello");
+    const took = Date.now() - t0;
+    assert.is(answer.status, 503, answer.body);
+    assert.is(answer.headers["retry-after"], "1");
+    assert.ok(took >= RACE_BUSY_WAIT_MS - 50, `answered after ${took} ms`);
+    // Twice the bound would be 6 s; the margin is for a loaded machine.
+    assert.ok(took < 1.4 * RACE_BUSY_WAIT_MS, `answered after ${took} ms, more than --busy-wait (${RACE_BUSY_WAIT_MS} ms) allows`);
+
+    const done = await c2.finish(part);
+    assert.is(done.status, 201, "the write it waited for is not disturbed");
+    const get = await fetch(second.url + keyPath(key));
+    assert.ok(Buffer.from(await get.arrayBuffer()).equals(Buffer.concat([part, part])));
+  } finally {
+    await two.close();
+  }
 });
 
 test.run();

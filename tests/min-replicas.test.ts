@@ -6,9 +6,11 @@
  * volume paused (SIGSTOP) for less than --volume-timeout costs latency, not errors. A
  * direct write (307 to a volume that fans the body out) whose other replica's volume is
  * killed mid-body commits on the two that hold it, the third owed; so do S3's PutObject
- * and CompleteMultipartUpload with a volume down.
+ * and CompleteMultipartUpload with a volume down. An index rebuilt from volumes that lost
+ * some replicas (kvdb rebuild --replicas 3) records them owed, as such a PUT does.
  * Every server is a real child process.
  */
+import { rmSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { keyPath } from "../src/keys/keys.ts";
@@ -225,6 +227,52 @@ test("S3 with a volume down: PutObject and CompleteMultipartUpload succeed on tw
     assert.match(verified.stdout, /all well/);
   } finally {
     await close();
+  }
+});
+
+test("kvdb rebuild: a key found on fewer volumes than --replicas is owed the rest, counted, never read there, and copied by the janitor", async () => {
+  const c = await startCluster({ runtime: "node", volumes: 3, replicas: 3 });
+  const KEYS = 30;
+  try {
+    const keys = Array.from({ length: KEYS }, (_, i) => `/rebuilt/k${i}`);
+    for (const [i, key] of keys.entries()) assert.is((await fetch(c.url + keyPath(key), { method: "PUT", body: valueOf(i) })).status, 201, `PUT ${key}`);
+    await c.master.stop("SIGTERM");
+    // The index is lost, and one volume lost a third of the keys' replicas.
+    const victim = c.volumes[0];
+    const lost = keys.filter((_, i) => i % 3 === 0);
+    for (const key of lost) assert.is((await fetch(victim.url + keyPath(key), { method: "DELETE" })).status, 204, `${key} removed from ${victim.name}`);
+    rmSync(c.db, { recursive: true, force: true });
+
+    const names = c.volumes.map((v) => v.name).join(",");
+    const rebuilt = await runKvdb(["rebuild", "--volumes", names, "--db", c.db, "--replicas", "3"]);
+    assert.is(rebuilt.code, 0, rebuilt.stderr);
+    assert.match(rebuilt.stdout, new RegExp(`rebuild: ${KEYS} keys from ${3 * KEYS - lost.length} replicas on 3 volumes .*, ${lost.length} key\\(s\\) on fewer than 3 volumes owed replicas;`));
+
+    // The volume down while the master starts: the owed replicas can go nowhere yet.
+    assert.is(await victim.child.stop("SIGKILL"), "SIGKILL");
+    await c.master.restart();
+    await until("the metric counts the keys owed replicas", async () => (await counted(c)).metric === lost.length, 15_000);
+    const owedNow = await counted(c);
+    assert.is(owedNow.json, lost.length);
+    assert.match(owedNow.text, new RegExp(`${lost.length} keys owed replicas`));
+    for (const key of lost) {
+      const loc = await locate(c.url, key);
+      assert.is(loc.status, 302, `GET ${key}`);
+      assert.not.ok(loc.volumes.includes(victim.name), `${key}'s record names ${victim.name}, which lost it`);
+    }
+
+    await victim.restart();
+    await until("every key has 3 replicas again", async () => (await shortOf(c, keys)).length === 0, REPLICATED_WITHIN_MS);
+    for (const [i, key] of keys.entries()) {
+      for (const v of c.volumes) {
+        const res = await fetch(v.url + keyPath(key));
+        assert.is(res.status, 200, `${key} on ${v.name}`);
+        assert.is(md5(Buffer.from(await res.arrayBuffer())), md5(valueOf(i)), `${key} on ${v.name} byte-exact`);
+      }
+    }
+    await until("the metric shows none owed", async () => (await counted(c)).metric === 0, 15_000);
+  } finally {
+    await c.close();
   }
 });
 

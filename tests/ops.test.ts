@@ -114,9 +114,9 @@ test("rebuild: a deleted index is rebuilt from the volumes, record for record, a
     assert.is(before.size, N - 1);
     rmSync(db, { recursive: true, force: true });
 
-    const r = await cli(["rebuild", "--volumes", vols.map((v) => v.name).join(","), "--db", db]);
+    const r = await cli(["rebuild", "--volumes", vols.map((v) => v.name).join(","), "--db", db, "--replicas", "2"]);
     assert.is(r.code, 0, r.stderr);
-    assert.match(r.stdout, /rebuild: 239 keys from 478 replicas on 3 volumes .*keys\/s/);
+    assert.match(r.stdout, /rebuild: 239 keys from 478 replicas on 3 volumes .*keys\/s\); index at/);
     const after = await dump(db);
     assert.is(after.size, before.size);
     for (const [key, rec] of before) {
@@ -126,6 +126,7 @@ test("rebuild: a deleted index is rebuilt from the volumes, record for record, a
       assert.is(got!.size, rec.size);
       assert.is(got!.md5, rec.md5);
       assert.is(got!.state, "live");
+      assert.is(got!.owed, undefined, `${key}: on its --replicas 2 volumes, owed none`);
     }
     m = await master(vols, db, 2);
     for (let i = 1; i < N; i++) assert.ok(await readsOk(m.url, i), `read ${keyOf(i)} after rebuild`);
@@ -161,6 +162,9 @@ test("rebuild: replicas that disagree keep the majority and the odd one is repor
     const rec = (await dump(db)).get(keyOf(1))!;
     assert.equal([...rec.volumes].sort(), [vols[0].name, vols[1].name].sort());
     assert.is(rec.md5, md5(value(1)));
+    // Two agreeing replicas of --replicas 3 (the default on 3 volumes): the third is owed.
+    assert.is(rec.owed, 1);
+    assert.match(r.stdout, /, 1 key\(s\) on fewer than 3 volumes owed replicas;/);
   } finally {
     await Promise.all(vols.map((v) => v.stop()));
     rmSync(dir, { recursive: true, force: true });
@@ -387,7 +391,7 @@ test("with --secret: volumes copy between themselves with signed requests; rebui
     assert.is((await fetch(`http://${vols[2].name}/_kvdb/pull/x?from=${vols[0].name}`, { method: "POST" })).status, 403);
     await m.stop();
     rmSync(db, { recursive: true, force: true });
-    const rb = await cli(["rebuild", "--volumes", vols.slice(0, 2).map((v) => v.name).join(","), "--db", db], { KVDB_SECRET: secret });
+    const rb = await cli(["rebuild", "--volumes", vols.slice(0, 2).map((v) => v.name).join(","), "--db", db, "--replicas", "1"], { KVDB_SECRET: secret });
     assert.is(rb.code, 0, rb.stderr);
     m = await master(vols, db, 1, 0, secret);
     assert.is((await fetch(`${m.url}/_kvdb/jobs/rebalance`, { method: "POST" })).status, 403, "unsigned job start refused");

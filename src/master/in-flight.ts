@@ -38,7 +38,7 @@ function busy(): KvdbError {
 /**
  * Runs `fn` holding `key` on this master, once any operation on it here has ended,
  * with a view of the record that waits out other masters' operations, all within one
- * deadline.
+ * deadline, which the key's lock carries to createForWrite.
  */
 export async function exclusively<T>(m: Master, key: string, fn: (settled: Settled) => Promise<T>): Promise<T> {
   const deadline = Date.now() + m.busyWaitMs;
@@ -68,12 +68,13 @@ async function settledRecord(m: Master, key: string, deadline: number): Promise<
  * key free and create at once: the index lets one win, and the other waits for the
  * winner's write to end and answers from what it left (`exists` if it wrote the key;
  * else it clears what is left, as write.ts does, and creates again), so a PUT never
- * hears 409 for a key whose only write then failed. Its wait has a --busy-wait of its
- * own, after the one exclusively() may have spent: the write path creates the record
- * deep inside the streamed and the batched write, which do not carry the caller's deadline.
+ * hears 409 for a key whose only write then failed. Its wait ends by the deadline of
+ * the PUT that holds the key (exclusively() gave it to the key's lock), so the waits
+ * before and after the body add up to one --busy-wait; a write without one (S3's
+ * version names, which no other operation creates) gets a --busy-wait of its own.
  */
 export async function createForWrite(m: Master, key: string, record: NewRecord): Promise<KeyRecord> {
-  const deadline = Date.now() + m.busyWaitMs;
+  const deadline = m.locks.deadlineOf(key) ?? Date.now() + m.busyWaitMs;
   for (;;) {
     const created = await m.index.create(key, record);
     if (created) return created;

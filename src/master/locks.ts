@@ -8,7 +8,8 @@
 export const IN_FLIGHT = "another write or delete of this key is in flight";
 
 export class KeyLocks {
-  private readonly held = new Set<string>();
+  /** Each held key, with the deadline its holder was given (holdBy), if any. */
+  private readonly held = new Map<string, number | undefined>();
   /** Woken at the next release. */
   private waiting: (() => void)[] = [];
 
@@ -16,11 +17,19 @@ export class KeyLocks {
     return this.held.has(key);
   }
 
-  /** Runs `fn` holding `key`; undefined, without running it, if the key is held already. */
-  hold<T>(key: string, fn: () => Promise<T>): Promise<T> | undefined {
+  /** Runs `fn` holding `key` (until `deadline`, if given: deadlineOf); undefined, without running it, if the key is held already. */
+  hold<T>(key: string, fn: () => Promise<T>, deadline?: number): Promise<T> | undefined {
     if (this.held.has(key)) return undefined;
-    this.held.add(key);
+    this.held.set(key, deadline);
     return fn().finally(() => this.release(key));
+  }
+
+  /**
+   * The deadline the holder of `key` was given, so that the waits it does while holding
+   * the key end by it too (in-flight.ts: one --busy-wait in all); undefined if none.
+   */
+  deadlineOf(key: string): number | undefined {
+    return this.held.get(key);
   }
 
   /** Waits up to `waitMs` (default 5 s) for `key` to be let go, then runs `fn` holding it; false if it stayed held. */
@@ -31,7 +40,7 @@ export class KeyLocks {
   /** Waits until `deadline` (Date.now() time) for `key` to be let go, then runs `fn` holding it; undefined, without running it, if it stayed held. */
   async holdBy<T>(key: string, deadline: number, fn: () => Promise<T>): Promise<{ value: T } | undefined> {
     while (this.held.has(key)) if (!(await this.nextRelease(deadline))) return undefined;
-    return { value: await this.hold(key, fn)! }; // free: nothing ran between the check and the hold
+    return { value: await this.hold(key, fn, deadline)! }; // free: nothing ran between the check and the hold
   }
 
   /** Waits until no key is held, or `waitMs` has passed. */

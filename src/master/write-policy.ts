@@ -53,8 +53,11 @@ export function candidatesFor(m: Master, key: string, need: number): string[] {
   throw nothingStored(new KvdbError("full", `${need} bytes fit on ${roomy.length} of the ${m.minReplicas} volumes needed (the most free on any other is ${most} bytes)`));
 }
 
-/** How many replicas a value on `volumes` is owed (KeyRecord.owed), as the record field: absent when none. */
-export function owedOn(m: Master, volumes: string[]): { owed?: number } {
+/**
+ * How many replicas a value on `volumes` is owed (KeyRecord.owed), as the record field:
+ * absent when none. `replicas`: --replicas (a Master, or kvdb rebuild's option).
+ */
+export function owedOn(m: { replicas: number }, volumes: string[]): { owed?: number } {
   return volumes.length < m.replicas ? { owed: m.replicas - volumes.length } : {};
 }
 

@@ -8,7 +8,9 @@
  *   2. one pass over what was staged merges each key's replicas: those that agree
  *      (size and md5) with the majority (ties: the first volume listed) make the live
  *      record, in placement order; a disagreeing replica is reported and recorded as
- *      an orphan, which the master's janitor deletes once it runs. A value written
+ *      an orphan, which the master's janitor deletes once it runs. A key found on fewer
+ *      volumes than --replicas is owed the rest, as a PUT under --min-replicas records
+ *      it (write-policy.ts owedOn): the janitor copies them, and no read goes there. A value written
  *      through S3 is stored under a version name of its key, with its S3 fields
  *      (Content-Type, x-amz-meta-*, multipart ETag) in the volumes' catalogs: the key
  *      gets it back, and when a key has several stored names, one wins and the others
@@ -27,17 +29,22 @@ import { secureVolumes, VolumeSet } from "../master/volumes.ts";
 import { barLine, Bar } from "./progress.ts";
 import { RESERVED_PREFIX } from "../keys/keys.ts";
 import { candidate, fromStaged, stagedName, winner, type Candidate } from "./rebuild-versions.ts";
+import { owedOn } from "../master/write-policy.ts";
 
 export interface RebuildOptions {
   volumes: string[];
   db: string;
   secret?: string;
+  /** --replicas of the masters that will serve the index: a key on fewer volumes is owed the rest. */
+  replicas: number;
 }
 
 export interface RebuildResult {
   keys: number;
   replicas: number;
   conflicts: number;
+  /** Keys found on fewer volumes than --replicas, recorded as owed replicas. */
+  owed: number;
   /** Buckets recorded again. */
   buckets: number;
   seconds: number;
@@ -86,12 +93,14 @@ export async function rebuild(o: RebuildOptions, out: (line: string) => void = c
     // 2. Each stored name's replicas merged; a key's names (consecutive) decided between.
     let keys = 0;
     let conflicts = 0;
+    let owed = 0;
     const buckets = new BucketsSeen(index);
     let pending: { key: string; candidates: Candidate[] } | undefined;
     const settle = async () => {
       if (!pending) return;
-      conflicts += await write(writer, pending.key, pending.candidates);
       const won = winner(pending.candidates);
+      conflicts += await write(writer, pending.key, pending.candidates, won, o.replicas);
+      if (won.record.volumes.length < o.replicas) owed++;
       if (won.record.blob) await buckets.saw(pending.key, won.record.time);
       if (++keys % SHOW_EVERY === 0) show("rebuild: merging", keys, keys);
     };
@@ -112,9 +121,10 @@ export async function rebuild(o: RebuildOptions, out: (line: string) => void = c
     out(
       `rebuild: ${keys} keys from ${listed} replicas on ${set.all.length} volumes in ${seconds.toFixed(1)} s ` +
         `(${Math.round(keys / Math.max(seconds, 1e-3))} keys/s)${conflicts ? `, ${conflicts} disagreeing replica(s) set aside` : ""}` +
+        `${owed ? `, ${owed} key(s) on fewer than ${o.replicas} volumes owed replicas` : ""}` +
         `${buckets.count ? `, ${buckets.count} S3 bucket(s)` : ""}; index at ${o.db}`,
     );
-    return { keys, replicas: listed, conflicts, buckets: buckets.count, seconds };
+    return { keys, replicas: listed, conflicts, owed, buckets: buckets.count, seconds };
   } finally {
     bar.clear();
     set.stop();
@@ -122,9 +132,11 @@ export async function rebuild(o: RebuildOptions, out: (line: string) => void = c
   }
 }
 
-/** Writes a key's record from its winning stored name; returns how many replicas were set aside. */
-async function write(writer: RebuildWriter, key: string, candidates: Candidate[]): Promise<number> {
-  const won = winner(candidates);
+/**
+ * Writes a key's record from its winning stored name `won`, owed what it lacks of
+ * `replicas`; returns how many replicas were set aside.
+ */
+async function write(writer: RebuildWriter, key: string, candidates: Candidate[], won: Candidate, replicas: number): Promise<number> {
   let aside = 0;
   for (const c of candidates) {
     for (const r of c.disagreeing) {
@@ -138,7 +150,7 @@ async function write(writer: RebuildWriter, key: string, candidates: Candidate[]
     // A name that lost to a newer or more complete one: a leftover of an S3 overwrite.
     if (c !== won) for (const volume of c.record.volumes) await writer.owe({ volume, name: c.name });
   }
-  await writer.write(key, won.record);
+  await writer.write(key, { ...won.record, ...owedOn({ replicas }, won.record.volumes) });
   return aside;
 }
 
