@@ -1,12 +1,14 @@
 /**
  * The consistency checker (harness/check/) on histories written by hand and generated:
  * ones that must pass, ones that must fail (one corrupted on purpose), the smallest
- * window it prints, today's semantics against SPEC.md's, and list-after-write.
+ * window it prints, today's semantics against SPEC.md's, and list-after-write; then S3's
+ * plain register (overwrites), the same way, and its acknowledged writes lost.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { checkHistory, describeChecked } from "../harness/check/check.ts";
-import { SPEC, type Listed, type Recorded, type Semantics } from "../harness/check/history.ts";
+import { S3_OBJECTS, SPEC, type Listed, type Recorded, type Semantics } from "../harness/check/history.ts";
+import { lostWrites } from "../harness/check/lost.ts";
 
 type Status = Recorded["status"];
 let ids = 0;
@@ -100,7 +102,7 @@ function prng(seed: number): () => number {
  * the other, each taking effect at a random point inside its interval on a real register
  * per key; some writes lose their answer (their effect kept or not, at random).
  */
-function generated(seed: number, clients: number, perClient: number, keys: number): Recorded[] {
+function generated(seed: number, clients: number, perClient: number, keys: number, s3 = false): Recorded[] {
   const rand = prng(seed);
   const planned: { r: Recorded; at: number; applies: boolean }[] = [];
   for (let c = 0; c < clients; c++) {
@@ -124,6 +126,13 @@ function generated(seed: number, clients: number, perClient: number, keys: numbe
   const held = new Map<string, string>();
   for (const { r, applies } of planned.sort((a, b) => a.at - b.at)) {
     const now = held.get(r.key);
+    if (s3) {
+      // S3: a PUT always stores (200), a DELETE always leaves the key absent (204).
+      if (r.f === "get") [r.status, r.value] = now === undefined ? [404, undefined] : [200, now];
+      else if (applies) r.f === "put" ? held.set(r.key, r.value!) : held.delete(r.key);
+      if (r.f !== "get" && r.status !== "timeout") r.status = r.f === "put" ? 200 : 204;
+      continue;
+    }
     if (r.f === "get") [r.status, r.value] = now === undefined ? [404, undefined] : [302, now];
     else if (r.f === "put" && now === undefined) {
       if (applies) held.set(r.key, r.value!);
@@ -168,6 +177,75 @@ test("list-after-write: a key acknowledged before a list began is in it, unless 
   assert.match(describeChecked(missed), /\/a: LIST-AFTER-WRITE/);
   assert.is(check([...acked, op("delete", "timeout", 1.5, undefined, undefined, "/a")], SPEC, [list(2, 3, [])]).lists.length, 0);
   assert.is(check([...acked, op("delete", 404, 1.5, 2.5, undefined, "/a")], SPEC, [list(2, 3, [])]).lists.length, 1, "a 404 removed nothing");
+});
+
+// S3's objects: a plain register (history.ts S3_OBJECTS).
+const put3 = (value: string, status: Status, call: number, ret?: number) => op("put", status, call, ret, value);
+const get3 = (value: string | undefined, call: number, ret: number) => op("get", value === undefined ? 404 : 200, call, ret, value);
+const passesS3 = (history: Recorded[]) => passes(history, S3_OBJECTS);
+
+test("S3: a PUT overwrites, a DELETE leaves the key absent whatever it held; a stale read fails", () => {
+  const h = [put3("a", 200, 0, 1), get3("a", 2, 3), put3("b", 200, 4, 5), get3("b", 6, 7), del(204, 8, 9), get3(undefined, 10, 11), del(204, 12, 13), get3(undefined, 14, 15)];
+  assert.ok(passesS3(h));
+  assert.not.ok(passes(h), "the curl API's model: a 200 PUT and a 204 DELETE of an absent key are no answers of it");
+  assert.not.ok(passesS3([...h.slice(0, 4), get3("a", 6.5, 7.5)]), "the old value after the overwrite was read");
+  assert.not.ok(passesS3([put3("a", 200, 0, 1), del(204, 2, 3), get3("a", 4, 5)]));
+  // A 409 (another write won) changed nothing.
+  assert.ok(passesS3([put3("a", 200, 0, 1), put3("b", 409, 2, 3), get3("a", 4, 5)]));
+  assert.not.ok(passesS3([put3("a", 200, 0, 1), put3("b", 409, 2, 3), get3("b", 4, 5)]));
+});
+
+test("S3: concurrent overwrites, last writer wins: every read after both names one of them, and never goes back", () => {
+  const h = [put3("a", 200, 0, 10), put3("b", 200, 1, 9)];
+  assert.ok(passesS3([...h, get3("a", 11, 12), get3("a", 13, 14)]));
+  assert.ok(passesS3([...h, get3("b", 11, 12)]));
+  assert.not.ok(passesS3([...h, get3("b", 11, 12), get3("a", 13, 14)]), "once b was read after both ended, a cannot come back");
+  // During both, a read may see absent, then a, then b.
+  assert.ok(passesS3([...h, get3(undefined, 2, 3), get3("a", 4, 5), get3("b", 6, 7)]));
+});
+
+test("S3: a PUT with no answer or a 5xx may take effect at any time after its call, or never", () => {
+  assert.ok(passesS3([put3("a", 200, 0, 1), put3("b", "timeout", 2), get3("a", 3, 4), get3("b", 5, 6)]));
+  assert.ok(passesS3([put3("a", 200, 0, 1), put3("b", 503, 2, 3), get3("b", 4, 5)]), "S3 promises nothing of a 5xx");
+  assert.ok(passesS3([put3("a", 200, 0, 1), put3("b", 503, 2, 3), get3("a", 4, 5)]));
+  assert.not.ok(passesS3([put3("a", 200, 0, 1), put3("b", "lost", 2), get3("b", 3, 4), get3("a", 5, 6)]), "it took effect once, after a: a cannot come back");
+  assert.not.ok(passesS3([get3("b", 0, 1), put3("b", "lost", 2)]), "not before its call");
+});
+
+test("S3: a mixed or partial value (one no write wrote) fails, the read in the window; a 404 to a PUT or DELETE is unexpected", () => {
+  const mixed = "(no value written has md5 0123: 48000 bytes, starting \"/k client 1 write 2;\", ending \"client 3 write 4;\")";
+  const c = check([put3("a", 200, 0, 10), put3("b", 200, 1, 9), get3(mixed, 11, 12)], S3_OBJECTS);
+  assert.is(c.anomalies, 1);
+  assert.ok(c.keys[0].window!.ops.some((o) => o.from.value === mixed), "the read of the mix is in the window");
+  assert.match(describeChecked(c), /NOT LINEARIZABLE/);
+  const odd = check([put3("a", 404, 0, 1), del(404, 2, 3)], S3_OBJECTS);
+  assert.is(odd.unexpected.length, 2);
+});
+
+test("S3: generated linearizable histories pass; each corrupted on purpose (a read from the future) fails, the read in the window", () => {
+  for (const seed of [11, 12, 13]) {
+    const h = generated(seed, 8, 200, 3, true);
+    const c = check(h, S3_OBJECTS);
+    assert.is(c.anomalies, 0, `seed ${seed}:\n${describeChecked(c)}`);
+    const read = h.find((r) => r.f === "get" && h.some((p) => p.f === "put" && p.status === 200 && p.key === r.key && p.call > r.ret!))!;
+    const future = h.find((p) => p.f === "put" && p.status === 200 && p.key === read.key && p.call > read.ret!)!;
+    const bad = check(h.map((r) => (r === read ? { ...r, status: 200, value: future.value } : r)), S3_OBJECTS);
+    assert.is(bad.anomalies, 1, `seed ${seed}`);
+    const failed = bad.keys.find((k) => k.verdict === "fail")!;
+    assert.ok(failed.window!.ops.some((o) => o.from.id === read.id), `seed ${seed}: the corrupted read is in the window:\n${describeChecked(bad)}`);
+  }
+});
+
+test("S3: acknowledged writes lost: a 200 whose value the key no longer holds, unless a later PUT or DELETE may have replaced it", () => {
+  const a = put3("a", 200, 0, 1);
+  const finals = (v: string | undefined) => new Map([["/k", v]]);
+  assert.equal(lostWrites([a], finals("a"), S3_OBJECTS), []);
+  assert.equal(lostWrites([a], finals(undefined), S3_OBJECTS), [a]);
+  assert.equal(lostWrites([a, put3("b", 200, 2, 3)], finals("b"), S3_OBJECTS), []);
+  assert.equal(lostWrites([a, put3("b", "timeout", 2)], finals("b"), S3_OBJECTS), []);
+  assert.equal(lostWrites([a, put3("b", 409, 2, 3)], finals("b"), S3_OBJECTS), [a], "a 409 replaced nothing");
+  assert.equal(lostWrites([a, del(204, 2, 3)], finals(undefined), S3_OBJECTS), []);
+  assert.equal(lostWrites([a], finals("a"), SPEC), [], "the curl API acknowledges with 201");
 });
 
 test.run();

@@ -1,8 +1,8 @@
 /**
  * A history as the clients of a consistency run saw it (harness/jepsen/), and what each
  * answer means for the register model (register.ts) under the semantics the checker holds
- * the server to: SPEC.md's (the looser readings stay as flags, so the checker's own tests
- * can show it tells the two apart).
+ * the server to: SPEC.md's for the curl API (the looser readings stay as flags, so the
+ * checker's own tests can show it tells the two apart), or S3's for objects (S3_OBJECTS).
  */
 
 /** One PUT, GET or DELETE of one key, as a client saw it. Times are ms since the run began. */
@@ -13,7 +13,7 @@ export interface Recorded {
   /** The master that served it, for reading findings. */
   via: string;
   f: "put" | "get" | "delete";
-  /** put: the value written; get: the value read (its Content-Md5 named it), when the answer had one. */
+  /** put: the value written; get: the value read (its Content-Md5, or S3's body, named it), when the answer had one. */
   value?: string;
   call: number;
   /** When the answer came; undefined when none came. */
@@ -50,10 +50,23 @@ export interface Semantics {
   deleteMayClaimInterrupted: boolean;
   /** A PUT answered 5xx stored nothing (README and SPEC.md: "5xx: nothing was stored"). */
   putFailureStoresNothing: boolean;
+  /**
+   * S3's objects instead of curl keys: a plain register. A PUT (200) always stores its
+   * value, replacing the one before, whole (docs/S3.md, "Overwrites are atomic"); a
+   * DELETE (204) leaves the key absent, whether or not it held a value; a 409
+   * (OperationAborted: another write of the key won) changes nothing.
+   */
+  overwrites: boolean;
 }
 
 /** SPEC.md's semantics, which the server meets since issue 24 part 1 (src/master/in-flight.ts): what every run is held to. */
-export const SPEC: Semantics = { conflictMayBeBusy: false, deleteMayClaimInterrupted: false, putFailureStoresNothing: true };
+export const SPEC: Semantics = { conflictMayBeBusy: false, deleteMayClaimInterrupted: false, putFailureStoresNothing: true, overwrites: false };
+
+/**
+ * S3's objects (docs/CONSISTENCY.md): overwrites; a PutObject answered 5xx may have
+ * stored its value (S3 promises nothing about it), and so may a DeleteObject have deleted.
+ */
+export const S3_OBJECTS: Semantics = { conflictMayBeBusy: false, deleteMayClaimInterrupted: false, putFailureStoresNothing: false, overwrites: true };
 
 /**
  * An operation as the model sees it: `ret` is Infinity for one that may or may not have
@@ -71,6 +84,7 @@ export interface ModelOp {
 
 export type Does =
   | "created" // PUT 201
+  | "written" // S3 PUT 200: the value replaces whatever the key held
   | "refused" // PUT 409: the key exists
   | "refused-or-busy" // PUT or DELETE 409 where a 409 may also mean "in flight"
   | "put?" // a PUT that may or may not have stored its value
@@ -92,6 +106,7 @@ const failed = (r: Recorded) => typeof r.status === "number" && r.status >= 500;
 export function interpret(r: Recorded, s: Semantics): ModelOp | undefined {
   const op = (does: Does, value = r.value, ret = r.ret ?? Infinity): ModelOp => ({ call: r.call, ret, does, value, from: r });
   if (r.status === "refused") return undefined;
+  if (s.overwrites) return objectOp(r, op);
   const conflict = r.status === 409 && s.conflictMayBeBusy ? op("refused-or-busy") : undefined;
   switch (r.f) {
     case "get":
@@ -110,11 +125,26 @@ export function interpret(r: Recorded, s: Semantics): ModelOp | undefined {
   }
 }
 
+/** What an S3 answer means (Semantics.overwrites); a 409 changed nothing, and says nothing. */
+function objectOp(r: Recorded, op: (does: Does, value?: string, ret?: number) => ModelOp): ModelOp | undefined {
+  const unsure = unanswered(r) || failed(r);
+  switch (r.f) {
+    case "get":
+      return r.status === 200 ? op("read") : r.status === 404 ? op("read", undefined) : undefined;
+    case "put":
+      return r.status === 200 ? op("written") : unsure ? op("put?", r.value, Infinity) : undefined;
+    case "delete":
+      return r.status === 204 ? op("deleted") : unsure ? op("delete?", undefined, Infinity) : undefined;
+  }
+}
+
 /**
  * Whether `r` got an answer no state allows: a 4xx other than 404 and 409 (a 400 here is
- * the run's own fault), or a DELETE's 409 where 409 means only "exists".
+ * the run's own fault), or a DELETE's 409 where 409 means only "exists"; for S3's
+ * objects, a 404 but to a GET (DeleteObject of an absent key is 204; the bucket is never deleted).
  */
 export function unexpected(r: Recorded, s: Semantics): boolean {
-  if (r.status === 409) return r.f === "delete" && !s.conflictMayBeBusy;
+  if (s.overwrites && r.status === 404) return r.f !== "get";
+  if (r.status === 409) return r.f === "delete" && !s.conflictMayBeBusy && !s.overwrites;
   return typeof r.status === "number" && r.status >= 400 && r.status < 500 && r.status !== 404;
 }

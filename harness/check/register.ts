@@ -1,6 +1,7 @@
 /**
  * The register model of one curl-API key: absent, or holding one value; "put if absent"
- * (201/409), get, delete (204/404). A state is a string, so the search can remember it:
+ * (201/409), get, delete (204/404). For S3's objects (Semantics.overwrites) a plain
+ * register: a put always stores, a delete always leaves it absent. A state is a string, so the search can remember it:
  * "" absent, "=" + value present, "~" absent to GETs while an interrupted delete of it may
  * still be claimed by a DELETE's 204 (only under Semantics.deleteMayClaimInterrupted).
  */
@@ -23,15 +24,17 @@ export function step(state: string, op: ModelOp, s: Semantics): string | undefin
     case "read":
       if (op.value === undefined) return absent(state) ? state : undefined;
       return state === holding(op.value) ? state : undefined;
+    case "written":
+      return holding(op.value!);
     case "created":
     case "put?":
-      return absent(state) ? holding(op.value!) : undefined;
+      return absent(state) || s.overwrites ? holding(op.value!) : undefined;
     case "refused":
       return present(state) ? state : undefined;
     case "refused-or-busy":
       return state;
     case "deleted":
-      return present(state) || (state === HALF_DELETED && s.deleteMayClaimInterrupted) ? ABSENT : undefined;
+      return present(state) || (state === HALF_DELETED && s.deleteMayClaimInterrupted) || s.overwrites ? ABSENT : undefined;
     case "delete-missed":
       return absent(state) ? state : undefined;
     case "delete?":

@@ -26,7 +26,7 @@ export const EARLIER = "(a value written earlier)";
 function runningAt(op: ModelOp, t: number): ModelOp | undefined {
   if (op.ret <= t) return op;
   if (op.does === "read") return undefined;
-  const put = op.does === "created" || op.does === "refused" || op.does === "put?" || (op.does === "refused-or-busy" && op.from.f === "put");
+  const put = op.from.f === "put";
   return { ...op, ret: Infinity, does: put ? "put?" : "delete?" };
 }
 

@@ -17,7 +17,7 @@ export type { Server };
 const SETTINGS: ServerOptions = { leaseSeconds: 3, timeoutMs: 2000 };
 
 export interface RunCluster {
-  masters: Server[];
+  masters: MasterServer[];
   volumes: Server[];
   /** The index's PostgreSQL, with two masters. */
   pg?: Postgres;
@@ -36,15 +36,17 @@ export interface RunClusterOptions {
   skewFile?: string;
   /** The masters' --min-replicas. */
   minReplicas?: number;
+  /** The masters serve S3 too (each on a port of its own: Server.s3). */
+  s3?: boolean;
 }
 
 export async function startRunCluster(o: RunClusterOptions): Promise<RunCluster> {
   const two = o.index === "postgres";
   const db = two && o.pg ? freshDatabase(o.pg) : undefined;
   // With a database given, the builder starts no PostgreSQL of its own.
-  const settings: ServerOptions = { ...SETTINGS, minReplicas: o.minReplicas };
+  const settings: ServerOptions = { ...SETTINGS, minReplicas: o.minReplicas, s3: o.s3 };
   const cluster = await startCluster({ ...settings, runtime: o.runtime, postgres: two && !db, db, dir: o.dir });
-  const masters: Server[] = [cluster.master];
+  const masters: MasterServer[] = [cluster.master];
   try {
     if (two) {
       const command = o.skewFile ? skewed(RUNTIMES[o.runtime], o.skewFile) : undefined;

@@ -2,7 +2,8 @@
  * The scenarios of a consistency run: a cluster (two masters on one PostgreSQL, or one
  * master on LevelDB; three volumes, three replicas) and the fault its nemesis repeats;
  * with minReplicas, a PUT needs only that many replicas (--min-replicas: a volume down
- * should then cost no write, which the report's failed PUTs show).
+ * should then cost no write, which the report's failed PUTs show); with api "s3", the
+ * clients overwrite, read and delete objects through the masters' S3 ports (s3-api.ts).
  */
 import { noFaketime } from "./clock-skew.ts";
 import type { Fault } from "./nemesis.ts";
@@ -17,6 +18,8 @@ export interface Scenario {
   lazyfs?: boolean;
   /** The masters' --min-replicas (default: every replica). */
   minReplicas?: number;
+  /** How the clients speak: the curl API (default), or S3 (overwrites: a plain register). */
+  api?: "curl" | "s3";
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -27,6 +30,7 @@ export const SCENARIOS: Scenario[] = [
   { name: "two-masters/kill-volume/min-replicas-2", index: "postgres", fault: "kill-volume", minReplicas: 2 },
   { name: "two-masters/restart-postgres", index: "postgres", fault: "restart-postgres" },
   { name: "two-masters/clock-skew", index: "postgres", fault: "clock-skew" },
+  { name: "two-masters/kill-master/s3", index: "postgres", fault: "kill-master", api: "s3" },
   { name: "leveldb/kill-master", index: "leveldb", fault: "kill-master" },
   { name: "leveldb/power-cut", index: "leveldb", fault: "power-cut", lazyfs: true },
 ];
