@@ -5,9 +5,23 @@
 import { createHash } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { blobPath, keyPath, MAX_KEY_BYTES, parseKey, RESERVED_PREFIX } from "../src/keys/keys.ts";
+import { blobPath, decodePath, keyPath, MAX_KEY_BYTES, parseKey, RESERVED_PREFIX } from "../src/keys/keys.ts";
 
 // ---------------------------------------------------------------- parseKey
+
+test("decodePath: decodeURIComponent's answer, or its error, for paths with escapes and without", () => {
+  const paths = ["/a/b", "/", "", "/a%20b", "/%E2%82%AC", "/%zz", "/%", "/a%2", "/%C3", "/%2e%2E/x", "/plain-._~!*'()", "/ü/é", "/\ud800", "/a+b"];
+  for (const p of paths) {
+    let want: string | Error;
+    try {
+      want = decodeURIComponent(p);
+    } catch (e) {
+      want = e as Error;
+    }
+    if (want instanceof Error) assert.throws(() => decodePath(p), (e: Error) => e.name === (want as Error).name, p);
+    else assert.is(decodePath(p), want, p);
+  }
+});
 
 test("parseKey: valid keys, percent-decoded", () => {
   const ok: [string, string][] = [

@@ -103,9 +103,10 @@ test("tests and bench start masters and volumes through the harness's one builde
     const text = readFileSync(join(REPO, f), "utf8");
     return START.test(text) || SPAWN.test(text);
   });
-  // master-app.test builds a Master by hand; volume-durable.test imports the volume after its fsync hook;
+  // master-app.test and bench/direct-cost.ts (the direct answers' cost, in-process) build a Master by hand;
+  // volume-durable.test imports the volume after its fsync hook;
   // cli.test, security.test and safe-default.test check the commands' own flags, environment and refusals.
-  assert.equal(starters.sort(), ["harness/servers.ts", "tests/cli.test.ts", "tests/master-app.test.ts", "tests/safe-default.test.ts", "tests/security.test.ts", "tests/volume-durable.test.ts"]);
+  assert.equal(starters.sort(), ["bench/direct-cost.ts", "harness/servers.ts", "tests/cli.test.ts", "tests/master-app.test.ts", "tests/safe-default.test.ts", "tests/security.test.ts", "tests/volume-durable.test.ts"]);
 });
 
 test("the streamed and the batched write share one retry policy and one undo (write-policy.ts) and reach volumes only through the volume client", () => {

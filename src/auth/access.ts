@@ -25,11 +25,16 @@ export function credentialsOf(header: string | undefined): { id: string; secret:
   const space = header.indexOf(" ");
   const scheme = header.slice(0, space).toLowerCase();
   const value = header.slice(space + 1).trim();
-  let pair: string[];
-  if (scheme === "bearer") pair = value.split(".");
-  else if (scheme === "basic") pair = Buffer.from(value, "base64").toString("utf8").split(":");
-  else return "malformed";
-  return pair.length === 2 && pair[0] && pair[1] ? { id: pair[0], secret: pair[1] } : "malformed";
+  if (scheme === "bearer") return pairOf(value, ".");
+  if (scheme === "basic") return pairOf(Buffer.from(value, "base64").toString("utf8"), ":");
+  return "malformed";
+}
+
+/** `ID<sep>SECRET`, both non-empty and `sep` once: the check of every request, so found without splitting into an array. */
+function pairOf(text: string, sep: string): { id: string; secret: string } | "malformed" {
+  const at = text.indexOf(sep);
+  if (at <= 0 || at === text.length - 1 || text.includes(sep, at + 1)) return "malformed";
+  return { id: text.slice(0, at), secret: text.slice(at + 1) };
 }
 
 /**
@@ -77,8 +82,8 @@ export class Access {
   }
 
   /** Whether authentication is on, synchronously (the fast path); undefined while the index is being looked at again. */
-  onAtOnce(): boolean | undefined {
-    const on = this.known();
+  onAtOnce(now = Date.now()): boolean | undefined {
+    const on = this.known(now);
     if (on === undefined) this.isOn().catch(() => {}); // for the next request; the app's own look reports a failure
     return on;
   }
@@ -144,12 +149,13 @@ export class Access {
    * app, whose check looks the key up and counts a refusal.
    */
   allowsAtOnce(header: string | undefined, level: Level, key: string | undefined): boolean {
-    const on = this.onAtOnce();
+    const now = Date.now(); // one clock reading for both caches
+    const on = this.onAtOnce(now);
     if (on !== true) return on === false; // off: every request is let in, credentials or not
     const creds = credentialsOf(header);
     if (creds === "malformed") return false;
     if (!creds) return this.anonymousMay(level);
-    const found = this.store.cached(creds.id);
+    const found = this.store.cached(creds.id, now);
     return found !== undefined && found !== "stale" && sameSecret(found.secret, creds.secret) && allows(found.grants, level, key);
   }
 

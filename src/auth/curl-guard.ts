@@ -8,6 +8,7 @@
 import type { MiddlewareHandler } from "hono";
 import { fail } from "../http/errors.ts";
 import { rawPath } from "../runtime/request.ts";
+import { decodePath } from "../keys/keys.ts";
 import { signedWithSigV4, type Access } from "./access.ts";
 import type { Direct } from "../runtime/fast-path.ts";
 import type { Level } from "./keys.ts";
@@ -22,7 +23,7 @@ export function needOf(method: string, raw: string, metricsPublic = false): { le
   if (raw.startsWith("/_kvdb/")) return undefined;
   let key: string | undefined;
   try {
-    key = decodeURIComponent(raw).slice(1);
+    key = decodePath(raw).slice(1);
   } catch {
     key = undefined; // a bad key: only a grant on everything lets it through, to its 400
   }

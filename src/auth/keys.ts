@@ -6,7 +6,7 @@
  * future day's derived key); a hash would only serve bearer tokens. The index holding
  * the keys must be guarded like a password file (docs/SECURITY.md).
  */
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 
 export type Level = "read" | "write" | "admin" | "monitor";
 export const LEVELS: readonly Level[] = ["read", "write", "admin", "monitor"];
@@ -53,9 +53,15 @@ export function newClientKey(name: string, grants: Grant[]): { id: string; key: 
 /** The bearer token of a key: `ID.SECRET` (neither contains a dot). */
 export const tokenOf = (id: string, secret: string) => `${id}.${secret}`;
 
-/** Compares two secrets in time independent of where they differ. */
+/**
+ * Compares two secrets in time independent of where they differ: every UTF-16 unit is
+ * looked at, whatever the first difference. Without copying them into Buffers for
+ * timingSafeEqual, which cost ~0.5 µs per request under Bun (docs/PERFORMANCE.md,
+ * "The master's small requests: profile").
+ */
 export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  if (a.length !== b.length) return false;
+  let differ = 0;
+  for (let i = 0; i < a.length; i++) differ |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return differ === 0;
 }
