@@ -20,6 +20,8 @@ import {
 import { createHash } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import type { KeyRecord } from "../src/master/values.ts";
+import { partChecksumOf, withChecksum, withPartChecksums } from "../src/s3/checksums.ts";
 import { crc32 } from "../src/s3/crc.ts";
 import { bytes } from "./http.ts";
 import { rejects, s3Bucket } from "./s3-client.ts";
@@ -96,6 +98,16 @@ test("no attribute or an unknown one: 400 InvalidArgument; no object: 404 NoSuch
   await rejects(() => s3.send(new GetObjectAttributesCommand({ Bucket, Key: "plain", ObjectAttributes: [] })), "InvalidArgument", 400);
   await rejects(() => s3.send(new GetObjectAttributesCommand({ Bucket, Key: "plain", ObjectAttributes: ["Colour" as ObjectAttributes] })), "InvalidArgument", 400);
   await rejects(() => s3.send(new GetObjectAttributesCommand({ Bucket, Key: "none", ObjectAttributes: ALL })), "NoSuchKey", 404);
+});
+
+test("the parts' checksums ride with the value up to 4 KiB of them; past that the parts are answered without them", () => {
+  // A SHA-256 is 44 base64 characters: 91 parts fit (91 * 45 - 1 characters), 92 do not.
+  const sum = (n: number) => createHash("sha256").update(String(n)).digest("base64");
+  const parts = (count: number) => Array.from({ length: count }, (_, i): [number, KeyRecord] => [i + 1, { s3: withChecksum({}, { algorithm: "sha256", type: "FULL_OBJECT", value: sum(i + 1) }) } as KeyRecord]);
+  const object = (count: number) => ({ s3: withPartChecksums(withChecksum({}, { algorithm: "sha256", type: "COMPOSITE", value: "x-1" }), parts(count)) }) as KeyRecord;
+  assert.equal(partChecksumOf(object(91), 91), { algorithm: "sha256", type: "COMPOSITE", value: sum(91) });
+  assert.is(partChecksumOf(object(91), 92), undefined);
+  assert.is(partChecksumOf(object(92), 1), undefined);
 });
 
 test.run();
