@@ -46,7 +46,7 @@ function sign(method: string, path: string, headers: Record<string, string>, pay
 }
 
 async function send(method: string, path: string, body: string | Buffer = "", headers: Record<string, string> = {}, payloadHash = sha(body)) {
-  const bodyless = method === "GET" || method === "HEAD";
+  const bodyless = method === "GET" || method === "HEAD" || (method === "DELETE" && !body);
   const s = sign(method, path, { ...(bodyless ? {} : { "content-length": String(Buffer.byteLength(body)) }), ...headers }, payloadHash);
   return fetch(c.s3 + path, { method, headers: s.headers, body: bodyless ? undefined : new Uint8Array(Buffer.from(body)) });
 }
@@ -209,6 +209,16 @@ test("versioning, ACLs, policies, SSE: NotImplemented, cleanly", async () => {
   const acl = await send("PUT", `/${B}/acl`, "x", { "x-amz-acl": "public-read" });
   assert.is(await errorCode(acl), "NotImplemented");
   assert.is((await send("PUT", `/${B}/acl`, "x", { "x-amz-acl": "private" })).status, 200, "the default ACL is what kvdb does");
+  // A version other than null is not silently taken for the object: nothing read, nothing deleted.
+  for (const method of ["GET", "DELETE"]) {
+    const res = await send(method, `/${B}/acl?versionId=3HL4kqtJlcpXroDTDmJ`);
+    assert.is(res.status, 501, method);
+    assert.is(await errorCode(res), "NotImplemented");
+  }
+  assert.is((await send("HEAD", `/${B}/acl?versionId=3HL4kqtJlcpXroDTDmJ`)).status, 501);
+  const many = await send("POST", `/${B}?delete`, "<Delete><Object><Key>acl</Key><VersionId>3HL4kqtJlcpXroDTDmJ</VersionId></Object></Delete>");
+  assert.match(await many.text(), /<Error><Key>acl<\/Key><Code>NotImplemented<\/Code>/);
+  assert.is(await read("acl?versionId=null"), "x", "the null version is the object");
 });
 
 /**

@@ -134,6 +134,9 @@ export function s3App(s: S3, verbose: boolean): Hono {
     for (const [name, value] of queryPairs(target(c).query).reverse()) params.set(name, value);
     const r: Req = { c, payload, bucket, object, grants, params };
     const method = c.req.method;
+    // Every object has one version, "null" (versions.ts): another is not one kvdb could answer for, nor delete.
+    const version = params.get("versionId");
+    if (version !== undefined && version !== "null") throw new S3Error("NotImplemented", "versions are not supported by kvdb: the only versionId is null");
     // An object's tags can be read (there are none: tagging.ts), not written.
     if (method === "GET" && object && params.has("tagging") && !params.has("versionId")) return getObjectTagging(s, r);
     const sub = [...params.keys()].find((p) => UNSUPPORTED.has(p) && !(bucket && !object && bucketHas(p, method)));

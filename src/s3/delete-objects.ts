@@ -18,14 +18,17 @@ export async function deleteObjects(s: S3, r: Req): Promise<Response> {
   const quiet = textOf(doc, "Quiet")?.trim().toLowerCase() === "true";
   const objects = elements(doc, "Object").map((o) => ({
     object: textOf(o, "Key"),
+    version: textOf(o, "VersionId")?.trim(),
     // Each <Object> may carry conditions of its own (as DeleteObject's headers): conditions.ts.
     given: { etag: textOf(o, "ETag"), modified: textOf(o, "LastModifiedTime"), size: textOf(o, "Size") },
   }));
   if (!objects.length || objects.length > MAX_KEYS) throw new S3Error("MalformedXML", `from 1 to ${MAX_KEYS} <Object>s, each with a <Key>`);
   let body = "";
-  for (const { object, given } of objects) {
+  for (const { object, version, given } of objects) {
     if (object === undefined) throw new S3Error("MalformedXML", "an <Object> without a <Key>");
     try {
+      // As app.ts answers ?versionId=: the one version is "null".
+      if (version !== undefined && version !== "null") throw new S3Error("NotImplemented", "versions are not supported by kvdb: the only versionId is null");
       await deleteKey(s.values, keyOf(r.bucket, object), deleteCondition(given));
       if (!quiet) body += `<Deleted>${el("Key", object)}</Deleted>`;
     } catch (e) {
