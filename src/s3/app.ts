@@ -103,20 +103,19 @@ function namesOf(path: string): { bucket: string; object: string } {
 
 /** The request's signature and grants checked, or throws S3's error; a refusal is counted and logged (auth/failures.ts). */
 async function door(s: S3, c: Context): Promise<{ payload: Payload; bucket: string; object: string; grants?: Grant[] }> {
-  let bucket = "";
+  let names: { bucket: string; object: string } | undefined;
   try {
     const { creds, grants } = s.keys ? await s.keys.lookup(c) : { creds: s.creds, grants: undefined };
     const payload = authenticate(c, creds);
-    const names = namesOf(target(c).path);
-    bucket = names.bucket;
-    checkGrants(grants, c.req.method, bucket, names.object);
+    names = namesOf(target(c).path);
+    checkGrants(grants, c.req.method, names.bucket, names.object);
     return { payload, ...names, grants };
   } catch (e) {
     if (!(e instanceof Refused)) throw e;
     s.failures?.refused("s3", e.reason, e.message, accessKeyIdOf(c));
     // Bucket names are one namespace: creating one that exists, without a grant on it, is S3's answer to another owner's bucket.
-    const creating = e.reason === "no-grant" && c.req.method === "PUT" && bucket && namesOf(target(c).path).object === "" && !target(c).query;
-    if (creating && (await bucketOf(s.values, bucket))) throw new S3Error("BucketAlreadyExists");
+    const creating = e.reason === "no-grant" && c.req.method === "PUT" && names?.bucket && !names.object && !target(c).query;
+    if (creating && (await bucketOf(s.values, names!.bucket))) throw new S3Error("BucketAlreadyExists");
     throw e;
   }
 }
