@@ -1,7 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.top_pad=16777216:${GLIBC_TUNABLES} node --max-semi-space-size=2
 /**
  * (The shebang's small young generation keeps a Node master's RSS flat while it streams
- * gigabytes: V8 otherwise lets 16 MiB semi-spaces of dead chunk wrappers pile up.)
+ * gigabytes: V8 otherwise lets 16 MiB semi-spaces of dead chunk wrappers pile up. Its
+ * malloc top pad keeps 16 MiB of freed heap mapped instead of handing it back to the
+ * kernel after every burst: each socket read gets a new buffer, and memory given back is
+ * page-faulted in again, ~1 ms of CPU per MB received (docs/PERFORMANCE.md, "Page faults").)
  *
  * kvdb: one program, every role. cac picks the command; each command reads its
  * options from flags first, then from the environment, then its default.

@@ -18,6 +18,19 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * Minor page faults a process has taken (/proc/PID/stat minflt): memory touched for
+ * the first time since the allocator got it from the kernel (docs/PERFORMANCE.md, "Page faults").
+ */
+export function processMinorFaults(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
+  } catch {
+    return 0;
+  }
+}
+
 /** Busy CPU seconds of the whole machine (all cores). */
 function machineBusySeconds(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);

@@ -6,22 +6,44 @@
  * so does the benchmark.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Cluster, ClusterOptions } from "../harness/cluster.ts";
-import { PATHS } from "../harness/paths.ts";
+import { PATHS, REPO } from "../harness/paths.ts";
 import type { Runtime } from "../harness/server-options.ts";
 
 export type RuntimeName = "node" | "deno" | "bun";
 
-/** The node flags in dist/node/mod.js's shebang (`#!/usr/bin/env -S node --flag …`). */
-export function nodeFlags(): string[] {
+/** The words of dist/node/mod.js's shebang after `env -S`: `VAR=value… node --flag…`. */
+function shebang(): string[] {
   try {
     const first = readFileSync(PATHS.kvdbNode, "utf8").split("\n", 1)[0];
-    const m = /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(first);
-    return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+    return first.replace(/^#!\S*env\s+-S\s+/, "").split(/\s+/).filter(Boolean);
   } catch {
     return [];
   }
 }
+
+/** The node flags in the shebang. */
+export function nodeFlags(): string[] {
+  const words = shebang();
+  return words.slice(words.indexOf("node") + 1).filter((w) => w.startsWith("--"));
+}
+
+/** The environment the shebang sets (its `:${VAR}` tails, the caller's own settings, left out). */
+export function nodeEnv(): Record<string, string> {
+  const words = shebang();
+  const settings = words.slice(0, Math.max(0, words.indexOf("node"))).map((w) => /^([A-Z_]+)=(.*)$/.exec(w)).filter((m) => m !== null);
+  return Object.fromEntries(settings.map((m) => [m[1], m[2].replace(/:?\$\{\w+\}$/, "")]));
+}
+
+/** deno.json's `kvdb` task, its deno path shortened. */
+function denoTaskLine(): string {
+  const task = (JSON.parse(readFileSync(join(REPO, "deno.json"), "utf8")) as { tasks: { kvdb: string } }).tasks.kvdb;
+  return task.replace("./node_modules/.bin/deno", "deno");
+}
+
+/** How a command line reads with an environment in front. */
+const withEnv = (env: Record<string, string>, words: string[]) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...words].join(" ");
 
 /**
  * How each runtime runs kvdb (harness/kvdb.ts RUNTIMES): on Node the compiled JS through
@@ -31,8 +53,8 @@ export function nodeFlags(): string[] {
 const RUNTIME: Record<RuntimeName, Runtime> = { node: "node", deno: "deno", bun: "binary" };
 
 export const LABELS: Record<RuntimeName, string> = {
-  node: `Node (\`${["node", ...nodeFlags(), "dist/node/mod.js"].join(" ")}\`)`,
-  deno: "Deno (`deno task kvdb`: `deno run -A --v8-flags=--max-semi-space-size=1 mod.ts`)",
+  node: `Node (\`${withEnv(nodeEnv(), ["node", ...nodeFlags(), "dist/node/mod.js"])}\`: mod.js's shebang)`,
+  deno: `Deno (\`deno task kvdb\`: \`${denoTaskLine()}\`)`,
   bun: "Bun binary (`dist/kvdb`)",
 };
 

@@ -2,9 +2,11 @@
  * kvdb as a child process under each runtime it runs on: servers, awaited by their
  * start line, and commands, run to completion; and loopback ports for them.
  */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { runChild, startChild, type Child, type Ran } from "./children.ts";
-import { PATHS } from "./paths.ts";
+import { PATHS, REPO } from "./paths.ts";
 
 export const HOST = "127.0.0.1";
 
@@ -12,10 +14,19 @@ export const HOST = "127.0.0.1";
  * The command that runs `kvdb` under each runtime: compiled JS on Node, the TypeScript
  * source on Deno and Bun, and the standalone Bun binary (harness/binary.ts builds it).
  */
+/**
+ * deno.json's `kvdb` task as one process: its leading VAR=value settings through env(1)
+ * (which execs, so the pid is Deno's), its paths made absolute.
+ */
+function denoTask(): string[] {
+  const task = (JSON.parse(readFileSync(join(REPO, "deno.json"), "utf8")) as { tasks: { kvdb: string } }).tasks.kvdb;
+  const words = task.trim().split(/\s+/).map((w) => (w === "mod.ts" ? PATHS.modTs : w.startsWith("./") ? join(REPO, w) : w));
+  return /^[A-Z_]+=/.test(words[0]) ? ["env", ...words] : words;
+}
+
 export const RUNTIMES = {
   node: [PATHS.kvdbNode], // through its shebang, as `npx kvdb` runs it
-  // As `deno task kvdb` runs it (deno.json).
-  deno: [PATHS.deno, "run", "-A", "--v8-flags=--max-semi-space-size=1", PATHS.modTs],
+  deno: denoTask(), // as `deno task kvdb` runs it
   bun: [PATHS.bun, PATHS.modTs],
   binary: [PATHS.kvdbBinary],
 } as const satisfies Record<string, readonly string[]>;

@@ -1,4 +1,5 @@
 /** Deno: Deno.serve (with --tls-cert, HTTPS), and Deno's own file streams. */
+import { write } from "node:fs";
 import { CLOSE_GRACE_MS, type Runtime } from "./types.ts";
 import { notAPair, onReload, readCertificate, trustedCa, type Certificate } from "./tls.ts";
 import { fetchCall } from "./fetch-client.ts";
@@ -143,4 +144,14 @@ export const deno: Runtime = {
   },
 
   call: fetchCall(trust),
+
+  async writev(fd, chunks) {
+    let total = 0;
+    for (const chunk of chunks) {
+      const n = await new Promise<number>((resolve, reject) => write(fd, chunk, (e, written) => (e ? reject(e) : resolve(written))));
+      total += n;
+      if (n < chunk.byteLength) break; // a short write: the caller writes the rest
+    }
+    return total;
+  },
 };

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
 import { createServer as createSecureServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { openSync } from "node:fs";
+import { openSync, writev } from "node:fs";
 import { Readable, type Duplex } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
@@ -207,4 +207,6 @@ export const node: Runtime = {
   },
 
   call,
+
+  writev: (fd, chunks) => new Promise((resolve, reject) => writev(fd, chunks, (e, written) => (e ? reject(e) : resolve(written)))),
 };

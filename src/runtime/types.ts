@@ -74,4 +74,10 @@ export interface Runtime {
    * (On Node through node:http: its fetch would load a second HTTP client, ~12 MiB.)
    */
   call(url: string, init: CallInit): Promise<Response>;
+  /**
+   * Writes `chunks` at an fd's position, as node:fs's writev; resolves to the bytes
+   * written, which may be fewer (a full disk). Deno's writev copies the chunks into a new
+   * buffer first, ~5 ms of CPU per MB: there, one write per chunk (docs/RUNTIMES.md).
+   */
+  writev(fd: number, chunks: Uint8Array[]): Promise<number>;
 }

@@ -26,7 +26,7 @@ export interface Written {
 /** writev may write less than asked (IOV_MAX, a full disk): write the rest. */
 async function writeAll(fd: number, chunks: Uint8Array[], bytes: number): Promise<void> {
   while (bytes > 0) {
-    const { bytesWritten } = await writevFd(fd, chunks);
+    const bytesWritten = await writevFd(fd, chunks);
     if (bytesWritten === 0) throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
     bytes -= bytesWritten;
     let skip = bytesWritten;
