@@ -26,6 +26,7 @@ import { rebuild } from "./src/ops/rebuild.ts";
 import { bootstrapKey, callKeys } from "./src/ops/keys.ts";
 import { parseGrant, type Grant } from "./src/auth/keys.ts";
 import { VERSION } from "./src/version.ts";
+import { keepFreedMemory } from "./src/runtime/bun-memory.ts";
 
 const env = process.env;
 
@@ -320,6 +321,8 @@ try {
     if (cli.args.length) throw new UsageError(`unknown command ${JSON.stringify(cli.args[0])} (see kvdb --help)`);
     cli.outputHelp();
   } else {
+    // A server under Bun first gets the allocator setting it needs (runtime/bun-memory.ts).
+    if (["master", "volume", "server"].includes(cli.matchedCommand?.name ?? "")) await keepFreedMemory();
     await cli.runMatchedCommand();
   }
 } catch (e) {

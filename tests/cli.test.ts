@@ -3,7 +3,7 @@
  * positional arguments, environment variables and --verbose, all by running the
  * compiled `kvdb` as a child process.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -131,6 +131,17 @@ test("PORT=P kvdb volume <dir> listens on P", async () => {
     const res = await fetch(`http://${HOST}:${port}/_kvdb/health`);
     assert.is(res.status, 200);
     assert.is((await res.json()).count, 0);
+  });
+});
+
+test("kvdb under Node runs with its allocator setting from the shebang, added to the caller's own", async () => {
+  const dir = tempDir("kvdb-cli");
+  await withChildren([dir], async (ch) => {
+    const v = await spawnKvdb(["volume", dir, "--port", "0", "--host", HOST], { GLIBC_TUNABLES: "glibc.malloc.arena_max=4" });
+    ch.push(v);
+    // glibc splits the value at its colons in place, so the environment block shows a NUL there.
+    const environ = readFileSync(`/proc/${v.proc.pid}/environ`, "utf8");
+    assert.match(environ, /(^|\0)GLIBC_TUNABLES=glibc\.malloc\.top_pad=16777216[:\0]glibc\.malloc\.arena_max=4\0/);
   });
 });
 

@@ -85,6 +85,11 @@ for (const [runtime, way] of Object.entries(WAYS)) {
       const volume = /^kvdb volume url=(\S+)/m.exec(r.output())?.[1];
       assert.ok(master && volume, r.output());
       assert.match(r.output(), new RegExp(`^kvdb master url=\\S+ .*runtime=${runtime}$`, "m"));
+      if (runtime === "bun") {
+        // The binary executed itself again with its allocator setting, as the same process (runtime/bun-memory.ts).
+        const environ = readFileSync(`/proc/${r.proc.pid}/environ`, "utf8").split("\0");
+        assert.ok(environ.includes("MIMALLOC_PURGE_DELAY=-1"), environ.filter((e) => e.startsWith("MIMALLOC")).join());
+      }
       const put = await send(master, "PUT", "/ways/hello", "hello");
       assert.is(put.status, 201, put.body.toString());
       const get = await fetch(`${master}/ways/hello`);

@@ -5,7 +5,7 @@
  * Bun.serve) carries the whole API, including a streamed 64 MiB value.
  */
 import { execFile } from "node:child_process";
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -43,6 +43,13 @@ export function runtimeSmoke(runtime: "deno" | "bun"): void {
   test(`kvdb server runs on ${runtime}`, () => {
     assert.match(server.output(), new RegExp(`^kvdb master url=\\S+ .*runtime=${runtime}$`, "m"));
     assert.is(server.output().match(/^kvdb volume url=/gm)?.length, 3);
+  });
+
+  // docs/PERFORMANCE.md, "Page faults": Deno's from deno.json's task, Bun's set by kvdb itself (runtime/bun-memory.ts).
+  const allocator = { deno: "GLIBC_TUNABLES=glibc.malloc.top_pad=16777216", bun: "MIMALLOC_PURGE_DELAY=-1" }[runtime];
+  test(`the server runs with ${allocator}, in the process that was started`, () => {
+    const environ = readFileSync(`/proc/${server.proc.pid}/environ`, "utf8").split("\0");
+    assert.ok(environ.includes(allocator), environ.filter((e) => /GLIBC|MIMALLOC/.test(e)).join());
   });
 
   test("PUT is 201, a second PUT of the key 409", async () => {
