@@ -81,7 +81,9 @@ export function describeChecked(c: Checked): string {
   for (const f of c.lists) {
     lines.push(`${f.key}: LIST-AFTER-WRITE. Acknowledged, never possibly deleted since, missing from a list begun after:`);
     lines.push(`  ${describeOp(f.put)}`);
-    lines.push(`  list ${f.list.id}  client ${f.list.client}  via ${f.list.via}  ${seconds(f.list.call)} … ${seconds(f.list.ret!)}  ?list of ${f.list.prefix} → ${f.list.keys!.length} keys`);
+    lines.push(`  list ${f.list.id}  client ${f.list.client}  via ${f.list.via}  ${seconds(f.list.call)} … ${seconds(f.list.ret!)}  ?list of ${f.list.prefix} → ${f.list.keys!.length} keys${f.list.keys!.length <= 10 ? ` ${JSON.stringify(f.list.keys)}` : ""}`);
+    if (f.around.length) lines.push(`  the key's other operations from the PUT to 1 s after the list:`);
+    for (const r of f.around) lines.push(`    ${describeOp(r)}`);
   }
   const kinds = new Map<string, Recorded[]>();
   for (const r of c.unexpected) {

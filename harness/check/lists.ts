@@ -9,7 +9,12 @@ export interface ListFinding {
   key: string;
   put: Recorded;
   list: Listed;
+  /** The key's other operations from the PUT's call to a second after the list's answer, for reading the finding. */
+  around: Recorded[];
 }
+
+/** How long after the list's answer `around` goes on: what the key did next says what the list missed. */
+const AFTER_MS = 1000;
 
 /** A DELETE that may have removed the key: anything but a 404 or a 409 (which removed nothing), or a request never sent. */
 export const mayRemove = (d: Recorded) => d.f === "delete" && d.status !== 404 && d.status !== 409 && d.status !== "refused";
@@ -29,7 +34,9 @@ export function listAfterWrite(history: readonly Recorded[], lists: readonly Lis
     for (const [key, { puts, deletes }] of byKey) {
       if (!key.startsWith(list.prefix) || listed.has(key)) continue;
       const put = puts.find((p) => p.ret! < list.call && !deletes.some((d) => d.call < list.ret! && (d.ret ?? Infinity) > p.call));
-      if (put) findings.push({ key, put, list });
+      if (!put) continue;
+      const around = history.filter((r) => r.key === key && r !== put && (r.ret ?? Infinity) >= put.call && r.call <= list.ret! + AFTER_MS);
+      findings.push({ key, put, list, around });
     }
   }
   return findings;
