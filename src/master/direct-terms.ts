@@ -7,7 +7,7 @@
  * the write is a compare-and-set on the record, so a late volume's begin or commit
  * finds the record changed and stores nothing.
  */
-import type { KeyRecord } from "./index/index.ts";
+import { changesOf, type KeyRecord } from "./index/index.ts";
 
 /** Bodies longer than this go direct unless told otherwise (--direct-threshold): see docs/PERFORMANCE.md. */
 export const DIRECT_THRESHOLD = 256 << 10;
@@ -19,7 +19,7 @@ const SLOWEST_RATE = 1000;
 /** Masters sharing an index read these on their own clocks, which differ a little. */
 const MARGIN_MS = 2000;
 
-/** The record's version before the volume began (Index.create makes version 1), and after. */
+/** The record's changes (index.ts changesOf) before the volume began (as created), and after. */
 export const CREATED = 1;
 export const BEGUN = 2;
 
@@ -39,6 +39,6 @@ export function deadlineFor(now: number, startMs: number, bytes: number, volumeT
  */
 export function directPending(record: KeyRecord | undefined, now = Date.now()): boolean {
   if (record?.state !== "writing" || !record.direct) return false;
-  const until = record.version === CREATED ? Math.min(record.time + START_MS, record.direct.deadline) : record.direct.deadline;
+  const until = changesOf(record.version) === CREATED ? Math.min(record.time + START_MS, record.direct.deadline) : record.direct.deadline;
   return now < until + MARGIN_MS;
 }

@@ -22,7 +22,7 @@ import { parseKey } from "../keys/keys.ts";
 import { versionName } from "../keys/names.ts";
 import type { DeclaredLength } from "../wire/content-length.ts";
 import { BEGUN, CREATED, deadlineFor, startWindow } from "./direct-terms.ts";
-import type { KeyRecord } from "./index/index.ts";
+import { changesOf, type KeyRecord } from "./index/index.ts";
 import { createForWrite, KEY_EXISTS } from "./in-flight.ts";
 import { addressOf } from "../wire/address.ts";
 import type { Master } from "./master.ts";
@@ -75,9 +75,9 @@ export function directSteps(m: Master): Hono {
   return app;
 }
 
-/** Whether `record` is the direct write of `token`, begun or not as `version` says. */
-function ours(record: KeyRecord | undefined, token: string, version: number): boolean {
-  return record?.state === "writing" && record.direct?.token === token && record.version === version;
+/** Whether `record` is the direct write of `token`, begun or not as `changes` says. */
+function ours(record: KeyRecord | undefined, token: string, changes: number): boolean {
+  return record?.state === "writing" && record.direct?.token === token && changesOf(record.version) === changes;
 }
 
 async function begin(m: Master, c: Context, key: string, token: string, record: KeyRecord | undefined): Promise<Response> {

@@ -18,7 +18,9 @@
  * compare-and-set on it: it applies only if the stored record still has the version
  * the caller read, and otherwise changes nothing and resolves to undefined (false for
  * drop). So a master that stalled and wakes up late can never commit over a newer
- * state: the store, not a lock in one process, decides which change wins.
+ * state: the store, not a lock in one process, decides which change wins. In the shared
+ * store a key's versions never repeat, not even after its record is dropped and the key
+ * created again (firstVersion): a late change must not match the newer record either.
  *
  * A record in `writing` or `deleting`, or claimed by a job step, has an owner: the
  * master doing it. A record whose owner has stopped (its lease ran out) is abandoned,
@@ -79,6 +81,22 @@ export interface DirectTerms {
   deadline: number;
   token: string;
 }
+
+/**
+ * The version a record created in the shared store starts at: a random one, not 1. A
+ * statement a master sent before the key's record was dropped can reach PostgreSQL
+ * seconds late (postgres.js holds a query across a restart until it reconnects); were
+ * every record to start at 1, its compare-and-set would match the record created since
+ * with the same version, and drop or hide a value acknowledged meanwhile (issue 24's
+ * list-after-write anomaly: docs/CONSISTENCY.md). The one-store LevelDB index starts at 1.
+ */
+export const firstVersion = () => 1 + VERSION_CHANGES * Math.floor(Math.random() * 2 ** 32);
+
+/** A version's low bits count the record's changes since its create (direct-terms.ts reads them); 2^32 random high bits, 2^52 in all. */
+export const VERSION_CHANGES = 2 ** 20;
+
+/** 1 for a record as created, 2 after one change, …: whatever version the store started it at. */
+export const changesOf = (version: number) => version % VERSION_CHANGES;
 
 /** A record as a verb writes it: the store assigns the version. */
 export type NewRecord = Omit<KeyRecord, "version" | "busy">;

@@ -3,7 +3,7 @@
  * kvdb_rebuild, read back in key order a page at a time, and records and orphans are
  * written in multi-row inserts of BATCH rows; nothing grows with the number of keys.
  */
-import type { NewRecord, Orphan, RebuildWriter, Replica } from "./index.ts";
+import { firstVersion, type NewRecord, type Orphan, type RebuildWriter, type Replica } from "./index.ts";
 import { keyBytes, PAGE, pages, run, type Sql } from "./pg-connection.ts";
 import { fieldColumns } from "./pg-schema.ts";
 import { groupByKey } from "./staging.ts";
@@ -64,7 +64,7 @@ export async function pgRebuild(sql: Sql, owner: string): Promise<RebuildWriter>
         size: r.size,
         md5: r.md5,
         written: r.time,
-        version: 1,
+        version: firstVersion(),
         owner: r.state === "writing" || r.state === "deleting" ? owner : null,
         ...fieldColumns(sql, r),
         owed: r.owed || null,

@@ -8,7 +8,7 @@
  * key (keyset), so no listing holds a connection or a cursor. The small tables are in
  * pg-tables.ts.
  */
-import type { DirectTerms, Index, KeyRecord, NewRecord, Orphan, RebuildWriter, State } from "./index.ts";
+import { firstVersion, type DirectTerms, type Index, type KeyRecord, type NewRecord, type Orphan, type RebuildWriter, type State } from "./index.ts";
 import { connect, keyBytes, PAGE, pages, redacted, run, unavailable, type Sql } from "./pg-connection.ts";
 import { PgJobs } from "./pg-jobs.ts";
 import { MasterLease, ownerAlive } from "./pg-lease.ts";
@@ -108,12 +108,13 @@ export class PostgresIndex implements Index {
 
   async create(key: string, r: NewRecord): Promise<KeyRecord | undefined> {
     const f = this.columns(r);
+    const version = firstVersion();
     const [row] = await run(this.sql`
       INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag, direct)
-      VALUES (${keyBytes(key)}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, ${inFlight(r.state) ? this.me : null},
+      VALUES (${keyBytes(key)}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, ${version}, ${inFlight(r.state) ? this.me : null},
               ${f.blob}, ${f.type}, ${f.meta}, ${f.etag}, ${f.direct})
       ON CONFLICT (key) DO NOTHING RETURNING version`);
-    return row ? { ...r, version: 1 } : undefined;
+    return row ? { ...r, version } : undefined;
   }
 
   async commit(key: string, current: KeyRecord, r: NewRecord, failed: string[] = []): Promise<KeyRecord | undefined> {
@@ -199,7 +200,7 @@ export class PostgresIndex implements Index {
                   WHERE key = ${k} AND version = ${current.version} RETURNING version`
               : await tx`
                   INSERT INTO kvdb_keys (key, state, volumes, size, md5, written, version, owner, blob, type, meta, etag, owed)
-                  VALUES (${k}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, 1, NULL, ${f.blob}, ${f.type}, ${f.meta}, ${f.etag}, ${f.owed})
+                  VALUES (${k}, ${r.state}, ${r.volumes}::text[], ${r.size}, ${r.md5}, ${r.time}, ${firstVersion()}, NULL, ${f.blob}, ${f.type}, ${f.meta}, ${f.etag}, ${f.owed})
                   ON CONFLICT (key) DO NOTHING RETURNING version`;
           if (!row) {
             lost = true;
