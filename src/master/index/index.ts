@@ -82,18 +82,19 @@ export interface DirectTerms {
   token: string;
 }
 
+/** A version's low bits count the record's changes since its create (direct-terms.ts reads them); 2^32 random high bits, 2^52 in all. */
+export const VERSION_CHANGES = 2 ** 20;
+
 /**
  * The version a record created in the shared store starts at: a random one, not 1. A
  * statement a master sent before the key's record was dropped can reach PostgreSQL
- * seconds late (postgres.js holds a query across a restart until it reconnects); were
- * every record to start at 1, its compare-and-set would match the record created since
- * with the same version, and drop or hide a value acknowledged meanwhile (issue 24's
- * list-after-write anomaly: docs/CONSISTENCY.md). The one-store LevelDB index starts at 1.
+ * seconds late (postgres.js queues queries while the database is down and sends them
+ * once it reconnects: tests/pg-late-change.test.ts); were every record to start at 1,
+ * its compare-and-set would match the record created since with the same version, and
+ * drop or hide a value acknowledged meanwhile (issue 24's list-after-write anomaly:
+ * docs/CONSISTENCY.md). The one-master LevelDB index has no late statement: it starts at 1.
  */
 export const firstVersion = () => 1 + VERSION_CHANGES * Math.floor(Math.random() * 2 ** 32);
-
-/** A version's low bits count the record's changes since its create (direct-terms.ts reads them); 2^32 random high bits, 2^52 in all. */
-export const VERSION_CHANGES = 2 ** 20;
 
 /** 1 for a record as created, 2 after one change, …: whatever version the store started it at. */
 export const changesOf = (version: number) => version % VERSION_CHANGES;
