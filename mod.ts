@@ -321,8 +321,8 @@ try {
     if (cli.args.length) throw new UsageError(`unknown command ${JSON.stringify(cli.args[0])} (see kvdb --help)`);
     cli.outputHelp();
   } else {
-    // A server under Bun first gets the allocator setting it needs (runtime/bun-memory.ts).
-    if (["master", "volume", "server"].includes(cli.matchedCommand?.name ?? "")) await keepFreedMemory();
+    // A volume under Bun first gets the allocator setting it needs (runtime/bun-memory.ts).
+    if (["volume", "server"].includes(cli.matchedCommand?.name ?? "")) await keepFreedMemory();
     await cli.runMatchedCommand();
   }
 } catch (e) {
