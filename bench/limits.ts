@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { runChild, startChild, type Child } from "../harness/children.ts";
 import { PATHS, REPO } from "../harness/paths.ts";
 import { kvdbBench, stepOf } from "./kvdb-bench.ts";
-import { nodeEnv, nodeFlags } from "./runtimes.ts";
+import { nodeCommand } from "./runtimes.ts";
 
 const GiB = 2 ** 30;
 
@@ -144,5 +144,5 @@ export function clientCeiling(seconds: number): Promise<Ceiling> {
  * master's node flags.
  */
 export function honoCeiling(seconds: number): Promise<Ceiling> {
-  return ceilingOf(["env", ...Object.entries(nodeEnv()).map(([k, v]) => `${k}=${v}`), process.execPath, ...nodeFlags(), join(REPO, "dist", "node", "bench", "hono-server.js")], seconds);
+  return ceilingOf([...nodeCommand(), join(REPO, "dist", "node", "bench", "hono-server.js")], seconds);
 }

@@ -17,7 +17,7 @@ import { measureCpu, type CpuShare } from "./cpu.ts";
 import { kvdbBench, type BenchOutput } from "./kvdb-bench.ts";
 import { summarise, summaryMarkdown, type CpuProfile, type Summary } from "./profile-summary.ts";
 import { startCluster } from "../harness/cluster.ts";
-import { benchClusterOptions, nodeEnv, nodeFlags } from "./runtimes.ts";
+import { benchClusterOptions, nodeCommand } from "./runtimes.ts";
 import { parseSize } from "../src/cli/size.ts";
 
 export interface ThrashProfile {
@@ -38,7 +38,7 @@ export async function profileThrash(dir: string, data: string, seconds: number, 
   const profiles = { master: join(dir, "profile-master"), volume: join(dir, "profile-volume") };
   mkdirSync(profiles.master, { recursive: true });
   mkdirSync(profiles.volume, { recursive: true });
-  const prof = (out: string) => ["env", ...Object.entries(nodeEnv()).map(([k, v]) => `${k}=${v}`), process.execPath, ...nodeFlags(), "--cpu-prof", "--cpu-prof-dir", out, PATHS.kvdbNode];
+  const prof = (out: string) => [...nodeCommand(), "--cpu-prof", "--cpu-prof-dir", out, PATHS.kvdbNode];
   const directThreshold = more.directThreshold === "off" ? null : more.directThreshold === undefined ? undefined : parseSize(more.directThreshold);
   if (directThreshold !== undefined && directThreshold !== null && !(directThreshold >= 0)) throw new Error(`--direct-threshold ${more.directThreshold} is not a size`);
   const cluster = await startCluster(benchClusterOptions("node", data, { directThreshold, commands: { master: prof(profiles.master), firstVolume: prof(profiles.volume) } }));

@@ -6,9 +6,10 @@
  * so does the benchmark.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import process from "node:process";
 import type { Cluster, ClusterOptions } from "../harness/cluster.ts";
-import { PATHS, REPO } from "../harness/paths.ts";
+import { PATHS } from "../harness/paths.ts";
+import { DENO_TASK } from "../harness/kvdb.ts";
 import type { Runtime } from "../harness/server-options.ts";
 
 export type RuntimeName = "node" | "deno" | "bun";
@@ -24,26 +25,24 @@ function shebang(): string[] {
 }
 
 /** The node flags in the shebang. */
-export function nodeFlags(): string[] {
+function nodeFlags(): string[] {
   const words = shebang();
   return words.slice(words.indexOf("node") + 1).filter((w) => w.startsWith("--"));
 }
 
 /** The environment the shebang sets (its `:${VAR}` tails, the caller's own settings, left out). */
-export function nodeEnv(): Record<string, string> {
+function nodeEnv(): Record<string, string> {
   const words = shebang();
   const settings = words.slice(0, Math.max(0, words.indexOf("node"))).map((w) => /^([A-Z_]+)=(.*)$/.exec(w)).filter((m) => m !== null);
   return Object.fromEntries(settings.map((m) => [m[1], m[2].replace(/:?\$\{\w+\}$/, "")]));
 }
 
-/** deno.json's `kvdb` task, its deno path shortened. */
-function denoTaskLine(): string {
-  const task = (JSON.parse(readFileSync(join(REPO, "deno.json"), "utf8")) as { tasks: { kvdb: string } }).tasks.kvdb;
-  return task.replace("./node_modules/.bin/deno", "deno");
+/** `env VAR=value… node --flag…`: what the shebang runs, for a script of the bench's own. */
+export function nodeCommand(): string[] {
+  return ["env", ...settings(nodeEnv()), process.execPath, ...nodeFlags()];
 }
 
-/** How a command line reads with an environment in front. */
-const withEnv = (env: Record<string, string>, words: string[]) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...words].join(" ");
+const settings = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
 
 /**
  * How each runtime runs kvdb (harness/kvdb.ts RUNTIMES): on Node the compiled JS through
@@ -53,8 +52,8 @@ const withEnv = (env: Record<string, string>, words: string[]) => [...Object.ent
 const RUNTIME: Record<RuntimeName, Runtime> = { node: "node", deno: "deno", bun: "binary" };
 
 export const LABELS: Record<RuntimeName, string> = {
-  node: `Node (\`${withEnv(nodeEnv(), ["node", ...nodeFlags(), "dist/node/mod.js"])}\`: mod.js's shebang)`,
-  deno: `Deno (\`deno task kvdb\`: \`${denoTaskLine()}\`)`,
+  node: `Node (\`${[...settings(nodeEnv()), "node", ...nodeFlags(), "dist/node/mod.js"].join(" ")}\`: mod.js's shebang)`,
+  deno: `Deno (\`deno task kvdb\`: \`${DENO_TASK.replace("./node_modules/.bin/deno", "deno")}\`)`,
   bun: "Bun binary (`dist/kvdb`)",
 };
 

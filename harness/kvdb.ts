@@ -10,20 +10,22 @@ import { PATHS, REPO } from "./paths.ts";
 
 export const HOST = "127.0.0.1";
 
+/** deno.json's `kvdb` task, as `deno task kvdb` runs it. */
+export const DENO_TASK = (JSON.parse(readFileSync(join(REPO, "deno.json"), "utf8")) as { tasks: { kvdb: string } }).tasks.kvdb;
+
+/**
+ * DENO_TASK as one process: its leading VAR=value settings through env(1) (which execs,
+ * so the pid is Deno's), its paths made absolute.
+ */
+function denoTask(): string[] {
+  const words = DENO_TASK.trim().split(/\s+/).map((w) => (w === "mod.ts" ? PATHS.modTs : w.startsWith("./") ? join(REPO, w) : w));
+  return /^[A-Z_]+=/.test(words[0]) ? ["env", ...words] : words;
+}
+
 /**
  * The command that runs `kvdb` under each runtime: compiled JS on Node, the TypeScript
  * source on Deno and Bun, and the standalone Bun binary (harness/binary.ts builds it).
  */
-/**
- * deno.json's `kvdb` task as one process: its leading VAR=value settings through env(1)
- * (which execs, so the pid is Deno's), its paths made absolute.
- */
-function denoTask(): string[] {
-  const task = (JSON.parse(readFileSync(join(REPO, "deno.json"), "utf8")) as { tasks: { kvdb: string } }).tasks.kvdb;
-  const words = task.trim().split(/\s+/).map((w) => (w === "mod.ts" ? PATHS.modTs : w.startsWith("./") ? join(REPO, w) : w));
-  return /^[A-Z_]+=/.test(words[0]) ? ["env", ...words] : words;
-}
-
 export const RUNTIMES = {
   node: [PATHS.kvdbNode], // through its shebang, as `npx kvdb` runs it
   deno: denoTask(), // as `deno task kvdb` runs it
