@@ -99,8 +99,9 @@ export async function rebuild(o: RebuildOptions, out: (line: string) => void = c
     const settle = async () => {
       if (!pending) return;
       const won = winner(pending.candidates);
-      conflicts += await write(writer, pending.key, pending.candidates, won, o.replicas);
-      if (won.record.volumes.length < o.replicas) owed++;
+      const owes = owedOn({ replicas: o.replicas }, won.record.volumes);
+      conflicts += await write(writer, pending.key, pending.candidates, won, owes);
+      if (owes.owed) owed++;
       if (won.record.blob) await buckets.saw(pending.key, won.record.time);
       if (++keys % SHOW_EVERY === 0) show("rebuild: merging", keys, keys);
     };
@@ -133,10 +134,10 @@ export async function rebuild(o: RebuildOptions, out: (line: string) => void = c
 }
 
 /**
- * Writes a key's record from its winning stored name `won`, owed what it lacks of
- * `replicas`; returns how many replicas were set aside.
+ * Writes a key's record from its winning stored name `won`, with the replicas it is
+ * `owes` (write-policy.ts owedOn); returns how many replicas were set aside.
  */
-async function write(writer: RebuildWriter, key: string, candidates: Candidate[], won: Candidate, replicas: number): Promise<number> {
+async function write(writer: RebuildWriter, key: string, candidates: Candidate[], won: Candidate, owes: { owed?: number }): Promise<number> {
   let aside = 0;
   for (const c of candidates) {
     for (const r of c.disagreeing) {
@@ -150,7 +151,7 @@ async function write(writer: RebuildWriter, key: string, candidates: Candidate[]
     // A name that lost to a newer or more complete one: a leftover of an S3 overwrite.
     if (c !== won) for (const volume of c.record.volumes) await writer.owe({ volume, name: c.name });
   }
-  await writer.write(key, { ...won.record, ...owedOn({ replicas }, won.record.volumes) });
+  await writer.write(key, { ...won.record, ...owes });
   return aside;
 }
 
