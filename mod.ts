@@ -11,7 +11,7 @@
  */
 import process from "node:process";
 import { cac, type Command } from "cac";
-import { UsageError, dbOf, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, replicasOf, secretOf, sizeOf, text, tlsOf, trustOf, volumesOf } from "./src/cli/options.ts";
+import { UsageError, dbOf, inlineMaxOf, flag, idleTimeoutOf, integer, logFormatOf, masterOf, masterSettings, replicasOf, secretOf, sizeOf, text, tlsOf, trustOf, volumesOf } from "./src/cli/options.ts";
 import { logLine, setLogFormat } from "./src/observe/logger.ts";
 import { printStatus } from "./src/ops/status.ts";
 import { serveUntilSignal } from "./src/cli/serve.ts";
@@ -301,14 +301,6 @@ cli
 
 cli.help();
 cli.version(VERSION);
-
-/** --inline-max: each inline upload is held in memory up to this size, so it stays small. */
-function inlineMaxOf(value: unknown): number | undefined {
-  if (String(value ?? env.KVDB_INLINE_MAX) === "0") return 0; // off: every value a file
-  const max = sizeOf("inline-max", value, env.KVDB_INLINE_MAX);
-  if (max !== undefined && max > 2 ** 20) throw new UsageError("inline-max must be at most 1MiB (values held in memory while they arrive)");
-  return max;
-}
 
 function die(message: string, code: number): never {
   logLine("error", "kvdb", message, {}, `kvdb: ${message}`); // one line, JSON too under --log-format json

@@ -196,3 +196,11 @@ export function masterSettings(o: MasterFlags) {
     tls: tlsOf(o),
   };
 }
+
+/** --inline-max: each inline upload is held in memory up to this size, so it stays small. */
+export function inlineMaxOf(value: unknown): number | undefined {
+  if (String(value ?? env.KVDB_INLINE_MAX) === "0") return 0; // off: every value a file
+  const max = sizeOf("inline-max", value, env.KVDB_INLINE_MAX);
+  if (max !== undefined && max > 2 ** 20) throw new UsageError("inline-max must be at most 1MiB (values held in memory while they arrive)");
+  return max;
+}
